@@ -1,0 +1,88 @@
+/* common.c: error reporting, host detection and colour for all commands. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+void cli_error(const char *fmt, ...)
+{
+  va_list ap;
+  fputs("ocidig: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+void cli_warn(const char *fmt, ...)
+{
+  va_list ap;
+  fputs("ocidig: warning: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+int cli_fail(const ocidig_error *err)
+{
+  cli_error("%s (%s)", err->message, ocidig_code_name(err->code));
+  return ocidig_code_exit_status(err->code);
+}
+
+int cli_usage(const char *command, const char *fmt, ...)
+{
+  va_list ap;
+  fputs("ocidig: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "\nTry 'ocidig %s --help'.\n", command);
+  return EXIT_USAGE;
+}
+
+static ocidig_platform host_platform;
+static bool host_done;
+
+const ocidig_platform *cli_host(void)
+{
+  if (!host_done) {
+    ocidig_error err;
+    host_done = true;
+    if (ocidig_platform_detect_host(&host_platform, &err) != OCIDIG_OK) {
+      host_platform.os = "linux";
+      host_platform.architecture = "amd64";
+    }
+  }
+  return &host_platform;
+}
+
+int cli_matcher(const char *spec, bool strict, ocidig_matcher **out)
+{
+  ocidig_platform p = {0};
+  ocidig_error err;
+  ocidig_code rc;
+  const ocidig_platform *req = cli_host();
+  if (spec) {
+    if (ocidig_platform_parse(spec, cli_host(), &p, &err) != OCIDIG_OK) {
+      cli_error("invalid --platform: %s", err.message);
+      return EXIT_USAGE;
+    }
+    req = &p;
+  }
+  rc = ocidig_matcher_new(strict ? OCIDIG_MATCHER_ONLY_STRICT : OCIDIG_MATCHER_ONLY, req, 1, cli_host(), out,
+                          &err);
+  ocidig_platform_clear(&p);
+  if (rc != OCIDIG_OK)
+    return cli_fail(&err);
+  return 0;
+}
+
+bool cli_color(FILE *f)
+{
+  const char *nc = getenv("NO_COLOR");
+  if (nc)
+    return false;
+  return isatty(fileno(f));
+}

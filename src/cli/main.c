@@ -1,0 +1,47 @@
+/* main.c: ocidig COMMAND [OPTIONS] SOURCE; dispatches to one file per command. */
+#include "cli.h"
+
+#include <string.h>
+
+static const cli_command commands[] = {
+  {"resolve", "pick the manifest for a platform and explain every descriptor", cmd_resolve},
+  {"platform", "show how platform specifiers parse, normalize and match", cmd_platform},
+};
+
+static void usage(FILE *f)
+{
+  fprintf(f, "Usage: ocidig COMMAND [OPTIONS] SOURCE\n"
+             "\n"
+             "Inspect an OCI image layout offline: a directory, an archive of one (tar,\n"
+             "tar.gz, tar.zst, tar.xz, ...), or - for an archive on standard input.\n"
+             "\n"
+             "Commands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(f, "\n"
+             "Run 'ocidig COMMAND --help' for a command's options.\n"
+             "\n"
+             "Exit status: 0 selected/ok, 1 no manifest matches, 2 usage error,\n"
+             "3 input unreadable as a layout, 4 integrity or content error.\n");
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    usage(stderr);
+    return EXIT_USAGE;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return 0;
+  }
+  if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+    printf("ocidig %s\n", ocidig_version());
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (!strcmp(argv[1], commands[i].name))
+      return commands[i].run(argc - 1, argv + 1);
+  cli_error("unknown command '%s' (see 'ocidig --help')", argv[1]);
+  return EXIT_USAGE;
+}

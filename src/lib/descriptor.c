@@ -1,0 +1,2 @@
+/* descriptor.c */
+#include "internal.h"

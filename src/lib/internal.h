@@ -1,0 +1,62 @@
+/* internal.h: helpers shared by the library's files; not installed. */
+#ifndef OCIDIG_INTERNAL_H
+#define OCIDIG_INTERNAL_H
+
+#include "config.h"
+
+#include "ocidig.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+
+#if defined(__GNUC__)
+#define OCI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define OCI_PRINTF(a, b)
+#endif
+
+/* Sets err (if any) and returns code. */
+ocidig_code oci_fail(ocidig_error *err, ocidig_code code, const char *fmt, ...) OCI_PRINTF(3, 4);
+ocidig_code oci_nomem(ocidig_error *err);
+/* Prefixes err->message with "prefix: ". */
+void oci_error_prefix(ocidig_error *err, const char *fmt, ...) OCI_PRINTF(2, 3);
+
+char *oci_strdup(const char *s);           /* NULL in -> NULL out */
+char *oci_strndup(const char *s, size_t n);
+char *oci_sprintf(const char *fmt, ...) OCI_PRINTF(1, 2);
+const char *oci_str(const char *s); /* NULL -> "" */
+bool oci_streq(const char *a, const char *b); /* NULL equals "" */
+/* Grows *arr (of *cap elements of size elem) to hold at least need; false on overflow/ENOMEM. */
+bool oci_grow(void **arr, size_t *cap, size_t need, size_t elem);
+/* Appends a copy of s to a string list. */
+bool oci_strv_push(char ***v, size_t *n, const char *s);
+void oci_strv_free(char **v, size_t n);
+
+/* Growable string. */
+typedef struct oci_buf {
+  char *s;
+  size_t len, cap;
+  bool failed; /* an allocation failed; s stays valid */
+} oci_buf;
+void oci_buf_add(oci_buf *b, const char *s, size_t n);
+void oci_buf_puts(oci_buf *b, const char *s);
+void oci_buf_printf(oci_buf *b, const char *fmt, ...) OCI_PRINTF(2, 3);
+/* Appends s with control and non-printable bytes escaped (for messages about hostile names). */
+void oci_buf_quote(oci_buf *b, const char *s, size_t n);
+/* Returns the string (caller frees) or NULL if an allocation failed. */
+char *oci_buf_take(oci_buf *b);
+void oci_buf_free(oci_buf *b);
+/* A quoted, length-limited copy of untrusted text for messages (malloc'd; never NULL
+ * unless out of memory). */
+char *oci_quote(const char *s, size_t n, size_t limit);
+
+/* Streaming hash over EVP. */
+typedef struct oci_hasher oci_hasher;
+oci_hasher *oci_hasher_new(ocidig_digest_alg alg);
+void oci_hasher_update(oci_hasher *h, const void *buf, size_t n);
+/* Writes lowercase hex (NUL-terminated) into hex (129 bytes). */
+void oci_hasher_final_hex(oci_hasher *h, char *hex);
+void oci_hasher_free(oci_hasher *h);
+void oci_hash_hex(ocidig_digest_alg alg, const void *buf, size_t n, char *hex);
+
+#endif

@@ -1,0 +1,2 @@
+/* layout.c */
+#include "internal.h"

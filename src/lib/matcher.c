@@ -1,0 +1,2 @@
+/* matcher.c */
+#include "internal.h"

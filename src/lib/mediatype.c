@@ -1,0 +1,2 @@
+/* mediatype.c */
+#include "internal.h"

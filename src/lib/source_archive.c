@@ -1,0 +1,2 @@
+/* source_archive.c */
+#include "internal.h"

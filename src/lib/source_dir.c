@@ -1,0 +1,2 @@
+/* source_dir.c */
+#include "internal.h"

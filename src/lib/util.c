@@ -1,0 +1,236 @@
+/* util.c: strings, growable arrays and hashing shared by the library. */
+#include "internal.h"
+
+#include <openssl/evp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *oci_strdup(const char *s)
+{
+  return s ? strdup(s) : NULL;
+}
+
+char *oci_strndup(const char *s, size_t n)
+{
+  char *p = malloc(n + 1);
+  if (!p)
+    return NULL;
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+char *oci_sprintf(const char *fmt, ...)
+{
+  va_list ap;
+  char *p;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return NULL;
+  p = malloc((size_t)n + 1);
+  if (!p)
+    return NULL;
+  va_start(ap, fmt);
+  vsnprintf(p, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  return p;
+}
+
+const char *oci_str(const char *s)
+{
+  return s ? s : "";
+}
+
+bool oci_streq(const char *a, const char *b)
+{
+  return strcmp(oci_str(a), oci_str(b)) == 0;
+}
+
+bool oci_grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+  size_t ncap;
+  void *p;
+  if (need <= *cap)
+    return true;
+  ncap = *cap ? *cap : 8;
+  while (ncap < need) {
+    if (ncap > SIZE_MAX / 2)
+      return false;
+    ncap *= 2;
+  }
+  if (ncap > SIZE_MAX / elem)
+    return false;
+  p = realloc(*arr, ncap * elem);
+  if (!p)
+    return false;
+  *arr = p;
+  *cap = ncap;
+  return true;
+}
+
+bool oci_strv_push(char ***v, size_t *n, const char *s)
+{
+  char **nv = realloc(*v, (*n + 1) * sizeof **v);
+  char *c;
+  if (!nv)
+    return false;
+  *v = nv;
+  c = oci_strdup(s ? s : "");
+  if (!c)
+    return false;
+  nv[(*n)++] = c;
+  return true;
+}
+
+void oci_strv_free(char **v, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    free(v[i]);
+  free(v);
+}
+
+void oci_buf_add(oci_buf *b, const char *s, size_t n)
+{
+  if (b->failed)
+    return;
+  if (!oci_grow((void **)&b->s, &b->cap, b->len + n + 1, 1)) {
+    b->failed = true;
+    return;
+  }
+  memcpy(b->s + b->len, s, n);
+  b->len += n;
+  b->s[b->len] = '\0';
+}
+
+void oci_buf_puts(oci_buf *b, const char *s)
+{
+  oci_buf_add(b, s, strlen(s));
+}
+
+void oci_buf_printf(oci_buf *b, const char *fmt, ...)
+{
+  char small[256];
+  va_list ap;
+  int n;
+  va_start(ap, fmt);
+  n = vsnprintf(small, sizeof small, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    b->failed = true;
+    return;
+  }
+  if ((size_t)n < sizeof small) {
+    oci_buf_add(b, small, (size_t)n);
+    return;
+  }
+  if (b->failed || !oci_grow((void **)&b->s, &b->cap, b->len + (size_t)n + 1, 1)) {
+    b->failed = true;
+    return;
+  }
+  va_start(ap, fmt);
+  vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+}
+
+void oci_buf_quote(oci_buf *b, const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '\\' || c == '"')
+      oci_buf_printf(b, "\\%c", c);
+    else if (c < 0x20 || c == 0x7f)
+      oci_buf_printf(b, "\\x%02x", c);
+    else
+      oci_buf_add(b, (const char *)&s[i], 1);
+  }
+}
+
+char *oci_buf_take(oci_buf *b)
+{
+  char *s;
+  if (b->failed) {
+    free(b->s);
+    *b = (oci_buf){0};
+    return NULL;
+  }
+  s = b->s ? b->s : strdup("");
+  *b = (oci_buf){0};
+  return s;
+}
+
+void oci_buf_free(oci_buf *b)
+{
+  free(b->s);
+  *b = (oci_buf){0};
+}
+
+char *oci_quote(const char *s, size_t n, size_t limit)
+{
+  oci_buf b = {0};
+  oci_buf_puts(&b, "\"");
+  oci_buf_quote(&b, s, n < limit ? n : limit);
+  oci_buf_puts(&b, n > limit ? "\"..." : "\"");
+  return oci_buf_take(&b);
+}
+
+struct oci_hasher {
+  EVP_MD_CTX *ctx;
+};
+
+oci_hasher *oci_hasher_new(ocidig_digest_alg alg)
+{
+  oci_hasher *h = calloc(1, sizeof *h);
+  if (!h)
+    return NULL;
+  h->ctx = EVP_MD_CTX_new();
+  if (!h->ctx ||
+      !EVP_DigestInit_ex(h->ctx, alg == OCIDIG_DIGEST_SHA512 ? EVP_sha512() : EVP_sha256(), NULL)) {
+    oci_hasher_free(h);
+    return NULL;
+  }
+  return h;
+}
+
+void oci_hasher_update(oci_hasher *h, const void *buf, size_t n)
+{
+  if (n)
+    EVP_DigestUpdate(h->ctx, buf, n);
+}
+
+void oci_hasher_final_hex(oci_hasher *h, char *hex)
+{
+  static const char digits[] = "0123456789abcdef";
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(h->ctx, md, &len);
+  for (unsigned int i = 0; i < len; i++) {
+    hex[2 * i] = digits[md[i] >> 4];
+    hex[2 * i + 1] = digits[md[i] & 15];
+  }
+  hex[2 * len] = '\0';
+}
+
+void oci_hasher_free(oci_hasher *h)
+{
+  if (!h)
+    return;
+  EVP_MD_CTX_free(h->ctx);
+  free(h);
+}
+
+void oci_hash_hex(ocidig_digest_alg alg, const void *buf, size_t n, char *hex)
+{
+  oci_hasher *h = oci_hasher_new(alg);
+  if (!h) {
+    hex[0] = '\0';
+    return;
+  }
+  oci_hasher_update(h, buf, n);
+  oci_hasher_final_hex(h, hex);
+  oci_hasher_free(h);
+}

@@ -1,0 +1,100 @@
+/* testutil.c: fixtures and helpers shared by the Check tests. */
+#define _GNU_SOURCE
+#include "testutil.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *tu_read_file(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  char *buf = NULL;
+  size_t n = 0, cap = 0;
+  ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
+  for (;;) {
+    if (n + 65536 + 1 > cap) {
+      cap = (n + 65536 + 1) * 2;
+      buf = realloc(buf, cap);
+      ck_assert(buf != NULL);
+    }
+    size_t r = fread(buf + n, 1, 65536, f);
+    n += r;
+    if (r == 0)
+      break;
+  }
+  fclose(f);
+  buf[n] = '\0';
+  if (len)
+    *len = n;
+  return buf;
+}
+
+json_object *tu_load_json(const char *relpath)
+{
+  char path[4096];
+  json_object *o;
+  snprintf(path, sizeof path, "%s/%s", TESTDATA, relpath);
+  o = json_object_from_file(path);
+  ck_assert_msg(o != NULL, "cannot load %s", path);
+  return o;
+}
+
+char *tu_mkdtemp(void)
+{
+  const char *tmp = getenv("TMPDIR");
+  char *p;
+  if (!tmp || !*tmp)
+    tmp = "/tmp";
+  ck_assert(asprintf(&p, "%s/ocidig-test-XXXXXX", tmp) > 0);
+  ck_assert_msg(mkdtemp(p) != NULL, "mkdtemp: %s", strerror(errno));
+  return p;
+}
+
+static void mkparents(char *path)
+{
+  for (char *s = strchr(path + 1, '/'); s; s = strchr(s + 1, '/')) {
+    *s = '\0';
+    mkdir(path, 0755);
+    *s = '/';
+  }
+}
+
+void tu_write(const char *dir, const char *relpath, const void *data, size_t len)
+{
+  char path[4096];
+  FILE *f;
+  snprintf(path, sizeof path, "%s/%s", dir, relpath);
+  mkparents(path);
+  f = fopen(path, "wb");
+  ck_assert_msg(f != NULL, "cannot write %s: %s", path, strerror(errno));
+  ck_assert(fwrite(data, 1, len, f) == len);
+  fclose(f);
+}
+
+static int rm_one(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+{
+  (void)st;
+  (void)flag;
+  (void)ftw;
+  return remove(p);
+}
+
+void tu_rmtree(const char *path)
+{
+  nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+int tu_run(Suite *s)
+{
+  SRunner *sr = srunner_create(s);
+  int failed;
+  srunner_run_all(sr, CK_ENV);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
