@@ -10,17 +10,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* ck_assert may only run inside a test; these helpers also serve main(). */
+#define TU_CHECK(cond, ...)                                                                                  \
+  do {                                                                                                       \
+    if (!(cond)) {                                                                                           \
+      fprintf(stderr, __VA_ARGS__);                                                                          \
+      fputc('\n', stderr);                                                                                   \
+      abort();                                                                                               \
+    }                                                                                                        \
+  } while (0)
+
 char *tu_read_file(const char *path, size_t *len)
 {
   FILE *f = fopen(path, "rb");
   char *buf = NULL;
   size_t n = 0, cap = 0;
-  ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
+  TU_CHECK(f != NULL, "cannot open %s: %s", path, strerror(errno));
   for (;;) {
     if (n + 65536 + 1 > cap) {
       cap = (n + 65536 + 1) * 2;
       buf = realloc(buf, cap);
-      ck_assert(buf != NULL);
+      TU_CHECK(buf != NULL, "out of memory");
     }
     size_t r = fread(buf + n, 1, 65536, f);
     n += r;
@@ -40,7 +50,7 @@ json_object *tu_load_json(const char *relpath)
   json_object *o;
   snprintf(path, sizeof path, "%s/%s", TESTDATA, relpath);
   o = json_object_from_file(path);
-  ck_assert_msg(o != NULL, "cannot load %s", path);
+  TU_CHECK(o != NULL, "cannot load %s", path);
   return o;
 }
 
@@ -50,8 +60,8 @@ char *tu_mkdtemp(void)
   char *p;
   if (!tmp || !*tmp)
     tmp = "/tmp";
-  ck_assert(asprintf(&p, "%s/ocidig-test-XXXXXX", tmp) > 0);
-  ck_assert_msg(mkdtemp(p) != NULL, "mkdtemp: %s", strerror(errno));
+  TU_CHECK(asprintf(&p, "%s/ocidig-test-XXXXXX", tmp) > 0, "asprintf");
+  TU_CHECK(mkdtemp(p) != NULL, "mkdtemp: %s", strerror(errno));
   return p;
 }
 
@@ -71,8 +81,8 @@ void tu_write(const char *dir, const char *relpath, const void *data, size_t len
   snprintf(path, sizeof path, "%s/%s", dir, relpath);
   mkparents(path);
   f = fopen(path, "wb");
-  ck_assert_msg(f != NULL, "cannot write %s: %s", path, strerror(errno));
-  ck_assert(fwrite(data, 1, len, f) == len);
+  TU_CHECK(f != NULL, "cannot write %s: %s", path, strerror(errno));
+  TU_CHECK(fwrite(data, 1, len, f) == len, "short write to %s", path);
   fclose(f);
 }
 

@@ -2,6 +2,8 @@
 #ifndef OCIDIG_TESTUTIL_H
 #define OCIDIG_TESTUTIL_H
 
+#include "config.h"
+
 #include "ocidig.h"
 
 #include <check.h>

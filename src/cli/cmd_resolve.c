@@ -1,2 +1,250 @@
+/* cmd_resolve.c: ocidig resolve: pick the manifest for a platform and explain the walk. */
 #include "cli.h"
-int cmd_resolve(int argc, char **argv) { (void)argc; (void)argv; return 2; }
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help(FILE *f)
+{
+  fprintf(f,
+          "Usage: ocidig resolve [--platform SPEC] [--strict] [--ref NAME|@DIGEST] [--json | -q] SOURCE\n"
+          "\n"
+          "Walk index.json and any nested indexes the way containerd does, pick the manifest\n"
+          "for a platform, and give every descriptor met on the way a verdict and a reason.\n"
+          "Where containerd stops at the first candidate, ocidig goes on to the next one.\n"
+          "\n"
+          "SOURCE is a layout directory, an archive of one (tar, tar.gz, tar.zst, tar.xz,\n"
+          "zip, ...), or - for an archive on standard input.\n"
+          "\n"
+          "Options:\n"
+          "  -p, --platform SPEC  the platform to resolve for (default: this host), e.g.\n"
+          "                       linux/arm64, linux/arm/v7, windows(10.0.20348)/amd64\n"
+          "  -s, --strict         no fallbacks (containerd OnlyStrict): arm64 never takes arm/v7\n"
+          "  -r, --ref NAME       start from the index.json entry with this ref name (or a tag\n"
+          "                       of it); --ref @DIGEST starts from the entry with that digest\n"
+          "  -j, --json           print the JSON report (one object, whatever the outcome)\n"
+          "  -q, --quiet          print only the selected manifest digest\n"
+          "  -h, --help           this help\n"
+          "\n"
+          "Examples:\n"
+          "  ocidig resolve --platform linux/arm64 image.tar\n"
+          "  ocidig resolve --json --platform linux/amd64 oci-dir/ | jq .selected.digest\n"
+          "  digest=$(ocidig resolve -q --platform linux/arm64 img.tar)\n"
+          "  docker save alpine | ocidig resolve --ref alpine:latest -\n"
+          "\n"
+          "Exit status: 0 selected, 1 no manifest matches, 2 usage error (bad option,\n"
+          "platform or --ref), 3 input unreadable as a layout, 4 integrity or content error.\n");
+}
+
+static void short_digest(const char *d, char *buf, size_t n)
+{
+  const char *colon = d ? strchr(d, ':') : NULL;
+  if (!d || !*d)
+    snprintf(buf, n, "(no digest)");
+  else if (colon && strlen(colon + 1) > 12)
+    snprintf(buf, n, "%.*s:%.12s", (int)(colon - d), d, colon + 1);
+  else
+    snprintf(buf, n, "%.40s", d);
+}
+
+static char *row_platform(const ocidig_descriptor *d)
+{
+  if (!d->has_platform)
+    return strdup("-");
+  if (!d->platform_keys || (!d->platform.os && !d->platform.architecture))
+    return strdup("{}");
+  return ocidig_platform_format(&d->platform);
+}
+
+static const char *verdict_color(ocidig_verdict v)
+{
+  switch (v) {
+  case OCIDIG_VERDICT_SELECTED:
+    return CLI_GREEN;
+  case OCIDIG_VERDICT_ERROR:
+    return CLI_RED;
+  case OCIDIG_VERDICT_NOT_REACHED:
+    return CLI_DIM;
+  default:
+    return CLI_YELLOW;
+  }
+}
+
+static void human_size(int64_t n, char *buf, size_t len)
+{
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = (double)n;
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    u++;
+  }
+  if (u == 0)
+    snprintf(buf, len, "%" PRId64 " B", n);
+  else
+    snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+static void print_text(const ocidig_resolution *r, const char *source)
+{
+  bool color = cli_color(stdout);
+  const char *b = color ? CLI_BOLD : "", *z = color ? CLI_RESET : "";
+  printf("%s%s%s: resolving for %s%s\n", b, source, z, r->request && *r->request ? r->request : "(any platform)",
+         r->strict ? " (strict)" : "");
+  printf("index.json\n");
+  {
+    /* Column widths from the rows themselves, so that deep trees stay aligned. */
+    int wd = 0, wm = 0, wp = 0;
+    for (size_t i = 0; i < r->n_rows; i++) {
+      const ocidig_row *row = &r->rows[i];
+      char sd[64];
+      char *plat = row_platform(&row->desc);
+      int indent = (int)(row->depth > 0 ? row->depth : 1) * 2;
+      short_digest(row->desc.digest_string, sd, sizeof sd);
+      if (indent + (int)strlen(sd) > wd)
+        wd = indent + (int)strlen(sd);
+      if ((int)strlen(ocidig_media_type_short(row->desc.media_type)) > wm)
+        wm = (int)strlen(ocidig_media_type_short(row->desc.media_type));
+      if (plat && (int)strlen(plat) > wp)
+        wp = (int)strlen(plat);
+      free(plat);
+    }
+    for (size_t i = 0; i < r->n_rows; i++) {
+      const ocidig_row *row = &r->rows[i];
+      char sd[64];
+      char *plat = row_platform(&row->desc);
+      int indent = (int)(row->depth > 0 ? row->depth : 1) * 2;
+      short_digest(row->desc.digest_string, sd, sizeof sd);
+      printf("%*s%-*s  %-*s  %-*s  %s%-24s%s %s\n", indent, "", wd - indent, sd, wm,
+             ocidig_media_type_short(row->desc.media_type), wp, plat ? plat : "?",
+             color ? verdict_color(row->verdict) : "", ocidig_verdict_name(row->verdict), color ? CLI_RESET : "",
+             row->reason ? row->reason : "");
+      free(plat);
+    }
+  }
+  printf("\n");
+  if (r->outcome == OCIDIG_OUTCOME_SELECTED) {
+    char size[32];
+    char *plat = r->selected_has_platform ? ocidig_platform_format(&r->selected_platform) : NULL;
+    printf("%sselected%s   %s\n", color ? CLI_GREEN CLI_BOLD : "", z, r->selected.digest_string);
+    printf("  media type  %s\n", r->selected.media_type ? r->selected.media_type : "");
+    if (plat)
+      printf("  platform    %s (from the %s)\n", plat, r->platform_source ? r->platform_source : "descriptor");
+    else
+      printf("  platform    (none)\n");
+    printf("  path        index.json");
+    for (size_t i = 0; i < r->n_path; i++) {
+      char sd[64];
+      short_digest(r->path[i], sd, sizeof sd);
+      printf(" > %s", sd);
+    }
+    printf("\n");
+    if (r->manifest_read) {
+      printf("  config      %s\n", r->config.digest_string ? r->config.digest_string : "(none)");
+      human_size(r->layers_size, size, sizeof size);
+      printf("  layers      %zu, %s compressed\n", r->n_layers, size);
+    }
+    free(plat);
+  } else if (r->outcome == OCIDIG_OUTCOME_NO_MATCH) {
+    printf("%sno match%s   no manifest in %s matches %s\n", color ? CLI_YELLOW CLI_BOLD : "", z, source,
+           r->request && *r->request ? r->request : "(any platform)");
+  } else {
+    printf("%serror%s      %s (%s)\n", color ? CLI_RED CLI_BOLD : "", z, r->error.message,
+           ocidig_code_name(r->error.code));
+  }
+}
+
+int cmd_resolve(int argc, char **argv)
+{
+  static const struct option longopts[] = {
+    {"platform", required_argument, NULL, 'p'},
+    {"strict", no_argument, NULL, 's'},
+    {"ref", required_argument, NULL, 'r'},
+    {"json", no_argument, NULL, 'j'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+  };
+  const char *platform = NULL, *ref = NULL, *source;
+  bool strict = false, json = false, quiet = false;
+  ocidig_matcher *matcher = NULL;
+  ocidig_layout *layout = NULL;
+  ocidig_resolution *r = NULL;
+  ocidig_error err = {0};
+  ocidig_code rc;
+  int c, status;
+
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "p:sr:jqh", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'p': platform = optarg; break;
+    case 's': strict = true; break;
+    case 'r': ref = optarg; break;
+    case 'j': json = true; break;
+    case 'q': quiet = true; break;
+    case 'h': help(stdout); return 0;
+    default: return cli_usage("resolve", "bad option");
+    }
+  }
+  if (json && quiet)
+    return cli_usage("resolve", "--json and -q do not go together");
+  if (optind + 1 != argc)
+    return cli_usage("resolve", optind == argc ? "no SOURCE given" : "one SOURCE only");
+  source = argv[optind];
+  if (ref && !*ref)
+    return cli_usage("resolve", "--ref needs a name or @DIGEST");
+
+  if ((status = cli_matcher(platform, strict, &matcher)) != 0)
+    return status;
+
+  rc = ocidig_layout_open(source, NULL, &layout, &err);
+  if (rc == OCIDIG_OK) {
+    ocidig_resolve_options opts = {.matcher = matcher, .host = cli_host(), .ref = ref};
+    rc = ocidig_resolve(layout, &opts, &r, &err);
+  } else {
+    /* Still one report: the request, the error, no rows. */
+    r = calloc(1, sizeof *r);
+    if (r) {
+      r->outcome = OCIDIG_OUTCOME_ERROR;
+      r->error = err;
+      r->request = ocidig_platform_format(ocidig_matcher_request(matcher));
+    }
+  }
+  if (!r) {
+    cli_error("out of memory");
+    status = EXIT_UNREADABLE;
+    goto out;
+  }
+  r->strict = strict;
+
+  if (json) {
+    char *text = ocidig_resolution_to_json(r, true);
+    if (text)
+      puts(text);
+    free(text);
+  } else if (quiet) {
+    if (r->outcome == OCIDIG_OUTCOME_SELECTED)
+      puts(r->selected.digest_string);
+  } else {
+    print_text(r, source);
+  }
+  if (!json) {
+    for (size_t i = 0; i < r->n_warnings; i++)
+      cli_warn("%s", r->warnings[i]);
+    if (r->outcome == OCIDIG_OUTCOME_ERROR)
+      cli_error("%s (%s)", r->error.message, ocidig_code_name(r->error.code));
+  }
+  if (r->outcome == OCIDIG_OUTCOME_SELECTED)
+    status = EXIT_SELECTED;
+  else if (r->outcome == OCIDIG_OUTCOME_NO_MATCH)
+    status = EXIT_NO_MATCH;
+  else
+    status = ocidig_code_exit_status(r->error.code);
+out:
+  ocidig_resolution_free(r);
+  ocidig_layout_close(layout);
+  ocidig_matcher_free(matcher);
+  return status;
+}

@@ -1,2 +1,124 @@
-/* digest.c */
+/* digest.c: the OCI digest grammar (image-spec descriptor.md) for sha256 and sha512.
+ * A blob path is only ever built from a digest that passed this parser. */
 #include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool alg_component_char(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+static bool alg_separator(char c)
+{
+  return c == '+' || c == '.' || c == '_' || c == '-';
+}
+
+static bool encoded_char(char c)
+{
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '=' || c == '_' ||
+         c == '-';
+}
+
+static bool lower_hex(const char *s, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return false;
+  return true;
+}
+
+ocidig_code ocidig_digest_parse(const char *s, size_t len, ocidig_digest *out, ocidig_error *err)
+{
+  const char *colon;
+  size_t alen, elen;
+  char *q;
+  ocidig_code rc;
+
+  if (len == 0)
+    return oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest \"\": empty");
+  if (len > OCIDIG_MAX_DIGEST_LENGTH) {
+    q = oci_quote(s, len, 80);
+    rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: longer than %d characters", q ? q : "",
+                  OCIDIG_MAX_DIGEST_LENGTH);
+    free(q);
+    return rc;
+  }
+  colon = memchr(s, ':', len);
+  q = oci_quote(s, len, 140);
+  if (!colon) {
+    rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: no algorithm (want \"sha256:<64 hex>\")",
+                  q ? q : "");
+    goto out;
+  }
+  alen = (size_t)(colon - s);
+  elen = len - alen - 1;
+  /* algorithm ::= component (separator component)* */
+  for (size_t i = 0; i < alen; i++) {
+    bool ok = alg_component_char(s[i]) ||
+              (alg_separator(s[i]) && i > 0 && i + 1 < alen && alg_component_char(s[i - 1]));
+    if (!ok || alen == 0) {
+      rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: bad algorithm", q ? q : "");
+      goto out;
+    }
+  }
+  if (alen == 0) {
+    rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: empty algorithm", q ? q : "");
+    goto out;
+  }
+  if (elen == 0) {
+    rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: empty encoded part", q ? q : "");
+    goto out;
+  }
+  for (size_t i = alen + 1; i < len; i++)
+    if (!encoded_char(s[i])) {
+      rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: bad character in encoded part", q ? q : "");
+      goto out;
+    }
+  if (alen == 6 && !memcmp(s, "sha256", 6)) {
+    out->alg = OCIDIG_DIGEST_SHA256;
+    if (elen != 64 || !lower_hex(colon + 1, elen)) {
+      rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: sha256 wants 64 lowercase hex characters",
+                    q ? q : "");
+      goto out;
+    }
+  } else if (alen == 6 && !memcmp(s, "sha512", 6)) {
+    out->alg = OCIDIG_DIGEST_SHA512;
+    if (elen != 128 || !lower_hex(colon + 1, elen)) {
+      rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST,
+                    "invalid digest %s: sha512 wants 128 lowercase hex characters", q ? q : "");
+      goto out;
+    }
+  } else {
+    rc = oci_fail(err, OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM,
+                  "digest %s: unsupported algorithm (supported: sha256, sha512)", q ? q : "");
+    goto out;
+  }
+  memcpy(out->hex, colon + 1, elen);
+  out->hex[elen] = '\0';
+  rc = OCIDIG_OK;
+out:
+  free(q);
+  return rc;
+}
+
+const char *ocidig_digest_alg_name(ocidig_digest_alg alg)
+{
+  return alg == OCIDIG_DIGEST_SHA512 ? "sha512" : "sha256";
+}
+
+void ocidig_digest_format(const ocidig_digest *d, char *buf)
+{
+  snprintf(buf, OCIDIG_DIGEST_STRING_MAX, "%s:%s", ocidig_digest_alg_name(d->alg), d->hex);
+}
+
+void ocidig_digest_blob_path(const ocidig_digest *d, char *buf)
+{
+  snprintf(buf, OCIDIG_DIGEST_STRING_MAX + 8, "blobs/%s/%s", ocidig_digest_alg_name(d->alg), d->hex);
+}
+
+bool ocidig_digest_equal(const ocidig_digest *a, const ocidig_digest *b)
+{
+  return a->alg == b->alg && !strcmp(a->hex, b->hex);
+}

@@ -15,6 +15,9 @@
 #define OCI_PRINTF(a, b)
 #endif
 
+#define OCI_STR_(x) #x
+#define OCI_STR(x) OCI_STR_(x)
+
 /* Sets err (if any) and returns code. */
 ocidig_code oci_fail(ocidig_error *err, ocidig_code code, const char *fmt, ...) OCI_PRINTF(3, 4);
 ocidig_code oci_nomem(ocidig_error *err);

@@ -1,2 +1,482 @@
-/* json.c */
-#include "internal.h"
+/* json.c: strict RFC 8259 check, duplicate keys and depth; then json-c builds the tree. */
+#include "json.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct key_span {
+  const char *s; /* raw text between the quotes, or a decoded copy */
+  size_t n;
+  bool owned;
+} key_span;
+
+typedef struct scanner {
+  const uint8_t *p, *end, *start;
+  unsigned depth;
+  key_span *keys;
+  size_t n_keys, cap_keys;
+  oci_json_doc *doc;
+  const char *what;
+  ocidig_error *err;
+  bool nomem;
+} scanner;
+
+static ocidig_code scan_fail(scanner *sc, const char *why)
+{
+  if (sc->nomem)
+    return oci_nomem(sc->err);
+  return oci_fail(sc->err, OCIDIG_ERR_INVALID_JSON, "%s: invalid JSON at byte %zu: %s", sc->what,
+                  (size_t)(sc->p - sc->start), why);
+}
+
+static void skip_ws(scanner *sc)
+{
+  while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\n' || *sc->p == '\r'))
+    sc->p++;
+}
+
+static int hexval(uint8_t c)
+{
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+static bool read_u4(const uint8_t *p, unsigned *out)
+{
+  unsigned v = 0;
+  for (int i = 0; i < 4; i++) {
+    int h = hexval(p[i]);
+    if (h < 0)
+      return false;
+    v = v * 16 + (unsigned)h;
+  }
+  *out = v;
+  return true;
+}
+
+static void put_utf8(oci_buf *b, unsigned cp)
+{
+  char u[4];
+  size_t n;
+  if (cp < 0x80) {
+    u[0] = (char)cp;
+    n = 1;
+  } else if (cp < 0x800) {
+    u[0] = (char)(0xc0 | (cp >> 6));
+    u[1] = (char)(0x80 | (cp & 0x3f));
+    n = 2;
+  } else if (cp < 0x10000) {
+    u[0] = (char)(0xe0 | (cp >> 12));
+    u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    u[2] = (char)(0x80 | (cp & 0x3f));
+    n = 3;
+  } else {
+    u[0] = (char)(0xf0 | (cp >> 18));
+    u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+    u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+    u[3] = (char)(0x80 | (cp & 0x3f));
+    n = 4;
+  }
+  oci_buf_add(b, u, n);
+}
+
+/* Decodes the escapes of a string body already known to be well-formed. */
+static char *decode_escapes(const uint8_t *s, size_t n, size_t *outlen)
+{
+  oci_buf b = {0};
+  char *r;
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] != '\\') {
+      oci_buf_add(&b, (const char *)&s[i], 1);
+      continue;
+    }
+    i++;
+    switch (s[i]) {
+    case 'b': oci_buf_add(&b, "\b", 1); break;
+    case 'f': oci_buf_add(&b, "\f", 1); break;
+    case 'n': oci_buf_add(&b, "\n", 1); break;
+    case 'r': oci_buf_add(&b, "\r", 1); break;
+    case 't': oci_buf_add(&b, "\t", 1); break;
+    case 'u': {
+      unsigned cp = 0, lo;
+      read_u4(s + i + 1, &cp);
+      i += 4;
+      if (cp >= 0xd800 && cp < 0xdc00 && i + 6 < n && s[i + 1] == '\\' && s[i + 2] == 'u' &&
+          read_u4(s + i + 3, &lo) && lo >= 0xdc00 && lo < 0xe000) {
+        cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        i += 6;
+      } else if (cp >= 0xd800 && cp < 0xe000) {
+        cp = 0xfffd; /* a lone surrogate, as Go decodes it */
+      }
+      put_utf8(&b, cp);
+      break;
+    }
+    default: oci_buf_add(&b, (const char *)&s[i], 1); break;
+    }
+  }
+  *outlen = b.len;
+  r = oci_buf_take(&b);
+  return r;
+}
+
+/* Scans a string starting at the opening quote; on success p is past the closing quote. */
+static ocidig_code scan_string(scanner *sc, const uint8_t **body, size_t *body_len, bool *escaped)
+{
+  const uint8_t *p = sc->p + 1;
+  *escaped = false;
+  while (p < sc->end && *p != '"') {
+    if (*p < 0x20) {
+      sc->p = p;
+      return scan_fail(sc, "control character in a string");
+    }
+    if (*p == '\\') {
+      *escaped = true;
+      if (p + 1 >= sc->end)
+        break;
+      switch (p[1]) {
+      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        p += 2;
+        continue;
+      case 'u': {
+        unsigned cp;
+        if (p + 6 > sc->end || !read_u4(p + 2, &cp)) {
+          sc->p = p;
+          return scan_fail(sc, "bad \\u escape");
+        }
+        p += 6;
+        continue;
+      }
+      default:
+        sc->p = p;
+        return scan_fail(sc, "bad escape in a string");
+      }
+    }
+    p++;
+  }
+  if (p >= sc->end) {
+    sc->p = p;
+    return scan_fail(sc, "unterminated string");
+  }
+  *body = sc->p + 1;
+  *body_len = (size_t)(p - (sc->p + 1));
+  sc->p = p + 1;
+  return OCIDIG_OK;
+}
+
+static ocidig_code scan_number(scanner *sc)
+{
+  const uint8_t *p = sc->p;
+  if (p < sc->end && *p == '-')
+    p++;
+  if (p >= sc->end)
+    goto bad;
+  if (*p == '0')
+    p++;
+  else if (*p >= '1' && *p <= '9')
+    while (p < sc->end && *p >= '0' && *p <= '9')
+      p++;
+  else
+    goto bad;
+  if (p < sc->end && *p == '.') {
+    p++;
+    if (p >= sc->end || !(*p >= '0' && *p <= '9'))
+      goto bad;
+    while (p < sc->end && *p >= '0' && *p <= '9')
+      p++;
+  }
+  if (p < sc->end && (*p == 'e' || *p == 'E')) {
+    p++;
+    if (p < sc->end && (*p == '+' || *p == '-'))
+      p++;
+    if (p >= sc->end || !(*p >= '0' && *p <= '9'))
+      goto bad;
+    while (p < sc->end && *p >= '0' && *p <= '9')
+      p++;
+  }
+  sc->p = p;
+  return OCIDIG_OK;
+bad:
+  sc->p = p;
+  return scan_fail(sc, "malformed number");
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+  const key_span *x = a, *y = b;
+  if (x->n != y->n)
+    return x->n < y->n ? -1 : 1;
+  return memcmp(x->s, y->s, x->n);
+}
+
+static void note_duplicate(scanner *sc, const key_span *k)
+{
+  oci_json_doc *doc = sc->doc;
+  char *name;
+  if (doc->n_dup_keys >= 8)
+    return;
+  for (size_t i = 0; i < doc->n_dup_keys; i++)
+    if (strlen(doc->dup_keys[i]) == k->n && !memcmp(doc->dup_keys[i], k->s, k->n))
+      return;
+  name = oci_strndup(k->s, k->n);
+  if (!name || !oci_strv_push(&doc->dup_keys, &doc->n_dup_keys, name))
+    sc->nomem = true;
+  free(name);
+}
+
+/* Checks the keys of the object that began at keys[first]. */
+static void check_duplicates(scanner *sc, size_t first)
+{
+  size_t n = sc->n_keys - first;
+  key_span *k = sc->keys + first;
+  if (n < 2)
+    return;
+  qsort(k, n, sizeof *k, key_cmp);
+  for (size_t i = 1; i < n; i++)
+    if (!key_cmp(&k[i - 1], &k[i]))
+      note_duplicate(sc, &k[i]);
+}
+
+static void pop_keys(scanner *sc, size_t first)
+{
+  for (size_t i = first; i < sc->n_keys; i++)
+    if (sc->keys[i].owned)
+      free((void *)sc->keys[i].s);
+  sc->n_keys = first;
+}
+
+static ocidig_code scan_value(scanner *sc);
+
+static ocidig_code scan_object(scanner *sc)
+{
+  size_t first = sc->n_keys;
+  ocidig_code rc;
+  sc->p++; /* { */
+  skip_ws(sc);
+  if (sc->p < sc->end && *sc->p == '}') {
+    sc->p++;
+    return OCIDIG_OK;
+  }
+  for (;;) {
+    const uint8_t *body;
+    size_t blen;
+    bool esc;
+    key_span k;
+    skip_ws(sc);
+    if (sc->p >= sc->end || *sc->p != '"')
+      return scan_fail(sc, "expected a string key");
+    if ((rc = scan_string(sc, &body, &blen, &esc)) != OCIDIG_OK)
+      return rc;
+    k.s = (const char *)body;
+    k.n = blen;
+    k.owned = false;
+    if (esc) {
+      k.s = decode_escapes(body, blen, &k.n);
+      k.owned = true;
+      if (!k.s) {
+        sc->nomem = true;
+        return scan_fail(sc, "out of memory");
+      }
+    }
+    if (!oci_grow((void **)&sc->keys, &sc->cap_keys, sc->n_keys + 1, sizeof *sc->keys)) {
+      if (k.owned)
+        free((void *)k.s);
+      sc->nomem = true;
+      return scan_fail(sc, "out of memory");
+    }
+    sc->keys[sc->n_keys++] = k;
+    skip_ws(sc);
+    if (sc->p >= sc->end || *sc->p != ':')
+      return scan_fail(sc, "expected ':' after a key");
+    sc->p++;
+    if ((rc = scan_value(sc)) != OCIDIG_OK)
+      return rc;
+    skip_ws(sc);
+    if (sc->p < sc->end && *sc->p == ',') {
+      sc->p++;
+      continue;
+    }
+    if (sc->p < sc->end && *sc->p == '}') {
+      sc->p++;
+      break;
+    }
+    return scan_fail(sc, "expected ',' or '}' in an object");
+  }
+  check_duplicates(sc, first);
+  pop_keys(sc, first);
+  return sc->nomem ? scan_fail(sc, "out of memory") : OCIDIG_OK;
+}
+
+static ocidig_code scan_array(scanner *sc)
+{
+  ocidig_code rc;
+  sc->p++; /* [ */
+  skip_ws(sc);
+  if (sc->p < sc->end && *sc->p == ']') {
+    sc->p++;
+    return OCIDIG_OK;
+  }
+  for (;;) {
+    if ((rc = scan_value(sc)) != OCIDIG_OK)
+      return rc;
+    skip_ws(sc);
+    if (sc->p < sc->end && *sc->p == ',') {
+      sc->p++;
+      continue;
+    }
+    if (sc->p < sc->end && *sc->p == ']') {
+      sc->p++;
+      return OCIDIG_OK;
+    }
+    return scan_fail(sc, "expected ',' or ']' in an array");
+  }
+}
+
+static ocidig_code scan_literal(scanner *sc, const char *word)
+{
+  size_t n = strlen(word);
+  if ((size_t)(sc->end - sc->p) < n || memcmp(sc->p, word, n))
+    return scan_fail(sc, "unexpected character");
+  sc->p += n;
+  return OCIDIG_OK;
+}
+
+static ocidig_code scan_value(scanner *sc)
+{
+  ocidig_code rc;
+  skip_ws(sc);
+  if (sc->p >= sc->end)
+    return scan_fail(sc, "unexpected end of input");
+  switch (*sc->p) {
+  case '{':
+  case '[':
+    if (++sc->depth > OCIDIG_MAX_JSON_DEPTH)
+      return scan_fail(sc, "nested deeper than " OCI_STR(OCIDIG_MAX_JSON_DEPTH) " levels");
+    rc = *sc->p == '{' ? scan_object(sc) : scan_array(sc);
+    sc->depth--;
+    return rc;
+  case '"': {
+    const uint8_t *b;
+    size_t n;
+    bool e;
+    return scan_string(sc, &b, &n, &e);
+  }
+  case 't':
+    return scan_literal(sc, "true");
+  case 'f':
+    return scan_literal(sc, "false");
+  case 'n':
+    return scan_literal(sc, "null");
+  default:
+    if (*sc->p == '-' || (*sc->p >= '0' && *sc->p <= '9'))
+      return scan_number(sc);
+    if (sc->p == sc->start && sc->end - sc->p >= 3 && sc->p[0] == 0xef && sc->p[1] == 0xbb && sc->p[2] == 0xbf)
+      return scan_fail(sc, "UTF-8 byte-order mark");
+    return scan_fail(sc, "unexpected character");
+  }
+}
+
+ocidig_code oci_json_parse(const uint8_t *data, size_t len, const char *what, oci_json_doc *doc,
+                           ocidig_error *err)
+{
+  scanner sc = {.p = data, .end = data + len, .start = data, .doc = doc, .what = what, .err = err};
+  struct json_tokener *tok;
+  ocidig_code rc;
+
+  memset(doc, 0, sizeof *doc);
+  if (len > OCIDIG_MAX_JSON_SIZE)
+    return oci_fail(err, OCIDIG_ERR_JSON_TOO_LARGE, "%s: %zu bytes, more than the %u-byte limit for a JSON document",
+                    what, len, OCIDIG_MAX_JSON_SIZE);
+  rc = scan_value(&sc);
+  if (rc == OCIDIG_OK) {
+    skip_ws(&sc);
+    if (sc.p != sc.end)
+      rc = scan_fail(&sc, "trailing data after the JSON value");
+  }
+  pop_keys(&sc, 0);
+  free(sc.keys);
+  if (rc != OCIDIG_OK) {
+    oci_json_doc_free(doc);
+    return rc;
+  }
+
+  tok = json_tokener_new_ex(OCIDIG_MAX_JSON_DEPTH + 1);
+  if (!tok) {
+    oci_json_doc_free(doc);
+    return oci_nomem(err);
+  }
+  json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+  doc->root = json_tokener_parse_ex(tok, (const char *)data, (int)len);
+  if (!doc->root || json_tokener_get_error(tok) != json_tokener_success) {
+    enum json_tokener_error e = json_tokener_get_error(tok);
+    size_t off = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    oci_json_doc_free(doc);
+    if (e == json_tokener_continue)
+      return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: invalid JSON: unexpected end of input", what);
+    return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: invalid JSON at byte %zu: %s", what, off,
+                    json_tokener_error_desc(e));
+  }
+  json_tokener_free(tok);
+  return OCIDIG_OK;
+}
+
+void oci_json_doc_free(oci_json_doc *doc)
+{
+  json_object_put(doc->root);
+  oci_strv_free(doc->dup_keys, doc->n_dup_keys);
+  memset(doc, 0, sizeof *doc);
+}
+
+json_object *oci_json_get(json_object *obj, const char *key)
+{
+  json_object *v = NULL;
+  if (!obj || !json_object_is_type(obj, json_type_object))
+    return NULL;
+  if (!json_object_object_get_ex(obj, key, &v))
+    return NULL;
+  return v;
+}
+
+bool oci_json_has(json_object *obj, const char *key)
+{
+  return obj && json_object_is_type(obj, json_type_object) && json_object_object_get_ex(obj, key, NULL);
+}
+
+char *oci_json_strdup(json_object *str)
+{
+  const char *s = json_object_get_string(str);
+  size_t n = (size_t)json_object_get_string_len(str);
+  oci_buf b = {0};
+  if (strlen(s) == n)
+    return oci_strndup(s, n);
+  for (size_t i = 0; i < n; i++) {
+    if (s[i])
+      oci_buf_add(&b, &s[i], 1);
+    else
+      oci_buf_puts(&b, "\\u0000");
+  }
+  return oci_buf_take(&b);
+}
+
+bool oci_json_int64(json_object *v, int64_t *out)
+{
+  int64_t x;
+  if (!v || !json_object_is_type(v, json_type_int))
+    return false;
+  x = json_object_get_int64(v);
+  /* json-c clamps a literal beyond int64 to INT64_MAX (or keeps it as uint64). */
+  if (x == INT64_MAX && json_object_get_uint64(v) != (uint64_t)INT64_MAX)
+    return false;
+  *out = x;
+  return true;
+}
+
+const char *oci_json_type_name(json_object *v)
+{
+  return v ? json_type_to_name(json_object_get_type(v)) : "absent";
+}

@@ -1,0 +1,37 @@
+/* json.h: strict JSON for OCI documents.
+ *
+ * json-c builds the tree; before it does, a small scanner holds the text to RFC 8259
+ * (json-c accepts single quotes, NaN and other extensions even in strict mode), bounds
+ * the nesting depth and finds duplicate keys, which json-c folds silently (the last one
+ * wins, as in Go).  A verifier reports them because two parsers can read such a document
+ * differently. */
+#ifndef OCIDIG_JSON_H
+#define OCIDIG_JSON_H
+
+#include "internal.h"
+
+#include <json-c/json.h>
+
+typedef struct oci_json_doc {
+  json_object *root;
+  char **dup_keys; /* names of keys that occur twice in one object (the first 8) */
+  size_t n_dup_keys;
+} oci_json_doc;
+
+/* Parses data; `what` names the document in messages ("index.json", "blob sha256:...").
+ * Errors: OCIDIG_ERR_INVALID_JSON. */
+ocidig_code oci_json_parse(const uint8_t *data, size_t len, const char *what, oci_json_doc *doc,
+                           ocidig_error *err);
+void oci_json_doc_free(oci_json_doc *doc);
+
+/* Field access; keys are case-sensitive.  NULL when absent. */
+json_object *oci_json_get(json_object *obj, const char *key);
+bool oci_json_has(json_object *obj, const char *key);
+/* A copy of a JSON string; an embedded NUL is kept visible as the text "\u0000" so that
+ * no comparison can be fooled by truncation. */
+char *oci_json_strdup(json_object *str);
+/* An integer literal within int64; false for doubles, other types and overflow. */
+bool oci_json_int64(json_object *v, int64_t *out);
+const char *oci_json_type_name(json_object *v);
+
+#endif

@@ -1,2 +1,454 @@
-/* layout.c */
-#include "internal.h"
+/* layout.c: opening a layout and reading its files, whatever the source. */
+#include "layout.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void oci_layout_warn(ocidig_layout *l, const char *fmt, ...)
+{
+  va_list ap;
+  char *s;
+  int n;
+  if (l->n_warnings >= OCI_MAX_WARNINGS) {
+    l->dropped_warnings++;
+    return;
+  }
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0 || !(s = malloc((size_t)n + 1)))
+    return;
+  va_start(ap, fmt);
+  vsnprintf(s, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  for (size_t i = 0; i < l->n_warnings; i++)
+    if (!strcmp(l->warnings[i], s)) {
+      free(s);
+      return;
+    }
+  if (!oci_strv_push(&l->warnings, &l->n_warnings, s))
+    l->dropped_warnings++;
+  free(s);
+}
+
+static size_t path_hash(const char *s)
+{
+  size_t h = 1469598103934665603u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return h;
+}
+
+static bool table_grow(ocidig_layout *l)
+{
+  size_t cap = l->table_cap ? l->table_cap * 2 : 64;
+  size_t *t = calloc(cap, sizeof *t);
+  if (!t)
+    return false;
+  for (size_t i = 0; i < l->n_members; i++) {
+    const oci_member *m = &l->members[i];
+    size_t h;
+    if (m->type != OCIDIG_ENTRY_FILE || m->escapes || m->replaced)
+      continue;
+    for (h = path_hash(m->path) & (cap - 1); t[h]; h = (h + 1) & (cap - 1))
+      ;
+    t[h] = i + 1;
+  }
+  free(l->table);
+  l->table = t;
+  l->table_cap = cap;
+  return true;
+}
+
+static size_t *table_slot(ocidig_layout *l, const char *path)
+{
+  size_t h;
+  if (!l->table_cap)
+    return NULL;
+  for (h = path_hash(path) & (l->table_cap - 1); l->table[h]; h = (h + 1) & (l->table_cap - 1))
+    if (!strcmp(l->members[l->table[h] - 1].path, path))
+      return &l->table[h];
+  return &l->table[h];
+}
+
+oci_member *oci_member_find(ocidig_layout *l, const char *path)
+{
+  size_t *slot = table_slot(l, path);
+  return slot && *slot ? &l->members[*slot - 1] : NULL;
+}
+
+/* Takes ownership of m's strings and data. Only safe regular files can be looked up. */
+ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err)
+{
+  size_t idx;
+  if (l->n_members >= OCIDIG_MAX_ARCHIVE_MEMBERS) {
+    oci_member_free(m);
+    return oci_fail(err, OCIDIG_ERR_LIMIT, "%s: more than %d members", l->path, OCIDIG_MAX_ARCHIVE_MEMBERS);
+  }
+  if (!oci_grow((void **)&l->members, &l->cap_members, l->n_members + 1, sizeof *l->members) ||
+      ((l->n_members + 2) * 2 > l->table_cap && !table_grow(l))) {
+    oci_member_free(m);
+    return oci_nomem(err);
+  }
+  idx = l->n_members++;
+  l->members[idx] = *m;
+  memset(m, 0, sizeof *m);
+  m = &l->members[idx];
+  if (m->type != OCIDIG_ENTRY_FILE || m->escapes)
+    return OCIDIG_OK;
+  {
+    size_t *slot = table_slot(l, m->path);
+    if (*slot) {
+      oci_member *old = &l->members[*slot - 1];
+      /* The last one wins, as tar extraction does. */
+      old->replaced = true;
+      if (old->kept) {
+        l->kept_bytes -= (size_t)old->size;
+        free(old->data);
+        old->data = NULL;
+        old->kept = false;
+      }
+      m->duplicate = true;
+      oci_layout_warn(l, "%s appears more than once in the archive; the last copy is used", m->path);
+    }
+    *slot = idx + 1;
+  }
+  return OCIDIG_OK;
+}
+
+void oci_member_free(oci_member *m)
+{
+  free(m->path);
+  free(m->link_target);
+  free(m->data);
+  memset(m, 0, sizeof *m);
+}
+
+char *oci_member_name_clean(const char *name, bool *unsafe)
+{
+  oci_buf b = {0};
+  const char *p = name;
+  *unsafe = false;
+  if (!name || !*name || strlen(name) > OCIDIG_MAX_PATH_LENGTH || *name == '/') {
+    *unsafe = true;
+    return NULL;
+  }
+  while (*p) {
+    const char *slash = strchr(p, '/');
+    size_t n = slash ? (size_t)(slash - p) : strlen(p);
+    if (n == 2 && p[0] == '.' && p[1] == '.') {
+      *unsafe = true;
+      oci_buf_free(&b);
+      return NULL;
+    }
+    if (n && !(n == 1 && p[0] == '.')) {
+      if (b.len)
+        oci_buf_add(&b, "/", 1);
+      oci_buf_add(&b, p, n);
+    }
+    p += n;
+    if (*p == '/')
+      p++;
+  }
+  return oci_buf_take(&b); /* "" for "./" */
+}
+
+const char *oci_blob_path_hex(const char *path, ocidig_digest_alg *alg)
+{
+  ocidig_digest d;
+  const char *rest;
+  char buf[OCIDIG_DIGEST_STRING_MAX];
+  if (strncmp(path, "blobs/", 6))
+    return NULL;
+  rest = strchr(path + 6, '/');
+  if (!rest || (size_t)(rest - path - 6) + strlen(rest) >= sizeof buf)
+    return NULL;
+  snprintf(buf, sizeof buf, "%.*s:%s", (int)(rest - path - 6), path + 6, rest + 1);
+  if (ocidig_digest_parse(buf, strlen(buf), &d, NULL) != OCIDIG_OK)
+    return NULL;
+  *alg = d.alg;
+  return rest + 1;
+}
+
+ocidig_code ocidig_layout_open(const char *path, const ocidig_open_options *opts, ocidig_layout **out,
+                               ocidig_error *err)
+{
+  ocidig_layout *l;
+  struct stat st;
+  ocidig_code rc;
+
+  *out = NULL;
+  if (!path || !*path)
+    return oci_fail(err, OCIDIG_ERR_USAGE, "no source given");
+  l = calloc(1, sizeof *l);
+  if (!l || !(l->path = strdup(path))) {
+    free(l);
+    return oci_nomem(err);
+  }
+  l->input_size = -1;
+  if (opts) {
+    l->flags = opts->flags;
+    l->small_cap = opts->small_cap;
+    l->progress = opts->progress;
+    l->progress_ctx = opts->progress_ctx;
+  }
+  if (l->flags & OCIDIG_OPEN_HASH_BLOBS)
+    l->flags |= OCIDIG_OPEN_FULL_SCAN;
+  if (!l->small_cap)
+    l->small_cap = OCIDIG_DEFAULT_SMALL_CAP;
+
+  if (!strcmp(path, "-")) {
+    l->from_stdin = true;
+    l->is_archive = true;
+    rc = oci_archive_open(l, err);
+  } else if (stat(path, &st) != 0) {
+    rc = oci_fail(err, errno == ENOENT ? OCIDIG_ERR_NOT_FOUND : OCIDIG_ERR_IO, "%s: %s", path, strerror(errno));
+  } else if (S_ISDIR(st.st_mode)) {
+    rc = oci_dir_open(l, err);
+  } else if (S_ISREG(st.st_mode)) {
+    l->is_archive = true;
+    l->input_size = (int64_t)st.st_size;
+    rc = oci_archive_open(l, err);
+  } else {
+    rc = oci_fail(err, OCIDIG_ERR_NOT_A_LAYOUT, "%s: neither a directory nor a regular file", path);
+  }
+  if (rc == OCIDIG_OK && (l->flags & OCIDIG_OPEN_FULL_SCAN))
+    rc = ocidig_layout_scan_all(l, err);
+  if (rc != OCIDIG_OK) {
+    ocidig_layout_close(l);
+    return rc;
+  }
+  *out = l;
+  return OCIDIG_OK;
+}
+
+void ocidig_layout_close(ocidig_layout *l)
+{
+  if (!l)
+    return;
+  oci_archive_close(l);
+  for (size_t i = 0; i < l->n_members; i++)
+    oci_member_free(&l->members[i]);
+  free(l->members);
+  free(l->table);
+  free(l->entries);
+  oci_strv_free(l->warnings, l->n_warnings);
+  free(l->root_real);
+  free(l->path);
+  free(l);
+}
+
+bool ocidig_layout_is_archive(const ocidig_layout *l)
+{
+  return l->is_archive;
+}
+
+/* Finds a regular member of an archive, reading on if it has not been seen yet. */
+static ocidig_code archive_lookup(ocidig_layout *l, const char *relpath, oci_member **out, ocidig_error *err)
+{
+  ocidig_code rc;
+  *out = oci_member_find(l, relpath);
+  if (!*out && !l->ar_eof) {
+    if ((rc = oci_archive_advance(l, relpath, NULL, NULL, NULL, err)) != OCIDIG_OK)
+      return rc;
+    *out = oci_member_find(l, relpath);
+  }
+  if (!*out)
+    return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is not in the archive", relpath);
+  return OCIDIG_OK;
+}
+
+static void entry_from_member(const oci_member *m, ocidig_entry *e)
+{
+  memset(e, 0, sizeof *e);
+  e->path = m->path;
+  e->type = m->type;
+  e->size = m->size;
+  e->link_target = m->link_target;
+  e->escapes = m->escapes;
+  e->duplicate = m->duplicate;
+  e->hash = m->hash;
+  memcpy(e->actual_hex, m->actual_hex, sizeof e->actual_hex);
+}
+
+ocidig_code ocidig_layout_stat(ocidig_layout *l, const char *relpath, ocidig_entry *out, ocidig_error *err)
+{
+  oci_member *m;
+  ocidig_code rc;
+  if (!l->is_archive)
+    return oci_dir_stat(l, relpath, out, err);
+  if ((rc = archive_lookup(l, relpath, &m, err)) != OCIDIG_OK)
+    return rc;
+  entry_from_member(m, out);
+  return OCIDIG_OK;
+}
+
+typedef struct mem_sink {
+  uint8_t *buf;
+  size_t len, cap, max;
+  const char *path;
+} mem_sink;
+
+static ocidig_code mem_sink_write(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  mem_sink *s = ctx;
+  if (len > s->max - s->len)
+    return oci_fail(err, OCIDIG_ERR_JSON_TOO_LARGE, "%s: larger than the %zu-byte limit", s->path, s->max);
+  if (!oci_grow((void **)&s->buf, &s->cap, s->len + len + 1, 1))
+    return oci_nomem(err);
+  memcpy(s->buf + s->len, buf, len);
+  s->len += len;
+  return OCIDIG_OK;
+}
+
+ocidig_code ocidig_layout_stream_file(ocidig_layout *l, const char *relpath, ocidig_sink sink, void *ctx,
+                                      ocidig_error *err)
+{
+  oci_member *m;
+  ocidig_code rc;
+  bool streamed = false;
+  if (!l->is_archive)
+    return oci_dir_stream(l, relpath, SIZE_MAX, sink, ctx, err);
+  m = oci_member_find(l, relpath);
+  if (!m && !l->ar_eof) {
+    /* Not seen yet: stream it as it goes by (works on stdin too). */
+    if ((rc = oci_archive_advance(l, relpath, sink, ctx, &streamed, err)) != OCIDIG_OK)
+      return rc;
+    if (streamed)
+      return OCIDIG_OK;
+    m = oci_member_find(l, relpath);
+  }
+  if (!m)
+    return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is not in the archive", relpath);
+  if (m->kept)
+    return m->size ? sink(ctx, m->data, (size_t)m->size, err) : OCIDIG_OK;
+  return oci_archive_reread(l, m, sink, ctx, err);
+}
+
+ocidig_code ocidig_layout_read_file(ocidig_layout *l, const char *relpath, size_t max, uint8_t **data,
+                                    size_t *len, ocidig_error *err)
+{
+  mem_sink s = {.max = max, .path = relpath};
+  ocidig_code rc;
+  *data = NULL;
+  *len = 0;
+  if (l->is_archive) {
+    oci_member *m;
+    if ((rc = archive_lookup(l, relpath, &m, err)) != OCIDIG_OK)
+      return rc;
+    if (m->size >= 0 && (uint64_t)m->size > max)
+      return oci_fail(err, OCIDIG_ERR_JSON_TOO_LARGE, "%s: %lld bytes, more than the %zu-byte limit", relpath,
+                      (long long)m->size, max);
+    if (m->kept) {
+      s.buf = malloc((size_t)m->size + 1);
+      if (!s.buf)
+        return oci_nomem(err);
+      memcpy(s.buf, m->data, (size_t)m->size);
+      s.buf[m->size] = '\0';
+      *data = s.buf;
+      *len = (size_t)m->size;
+      return OCIDIG_OK;
+    }
+    rc = oci_archive_reread(l, m, mem_sink_write, &s, err);
+  } else {
+    rc = oci_dir_stream(l, relpath, max, mem_sink_write, &s, err);
+  }
+  if (rc != OCIDIG_OK) {
+    free(s.buf);
+    return rc;
+  }
+  if (!s.buf && !(s.buf = malloc(1)))
+    return oci_nomem(err);
+  s.buf[s.len] = '\0';
+  *data = s.buf;
+  *len = s.len;
+  return OCIDIG_OK;
+}
+
+ocidig_code ocidig_layout_read_blob(ocidig_layout *l, const ocidig_digest *digest, int64_t size, size_t max,
+                                    uint8_t **data, size_t *len, ocidig_error *err)
+{
+  char path[OCIDIG_DIGEST_STRING_MAX + 8], dstr[OCIDIG_DIGEST_STRING_MAX], hex[129];
+  ocidig_entry e;
+  ocidig_code rc;
+
+  *data = NULL;
+  *len = 0;
+  ocidig_digest_blob_path(digest, path);
+  ocidig_digest_format(digest, dstr);
+  if ((rc = ocidig_layout_stat(l, path, &e, err)) != OCIDIG_OK) {
+    if (rc == OCIDIG_ERR_BLOB_MISSING)
+      return oci_fail(err, rc, "blob %s is missing (no %s in the layout)", dstr, path);
+    return rc;
+  }
+  if (e.size != size)
+    return oci_fail(err, OCIDIG_ERR_SIZE_MISMATCH, "blob %s: %s is %lld bytes, the descriptor says %lld", dstr, path,
+                    (long long)e.size, (long long)size);
+  if ((uint64_t)size > max)
+    return oci_fail(err, OCIDIG_ERR_JSON_TOO_LARGE, "blob %s: %lld bytes, more than the %zu-byte limit for a document",
+                    dstr, (long long)size, max);
+  if ((rc = ocidig_layout_read_file(l, path, max, data, len, err)) != OCIDIG_OK)
+    return rc;
+  if ((int64_t)*len != size) {
+    free(*data);
+    *data = NULL;
+    return oci_fail(err, OCIDIG_ERR_SIZE_MISMATCH, "blob %s: read %zu bytes, the descriptor says %lld", dstr, *len,
+                    (long long)size);
+  }
+  oci_hash_hex(digest->alg, *data, *len, hex);
+  if (strcmp(hex, digest->hex)) {
+    free(*data);
+    *data = NULL;
+    return oci_fail(err, OCIDIG_ERR_DIGEST_MISMATCH, "blob %s: the bytes of %s hash to %s:%s", dstr, path,
+                    ocidig_digest_alg_name(digest->alg), hex);
+  }
+  return OCIDIG_OK;
+}
+
+ocidig_code ocidig_layout_scan_all(ocidig_layout *l, ocidig_error *err)
+{
+  if (!l->is_archive || l->ar_eof)
+    return l->ar_failed ? (*err = l->ar_error, l->ar_error.code) : OCIDIG_OK;
+  return oci_archive_advance(l, NULL, NULL, NULL, NULL, err);
+}
+
+ocidig_code ocidig_layout_entries(ocidig_layout *l, const ocidig_entry **entries, size_t *n, ocidig_error *err)
+{
+  ocidig_code rc;
+  ocidig_entry *e;
+  size_t k = 0;
+  if (l->is_archive) {
+    if ((rc = ocidig_layout_scan_all(l, err)) != OCIDIG_OK)
+      return rc;
+  } else if (!l->dir_walked) {
+    if ((rc = oci_dir_walk(l, err)) != OCIDIG_OK)
+      return rc;
+    l->dir_walked = true;
+  }
+  free(l->entries);
+  l->entries = NULL;
+  e = calloc(l->n_members ? l->n_members : 1, sizeof *e);
+  if (!e)
+    return oci_nomem(err);
+  for (size_t i = 0; i < l->n_members; i++)
+    if (!l->members[i].replaced)
+      entry_from_member(&l->members[i], &e[k++]);
+  l->entries = e;
+  l->n_entries = k;
+  *entries = e;
+  *n = k;
+  return OCIDIG_OK;
+}
+
+size_t ocidig_layout_warnings(const ocidig_layout *l, const char *const **warnings)
+{
+  *warnings = (const char *const *)l->warnings;
+  return l->n_warnings;
+}
+
+uint64_t ocidig_layout_bytes_read(const ocidig_layout *l)
+{
+  return l->bytes_read;
+}

@@ -1,0 +1,94 @@
+/* layout.h: the layout object shared by the directory and archive sources.
+ *
+ * Access model: an archive is read in one streaming pass, lazily (only as far as a
+ * request needs) unless OCIDIG_OPEN_FULL_SCAN.  Small regular members are kept in
+ * memory; larger ones are recorded (path, size, ordinal) and skipped (libarchive seeks
+ * past them in a plain file).  Reading a large member later re-opens the archive and
+ * streams it; that is impossible on stdin, unless the member is still ahead.
+ * A directory is read on demand, through paths checked to stay inside the root. */
+#ifndef OCIDIG_LAYOUT_H
+#define OCIDIG_LAYOUT_H
+
+#include "internal.h"
+
+struct archive;
+
+typedef struct oci_member {
+  char *path;
+  ocidig_entry_type type;
+  int64_t size;
+  char *link_target;
+  bool escapes;   /* absolute or ".." name, or a link leaving the root */
+  bool duplicate; /* an earlier member had the same name */
+  bool replaced;  /* a later member with the same name replaced this one */
+  bool kept;      /* data holds the bytes */
+  uint8_t *data;
+  size_t ordinal; /* position in the archive */
+  ocidig_hash_state hash;
+  char actual_hex[129];
+} oci_member;
+
+struct ocidig_layout {
+  char *path;
+  bool is_archive;
+  unsigned flags;
+  size_t small_cap;
+  /* directory */
+  char *root_real;
+  /* archive */
+  struct archive *ar;
+  bool from_stdin;
+  bool ar_eof;
+  ocidig_error ar_error; /* a read error met while streaming: sticky */
+  bool ar_failed;
+  size_t next_ordinal;
+  uint64_t bytes_read;
+  size_t kept_bytes;
+  /* members (archive) or the walked tree (directory, on demand) */
+  oci_member *members;
+  size_t n_members, cap_members;
+  size_t *table; /* open addressing: member index + 1, 0 = empty */
+  size_t table_cap;
+  bool dir_walked;
+  ocidig_entry *entries;
+  size_t n_entries;
+  char **warnings;
+  size_t n_warnings;
+  size_t dropped_warnings;
+  void (*progress)(void *, uint64_t, int64_t);
+  void *progress_ctx;
+  int64_t input_size;
+};
+
+#define OCI_MAX_WARNINGS 200
+
+void oci_layout_warn(ocidig_layout *l, const char *fmt, ...) OCI_PRINTF(2, 3);
+/* Member table (archive, and the directory walk). */
+ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err);
+oci_member *oci_member_find(ocidig_layout *l, const char *path);
+void oci_member_free(oci_member *m);
+/* Normalizes an archive member name: strips "./" and empty components.  Returns NULL
+ * (and sets *unsafe) for absolute names and ".." components. */
+char *oci_member_name_clean(const char *name, bool *unsafe);
+/* If path is blobs/<alg>/<hex> with a valid digest, sets *alg and returns the hex. */
+const char *oci_blob_path_hex(const char *path, ocidig_digest_alg *alg);
+
+/* Directory source. */
+ocidig_code oci_dir_open(ocidig_layout *l, ocidig_error *err);
+ocidig_code oci_dir_stat(ocidig_layout *l, const char *relpath, ocidig_entry *out, ocidig_error *err);
+ocidig_code oci_dir_stream(ocidig_layout *l, const char *relpath, size_t max, ocidig_sink sink, void *ctx,
+                           ocidig_error *err);
+ocidig_code oci_dir_walk(ocidig_layout *l, ocidig_error *err);
+
+/* Archive source. */
+ocidig_code oci_archive_open(ocidig_layout *l, ocidig_error *err);
+void oci_archive_close(ocidig_layout *l);
+/* Reads on until `path` has been seen (NULL: to the end).  If sink is given and the
+ * member named path is met, its bytes go to sink as they stream by. */
+ocidig_code oci_archive_advance(ocidig_layout *l, const char *path, ocidig_sink sink, void *ctx, bool *streamed,
+                                ocidig_error *err);
+/* Streams a member that was passed without being kept, by re-opening the archive. */
+ocidig_code oci_archive_reread(ocidig_layout *l, const oci_member *m, ocidig_sink sink, void *ctx,
+                               ocidig_error *err);
+
+#endif

@@ -1,2 +1,108 @@
-/* report.c */
-#include "internal.h"
+/* report.c: the JSON report of a resolution (RESOLUTION.md §6). */
+#include "descriptor.h"
+
+#include <string.h>
+
+static json_object *str_or_null(const char *s)
+{
+  return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *normalized_platform(const ocidig_platform *p)
+{
+  json_object *o = json_object_new_object();
+  json_object *f = json_object_new_array();
+  json_object_object_add(o, "os", json_object_new_string(oci_str(p->os)));
+  json_object_object_add(o, "architecture", json_object_new_string(oci_str(p->architecture)));
+  json_object_object_add(o, "variant", json_object_new_string(oci_str(p->variant)));
+  json_object_object_add(o, "os.version", json_object_new_string(oci_str(p->os_version)));
+  for (size_t i = 0; i < p->n_os_features; i++)
+    json_object_array_add(f, json_object_new_string(p->os_features[i]));
+  json_object_object_add(o, "os.features", f);
+  return o;
+}
+
+static json_object *descriptor_json(const ocidig_descriptor *d)
+{
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "digest", json_object_new_string(oci_str(d->digest_string)));
+  json_object_object_add(o, "mediaType", json_object_new_string(oci_str(d->media_type)));
+  json_object_object_add(o, "size", json_object_new_int64(d->size));
+  return o;
+}
+
+char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty)
+{
+  json_object *root = json_object_new_object();
+  json_object *req = json_object_new_object();
+  json_object *rows = json_object_new_array();
+  json_object *warnings = json_object_new_array();
+  char *out;
+
+  json_object_object_add(root, "schemaVersion", json_object_new_int(1));
+  json_object_object_add(req, "platform", json_object_new_string(oci_str(r->request)));
+  json_object_object_add(req, "strict", json_object_new_boolean(r->strict));
+  json_object_object_add(root, "request", req);
+  json_object_object_add(root, "outcome", json_object_new_string(ocidig_outcome_name(r->outcome)));
+
+  if (r->outcome == OCIDIG_OUTCOME_SELECTED) {
+    json_object *sel = descriptor_json(&r->selected);
+    json_object *path = json_object_new_array();
+    json_object_object_add(sel, "platform", r->selected_has_platform ? normalized_platform(&r->selected_platform) : NULL);
+    json_object_object_add(sel, "platformSource", str_or_null(r->platform_source));
+    for (size_t i = 0; i < r->n_path; i++)
+      json_object_array_add(path, json_object_new_string(r->path[i]));
+    json_object_object_add(sel, "path", path);
+    if (r->manifest_read) {
+      json_object *layers = json_object_new_array();
+      json_object_object_add(sel, "manifestMediaType", str_or_null(r->manifest_media_type));
+      json_object_object_add(sel, "config", r->config.digest_string ? descriptor_json(&r->config) : NULL);
+      for (size_t i = 0; i < r->n_layers; i++)
+        json_object_array_add(layers, descriptor_json(&r->layers[i]));
+      json_object_object_add(sel, "layers", layers);
+      json_object_object_add(sel, "layersSize", json_object_new_int64(r->layers_size));
+    }
+    json_object_object_add(root, "selected", sel);
+  } else {
+    json_object_object_add(root, "selected", NULL);
+  }
+
+  for (size_t i = 0; i < r->n_rows; i++) {
+    const ocidig_row *row = &r->rows[i];
+    json_object *o = descriptor_json(&row->desc);
+    json_object *parent = json_object_new_string(oci_str(row->parent));
+    json_object *ordered = json_object_new_object();
+    json_object_object_add(ordered, "parent", parent);
+    json_object_object_foreach(o, k, v) json_object_object_add(ordered, k, json_object_get(v));
+    json_object_put(o);
+    json_object_object_add(ordered, "platform",
+                           row->desc.has_platform ? oci_platform_to_json(&row->desc.platform, row->desc.platform_keys)
+                                                  : NULL);
+    json_object_object_add(ordered, "verdict", json_object_new_string(ocidig_verdict_name(row->verdict)));
+    json_object_object_add(ordered, "reason", json_object_new_string(oci_str(row->reason)));
+    json_object_object_add(ordered, "depth", json_object_new_int((int)row->depth));
+    if (row->desc.n_annotations) {
+      json_object *ann = json_object_new_object();
+      for (size_t j = 0; j < row->desc.n_annotations; j++)
+        json_object_object_add(ann, row->desc.annotations[j].key,
+                               json_object_new_string(oci_str(row->desc.annotations[j].value)));
+      json_object_object_add(ordered, "annotations", ann);
+    }
+    json_object_array_add(rows, ordered);
+  }
+  json_object_object_add(root, "descriptors", rows);
+  for (size_t i = 0; i < r->n_warnings; i++)
+    json_object_array_add(warnings, json_object_new_string(r->warnings[i]));
+  json_object_object_add(root, "warnings", warnings);
+  if (r->outcome == OCIDIG_OUTCOME_ERROR) {
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(r->error.code)));
+    json_object_object_add(e, "message", json_object_new_string(r->error.message));
+    json_object_object_add(root, "error", e);
+  }
+  out = oci_strdup(json_object_to_json_string_ext(
+      root, (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN) |
+                JSON_C_TO_STRING_NOSLASHESCAPE));
+  json_object_put(root);
+  return out;
+}

@@ -1,2 +1,388 @@
-/* source_archive.c */
-#include "internal.h"
+/* source_archive.c: a layout inside any archive libarchive reads, in one streaming pass. */
+#include "layout.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define READ_BLOCK (1u << 20)
+
+/* Formats and filters that decode in-process.  Not mtree: its entries name files on the
+ * host, which would read outside the layout.  No filter that runs an external program. */
+static void enable_formats(struct archive *a)
+{
+  archive_read_support_filter_gzip(a);
+  archive_read_support_filter_bzip2(a);
+  archive_read_support_filter_xz(a);
+  archive_read_support_filter_lzma(a);
+  archive_read_support_filter_lzip(a);
+  archive_read_support_filter_zstd(a);
+  archive_read_support_filter_lz4(a);
+  archive_read_support_filter_compress(a);
+  archive_read_support_format_tar(a);
+  archive_read_support_format_gnutar(a);
+  archive_read_support_format_cpio(a);
+  archive_read_support_format_zip(a);
+  archive_read_support_format_7zip(a);
+  archive_read_support_format_ar(a);
+  archive_read_support_format_iso9660(a);
+  archive_read_support_format_xar(a);
+  archive_read_support_format_cab(a);
+  archive_read_support_format_lha(a);
+  archive_read_support_format_rar(a);
+  archive_read_support_format_rar5(a);
+  archive_read_support_format_empty(a);
+}
+
+static struct archive *reader_open(ocidig_layout *l, ocidig_error *err)
+{
+  struct archive *a = archive_read_new();
+  int r;
+  if (!a) {
+    oci_nomem(err);
+    return NULL;
+  }
+  enable_formats(a);
+  if (l->from_stdin)
+    r = archive_read_open_fd(a, 0, READ_BLOCK);
+  else
+    r = archive_read_open_filename(a, l->path, READ_BLOCK);
+  if (r != ARCHIVE_OK) {
+    oci_fail(err, OCIDIG_ERR_IO, "%s: %s", l->from_stdin ? "standard input" : l->path, archive_error_string(a));
+    archive_read_free(a);
+    return NULL;
+  }
+  return a;
+}
+
+/* libarchive reports all read errors as text; tell truncation from corruption. */
+static ocidig_code archive_failure(ocidig_layout *l, struct archive *a, const char *member, ocidig_error *err)
+{
+  const char *msg = archive_error_string(a);
+  const char *src = l->from_stdin ? "standard input" : l->path;
+  ocidig_code code = OCIDIG_ERR_CORRUPT_ARCHIVE;
+  if (!msg)
+    msg = "read error";
+  if (strstr(msg, "runcated") || strstr(msg, "remature end") || strstr(msg, "nexpected end") ||
+      strstr(msg, "unexpected EOF"))
+    code = OCIDIG_ERR_TRUNCATED_ARCHIVE;
+  else if (strstr(msg, "Unrecognized archive format") && l->next_ordinal == 0)
+    return oci_fail(err, OCIDIG_ERR_NOT_A_LAYOUT, "%s: not a layout directory and not an archive libarchive can read",
+                    src);
+  if (member)
+    return oci_fail(err, code, "%s: reading %s: %s", src, member, msg);
+  return oci_fail(err, code, "%s: %s", src, msg);
+}
+
+/* Does a link at `path` pointing at `target` stay inside the root? */
+static bool link_escapes(const char *path, const char *target, bool hardlink)
+{
+  int depth = 0;
+  const char *p;
+  if (!target || !*target || *target == '/')
+    return true;
+  if (!hardlink)
+    for (p = path; (p = strchr(p, '/')); p++)
+      depth++;
+  for (p = target; *p;) {
+    const char *slash = strchr(p, '/');
+    size_t n = slash ? (size_t)(slash - p) : strlen(p);
+    if (n == 2 && p[0] == '.' && p[1] == '.') {
+      if (--depth < 0)
+        return true;
+    } else if (n && !(n == 1 && p[0] == '.')) {
+      depth++;
+    }
+    p += n;
+    if (*p == '/')
+      p++;
+  }
+  return false;
+}
+
+/* Reads the current member's data: kept in memory when `keep`, hashed with `hasher`,
+ * passed to `sink`.  Returns the number of bytes in *total. */
+static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char *name, bool keep, int64_t declared,
+                                oci_hasher *hasher, ocidig_sink sink, void *ctx, uint8_t **kept,
+                                uint64_t *total, ocidig_error *err)
+{
+  static const uint8_t zeros[4096];
+  uint8_t *buf = NULL;
+  size_t cap = 0;
+  uint64_t pos = 0;
+  ocidig_code rc = OCIDIG_OK;
+  if (keep && declared >= 0) {
+    cap = (size_t)declared + 1;
+    if (!(buf = malloc(cap)))
+      return oci_nomem(err);
+  }
+  for (;;) {
+    const void *block;
+    size_t size;
+    la_int64_t offset;
+    int r = archive_read_data_block(a, &block, &size, &offset);
+    if (r == ARCHIVE_EOF)
+      break;
+    if (r < ARCHIVE_WARN) {
+      rc = archive_failure(l, a, name, err);
+      goto out;
+    }
+    /* Sparse members: the holes read as zeros. */
+    while (offset >= 0 && (uint64_t)offset > pos) {
+      size_t gap = (uint64_t)offset - pos > sizeof zeros ? sizeof zeros : (size_t)((uint64_t)offset - pos);
+      if (hasher)
+        oci_hasher_update(hasher, zeros, gap);
+      if (sink && (rc = sink(ctx, zeros, gap, err)) != OCIDIG_OK)
+        goto out;
+      if (keep) {
+        if (!oci_grow((void **)&buf, &cap, pos + gap + 1, 1) || pos + gap > l->small_cap) {
+          keep = false;
+          free(buf);
+          buf = NULL;
+        } else {
+          memset(buf + pos, 0, gap);
+        }
+      }
+      pos += gap;
+    }
+    if (hasher)
+      oci_hasher_update(hasher, block, size);
+    if (sink && size && (rc = sink(ctx, block, size, err)) != OCIDIG_OK)
+      goto out;
+    if (keep) {
+      if (pos + size > l->small_cap || !oci_grow((void **)&buf, &cap, pos + size + 1, 1)) {
+        keep = false; /* larger than it said: record only */
+        free(buf);
+        buf = NULL;
+      } else {
+        memcpy(buf + pos, block, size);
+      }
+    }
+    pos += size;
+  }
+  if (declared >= 0 && pos < (uint64_t)declared) {
+    rc = oci_fail(err, OCIDIG_ERR_TRUNCATED_ARCHIVE, "%s: member %s ends after %llu of its %lld bytes", l->path, name,
+                  (unsigned long long)pos, (long long)declared);
+    goto out;
+  }
+  *total = pos;
+out:
+  if (rc != OCIDIG_OK || !keep) {
+    free(buf);
+    buf = NULL;
+  }
+  if (kept)
+    *kept = buf;
+  else
+    free(buf);
+  return rc;
+}
+
+static void report_progress(ocidig_layout *l)
+{
+  if (l->ar)
+    l->bytes_read = (uint64_t)archive_filter_bytes(l->ar, -1);
+  if (l->progress)
+    l->progress(l->progress_ctx, l->bytes_read, l->input_size);
+}
+
+/* Reads one header and what must be read of its data. *done is set at the end. */
+static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink sink, void *ctx, bool *streamed,
+                               bool *found, ocidig_error *err)
+{
+  struct archive_entry *e;
+  oci_member m = {0};
+  const char *raw, *link;
+  bool unsafe;
+  int r;
+  ocidig_code rc;
+
+  r = archive_read_next_header(l->ar, &e);
+  if (r == ARCHIVE_EOF) {
+    l->ar_eof = true;
+    report_progress(l);
+    return OCIDIG_OK;
+  }
+  if (r < ARCHIVE_WARN)
+    return archive_failure(l, l->ar, NULL, err);
+  m.ordinal = l->next_ordinal++;
+  raw = archive_entry_pathname(e);
+  if (!raw)
+    raw = archive_entry_pathname_utf8(e);
+  m.path = oci_member_name_clean(raw, &unsafe);
+  if (unsafe) {
+    char *q = oci_quote(raw ? raw : "", raw ? strlen(raw) : 0, 200);
+    oci_layout_warn(l, "archive member %s has an absolute or \"..\" name: ignored", q ? q : "?");
+    free(q);
+    m.path = oci_strdup(raw ? raw : "");
+    m.escapes = true;
+  }
+  if (!m.path)
+    return oci_nomem(err);
+
+  if ((link = archive_entry_hardlink(e)) != NULL) {
+    m.type = OCIDIG_ENTRY_HARDLINK;
+    m.link_target = oci_strdup(link);
+    m.escapes = m.escapes || link_escapes(m.path, link, true);
+    oci_layout_warn(l, "archive member %s is a hard link (to %s%s): not read as a blob", m.path,
+                    m.escapes ? "outside the layout: " : "", link);
+  } else {
+    switch (archive_entry_filetype(e)) {
+    case AE_IFREG:
+      m.type = OCIDIG_ENTRY_FILE;
+      break;
+    case AE_IFDIR:
+      m.type = OCIDIG_ENTRY_DIRECTORY;
+      break;
+    case AE_IFLNK:
+      m.type = OCIDIG_ENTRY_SYMLINK;
+      link = archive_entry_symlink(e);
+      m.link_target = oci_strdup(link ? link : "");
+      m.escapes = m.escapes || link_escapes(m.path, link, false);
+      if (m.escapes || !strncmp(m.path, "blobs/", 6) || !strcmp(m.path, "index.json") ||
+          !strcmp(m.path, "oci-layout"))
+        oci_layout_warn(l, "archive member %s is a symbolic link (to %s%s): not read as a blob", m.path,
+                        m.escapes ? "outside the layout: " : "", link ? link : "");
+      break;
+    default:
+      m.type = OCIDIG_ENTRY_SPECIAL;
+      oci_layout_warn(l, "archive member %s is a device, FIFO or socket: ignored", m.path);
+      break;
+    }
+  }
+
+  if (m.type == OCIDIG_ENTRY_FILE && !m.escapes) {
+    bool is_want = want && !strcmp(m.path, want);
+    int64_t declared = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+    ocidig_digest_alg alg;
+    const char *hex = oci_blob_path_hex(m.path, &alg);
+    oci_hasher *h = NULL;
+    bool keep = declared <= (int64_t)l->small_cap && l->kept_bytes + (size_t)(declared < 0 ? 0 : declared) <=
+                                                        OCIDIG_MAX_KEPT_BYTES;
+    bool use_sink = is_want && sink;
+    uint64_t total = 0;
+    if (hex && (l->flags & OCIDIG_OPEN_HASH_BLOBS) && !(h = oci_hasher_new(alg))) {
+      oci_member_free(&m);
+      return oci_nomem(err);
+    }
+    if (keep || h || use_sink || declared < 0) {
+      rc = consume_data(l, l->ar, m.path, keep, declared, h, use_sink ? sink : NULL, ctx, &m.data, &total, err);
+      if (rc != OCIDIG_OK) {
+        oci_hasher_free(h);
+        oci_member_free(&m);
+        return rc;
+      }
+      m.size = (int64_t)total;
+      if (m.data) {
+        if (l->kept_bytes + total > OCIDIG_MAX_KEPT_BYTES) {
+          free(m.data);
+          m.data = NULL;
+        } else {
+          m.kept = true;
+          l->kept_bytes += total;
+        }
+      }
+      if (h) {
+        oci_hasher_final_hex(h, m.actual_hex);
+        m.hash = strcmp(m.actual_hex, hex) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK;
+        oci_hasher_free(h);
+      }
+      if (use_sink && streamed)
+        *streamed = true;
+    } else {
+      m.size = declared; /* skipped: libarchive seeks past it when it can */
+    }
+    if (is_want)
+      *found = true;
+  }
+  rc = oci_member_add(l, &m, err);
+  if ((m.ordinal & 63) == 0)
+    report_progress(l);
+  return rc;
+}
+
+ocidig_code oci_archive_advance(ocidig_layout *l, const char *path, ocidig_sink sink, void *ctx, bool *streamed,
+                                ocidig_error *err)
+{
+  ocidig_code rc;
+  bool found = false;
+  if (streamed)
+    *streamed = false;
+  if (l->ar_failed) {
+    if (err)
+      *err = l->ar_error;
+    return l->ar_error.code;
+  }
+  while (!l->ar_eof && !found) {
+    rc = read_member(l, path, sink, ctx, streamed, &found, err);
+    if (rc != OCIDIG_OK) {
+      /* A broken stream stays broken: every later request gets the same error. */
+      if (rc != OCIDIG_ERR_NOMEM && err) {
+        l->ar_failed = true;
+        l->ar_error = *err;
+      }
+      return rc;
+    }
+  }
+  if (l->ar_eof && l->from_stdin == false && l->ar) {
+    /* Nothing more to read: release the decoder's buffers early. */
+  }
+  return OCIDIG_OK;
+}
+
+ocidig_code oci_archive_open(ocidig_layout *l, ocidig_error *err)
+{
+  l->ar = reader_open(l, err);
+  if (!l->ar)
+    return err ? err->code : OCIDIG_ERR_IO;
+  /* Read the first header now so that "not an archive" is known at open. */
+  if (!l->ar_eof) {
+    bool found = false;
+    ocidig_code rc = read_member(l, NULL, NULL, NULL, NULL, &found, err);
+    if (rc != OCIDIG_OK)
+      return rc;
+  }
+  return OCIDIG_OK;
+}
+
+void oci_archive_close(ocidig_layout *l)
+{
+  if (l->ar) {
+    archive_read_free(l->ar);
+    l->ar = NULL;
+  }
+}
+
+ocidig_code oci_archive_reread(ocidig_layout *l, const oci_member *m, ocidig_sink sink, void *ctx, ocidig_error *err)
+{
+  struct archive *a;
+  struct archive_entry *e;
+  ocidig_code rc = OCIDIG_OK;
+  uint64_t total = 0;
+  if (l->from_stdin)
+    return oci_fail(err, OCIDIG_ERR_NOT_REREADABLE,
+                    "%s was passed in the stream on standard input and was too large to keep; give the archive as a file",
+                    m->path);
+  if (!(a = reader_open(l, err)))
+    return err ? err->code : OCIDIG_ERR_IO;
+  for (size_t i = 0;; i++) {
+    int r = archive_read_next_header(a, &e);
+    if (r == ARCHIVE_EOF) {
+      rc = oci_fail(err, OCIDIG_ERR_IO, "%s: member %s is gone (was the file changed?)", l->path, m->path);
+      break;
+    }
+    if (r < ARCHIVE_WARN) {
+      rc = archive_failure(l, a, m->path, err);
+      break;
+    }
+    if (i == m->ordinal) {
+      rc = consume_data(l, a, m->path, false, m->size, NULL, sink, ctx, NULL, &total, err);
+      if (rc == OCIDIG_OK && (int64_t)total != m->size)
+        rc = oci_fail(err, OCIDIG_ERR_IO, "%s: member %s changed size (was the file changed?)", l->path, m->path);
+      break;
+    }
+  }
+  archive_read_free(a);
+  return rc;
+}
