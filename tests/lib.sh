@@ -13,7 +13,7 @@ not_ok() { T_FAIL=$((T_FAIL + 1)); echo "not ok - $*"; }
 
 # run CMD...: runs ocidig with the arguments; sets $out, $err, $rc.
 run() {
-  "$OCIDIG" "$@" >"$T_TMP/out" 2>"$T_TMP/err"
+  ${OCIDIG_WRAPPER:-} "$OCIDIG" "$@" >"$T_TMP/out" 2>"$T_TMP/err"
   rc=$?
   out=$(cat "$T_TMP/out")
   err=$(cat "$T_TMP/err")

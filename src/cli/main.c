@@ -5,6 +5,7 @@
 
 static const cli_command commands[] = {
   {"resolve", "pick the manifest for a platform and explain every descriptor", cmd_resolve},
+  {"verify", "check every digest, size and rule of the layout", cmd_verify},
   {"platform", "show how platform specifiers parse, normalize and match", cmd_platform},
 };
 

@@ -1,0 +1,2 @@
+/* verify.c: STUB */
+#include "internal.h"
