@@ -411,6 +411,9 @@ ocidig_code oci_json_parse(const uint8_t *data, size_t len, const char *what, oc
   }
   json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
   doc->root = json_tokener_parse_ex(tok, (const char *)data, (int)len);
+  /* A bare top-level number only ends at the terminator: give it one. */
+  if (!doc->root && json_tokener_get_error(tok) == json_tokener_continue)
+    doc->root = json_tokener_parse_ex(tok, "", 1);
   if (!doc->root || json_tokener_get_error(tok) != json_tokener_success) {
     enum json_tokener_error e = json_tokener_get_error(tok);
     size_t off = json_tokener_get_parse_end(tok);

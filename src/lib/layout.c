@@ -335,7 +335,20 @@ ocidig_code ocidig_layout_read_file(ocidig_layout *l, const char *relpath, size_
   *data = NULL;
   *len = 0;
   if (l->is_archive) {
-    oci_member *m;
+    oci_member *m = oci_member_find(l, relpath);
+    if (!m && !l->ar_eof) {
+      /* Not seen yet: take its bytes as they stream by, whatever the cap (works on stdin). */
+      bool streamed = false;
+      if ((rc = oci_archive_advance(l, relpath, mem_sink_write, &s, &streamed, err)) != OCIDIG_OK) {
+        free(s.buf);
+        return rc;
+      }
+      if (streamed)
+        goto done;
+      free(s.buf);
+      s.buf = NULL;
+      s.len = s.cap = 0;
+    }
     if ((rc = archive_lookup(l, relpath, &m, err)) != OCIDIG_OK)
       return rc;
     if (m->size >= 0 && (uint64_t)m->size > max)
@@ -359,6 +372,7 @@ ocidig_code ocidig_layout_read_file(ocidig_layout *l, const char *relpath, size_
     free(s.buf);
     return rc;
   }
+done:
   if (!s.buf && !(s.buf = malloc(1)))
     return oci_nomem(err);
   s.buf[s.len] = '\0';

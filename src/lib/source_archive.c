@@ -35,27 +35,6 @@ static void enable_formats(struct archive *a)
   archive_read_support_format_empty(a);
 }
 
-static struct archive *reader_open(ocidig_layout *l, ocidig_error *err)
-{
-  struct archive *a = archive_read_new();
-  int r;
-  if (!a) {
-    oci_nomem(err);
-    return NULL;
-  }
-  enable_formats(a);
-  if (l->from_stdin)
-    r = archive_read_open_fd(a, 0, READ_BLOCK);
-  else
-    r = archive_read_open_filename(a, l->path, READ_BLOCK);
-  if (r != ARCHIVE_OK) {
-    oci_fail(err, OCIDIG_ERR_IO, "%s: %s", l->from_stdin ? "standard input" : l->path, archive_error_string(a));
-    archive_read_free(a);
-    return NULL;
-  }
-  return a;
-}
-
 /* libarchive reports all read errors as text; tell truncation from corruption. */
 static ocidig_code archive_failure(ocidig_layout *l, struct archive *a, const char *member, ocidig_error *err)
 {
@@ -73,6 +52,27 @@ static ocidig_code archive_failure(ocidig_layout *l, struct archive *a, const ch
   if (member)
     return oci_fail(err, code, "%s: reading %s: %s", src, member, msg);
   return oci_fail(err, code, "%s: %s", src, msg);
+}
+
+static struct archive *reader_open(ocidig_layout *l, ocidig_error *err)
+{
+  struct archive *a = archive_read_new();
+  int r;
+  if (!a) {
+    oci_nomem(err);
+    return NULL;
+  }
+  enable_formats(a);
+  if (l->from_stdin)
+    r = archive_read_open_fd(a, 0, READ_BLOCK);
+  else
+    r = archive_read_open_filename(a, l->path, READ_BLOCK);
+  if (r != ARCHIVE_OK) {
+    archive_failure(l, a, NULL, err); /* the format is detected at open */
+    archive_read_free(a);
+    return NULL;
+  }
+  return a;
 }
 
 /* Does a link at `path` pointing at `target` stay inside the root? */

@@ -55,6 +55,10 @@ static ocidig_code open_inside(ocidig_layout *l, const char *relpath, int *fd_ou
   if (!real) {
     if (errno == ENOENT || errno == ENOTDIR)
       return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is not in the layout", relpath);
+    if (errno == ELOOP) {
+      oci_layout_warn(l, "%s is a loop of symbolic links: treated as absent", relpath);
+      return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is a loop of symbolic links", relpath);
+    }
     return oci_fail(err, OCIDIG_ERR_IO, "%s/%s: %s", l->path, relpath, strerror(errno));
   }
   if (!inside_root(l, real)) {
