@@ -27,6 +27,9 @@ typedef struct cli_command {
 int cmd_platform(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
+int cmd_cat(int argc, char **argv);
 
 /* "ocidig: message" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

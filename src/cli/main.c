@@ -4,8 +4,11 @@
 #include <string.h>
 
 static const cli_command commands[] = {
+  {"ls", "list every image and platform of a bundle", cmd_ls},
+  {"inspect", "show the image a platform resolves to: config, layers, history", cmd_inspect},
   {"resolve", "pick the manifest for a platform and explain every descriptor", cmd_resolve},
   {"verify", "check every digest, size and rule of the layout", cmd_verify},
+  {"cat", "write a blob, index.json, the manifest or the config to stdout, verified", cmd_cat},
   {"platform", "show how platform specifiers parse, normalize and match", cmd_platform},
 };
 

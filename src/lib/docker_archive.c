@@ -1,0 +1,2 @@
+/* docker_archive.c: STUB */
+#include "internal.h"

@@ -1,0 +1,2 @@
+/* image.c: STUB */
+#include "internal.h"
