@@ -358,6 +358,389 @@ void ocidig_resolution_free(ocidig_resolution *r);
 /* The RESOLUTION.md §6 report as a JSON text (malloc'd, caller frees). */
 char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty);
 
+/* ------------------------------------------------------------------- verify */
+
+/* ocidig verify: every digest, size and rule of a layout.  The finding codes are listed
+ * (with their severities) at the top of src/lib/verify.c and in the README. */
+
+typedef enum ocidig_severity {
+  OCIDIG_SEVERITY_INFO = 0,
+  OCIDIG_SEVERITY_WARNING,
+  OCIDIG_SEVERITY_ERROR,
+} ocidig_severity;
+
+/* "info", "warning", "error". */
+const char *ocidig_severity_name(ocidig_severity s);
+
+typedef struct ocidig_finding {
+  const char *code;         /* stable kebab-case code (static storage) */
+  ocidig_severity severity;
+  char *digest;             /* the blob or document concerned, or NULL */
+  char *path;               /* the file or member concerned, or NULL */
+  char *message;            /* what is wrong and what was expected */
+  long image;               /* index into report->images, or -1 (the layout as a whole) */
+  long platform;            /* index into that image's platforms, or -1 */
+} ocidig_finding;
+
+typedef struct ocidig_verify_missing {
+  char *digest;
+  const char *role;         /* "manifest", "index", "config", "layer", "blob" (static storage) */
+  long index;               /* the layer's position, else -1 */
+  int64_t size;             /* as the descriptor says */
+} ocidig_verify_missing;
+
+/* One manifest (or one missing nested index) of an image. */
+typedef struct ocidig_verify_platform {
+  char *platform;           /* formatted ("linux/arm64/v8"), or NULL when unknown */
+  const char *platform_source; /* "descriptor", "config" or NULL (static storage) */
+  char *manifest;           /* the manifest's digest (or the missing index's) */
+  char *media_type;         /* its descriptor's mediaType */
+  char *attestation_of;     /* a buildx attestation manifest: the digest it attests */
+  bool is_index;            /* a nested index that is absent: its platforms are unknown */
+  bool requested;           /* in the scope of --platform */
+  bool complete;            /* every blob it references is present */
+  size_t n_blobs;           /* blobs it references: manifest, config, layers */
+  int64_t size;             /* their sizes, as the descriptors say */
+  ocidig_verify_missing *missing;
+  size_t n_missing;
+  size_t n_errors, n_warnings; /* findings attributed to it */
+} ocidig_verify_platform;
+
+/* One entry of index.json (in the scope of --ref). */
+typedef struct ocidig_verify_image {
+  char *name;               /* org.opencontainers.image.ref.name, else io.containerd.image.name, or NULL */
+  char *digest;
+  char *media_type;
+  bool complete;            /* every platform complete */
+  ocidig_verify_platform *platforms;
+  size_t n_platforms;
+  size_t n_errors, n_warnings; /* findings attributed to the image (platforms included) */
+} ocidig_verify_image;
+
+typedef struct ocidig_verify_summary {
+  size_t blobs_checked;        /* distinct referenced blobs found and hashed */
+  uint64_t bytes_hashed;
+  size_t blobs_missing;        /* distinct referenced blobs absent */
+  size_t errors, warnings, infos;
+  bool unreferenced_checked;   /* false when --ref or --platform narrowed the scope, or index.json
+                                  could not be walked */
+  size_t blobs_unreferenced;
+  uint64_t unreferenced_bytes;
+  size_t findings_dropped;     /* beyond the limit kept in memory (still counted above) */
+} ocidig_verify_summary;
+
+typedef struct ocidig_verify_options {
+  /* NULL: everything reachable from index.json.  Else only what ocidig_resolve selects
+   * for each image, plus the indexes on the way. */
+  const ocidig_matcher *matcher;
+  bool strict;                 /* for the report only: the matcher is OnlyStrict */
+  const ocidig_platform *host; /* NULL: linux/amd64 */
+  const char *ref;             /* NULL, "NAME" or "@DIGEST": only that entry of index.json */
+  unsigned threads;            /* hashing threads for a directory; 0: one per CPU (at most 16) */
+  /* Optional: bytes hashed so far and the total, while a directory's blobs are hashed
+   * (an archive reports through ocidig_open_options.progress instead). */
+  void (*progress)(void *ctx, uint64_t done, int64_t total);
+  void *progress_ctx;
+} ocidig_verify_options;
+
+typedef struct ocidig_verify_report {
+  char *source;
+  bool archive;
+  char *request;               /* the formatted platform request, or NULL (all platforms) */
+  bool strict;
+  char *ref;
+  ocidig_finding *findings;    /* grouped: the layout first, then by image and platform */
+  size_t n_findings;
+  ocidig_verify_image *images;
+  size_t n_images;
+  ocidig_verify_summary summary;
+  ocidig_error error;          /* code != OCIDIG_OK: the verification could not run to the end */
+} ocidig_verify_report;
+
+/* Verifies a layout.  Open an archive with OCIDIG_OPEN_HASH_BLOBS so that its blobs are
+ * hashed in the single pass that reads it (else each blob is streamed again).  Always
+ * fills *out (unless out of memory).  Returns OCIDIG_OK when the verification ran (the
+ * report says what it found), else the reason it could not (missing-index-json, a
+ * --ref that names nothing, ...), also in report->error. */
+ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *opts, ocidig_verify_report **out,
+                          ocidig_error *err);
+void ocidig_verify_report_free(ocidig_verify_report *r);
+/* {schemaVersion, source, scope, findings, images, summary[, error]} (malloc'd). */
+char *ocidig_verify_report_to_json(const ocidig_verify_report *r, bool pretty);
+/* 0 when no error finding (and no warning with fail_on_warning), 4 when there is one;
+ * the error's status (2, 3) when the verification could not run. */
+int ocidig_verify_exit_status(const ocidig_verify_report *r, bool fail_on_warning);
+
+/* ------------------------------------------------------- docker save archives */
+
+/* What a source holds at its root. */
+typedef enum ocidig_layout_format {
+  OCIDIG_FORMAT_NONE = 0,       /* neither index.json nor manifest.json */
+  OCIDIG_FORMAT_OCI,            /* index.json (an OCI image layout) */
+  OCIDIG_FORMAT_DOCKER_ARCHIVE, /* manifest.json and no index.json: docker save before Docker 25, or a
+                                 * containers/image docker-archive.  It carries no registry manifest. */
+  OCIDIG_FORMAT_HYBRID,         /* index.json and manifest.json: docker save since Docker 25, ctr export */
+} ocidig_layout_format;
+
+/* "none", "oci", "docker-archive", "oci+docker-archive". */
+const char *ocidig_layout_format_name(ocidig_layout_format f);
+/* Looks for index.json and manifest.json (an archive is read on until both are settled). */
+ocidig_code ocidig_layout_format_detect(ocidig_layout *layout, ocidig_layout_format *out, ocidig_error *err);
+
+#define OCIDIG_MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+#define OCIDIG_MT_DOCKER_LAYER "application/vnd.docker.image.rootfs.diff.tar"
+
+typedef struct ocidig_docker_layer {
+  char *path;    /* as manifest.json names it ("<id>/layer.tar", "<hex>.tar", "blobs/sha256/<hex>") */
+  char *file;    /* the regular file holding it, symbolic links inside the archive followed; NULL: absent */
+  int64_t size;  /* that file's size; -1 when absent */
+  char *digest;  /* the digest its name carries (blobs/<alg>/<hex>, <hex>.tar), else NULL */
+  char *diff_id; /* the config's rootfs.diff_ids[i], else NULL */
+} ocidig_docker_layer;
+
+typedef struct ocidig_docker_image {
+  char **repo_tags;         /* "RepoTags" (null or absent: none) */
+  size_t n_repo_tags;
+  char *config_path;        /* "Config" */
+  char *config_file;        /* symbolic links followed; NULL when absent */
+  int64_t config_size;      /* -1 when absent */
+  char *config_digest;      /* the digest the config's name carries (<hex>.json, blobs/<alg>/<hex>), or NULL */
+  char *image_id;           /* the digest of the config's bytes (Docker's image ID); NULL when not read */
+  bool config_mismatch;     /* config_digest and image_id differ: the config was altered */
+  ocidig_code config_code;  /* OCIDIG_OK, or why the config could not be read (blob-missing, invalid-json, ...) */
+  char *config_error;       /* its message, or NULL */
+  bool has_platform;        /* the config was read: platform holds its os, architecture, ... (raw) */
+  ocidig_platform platform;
+  ocidig_docker_layer *layers;
+  size_t n_layers;
+  int64_t layers_size;      /* the sizes of the layer files present */
+  size_t n_missing;         /* config and layer files absent */
+} ocidig_docker_image;
+
+typedef struct ocidig_docker_tag { /* one entry of "repositories" */
+  char *name;                      /* "repository:tag" */
+  char *layer_id;                  /* the top layer's legacy ID */
+} ocidig_docker_tag;
+
+typedef struct ocidig_docker_archive {
+  ocidig_layout_format format;     /* DOCKER_ARCHIVE or HYBRID */
+  ocidig_docker_image *images;     /* manifest.json, in order */
+  size_t n_images;
+  bool has_repositories;
+  ocidig_docker_tag *repositories;
+  size_t n_repositories;
+  char **warnings;                 /* repositories and manifest.json disagreeing, ...; (hybrid, after
+                                    * ocidig_docker_archive_compare) where manifest.json and index.json disagree */
+  size_t n_warnings;
+} ocidig_docker_archive;
+
+/* Reads manifest.json (and repositories), each image's config (small; hashed to give the image
+ * ID) and the sizes of its layer files, never their bytes.  Fails only when manifest.json itself
+ * is absent (blob-missing) or unreadable (invalid-json, ...); a config or layer that is absent or
+ * bad is recorded in its image.  For verify: a config's bytes must hash to config_digest (when its
+ * name carries one); a layer file's bytes to its digest, else (a docker save <id>/layer.tar,
+ * always uncompressed) to its diff_id. */
+ocidig_code ocidig_docker_archive_read(ocidig_layout *layout, ocidig_docker_archive **out, ocidig_error *err);
+void ocidig_docker_archive_free(ocidig_docker_archive *a);
+/* Picks the image a --ref names: a RepoTag (exact, "docker.io/library/" forms equal), else a tag
+ * alone (":NAME" suffix), or "@DIGEST" (the image ID).  ref-not-found / ref-ambiguous otherwise. */
+ocidig_code ocidig_docker_archive_pick(const ocidig_docker_archive *a, const char *ref, size_t *index,
+                                       ocidig_error *err);
+/* A hybrid archive: adds to a->warnings where manifest.json disagrees with what index.json
+ * reaches (an image whose config no manifest uses, other layers, RepoTags index.json does not
+ * name, files absent). */
+ocidig_code ocidig_docker_archive_compare(ocidig_layout *layout, ocidig_docker_archive *a, ocidig_error *err);
+/* True when r was resolved over a docker save archive's manifest.json (no index.json): then
+ * r->selected describes the image's config (its digest is the image ID), not a manifest, and the
+ * rows' parent is "manifest.json". */
+bool ocidig_resolution_is_docker_archive(const ocidig_resolution *r);
+
+/* ------------------------------------------------------------------ images */
+
+typedef struct ocidig_history {
+  char *created;
+  char *created_by;
+  char *author;
+  char *comment;
+  bool empty_layer;
+  long layer;               /* the layer this step made (index into the layers), -1 for an empty layer */
+} ocidig_history;
+
+/* An image config (OCI or Docker: the same keys).  NULL strings and empty lists when absent. */
+typedef struct ocidig_image_config {
+  ocidig_platform platform; /* raw */
+  char *created;
+  char *author;
+  char *user;
+  char *working_dir;
+  char *stop_signal;
+  bool has_entrypoint;
+  char **entrypoint;
+  size_t n_entrypoint;
+  bool has_cmd;
+  char **cmd;
+  size_t n_cmd;
+  char **env;
+  size_t n_env;
+  char **exposed_ports;     /* "80/tcp", sorted */
+  size_t n_exposed_ports;
+  char **volumes;           /* sorted */
+  size_t n_volumes;
+  ocidig_annotation *labels; /* sorted by key */
+  size_t n_labels;
+  char *rootfs_type;
+  char **diff_ids;
+  size_t n_diff_ids;
+  ocidig_history *history;
+  size_t n_history;
+} ocidig_image_config;
+
+/* Parses a config; `what` names it in messages.  Wrong types are invalid-json; null is absent. */
+ocidig_code ocidig_image_config_parse(const uint8_t *data, size_t len, const char *what, ocidig_image_config *out,
+                                      ocidig_error *err);
+void ocidig_image_config_clear(ocidig_image_config *c);
+
+/* What a layer media type says of its bytes: "gzip", "zstd", "uncompressed", "foreign"
+ * (non-distributable: its bytes live elsewhere), "encrypted", or NULL for a type not known. */
+const char *ocidig_layer_compression(const char *media_type);
+
+typedef enum ocidig_related_kind {
+  OCIDIG_RELATED_ATTESTATION = 0, /* buildx: vnd.docker.reference.type attestation-manifest */
+  OCIDIG_RELATED_REFERRER,        /* OCI 1.1: a manifest whose subject is the image's manifest */
+} ocidig_related_kind;
+
+typedef struct ocidig_related {
+  ocidig_related_kind kind;
+  ocidig_descriptor desc;   /* as the index that lists it says */
+  char *found_in;           /* "index.json" or the digest of the index listing it */
+  char *artifact_type;      /* referrer: artifactType (manifest, else descriptor, else the config's mediaType) */
+  char **predicate_types;   /* attestation: in-toto.io/predicate-type of its layers */
+  size_t n_predicate_types;
+  bool present;             /* its manifest is in the layout */
+} ocidig_related;
+
+/* Everything index.json reaches (through nested indexes) that is about the manifest `digest`. */
+ocidig_code ocidig_find_related(ocidig_layout *layout, const char *digest, ocidig_related **out, size_t *n,
+                                ocidig_error *err);
+void ocidig_related_free(ocidig_related *v, size_t n);
+
+typedef struct ocidig_image_layer {
+  ocidig_descriptor desc;   /* as the manifest says (docker save archive: built from manifest.json) */
+  const char *compression;  /* ocidig_layer_compression(), or NULL */
+  char *diff_id;            /* rootfs.diff_ids[i] of the config, or NULL */
+  char *file;               /* the file holding it, or NULL when absent */
+  bool present;
+} ocidig_image_layer;
+
+typedef struct ocidig_image {
+  ocidig_layout_format format;
+  bool registry_manifest;   /* false for a docker save archive without index.json: no manifest digest exists */
+  char **names;             /* io.containerd.image.name, ref names, RepoTags (deduplicated) */
+  size_t n_names;
+  ocidig_descriptor manifest; /* the selected manifest's descriptor (empty without a registry manifest) */
+  char *manifest_media_type;  /* the body's mediaType */
+  ocidig_annotation *annotations; /* the manifest's annotations */
+  size_t n_annotations;
+  char *subject;            /* the manifest's subject digest, or NULL */
+  char *image_id;           /* the config's digest (Docker's image ID) */
+  bool has_platform;
+  ocidig_platform platform; /* normalized */
+  const char *platform_source; /* "descriptor" or "config" (static) */
+  ocidig_descriptor config;
+  bool config_read;         /* cfg holds the parsed config */
+  ocidig_image_config cfg;
+  ocidig_image_layer *layers;
+  size_t n_layers;
+  int64_t layers_size;      /* the layers' sizes (compressed) */
+  size_t n_missing;         /* layers absent */
+  ocidig_related *related;
+  size_t n_related;
+  char **warnings;
+  size_t n_warnings;
+} ocidig_image;
+
+/* The image r selected (outcome selected): manifest, parsed config, layers, the names it goes by,
+ * attestations and referrers.  Integrity failures (a config that does not hash to its digest) are
+ * errors; an absent config or layer is recorded. */
+ocidig_code ocidig_image_load(ocidig_layout *layout, const ocidig_resolution *r, ocidig_image **out,
+                              ocidig_error *err);
+void ocidig_image_free(ocidig_image *img);
+/* The image as one JSON object (malloc'd). */
+char *ocidig_image_to_json(const ocidig_image *img, bool pretty);
+
+/* ------------------------------------------------------------------ listing */
+
+typedef struct ocidig_list_row {
+  char *platform;           /* formatted, NULL when unknown */
+  const char *platform_source; /* "descriptor", "config" or NULL (static) */
+  char *manifest;           /* its digest; NULL in a docker save archive (no registry manifest) */
+  char *media_type;         /* its descriptor's mediaType */
+  char *image_id;           /* the config digest, when known */
+  char *attestation_of;     /* a buildx attestation manifest: the manifest it attests */
+  bool other;               /* neither image manifest nor index (an artifact, schema 1, ...) */
+  bool is_index;            /* a nested index that is absent or unreadable: its platforms are unknown */
+  bool present;             /* the manifest is in the layout */
+  bool complete;            /* and so are its config and every layer */
+  size_t n_blobs, n_missing;
+  int64_t size;             /* its layers' sizes (compressed) */
+  bool selected;            /* with a matcher: what the image resolves to */
+  ocidig_code code;         /* reading it failed (digest-mismatch, invalid-json, ...) */
+  char *error;
+} ocidig_list_row;
+
+typedef struct ocidig_list_image {
+  char *name;               /* names joined by ", ", else the digest */
+  char **names;
+  size_t n_names;
+  char *digest;             /* the index.json entry (docker save archive: the image ID) */
+  char *media_type;
+  bool complete;
+  ocidig_list_row *rows;
+  size_t n_rows;
+  ocidig_outcome outcome;   /* with a matcher: selected, no-match or error */
+  char *error;              /* outcome error: the message */
+  ocidig_code code;
+} ocidig_list_image;
+
+typedef struct ocidig_listing {
+  ocidig_layout_format format;
+  char *request;            /* the formatted request, or NULL without a matcher */
+  ocidig_list_image *images;
+  size_t n_images;
+  size_t n_blobs;           /* distinct blobs referenced and present */
+  uint64_t total_bytes;     /* their sizes */
+  size_t n_shared;          /* of those, referenced by more than one image or platform */
+  uint64_t shared_bytes;
+  size_t n_unreferenced;    /* files of the layout no image references */
+  uint64_t unreferenced_bytes;
+  size_t n_missing;         /* distinct blobs referenced and absent */
+  size_t n_errors;          /* rows whose reading failed */
+  char **warnings;
+  size_t n_warnings;
+} ocidig_listing;
+
+typedef struct ocidig_list_options {
+  const ocidig_matcher *matcher; /* NULL: every platform; else also what each image resolves to */
+  const ocidig_platform *host;
+} ocidig_list_options;
+
+/* Every image of a layout (index.json entries, grouped by digest; or manifest.json's) and every
+ * platform each offers.  Reads every manifest and the configs of platform-less ones; never a layer. */
+ocidig_code ocidig_list(ocidig_layout *layout, const ocidig_list_options *opts, ocidig_listing **out,
+                        ocidig_error *err);
+void ocidig_listing_free(ocidig_listing *l);
+char *ocidig_listing_to_json(const ocidig_listing *l, bool pretty);
+
+/* ---------------------------------------------------------------- blob copy */
+
+/* Streams a file of the layout to sink and checks that its bytes hash to `digest` (and are `size`
+ * bytes, when size >= 0, checked before anything is written).  Files up to small_cap bytes (0: the
+ * default) are read and checked before the first byte goes to the sink; larger ones are hashed as
+ * they stream, so on digest-mismatch *written bytes already went out unverified. */
+ocidig_code ocidig_copy_verified(ocidig_layout *layout, const char *relpath, const ocidig_digest *digest,
+                                 int64_t size, size_t small_cap, ocidig_sink sink, void *ctx, uint64_t *written,
+                                 ocidig_error *err);
+
 #ifdef __cplusplus
 }
 #endif

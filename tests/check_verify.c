@@ -1,4 +1,654 @@
+/* check_verify.c: ocidig_verify on the fixtures of testdata/verify (one mutation of a clean
+ * layout each, made by tests/verify/mkfixtures.py), as a directory and as a tar.gz, on
+ * the samples of testdata/samples, and on layouts made here (links, FIFOs, limits). */
 #include "testutil.h"
-START_TEST(test_placeholder_verify) { ck_assert_int_eq(ocidig_code_exit_status(OCIDIG_ERR_DIGEST_MISMATCH), 4); }
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const ocidig_platform host = {.os = "linux", .architecture = "amd64"};
+
+typedef struct run_opts {
+  const char *platform;
+  const char *ref;
+  unsigned open_flags;
+  unsigned threads;
+} run_opts;
+
+/* Opens and verifies; returns the report (never NULL) and the exit status in *status. */
+static ocidig_verify_report *verify(const char *path, const run_opts *ro, int *status)
+{
+  ocidig_open_options oo = {.flags = ro ? ro->open_flags : OCIDIG_OPEN_HASH_BLOBS};
+  ocidig_layout *l = NULL;
+  ocidig_matcher *m = NULL;
+  ocidig_verify_report *r = NULL;
+  ocidig_error err;
+  ocidig_code rc;
+  if (!ro)
+    oo.flags = OCIDIG_OPEN_HASH_BLOBS;
+  rc = ocidig_layout_open(path, &oo, &l, &err);
+  ck_assert_msg(rc == OCIDIG_OK, "%s: %s", path, err.message);
+  if (ro && ro->platform) {
+    ocidig_platform p = {0};
+    ck_assert_int_eq(ocidig_platform_parse(ro->platform, &host, &p, &err), OCIDIG_OK);
+    ck_assert_int_eq(ocidig_matcher_new(OCIDIG_MATCHER_ONLY, &p, 1, &host, &m, &err), OCIDIG_OK);
+    ocidig_platform_clear(&p);
+  }
+  {
+    ocidig_verify_options vo = {.matcher = m, .host = &host, .ref = ro ? ro->ref : NULL,
+                                .threads = ro ? ro->threads : 0};
+    ocidig_verify(l, &vo, &r, &err);
+  }
+  ck_assert_ptr_nonnull(r);
+  *status = ocidig_verify_exit_status(r, false);
+  ocidig_matcher_free(m);
+  ocidig_layout_close(l);
+  return r;
+}
+
+static const ocidig_finding *find(const ocidig_verify_report *r, const char *code)
+{
+  for (size_t i = 0; i < r->n_findings; i++)
+    if (!strcmp(r->findings[i].code, code))
+      return &r->findings[i];
+  return NULL;
+}
+
+static void dump(const ocidig_verify_report *r, const char *what)
+{
+  fprintf(stderr, "%s: %zu findings\n", what, r->n_findings);
+  for (size_t i = 0; i < r->n_findings; i++)
+    fprintf(stderr, "  %s %s: %s\n", ocidig_severity_name(r->findings[i].severity), r->findings[i].code,
+            r->findings[i].message);
+}
+
+/* ------------------------------------------------------------ the table */
+
+typedef struct fixture {
+  const char *name;
+  const char *code; /* NULL: no finding at all */
+  ocidig_severity severity;
+  int status;
+  bool dir;         /* also as a directory */
+  const char *platform;
+} fixture;
+
+#define E OCIDIG_SEVERITY_ERROR
+#define W OCIDIG_SEVERITY_WARNING
+#define I OCIDIG_SEVERITY_INFO
+
+static const fixture fixtures[] = {
+  {"clean", NULL, E, 0, true, NULL},
+  {"clean", NULL, E, 0, true, "linux/arm64"},
+  {"clean", "platform-not-found", E, 4, true, "linux/s390x"},
+  {"layer-tampered", "digest-mismatch", E, 4, true, NULL},
+  {"layer-tampered", "digest-mismatch", E, 4, true, "linux/amd64"},
+  {"layer-tampered", NULL, E, 0, true, "linux/arm64"}, /* the tampered layer is not arm64's */
+  {"layer-truncated", "size-mismatch", E, 4, true, NULL},
+  {"layer-truncated", "digest-mismatch", E, 4, true, NULL},
+  {"size-wrong", "size-mismatch", E, 4, true, NULL},
+  {"index-missing", "blob-missing", E, 4, true, NULL},
+  {"config-missing", "image-incomplete", W, 0, true, NULL},
+  {"config-missing", "blob-missing", E, 4, true, "linux/amd64"},
+  {"sparse-platform", "image-incomplete", W, 0, true, NULL},
+  {"sparse-platform", "blob-missing", E, 4, true, "linux/arm64"},
+  {"sparse-platform", NULL, E, 0, true, "linux/amd64"},
+  {"oci-layout-missing", "oci-layout-missing", E, 4, true, NULL},
+  {"oci-layout-invalid", "oci-layout-invalid", E, 4, true, NULL},
+  {"oci-layout-version", "oci-layout-version", E, 4, true, NULL},
+  {"index-json-missing", "index-json-missing", E, 3, true, NULL},
+  {"index-json-invalid", "json-invalid", E, 4, true, NULL},
+  {"duplicate-key", "json-duplicate-key", W, 0, true, NULL},
+  {"schema-version", "schema-version", E, 4, true, NULL},
+  {"media-type-mismatch", "media-type-mismatch", E, 4, true, NULL},
+  {"kind-mismatch", "kind-mismatch", E, 4, true, NULL},
+  {"field-missing", "field-missing", E, 4, true, NULL},
+  {"field-type", "field-type", E, 4, true, NULL},
+  {"digest-invalid", "digest-invalid", E, 4, true, NULL},
+  {"digest-unsupported", "digest-unsupported", E, 4, true, NULL},
+  {"size-negative", "size-negative", E, 4, true, NULL},
+  {"data-mismatch", "data-mismatch", E, 4, true, NULL},
+  {"empty-descriptor-invalid", "empty-descriptor-invalid", E, 4, true, NULL},
+  {"foreign-layer", "foreign-layer-absent", I, 0, true, NULL},
+  {"ref-name-invalid", "ref-name-invalid", W, 0, true, NULL},
+  {"ref-name-duplicate", "ref-name-duplicate", E, 4, true, NULL},
+  {"attestation-subject-missing", "attestation-subject-missing", W, 0, true, NULL},
+  {"blob-unreferenced", "blob-unreferenced", W, 0, true, NULL},
+  {"blob-name-invalid", "blob-name-invalid", W, 0, true, NULL},
+  {"config-platform-mismatch", "config-platform-mismatch", W, 0, true, NULL},
+  {"unknown-media-type", "unknown-media-type", I, 0, true, NULL},
+  {"index-cycle", "index-cycle", E, 4, true, NULL},
+  {"index-cycle", "digest-mismatch", E, 4, true, NULL},
+  {"nesting-too-deep", "nesting-too-deep", E, 4, true, NULL},
+  {"index-json-platforms", NULL, E, 0, true, NULL},
+  {"index-json-platforms", NULL, E, 0, true, "linux/arm64"},
+  {"index-json-platforms", "platform-not-found", E, 4, true, "linux/s390x"},
+  {"link-escapes", "link-escapes", E, 4, false, NULL},
+  {"special-member", "special-member", E, 4, false, NULL},
+  {"path-unsafe", "path-unsafe", E, 4, false, NULL},
+  {"duplicate-member", "duplicate-member", W, 0, false, NULL},
+  {"link-member", "link-member", W, 0, false, NULL},
+};
+
+static void check_fixture(const fixture *fx, const char *path)
+{
+  run_opts ro = {.platform = fx->platform, .open_flags = OCIDIG_OPEN_HASH_BLOBS};
+  int status;
+  char what[512];
+  ocidig_verify_report *r = verify(path, &ro, &status);
+  snprintf(what, sizeof what, "%s%s%s", path, fx->platform ? " --platform " : "", fx->platform ? fx->platform : "");
+  if (fx->code) {
+    const ocidig_finding *f = find(r, fx->code);
+    if (!f)
+      dump(r, what);
+    ck_assert_msg(f != NULL, "%s: no %s finding", what, fx->code);
+    ck_assert_msg(f->severity == fx->severity, "%s: %s is %s", what, fx->code, ocidig_severity_name(f->severity));
+    ck_assert_msg(f->message && *f->message, "%s: %s has no message", what, fx->code);
+    ck_assert_msg(f->digest || f->path || f->image >= 0, "%s: %s names nothing", what, fx->code);
+  } else if (r->n_findings) {
+    dump(r, what);
+    ck_abort_msg("%s: expected no finding", what);
+  }
+  if (status != fx->status)
+    dump(r, what);
+  ck_assert_msg(status == fx->status, "%s: exit status %d, expected %d", what, status, fx->status);
+  ocidig_verify_report_free(r);
+}
+
+START_TEST(test_fixture_targz)
+{
+  char path[4096];
+  snprintf(path, sizeof path, "%s/verify/%s.tar.gz", TESTDATA, fixtures[_i].name);
+  check_fixture(&fixtures[_i], path);
+}
 END_TEST
-int main(void) { Suite *s = suite_create("verify"); TCase *tc = tcase_create("core"); tcase_add_test(tc, test_placeholder_verify); suite_add_tcase(s, tc); return tu_run(s); }
+
+START_TEST(test_fixture_dir)
+{
+  char path[4096];
+  if (!fixtures[_i].dir)
+    return;
+  snprintf(path, sizeof path, "%s/verify/%s", TESTDATA, fixtures[_i].name);
+  check_fixture(&fixtures[_i], path);
+}
+END_TEST
+
+/* ----------------------------------------------------------- details */
+
+START_TEST(test_clean_report)
+{
+  int status;
+  char path[4096];
+  ocidig_verify_report *r;
+  snprintf(path, sizeof path, "%s/verify/clean", TESTDATA);
+  r = verify(path, NULL, &status);
+  ck_assert_int_eq(status, 0);
+  ck_assert_uint_eq(r->n_images, 1);
+  ck_assert_str_eq(r->images[0].name, "v1.0");
+  ck_assert(r->images[0].complete);
+  ck_assert_uint_eq(r->images[0].n_platforms, 3);
+  ck_assert_str_eq(r->images[0].platforms[0].platform, "linux/amd64");
+  ck_assert_str_eq(r->images[0].platforms[1].platform, "linux/arm64/v8");
+  ck_assert_ptr_nonnull(r->images[0].platforms[2].attestation_of);
+  ck_assert_str_eq(r->images[0].platforms[2].attestation_of, r->images[0].platforms[0].manifest);
+  ck_assert_uint_eq(r->images[0].platforms[0].n_blobs, 4); /* manifest, config, 2 layers */
+  /* every blob of the layout, each once: 1 index + 3 manifests + 3 configs + 4 layers */
+  ck_assert_uint_eq(r->summary.blobs_checked, 11);
+  ck_assert(r->summary.bytes_hashed > 0);
+  ck_assert(r->summary.unreferenced_checked);
+  ck_assert_uint_eq(r->summary.blobs_unreferenced, 0);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+START_TEST(test_tampered_names_blob)
+{
+  int status;
+  char path[4096];
+  ocidig_verify_report *r;
+  const ocidig_finding *f;
+  snprintf(path, sizeof path, "%s/verify/layer-tampered.tar.gz", TESTDATA);
+  r = verify(path, NULL, &status);
+  f = find(r, "digest-mismatch");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_ptr_nonnull(f->digest);
+  ck_assert_ptr_nonnull(f->path);
+  ck_assert(strstr(f->path, "blobs/sha256/") == f->path);
+  ck_assert(strstr(f->message, f->digest) != NULL);
+  ck_assert_int_eq(f->image, 0);
+  ck_assert_int_eq(f->platform, 0); /* the amd64 manifest's own layer */
+  ck_assert_uint_eq(r->summary.errors, 1);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+/* An archive opened without OCIDIG_OPEN_HASH_BLOBS: blobs are streamed again. */
+START_TEST(test_archive_without_hash_flag)
+{
+  int status;
+  char path[4096];
+  run_opts ro = {.open_flags = 0};
+  ocidig_verify_report *r;
+  snprintf(path, sizeof path, "%s/verify/layer-tampered.tar.gz", TESTDATA);
+  r = verify(path, &ro, &status);
+  ck_assert_ptr_nonnull(find(r, "digest-mismatch"));
+  ck_assert_int_eq(status, 4);
+  ocidig_verify_report_free(r);
+  snprintf(path, sizeof path, "%s/verify/clean.tar.gz", TESTDATA);
+  r = verify(path, &ro, &status);
+  ck_assert_uint_eq(r->n_findings, 0);
+  ck_assert_uint_eq(r->summary.blobs_checked, 11);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+/* One hashing thread and many give the same answer. */
+START_TEST(test_threads)
+{
+  int status;
+  char path[4096];
+  run_opts one = {.threads = 1}, many = {.threads = 8};
+  ocidig_verify_report *a, *b;
+  snprintf(path, sizeof path, "%s/verify/layer-tampered", TESTDATA);
+  a = verify(path, &one, &status);
+  b = verify(path, &many, &status);
+  ck_assert_uint_eq(a->summary.blobs_checked, b->summary.blobs_checked);
+  ck_assert_uint_eq(a->summary.bytes_hashed, b->summary.bytes_hashed);
+  ck_assert_uint_eq(a->summary.errors, 1);
+  ck_assert_uint_eq(b->summary.errors, 1);
+  ocidig_verify_report_free(a);
+  ocidig_verify_report_free(b);
+}
+END_TEST
+
+START_TEST(test_sparse_lists_missing)
+{
+  int status;
+  char path[4096];
+  ocidig_verify_report *r;
+  const ocidig_verify_platform *arm;
+  snprintf(path, sizeof path, "%s/verify/sparse-platform", TESTDATA);
+  r = verify(path, NULL, &status);
+  ck_assert_int_eq(status, 0);
+  ck_assert(!r->images[0].complete);
+  arm = &r->images[0].platforms[1];
+  ck_assert_str_eq(arm->platform, "linux/arm64/v8");
+  ck_assert(!arm->complete);
+  ck_assert_uint_eq(arm->n_missing, 1); /* the manifest: what it references is unknown */
+  ck_assert_str_eq(arm->missing[0].role, "manifest");
+  ck_assert(r->images[0].platforms[0].complete);
+  ck_assert_uint_eq(r->summary.errors, 0);
+  ocidig_verify_report_free(r);
+
+  snprintf(path, sizeof path, "%s/verify/config-missing.tar.gz", TESTDATA);
+  r = verify(path, NULL, &status);
+  ck_assert_uint_eq(r->images[0].platforms[0].n_missing, 1);
+  ck_assert_str_eq(r->images[0].platforms[0].missing[0].role, "config");
+  ck_assert_uint_eq(r->images[0].platforms[0].n_blobs, 4);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+/* index.json listing platform manifests itself: --platform keeps the matching entry only. */
+START_TEST(test_index_json_platforms)
+{
+  int status;
+  char path[4096];
+  run_opts ro = {.platform = "linux/arm64", .open_flags = OCIDIG_OPEN_HASH_BLOBS};
+  ocidig_verify_report *r;
+  snprintf(path, sizeof path, "%s/verify/index-json-platforms.tar.gz", TESTDATA);
+  r = verify(path, NULL, &status);
+  ck_assert_uint_eq(r->n_images, 2);
+  ocidig_verify_report_free(r);
+  r = verify(path, &ro, &status);
+  ck_assert_uint_eq(r->n_images, 1);
+  ck_assert_uint_eq(r->images[0].n_platforms, 1);
+  ck_assert_str_eq(r->images[0].platforms[0].platform, "linux/arm64/v8");
+  ck_assert_uint_eq(r->n_findings, 0);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+START_TEST(test_ref)
+{
+  int status;
+  char path[4096];
+  run_opts ro = {.ref = "v1.0"};
+  ocidig_verify_report *r;
+  snprintf(path, sizeof path, "%s/verify/clean", TESTDATA);
+  r = verify(path, &ro, &status);
+  ck_assert_int_eq(status, 0);
+  ck_assert_uint_eq(r->n_images, 1);
+  ck_assert(!r->summary.unreferenced_checked);
+  ocidig_verify_report_free(r);
+  ro.ref = "nope";
+  r = verify(path, &ro, &status);
+  ck_assert_int_eq(r->error.code, OCIDIG_ERR_REF_NOT_FOUND);
+  ck_assert_int_eq(status, 2);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+START_TEST(test_json)
+{
+  int status;
+  char path[4096];
+  ocidig_verify_report *r;
+  char *text;
+  json_object *o, *x, *f0;
+  snprintf(path, sizeof path, "%s/verify/size-wrong.tar.gz", TESTDATA);
+  r = verify(path, NULL, &status);
+  text = ocidig_verify_report_to_json(r, false);
+  ck_assert_ptr_nonnull(text);
+  o = json_tokener_parse(text);
+  ck_assert_ptr_nonnull(o);
+  ck_assert(json_object_object_get_ex(o, "schemaVersion", &x) && json_object_get_int(x) == 1);
+  ck_assert(json_object_object_get_ex(o, "findings", &x) && json_object_array_length(x) == r->n_findings);
+  f0 = json_object_array_get_idx(x, 0);
+  ck_assert(json_object_object_get_ex(f0, "code", NULL));
+  ck_assert(json_object_object_get_ex(f0, "severity", NULL));
+  ck_assert(json_object_object_get_ex(f0, "message", NULL));
+  ck_assert(json_object_object_get_ex(f0, "digest", NULL) || json_object_object_get_ex(f0, "path", NULL));
+  ck_assert(json_object_object_get_ex(o, "images", &x) && json_object_array_length(x) == 1);
+  ck_assert(json_object_object_get_ex(o, "summary", &x));
+  ck_assert(json_object_object_get_ex(x, "errors", &f0) && json_object_get_int(f0) == (int)r->summary.errors);
+  ck_assert(json_object_object_get_ex(x, "bytesHashed", NULL));
+  ck_assert(json_object_object_get_ex(x, "blobsChecked", NULL));
+  ck_assert(!json_object_object_get_ex(o, "error", NULL));
+  json_object_put(o);
+  free(text);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+START_TEST(test_fail_on_warning)
+{
+  int status;
+  char path[4096];
+  ocidig_verify_report *r;
+  snprintf(path, sizeof path, "%s/verify/duplicate-key", TESTDATA);
+  r = verify(path, NULL, &status);
+  ck_assert_int_eq(status, 0);
+  ck_assert_int_eq(ocidig_verify_exit_status(r, true), 4);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+/* -------------------------------------------------- layouts made here */
+
+static char *copy_clean(void)
+{
+  char *dir = tu_mkdtemp(), cmd[8192];
+  /* writable even when the source tree is not (make distcheck) */
+  snprintf(cmd, sizeof cmd, "cp -R '%s/verify/clean/.' '%s/' && chmod -R u+w '%s'", TESTDATA, dir, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  return dir;
+}
+
+START_TEST(test_dir_link_escapes)
+{
+  char *dir = copy_clean(), p[4096];
+  int status;
+  ocidig_verify_report *r;
+  const ocidig_finding *f;
+  snprintf(p, sizeof p, "%s/passwd-link", dir);
+  ck_assert_int_eq(symlink("/etc/passwd", p), 0);
+  snprintf(p, sizeof p, "%s/blobs/sha256/dangling", dir);
+  ck_assert_int_eq(symlink("../../../../nowhere/at/all", p), 0);
+  snprintf(p, sizeof p, "%s/blobs/inside", dir);
+  ck_assert_int_eq(symlink("../index.json", p), 0); /* stays inside: fine */
+  r = verify(dir, NULL, &status);
+  ck_assert_int_eq(status, 4);
+  f = find(r, "link-escapes");
+  ck_assert_ptr_nonnull(f);
+  {
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_findings; i++)
+      if (!strcmp(r->findings[i].code, "link-escapes")) {
+        n++;
+        ck_assert(strcmp(r->findings[i].path, "blobs/inside") != 0);
+      }
+    ck_assert_uint_eq(n, 2);
+  }
+  ocidig_verify_report_free(r);
+  tu_rmtree(dir);
+  free(dir);
+}
+END_TEST
+
+START_TEST(test_dir_special)
+{
+  char *dir = copy_clean(), p[4096];
+  int status;
+  ocidig_verify_report *r;
+  snprintf(p, sizeof p, "%s/fifo", dir);
+  ck_assert_int_eq(mkfifo(p, 0600), 0);
+  r = verify(dir, NULL, &status);
+  ck_assert_ptr_nonnull(find(r, "special-member"));
+  ck_assert_int_eq(status, 4);
+  ocidig_verify_report_free(r);
+  tu_rmtree(dir);
+  free(dir);
+}
+END_TEST
+
+/* A blob that is a symlink to another file inside the layout is read through it. */
+START_TEST(test_dir_blob_symlink_inside)
+{
+  char *dir = copy_clean(), p[4096], q[4096];
+  int status;
+  ocidig_verify_report *r;
+  const char *empty = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+  snprintf(p, sizeof p, "%s/blobs/sha256/%s", dir, empty);
+  snprintf(q, sizeof q, "%s/empty.json", dir);
+  ck_assert_int_eq(rename(p, q), 0);
+  ck_assert_int_eq(symlink("../../empty.json", p), 0);
+  r = verify(dir, NULL, &status);
+  if (r->n_findings)
+    dump(r, dir);
+  ck_assert_int_eq(status, 0);
+  ck_assert_uint_eq(r->n_findings, 0);
+  ocidig_verify_report_free(r);
+  tu_rmtree(dir);
+  free(dir);
+}
+END_TEST
+
+START_TEST(test_json_too_large)
+{
+  char *dir = copy_clean(), p[4096];
+  int status;
+  ocidig_verify_report *r;
+  size_t n = OCIDIG_MAX_JSON_SIZE + 16;
+  char *big = malloc(n);
+  ck_assert_ptr_nonnull(big);
+  memset(big, ' ', n);
+  memcpy(big, "{\"schemaVersion\":2,\"manifests\":[]}", 34);
+  snprintf(p, sizeof p, "%s/index.json", dir);
+  unlink(p);
+  tu_write(dir, "index.json", big, n);
+  free(big);
+  r = verify(dir, NULL, &status);
+  ck_assert_ptr_nonnull(find(r, "json-too-large"));
+  ck_assert_int_eq(status, 4);
+  ocidig_verify_report_free(r);
+  tu_rmtree(dir);
+  free(dir);
+}
+END_TEST
+
+START_TEST(test_huge_index)
+{
+  char *dir = tu_mkdtemp();
+  size_t n = OCIDIG_MAX_INDEX_DESCRIPTORS + 1, len = 0;
+  char *text = malloc(n * 3 + 64);
+  int status;
+  ocidig_verify_report *r;
+  ck_assert_ptr_nonnull(text);
+  len = (size_t)sprintf(text, "{\"schemaVersion\":2,\"manifests\":[");
+  for (size_t i = 0; i < n; i++) {
+    memcpy(text + len, i ? ",{}" : "{}", i ? 3 : 2);
+    len += i ? 3 : 2;
+  }
+  memcpy(text + len, "]}", 2);
+  len += 2;
+  tu_write(dir, "index.json", text, len);
+  tu_write(dir, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30);
+  free(text);
+  r = verify(dir, NULL, &status);
+  /* The parser's memory budget (OCIDIG_MAX_JSON_MEMORY) stops such an index before the
+   * descriptor limit can: either is an error finding, never a crash or a huge report. */
+  ck_assert(find(r, "limit-exceeded") != NULL || find(r, "json-too-large") != NULL);
+  ck_assert_uint_le(r->n_findings, 5000);
+  ck_assert_int_eq(status, 4);
+  ocidig_verify_report_free(r);
+  tu_rmtree(dir);
+  free(dir);
+}
+END_TEST
+
+/* Thousands of bad descriptors: the report keeps 5000 findings and counts the rest. */
+START_TEST(test_findings_cap)
+{
+  char *dir = tu_mkdtemp();
+  size_t n = 6000, len = 0;
+  char *text = malloc(n * 24 + 64);
+  int status;
+  ocidig_verify_report *r;
+  ck_assert_ptr_nonnull(text);
+  len = (size_t)sprintf(text, "{\"schemaVersion\":2,\"manifests\":[");
+  for (size_t i = 0; i < n; i++)
+    len += (size_t)sprintf(text + len, "%s{\"mediaType\":\"x\"}", i ? "," : "");
+  len += (size_t)sprintf(text + len, "]}");
+  tu_write(dir, "index.json", text, len);
+  tu_write(dir, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30);
+  free(text);
+  r = verify(dir, NULL, &status);
+  ck_assert_uint_eq(r->n_findings, 5000);
+  ck_assert_uint_eq(r->summary.errors, 2 * n); /* no digest, no size: each */
+  ck_assert_uint_eq(r->summary.findings_dropped, 2 * n - 5000);
+  ck_assert_int_eq(status, 4);
+  ocidig_verify_report_free(r);
+  tu_rmtree(dir);
+  free(dir);
+}
+END_TEST
+
+/* ----------------------------------------------------------- samples */
+
+typedef struct sample {
+  const char *name;
+  size_t warnings;
+} sample;
+
+static const sample samples[] = {
+  {"buildah-multiarch", 0},
+  {"buildah-multiarch.oci-archive.tar", 0},
+  {"buildah-multiarch-v2s2list", 0},
+  {"containerd-export-allplatforms.tar", 0},
+  {"containerd-export-arm64only.tar", 8},
+  {"podman-save-ocidir", 0},
+  {"podman-save.oci-archive.tar", 0},
+  {"skopeo-picked-armv7", 0},
+  {"umoci-multitag", 0},
+  {"variant-multiarch.tar.gz", 0},
+  {"variant-multiarch.tar.zst", 0},
+  {"variant-multiarch-dotslash.tar", 0},
+  {"variant-multiarch-indexlast.tar", 0},
+  {"skopeo-v2.oci-archive.tar", 0},
+  {"buildah-amd64-zstd", 0},
+};
+
+START_TEST(test_sample)
+{
+  char path[4096];
+  int status;
+  ocidig_verify_report *r;
+  snprintf(path, sizeof path, "%s/samples/%s", TESTDATA, samples[_i].name);
+  r = verify(path, NULL, &status);
+  if (r->summary.errors || r->summary.warnings != samples[_i].warnings)
+    dump(r, path);
+  ck_assert_uint_eq(r->summary.errors, 0);
+  ck_assert_uint_eq(r->summary.warnings, samples[_i].warnings);
+  ck_assert_int_eq(status, 0);
+  ck_assert(r->summary.blobs_checked > 0);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+START_TEST(test_sample_arm64only_platform)
+{
+  char path[4096];
+  int status;
+  run_opts ok = {.platform = "linux/arm64", .open_flags = OCIDIG_OPEN_HASH_BLOBS};
+  run_opts bad = {.platform = "linux/amd64", .open_flags = OCIDIG_OPEN_HASH_BLOBS};
+  ocidig_verify_report *r;
+  snprintf(path, sizeof path, "%s/samples/containerd-export-arm64only.tar", TESTDATA);
+  r = verify(path, &ok, &status);
+  ck_assert_uint_eq(r->n_findings, 0);
+  ck_assert_uint_eq(r->images[0].n_platforms, 1);
+  ck_assert(r->images[0].platforms[0].requested);
+  ck_assert_int_eq(status, 0);
+  ocidig_verify_report_free(r);
+  r = verify(path, &bad, &status);
+  ck_assert_ptr_nonnull(find(r, "blob-missing"));
+  ck_assert_int_eq(status, 4);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+START_TEST(test_sample_single_manifest_platform)
+{
+  char path[4096];
+  int status;
+  run_opts ro = {.platform = "linux/arm64", .open_flags = OCIDIG_OPEN_HASH_BLOBS};
+  ocidig_verify_report *r;
+  const ocidig_finding *f;
+  snprintf(path, sizeof path, "%s/samples/umoci-multitag", TESTDATA);
+  r = verify(path, &ro, &status);
+  f = find(r, "platform-mismatch");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(f->severity, OCIDIG_SEVERITY_WARNING);
+  ck_assert_int_eq(status, 0);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("verify");
+  TCase *tc = tcase_create("fixtures");
+  TCase *td = tcase_create("details");
+  TCase *ts = tcase_create("samples");
+  int n_fx = (int)(sizeof fixtures / sizeof fixtures[0]);
+  int n_samples = (int)(sizeof samples / sizeof samples[0]);
+  tcase_set_timeout(tc, 60);
+  tcase_set_timeout(td, 120);
+  tcase_add_loop_test(tc, test_fixture_targz, 0, n_fx);
+  tcase_add_loop_test(tc, test_fixture_dir, 0, n_fx);
+  tcase_add_test(td, test_clean_report);
+  tcase_add_test(td, test_tampered_names_blob);
+  tcase_add_test(td, test_archive_without_hash_flag);
+  tcase_add_test(td, test_threads);
+  tcase_add_test(td, test_sparse_lists_missing);
+  tcase_add_test(td, test_index_json_platforms);
+  tcase_add_test(td, test_ref);
+  tcase_add_test(td, test_json);
+  tcase_add_test(td, test_fail_on_warning);
+  tcase_add_test(td, test_dir_link_escapes);
+  tcase_add_test(td, test_dir_special);
+  tcase_add_test(td, test_dir_blob_symlink_inside);
+  tcase_add_test(td, test_json_too_large);
+  tcase_add_test(td, test_huge_index);
+  tcase_add_test(td, test_findings_cap);
+  tcase_add_loop_test(ts, test_sample, 0, n_samples);
+  tcase_add_test(ts, test_sample_arm64only_platform);
+  tcase_add_test(ts, test_sample_single_manifest_platform);
+  suite_add_tcase(s, tc);
+  suite_add_tcase(s, td);
+  suite_add_tcase(s, ts);
+  return tu_run(s);
+}

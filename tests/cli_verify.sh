@@ -1,5 +1,178 @@
 #!/bin/sh
+# cli_verify.sh: ocidig verify on the fixtures of testdata/verify (tests/verify/mkfixtures.py:
+# one mutation of a clean layout each), as directories, as tar.gz files and on stdin;
+# options, exit statuses, the JSON report, and the samples of testdata/samples.
 . "$TESTS_DIR/lib.sh"
+V="$TESTDATA/verify"
+S="$TESTDATA/samples"
+
+# expect_code FIXTURE-PATH CODE STATUS [OPTIONS...]: the JSON report holds CODE, exit STATUS.
+expect_code() {
+  p=$1 code=$2 want=$3
+  shift 3
+  run verify --json "$@" "$p"
+  expect_rc "$want" "verify $* $(basename "$p"): exit"
+  expect_out_has "\"code\": \"$code\"" "verify $* $(basename "$p"): finding $code"
+}
+
+# --------------------------------------------------------------- usage
 run verify --help
-expect_rc 2 "verify (not yet)"
+expect_rc 0 "--help"
+expect_out_has "--fail-on" "--help lists --fail-on"
+run verify
+expect_rc 2 "no SOURCE"
+run verify --platform linux/amd64 --all-platforms "$V/clean"
+expect_rc 2 "--platform with --all-platforms"
+run verify --strict "$V/clean"
+expect_rc 2 "--strict without --platform"
+run verify --fail-on sometimes "$V/clean"
+expect_rc 2 "--fail-on with a bad level"
+run verify --platform 'linux/!!' "$V/clean"
+expect_rc 2 "a bad --platform"
+run verify --ref nope "$V/clean"
+expect_rc 2 "--ref that names nothing"
+expect_err_has "ref-not-found" "--ref that names nothing: the code"
+run verify "$V/clean" "$V/clean"
+expect_rc 2 "two sources"
+
+# ------------------------------------------------------ unreadable input
+run verify "$T_TMP/no-such-thing"
+expect_rc 3 "a source that does not exist"
+printf 'not an archive at all\n' >"$T_TMP/junk"
+run verify "$T_TMP/junk"
+expect_rc 3 "a file that is not an archive"
+run verify --json "$T_TMP/junk"
+expect_rc 3 "a file that is not an archive (--json)"
+expect_out_has '"error": {' "--json still prints a report with the error"
+run verify --json "$V/index-json-missing"
+expect_rc 3 "no index.json (directory)"
+expect_out_has '"code": "index-json-missing"' "no index.json: the finding"
+run verify "$V/index-json-missing.tar.gz"
+expect_rc 3 "no index.json (tar.gz)"
+
+# --------------------------------------------------------------- clean
+for p in "$V/clean" "$V/clean.tar.gz"; do
+  run verify "$p"
+  expect_rc 0 "clean $(basename "$p")"
+  expect_out_has "image v1.0" "clean $(basename "$p"): the image"
+  expect_out_has "linux/arm64/v8" "clean $(basename "$p"): a platform"
+  expect_out_has "0 errors, 0 warnings, 0 info" "clean $(basename "$p"): the summary"
+done
+run verify - <"$V/clean.tar.gz"
+expect_rc 0 "clean on stdin"
+run verify --json "$V/clean"
+expect_out_has '"schemaVersion": 1' "--json: schemaVersion"
+expect_out_has '"findings": [' "--json: findings"
+expect_out_has '"blobsChecked": 11' "--json: blobsChecked"
+expect_out_has '"bytesHashed":' "--json: bytesHashed"
+case "$out" in *'\033['* | *"$(printf '\033')"*) not_ok "no colour when not a terminal" ;; *) ok "no colour when not a terminal" ;; esac
+
+# ------------------------------------------------- one finding per fixture
+# fixture code status (each as a directory and as a tar.gz)
+while read -r name code status; do
+  case $name in '#'* | '') continue ;; esac
+  [ -d "$V/$name" ] && expect_code "$V/$name" "$code" "$status"
+  expect_code "$V/$name.tar.gz" "$code" "$status"
+done <<EOF
+layer-tampered digest-mismatch 4
+layer-truncated size-mismatch 4
+size-wrong size-mismatch 4
+index-missing blob-missing 4
+config-missing image-incomplete 0
+sparse-platform image-incomplete 0
+oci-layout-missing oci-layout-missing 4
+oci-layout-invalid oci-layout-invalid 4
+oci-layout-version oci-layout-version 4
+index-json-invalid json-invalid 4
+duplicate-key json-duplicate-key 0
+schema-version schema-version 4
+media-type-mismatch media-type-mismatch 4
+kind-mismatch kind-mismatch 4
+field-missing field-missing 4
+field-type field-type 4
+digest-invalid digest-invalid 4
+digest-unsupported digest-unsupported 4
+size-negative size-negative 4
+data-mismatch data-mismatch 4
+empty-descriptor-invalid empty-descriptor-invalid 4
+foreign-layer foreign-layer-absent 0
+ref-name-invalid ref-name-invalid 0
+ref-name-duplicate ref-name-duplicate 4
+attestation-subject-missing attestation-subject-missing 0
+blob-unreferenced blob-unreferenced 0
+blob-name-invalid blob-name-invalid 0
+config-platform-mismatch config-platform-mismatch 0
+unknown-media-type unknown-media-type 0
+index-cycle index-cycle 4
+nesting-too-deep nesting-too-deep 4
+link-escapes link-escapes 4
+special-member special-member 4
+path-unsafe path-unsafe 4
+duplicate-member duplicate-member 0
+link-member link-member 0
+EOF
+
+# ------------------------------------------------------------ options
+expect_code "$V/clean" platform-not-found 4 --platform linux/s390x
+expect_code "$V/sparse-platform" blob-missing 4 --platform linux/arm64
+expect_code "$V/sparse-platform.tar.gz" blob-missing 4 --platform linux/arm64/v8 --strict
+run verify --platform linux/amd64 "$V/sparse-platform"
+expect_rc 0 "sparse-platform: the platform that is there"
+expect_out_has "not checked (the scope is narrowed by --platform)" "--platform: no unreferenced check"
+expect_code "$V/config-missing.tar.gz" blob-missing 4 --platform linux/amd64
+run verify --platform linux/arm64 "$V/layer-tampered"
+expect_rc 0 "layer-tampered: another platform is intact"
+run verify --platform linux/arm64 "$V/index-json-platforms"
+expect_rc 0 "index.json of platform manifests: --platform picks its entry"
+expect_out_has "linux/arm64/v8" "index.json of platform manifests: the arm64 entry"
+expect_code "$V/index-json-platforms.tar.gz" platform-not-found 4 --platform linux/s390x
+run verify --fail-on warning "$V/duplicate-key"
+expect_rc 4 "--fail-on warning with a warning"
+expect_out_has "failed: 1 warning (--fail-on warning)" "--fail-on warning: the verdict"
+run verify --fail-on warning "$V/foreign-layer"
+expect_rc 0 "--fail-on warning with only info"
+run verify --fail-on error "$V/duplicate-key"
+expect_rc 0 "--fail-on error with a warning"
+run verify --ref v1.0 "$V/clean.tar.gz"
+expect_rc 0 "--ref v1.0"
+run verify --ref v1.0 --platform linux/arm64 "$V/sparse-platform"
+expect_rc 4 "--ref and --platform: the absent platform"
+run verify - <"$V/layer-tampered.tar.gz"
+expect_rc 4 "layer-tampered on stdin"
+expect_out_has "digest-mismatch" "layer-tampered on stdin: the finding"
+run verify "$V/sparse-platform"
+expect_out_has "absent" "sparse-platform: the platform row says absent"
+expect_out_has "platform-filtered export" "sparse-platform: says why"
+
+# ------------------------------------------ links and special files in a directory
+cp -R "$V/clean" "$T_TMP/links" && chmod -R u+w "$T_TMP/links"
+ln -s /etc/passwd "$T_TMP/links/passwd"
+expect_code "$T_TMP/links" link-escapes 4
+cp -R "$V/clean" "$T_TMP/fifo" && chmod -R u+w "$T_TMP/fifo"
+if mkfifo "$T_TMP/fifo/pipe" 2>/dev/null; then
+  expect_code "$T_TMP/fifo" special-member 4
+else
+  ok "# skip: mkfifo unavailable"
+fi
+
+# --------------------------------------------------------------- samples
+for s in buildah-multiarch buildah-multiarch.oci-archive.tar buildah-multiarch-v2s2list \
+  containerd-export-allplatforms.tar containerd-export-arm64only.tar podman-save-ocidir \
+  podman-save.oci-archive.tar skopeo-picked-armv7 umoci-multitag variant-multiarch.tar.gz \
+  variant-multiarch.tar.zst variant-multiarch-dotslash.tar variant-multiarch-indexlast.tar \
+  skopeo-v2.oci-archive.tar buildah-amd64-zstd; do
+  run verify "$S/$s"
+  expect_rc 0 "sample $s"
+  expect_out_has "findings       0 errors" "sample $s: no errors"
+done
+run verify "$S/containerd-export-arm64only.tar"
+expect_out_has "8 of 9 platforms are absent" "arm64only: 8 platforms absent"
+run verify --platform linux/arm64 "$S/containerd-export-arm64only.tar"
+expect_rc 0 "arm64only --platform linux/arm64"
+run verify --platform linux/amd64 "$S/containerd-export-arm64only.tar"
+expect_rc 4 "arm64only --platform linux/amd64"
+run verify --platform linux/arm64 "$S/umoci-multitag"
+expect_rc 0 "umoci --platform linux/arm64"
+expect_out_has "platform-mismatch" "umoci --platform linux/arm64: single manifests for amd64"
+
 finish

@@ -1,2 +1,404 @@
+/* cmd_verify.c: ocidig verify: check every digest, size and rule of a layout. */
 #include "cli.h"
-int cmd_verify(int argc, char **argv) { (void)argc; (void)argv; return 2; }
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Members up to this size are kept in memory while an archive file streams by (documents
+ * are small; larger ones are re-read from the file).  Standard input cannot be re-read:
+ * there the library's default applies. */
+#define VERIFY_SMALL_CAP (256u * 1024)
+/* The progress line appears only for inputs at least this large. */
+#define PROGRESS_MIN (64ull * 1024 * 1024)
+
+static void help(FILE *f)
+{
+  fprintf(f,
+          "Usage: ocidig verify [--platform SPEC [--strict] | --all-platforms] [--ref NAME|@DIGEST]\n"
+          "                     [--json] [--fail-on warning] SOURCE\n"
+          "\n"
+          "Check a layout: oci-layout and index.json, every index and manifest (JSON, schema\n"
+          "version, media types, required fields), every descriptor (digest, size, inline data),\n"
+          "every blob (present, size, and every byte hashed), links and special files, ref names,\n"
+          "attestations, unreferenced blobs, and, per image and platform, whether all blobs are\n"
+          "there (a platform-filtered export is reported as incomplete, not as corrupt).\n"
+          "An archive is verified in the single streaming pass that reads it, never extracted;\n"
+          "a directory's blobs are hashed on all cores.\n"
+          "\n"
+          "SOURCE is a layout directory, an archive of one (tar, tar.gz, tar.zst, ...), or - for\n"
+          "an archive on standard input.\n"
+          "\n"
+          "Options:\n"
+          "  -a, --all-platforms  everything reachable from index.json (the default)\n"
+          "  -p, --platform SPEC  only what 'ocidig resolve --platform SPEC' selects for each image\n"
+          "                       (its manifest, config and layers, and the indexes on the way);\n"
+          "                       a missing blob of that platform is then an error\n"
+          "  -s, --strict         with --platform: no fallbacks (containerd OnlyStrict)\n"
+          "  -r, --ref NAME       only the index.json entry with this ref name (or a tag of it);\n"
+          "                       --ref @DIGEST: the entry with that digest\n"
+          "  -j, --json           print the JSON report: {schemaVersion, findings, images, summary}\n"
+          "      --fail-on LEVEL  error (the default) or warning: the lowest severity that fails\n"
+          "  -h, --help           this help\n"
+          "\n"
+          "Examples:\n"
+          "  ocidig verify image.tar\n"
+          "  ocidig verify --platform linux/arm64 export.tar.gz\n"
+          "  ocidig verify --json oci-dir/ | jq '.findings[] | select(.severity == \"error\")'\n"
+          "  skopeo copy ... oci-archive:/dev/stdout | ocidig verify -\n"
+          "\n"
+          "Exit status: 0 no error finding (warnings allowed unless --fail-on warning),\n"
+          "2 usage error, 3 input unreadable as a layout, 4 an error finding.\n");
+}
+
+/* ---------------------------------------------------------------- progress */
+
+typedef struct progress {
+  bool tty;
+  bool shown;
+  struct timespec last;
+} progress;
+
+static void human_size(uint64_t n, char *buf, size_t len)
+{
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = (double)n;
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    u++;
+  }
+  if (u == 0)
+    snprintf(buf, len, "%" PRIu64 " B", n);
+  else
+    snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+static void on_progress(void *ctx, uint64_t done, int64_t total)
+{
+  progress *p = ctx;
+  struct timespec now;
+  char a[32], b[32];
+  if (!p->tty)
+    return;
+  if (total >= 0 ? (uint64_t)total < PROGRESS_MIN : done < PROGRESS_MIN)
+    return;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  if (p->shown && (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000 < 200 &&
+      !(total >= 0 && done >= (uint64_t)total))
+    return;
+  p->last = now;
+  p->shown = true;
+  human_size(done, a, sizeof a);
+  if (total > 0) {
+    human_size((uint64_t)total, b, sizeof b);
+    fprintf(stderr, "\rocidig: verifying: %s of %s (%d%%)\033[K", a, b, (int)(done * 100 / (uint64_t)total));
+  } else {
+    fprintf(stderr, "\rocidig: verifying: %s\033[K", a);
+  }
+  fflush(stderr);
+}
+
+static void progress_end(progress *p)
+{
+  if (p->shown) {
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    p->shown = false;
+  }
+}
+
+/* -------------------------------------------------------------------- text */
+
+static void short_digest(const char *d, char *buf, size_t n)
+{
+  const char *colon = d ? strchr(d, ':') : NULL;
+  if (!d || !*d)
+    snprintf(buf, n, "(no digest)");
+  else if (colon && strlen(colon + 1) > 12)
+    snprintf(buf, n, "%.*s:%.12s", (int)(colon - d), d, colon + 1);
+  else
+    snprintf(buf, n, "%.40s", d);
+}
+
+typedef struct style {
+  const char *bold, *red, *yellow, *green, *dim, *reset;
+} style;
+
+static const char *severity_color(const style *s, ocidig_severity sev)
+{
+  return sev == OCIDIG_SEVERITY_ERROR ? s->red : sev == OCIDIG_SEVERITY_WARNING ? s->yellow : s->dim;
+}
+
+static void print_findings(const ocidig_verify_report *r, long image, long platform, int indent, const style *s)
+{
+  for (size_t i = 0; i < r->n_findings; i++) {
+    const ocidig_finding *f = &r->findings[i];
+    if (f->image != image || f->platform != platform)
+      continue;
+    if (platform >= 0 && !strcmp(f->code, "image-incomplete"))
+      continue; /* folded into the platform's row and one note per image */
+    printf("%*s%s%-7s%s %s: %s\n", indent, "", severity_color(s, f->severity), ocidig_severity_name(f->severity),
+           s->reset, f->code, f->message);
+  }
+}
+
+static bool has_findings(const ocidig_verify_report *r, long image, long platform)
+{
+  for (size_t i = 0; i < r->n_findings; i++)
+    if (r->findings[i].image == image && r->findings[i].platform == platform)
+      return true;
+  return false;
+}
+
+/* The image-incomplete warnings of one image, as one line. */
+static void print_incomplete_note(const ocidig_verify_report *r, long image, const style *s)
+{
+  const ocidig_verify_image *im = &r->images[image];
+  size_t n = 0, absent = 0;
+  for (size_t i = 0; i < r->n_findings; i++) {
+    const ocidig_finding *f = &r->findings[i];
+    if (f->image == image && f->platform >= 0 && !strcmp(f->code, "image-incomplete")) {
+      n++;
+      const ocidig_verify_platform *p = (size_t)f->platform < im->n_platforms ? &im->platforms[f->platform] : NULL;
+      if (p && p->n_missing == p->n_blobs)
+        absent++;
+    }
+  }
+  if (!n)
+    return;
+  if (absent == n)
+    printf("  %s%-7s%s image-incomplete: %zu of %zu platforms %s absent: the layout holds only some platforms, as a "
+           "platform-filtered export does; incomplete, not corrupt (--platform SPEC requires one)\n",
+           s->yellow, "warning", s->reset, n, im->n_platforms, n == 1 ? "is" : "are");
+  else
+    printf("  %s%-7s%s image-incomplete: %zu of %zu platforms lack blobs (%zu entirely absent); --platform SPEC makes "
+           "a missing blob of that platform an error\n",
+           s->yellow, "warning", s->reset, n, im->n_platforms, absent);
+}
+
+static void platform_label(const ocidig_verify_platform *p, char *buf, size_t n)
+{
+  if (p->attestation_of) {
+    char sd[64];
+    short_digest(p->attestation_of, sd, sizeof sd);
+    snprintf(buf, n, "attestation of %s", sd);
+  } else if (p->is_index) {
+    snprintf(buf, n, "%s (index)", p->platform ? p->platform : "?");
+  } else if (p->platform) {
+    bool from_config = p->platform_source && !strcmp(p->platform_source, "config");
+    snprintf(buf, n, "%s%s", p->platform, from_config ? " (config)" : "");
+  } else {
+    snprintf(buf, n, "(no platform)");
+  }
+}
+
+static void print_text(const ocidig_verify_report *r, const char *source, bool fail_on_warning)
+{
+  style s = {"", "", "", "", "", ""};
+  const ocidig_verify_summary *sum = &r->summary;
+  char size[32];
+  if (cli_color(stdout))
+    s = (style){CLI_BOLD, CLI_RED, CLI_YELLOW, CLI_GREEN, CLI_DIM, CLI_RESET};
+
+  printf("%s%s%s: ", s.bold, source, s.reset);
+  if (r->request)
+    printf("verifying %s%s for %s", r->request, r->strict ? " (strict)" : "",
+           r->ref ? "the image --ref names" : "each image");
+  else
+    printf("verifying everything reachable from %s", r->ref ? "the entry --ref names" : "index.json");
+  printf(" (%s)\n", r->archive ? "archive" : "directory");
+
+  if (has_findings(r, -1, -1)) {
+    printf("\nlayout\n");
+    print_findings(r, -1, -1, 2, &s);
+  }
+  for (size_t i = 0; i < r->n_images; i++) {
+    const ocidig_verify_image *im = &r->images[i];
+    char sd[64];
+    int w = 0;
+    short_digest(im->digest, sd, sizeof sd);
+    printf("\nimage %s%s%s  %s  %s  ", s.bold, im->name ? im->name : "(unnamed)", s.reset, sd,
+           ocidig_media_type_short(im->media_type));
+    if (im->n_errors)
+      printf("%s%zu error%s%s\n", s.red, im->n_errors, im->n_errors == 1 ? "" : "s", s.reset);
+    else if (!im->complete)
+      printf("%sincomplete%s\n", s.yellow, s.reset);
+    else
+      printf("%sok%s\n", s.green, s.reset);
+    print_findings(r, (long)i, -1, 2, &s);
+    for (size_t k = 0; k < im->n_platforms; k++) {
+      char label[160];
+      platform_label(&im->platforms[k], label, sizeof label);
+      if ((int)strlen(label) > w)
+        w = (int)strlen(label);
+    }
+    for (size_t k = 0; k < im->n_platforms; k++) {
+      const ocidig_verify_platform *p = &im->platforms[k];
+      char label[160], md[64], state[32];
+      platform_label(p, label, sizeof label);
+      short_digest(p->manifest, md, sizeof md);
+      human_size((uint64_t)(p->size > 0 ? p->size : 0), size, sizeof size);
+      printf("  %-*s  %-19s  ", w, label, md);
+      if (p->n_errors)
+        snprintf(state, sizeof state, "%zu error%s", p->n_errors, p->n_errors == 1 ? "" : "s");
+      else
+        snprintf(state, sizeof state, "%s",
+                 p->complete ? "ok" : p->n_missing == p->n_blobs ? "absent" : "incomplete");
+      printf("%s%-10s%s  ", p->n_errors ? s.red : p->complete ? s.green : s.yellow, state, s.reset);
+      if (p->complete)
+        printf("%zu blob%s, %s\n", p->n_blobs, p->n_blobs == 1 ? "" : "s", size);
+      else if (p->n_missing == p->n_blobs && p->n_blobs == 1)
+        printf("%s not in the layout\n", p->is_index ? "index" : "manifest");
+      else
+        printf("%zu of %zu blobs present\n", p->n_blobs - p->n_missing, p->n_blobs);
+      if (!p->complete && !(p->n_missing == p->n_blobs && p->n_blobs == 1))
+        for (size_t j = 0; j < p->n_missing; j++) {
+          char role[32];
+          if (p->missing[j].index >= 0)
+            snprintf(role, sizeof role, "%s %ld", p->missing[j].role, p->missing[j].index);
+          else
+            snprintf(role, sizeof role, "%s", p->missing[j].role);
+          printf("    %smissing%s %s %s\n", s.yellow, s.reset, role, p->missing[j].digest);
+        }
+      print_findings(r, (long)i, (long)k, 4, &s);
+    }
+    print_incomplete_note(r, (long)i, &s);
+  }
+
+  human_size(sum->bytes_hashed, size, sizeof size);
+  printf("\nsummary\n");
+  printf("  blobs checked  %zu (%s hashed)\n", sum->blobs_checked, size);
+  if (sum->blobs_missing)
+    printf("  blobs missing  %zu\n", sum->blobs_missing);
+  if (sum->unreferenced_checked) {
+    human_size(sum->unreferenced_bytes, size, sizeof size);
+    printf("  unreferenced   %zu blob%s (%s)\n", sum->blobs_unreferenced, sum->blobs_unreferenced == 1 ? "" : "s",
+           size);
+  } else {
+    printf("  unreferenced   not checked (%s)\n", r->request ? "the scope is narrowed by --platform"
+                                                   : r->ref ? "the scope is narrowed by --ref"
+                                                            : "index.json could not be walked");
+  }
+  printf("  findings       %zu error%s, %zu warning%s, %zu info\n", sum->errors, sum->errors == 1 ? "" : "s",
+         sum->warnings, sum->warnings == 1 ? "" : "s", sum->infos);
+  if (sum->findings_dropped)
+    printf("  (%zu findings not shown: more than the report keeps)\n", sum->findings_dropped);
+  if (r->error.code != OCIDIG_OK)
+    printf("%sfailed%s: %s (%s)\n", s.red, s.reset, r->error.message, ocidig_code_name(r->error.code));
+  else if (sum->errors)
+    printf("%sfailed%s: %zu error%s\n", s.red, s.reset, sum->errors, sum->errors == 1 ? "" : "s");
+  else if (fail_on_warning && sum->warnings)
+    printf("%sfailed%s: %zu warning%s (--fail-on warning)\n", s.red, s.reset, sum->warnings,
+           sum->warnings == 1 ? "" : "s");
+  else
+    printf("%sok%s: no errors\n", s.green, s.reset);
+}
+
+/* --------------------------------------------------------------- command */
+
+int cmd_verify(int argc, char **argv)
+{
+  enum { OPT_FAIL_ON = 256 };
+  static const struct option longopts[] = {
+    {"platform", required_argument, NULL, 'p'},
+    {"strict", no_argument, NULL, 's'},
+    {"all-platforms", no_argument, NULL, 'a'},
+    {"ref", required_argument, NULL, 'r'},
+    {"json", no_argument, NULL, 'j'},
+    {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+  };
+  const char *platform = NULL, *ref = NULL, *source;
+  bool strict = false, all = false, json = false, fail_on_warning = false;
+  ocidig_matcher *matcher = NULL;
+  ocidig_layout *layout = NULL;
+  ocidig_verify_report *r = NULL;
+  ocidig_error err = {0};
+  progress prog = {0};
+  ocidig_code rc;
+  int c, status;
+
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "p:sar:jh", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'p': platform = optarg; break;
+    case 's': strict = true; break;
+    case 'a': all = true; break;
+    case 'r': ref = optarg; break;
+    case 'j': json = true; break;
+    case OPT_FAIL_ON:
+      if (!strcmp(optarg, "warning"))
+        fail_on_warning = true;
+      else if (strcmp(optarg, "error"))
+        return cli_usage("verify", "--fail-on takes 'error' or 'warning', not '%s'", optarg);
+      break;
+    case 'h': help(stdout); return 0;
+    default: return cli_usage("verify", "bad option");
+    }
+  }
+  if (optind + 1 != argc)
+    return cli_usage("verify", optind == argc ? "no SOURCE given" : "one SOURCE only");
+  source = argv[optind];
+  if (platform && all)
+    return cli_usage("verify", "--platform and --all-platforms do not go together");
+  if (strict && !platform)
+    return cli_usage("verify", "--strict needs --platform");
+  if (ref && !*ref)
+    return cli_usage("verify", "--ref needs a name or @DIGEST");
+  if (platform && (status = cli_matcher(platform, strict, &matcher)) != 0)
+    return status;
+
+  prog.tty = isatty(STDERR_FILENO);
+  {
+    ocidig_open_options oo = {.flags = OCIDIG_OPEN_HASH_BLOBS,
+                              .small_cap = strcmp(source, "-") ? VERIFY_SMALL_CAP : 0,
+                              .progress = on_progress,
+                              .progress_ctx = &prog};
+    rc = ocidig_layout_open(source, &oo, &layout, &err);
+  }
+  progress_end(&prog);
+  if (rc == OCIDIG_OK) {
+    ocidig_verify_options vo = {.matcher = matcher,
+                                .strict = strict,
+                                .host = cli_host(),
+                                .ref = ref,
+                                .progress = on_progress,
+                                .progress_ctx = &prog};
+    ocidig_verify(layout, &vo, &r, &err);
+    progress_end(&prog);
+  } else if ((r = calloc(1, sizeof *r)) != NULL) {
+    /* Still one report: the source, the error, nothing checked. */
+    r->source = strdup(source);
+    r->error = err;
+    r->strict = strict;
+    r->ref = ref ? strdup(ref) : NULL;
+    r->request = matcher ? ocidig_platform_format(ocidig_matcher_request(matcher)) : NULL;
+  }
+  if (!r) {
+    cli_error("out of memory");
+    status = EXIT_UNREADABLE;
+    goto out;
+  }
+
+  if (json) {
+    char *text = ocidig_verify_report_to_json(r, true);
+    if (text)
+      puts(text);
+    free(text);
+  } else if (rc == OCIDIG_OK || (r->n_findings && ocidig_code_exit_status(r->error.code) != EXIT_USAGE)) {
+    print_text(r, source, fail_on_warning);
+  }
+  if (!json && r->error.code != OCIDIG_OK)
+    cli_error("%s (%s)", r->error.message, ocidig_code_name(r->error.code));
+  status = ocidig_verify_exit_status(r, fail_on_warning);
+out:
+  ocidig_verify_report_free(r);
+  ocidig_layout_close(layout);
+  ocidig_matcher_free(matcher);
+  return status;
+}
