@@ -1,2 +1,256 @@
+/* cmd_cat.c: ocidig cat: write a blob (or a file of the layout) to stdout, its digest checked. */
 #include "cli.h"
-int cmd_cat(int argc, char **argv) { (void)argc; (void)argv; return 2; }
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help(FILE *f)
+{
+  fprintf(f,
+          "Usage: ocidig cat [--platform SPEC] [--strict] [--ref NAME|@DIGEST] SOURCE WHAT\n"
+          "\n"
+          "Write the bytes of one blob or file of SOURCE to standard output.  WHAT is:\n"
+          "  DIGEST         a blob, e.g. sha256:4fef...; in a docker save archive also an image\n"
+          "                 ID (its config) or a layer's diff_id\n"
+          "  manifest       the manifest of the image resolved as 'ocidig resolve' would\n"
+          "                 (with --platform, --strict and --ref)\n"
+          "  config         the config of that image\n"
+          "  index.json, oci-layout, manifest.json, repositories\n"
+          "                 those files as they are (they have no digest to check)\n"
+          "\n"
+          "Blobs are checked against their digest (and the descriptor's size).  Blobs up to\n"
+          "4 MiB are checked before the first byte is written; larger ones are hashed while\n"
+          "they stream: if they do not match, the command says so on standard error and exits\n"
+          "4 after the bytes went out, and those bytes must be discarded.\n"
+          "\n"
+          "Options:\n"
+          "  -p, --platform SPEC  the platform for manifest and config (default: this host)\n"
+          "  -s, --strict         no platform fallbacks (containerd OnlyStrict)\n"
+          "  -r, --ref NAME       the index.json entry (or docker save RepoTag) to resolve from\n"
+          "  -h, --help           this help\n"
+          "\n"
+          "Examples:\n"
+          "  ocidig cat image.tar index.json | jq .\n"
+          "  ocidig cat --platform linux/arm64 image.tar config | jq .config.Env\n"
+          "  ocidig cat oci-dir/ sha256:6dbe130e3ff3... | tar tzf -\n"
+          "  ocidig cat --ref app:1.2 docker-save.tar config\n"
+          "\n"
+          "Exit status: 0 written and verified, 1 no manifest matches the platform, 2 usage\n"
+          "error (or WHAT does not exist in this kind of source), 3 input unreadable as a\n"
+          "layout, 4 blob missing, size or digest mismatch.\n");
+}
+
+static ocidig_code write_out(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  (void)ctx;
+  if (fwrite(buf, 1, len, stdout) != len) {
+    if (err) {
+      err->code = OCIDIG_ERR_IO;
+      snprintf(err->message, sizeof err->message, "standard output: %s", strerror(errno));
+    }
+    return OCIDIG_ERR_IO;
+  }
+  return OCIDIG_OK;
+}
+
+/* A file of the layout written as it is. */
+static int cat_plain(ocidig_layout *l, const char *path)
+{
+  ocidig_error err;
+  ocidig_code rc = ocidig_layout_stream_file(l, path, write_out, NULL, &err);
+  if (rc == OCIDIG_ERR_BLOB_MISSING) {
+    cli_error("%s is not in %s", path, ocidig_layout_is_archive(l) ? "the archive" : "the directory");
+    return ocidig_code_exit_status(rc);
+  }
+  if (rc != OCIDIG_OK)
+    return cli_fail(&err);
+  return 0;
+}
+
+static int cat_verified(ocidig_layout *l, const char *path, const ocidig_digest *d, int64_t size)
+{
+  ocidig_error err;
+  uint64_t written = 0;
+  ocidig_code rc = ocidig_copy_verified(l, path, d, size, 0, write_out, NULL, &written, &err);
+  if (fflush(stdout) != 0 && rc == OCIDIG_OK) {
+    cli_error("standard output: %s", strerror(errno));
+    return EXIT_UNREADABLE;
+  }
+  if (rc != OCIDIG_OK) {
+    if (written && rc != OCIDIG_ERR_DIGEST_MISMATCH && rc != OCIDIG_ERR_SIZE_MISMATCH)
+      cli_error("the %llu bytes written before this error were NOT verified", (unsigned long long)written);
+    return cli_fail(&err);
+  }
+  return 0;
+}
+
+/* A digest: blobs/<alg>/<hex>, or (docker save) a config or layer file by image ID or diff_id. */
+static int cat_digest(ocidig_layout *l, const char *what)
+{
+  ocidig_digest d;
+  ocidig_error err;
+  ocidig_entry e;
+  char path[OCIDIG_DIGEST_STRING_MAX + 8];
+  ocidig_docker_archive *a = NULL;
+  int status;
+
+  if (ocidig_digest_parse(what, strlen(what), &d, &err) != OCIDIG_OK)
+    return cli_usage("cat", "WHAT: %s", err.message);
+  ocidig_digest_blob_path(&d, path);
+  if (ocidig_layout_stat(l, path, &e, &err) == OCIDIG_OK)
+    return cat_verified(l, path, &d, -1);
+  if (ocidig_docker_archive_read(l, &a, NULL) == OCIDIG_OK) {
+    const char *file = NULL;
+    for (size_t i = 0; i < a->n_images && !file; i++) {
+      const ocidig_docker_image *im = &a->images[i];
+      if (im->config_file && (!strcmp(what, im->image_id ? im->image_id : "") ||
+                              !strcmp(what, im->config_digest ? im->config_digest : "")))
+        file = im->config_file;
+      for (size_t k = 0; k < im->n_layers && !file; k++) {
+        const ocidig_docker_layer *ly = &im->layers[k];
+        if (ly->file && (!strcmp(what, ly->digest ? ly->digest : "") || !strcmp(what, ly->diff_id ? ly->diff_id : "")))
+          file = ly->file;
+      }
+    }
+    if (file) {
+      char *f = strdup(file);
+      ocidig_docker_archive_free(a);
+      if (!f) {
+        cli_error("out of memory");
+        return EXIT_UNREADABLE;
+      }
+      status = cat_verified(l, f, &d, -1);
+      free(f);
+      return status;
+    }
+    ocidig_docker_archive_free(a);
+  }
+  cli_error("blob %s is not in the layout (no %s)", what, path);
+  return ocidig_code_exit_status(OCIDIG_ERR_BLOB_MISSING);
+}
+
+/* manifest / config of the resolved image. */
+static int cat_resolved(ocidig_layout *l, const char *what, const ocidig_matcher *m, const char *ref)
+{
+  ocidig_resolve_options opts = {.matcher = m, .host = cli_host(), .ref = ref};
+  ocidig_resolution *r = NULL;
+  ocidig_error err = {0};
+  char path[OCIDIG_DIGEST_STRING_MAX + 8];
+  int status = 0;
+  bool manifest = !strcmp(what, "manifest");
+
+  ocidig_resolve(l, &opts, &r, &err);
+  if (!r) {
+    cli_error("out of memory");
+    return EXIT_UNREADABLE;
+  }
+  for (size_t i = 0; i < r->n_warnings; i++)
+    if (!ocidig_resolution_is_docker_archive(r) || i > 0) /* [0]: no registry manifest; cat says so if it matters */
+      cli_warn("%s", r->warnings[i]);
+  if (r->outcome == OCIDIG_OUTCOME_ERROR) {
+    status = cli_fail(&r->error);
+  } else if (r->outcome == OCIDIG_OUTCOME_NO_MATCH) {
+    char *req = ocidig_platform_format(ocidig_matcher_request(m));
+    cli_error("no manifest matches %s (run 'ocidig resolve' to see why each was skipped)", req ? req : "?");
+    free(req);
+    status = EXIT_NO_MATCH;
+  } else if (ocidig_resolution_is_docker_archive(r)) {
+    if (manifest) {
+      cli_error("a docker save archive without index.json carries no registry manifest; 'ocidig cat SOURCE "
+                "manifest.json' writes docker's manifest.json, 'config' the image's config");
+      status = EXIT_USAGE;
+    } else {
+      ocidig_docker_archive *a = NULL;
+      if (ocidig_docker_archive_read(l, &a, &err) != OCIDIG_OK) {
+        status = cli_fail(&err);
+      } else {
+        const ocidig_docker_image *im = NULL;
+        for (size_t i = 0; i < a->n_images && !im; i++)
+          if (a->images[i].image_id && !strcmp(a->images[i].image_id, r->selected.digest_string))
+            im = &a->images[i];
+        if (!im || !im->config_file)
+          status = cli_fail(&(ocidig_error){OCIDIG_ERR_BLOB_MISSING, "the image's config is not in the archive"});
+        else
+          status = cat_verified(l, im->config_file, &r->selected.digest, -1);
+      }
+      ocidig_docker_archive_free(a);
+    }
+  } else {
+    const ocidig_descriptor *d = manifest ? &r->selected : &r->config;
+    if (!d->digest_string) {
+      cli_error("manifest %s has no config", r->selected.digest_string);
+      status = EXIT_INTEGRITY;
+    } else if (d->digest_code != OCIDIG_OK) {
+      cli_error("%s: not a valid digest (%s)", d->digest_string, ocidig_code_name(d->digest_code));
+      status = ocidig_code_exit_status(d->digest_code);
+    } else {
+      ocidig_digest_blob_path(&d->digest, path);
+      status = cat_verified(l, path, &d->digest, d->size);
+    }
+  }
+  ocidig_resolution_free(r);
+  return status;
+}
+
+int cmd_cat(int argc, char **argv)
+{
+  static const struct option longopts[] = {
+    {"platform", required_argument, NULL, 'p'},
+    {"strict", no_argument, NULL, 's'},
+    {"ref", required_argument, NULL, 'r'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+  };
+  const char *platform = NULL, *ref = NULL, *source, *what;
+  bool strict = false;
+  ocidig_matcher *matcher = NULL;
+  ocidig_layout *layout = NULL;
+  ocidig_error err;
+  int c, status;
+
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "p:sr:h", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'p': platform = optarg; break;
+    case 's': strict = true; break;
+    case 'r': ref = optarg; break;
+    case 'h': help(stdout); return 0;
+    default: return cli_usage("cat", "bad option");
+    }
+  }
+  if (argc - optind != 2)
+    return cli_usage("cat", argc - optind < 2 ? "SOURCE and WHAT are needed" : "one SOURCE and one WHAT only");
+  source = argv[optind];
+  what = argv[optind + 1];
+  if (ref && !*ref)
+    return cli_usage("cat", "--ref needs a name or @DIGEST");
+  bool resolved = !strcmp(what, "manifest") || !strcmp(what, "config");
+  bool plain = !strcmp(what, "index.json") || !strcmp(what, "oci-layout") || !strcmp(what, "manifest.json") ||
+               !strcmp(what, "repositories");
+  if (!resolved && !plain && !strchr(what, ':'))
+    return cli_usage("cat", "WHAT must be a digest, manifest, config, index.json, oci-layout, manifest.json or "
+                            "repositories, not '%s'",
+                     what);
+  if (!resolved && (platform || ref || strict))
+    return cli_usage("cat", "--platform, --strict and --ref go with manifest and config");
+  if (resolved && (status = cli_matcher(platform, strict, &matcher)) != 0)
+    return status;
+  if (ocidig_layout_open(source, NULL, &layout, &err) != OCIDIG_OK) {
+    status = cli_fail(&err);
+  } else if (plain) {
+    status = cat_plain(layout, what);
+  } else if (resolved) {
+    status = cat_resolved(layout, what, matcher, ref);
+  } else {
+    status = cat_digest(layout, what);
+  }
+  if (fflush(stdout) != 0 && status == 0) {
+    cli_error("standard output: %s", strerror(errno));
+    status = EXIT_UNREADABLE;
+  }
+  ocidig_layout_close(layout);
+  ocidig_matcher_free(matcher);
+  return status;
+}

@@ -1,2 +1,420 @@
+/* cmd_inspect.c: ocidig inspect: resolve as `resolve` does, then show the image: names,
+ * manifest, platform, config (entrypoint, env, labels, history), layers, attestations and
+ * referrers. */
 #include "cli.h"
-int cmd_inspect(int argc, char **argv) { (void)argc; (void)argv; return 2; }
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help(FILE *f)
+{
+  fprintf(f,
+          "Usage: ocidig inspect [--platform SPEC] [--strict] [--ref NAME|@DIGEST] [--json] SOURCE\n"
+          "\n"
+          "Resolve the image for a platform exactly as 'ocidig resolve' does, then show it:\n"
+          "the names it goes by (ref names, io.containerd.image.name, Docker RepoTags), its\n"
+          "manifest digest and media type, platform, created, author, entrypoint and cmd,\n"
+          "env, working dir, user, exposed ports, volumes, labels, annotations, history\n"
+          "(empty layers marked), its layers (digest, compression, size, diff_id) with\n"
+          "their total compressed size, and what the layout holds about it: buildx\n"
+          "attestation manifests and OCI 1.1 referrers.\n"
+          "\n"
+          "SOURCE is a layout directory, an archive of one, an archive written by\n"
+          "'docker save' (with or without index.json) or containers/image (docker-archive:),\n"
+          "or - for an archive on standard input.  A docker save archive without index.json\n"
+          "carries no registry manifest: its image is shown by its image ID (the digest of\n"
+          "its config), and --ref picks an image by RepoTag.\n"
+          "\n"
+          "Options:\n"
+          "  -p, --platform SPEC  the platform to resolve for (default: this host)\n"
+          "  -s, --strict         no platform fallbacks (containerd OnlyStrict)\n"
+          "  -r, --ref NAME       start from the index.json entry with this ref name (or tag),\n"
+          "                       or the docker save image with this RepoTag; @DIGEST picks by\n"
+          "                       digest (the image ID in a docker save archive)\n"
+          "  -j, --json           print one JSON object (also on failure)\n"
+          "  -h, --help           this help\n"
+          "\n"
+          "Examples:\n"
+          "  ocidig inspect --platform linux/arm64 image.tar\n"
+          "  ocidig inspect --ref example.com/app:1.2 docker-save.tar\n"
+          "  ocidig inspect --json oci-dir/ | jq '.image.layers[].digest'\n"
+          "  docker save alpine | ocidig inspect -\n"
+          "\n"
+          "Exit status: 0 shown, 1 no manifest matches the platform, 2 usage error,\n"
+          "3 input unreadable as a layout, 4 integrity or content error.\n");
+}
+
+/* ------------------------------------------------------------- text helpers */
+
+/* Untrusted text made safe for a terminal (control characters escaped); the strings live
+ * in a small ring, so that several can be used in one printf. */
+#define RING 16
+static char *ring[RING];
+static unsigned ring_pos;
+
+static const char *S(const char *s)
+{
+  size_t n = s ? strlen(s) : 0, k = 0;
+  char *out = malloc(n * 6 + 1);
+  if (!out)
+    return "?";
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == 0x7f) {
+      k += (size_t)sprintf(out + k, "\\x%02x", c);
+    } else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
+      k += (size_t)sprintf(out + k, "\\u%04x", (unsigned char)s[i + 1]);
+      i++;
+    } else {
+      out[k++] = (char)c;
+    }
+  }
+  out[k] = '\0';
+  free(ring[ring_pos]);
+  ring[ring_pos] = out;
+  ring_pos = (ring_pos + 1) % RING;
+  return out;
+}
+
+static void ring_free(void)
+{
+  for (unsigned i = 0; i < RING; i++) {
+    free(ring[i]);
+    ring[i] = NULL;
+  }
+}
+
+static void human_size(int64_t n, char *buf, size_t len)
+{
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = (double)n;
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    u++;
+  }
+  if (u == 0)
+    snprintf(buf, len, "%" PRId64 " B", n);
+  else
+    snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+/* "2026-11-27T20:02:12.118245598Z" -> "2026-11-27 20:02:12 UTC"; anything else as it is. */
+static const char *when(const char *t)
+{
+  static char buf[64];
+  if (!t)
+    return "-";
+  if (strlen(t) >= 19 && t[4] == '-' && t[7] == '-' && t[10] == 'T' && t[13] == ':' && t[16] == ':') {
+    const char *zone = t + 19;
+    while (*zone == '.' || (*zone >= '0' && *zone <= '9'))
+      zone++;
+    snprintf(buf, sizeof buf, "%.10s %.8s%s%.20s", t, t + 11, *zone ? " " : "",
+             !strcmp(zone, "Z") ? "UTC" : zone);
+    return S(buf);
+  }
+  return S(t);
+}
+
+/* A JSON array of strings as docker shows Entrypoint/Cmd: ["/bin/sh","-c","x"]. */
+static void print_argv(char **v, size_t n, bool has)
+{
+  if (!has) {
+    printf("-\n");
+    return;
+  }
+  json_object *a = json_object_new_array();
+  for (size_t i = 0; i < n; i++)
+    json_object_array_add(a, json_object_new_string(v[i]));
+  printf("%s\n", S(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
+  json_object_put(a);
+}
+
+static void print_list(const char *label, char **v, size_t n)
+{
+  printf("  %-12s ", label);
+  if (!n)
+    printf("-\n");
+  for (size_t i = 0; i < n; i++)
+    printf("%s%s\n", i ? "               " : "", S(v[i]));
+}
+
+static void print_map(const char *label, const ocidig_annotation *v, size_t n)
+{
+  printf("  %-12s ", label);
+  if (!n)
+    printf("-\n");
+  for (size_t i = 0; i < n; i++)
+    printf("%s%s=%s\n", i ? "               " : "", S(v[i].key), S(v[i].value));
+}
+
+static void print_text(const ocidig_image *img, const ocidig_resolution *r, const char *source)
+{
+  bool color = cli_color(stdout);
+  const char *b = color ? CLI_BOLD : "", *z = color ? CLI_RESET : "", *d = color ? CLI_DIM : "";
+  const ocidig_image_config *c = &img->cfg;
+  char size[32];
+  {
+    printf("%s", b);
+    if (!img->n_names)
+      printf("%s", S(img->registry_manifest ? img->manifest.digest_string : img->image_id));
+    for (size_t i = 0; i < img->n_names; i++)
+      printf("%s%s", i ? ", " : "", S(img->names[i]));
+    printf("%s  %s(%s)%s\n", z, d, strcmp(source, "-") ? S(source) : "standard input", z);
+  }
+  printf("  %-12s %s", "format", ocidig_layout_format_name(img->format));
+  if (img->format == OCIDIG_FORMAT_DOCKER_ARCHIVE)
+    printf(" (manifest.json, no index.json)\n");
+  else if (img->format == OCIDIG_FORMAT_HYBRID)
+    printf(" (index.json is used; a docker manifest.json is beside it)\n");
+  else
+    printf("\n");
+  if (img->registry_manifest) {
+    human_size(img->manifest.size, size, sizeof size);
+    printf("  %-12s %s (%s, %s)\n", "manifest", S(img->manifest.digest_string),
+           S(ocidig_media_type_short(img->manifest.media_type)), size);
+    if (r->n_path) {
+      printf("  %-12s index.json", "path");
+      for (size_t i = 0; i < r->n_path; i++)
+        printf(" > %s", S(r->path[i]));
+      printf(" > manifest\n");
+    }
+  } else {
+    printf("  %-12s none: a docker save archive carries no registry manifest\n", "manifest");
+  }
+  if (img->has_platform) {
+    char *p = ocidig_platform_format(&img->platform);
+    printf("  %-12s %s (from the %s)\n", "platform", S(p), img->platform_source ? img->platform_source : "descriptor");
+    free(p);
+  } else {
+    printf("  %-12s unknown\n", "platform");
+  }
+  human_size(img->config.size, size, sizeof size);
+  printf("  %-12s %s (the digest of its config, %s)\n", "image ID", S(img->image_id ? img->image_id : "-"), size);
+  if (img->config_read) {
+    printf("  %-12s %s\n", "created", when(c->created));
+    printf("  %-12s %s\n", "author", c->author ? S(c->author) : "-");
+    printf("  %-12s ", "entrypoint");
+    print_argv(c->entrypoint, c->n_entrypoint, c->has_entrypoint);
+    printf("  %-12s ", "cmd");
+    print_argv(c->cmd, c->n_cmd, c->has_cmd);
+    print_list("env", c->env, c->n_env);
+    printf("  %-12s %s\n", "working dir", c->working_dir && *c->working_dir ? S(c->working_dir) : "-");
+    printf("  %-12s %s\n", "user", c->user && *c->user ? S(c->user) : "-");
+    print_list("ports", c->exposed_ports, c->n_exposed_ports);
+    print_list("volumes", c->volumes, c->n_volumes);
+    if (c->stop_signal)
+      printf("  %-12s %s\n", "stop signal", S(c->stop_signal));
+    print_map("labels", c->labels, c->n_labels);
+  }
+  if (img->registry_manifest)
+    print_map("annotations", img->annotations, img->n_annotations);
+  if (img->subject)
+    printf("  %-12s %s (this manifest is itself a referrer)\n", "subject", S(img->subject));
+
+  if (img->config_read && c->n_history) {
+    size_t empty = 0;
+    for (size_t i = 0; i < c->n_history; i++)
+      empty += c->history[i].empty_layer;
+    printf("\n%shistory%s (%zu step%s, %zu empty)\n", b, z, c->n_history, c->n_history == 1 ? "" : "s", empty);
+    for (size_t i = 0; i < c->n_history; i++) {
+      const ocidig_history *h = &c->history[i];
+      char layer[32];
+      if (h->empty_layer)
+        snprintf(layer, sizeof layer, "empty");
+      else
+        snprintf(layer, sizeof layer, "layer %ld", h->layer + 1);
+      printf("  %-23s  %s%-9s%s %s", when(h->created), h->empty_layer ? d : "", layer, h->empty_layer ? z : "",
+             h->created_by ? S(h->created_by) : "-");
+      if (h->comment && *h->comment)
+        printf("  (%s)", S(h->comment));
+      printf("\n");
+    }
+  }
+
+  human_size(img->layers_size, size, sizeof size);
+  printf("\n%slayers%s (%zu, %s %s)\n", b, z, img->n_layers, size,
+         img->registry_manifest ? "compressed" : "uncompressed, as docker save stores them");
+  if (img->n_layers) {
+    int wd = 6;
+    for (size_t i = 0; i < img->n_layers; i++)
+      if (img->layers[i].desc.digest_string && (int)strlen(img->layers[i].desc.digest_string) > wd)
+        wd = (int)strlen(img->layers[i].desc.digest_string);
+    printf("  %-3s %-*s  %-12s %10s  %s\n", "#", wd, "digest", "compression", "size", "diff_id");
+    for (size_t i = 0; i < img->n_layers; i++) {
+      const ocidig_image_layer *ly = &img->layers[i];
+      const char *comp = ly->compression ? ly->compression : ly->desc.media_type;
+      human_size(ly->desc.size, size, sizeof size);
+      printf("  %-3zu %-*s  %-12s %10s  %s", i + 1, wd, S(ly->desc.digest_string ? ly->desc.digest_string : "-"),
+             S(comp ? comp : "unknown"), size, S(ly->diff_id ? ly->diff_id : "-"));
+      if (!ly->present)
+        printf("  %s(missing)%s", color ? CLI_YELLOW : "", z);
+      printf("\n");
+    }
+  }
+
+  {
+    size_t na = 0, nr = 0;
+    for (size_t i = 0; i < img->n_related; i++)
+      img->related[i].kind == OCIDIG_RELATED_ATTESTATION ? na++ : nr++;
+    if (img->registry_manifest && !na && !nr) {
+      printf("\n%sattestations, referrers%s: none in the layout\n", b, z);
+    } else if (img->registry_manifest) {
+      printf("\n%sattestations%s (%zu)\n", b, z, na);
+      for (size_t i = 0; i < img->n_related; i++) {
+        const ocidig_related *x = &img->related[i];
+        if (x->kind != OCIDIG_RELATED_ATTESTATION)
+          continue;
+        printf("  %s%s", S(x->desc.digest_string), x->present ? "" : " (missing)");
+        for (size_t k = 0; k < x->n_predicate_types; k++)
+          printf("%s%s", k ? ", " : "  predicates: ", S(x->predicate_types[k]));
+        printf("\n");
+      }
+      printf("\n%sreferrers%s (%zu)\n", b, z, nr);
+      for (size_t i = 0; i < img->n_related; i++) {
+        const ocidig_related *x = &img->related[i];
+        if (x->kind != OCIDIG_RELATED_REFERRER)
+          continue;
+        printf("  %s  %s%s\n", S(x->desc.digest_string), S(x->artifact_type ? x->artifact_type : "(no artifactType)"),
+               x->present ? "" : " (missing)");
+      }
+    }
+  }
+}
+
+/* ------------------------------------------------------------- JSON */
+
+static void print_json(const char *source, const char *request, bool strict, const char *ref, const char *outcome,
+                       const ocidig_image *img, const ocidig_error *err, char **warnings, size_t n_warnings)
+{
+  json_object *root = json_object_new_object(), *req = json_object_new_object(), *w;
+  json_object_object_add(root, "schemaVersion", json_object_new_int(1));
+  json_object_object_add(root, "source", json_object_new_string(source));
+  json_object_object_add(req, "platform", json_object_new_string(request ? request : ""));
+  json_object_object_add(req, "strict", json_object_new_boolean(strict));
+  json_object_object_add(req, "ref", ref ? json_object_new_string(ref) : NULL);
+  json_object_object_add(root, "request", req);
+  json_object_object_add(root, "outcome", json_object_new_string(outcome));
+  if (img) {
+    char *text = ocidig_image_to_json(img, false);
+    json_object *o = text ? json_tokener_parse(text) : NULL;
+    free(text);
+    if (o) {
+      json_object *iw = NULL;
+      if (json_object_object_get_ex(o, "warnings", &iw))
+        json_object_object_add(root, "warnings", json_object_get(iw));
+      json_object_object_del(o, "warnings");
+    }
+    json_object_object_add(root, "image", o);
+  } else {
+    json_object_object_add(root, "image", NULL);
+  }
+  if (!json_object_object_get_ex(root, "warnings", &w)) {
+    w = json_object_new_array();
+    for (size_t i = 0; i < n_warnings; i++)
+      json_object_array_add(w, json_object_new_string(warnings[i]));
+    json_object_object_add(root, "warnings", w);
+  }
+  if (err) {
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(err->code)));
+    json_object_object_add(e, "message", json_object_new_string(err->message));
+    json_object_object_add(root, "error", e);
+  }
+  puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                              JSON_C_TO_STRING_NOSLASHESCAPE));
+  json_object_put(root);
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+  static const struct option longopts[] = {
+    {"platform", required_argument, NULL, 'p'},
+    {"strict", no_argument, NULL, 's'},
+    {"ref", required_argument, NULL, 'r'},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+  };
+  const char *platform = NULL, *ref = NULL, *source;
+  bool strict = false, json = false;
+  ocidig_matcher *matcher = NULL;
+  ocidig_layout *layout = NULL;
+  ocidig_resolution *r = NULL;
+  ocidig_image *img = NULL;
+  ocidig_error err = {0};
+  char *request = NULL;
+  int c, status;
+
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "p:sr:jh", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'p': platform = optarg; break;
+    case 's': strict = true; break;
+    case 'r': ref = optarg; break;
+    case 'j': json = true; break;
+    case 'h': help(stdout); return 0;
+    default: return cli_usage("inspect", "bad option");
+    }
+  }
+  if (optind + 1 != argc)
+    return cli_usage("inspect", optind == argc ? "no SOURCE given" : "one SOURCE only");
+  source = argv[optind];
+  if (ref && !*ref)
+    return cli_usage("inspect", "--ref needs a name or @DIGEST");
+  if ((status = cli_matcher(platform, strict, &matcher)) != 0)
+    return status;
+  request = ocidig_platform_format(ocidig_matcher_request(matcher));
+
+  if (ocidig_layout_open(source, NULL, &layout, &err) == OCIDIG_OK) {
+    ocidig_resolve_options opts = {.matcher = matcher, .host = cli_host(), .ref = ref};
+    ocidig_resolve(layout, &opts, &r, &err);
+    if (r && r->outcome == OCIDIG_OUTCOME_SELECTED)
+      ocidig_image_load(layout, r, &img, &err);
+  }
+
+  if (img) {
+    status = 0;
+    if (json) {
+      print_json(source, request, strict, ref, "selected", img, NULL, NULL, 0);
+    } else {
+      print_text(img, r, source);
+      for (size_t i = 0; i < img->n_warnings; i++)
+        if (img->registry_manifest || !strstr(img->warnings[i], "carries no registry manifest")) /* said above */
+          cli_warn("%s", S(img->warnings[i]));
+    }
+  } else if (r && r->outcome == OCIDIG_OUTCOME_NO_MATCH) {
+    status = EXIT_NO_MATCH;
+    if (json) {
+      print_json(source, request, strict, ref, "no-match", NULL, NULL, r->warnings, r->n_warnings);
+    } else {
+      for (size_t i = 0; i < r->n_warnings; i++)
+        cli_warn("%s", S(r->warnings[i]));
+      cli_error("no manifest in %s matches %s (run 'ocidig resolve' to see why each was skipped)", S(source),
+                request ? request : "?");
+    }
+  } else {
+    if (r && r->outcome == OCIDIG_OUTCOME_ERROR)
+      err = r->error;
+    status = ocidig_code_exit_status(err.code);
+    if (!status)
+      status = EXIT_UNREADABLE;
+    if (json) {
+      print_json(source, request, strict, ref, "error", NULL, &err, r ? r->warnings : NULL, r ? r->n_warnings : 0);
+    } else {
+      for (size_t i = 0; r && i < r->n_warnings; i++)
+        cli_warn("%s", S(r->warnings[i]));
+      cli_error("%s (%s)", S(err.message), ocidig_code_name(err.code));
+    }
+  }
+  ocidig_image_free(img);
+  ocidig_resolution_free(r);
+  ocidig_layout_close(layout);
+  ocidig_matcher_free(matcher);
+  free(request);
+  ring_free();
+  return status;
+}

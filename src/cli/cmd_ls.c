@@ -1,2 +1,370 @@
+/* cmd_ls.c: ocidig ls: every image of a bundle and every platform it offers, as a table. */
 #include "cli.h"
-int cmd_ls(int argc, char **argv) { (void)argc; (void)argv; return 2; }
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help(FILE *f)
+{
+  fprintf(f,
+          "Usage: ocidig ls [--platform SPEC [--strict]] [--json] SOURCE\n"
+          "\n"
+          "List the whole bundle: every image (by name, or by digest when unnamed) and every\n"
+          "platform it offers, nested indexes walked, with whether all its blobs are present\n"
+          "and its compressed size (the sum of its layers).  Buildx attestation manifests are\n"
+          "listed apart.  A footer gives the bytes of the blobs referenced, the bytes shared\n"
+          "between images or platforms (each counted once) and the bytes of the files no image\n"
+          "references.\n"
+          "\n"
+          "With --platform, show what each image resolves to (as 'ocidig resolve --ref' would\n"
+          "for that image) instead of every platform.\n"
+          "\n"
+          "SOURCE is a layout directory, an archive of one, a 'docker save' or containers/image\n"
+          "docker-archive, or - for an archive on standard input.  A docker save archive\n"
+          "without index.json has no registry manifests: its images are shown by image ID\n"
+          "(the digest of their config).\n"
+          "\n"
+          "Options:\n"
+          "  -p, --platform SPEC  show what each image resolves to for this platform\n"
+          "  -s, --strict         with --platform: no fallbacks (containerd OnlyStrict)\n"
+          "  -j, --json           print one JSON object\n"
+          "  -h, --help           this help\n"
+          "\n"
+          "Examples:\n"
+          "  ocidig ls image.tar\n"
+          "  ocidig ls --platform linux/arm64 oci-dir/\n"
+          "  ocidig ls --json bundle.tar.zst | jq '.images[] | select(.complete | not) | .name'\n"
+          "\n"
+          "Exit status: 0 listed, 1 with --platform: no image resolves, 2 usage error, 3 input\n"
+          "unreadable as a layout, 4 a manifest or index could not be read (digest mismatch,\n"
+          "invalid JSON, ...: the listing is still printed).\n");
+}
+
+/* ------------------------------------------------------------- text helpers */
+
+#define RING 16
+static char *ring[RING];
+static unsigned ring_pos;
+
+/* Untrusted text made safe for a terminal (control characters escaped). */
+static const char *S(const char *s)
+{
+  size_t n = s ? strlen(s) : 0, k = 0;
+  char *out = malloc(n * 6 + 1);
+  if (!out)
+    return "?";
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == 0x7f) {
+      k += (size_t)sprintf(out + k, "\\x%02x", c);
+    } else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
+      k += (size_t)sprintf(out + k, "\\u%04x", (unsigned char)s[i + 1]);
+      i++;
+    } else {
+      out[k++] = (char)c;
+    }
+  }
+  out[k] = '\0';
+  free(ring[ring_pos]);
+  ring[ring_pos] = out;
+  ring_pos = (ring_pos + 1) % RING;
+  return out;
+}
+
+static void ring_free(void)
+{
+  for (unsigned i = 0; i < RING; i++) {
+    free(ring[i]);
+    ring[i] = NULL;
+  }
+}
+
+static void human_size(uint64_t n, char *buf, size_t len)
+{
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = (double)n;
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    u++;
+  }
+  if (u == 0)
+    snprintf(buf, len, "%" PRIu64 " B", n);
+  else
+    snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+static const char *short_digest(const char *d)
+{
+  char buf[64];
+  const char *colon = d ? strchr(d, ':') : NULL;
+  if (!d || !*d)
+    return "-";
+  if (colon && strlen(colon + 1) > 12)
+    snprintf(buf, sizeof buf, "%.*s:%.12s", (int)(colon - d) > 16 ? 16 : (int)(colon - d), d, colon + 1);
+  else
+    snprintf(buf, sizeof buf, "%.40s", d);
+  return S(buf);
+}
+
+/* ------------------------------------------------------------- the table */
+
+typedef struct cell_row {
+  const char *image, *platform, *digest, *complete, *size, *note;
+  const char *color;
+} cell_row;
+
+static const char *row_note(const ocidig_list_row *r, char *buf, size_t len)
+{
+  if (r->code != OCIDIG_OK)
+    snprintf(buf, len, "error: %s (%s)", S(r->error), ocidig_code_name(r->code));
+  else if (r->is_index && !r->present)
+    snprintf(buf, len, "nested index not in the layout: its platforms are unknown");
+  else if (r->other)
+    snprintf(buf, len, "not an image: %s", S(r->media_type));
+  else if (!r->present)
+    snprintf(buf, len, "manifest not in the layout");
+  else if (r->n_missing)
+    snprintf(buf, len, "%zu of %zu blobs missing", r->n_missing, r->n_blobs);
+  else
+    buf[0] = '\0';
+  return buf;
+}
+
+static void print_table(cell_row *rows, size_t n, const char *const *head, bool color)
+{
+  int w[5] = {0};
+  const char *z = color ? CLI_RESET : "";
+  for (int k = 0; k < 5; k++)
+    w[k] = (int)strlen(head[k]);
+  for (size_t i = 0; i < n; i++) {
+    const char *cells[5] = {rows[i].image, rows[i].platform, rows[i].digest, rows[i].complete, rows[i].size};
+    for (int k = 0; k < 5; k++)
+      if ((int)strlen(cells[k]) > w[k])
+        w[k] = (int)strlen(cells[k]);
+  }
+  printf("%s%-*s  %-*s  %-*s  %-*s  %*s%s%s%s\n", color ? CLI_BOLD : "", w[0], head[0], w[1], head[1], w[2], head[2],
+         w[3], head[3], w[4], head[4], head[5][0] ? "  " : "", head[5], z);
+  for (size_t i = 0; i < n; i++) {
+    const cell_row *r = &rows[i];
+    printf("%-*s  %-*s  %-*s  %s%-*s%s  %*s", w[0], r->image, w[1], r->platform, w[2], r->digest,
+           color && r->color ? r->color : "", w[3], r->complete, color && r->color ? z : "", w[4], r->size);
+    if (*r->note)
+      printf("  %s", r->note);
+    printf("\n");
+  }
+}
+
+static void print_text(const ocidig_listing *l, const char *source)
+{
+  bool color = cli_color(stdout);
+  bool docker = l->format == OCIDIG_FORMAT_DOCKER_ARCHIVE;
+  const char *b = color ? CLI_BOLD : "", *z = color ? CLI_RESET : "";
+  size_t total = 0, n_att = 0, n_plat = 0, cap;
+  cell_row *rows, *att;
+  char **notes; /* owned strings for the notes, sizes and names */
+  size_t n_rows = 0, n_atts = 0, n_notes = 0;
+  char buf[1200];
+  const char *head[6] = {"IMAGE", l->request ? "RESOLVES TO" : "PLATFORM", docker ? "IMAGE ID" : "MANIFEST",
+                         "COMPLETE", "SIZE", ""};
+  const char *ahead[6] = {"IMAGE", "ATTESTS", "MANIFEST", "COMPLETE", "SIZE", ""};
+
+  for (size_t i = 0; i < l->n_images; i++)
+    total += l->images[i].n_rows + 1;
+  cap = total ? total : 1;
+  rows = calloc(cap, sizeof *rows);
+  att = calloc(cap, sizeof *att);
+  notes = calloc(cap * 6, sizeof *notes);
+  if (!rows || !att || !notes) {
+    free(rows);
+    free(att);
+    free(notes);
+    cli_error("out of memory");
+    return;
+  }
+#define KEEP(s) (notes[n_notes] = strdup(s), notes[n_notes] ? notes[n_notes++] : "?")
+  for (size_t i = 0; i < l->n_images; i++) {
+    const ocidig_list_image *img = &l->images[i];
+    const char *name = KEEP(img->n_names ? S(img->name) : short_digest(img->digest));
+    bool first = true, first_att = true, shown = false;
+    for (size_t k = 0; k < img->n_rows; k++) {
+      const ocidig_list_row *r = &img->rows[k];
+      cell_row *c;
+      char size[32];
+      if (r->attestation_of) {
+        n_att++;
+        if (l->request)
+          continue;
+        c = &att[n_atts++];
+        c->image = first_att ? name : "";
+        first_att = false;
+        c->platform = KEEP(short_digest(r->attestation_of));
+      } else {
+        n_plat++;
+        if (l->request && !r->selected)
+          continue;
+        c = &rows[n_rows++];
+        c->image = first ? name : "";
+        first = false;
+        c->platform = r->platform ? KEEP(S(r->platform)) : r->is_index ? "(index)" : "-";
+      }
+      shown = true;
+      c->digest = KEEP(short_digest(docker ? r->image_id : r->manifest));
+      c->complete = r->code != OCIDIG_OK ? "error" : r->complete ? "yes" : "no";
+      c->color = r->code != OCIDIG_OK ? CLI_RED : r->complete ? CLI_GREEN : CLI_YELLOW;
+      human_size(r->size > 0 ? (uint64_t)r->size : 0, size, sizeof size);
+      c->size = r->present && !r->is_index && !r->other ? KEEP(size) : "-";
+      c->note = KEEP(row_note(r, buf, sizeof buf));
+    }
+    if (!l->request && !shown && first) {
+      cell_row *c = &rows[n_rows++];
+      c->image = name;
+      c->platform = "(no manifests)";
+      c->digest = c->complete = c->size = "-";
+      c->note = "";
+    }
+    if (l->request && !shown) {
+      cell_row *c = &rows[n_rows++];
+      c->image = name;
+      if (img->outcome == OCIDIG_OUTCOME_ERROR) {
+        snprintf(buf, sizeof buf, "error: %s (%s)", S(img->error), ocidig_code_name(img->code));
+        c->platform = "-";
+        c->note = KEEP(buf);
+        c->color = CLI_RED;
+      } else {
+        snprintf(buf, sizeof buf, "(no match for %s)", S(l->request));
+        c->platform = KEEP(buf);
+        c->note = "";
+      }
+      c->digest = c->complete = c->size = "-";
+    }
+  }
+#undef KEEP
+  printf("%s%s%s: %s, %zu image%s, %zu platform%s%s\n", b, strcmp(source, "-") ? S(source) : "standard input", z, ocidig_layout_format_name(l->format),
+         l->n_images, l->n_images == 1 ? "" : "s", n_plat, n_plat == 1 ? "" : "s",
+         docker ? " (docker save: no registry manifests; images are known by image ID)" : "");
+  print_table(rows, n_rows, head, color);
+  if (n_atts) {
+    printf("\n%sattestations%s (buildx)\n", b, z);
+    print_table(att, n_atts, ahead, color);
+  } else if (n_att && l->request) {
+    printf("\n(%zu attestation manifest%s not shown with --platform)\n", n_att, n_att == 1 ? "" : "s");
+  }
+  {
+    char t[32], s[32], u[32];
+    human_size(l->total_bytes, t, sizeof t);
+    human_size(l->shared_bytes, s, sizeof s);
+    human_size(l->unreferenced_bytes, u, sizeof u);
+    printf("\ntotal %s in %zu blob%s; shared between images/platforms %s (%zu blob%s); unreferenced %s (%zu file%s)",
+           t, l->n_blobs, l->n_blobs == 1 ? "" : "s", s, l->n_shared, l->n_shared == 1 ? "" : "s", u,
+           l->n_unreferenced, l->n_unreferenced == 1 ? "" : "s");
+    if (l->n_missing)
+      printf("; %zu blob%s missing", l->n_missing, l->n_missing == 1 ? "" : "s");
+    printf("\n");
+  }
+  for (size_t i = 0; i < n_notes; i++)
+    free(notes[i]);
+  free(notes);
+  free(rows);
+  free(att);
+}
+
+int cmd_ls(int argc, char **argv)
+{
+  static const struct option longopts[] = {
+    {"platform", required_argument, NULL, 'p'},
+    {"strict", no_argument, NULL, 's'},
+    {"json", no_argument, NULL, 'j'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+  };
+  const char *platform = NULL, *source;
+  bool strict = false, json = false;
+  ocidig_matcher *matcher = NULL;
+  ocidig_layout *layout = NULL;
+  ocidig_listing *l = NULL;
+  ocidig_error err = {0};
+  int c, status;
+
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "p:sjh", longopts, NULL)) != -1) {
+    switch (c) {
+    case 'p': platform = optarg; break;
+    case 's': strict = true; break;
+    case 'j': json = true; break;
+    case 'h': help(stdout); return 0;
+    default: return cli_usage("ls", "bad option");
+    }
+  }
+  if (optind + 1 != argc)
+    return cli_usage("ls", optind == argc ? "no SOURCE given" : "one SOURCE only");
+  source = argv[optind];
+  if (strict && !platform)
+    return cli_usage("ls", "--strict goes with --platform");
+  if (platform && (status = cli_matcher(platform, strict, &matcher)) != 0)
+    return status;
+
+  if (ocidig_layout_open(source, NULL, &layout, &err) == OCIDIG_OK) {
+    ocidig_list_options opts = {.matcher = matcher, .host = cli_host()};
+    ocidig_list(layout, &opts, &l, &err);
+  }
+  if (!l) {
+    status = ocidig_code_exit_status(err.code);
+    if (json) {
+      json_object *root = json_object_new_object(), *e = json_object_new_object();
+      json_object_object_add(root, "schemaVersion", json_object_new_int(1));
+      json_object_object_add(root, "source", json_object_new_string(source));
+      json_object_object_add(root, "images", NULL);
+      json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(err.code)));
+      json_object_object_add(e, "message", json_object_new_string(err.message));
+      json_object_object_add(root, "error", e);
+      puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+      json_object_put(root);
+    } else {
+      cli_error("%s (%s)", S(err.message), ocidig_code_name(err.code));
+    }
+    goto out;
+  }
+  if (json) {
+    char *text = ocidig_listing_to_json(l, false);
+    json_object *o = text ? json_tokener_parse(text) : NULL, *root = json_object_new_object();
+    free(text);
+    json_object_object_add(root, "schemaVersion", json_object_new_int(1));
+    json_object_object_add(root, "source", json_object_new_string(source));
+    if (o) {
+      json_object_object_foreach(o, k, v) json_object_object_add(root, k, json_object_get(v));
+      json_object_put(o);
+    }
+    json_object_object_add(root, "strict", json_object_new_boolean(strict));
+    puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(root);
+  } else {
+    print_text(l, source);
+    for (size_t i = 0; i < l->n_warnings; i++)
+      cli_warn("%s", S(l->warnings[i]));
+  }
+  status = 0;
+  if (l->n_errors) {
+    status = EXIT_INTEGRITY;
+  } else if (matcher) {
+    bool any = false;
+    for (size_t i = 0; i < l->n_images; i++) {
+      any = any || l->images[i].outcome == OCIDIG_OUTCOME_SELECTED;
+      if (l->images[i].outcome == OCIDIG_OUTCOME_ERROR)
+        status = ocidig_code_exit_status(l->images[i].code);
+    }
+    if (!status && !any)
+      status = EXIT_NO_MATCH;
+  }
+out:
+  ocidig_listing_free(l);
+  ocidig_layout_close(layout);
+  ocidig_matcher_free(matcher);
+  ring_free();
+  return status;
+}

@@ -25,7 +25,8 @@ static void help(FILE *f)
           "  -r, --ref NAME       start from the index.json entry with this ref name (or a tag\n"
           "                       of it); --ref @DIGEST starts from the entry with that digest\n"
           "  -j, --json           print the JSON report (one object, whatever the outcome)\n"
-          "  -q, --quiet          print only the selected manifest digest\n"
+          "  -q, --quiet          print only the selected manifest digest (for a docker save\n"
+          "                       archive without index.json: the image ID)\n"
           "  -h, --help           this help\n"
           "\n"
           "Examples:\n"
@@ -93,7 +94,11 @@ static void print_text(const ocidig_resolution *r, const char *source)
   const char *b = color ? CLI_BOLD : "", *z = color ? CLI_RESET : "";
   printf("%s%s%s: resolving for %s%s\n", b, source, z, r->request && *r->request ? r->request : "(any platform)",
          r->strict ? " (strict)" : "");
-  printf("index.json\n");
+  /* A docker save archive without index.json: the rows are its images, known by image ID. */
+  if (ocidig_resolution_is_docker_archive(r))
+    printf("manifest.json (a docker save archive: no registry manifest; images are known by image ID)\n");
+  else
+    printf("index.json\n");
   {
     /* Column widths from the rows themselves, so that deep trees stay aligned. */
     int wd = 0, wm = 0, wp = 0;
@@ -125,7 +130,17 @@ static void print_text(const ocidig_resolution *r, const char *source)
     }
   }
   printf("\n");
-  if (r->outcome == OCIDIG_OUTCOME_SELECTED) {
+  if (r->outcome == OCIDIG_OUTCOME_SELECTED && ocidig_resolution_is_docker_archive(r)) {
+    char size[32];
+    char *plat = r->selected_has_platform ? ocidig_platform_format(&r->selected_platform) : NULL;
+    printf("%sselected%s   image ID %s\n", color ? CLI_GREEN CLI_BOLD : "", z, r->selected.digest_string);
+    printf("  manifest    none: a docker save archive carries no registry manifest; the image ID is\n"
+           "              the digest of the image's config\n");
+    printf("  platform    %s\n", plat ? plat : "(unknown)");
+    human_size(r->layers_size, size, sizeof size);
+    printf("  layers      %zu, %s (uncompressed, as docker save stores them)\n", r->n_layers, size);
+    free(plat);
+  } else if (r->outcome == OCIDIG_OUTCOME_SELECTED) {
     char size[32];
     char *plat = r->selected_has_platform ? ocidig_platform_format(&r->selected_platform) : NULL;
     printf("%sselected%s   %s\n", color ? CLI_GREEN CLI_BOLD : "", z, r->selected.digest_string);

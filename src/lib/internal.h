@@ -62,4 +62,11 @@ void oci_hasher_final_hex(oci_hasher *h, char *hex);
 void oci_hasher_free(oci_hasher *h);
 void oci_hash_hex(ocidig_digest_alg alg, const void *buf, size_t n, char *hex);
 
+/* docker_archive.c: the hooks resolve.c calls.  index.json is absent: resolve over a docker
+ * save archive's manifest.json (fills r; sets r->error on failure).  Returns
+ * OCIDIG_ERR_MISSING_INDEX_JSON, r untouched, when there is no manifest.json either. */
+ocidig_code oci_docker_resolve(ocidig_layout *layout, const ocidig_resolve_options *opts, ocidig_resolution *r);
+/* index.json and a manifest.json side by side: appends to r->warnings where they disagree. */
+void oci_docker_hybrid_warnings(ocidig_layout *layout, ocidig_resolution *r);
+
 #endif

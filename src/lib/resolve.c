@@ -798,9 +798,13 @@ static ocidig_code run(walk *w, const ocidig_resolve_options *opts)
   bool found = false;
 
   rc = ocidig_layout_read_file(w->layout, "index.json", OCIDIG_MAX_JSON_SIZE, &data, &len, &e);
-  if (rc == OCIDIG_ERR_BLOB_MISSING)
+  if (rc == OCIDIG_ERR_BLOB_MISSING) {
+    /* A docker save archive (manifest.json, no index.json): docker_archive.c resolves it. */
+    if ((rc = oci_docker_resolve(w->layout, opts, r)) != OCIDIG_ERR_MISSING_INDEX_JSON)
+      return rc;
     return fail(w, OCIDIG_ERR_MISSING_INDEX_JSON, "%s: no index.json: not an OCI image layout",
                 ocidig_layout_is_archive(w->layout) ? "the archive has" : "the directory has");
+  }
   if (rc != OCIDIG_OK)
     return fail_with(w, &e);
   if ((rc = check_oci_layout(w, &e)) != OCIDIG_OK) {
@@ -847,6 +851,8 @@ static ocidig_code run(walk *w, const ocidig_resolve_options *opts)
   if (rc != OCIDIG_OK)
     return rc;
   r->outcome = found ? OCIDIG_OUTCOME_SELECTED : OCIDIG_OUTCOME_NO_MATCH;
+  /* A manifest.json beside index.json (docker save >= 25, ctr export): where they disagree. */
+  oci_docker_hybrid_warnings(w->layout, r);
   return OCIDIG_OK;
 }
 
