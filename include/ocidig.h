@@ -30,6 +30,7 @@ extern "C" {
 #define OCIDIG_DEFAULT_SMALL_CAP     (4u * 1024 * 1024)  /* members up to this size are kept */
 #define OCIDIG_MAX_DIGEST_LENGTH     (7 + 128)           /* "sha512:" + 128 hex */
 #define OCIDIG_MAX_PATH_LENGTH       4096                /* a member name or a path in the layout */
+#define OCIDIG_MAX_WALK_ROWS         1000000             /* descriptors one resolve walk reports */
 
 /* ------------------------------------------------------------------ errors */
 

@@ -183,4 +183,48 @@ for args in "--platform linux/arm64 $S/buildah-multiarch" "--platform linux/mips
     not_ok "JSON report invalid: $args"
   fi
 done
+# --- an index graph where each level lists the next twice: linear, not 2^40 -----------
+python3 - "$T_TMP/dag" <<'PY'
+import hashlib, json, os, sys
+root = sys.argv[1]
+os.makedirs(root + "/blobs/sha256")
+def blob(b):
+    d = hashlib.sha256(b).hexdigest()
+    open(root + "/blobs/sha256/" + d, "wb").write(b)
+    return {"digest": "sha256:" + d, "size": len(b)}
+cfg = blob(b'{"architecture":"s390x","os":"linux"}')
+man = blob(json.dumps({"schemaVersion": 2, "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **cfg},
+                       "layers": []}).encode())
+child = {"mediaType": "application/vnd.oci.image.manifest.v1+json", **man}
+for level in range(40):
+    idx = blob(json.dumps({"schemaVersion": 2, "manifests": [child, child]}).encode())
+    child = {"mediaType": "application/vnd.oci.image.index.v1+json", **idx}
+open(root + "/index.json", "w").write(json.dumps({"schemaVersion": 2, "manifests": [child]}))
+PY
+start=$(date +%s)
+run resolve --json --platform linux/amd64 "$T_TMP/dag"
+expect_rc 1 "a doubling index graph, 40 levels: no match"
+expect_eq "$(( $(date +%s) - start < 5 ))" "1" "in under 5 s"
+printf '%s' "$out" >"$T_TMP/j"
+expect_eq "$(json_get "$T_TMP/j" 'sum(1 for d in j["descriptors"] if "walked already" in d["reason"])')" "39" \
+  "each index is walked once; the second path to it says so"
+
+# --- --ref in Docker's short form matches a full io.containerd.image.name ---------------
+mkdir -p "$T_TMP/short"
+cp -r "$S/buildah-multiarch/." "$T_TMP/short/"
+chmod -R u+w "$T_TMP/short"
+python3 - "$T_TMP/short/index.json" <<'PY'
+import json, sys
+p = sys.argv[1]; j = json.load(open(p))
+j["manifests"][0]["annotations"] = {"io.containerd.image.name": "docker.io/library/alpine:3.19"}
+json.dump(j, open(p, "w"))
+PY
+run resolve -q --platform linux/amd64 --ref alpine:3.19 "$T_TMP/short"
+expect_rc 0 "--ref alpine:3.19 finds docker.io/library/alpine:3.19"
+run resolve -q --platform linux/amd64 --ref docker.io/alpine:3.19 "$T_TMP/short"
+expect_rc 0 "--ref docker.io/alpine:3.19 too"
+run resolve -q --platform linux/amd64 --ref 3.19 "$T_TMP/short"
+expect_rc 0 "--ref 3.19 (a tag alone)"
+run resolve -q --platform linux/amd64 --ref alpine:3.20 "$T_TMP/short"
+expect_rc 2 "--ref alpine:3.20 names nothing"
 finish

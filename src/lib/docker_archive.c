@@ -630,47 +630,6 @@ void ocidig_docker_archive_free(ocidig_docker_archive *a)
 
 /* ------------------------------------------------------------ --ref */
 
-/* A reference in its full form: "alpine:3" -> "docker.io/library/alpine:3",
- * "user/x" -> "docker.io/user/x", "index.docker.io/..." -> "docker.io/...". */
-static char *full_reference(const char *ref)
-{
-  const char *slash = strchr(ref, '/');
-  size_t first = slash ? (size_t)(slash - ref) : 0;
-  bool domain = slash && (memchr(ref, '.', first) || memchr(ref, ':', first) ||
-                          (first == 9 && !strncmp(ref, "localhost", 9)));
-  if (domain && first == 15 && !strncmp(ref, "index.docker.io", 15))
-    return oci_sprintf("docker.io%s", slash);
-  if (domain) {
-    if (first == 9 && !strncmp(ref, "docker.io", 9) && !strchr(slash + 1, '/'))
-      return oci_sprintf("docker.io/library/%s", slash + 1);
-    return oci_strdup(ref);
-  }
-  if (!slash)
-    return oci_sprintf("docker.io/library/%s", ref);
-  return oci_sprintf("docker.io/%s", ref);
-}
-
-/* Do two references name the same thing, Docker's short forms counted? */
-static bool same_reference(const char *a, const char *b)
-{
-  char *fa, *fb;
-  bool same;
-  if (!strcmp(a, b))
-    return true;
-  fa = full_reference(a);
-  fb = full_reference(b);
-  same = fa && fb && !strcmp(fa, fb);
-  free(fa);
-  free(fb);
-  return same;
-}
-
-static bool tag_suffix(const char *name, const char *tag)
-{
-  size_t n = strlen(name), t = strlen(tag);
-  return n > t && name[n - t - 1] == ':' && !strcmp(name + n - t, tag);
-}
-
 static const char *image_key(const ocidig_docker_image *im)
 {
   return im->image_id ? im->image_id : im->config_path;
@@ -692,7 +651,7 @@ ocidig_code ocidig_docker_archive_pick(const ocidig_docker_archive *a, const cha
         hit = oci_streq(im->image_id, ref + 1) || oci_streq(im->config_digest, ref + 1);
       } else {
         for (size_t k = 0; k < im->n_repo_tags && !hit; k++)
-          hit = pass == 0 ? same_reference(im->repo_tags[k], ref) : tag_suffix(im->repo_tags[k], ref);
+          hit = pass == 0 ? oci_reference_same(im->repo_tags[k], ref) : oci_reference_has_tag(im->repo_tags[k], ref);
       }
       if (!hit)
         continue;
@@ -722,7 +681,7 @@ ocidig_code ocidig_docker_archive_pick(const ocidig_docker_archive *a, const cha
       const ocidig_docker_image *im = &a->images[i];
       bool hit = false;
       for (size_t k = 0; k < im->n_repo_tags && !hit; k++)
-        hit = same_reference(im->repo_tags[k], ref) || tag_suffix(im->repo_tags[k], ref);
+        hit = oci_reference_same(im->repo_tags[k], ref) || oci_reference_has_tag(im->repo_tags[k], ref);
       if (hit)
         oci_buf_printf(&b, "%s%s (image ID %s)", b.len ? ", " : "", image_label(im), oci_str(im->image_id));
     }

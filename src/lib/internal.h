@@ -62,6 +62,11 @@ void oci_hasher_final_hex(oci_hasher *h, char *hex);
 void oci_hasher_free(oci_hasher *h);
 void oci_hash_hex(ocidig_digest_alg alg, const void *buf, size_t n, char *hex);
 
+/* reference.c: do two image references name the same thing, Docker's short forms counted
+ * ("alpine:3" is "docker.io/library/alpine:3")?  Does a full name end in ":tag"? */
+bool oci_reference_same(const char *a, const char *b);
+bool oci_reference_has_tag(const char *name, const char *tag);
+
 /* docker_archive.c: the hooks resolve.c calls.  index.json is absent: resolve over a docker
  * save archive's manifest.json (fills r; sets r->error on failure).  Returns
  * OCIDIG_ERR_MISSING_INDEX_JSON, r untouched, when there is no manifest.json either. */

@@ -21,6 +21,11 @@ typedef struct walk {
   char *request_text;
   const char *stack[OCIDIG_MAX_INDEX_NESTING + 2]; /* digests of the open indexes */
   size_t depth;
+  /* Indexes already walked without a match.  The answer inside an index depends only on
+   * its digest and the matcher, so a second path to it is not walked again: without
+   * this, an index graph where each level lists the next twice takes 2^depth steps. */
+  char **no_match;
+  size_t n_no_match;
 } walk;
 
 typedef enum step { STEP_SELECTED, STEP_SKIPPED, STEP_ERROR } step;
@@ -60,8 +65,11 @@ static size_t add_row(walk *w, const char *parent, const ocidig_descriptor *d, o
                       const char *reason)
 {
   ocidig_resolution *r = w->r;
-  ocidig_row *rows = realloc(r->rows, (r->n_rows + 1) * sizeof *rows);
+  ocidig_row *rows;
   ocidig_row *row;
+  if (r->n_rows >= OCIDIG_MAX_WALK_ROWS)
+    return (size_t)-1;
+  rows = realloc(r->rows, (r->n_rows + 1) * sizeof *rows);
   if (!rows)
     return (size_t)-1;
   r->rows = rows;
@@ -80,6 +88,16 @@ static size_t add_row(walk *w, const char *parent, const ocidig_descriptor *d, o
   return r->n_rows++;
 }
 
+static ocidig_code fail(walk *w, ocidig_code code, const char *fmt, ...) OCI_PRINTF(3, 4);
+
+/* Why add_row gave no row: the row limit, or memory. */
+static ocidig_code row_failed(walk *w)
+{
+  if (w->r->n_rows >= OCIDIG_MAX_WALK_ROWS)
+    return fail(w, OCIDIG_ERR_LIMIT, "the walk met more than %d descriptors", OCIDIG_MAX_WALK_ROWS);
+  return fail(w, OCIDIG_ERR_NOMEM, "out of memory");
+}
+
 static void set_row(walk *w, size_t i, ocidig_verdict v, const char *reason)
 {
   ocidig_row *row;
@@ -96,7 +114,6 @@ static void set_row(walk *w, size_t i, ocidig_verdict v, const char *reason)
   }
 }
 
-static ocidig_code fail(walk *w, ocidig_code code, const char *fmt, ...) OCI_PRINTF(3, 4);
 static ocidig_code fail(walk *w, ocidig_code code, const char *fmt, ...)
 {
   va_list ap;
@@ -451,6 +468,11 @@ static step try_index(walk *w, const ocidig_descriptor *d, unsigned level, char 
       fail(w, OCIDIG_ERR_INDEX_CYCLE, "index %s contains itself (a cycle)", digest_text(d));
       return STEP_ERROR;
     }
+  for (size_t i = 0; i < w->n_no_match; i++)
+    if (!strcmp(w->no_match[i], oci_str(d->digest_string))) {
+      *reason = oci_sprintf("walked already on another path: nothing inside matches %s", w->request_text);
+      return STEP_SKIPPED;
+    }
   what = oci_sprintf("index %s", digest_text(d));
   rc = read_document(w, d, "index", &doc, &e);
   if (rc == OCIDIG_OK &&
@@ -484,6 +506,7 @@ static step try_index(walk *w, const ocidig_descriptor *d, unsigned level, char 
     *reason = oci_sprintf("the selected manifest is inside");
     return STEP_SELECTED;
   }
+  oci_strv_push(&w->no_match, &w->n_no_match, oci_str(d->digest_string));
   *reason = oci_sprintf("nothing inside matches %s", w->request_text);
   return STEP_SKIPPED;
 }
@@ -552,10 +575,15 @@ static step walk_index(walk *w, const child_list *kids, const char *parent, unsi
       char *att = attestation_note(d);
       char *reason = att ? oci_sprintf("%s (platform %s)", att, f ? f : "?")
                          : oci_sprintf("platform %s does not match %s", f ? f : "?", w->request_text);
-      add_row(w, parent, d, OCIDIG_VERDICT_PLATFORM_MISMATCH, child_level, reason);
+      size_t row = add_row(w, parent, d, OCIDIG_VERDICT_PLATFORM_MISMATCH, child_level, reason);
       free(f);
       free(att);
       free(reason);
+      if (row == (size_t)-1) {
+        row_failed(w);
+        result = STEP_ERROR;
+        goto out;
+      }
       continue;
     }
     if (d->has_platform || !w->matcher)
@@ -593,7 +621,7 @@ static step walk_index(walk *w, const child_list *kids, const char *parent, unsi
     size_t row = add_row(w, parent, d, OCIDIG_VERDICT_NOT_REACHED, child_level, "");
     step s;
     if (row == (size_t)-1) {
-      fail(w, OCIDIG_ERR_NOMEM, "out of memory");
+      row_failed(w);
       result = STEP_ERROR;
       break;
     }
@@ -622,12 +650,6 @@ out:
 }
 
 /* ------------------------------------------------------------------ root */
-
-static bool ends_with_tag(const char *name, const char *tag)
-{
-  size_t n = strlen(name), t = strlen(tag);
-  return n > t && name[n - t - 1] == ':' && !strcmp(name + n - t, tag);
-}
 
 static const char *image_name(const ocidig_descriptor *d)
 {
@@ -663,7 +685,10 @@ static ocidig_code pick_ref(walk *w, const child_list *kids, const char *ref, si
   size_t hits[2], n_hits = 0;
   oci_buf b = {0};
   ocidig_code rc;
-  for (int pass = 0; pass < 2 && n_hits == 0; pass++) {
+  /* Pass 0: exact names; 1: the same reference in Docker's short form ("alpine:3" is
+   * "docker.io/library/alpine:3", as Docker 25 writes io.containerd.image.name); 2: a
+   * full name ending in ":NAME". */
+  for (int pass = 0; pass < 3 && n_hits == 0; pass++) {
     for (size_t i = 0; i < kids->n; i++) {
       const ocidig_descriptor *d = &kids->v[i];
       bool hit;
@@ -676,8 +701,10 @@ static ocidig_code pick_ref(walk *w, const child_list *kids, const char *ref, si
         const char *c = ocidig_descriptor_annotation(d, ANN_CONTAINERD_NAME);
         if (pass == 0)
           hit = (a && !strcmp(a, ref)) || (c && !strcmp(c, ref));
+        else if (pass == 1)
+          hit = (a && oci_reference_same(a, ref)) || (c && oci_reference_same(c, ref));
         else
-          hit = (a && ends_with_tag(a, ref)) || (c && ends_with_tag(c, ref));
+          hit = (a && oci_reference_has_tag(a, ref)) || (c && oci_reference_has_tag(c, ref));
       }
       if (!hit)
         continue;
@@ -704,7 +731,7 @@ static ocidig_code pick_ref(walk *w, const child_list *kids, const char *ref, si
     for (size_t i = 0; i < kids->n; i++) {
       const char *a = ocidig_descriptor_annotation(&kids->v[i], ANN_REF_NAME);
       const char *c = ocidig_descriptor_annotation(&kids->v[i], ANN_CONTAINERD_NAME);
-      bool hit = (a && (!strcmp(a, ref) || ends_with_tag(a, ref))) || (c && (!strcmp(c, ref) || ends_with_tag(c, ref)));
+      bool hit = (a && (!strcmp(a, ref) || oci_reference_has_tag(a, ref))) || (c && (!strcmp(c, ref) || oci_reference_has_tag(c, ref)));
       if (hit)
         oci_buf_printf(&b, "%s%s (%s)", b.len ? ", " : "", image_name(&kids->v[i]), digest_text(&kids->v[i]));
     }
@@ -835,7 +862,7 @@ static ocidig_code run(walk *w, const ocidig_resolve_options *opts)
     row = add_row(w, "index.json", &kids.v[pick], OCIDIG_VERDICT_NOT_REACHED, 1, "");
     if (row == (size_t)-1) {
       child_list_free(&kids);
-      return fail(w, OCIDIG_ERR_NOMEM, "out of memory");
+      return row_failed(w);
     }
     s = try_candidate(w, &kids.v[pick], row, 1, true);
     found = s == STEP_SELECTED;
@@ -882,6 +909,7 @@ ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *
       *err = r->error;
   }
   warn_unneeded_bad_digests(&w);
+  oci_strv_free(w.no_match, w.n_no_match);
   nlw = ocidig_layout_warnings(layout, &lw);
   for (size_t i = 0; i < nlw; i++)
     warn(&w, "%s", lw[i]);
