@@ -26,11 +26,12 @@ extern "C" {
 #define OCIDIG_MAX_JSON_DEPTH        64                  /* nesting of arrays/objects in one document */
 #define OCIDIG_MAX_INDEX_DESCRIPTORS 100000              /* children of one index */
 #define OCIDIG_MAX_ARCHIVE_MEMBERS   200000              /* members of one archive */
-#define OCIDIG_MAX_KEPT_BYTES        (48u * 1024 * 1024) /* small members kept in memory, in total */
+#define OCIDIG_MAX_KEPT_BYTES        (8u * 1024 * 1024)  /* small members kept in memory, in total */
 #define OCIDIG_DEFAULT_SMALL_CAP     (4u * 1024 * 1024)  /* members up to this size are kept */
 #define OCIDIG_MAX_DIGEST_LENGTH     (7 + 128)           /* "sha512:" + 128 hex */
 #define OCIDIG_MAX_PATH_LENGTH       4096                /* a member name or a path in the layout */
-#define OCIDIG_MAX_WALK_ROWS         1000000             /* descriptors one resolve walk reports */
+#define OCIDIG_MAX_WALK_ROWS         10000               /* descriptors one resolve walk reports */
+#define OCIDIG_MAX_WARNINGS          100                 /* warnings one report keeps (then a count) */
 
 /* ------------------------------------------------------------------ errors */
 
@@ -456,6 +457,11 @@ typedef struct ocidig_verify_report {
   size_t n_images;
   ocidig_verify_summary summary;
   ocidig_error error;          /* code != OCIDIG_OK: the verification could not run to the end */
+  /* What the source holds (static storage): "oci", "docker-archive" (manifest.json, no index.json:
+   * then each image's digest is its image ID, its one platform has no manifest, and its blobs are
+   * the config and layer files), "oci+docker-archive" (index.json verified, manifest.json compared
+   * with it), or "none". */
+  const char *format;
 } ocidig_verify_report;
 
 /* Verifies a layout.  Open an archive with OCIDIG_OPEN_HASH_BLOBS so that its blobs are

@@ -227,4 +227,18 @@ run resolve -q --platform linux/amd64 --ref 3.19 "$T_TMP/short"
 expect_rc 0 "--ref 3.19 (a tag alone)"
 run resolve -q --platform linux/amd64 --ref alpine:3.20 "$T_TMP/short"
 expect_rc 2 "--ref alpine:3.20 names nothing"
+# --- text output never passes control characters from the layout to the terminal ------
+mkdir -p "$T_TMP/esc"
+cp -r "$S/umoci-multitag/." "$T_TMP/esc/"
+chmod -R u+w "$T_TMP/esc"
+python3 - "$T_TMP/esc/index.json" <<'PY'
+import json, sys
+p = sys.argv[1]; j = json.load(open(p))
+j["manifests"][0]["mediaType"] = "application/x\u001b]0;pwned\u0007\u001b[2J"
+j["manifests"][1]["platform"] = {"os": "linux\u001b[31m", "architecture": "amd64"}
+open(p, "w").write(json.dumps(j).replace("\\\\u", "\\u"))
+PY
+run resolve --platform linux/arm64 "$T_TMP/esc"
+if printf '%s%s' "$out" "$err" | od -c | grep -q '033'; then not_ok "raw ESC in the text output"; else ok "no raw ESC in the text output"; fi
+expect_out_has '\x1b]0;pwned' "the control characters are shown escaped"
 finish

@@ -44,6 +44,11 @@ const ocidig_platform *cli_host(void);
 /* Parses a --platform value (NULL: the host) into a matcher.  Exit status on failure. */
 int cli_matcher(const char *spec, bool strict, ocidig_matcher **out);
 
+/* Text from a layout (media types, names, reasons) with control characters shown as
+ * \xNN, so that a hostile layout cannot drive the terminal.  Returns one of a few
+ * rotating buffers: valid until eight more calls. */
+const char *cli_clean(const char *s);
+
 /* Colour: only on a terminal and never with NO_COLOR. */
 bool cli_color(FILE *f);
 #define CLI_BOLD "\033[1m"

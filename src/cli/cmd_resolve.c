@@ -110,10 +110,10 @@ static void print_text(const ocidig_resolution *r, const char *source)
       short_digest(row->desc.digest_string, sd, sizeof sd);
       if (indent + (int)strlen(sd) > wd)
         wd = indent + (int)strlen(sd);
-      if ((int)strlen(ocidig_media_type_short(row->desc.media_type)) > wm)
-        wm = (int)strlen(ocidig_media_type_short(row->desc.media_type));
-      if (plat && (int)strlen(plat) > wp)
-        wp = (int)strlen(plat);
+      if ((int)strlen(cli_clean(ocidig_media_type_short(row->desc.media_type))) > wm)
+        wm = (int)strlen(cli_clean(ocidig_media_type_short(row->desc.media_type)));
+      if (plat && (int)strlen(cli_clean(plat)) > wp)
+        wp = (int)strlen(cli_clean(plat));
       free(plat);
     }
     for (size_t i = 0; i < r->n_rows; i++) {
@@ -122,10 +122,10 @@ static void print_text(const ocidig_resolution *r, const char *source)
       char *plat = row_platform(&row->desc);
       int indent = (int)(row->depth > 0 ? row->depth : 1) * 2;
       short_digest(row->desc.digest_string, sd, sizeof sd);
-      printf("%*s%-*s  %-*s  %-*s  %s%-24s%s %s\n", indent, "", wd - indent, sd, wm,
-             ocidig_media_type_short(row->desc.media_type), wp, plat ? plat : "?",
+      printf("%*s%-*s  %-*s  %-*s  %s%-24s%s %s\n", indent, "", wd - indent, cli_clean(sd), wm,
+             cli_clean(ocidig_media_type_short(row->desc.media_type)), wp, cli_clean(plat ? plat : "?"),
              color ? verdict_color(row->verdict) : "", ocidig_verdict_name(row->verdict), color ? CLI_RESET : "",
-             row->reason ? row->reason : "");
+             cli_clean(row->reason));
       free(plat);
     }
   }
@@ -143,10 +143,10 @@ static void print_text(const ocidig_resolution *r, const char *source)
   } else if (r->outcome == OCIDIG_OUTCOME_SELECTED) {
     char size[32];
     char *plat = r->selected_has_platform ? ocidig_platform_format(&r->selected_platform) : NULL;
-    printf("%sselected%s   %s\n", color ? CLI_GREEN CLI_BOLD : "", z, r->selected.digest_string);
-    printf("  media type  %s\n", r->selected.media_type ? r->selected.media_type : "");
+    printf("%sselected%s   %s\n", color ? CLI_GREEN CLI_BOLD : "", z, cli_clean(r->selected.digest_string));
+    printf("  media type  %s\n", cli_clean(r->selected.media_type));
     if (plat)
-      printf("  platform    %s (from the %s)\n", plat, r->platform_source ? r->platform_source : "descriptor");
+      printf("  platform    %s (from the %s)\n", cli_clean(plat), r->platform_source ? r->platform_source : "descriptor");
     else
       printf("  platform    (none)\n");
     printf("  path        index.json");
@@ -157,7 +157,7 @@ static void print_text(const ocidig_resolution *r, const char *source)
     }
     printf("\n");
     if (r->manifest_read) {
-      printf("  config      %s\n", r->config.digest_string ? r->config.digest_string : "(none)");
+      printf("  config      %s\n", r->config.digest_string ? cli_clean(r->config.digest_string) : "(none)");
       human_size(r->layers_size, size, sizeof size);
       printf("  layers      %zu, %s compressed\n", r->n_layers, size);
     }
@@ -166,7 +166,7 @@ static void print_text(const ocidig_resolution *r, const char *source)
     printf("%sno match%s   no manifest in %s matches %s\n", color ? CLI_YELLOW CLI_BOLD : "", z, source,
            r->request && *r->request ? r->request : "(any platform)");
   } else {
-    printf("%serror%s      %s (%s)\n", color ? CLI_RED CLI_BOLD : "", z, r->error.message,
+    printf("%serror%s      %s (%s)\n", color ? CLI_RED CLI_BOLD : "", z, cli_clean(r->error.message),
            ocidig_code_name(r->error.code));
   }
 }
@@ -247,9 +247,9 @@ int cmd_resolve(int argc, char **argv)
   }
   if (!json) {
     for (size_t i = 0; i < r->n_warnings; i++)
-      cli_warn("%s", r->warnings[i]);
+      cli_warn("%s", cli_clean(r->warnings[i]));
     if (r->outcome == OCIDIG_OUTCOME_ERROR)
-      cli_error("%s (%s)", r->error.message, ocidig_code_name(r->error.code));
+      cli_error("%s (%s)", cli_clean(r->error.message), ocidig_code_name(r->error.code));
   }
   if (r->outcome == OCIDIG_OUTCOME_SELECTED)
     status = EXIT_SELECTED;

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 void cli_error(const char *fmt, ...)
@@ -27,7 +28,7 @@ void cli_warn(const char *fmt, ...)
 
 int cli_fail(const ocidig_error *err)
 {
-  cli_error("%s (%s)", err->message, ocidig_code_name(err->code));
+  cli_error("%s (%s)", cli_clean(err->message), ocidig_code_name(err->code));
   return ocidig_code_exit_status(err->code);
 }
 
@@ -85,4 +86,27 @@ bool cli_color(FILE *f)
   if (nc)
     return false;
   return isatty(fileno(f));
+}
+
+const char *cli_clean(const char *s)
+{
+  static char ring[8][1024];
+  static unsigned next;
+  char *out = ring[next++ % 8];
+  size_t o = 0;
+  if (!s)
+    return "";
+  for (; *s && o + 5 < sizeof ring[0]; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c < 0x20 || c == 0x7f)
+      o += (size_t)snprintf(out + o, sizeof ring[0] - o, "\\x%02x", c);
+    else
+      out[o++] = (char)c;
+  }
+  if (*s && o + 4 <= sizeof ring[0]) {
+    memcpy(out + o, "...", 3);
+    o += 3;
+  }
+  out[o] = '\0';
+  return out;
 }

@@ -26,6 +26,7 @@ typedef struct walk {
    * this, an index graph where each level lists the next twice takes 2^depth steps. */
   char **no_match;
   size_t n_no_match;
+  size_t dropped_warnings;
 } walk;
 
 typedef enum step { STEP_SELECTED, STEP_SKIPPED, STEP_ERROR } step;
@@ -40,6 +41,11 @@ static void warn(walk *w, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
+  /* Bounded: a hostile layout can make a warning per descriptor. */
+  if (w->r->n_warnings >= OCIDIG_MAX_WARNINGS) {
+    w->dropped_warnings++;
+    return;
+  }
   for (size_t i = 0; i < w->r->n_warnings; i++)
     if (!strcmp(w->r->warnings[i], buf))
       return;
@@ -913,6 +919,11 @@ ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *
   nlw = ocidig_layout_warnings(layout, &lw);
   for (size_t i = 0; i < nlw; i++)
     warn(&w, "%s", lw[i]);
+  if (w.dropped_warnings) {
+    char buf[96];
+    snprintf(buf, sizeof buf, "%zu more warnings not shown", w.dropped_warnings);
+    oci_strv_push(&r->warnings, &r->n_warnings, buf);
+  }
   return rc;
 }
 
