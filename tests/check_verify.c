@@ -1,6 +1,8 @@
 /* check_verify.c: ocidig_verify on the fixtures of testdata/verify (one mutation of a clean
  * layout each, made by tests/verify/mkfixtures.py), as a directory and as a tar.gz, on
- * the samples of testdata/samples, and on layouts made here (links, FIFOs, limits). */
+ * the samples of testdata/samples, and on layouts made here (links, FIFOs, limits); and on
+ * docker save archives (the docker-* and hybrid-* fixtures, the docker samples, and a
+ * docker-archive extracted into a directory here and tampered with). */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -173,6 +175,36 @@ START_TEST(test_fixture_dir)
     return;
   snprintf(path, sizeof path, "%s/verify/%s", TESTDATA, fixtures[_i].name);
   check_fixture(&fixtures[_i], path);
+}
+END_TEST
+
+/* docker save archives (plain .tar, as docker writes them) and hybrids (.tar.gz) */
+static const fixture docker_fixtures[] = {
+  {"docker-clean.tar", NULL, E, 0, false, NULL},
+  {"docker-clean.tar", NULL, E, 0, false, "linux/arm64"},
+  {"docker-clean.tar", "platform-not-found", E, 4, false, "linux/s390x"},
+  {"docker-clean-links.tar", NULL, E, 0, false, NULL},
+  {"docker-layer-tampered.tar", "diff-id-mismatch", E, 4, false, NULL},
+  {"docker-layer-tampered.tar", NULL, E, 0, false, "linux/arm64"}, /* the tampered layer is amd64's */
+  {"docker-layer-tampered-links.tar", "digest-mismatch", E, 4, false, NULL},
+  {"docker-config-tampered.tar", "digest-mismatch", E, 4, false, NULL},
+  {"docker-config-invalid.tar", "json-invalid", E, 4, false, NULL},
+  {"docker-layer-missing.tar", "blob-missing", E, 4, false, NULL},
+  {"docker-config-missing.tar", "blob-missing", E, 4, false, NULL},
+  {"docker-manifest-invalid.tar", "docker-manifest-invalid", E, 4, false, NULL},
+  {"docker-diff-id-count.tar", "diff-id-mismatch", E, 4, false, NULL},
+  {"docker-repositories-mismatch.tar", "repositories-mismatch", W, 0, false, NULL},
+  {"docker-unreferenced.tar", "blob-unreferenced", W, 0, false, NULL},
+  {"docker-link-escapes.tar", "link-escapes", E, 4, false, NULL},
+  {"hybrid-clean.tar.gz", NULL, E, 0, false, NULL},
+  {"hybrid-disagrees.tar.gz", "docker-manifest-disagrees", W, 0, false, NULL},
+};
+
+START_TEST(test_docker_fixture)
+{
+  char path[4096];
+  snprintf(path, sizeof path, "%s/verify/%s", TESTDATA, docker_fixtures[_i].name);
+  check_fixture(&docker_fixtures[_i], path);
 }
 END_TEST
 
@@ -537,6 +569,307 @@ START_TEST(test_findings_cap)
 }
 END_TEST
 
+/* --------------------------------------------------- docker save archives */
+
+static size_t count_code(const ocidig_verify_report *r, const char *code)
+{
+  size_t n = 0;
+  for (size_t i = 0; i < r->n_findings; i++)
+    n += !strcmp(r->findings[i].code, code);
+  return n;
+}
+
+/* A legacy docker save: no registry manifest; the image is known by its image ID; every byte
+ * of the config and the two layer.tar files hashed. */
+START_TEST(test_docker_report)
+{
+  char path[4096];
+  int status;
+  ocidig_verify_report *r;
+  const ocidig_verify_platform *p;
+  snprintf(path, sizeof path, "%s/samples/docker-save-legacy-build.tar", TESTDATA);
+  r = verify(path, NULL, &status);
+  if (r->n_findings)
+    dump(r, path);
+  ck_assert_int_eq(status, 0);
+  ck_assert_str_eq(r->format, "docker-archive");
+  ck_assert_uint_eq(r->n_images, 1);
+  ck_assert_str_eq(r->images[0].name, "example.com/corpus/dockerbuild:legacy");
+  ck_assert_str_eq(r->images[0].digest, "sha256:457bf17784d1da12f4ae1ae16112bc37a02c521e051453db1301947ee423ac01");
+  ck_assert_str_eq(r->images[0].media_type, OCIDIG_MT_DOCKER_CONFIG);
+  ck_assert(r->images[0].complete);
+  ck_assert_uint_eq(r->images[0].n_platforms, 1);
+  p = &r->images[0].platforms[0];
+  ck_assert_ptr_null(p->manifest);
+  ck_assert_str_eq(p->platform, "linux/amd64");
+  ck_assert_str_eq(p->platform_source, "config");
+  ck_assert_uint_eq(p->n_blobs, 3); /* config, 2 layers */
+  ck_assert_int_eq(p->size, 2051 + 2048 + 2048);
+  ck_assert_uint_eq(r->summary.blobs_checked, 3);
+  ck_assert_uint_eq(r->summary.bytes_hashed, 2051 + 2048 + 2048);
+  ck_assert(r->summary.unreferenced_checked);
+  ck_assert_uint_eq(r->summary.blobs_unreferenced, 0);
+  ocidig_verify_report_free(r);
+
+  /* containers/image: <diff_id>.tar layers behind <id>/layer.tar links; two RepoTags */
+  snprintf(path, sizeof path, "%s/samples/buildah-arm64.docker-archive.tar", TESTDATA);
+  r = verify(path, NULL, &status);
+  ck_assert_int_eq(status, 0);
+  ck_assert_uint_eq(r->n_findings, 0);
+  ck_assert_str_eq(r->images[0].name, "example.com/corpus/multi:arm64v8, localhost/corpus-multi:arm64v8");
+  ck_assert_str_eq(r->images[0].platforms[0].platform, "linux/arm64/v8");
+  ck_assert_uint_eq(r->summary.blobs_checked, 2);
+  ck_assert(r->summary.bytes_hashed >= 3584);
+  ocidig_verify_report_free(r);
+
+  /* docker save <image ID>: RepoTags null */
+  snprintf(path, sizeof path, "%s/samples/docker-save-by-id.tar", TESTDATA);
+  r = verify(path, NULL, &status);
+  ck_assert_int_eq(status, 0);
+  ck_assert_ptr_null(r->images[0].name);
+  ck_assert_str_eq(r->images[0].digest, "sha256:7840c1e8d5f1f12ad0060103e7e0fd5697fde55e94079e6769db2d1ea8c5606b");
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+/* Two images share a layer: hashed once; a missing layer is listed with its role. */
+START_TEST(test_docker_shared_and_missing)
+{
+  char path[4096];
+  int status;
+  ocidig_verify_report *r;
+  const ocidig_verify_platform *p;
+  const ocidig_finding *f;
+  snprintf(path, sizeof path, "%s/verify/docker-clean.tar", TESTDATA);
+  r = verify(path, NULL, &status);
+  ck_assert_uint_eq(r->n_images, 2);
+  ck_assert_str_eq(r->images[0].name, "fixture/app:1, fixture/app:latest");
+  ck_assert_ptr_null(r->images[1].name); /* RepoTags null */
+  ck_assert_str_eq(r->images[1].platforms[0].platform, "linux/arm64");
+  ck_assert_uint_eq(r->summary.blobs_checked, 4); /* 2 configs, 2 distinct layers */
+  ocidig_verify_report_free(r);
+
+  snprintf(path, sizeof path, "%s/verify/docker-layer-missing.tar", TESTDATA);
+  r = verify(path, NULL, &status);
+  ck_assert_int_eq(status, 4);
+  p = &r->images[0].platforms[0];
+  ck_assert(!p->complete);
+  ck_assert(!r->images[0].complete);
+  ck_assert_uint_eq(p->n_missing, 1);
+  ck_assert_str_eq(p->missing[0].role, "layer");
+  ck_assert_int_eq(p->missing[0].index, 1);
+  ck_assert_ptr_nonnull(p->missing[0].digest); /* the diff_id */
+  ck_assert_uint_eq(p->n_errors, 1);
+  ck_assert(r->images[1].complete);
+  ck_assert_uint_eq(r->summary.blobs_missing, 1);
+  /* its legacy directory (VERSION, json) is still in use: no unreferenced warning */
+  ck_assert_uint_eq(r->summary.warnings, 0);
+  f = find(r, "blob-missing");
+  ck_assert_int_eq(f->image, 0);
+  ck_assert(strstr(f->path, "/layer.tar") != NULL);
+  ocidig_verify_report_free(r);
+
+  /* a tampered <diff_id>.tar: one finding, not a diff-id-mismatch as well */
+  snprintf(path, sizeof path, "%s/verify/docker-layer-tampered-links.tar", TESTDATA);
+  r = verify(path, NULL, &status);
+  ck_assert_uint_eq(r->summary.errors, 1);
+  ck_assert_uint_eq(count_code(r, "diff-id-mismatch"), 0);
+  ocidig_verify_report_free(r);
+
+  /* a link leaving the archive: the member, and the layer it stands for */
+  snprintf(path, sizeof path, "%s/verify/docker-link-escapes.tar", TESTDATA);
+  r = verify(path, NULL, &status);
+  ck_assert_uint_eq(count_code(r, "link-escapes"), 2);
+  ck_assert_uint_eq(r->images[0].platforms[0].n_missing, 1);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+/* The JSON report of a docker save archive, parsed back. */
+START_TEST(test_docker_json)
+{
+  char path[4096];
+  int status;
+  ocidig_verify_report *r;
+  char *text;
+  json_object *o, *x, *f0, *im, *pl, *m;
+  snprintf(path, sizeof path, "%s/verify/docker-layer-tampered.tar", TESTDATA);
+  r = verify(path, NULL, &status);
+  text = ocidig_verify_report_to_json(r, true);
+  ck_assert_ptr_nonnull(text);
+  o = json_tokener_parse(text);
+  ck_assert_ptr_nonnull(o);
+  ck_assert(json_object_object_get_ex(o, "format", &x));
+  ck_assert_str_eq(json_object_get_string(x), "docker-archive");
+  ck_assert(json_object_object_get_ex(o, "findings", &x) && json_object_array_length(x) == 1);
+  f0 = json_object_array_get_idx(x, 0);
+  ck_assert(json_object_object_get_ex(f0, "code", &x));
+  ck_assert_str_eq(json_object_get_string(x), "diff-id-mismatch");
+  ck_assert(json_object_object_get_ex(f0, "severity", &x));
+  ck_assert_str_eq(json_object_get_string(x), "error");
+  ck_assert(json_object_object_get_ex(f0, "digest", &x) && !strncmp(json_object_get_string(x), "sha256:", 7));
+  ck_assert(json_object_object_get_ex(f0, "path", &x) && strstr(json_object_get_string(x), "/layer.tar"));
+  ck_assert(json_object_object_get_ex(f0, "image", &x) && json_object_get_int(x) == 0);
+  ck_assert(json_object_object_get_ex(o, "images", &x) && json_object_array_length(x) == 2);
+  im = json_object_array_get_idx(x, 0);
+  ck_assert(json_object_object_get_ex(im, "digest", &x));
+  ck_assert_str_eq(json_object_get_string(x), r->images[0].digest);
+  ck_assert(json_object_object_get_ex(im, "errors", &x) && json_object_get_int(x) == 1);
+  ck_assert(json_object_object_get_ex(im, "platforms", &x) && json_object_array_length(x) == 1);
+  pl = json_object_array_get_idx(x, 0);
+  ck_assert(json_object_object_get_ex(pl, "manifest", &m) && m == NULL); /* null: no manifest */
+  ck_assert(json_object_object_get_ex(pl, "blobs", &x) && json_object_get_int(x) == 3);
+  ck_assert(json_object_object_get_ex(pl, "errors", &x) && json_object_get_int(x) == 1);
+  ck_assert(json_object_object_get_ex(o, "summary", &x));
+  ck_assert(json_object_object_get_ex(x, "errors", &f0) && json_object_get_int(f0) == 1);
+  ck_assert(json_object_object_get_ex(x, "blobsChecked", &f0) && json_object_get_int(f0) == 4);
+  ck_assert(json_object_object_get_ex(x, "unreferencedBlobs", &f0) && json_object_get_int(f0) == 0);
+  json_object_put(o);
+  free(text);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+/* Opened without OCIDIG_OPEN_HASH_BLOBS (lazily): the same answers. */
+START_TEST(test_docker_without_hash_flag)
+{
+  char path[4096];
+  int status;
+  run_opts ro = {.open_flags = 0};
+  ocidig_verify_report *r;
+  snprintf(path, sizeof path, "%s/verify/docker-clean-links.tar", TESTDATA);
+  r = verify(path, &ro, &status);
+  ck_assert_uint_eq(r->n_findings, 0);
+  ck_assert_uint_eq(r->summary.blobs_checked, 4);
+  ocidig_verify_report_free(r);
+  snprintf(path, sizeof path, "%s/verify/docker-layer-tampered.tar", TESTDATA);
+  r = verify(path, &ro, &status);
+  ck_assert_ptr_nonnull(find(r, "diff-id-mismatch"));
+  ck_assert_int_eq(status, 4);
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+START_TEST(test_docker_ref)
+{
+  char path[4096], at[128];
+  int status;
+  run_opts ro = {.ref = "fixture/app:latest"};
+  ocidig_verify_report *r;
+  snprintf(path, sizeof path, "%s/verify/docker-clean.tar", TESTDATA);
+  r = verify(path, &ro, &status);
+  ck_assert_int_eq(status, 0);
+  ck_assert_uint_eq(r->n_images, 1);
+  ck_assert_str_eq(r->images[0].name, "fixture/app:1, fixture/app:latest");
+  ck_assert(!r->summary.unreferenced_checked);
+  ocidig_verify_report_free(r);
+
+  ro.ref = NULL;
+  r = verify(path, &ro, &status);
+  snprintf(at, sizeof at, "@%s", r->images[1].digest); /* the untagged image, by image ID */
+  ocidig_verify_report_free(r);
+  ro.ref = at;
+  r = verify(path, &ro, &status);
+  ck_assert_uint_eq(r->n_images, 1);
+  ck_assert_ptr_null(r->images[0].name);
+  ocidig_verify_report_free(r);
+
+  ro.ref = "nope";
+  r = verify(path, &ro, &status);
+  ck_assert_int_eq(r->error.code, OCIDIG_ERR_REF_NOT_FOUND);
+  ck_assert_int_eq(status, 2);
+  ocidig_verify_report_free(r);
+
+  /* --ref beats --platform, with a warning */
+  ro.ref = "fixture/app:1";
+  ro.platform = "linux/arm64";
+  r = verify(path, &ro, &status);
+  ck_assert_int_eq(status, 0);
+  ck_assert_ptr_nonnull(find(r, "platform-mismatch"));
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
+/* The same archive extracted into a directory (links kept), then tampered with. */
+START_TEST(test_docker_dir)
+{
+  char *dir = tu_mkdtemp(), cmd[8192], p[4096];
+  int status;
+  ocidig_verify_report *r;
+  json_object *man, *layers;
+  FILE *f;
+  snprintf(cmd, sizeof cmd, "tar -xf '%s/verify/docker-clean-links.tar' -C '%s' && chmod -R u+w '%s'", TESTDATA, dir,
+           dir);
+  ck_assert_int_eq(system(cmd), 0);
+  r = verify(dir, NULL, &status);
+  if (r->n_findings)
+    dump(r, dir);
+  ck_assert_int_eq(status, 0);
+  ck_assert_str_eq(r->format, "docker-archive");
+  ck_assert_uint_eq(r->summary.blobs_checked, 4);
+  ck_assert(r->summary.unreferenced_checked);
+  ck_assert_uint_eq(r->summary.blobs_unreferenced, 0);
+  ocidig_verify_report_free(r);
+
+  /* a byte of the app layer (manifest.json[0].Layers[1], a <diff_id>.tar) changed */
+  snprintf(p, sizeof p, "%s/manifest.json", dir);
+  man = json_object_from_file(p);
+  ck_assert_ptr_nonnull(man);
+  ck_assert(json_object_object_get_ex(json_object_array_get_idx(man, 0), "Layers", &layers));
+  snprintf(p, sizeof p, "%s/%s", dir, json_object_get_string(json_object_array_get_idx(layers, 1)));
+  json_object_put(man);
+  f = fopen(p, "r+b");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(fseek(f, 600, SEEK_SET), 0);
+  ck_assert_int_eq(fputc('X', f), 'X');
+  ck_assert_int_eq(fclose(f), 0);
+  r = verify(dir, NULL, &status);
+  ck_assert_ptr_nonnull(find(r, "digest-mismatch"));
+  ck_assert_int_eq(status, 4);
+  ocidig_verify_report_free(r);
+
+  /* now a link out of the directory in its place */
+  ck_assert_int_eq(unlink(p), 0);
+  ck_assert_int_eq(symlink("/etc/passwd", p), 0);
+  r = verify(dir, NULL, &status);
+  ck_assert_ptr_nonnull(find(r, "link-escapes"));
+  ck_assert_ptr_null(find(r, "digest-mismatch"));
+  ck_assert_uint_eq(r->images[0].platforms[0].n_missing, 1);
+  ck_assert_int_eq(status, 4);
+  ocidig_verify_report_free(r);
+  tu_rmtree(dir);
+  free(dir);
+}
+END_TEST
+
+/* A hybrid: index.json is verified as usual; manifest.json's disagreements are warnings. */
+START_TEST(test_hybrid)
+{
+  char path[4096];
+  int status;
+  ocidig_verify_report *r;
+  snprintf(path, sizeof path, "%s/verify/hybrid-disagrees.tar.gz", TESTDATA);
+  r = verify(path, NULL, &status);
+  ck_assert_int_eq(status, 0);
+  ck_assert_str_eq(r->format, "oci+docker-archive");
+  ck_assert_uint_eq(r->n_images, 1);
+  ck_assert_str_eq(r->images[0].name, "v1.0");
+  ck_assert_uint_eq(r->summary.blobs_checked, 11);
+  ck_assert_uint_eq(r->summary.errors, 0);
+  ck_assert_uint_ge(count_code(r, "docker-manifest-disagrees"), 2); /* the layers, the RepoTag */
+  ck_assert_uint_eq(count_code(r, "docker-manifest-disagrees"), r->summary.warnings);
+  for (size_t i = 0; i < r->n_findings; i++) {
+    ck_assert_int_eq(r->findings[i].severity, OCIDIG_SEVERITY_WARNING);
+    ck_assert_str_eq(r->findings[i].path, "manifest.json");
+  }
+  ocidig_verify_report_free(r);
+  snprintf(path, sizeof path, "%s/verify/clean.tar.gz", TESTDATA);
+  r = verify(path, NULL, &status);
+  ck_assert_str_eq(r->format, "oci");
+  ocidig_verify_report_free(r);
+}
+END_TEST
+
 /* ----------------------------------------------------------- samples */
 
 typedef struct sample {
@@ -560,6 +893,11 @@ static const sample samples[] = {
   {"variant-multiarch-indexlast.tar", 0},
   {"skopeo-v2.oci-archive.tar", 0},
   {"buildah-amd64-zstd", 0},
+  /* docker save archives: manifest.json, no index.json */
+  {"docker-save-legacy-build.tar", 0},
+  {"docker-save-by-id.tar", 0},
+  {"buildah-arm64.docker-archive.tar", 0},
+  {"podman-save.docker-archive.tar", 0},
 };
 
 START_TEST(test_sample)
@@ -629,6 +967,7 @@ int main(void)
   tcase_set_timeout(td, 120);
   tcase_add_loop_test(tc, test_fixture_targz, 0, n_fx);
   tcase_add_loop_test(tc, test_fixture_dir, 0, n_fx);
+  tcase_add_loop_test(tc, test_docker_fixture, 0, (int)(sizeof docker_fixtures / sizeof docker_fixtures[0]));
   tcase_add_test(td, test_clean_report);
   tcase_add_test(td, test_tampered_names_blob);
   tcase_add_test(td, test_archive_without_hash_flag);
@@ -644,6 +983,13 @@ int main(void)
   tcase_add_test(td, test_json_too_large);
   tcase_add_test(td, test_huge_index);
   tcase_add_test(td, test_findings_cap);
+  tcase_add_test(td, test_docker_report);
+  tcase_add_test(td, test_docker_shared_and_missing);
+  tcase_add_test(td, test_docker_json);
+  tcase_add_test(td, test_docker_without_hash_flag);
+  tcase_add_test(td, test_docker_ref);
+  tcase_add_test(td, test_docker_dir);
+  tcase_add_test(td, test_hybrid);
   tcase_add_loop_test(ts, test_sample, 0, n_samples);
   tcase_add_test(ts, test_sample_arm64only_platform);
   tcase_add_test(ts, test_sample_single_manifest_platform);

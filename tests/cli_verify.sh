@@ -1,7 +1,9 @@
 #!/bin/sh
 # cli_verify.sh: ocidig verify on the fixtures of testdata/verify (tests/verify/mkfixtures.py:
 # one mutation of a clean layout each), as directories, as tar.gz files and on stdin;
-# options, exit statuses, the JSON report, and the samples of testdata/samples.
+# options, exit statuses, the JSON report, and the samples of testdata/samples; docker save
+# archives (the docker-* and hybrid-* fixtures, the docker samples, extracted and tampered
+# with here), their JSON reports parsed back with python3 when it is there.
 . "$TESTS_DIR/lib.sh"
 V="$TESTDATA/verify"
 S="$TESTDATA/samples"
@@ -165,6 +167,24 @@ for s in buildah-multiarch buildah-multiarch.oci-archive.tar buildah-multiarch-v
   expect_rc 0 "sample $s"
   expect_out_has "findings       0 errors" "sample $s: no errors"
 done
+for s in docker-save-legacy-build.tar docker-save-by-id.tar buildah-arm64.docker-archive.tar \
+  podman-save.docker-archive.tar; do
+  run verify "$S/$s"
+  expect_rc 0 "docker sample $s"
+  expect_out_has "findings       0 errors, 0 warnings" "docker sample $s: no errors, no warnings"
+  expect_out_has "carries no registry manifest" "docker sample $s: says there is no registry manifest"
+  expect_out_has "image ID" "docker sample $s: the digest is the image ID"
+  run verify - <"$S/$s"
+  expect_rc 0 "docker sample $s on stdin"
+done
+run verify "$S/docker-save-legacy-build.tar"
+expect_out_has "image example.com/corpus/dockerbuild:legacy  sha256:457bf17784d1  image ID  ok" \
+  "docker-save-legacy-build: the image row"
+expect_out_has "files checked  3 (6.0 KiB hashed)" "docker-save-legacy-build: every byte of 3 files hashed"
+run verify "$S/buildah-arm64.docker-archive.tar"
+expect_out_has "linux/arm64/v8 (config)" "buildah docker-archive: the platform from the config"
+run verify "$S/containerd-export-allplatforms.tar"
+expect_out_has "manifest.json is" "hybrid: says manifest.json is compared"
 run verify "$S/containerd-export-arm64only.tar"
 expect_out_has "8 of 9 platforms are absent" "arm64only: 8 platforms absent"
 run verify --platform linux/arm64 "$S/containerd-export-arm64only.tar"
@@ -174,5 +194,85 @@ expect_rc 4 "arm64only --platform linux/amd64"
 run verify --platform linux/arm64 "$S/umoci-multitag"
 expect_rc 0 "umoci --platform linux/arm64"
 expect_out_has "platform-mismatch" "umoci --platform linux/arm64: single manifests for amd64"
+
+# ------------------------------------------------ docker save archives
+# fixture code status (plain tar, as docker writes them; hybrid-*: tar.gz)
+while read -r name code status; do
+  case $name in '#'* | '') continue ;; esac
+  if [ "$code" = - ]; then
+    run verify "$V/$name"
+    expect_rc "$status" "verify $name: exit"
+    expect_out_has "findings       0 errors, 0 warnings, 0 info" "verify $name: no finding"
+  else
+    expect_code "$V/$name" "$code" "$status"
+  fi
+done <<EOF
+docker-clean.tar - 0
+docker-clean-links.tar - 0
+docker-layer-tampered.tar diff-id-mismatch 4
+docker-layer-tampered-links.tar digest-mismatch 4
+docker-config-tampered.tar digest-mismatch 4
+docker-config-invalid.tar json-invalid 4
+docker-layer-missing.tar blob-missing 4
+docker-config-missing.tar blob-missing 4
+docker-manifest-invalid.tar docker-manifest-invalid 4
+docker-diff-id-count.tar diff-id-mismatch 4
+docker-repositories-mismatch.tar repositories-mismatch 0
+docker-unreferenced.tar blob-unreferenced 0
+docker-link-escapes.tar link-escapes 4
+hybrid-clean.tar.gz - 0
+hybrid-disagrees.tar.gz docker-manifest-disagrees 0
+EOF
+run verify - <"$V/docker-layer-tampered.tar"
+expect_rc 4 "docker-layer-tampered on stdin"
+expect_out_has "diff-id-mismatch" "docker-layer-tampered on stdin: the finding"
+expect_code "$V/docker-clean.tar" platform-not-found 4 --platform linux/s390x
+run verify --platform linux/arm64 "$V/docker-layer-tampered.tar"
+expect_rc 0 "docker-layer-tampered --platform linux/arm64: the other image is intact"
+run verify --ref fixture/app:latest "$V/docker-clean.tar"
+expect_rc 0 "docker --ref fixture/app:latest"
+expect_out_has "that --ref names" "docker --ref: the header"
+run verify --ref nope "$V/docker-clean.tar"
+expect_rc 2 "docker --ref that names nothing"
+expect_err_has "ref-not-found" "docker --ref that names nothing: the code"
+run verify --fail-on warning "$V/docker-repositories-mismatch.tar"
+expect_rc 4 "docker --fail-on warning with a warning"
+
+# extracted into a directory (the links of containers/image kept), then tampered with
+mkdir "$T_TMP/dk" && tar -xf "$V/docker-clean-links.tar" -C "$T_TMP/dk" && chmod -R u+w "$T_TMP/dk"
+run verify "$T_TMP/dk"
+expect_rc 0 "docker-clean-links as a directory"
+expect_out_has "(directory)" "docker-clean-links as a directory: says so"
+cfg=$(cd "$T_TMP/dk" && ls ./*.json | head -n 1)
+printf ' ' >>"$T_TMP/dk/$cfg"
+expect_code "$T_TMP/dk" digest-mismatch 4
+mkdir "$T_TMP/dl" && tar -xf "$V/docker-clean.tar" -C "$T_TMP/dl" && chmod -R u+w "$T_TMP/dl"
+for l in "$T_TMP"/dl/*/layer.tar; do
+  printf 'tampered' | dd of="$l" bs=1 seek=700 conv=notrunc 2>/dev/null
+done
+expect_code "$T_TMP/dl" diff-id-mismatch 4
+
+# the JSON report, parsed back
+if command -v python3 >/dev/null 2>&1; then
+  j() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$T_TMP/out" "$1"; }
+  run verify --json "$S/docker-save-legacy-build.tar"
+  expect_eq "$(j 'j["format"]')" docker-archive "--json docker: format"
+  expect_eq "$(j 'j["images"][0]["digest"]')" \
+    sha256:457bf17784d1da12f4ae1ae16112bc37a02c521e051453db1301947ee423ac01 "--json docker: the image ID"
+  expect_eq "$(j 'j["images"][0]["platforms"][0]["manifest"]')" None "--json docker: no manifest"
+  expect_eq "$(j 'j["images"][0]["platforms"][0]["blobs"]')" 3 "--json docker: config and 2 layers"
+  expect_eq "$(j 'j["summary"]["bytesHashed"]')" 6147 "--json docker: every byte hashed"
+  expect_eq "$(j 'len(j["findings"])')" 0 "--json docker: no finding"
+  run verify --json "$V/docker-layer-missing.tar"
+  expect_eq "$(j '[f["code"] for f in j["findings"]]')" "['blob-missing']" "--json docker-layer-missing: the finding"
+  expect_eq "$(j 'j["images"][0]["platforms"][0]["missing"][0]["role"]')" layer "--json docker-layer-missing: role"
+  expect_eq "$(j 'j["summary"]["blobsMissing"]')" 1 "--json docker-layer-missing: blobsMissing"
+  run verify --json "$V/hybrid-disagrees.tar.gz"
+  expect_eq "$(j 'j["format"]')" oci+docker-archive "--json hybrid: format"
+  expect_eq "$(j 'sorted(set((f["code"], f["severity"]) for f in j["findings"]))')" \
+    "[('docker-manifest-disagrees', 'warning')]" "--json hybrid: the disagreements, as warnings"
+else
+  ok "# skip: python3 is needed to parse the JSON reports back"
+fi
 
 finish

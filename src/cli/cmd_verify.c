@@ -26,6 +26,9 @@ static void help(FILE *f)
           "every blob (present, size, and every byte hashed), links and special files, ref names,\n"
           "attestations, unreferenced blobs, and, per image and platform, whether all blobs are\n"
           "there (a platform-filtered export is reported as incomplete, not as corrupt).\n"
+          "A docker save archive without index.json has no registry manifest: there manifest.json,\n"
+          "each config (hashing to its image ID) and each layer file (hashing to its name and to\n"
+          "its diff_id) are checked; beside index.json, manifest.json is compared with it.\n"
           "An archive is verified in the single streaming pass that reads it, never extracted;\n"
           "a directory's blobs are hashed on all cores.\n"
           "\n"
@@ -200,6 +203,11 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
 {
   style s = {"", "", "", "", "", ""};
   const ocidig_verify_summary *sum = &r->summary;
+  /* A docker save archive without index.json: images are known by image ID, their blobs
+   * are files (configs and layers), and there is no manifest. */
+  bool docker = r->format && !strcmp(r->format, "docker-archive");
+  bool hybrid = r->format && !strcmp(r->format, "oci+docker-archive");
+  const char *blobs = docker ? "file" : "blob";
   char size[32];
   if (cli_color(stdout))
     s = (style){CLI_BOLD, CLI_RED, CLI_YELLOW, CLI_GREEN, CLI_DIM, CLI_RESET};
@@ -208,9 +216,17 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
   if (r->request)
     printf("verifying %s%s for %s", r->request, r->strict ? " (strict)" : "",
            r->ref ? "the image --ref names" : "each image");
+  else if (docker)
+    printf("verifying %s", r->ref ? "the image of manifest.json that --ref names" : "every image of manifest.json");
   else
     printf("verifying everything reachable from %s", r->ref ? "the entry --ref names" : "index.json");
   printf(" (%s)\n", r->archive ? "archive" : "directory");
+  if (docker)
+    printf("  a docker save archive (manifest.json, no index.json): it carries no registry manifest, so no\n"
+           "  manifest digest exists; the digest shown for an image is its image ID (the digest of its config)\n");
+  else if (hybrid)
+    printf("  with a docker save manifest.json beside index.json: index.json is verified, manifest.json is\n"
+           "  compared with it\n");
 
   if (has_findings(r, -1, -1)) {
     printf("\nlayout\n");
@@ -222,7 +238,7 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
     int w = 0;
     short_digest(im->digest, sd, sizeof sd);
     printf("\nimage %s%s%s  %s  %s  ", s.bold, im->name ? im->name : "(unnamed)", s.reset, sd,
-           ocidig_media_type_short(im->media_type));
+           docker ? "image ID" : ocidig_media_type_short(im->media_type));
     if (im->n_errors)
       printf("%s%zu error%s%s\n", s.red, im->n_errors, im->n_errors == 1 ? "" : "s", s.reset);
     else if (!im->complete)
@@ -240,7 +256,10 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
       const ocidig_verify_platform *p = &im->platforms[k];
       char label[160], md[64], state[32];
       platform_label(p, label, sizeof label);
-      short_digest(p->manifest, md, sizeof md);
+      if (docker && !p->manifest)
+        snprintf(md, sizeof md, "(no manifest)");
+      else
+        short_digest(p->manifest, md, sizeof md);
       human_size((uint64_t)(p->size > 0 ? p->size : 0), size, sizeof size);
       printf("  %-*s  %-19s  ", w, label, md);
       if (p->n_errors)
@@ -250,19 +269,20 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
                  p->complete ? "ok" : p->n_missing == p->n_blobs ? "absent" : "incomplete");
       printf("%s%-10s%s  ", p->n_errors ? s.red : p->complete ? s.green : s.yellow, state, s.reset);
       if (p->complete)
-        printf("%zu blob%s, %s\n", p->n_blobs, p->n_blobs == 1 ? "" : "s", size);
-      else if (p->n_missing == p->n_blobs && p->n_blobs == 1)
+        printf("%zu %s%s, %s\n", p->n_blobs, blobs, p->n_blobs == 1 ? "" : "s", size);
+      else if (p->n_missing == p->n_blobs && p->n_blobs == 1 && !docker)
         printf("%s not in the layout\n", p->is_index ? "index" : "manifest");
       else
-        printf("%zu of %zu blobs present\n", p->n_blobs - p->n_missing, p->n_blobs);
-      if (!p->complete && !(p->n_missing == p->n_blobs && p->n_blobs == 1))
+        printf("%zu of %zu %ss present\n", p->n_blobs - p->n_missing, p->n_blobs, blobs);
+      if (!p->complete && !(p->n_missing == p->n_blobs && p->n_blobs == 1 && !docker))
         for (size_t j = 0; j < p->n_missing; j++) {
           char role[32];
           if (p->missing[j].index >= 0)
             snprintf(role, sizeof role, "%s %ld", p->missing[j].role, p->missing[j].index);
           else
             snprintf(role, sizeof role, "%s", p->missing[j].role);
-          printf("    %smissing%s %s %s\n", s.yellow, s.reset, role, p->missing[j].digest);
+          printf("    %smissing%s %s %s\n", s.yellow, s.reset, role,
+                 p->missing[j].digest ? p->missing[j].digest : "(its digest is not known)");
         }
       print_findings(r, (long)i, (long)k, 4, &s);
     }
@@ -271,16 +291,17 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
 
   human_size(sum->bytes_hashed, size, sizeof size);
   printf("\nsummary\n");
-  printf("  blobs checked  %zu (%s hashed)\n", sum->blobs_checked, size);
+  printf("  %ss checked  %zu (%s hashed)\n", blobs, sum->blobs_checked, size);
   if (sum->blobs_missing)
-    printf("  blobs missing  %zu\n", sum->blobs_missing);
+    printf("  %ss missing  %zu\n", blobs, sum->blobs_missing);
   if (sum->unreferenced_checked) {
     human_size(sum->unreferenced_bytes, size, sizeof size);
-    printf("  unreferenced   %zu blob%s (%s)\n", sum->blobs_unreferenced, sum->blobs_unreferenced == 1 ? "" : "s",
-           size);
+    printf("  unreferenced   %zu %s%s (%s)\n", sum->blobs_unreferenced, blobs,
+           sum->blobs_unreferenced == 1 ? "" : "s", size);
   } else {
     printf("  unreferenced   not checked (%s)\n", r->request ? "the scope is narrowed by --platform"
                                                    : r->ref ? "the scope is narrowed by --ref"
+                                                   : docker ? "manifest.json could not be read"
                                                             : "index.json could not be walked");
   }
   printf("  findings       %zu error%s, %zu warning%s, %zu info\n", sum->errors, sum->errors == 1 ? "" : "s",

@@ -15,6 +15,17 @@
  *     "incomplete", not corrupt, unless --platform asked for it), unreferenced blobs,
  *     attestations.
  *
+ * A docker save archive (manifest.json, no index.json: docker save before Docker 25,
+ * containers/image docker-archive) carries no registry manifest; steps 2 to 6 become:
+ * manifest.json (JSON, shape), each image's config (present, hashing to the digest its name
+ * claims, the image ID; JSON; rootfs.diff_ids), each layer file (present, symbolic links
+ * inside the archive followed as docker_archive.c follows them; every byte hashed against
+ * the digest its name carries and against its diff_id: docker save layers are stored
+ * uncompressed), repositories against RepoTags, and the files nothing refers to.  In the
+ * report an image's digest is its image ID and its one platform has no manifest.  A hybrid
+ * (index.json and manifest.json: Docker 25+, ctr export) is verified through index.json;
+ * where manifest.json disagrees with it is a warning.
+ *
  * Finding codes (stable; the severity never changes for a code):
  *
  *  error    oci-layout-missing         no oci-layout file
@@ -64,12 +75,34 @@
  *  warning  attestation-subject-missing  an attestation manifest whose
  *                                      vnd.docker.reference.digest names nothing in the layout
  *  warning  config-platform-mismatch   the config's os/architecture differ from the descriptor's
- *  warning  blob-unreferenced          a blob nothing reachable from index.json references
- *                                      (only checked when the whole layout is in scope)
+ *  warning  blob-unreferenced          a blob nothing reachable from index.json references, or
+ *                                      in a docker save archive a file that neither manifest.json
+ *                                      nor a legacy layer directory (<id>/VERSION, json, layer.tar
+ *                                      of a layer in use) refers to (only checked when the whole
+ *                                      layout is in scope)
  *  warning  image-incomplete           a platform of an image lacks blobs (a sparse export)
  *  error    platform-not-found         --platform: an image has no manifest for it
  *  warning  platform-mismatch          --platform: an image that is a single manifest for
- *                                      another platform (resolve still selects it) */
+ *                                      another platform (resolve still selects it)
+ *
+ * Docker save archives (the codes above keep their meaning: blob-missing for a config or layer
+ * file manifest.json names that is absent, digest-mismatch for a config or layer file whose
+ * bytes do not hash to the digest its name carries, json-invalid, field-missing, field-type and
+ * digest-invalid for a config, link-escapes for a Config or Layers path that is a symbolic
+ * link leaving the archive):
+ *
+ *  error    docker-manifest-invalid    manifest.json is not an array of {"Config": file,
+ *                                      "RepoTags": null or [names], "Layers": [files]}, or names
+ *                                      a path that is absolute or climbs out of the archive
+ *  error    diff-id-mismatch           a layer file's bytes do not hash to the config's
+ *                                      rootfs.diff_ids entry for it, or manifest.json lists another
+ *                                      number of layers than the config has diff_ids (docker load
+ *                                      refuses both)
+ *  warning  repositories-mismatch      repositories is not {repository: {tag: layer ID}}, names
+ *                                      a tag no image has among its RepoTags or a layer that is not
+ *                                      that image's top layer, or lacks a RepoTag
+ *  warning  docker-manifest-disagrees  hybrid: manifest.json names an image, layers, RepoTags or
+ *                                      files that index.json does not reach or that are absent */
 #include "descriptor.h"
 #include "layout.h"
 
@@ -176,6 +209,13 @@ typedef struct vdesc {
   bool foreign;
 } vdesc;
 
+/* Open addressing over indexes (+1) of an array whose element i has the key key(ctx, i)
+ * (docker save archives: the listing and the files by path, names). */
+typedef struct ptab {
+  size_t *t;
+  size_t cap, used;
+} ptab;
+
 typedef struct vfinding {
   ocidig_finding f;
   uint64_t key;
@@ -204,6 +244,14 @@ typedef struct vstate {
   size_t *ftab;
   size_t ftab_cap;
   uint64_t bytes_hashed;
+  /* docker save archives */
+  bool docker;               /* manifest.json without index.json */
+  const ocidig_entry *ents;  /* the listing, looked up by path through etab */
+  size_t n_ents;
+  ptab etab;
+  struct dfile *dfiles;      /* the config and layer files, each once, by path */
+  size_t n_dfiles, cap_dfiles;
+  ptab dtab;
 } vstate;
 
 /* --------------------------------------------------------------- helpers */
@@ -2182,6 +2230,1176 @@ static void conclude_attestations(vstate *v)
   }
 }
 
+/* ------------------------------------------------- docker save archives */
+
+#define FNV0 1469598103934665603u
+#define MAX_LINK_HOPS 8
+
+/* A config or layer file of a docker save archive, once however many images use it. */
+typedef struct dfile {
+  char *path;       /* the regular file, links followed (the key) */
+  int64_t size;
+  bool want[2];     /* a digest of this algorithm (OCIDIG_DIGEST_SHA256, _SHA512) is to be checked */
+  bool have[2];
+  char hex[2][129]; /* what the bytes hash to, when have[] */
+  char *read_error;
+  bool config;      /* hashed by ocidig_docker_archive_read (the image ID) */
+  bool absent;      /* named by manifest.json, not in the archive */
+  bool hashed;      /* counted in blobs_checked and bytes_hashed */
+} dfile;
+
+/* A layer of an image, checked once its file is hashed.  The strings belong to the archive. */
+typedef struct dlayer {
+  long image;
+  size_t index;
+  size_t file;
+  const char *path;
+  const char *name_digest;
+  const char *diff_id;
+  const char *label;
+} dlayer;
+
+typedef const char *(*key_fn)(const void *ctx, size_t i);
+
+static const char *ent_key(const void *ctx, size_t i)
+{
+  return ((const vstate *)ctx)->ents[i].path;
+}
+
+static const char *dfile_key(const void *ctx, size_t i)
+{
+  return ((const vstate *)ctx)->dfiles[i].path;
+}
+
+static const char *str_key(const void *ctx, size_t i)
+{
+  return ((char *const *)ctx)[i];
+}
+
+static size_t *ptab_slot(const ptab *p, key_fn key, const void *ctx, const char *s)
+{
+  size_t h;
+  if (!p->cap)
+    return NULL;
+  for (h = (size_t)fnv(FNV0, s) & (p->cap - 1); p->t[h]; h = (h + 1) & (p->cap - 1))
+    if (!strcmp(key(ctx, p->t[h] - 1), s))
+      return &p->t[h];
+  return &p->t[h];
+}
+
+static size_t ptab_find(const ptab *p, key_fn key, const void *ctx, const char *s)
+{
+  size_t *slot = s ? ptab_slot(p, key, ctx, s) : NULL;
+  return slot && *slot ? *slot - 1 : NONE;
+}
+
+/* Adds element i; with `replace`, it takes the place of an element with the same key. */
+static bool ptab_put(ptab *p, key_fn key, const void *ctx, size_t i, bool replace)
+{
+  size_t *slot;
+  if ((p->used + 1) * 2 > p->cap) {
+    size_t ncap = p->cap ? p->cap * 2 : 64;
+    size_t *nt = calloc(ncap, sizeof *nt);
+    if (!nt)
+      return false;
+    for (size_t k = 0; k < p->cap; k++) {
+      size_t h;
+      if (!p->t[k])
+        continue;
+      for (h = (size_t)fnv(FNV0, key(ctx, p->t[k] - 1)) & (ncap - 1); nt[h]; h = (h + 1) & (ncap - 1))
+        ;
+      nt[h] = p->t[k];
+    }
+    free(p->t);
+    p->t = nt;
+    p->cap = ncap;
+  }
+  slot = ptab_slot(p, key, ctx, key(ctx, i));
+  if (!*slot)
+    p->used++;
+  else if (!replace)
+    return true;
+  *slot = i + 1;
+  return true;
+}
+
+/* The listing, by path.  A regular file wins over a link or folder of the same name, as
+ * ocidig_layout_stat sees it; else the last member of that name, as docker_archive.c follows
+ * the last symbolic link. */
+static bool docker_index_entries(vstate *v, ocidig_error *e)
+{
+  ocidig_code rc = ocidig_layout_entries(v->l, &v->ents, &v->n_ents, e);
+  if (rc != OCIDIG_OK)
+    return false;
+  for (size_t i = 0; i < v->n_ents; i++) {
+    const ocidig_entry *en = &v->ents[i];
+    size_t j;
+    if (en->escapes && en->type != OCIDIG_ENTRY_SYMLINK && en->type != OCIDIG_ENTRY_HARDLINK)
+      continue; /* an unsafe name */
+    j = ptab_find(&v->etab, ent_key, v, en->path);
+    if (!ptab_put(&v->etab, ent_key, v, i,
+                  en->type == OCIDIG_ENTRY_FILE || (j != NONE && v->ents[j].type != OCIDIG_ENTRY_FILE))) {
+      oci_nomem(e);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* The path a link at link_path pointing at target leads to (link_path "": target itself),
+ * normalized; NULL when it is absolute or empty or climbs out of the root (*nomem: or when
+ * out of memory).  As docker_archive.c's link_join. */
+static char *join_link(const char *link_path, const char *target, bool *nomem)
+{
+  const char *slash = strrchr(link_path, '/');
+  size_t dlen = slash ? (size_t)(slash - link_path) : 0, n = 0, len = 0;
+  char *joined, *p, *out;
+  char **comp;
+  *nomem = false;
+  if (!target || !*target || *target == '/')
+    return NULL;
+  if (!(joined = oci_sprintf("%.*s/%s", (int)dlen, link_path, target))) {
+    *nomem = true;
+    return NULL;
+  }
+  comp = calloc(strlen(joined) / 2 + 2, sizeof *comp);
+  out = malloc(strlen(joined) + 1);
+  if (!comp || !out) {
+    *nomem = true;
+    goto fail;
+  }
+  for (p = joined; p;) {
+    char *next = strchr(p, '/');
+    if (next)
+      *next++ = '\0';
+    if (!strcmp(p, "..")) {
+      if (n == 0)
+        goto fail;
+      n--;
+    } else if (*p && strcmp(p, ".")) {
+      comp[n++] = p;
+    }
+    p = next;
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t k = strlen(comp[i]);
+    if (i)
+      out[len++] = '/';
+    memcpy(out + len, comp[i], k);
+    len += k;
+  }
+  out[len] = '\0';
+  free(joined);
+  free(comp);
+  if (!len) {
+    free(out);
+    return NULL;
+  }
+  return out;
+fail:
+  free(joined);
+  free(comp);
+  free(out);
+  return NULL;
+}
+
+enum { DF_FOUND, DF_ABSENT, DF_ESCAPES, DF_OUTSIDE };
+
+/* Follows a path of manifest.json to the regular file it names: in an archive through the
+ * symbolic link members inside it (at most MAX_LINK_HOPS), in a directory through the file
+ * system (inside the root).  DF_FOUND: *out is that file's path (malloc'd).  DF_ESCAPES: a link
+ * on the way leaves the root (*bad_link: that member, or NULL).  DF_OUTSIDE: the path itself is
+ * absolute or climbs out. */
+static int docker_follow(vstate *v, const char *path, char **out, const char **bad_link)
+{
+  bool oom;
+  char *cur = join_link("", path, &oom);
+  *out = NULL;
+  *bad_link = NULL;
+  if (!cur) {
+    v->nomem = v->nomem || oom;
+    return oom ? DF_ABSENT : DF_OUTSIDE;
+  }
+  if (!v->l->is_archive) {
+    const char *root = v->l->root_real;
+    size_t n = strlen(root);
+    char *full = oci_sprintf("%s/%s", root, cur), *real;
+    struct stat st;
+    int res = DF_ABSENT;
+    free(cur);
+    if (!full) {
+      v->nomem = true;
+      return DF_ABSENT;
+    }
+    real = realpath(full, NULL);
+    free(full);
+    if (!real)
+      return DF_ABSENT;
+    if (!inside_root(root, real))
+      res = DF_ESCAPES;
+    else if (stat(real, &st) == 0 && S_ISREG(st.st_mode) && strlen(real) > n) {
+      if (!(*out = oci_strdup(real + (n == 1 ? 1 : n + 1))))
+        v->nomem = true;
+      else
+        res = DF_FOUND;
+    }
+    free(real);
+    return res;
+  }
+  for (int hop = 0; hop <= MAX_LINK_HOPS; hop++) {
+    size_t i = ptab_find(&v->etab, ent_key, v, cur);
+    const ocidig_entry *e;
+    char *next;
+    if (i == NONE)
+      break;
+    e = &v->ents[i];
+    if (e->type == OCIDIG_ENTRY_FILE && !e->escapes) {
+      *out = cur;
+      return DF_FOUND;
+    }
+    if (e->type != OCIDIG_ENTRY_SYMLINK)
+      break;
+    if (e->escapes || !(next = join_link(cur, e->link_target, &oom))) {
+      free(cur);
+      if (oom) {
+        v->nomem = true;
+        return DF_ABSENT;
+      }
+      *bad_link = e->path;
+      return DF_ESCAPES;
+    }
+    free(cur);
+    cur = next;
+  }
+  free(cur);
+  return DF_ABSENT;
+}
+
+/* The record of a file (takes path), created on first use; NONE when out of memory. */
+static size_t dfile_get(vstate *v, char *path, int64_t size)
+{
+  size_t i;
+  dfile *f;
+  if (!path) {
+    v->nomem = true;
+    return NONE;
+  }
+  if ((i = ptab_find(&v->dtab, dfile_key, v, path)) != NONE) {
+    free(path);
+    return i;
+  }
+  if (!oci_grow((void **)&v->dfiles, &v->cap_dfiles, v->n_dfiles + 1, sizeof *v->dfiles)) {
+    free(path);
+    v->nomem = true;
+    return NONE;
+  }
+  f = &v->dfiles[v->n_dfiles];
+  memset(f, 0, sizeof *f);
+  f->path = path;
+  f->size = size;
+  if (!ptab_put(&v->dtab, dfile_key, v, v->n_dfiles, false)) {
+    free(path);
+    f->path = NULL;
+    v->nomem = true;
+    return NONE;
+  }
+  return v->n_dfiles++;
+}
+
+static const char *dimage_label(const ocidig_docker_image *im)
+{
+  if (im->n_repo_tags)
+    return im->repo_tags[0];
+  if (im->image_id)
+    return im->image_id;
+  return im->config_path;
+}
+
+static void dfile_want(dfile *f, const char *digest)
+{
+  ocidig_digest d;
+  if (digest && ocidig_digest_parse(digest, strlen(digest), &d, NULL) == OCIDIG_OK)
+    f->want[d.alg] = true;
+}
+
+/* manifest.json: read, parsed, and of the shape docker load reads.  false when its images
+ * cannot be read (ocidig_docker_archive_read would refuse it). */
+static bool docker_manifest_shape(vstate *v)
+{
+  uint8_t *data;
+  size_t len, n;
+  oci_json_doc doc;
+  ocidig_error e;
+  bool ok = true;
+  ocidig_code rc = ocidig_layout_read_file(v->l, "manifest.json", OCIDIG_MAX_JSON_SIZE, &data, &len, &e);
+  if (rc != OCIDIG_OK) {
+    if (rc == OCIDIG_ERR_NOMEM)
+      v->nomem = true;
+    vfind(v, LAYOUT_CTX, ERR, rc == OCIDIG_ERR_JSON_TOO_LARGE ? "json-too-large" : "blob-unreadable", NULL,
+          "manifest.json", "manifest.json: %s", e.message);
+    return false;
+  }
+  if (!parse_doc(v, LAYOUT_CTX, data, len, "manifest.json", NULL, "manifest.json", &doc)) {
+    free(data);
+    return false;
+  }
+  free(data);
+  if (!json_is(doc.root, json_type_array)) {
+    vfind(v, LAYOUT_CTX, ERR, "docker-manifest-invalid", NULL, "manifest.json",
+          "manifest.json must be an array of images, each {\"Config\": file, \"RepoTags\": [names], "
+          "\"Layers\": [files]}, not %s",
+          oci_json_type_name(doc.root));
+    oci_json_doc_free(&doc);
+    return false;
+  }
+  n = json_object_array_length(doc.root);
+  for (size_t i = 0; i < n; i++) {
+    json_object *o = json_object_array_get_idx(doc.root, i), *x;
+    if (!json_is(o, json_type_object)) {
+      vfind(v, LAYOUT_CTX, ERR, "docker-manifest-invalid", NULL, "manifest.json",
+            "manifest.json[%zu] must be an object {\"Config\": file, \"RepoTags\": [names], \"Layers\": "
+            "[files]}, not %s",
+            i, oci_json_type_name(o));
+      ok = false;
+      continue;
+    }
+    x = oci_json_get(o, "Config");
+    if (!oci_json_has(o, "Config")) {
+      vfind(v, LAYOUT_CTX, ERR, "docker-manifest-invalid", NULL, "manifest.json",
+            "manifest.json[%zu] has no \"Config\" (the file name of the image's config)", i);
+      ok = false;
+    } else if (!json_is(x, json_type_string) || !json_object_get_string_len(x)) {
+      vfind(v, LAYOUT_CTX, ERR, "docker-manifest-invalid", NULL, "manifest.json",
+            "manifest.json[%zu]: \"Config\" must be the file name of the image's config, not %s", i,
+            json_is(x, json_type_string) ? "an empty string" : oci_json_type_name(x));
+      ok = false;
+    }
+    x = oci_json_get(o, "RepoTags");
+    if (x && !is_string_array(x)) {
+      vfind(v, LAYOUT_CTX, ERR, "docker-manifest-invalid", NULL, "manifest.json",
+            "manifest.json[%zu]: \"RepoTags\" must be null or an array of strings, not %s", i,
+            oci_json_type_name(x));
+      ok = false;
+    }
+    x = oci_json_get(o, "Layers");
+    if (!x) {
+      /* docker load reads it as no layers; docker save always writes the array */
+      vfind(v, LAYOUT_CTX, ERR, "docker-manifest-invalid", NULL, "manifest.json",
+            "manifest.json[%zu] %s; expected the array of the image's layer files, in order", i,
+            oci_json_has(o, "Layers") ? "has \"Layers\": null" : "has no \"Layers\"");
+    } else if (!is_string_array(x)) {
+      vfind(v, LAYOUT_CTX, ERR, "docker-manifest-invalid", NULL, "manifest.json",
+            "manifest.json[%zu]: \"Layers\" must be an array of strings (file names), not %s", i,
+            oci_json_type_name(x));
+      ok = false;
+    }
+  }
+  oci_json_doc_free(&doc);
+  return ok;
+}
+
+/* ocidig_docker_archive_read failed on a manifest.json of the right shape. */
+static void docker_read_failed(vstate *v, const ocidig_error *e)
+{
+  const char *code;
+  switch (e->code) {
+  case OCIDIG_ERR_NOMEM:
+    v->nomem = true;
+    return;
+  case OCIDIG_ERR_LIMIT:
+    code = "limit-exceeded";
+    break;
+  case OCIDIG_ERR_JSON_TOO_LARGE:
+    code = "json-too-large";
+    break;
+  case OCIDIG_ERR_INVALID_JSON:
+    code = "docker-manifest-invalid";
+    break;
+  default:
+    code = "blob-unreadable";
+    break;
+  }
+  vfind(v, LAYOUT_CTX, ERR, code, NULL, "manifest.json", "%s; the images of manifest.json are not checked",
+        e->message);
+}
+
+/* A file manifest.json names that is not there: why, in a finding, and in the platform's
+ * missing list. */
+static void docker_absent(vstate *v, vctx c, ocidig_verify_platform *p, const char *role, long index,
+                          const char *digest, const char *path, const char *label)
+{
+  char *file = NULL, what[48];
+  const char *bad = NULL;
+  int st = docker_follow(v, path, &file, &bad);
+  char *q = oci_quote(path, strlen(path), 200);
+  size_t fi;
+  if (index >= 0)
+    snprintf(what, sizeof what, "%s %ld", role, index);
+  else
+    snprintf(what, sizeof what, "%s", role);
+  free(file);
+  if (st == DF_ESCAPES)
+    vfind(v, c, ERR, "link-escapes", digest, bad ? bad : path,
+          "%s of image %s, %s, is a symbolic link that leaves the %s: not followed", what, label, q ? q : "?",
+          v->l->is_archive ? "archive" : "directory");
+  else if (st == DF_OUTSIDE)
+    vfind(v, c, ERR, "docker-manifest-invalid", digest, "manifest.json",
+          "%s of image %s: %s is not a path inside the %s (absolute, or climbing out with \"..\")", what, label,
+          q ? q : "?", v->l->is_archive ? "archive" : "directory");
+  else
+    vfind(v, c, ERR, "blob-missing", digest, path, "%s of image %s: %s is not in the %s", what, label, q ? q : "?",
+          v->l->is_archive ? "archive" : "directory");
+  free(q);
+  /* keyed apart from the files that are there ("\n" starts no member name), normalized */
+  {
+    bool oom;
+    char *norm = join_link("", path, &oom);
+    fi = dfile_get(v, oci_sprintf("\n%s", norm ? norm : path), -1);
+    free(norm);
+  }
+  if (fi != NONE && !v->dfiles[fi].absent) {
+    v->dfiles[fi].absent = true;
+    v->r->summary.blobs_missing++;
+  }
+  if (p) {
+    ocidig_verify_missing *m = realloc(p->missing, (p->n_missing + 1) * sizeof *m);
+    if (!m) {
+      v->nomem = true;
+      return;
+    }
+    p->missing = m;
+    m = &m[p->n_missing++];
+    m->digest = oci_strdup(digest);
+    m->role = role;
+    m->index = index;
+    m->size = -1;
+  }
+}
+
+/* An image's config, read again for what docker_archive.c does not check: a JSON object, its
+ * platform fields, rootfs.diff_ids.  Returns the number of diff_ids, or -1 when unknown. */
+static long docker_check_config(vstate *v, vctx c, const ocidig_docker_image *im)
+{
+  uint8_t *data;
+  size_t len;
+  oci_json_doc doc;
+  ocidig_error e;
+  json_object *rootfs, *ids;
+  long n = -1;
+  const char *digest = im->config_digest ? im->config_digest : im->image_id;
+  char *what = oci_sprintf("config %s", im->config_path);
+  ocidig_code rc;
+  if (!what) {
+    v->nomem = true;
+    return -1;
+  }
+  rc = ocidig_layout_read_file(v->l, im->config_file, OCIDIG_MAX_JSON_SIZE, &data, &len, &e);
+  if (rc != OCIDIG_OK) {
+    if (rc == OCIDIG_ERR_NOMEM)
+      v->nomem = true;
+    vfind(v, c, ERR, rc == OCIDIG_ERR_JSON_TOO_LARGE ? "json-too-large" : "blob-unreadable", digest,
+          im->config_path, "%s: %s", what, e.message);
+    free(what);
+    return -1;
+  }
+  if (!parse_doc(v, c, data, len, what, digest, im->config_path, &doc)) {
+    free(data);
+    free(what);
+    return -1;
+  }
+  free(data);
+  if (!json_is(doc.root, json_type_object)) {
+    vfind(v, c, ERR, "json-invalid", digest, im->config_path, "%s is %s, not a JSON object", what,
+          oci_json_type_name(doc.root));
+    goto out;
+  }
+  {
+    ocidig_platform p;
+    if (oci_platform_parse_json(doc.root, what, &p, NULL, &e) != OCIDIG_OK)
+      vfind(v, c, ERR, "field-type", digest, im->config_path, "%s", e.message);
+    else
+      ocidig_platform_clear(&p);
+  }
+  rootfs = oci_json_get(doc.root, "rootfs");
+  if (!oci_json_has(doc.root, "rootfs")) {
+    vfind(v, c, ERR, "field-missing", digest, im->config_path,
+          "%s has no \"rootfs\"; docker load requires rootfs.diff_ids (the digests of the layers' bytes)", what);
+  } else if (!json_is(rootfs, json_type_object)) {
+    vfind(v, c, ERR, "field-type", digest, im->config_path, "%s: \"rootfs\" must be an object, not %s", what,
+          oci_json_type_name(rootfs));
+  } else if (!oci_json_has(rootfs, "diff_ids")) {
+    vfind(v, c, ERR, "field-missing", digest, im->config_path,
+          "%s has no rootfs.diff_ids (the digests of the layers' bytes)", what);
+  } else if (!json_is(ids = oci_json_get(rootfs, "diff_ids"), json_type_array)) {
+    vfind(v, c, ERR, "field-type", digest, im->config_path, "%s: rootfs.diff_ids must be an array, not %s", what,
+          oci_json_type_name(ids));
+  } else {
+    n = (long)json_object_array_length(ids);
+    for (long i = 0; i < n; i++) {
+      json_object *x = json_object_array_get_idx(ids, (size_t)i);
+      ocidig_digest d;
+      ocidig_code dc;
+      if (!json_is(x, json_type_string)) {
+        vfind(v, c, ERR, "field-type", digest, im->config_path,
+              "%s: rootfs.diff_ids[%ld] must be a digest string, not %s", what, i, oci_json_type_name(x));
+        continue;
+      }
+      dc = ocidig_digest_parse(json_object_get_string(x), (size_t)json_object_get_string_len(x), &d, &e);
+      if (dc != OCIDIG_OK)
+        vfind(v, c, ERR, dc == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM ? "digest-unsupported" : "digest-invalid",
+              digest, im->config_path, "%s: rootfs.diff_ids[%ld]: %s", what, i, e.message);
+    }
+  }
+out:
+  oci_json_doc_free(&doc);
+  free(what);
+  return n;
+}
+
+static char *join_tags(const ocidig_docker_image *im)
+{
+  oci_buf b = {0};
+  if (!im->n_repo_tags)
+    return NULL;
+  for (size_t i = 0; i < im->n_repo_tags; i++)
+    oci_buf_printf(&b, "%s%s", i ? ", " : "", im->repo_tags[i]);
+  return oci_buf_take(&b);
+}
+
+/* One image of manifest.json: its record in the report, its config, its layers (queued in dl
+ * for their hashes). */
+static void docker_image(vstate *v, const ocidig_docker_image *im, long k, dlayer **dl, size_t *n_dl,
+                         size_t *cap_dl)
+{
+  ocidig_verify_image *ri = &v->r->images[k];
+  ocidig_verify_platform *p;
+  vctx c = {k, -1};
+  const char *label = dimage_label(im);
+  long n_diff = -1;
+
+  ri->name = join_tags(im);
+  ri->digest = oci_strdup(im->image_id ? im->image_id : im->config_digest);
+  ri->media_type = oci_strdup(OCIDIG_MT_DOCKER_CONFIG);
+  if (!(ri->platforms = calloc(1, sizeof *ri->platforms)) || !ri->media_type) {
+    v->nomem = true;
+    return;
+  }
+  ri->n_platforms = 1;
+  p = &ri->platforms[0];
+  if (im->has_platform) {
+    p->platform = ocidig_platform_format(&im->platform);
+    p->platform_source = "config";
+  }
+  p->requested = v->o->matcher != NULL;
+  p->n_blobs = 1 + im->n_layers;
+  p->size = (im->config_size > 0 ? im->config_size : 0) + im->layers_size;
+
+  /* the config: present, its bytes hash to its name (the image ID), JSON */
+  if (im->config_code == OCIDIG_ERR_BLOB_MISSING || !im->config_file) {
+    docker_absent(v, c, p, "config", -1, im->config_digest, im->config_path, label);
+  } else {
+    char *file = NULL;
+    const char *bad;
+    size_t fi = NONE;
+    if (docker_follow(v, im->config_file, &file, &bad) == DF_FOUND)
+      fi = dfile_get(v, file, im->config_size);
+    else
+      free(file);
+    if (im->config_code == OCIDIG_ERR_JSON_TOO_LARGE) {
+      vfind(v, c, ERR, "json-too-large", im->config_digest, im->config_path, "%s", oci_str(im->config_error));
+    } else if (!im->image_id) {
+      vfind(v, c, ERR, "blob-unreadable", im->config_digest, im->config_path, "config %s of image %s: %s",
+            im->config_path, label, oci_str(im->config_error));
+    } else {
+      if (fi != NONE && !v->dfiles[fi].hashed) {
+        v->dfiles[fi].config = v->dfiles[fi].hashed = true;
+        v->r->summary.blobs_checked++;
+        v->bytes_hashed += (uint64_t)(im->config_size > 0 ? im->config_size : 0);
+      }
+      if (im->config_mismatch)
+        vfind(v, c, ERR, "digest-mismatch", im->config_digest, im->config_path,
+              "config %s of image %s: its bytes hash to %s; its name says %s (an image ID is the digest of the "
+              "config)",
+              im->config_path, label, im->image_id, im->config_digest);
+      n_diff = docker_check_config(v, c, im);
+    }
+  }
+  if (n_diff >= 0 && (size_t)n_diff != im->n_layers)
+    vfind(v, c, ERR, "diff-id-mismatch", ri->digest, im->config_path,
+          "image %s: manifest.json lists %zu layer%s, but its config's rootfs.diff_ids has %ld; docker load "
+          "refuses the image (layers length mismatch)",
+          label, im->n_layers, im->n_layers == 1 ? "" : "s", n_diff);
+
+  /* the layers: present; hashed later */
+  for (size_t i = 0; i < im->n_layers; i++) {
+    const ocidig_docker_layer *ly = &im->layers[i];
+    char *file = NULL;
+    const char *bad;
+    size_t fi;
+    dlayer *d;
+    if (!ly->file || docker_follow(v, ly->file, &file, &bad) != DF_FOUND) {
+      free(file);
+      docker_absent(v, c, p, "layer", (long)i, ly->digest ? ly->digest : ly->diff_id, ly->path, label);
+      continue;
+    }
+    if ((fi = dfile_get(v, file, ly->size)) == NONE)
+      continue;
+    dfile_want(&v->dfiles[fi], ly->digest);
+    dfile_want(&v->dfiles[fi], ly->diff_id);
+    if (!oci_grow((void **)dl, cap_dl, *n_dl + 1, sizeof **dl)) {
+      v->nomem = true;
+      continue;
+    }
+    d = &(*dl)[(*n_dl)++];
+    *d = (dlayer){k, i, fi, ly->path, ly->digest, ly->diff_id, label};
+  }
+  p->complete = p->n_missing == 0;
+}
+
+typedef struct dsink {
+  oci_hasher *h[2];
+  uint64_t bytes;
+  vstate *v;
+  uint64_t base, total;
+} dsink;
+
+static ocidig_code dsink_write(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  dsink *s = ctx;
+  (void)err;
+  for (int a = 0; a < 2; a++)
+    if (s->h[a])
+      oci_hasher_update(s->h[a], buf, len);
+  s->bytes += len;
+  if (s->v->o->progress && ((s->bytes >> 20) != ((s->bytes - len) >> 20)))
+    s->v->o->progress(s->v->o->progress_ctx, s->base + s->bytes, (int64_t)s->total);
+  return OCIDIG_OK;
+}
+
+/* What the listing already knows of a file's bytes: an archive opened with
+ * OCIDIG_OPEN_HASH_BLOBS hashed it in the pass that read it. */
+static void dfile_from_listing(vstate *v, dfile *f)
+{
+  size_t i = v->l->is_archive ? ptab_find(&v->etab, ent_key, v, f->path) : NONE;
+  const ocidig_entry *e;
+  ocidig_digest_alg alg;
+  const char *hex;
+  if (i == NONE)
+    return;
+  e = &v->ents[i];
+  if (e->type != OCIDIG_ENTRY_FILE)
+    return;
+  if ((hex = oci_blob_path_hex(f->path, &alg)) != NULL) {
+    if (e->hash == OCIDIG_HASH_UNKNOWN)
+      return;
+    f->have[alg] = true;
+    snprintf(f->hex[alg], sizeof f->hex[alg], "%s", e->hash == OCIDIG_HASH_OK ? hex : e->actual_hex);
+  } else if (e->hash == OCIDIG_HASH_UNKNOWN && strlen(e->actual_hex) == 64) {
+    /* A member whose name carries no digest, hashed with sha256 in the pass (should the
+     * archive source hash every member under OCIDIG_OPEN_HASH_BLOBS). */
+    f->have[OCIDIG_DIGEST_SHA256] = true;
+    memcpy(f->hex[OCIDIG_DIGEST_SHA256], e->actual_hex, 65);
+  }
+}
+
+/* Hashes every layer file whose digests are not known yet: streamed in chunks, each once. */
+static void docker_hash(vstate *v)
+{
+  uint64_t total = 0, base = 0;
+  for (size_t i = 0; i < v->n_dfiles; i++) {
+    dfile *f = &v->dfiles[i];
+    if (f->config || f->absent)
+      continue;
+    dfile_from_listing(v, f);
+    if ((f->want[0] && !f->have[0]) || (f->want[1] && !f->have[1]))
+      total += (uint64_t)(f->size > 0 ? f->size : 0);
+  }
+  for (size_t i = 0; i < v->n_dfiles; i++) {
+    dfile *f = &v->dfiles[i];
+    dsink s = {.v = v, .base = base, .total = total};
+    ocidig_error e;
+    ocidig_code rc;
+    bool need = false, fail = false;
+    if (f->config || f->absent)
+      continue;
+    for (int a = 0; a < 2; a++)
+      if (f->want[a] && !f->have[a]) {
+        need = true;
+        if (!(s.h[a] = oci_hasher_new((ocidig_digest_alg)a)))
+          fail = true;
+      }
+    if (fail) {
+      v->nomem = true;
+    } else if (need) {
+      rc = ocidig_layout_stream_file(v->l, f->path, dsink_write, &s, &e);
+      if (rc == OCIDIG_OK) {
+        for (int a = 0; a < 2; a++)
+          if (s.h[a]) {
+            oci_hasher_final_hex(s.h[a], f->hex[a]);
+            f->have[a] = true;
+          }
+      } else {
+        if (rc == OCIDIG_ERR_NOMEM)
+          v->nomem = true;
+        if (!(f->read_error = oci_strdup(e.message)))
+          v->nomem = true;
+      }
+      base += s.bytes;
+    }
+    for (int a = 0; a < 2; a++)
+      oci_hasher_free(s.h[a]);
+    if (!f->read_error && (f->have[0] || f->have[1])) {
+      f->hashed = true;
+      v->r->summary.blobs_checked++;
+      v->bytes_hashed += (uint64_t)(f->size > 0 ? f->size : 0);
+    }
+  }
+  if (v->o->progress && total)
+    v->o->progress(v->o->progress_ctx, total, (int64_t)total);
+}
+
+/* Does the file hash to digest?  1 yes, 0 no (*actual: what it hashes to), -1 unknown. */
+static int dfile_matches(const dfile *f, const char *digest, char *actual, size_t n)
+{
+  ocidig_digest d;
+  if (!digest || ocidig_digest_parse(digest, strlen(digest), &d, NULL) != OCIDIG_OK || !f->have[d.alg])
+    return -1;
+  snprintf(actual, n, "%s:%s", ocidig_digest_alg_name(d.alg), f->hex[d.alg]);
+  return strcmp(f->hex[d.alg], d.hex) ? 0 : 1;
+}
+
+static void docker_layers_conclude(vstate *v, const dlayer *dl, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    const dlayer *d = &dl[i];
+    const dfile *f = &v->dfiles[d->file];
+    vctx c = {d->image, -1};
+    char actual[OCIDIG_DIGEST_STRING_MAX];
+    char *q = oci_quote(d->path, strlen(d->path), 200);
+    int name_ok, diff_ok;
+    if (f->read_error) {
+      vfind(v, c, ERR, "blob-unreadable", d->name_digest ? d->name_digest : d->diff_id, d->path,
+            "layer %zu of image %s: %s could not be read: %s", d->index, d->label, q ? q : "?", f->read_error);
+      free(q);
+      continue;
+    }
+    name_ok = dfile_matches(f, d->name_digest, actual, sizeof actual);
+    if (name_ok == 0)
+      vfind(v, c, ERR, "digest-mismatch", d->name_digest, d->path,
+            "layer %zu of image %s: the bytes of %s hash to %s; its name says %s", d->index, d->label, q ? q : "?",
+            actual, d->name_digest);
+    diff_ok = dfile_matches(f, d->diff_id, actual, sizeof actual);
+    /* the same complaint once: a <diff_id>.tar whose bytes changed */
+    if (diff_ok == 0 && !(name_ok == 0 && oci_streq(d->name_digest, d->diff_id)))
+      vfind(v, c, ERR, "diff-id-mismatch", d->diff_id, d->path,
+            "layer %zu of image %s: the bytes of %s hash to %s, but its config's rootfs.diff_ids[%zu] is %s (a "
+            "docker save layer is stored uncompressed: its digest is its diff_id)",
+            d->index, d->label, q ? q : "?", actual, d->index, d->diff_id);
+    free(q);
+  }
+}
+
+/* A reference in its full form, as reference.c's full_reference ("alpine:3" is
+ * "docker.io/library/alpine:3"), so that Docker's short forms compare equal by a lookup. */
+static char *full_ref(const char *ref)
+{
+  const char *slash = strchr(ref, '/');
+  size_t first = slash ? (size_t)(slash - ref) : 0;
+  bool domain = slash && (memchr(ref, '.', first) || memchr(ref, ':', first) ||
+                          (first == 9 && !strncmp(ref, "localhost", 9)));
+  if (domain && first == 15 && !strncmp(ref, "index.docker.io", 15))
+    return oci_sprintf("docker.io%s", slash);
+  if (domain) {
+    if (first == 9 && !strncmp(ref, "docker.io", 9) && !strchr(slash + 1, '/'))
+      return oci_sprintf("docker.io/library/%s", slash + 1);
+    return oci_strdup(ref);
+  }
+  if (!slash)
+    return oci_sprintf("docker.io/library/%s", ref);
+  return oci_sprintf("docker.io/%s", ref);
+}
+
+/* A set of names in their full form; owner[i]: whose name names[i] is. */
+typedef struct nameset {
+  char **names;
+  size_t *owner;
+  size_t n, cap, cap_owner;
+  ptab tab;
+} nameset;
+
+static void nameset_add(vstate *v, nameset *s, const char *name, size_t owner)
+{
+  char *full = full_ref(name);
+  if (!full || !oci_grow((void **)&s->names, &s->cap, s->n + 1, sizeof *s->names) ||
+      !oci_grow((void **)&s->owner, &s->cap_owner, s->n + 1, sizeof *s->owner)) {
+    free(full);
+    v->nomem = true;
+    return;
+  }
+  s->names[s->n] = full;
+  s->owner[s->n] = owner;
+  if (!ptab_put(&s->tab, str_key, s->names, s->n, false)) {
+    free(full);
+    v->nomem = true;
+    return;
+  }
+  s->n++;
+}
+
+/* The owner of name, or NONE. */
+static size_t nameset_find(vstate *v, const nameset *s, const char *name)
+{
+  char *full = full_ref(name);
+  size_t i;
+  if (!full) {
+    v->nomem = true;
+    return NONE;
+  }
+  i = ptab_find(&s->tab, str_key, s->names, full);
+  free(full);
+  return i == NONE ? NONE : s->owner[i];
+}
+
+static void nameset_free(nameset *s)
+{
+  oci_strv_free(s->names, s->n);
+  free(s->owner);
+  free(s->tab.t);
+}
+
+/* Is <id>/layer.tar (a file, or a link to one) the image's top layer? */
+static bool is_top_layer(vstate *v, const ocidig_docker_image *im, const char *id)
+{
+  char *lpath, *got = NULL, *top = NULL;
+  const char *bad;
+  bool same;
+  if (!im->n_layers || !im->layers[im->n_layers - 1].file)
+    return true; /* nothing to compare with: the layer's own finding says why */
+  if (strchr(id, '/') || !(lpath = oci_sprintf("%s/layer.tar", id)))
+    return false;
+  same = docker_follow(v, lpath, &got, &bad) == DF_FOUND &&
+         docker_follow(v, im->layers[im->n_layers - 1].file, &top, &bad) == DF_FOUND && !strcmp(got, top);
+  free(lpath);
+  free(got);
+  free(top);
+  return same;
+}
+
+/* repositories (legacy: {"repo": {"tag": "<top layer ID>"}}) against manifest.json. */
+static void docker_repositories(vstate *v, const ocidig_docker_archive *a)
+{
+  uint8_t *data;
+  size_t len;
+  oci_json_doc doc;
+  ocidig_error e;
+  nameset tags = {0}, listed = {0};
+  ocidig_code rc = ocidig_layout_read_file(v->l, "repositories", OCIDIG_MAX_JSON_SIZE, &data, &len, &e);
+  if (rc == OCIDIG_ERR_BLOB_MISSING)
+    return;
+  if (rc != OCIDIG_OK) {
+    if (rc == OCIDIG_ERR_NOMEM)
+      v->nomem = true;
+    vfind(v, LAYOUT_CTX, WARN, "repositories-mismatch", NULL, "repositories", "repositories could not be read: %s",
+          e.message);
+    return;
+  }
+  rc = oci_json_parse(data, len, "repositories", &doc, &e);
+  free(data);
+  if (rc != OCIDIG_OK) {
+    if (rc == OCIDIG_ERR_NOMEM)
+      v->nomem = true;
+    vfind(v, LAYOUT_CTX, WARN, "repositories-mismatch", NULL, "repositories",
+          "%s; expected {repository: {tag: layer ID}} (docker load reads manifest.json instead)", e.message);
+    return;
+  }
+  if (!json_is(doc.root, json_type_object)) {
+    vfind(v, LAYOUT_CTX, WARN, "repositories-mismatch", NULL, "repositories",
+          "repositories must be an object {repository: {tag: layer ID}}, not %s", oci_json_type_name(doc.root));
+    oci_json_doc_free(&doc);
+    return;
+  }
+  for (size_t i = 0; i < a->n_images; i++)
+    for (size_t k = 0; k < a->images[i].n_repo_tags; k++)
+      nameset_add(v, &tags, a->images[i].repo_tags[k], i);
+  json_object_object_foreach(doc.root, repo, tagmap)
+  {
+    if (!json_is(tagmap, json_type_object)) {
+      char *qr = oci_quote(repo, strlen(repo), 120);
+      vfind(v, LAYOUT_CTX, WARN, "repositories-mismatch", NULL, "repositories",
+            "repositories: %s must be an object {tag: layer ID}, not %s", qr ? qr : "?", oci_json_type_name(tagmap));
+      free(qr);
+      continue;
+    }
+    json_object_object_foreach(tagmap, tag, id)
+    {
+      char *name = oci_sprintf("%s:%s", repo, tag), *qn;
+      size_t owner;
+      if (!name) {
+        v->nomem = true;
+        continue;
+      }
+      nameset_add(v, &listed, name, 0);
+      owner = nameset_find(v, &tags, name);
+      qn = oci_quote(name, strlen(name), 160);
+      if (owner == NONE) {
+        vfind(v, LAYOUT_CTX, WARN, "repositories-mismatch", NULL, "repositories",
+              "repositories names %s, which no image of manifest.json has among its RepoTags", qn ? qn : "?");
+      } else if (!json_is(id, json_type_string)) {
+        vfind(v, LAYOUT_CTX, WARN, "repositories-mismatch", NULL, "repositories",
+              "repositories: %s must be the ID of the image's top layer (a string), not %s", qn ? qn : "?",
+              oci_json_type_name(id));
+      } else if (!is_top_layer(v, &a->images[owner], json_object_get_string(id))) {
+        const ocidig_docker_image *im = &a->images[owner];
+        char *ql = oci_quote(json_object_get_string(id), (size_t)json_object_get_string_len(id), 80);
+        vfind(v, LAYOUT_CTX, WARN, "repositories-mismatch", NULL, "repositories",
+              "repositories: %s points at layer %s, but %s/layer.tar is not the top layer of image %s (%s)",
+              qn ? qn : "?", ql ? ql : "?", ql ? ql : "?", dimage_label(im), im->layers[im->n_layers - 1].path);
+        free(ql);
+      }
+      free(qn);
+      free(name);
+    }
+  }
+  oci_json_doc_free(&doc);
+  /* every RepoTag is in repositories */
+  for (size_t i = 0; i < a->n_images; i++) {
+    const ocidig_docker_image *im = &a->images[i];
+    for (size_t k = 0; k < im->n_repo_tags; k++)
+      if (nameset_find(v, &listed, im->repo_tags[k]) == NONE) {
+        char *q = oci_quote(im->repo_tags[k], strlen(im->repo_tags[k]), 160);
+        vfind(v, LAYOUT_CTX, WARN, "repositories-mismatch", NULL, "repositories",
+              "image %s has the RepoTag %s, which repositories does not list", dimage_label(im), q ? q : "?");
+        free(q);
+      }
+  }
+  nameset_free(&tags);
+  nameset_free(&listed);
+}
+
+/* Is path <dir>/<leaf> with dir one component?  Sets *dlen. */
+static bool legacy_member(const char *path, const char *leaf, size_t *dlen)
+{
+  const char *slash = strchr(path, '/');
+  if (!slash || slash == path || strchr(slash + 1, '/'))
+    return false;
+  *dlen = (size_t)(slash - path);
+  return !leaf || !strcmp(slash + 1, leaf);
+}
+
+/* Does path name, or lead hop by hop through links to, a file manifest.json names (present
+ * or absent)? */
+static bool leads_to_named(vstate *v, const char *path)
+{
+  bool oom, hit = false;
+  char *cur = join_link("", path, &oom);
+  for (int hop = 0; cur && !hit && hop <= MAX_LINK_HOPS; hop++) {
+    char *mark = oci_sprintf("\n%s", cur), *next;
+    size_t i;
+    hit = ptab_find(&v->dtab, dfile_key, v, cur) != NONE ||
+          (mark && ptab_find(&v->dtab, dfile_key, v, mark) != NONE);
+    v->nomem = v->nomem || !mark;
+    free(mark);
+    i = hit ? NONE : ptab_find(&v->etab, ent_key, v, cur);
+    if (i == NONE || v->ents[i].type != OCIDIG_ENTRY_SYMLINK)
+      break;
+    next = join_link(cur, v->ents[i].link_target, &oom);
+    v->nomem = v->nomem || oom;
+    free(cur);
+    cur = next;
+  }
+  free(cur);
+  if (!hit && !v->l->is_archive) {
+    /* a directory: also through linked folders */
+    char *file = NULL;
+    const char *bad;
+    if (docker_follow(v, path, &file, &bad) == DF_FOUND)
+      hit = ptab_find(&v->dtab, dfile_key, v, file) != NONE;
+    free(file);
+  }
+  return hit;
+}
+
+/* The files nothing refers to: neither manifest.json (manifest.json itself, repositories, the
+ * configs and layers and the links leading to them) nor a legacy layer directory in use
+ * (<id>/layer.tar leading to a layer, and its VERSION and json). */
+static void docker_unreferenced(vstate *v)
+{
+  ocidig_verify_summary *s = &v->r->summary;
+  bool *live = calloc(v->n_ents ? v->n_ents : 1, sizeof *live);
+  if (!live) {
+    v->nomem = true;
+    return;
+  }
+  s->unreferenced_checked = true;
+  for (size_t pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < v->n_ents; i++) {
+      const ocidig_entry *e = &v->ents[i];
+      size_t dlen;
+      bool used;
+      if ((e->type != OCIDIG_ENTRY_FILE && e->type != OCIDIG_ENTRY_SYMLINK) || (pass == 1 && e->escapes))
+        continue; /* a link leaving the root is link-escapes already */
+      if (pass == 0 && !legacy_member(e->path, "layer.tar", &dlen))
+        continue;
+      if (!strcmp(e->path, "manifest.json") || !strcmp(e->path, "repositories"))
+        continue;
+      if (pass == 1 && live[i])
+        continue;
+      used = leads_to_named(v, e->path);
+      if (pass == 0) {
+        live[i] = used;
+        continue;
+      }
+      if (!used && legacy_member(e->path, NULL, &dlen) &&
+          (!strcmp(e->path + dlen + 1, "VERSION") || !strcmp(e->path + dlen + 1, "json"))) {
+        /* its layer.tar leads to a layer, or is one manifest.json names that is absent */
+        char *lt = oci_sprintf("\n%.*s/layer.tar", (int)dlen, e->path);
+        size_t k = lt ? ptab_find(&v->etab, ent_key, v, lt + 1) : NONE;
+        used = (k != NONE && live[k]) || (lt && ptab_find(&v->dtab, dfile_key, v, lt) != NONE);
+        if (!lt)
+          v->nomem = true;
+        free(lt);
+      }
+      if (!used) {
+        char *q = oci_quote(e->path, strlen(e->path), 200);
+        int64_t size = e->type == OCIDIG_ENTRY_FILE && e->size > 0 ? e->size : 0;
+        s->blobs_unreferenced++;
+        s->unreferenced_bytes += (uint64_t)size;
+        vfind(v, LAYOUT_CTX, WARN, "blob-unreferenced", NULL, e->path,
+              "%s (%s%lld bytes) is referenced neither by manifest.json nor by a legacy layer directory in use",
+              q ? q : "?", e->type == OCIDIG_ENTRY_SYMLINK ? "a symbolic link, " : "", (long long)size);
+        free(q);
+      }
+    }
+  free(live);
+}
+
+/* Which images of manifest.json are verified: --ref names one; --platform keeps those whose
+ * config is for it (and those whose platform is unknown: their config is at fault). */
+static ocidig_code docker_scope(vstate *v, const ocidig_docker_archive *a, bool *pick)
+{
+  const ocidig_matcher *m = v->o->matcher;
+  size_t kept = 0;
+  if (v->o->ref) {
+    size_t i;
+    ocidig_error e;
+    ocidig_code rc = ocidig_docker_archive_pick(a, v->o->ref, &i, &e);
+    if (rc != OCIDIG_OK) {
+      v->r->error = e;
+      return rc;
+    }
+    pick[i] = true;
+    if (m && a->images[i].has_platform && !ocidig_matcher_match(m, &a->images[i].platform)) {
+      char *f = ocidig_platform_format(&a->images[i].platform);
+      vfind(v, (vctx){0, -1}, WARN, "platform-mismatch", a->images[i].image_id, NULL,
+            "image %s is for %s (its config), not %s; it is verified because --ref names it",
+            dimage_label(&a->images[i]), f ? f : "?", v->r->request ? v->r->request : "?");
+      free(f);
+    }
+    return OCIDIG_OK;
+  }
+  for (size_t i = 0; i < a->n_images; i++) {
+    pick[i] = !m || !a->images[i].has_platform || ocidig_matcher_match(m, &a->images[i].platform);
+    kept += pick[i];
+  }
+  if (m && a->n_images && !kept) {
+    oci_buf b = {0};
+    for (size_t i = 0; i < a->n_images; i++) {
+      char *f = ocidig_platform_format(&a->images[i].platform);
+      oci_buf_printf(&b, "%s%s", i ? ", " : "", f ? f : "?");
+      free(f);
+    }
+    vfind(v, LAYOUT_CTX, ERR, "platform-not-found", NULL, "manifest.json",
+          "no image of manifest.json is for %s (their configs say: %s)", v->r->request ? v->r->request : "?",
+          b.s ? b.s : "?");
+    oci_buf_free(&b);
+  }
+  return OCIDIG_OK;
+}
+
+/* A docker save archive without index.json: everything manifest.json names. */
+static ocidig_code walk_docker(vstate *v)
+{
+  ocidig_verify_report *r = v->r;
+  ocidig_docker_archive *a = NULL;
+  ocidig_error e;
+  ocidig_code rc;
+  bool *pick;
+  dlayer *dl = NULL;
+  size_t n_dl = 0, cap_dl = 0, n = 0;
+
+  if (!docker_index_entries(v, &e)) {
+    r->error = e;
+    return e.code;
+  }
+  if (!docker_manifest_shape(v))
+    return OCIDIG_OK;
+  if ((rc = ocidig_docker_archive_read(v->l, &a, &e)) != OCIDIG_OK) {
+    docker_read_failed(v, &e);
+    return OCIDIG_OK;
+  }
+  if (!(pick = calloc(a->n_images ? a->n_images : 1, sizeof *pick))) {
+    ocidig_docker_archive_free(a);
+    v->nomem = true;
+    return OCIDIG_OK;
+  }
+  if ((rc = docker_scope(v, a, pick)) != OCIDIG_OK) {
+    free(pick);
+    ocidig_docker_archive_free(a);
+    return rc;
+  }
+  for (size_t i = 0; i < a->n_images; i++)
+    n += pick[i];
+  if (!(r->images = calloc(n ? n : 1, sizeof *r->images))) {
+    v->nomem = true;
+  } else {
+    for (size_t i = 0; i < a->n_images; i++)
+      if (pick[i]) {
+        long k = (long)r->n_images++;
+        docker_image(v, &a->images[i], k, &dl, &n_dl, &cap_dl);
+      }
+    docker_hash(v);
+    docker_layers_conclude(v, dl, n_dl);
+  }
+  docker_repositories(v, a);
+  if (!v->scoped)
+    docker_unreferenced(v);
+  free(dl);
+  free(pick);
+  ocidig_docker_archive_free(a);
+  return OCIDIG_OK;
+}
+
+/* A hybrid: index.json was verified; manifest.json beside it is read and compared. */
+static void compare_hybrid(vstate *v)
+{
+  ocidig_docker_archive *a = NULL;
+  ocidig_error e;
+  size_t n0;
+  if (!docker_index_entries(v, &e)) {
+    if (e.code == OCIDIG_ERR_NOMEM)
+      v->nomem = true;
+    return;
+  }
+  if (!docker_manifest_shape(v))
+    return;
+  if (ocidig_docker_archive_read(v->l, &a, &e) != OCIDIG_OK) {
+    docker_read_failed(v, &e);
+    return;
+  }
+  n0 = a->n_warnings;
+  if (ocidig_docker_archive_compare(v->l, a, &e) != OCIDIG_OK) {
+    if (e.code == OCIDIG_ERR_NOMEM)
+      v->nomem = true;
+    else
+      vfind(v, LAYOUT_CTX, WARN, "docker-manifest-disagrees", NULL, "manifest.json",
+            "manifest.json could not be compared with index.json: %s", e.message);
+  }
+  for (size_t i = n0; i < a->n_warnings; i++)
+    vfind(v, LAYOUT_CTX, WARN, "docker-manifest-disagrees", NULL, "manifest.json", "%s", a->warnings[i]);
+  docker_repositories(v, a);
+  ocidig_docker_archive_free(a);
+}
+
 /* --------------------------------------------------------------- report */
 
 static int finding_order(const void *a, const void *b)
@@ -2325,6 +3543,13 @@ static void vstate_free(vstate *v)
   }
   free(v->findings);
   free(v->ftab);
+  for (size_t i = 0; i < v->n_dfiles; i++) {
+    free(v->dfiles[i].path);
+    free(v->dfiles[i].read_error);
+  }
+  free(v->dfiles);
+  free(v->dtab.t);
+  free(v->etab.t);
 }
 
 /* ------------------------------------------------------------ public API */
@@ -2349,6 +3574,7 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
   ocidig_platform default_host = {.os = linux_os, .architecture = amd64};
   vstate v = {0};
   ocidig_verify_report *r;
+  ocidig_layout_format format = OCIDIG_FORMAT_NONE;
   ocidig_code rc;
 
   *out = NULL;
@@ -2369,12 +3595,19 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
   if (v.o->matcher)
     r->request = ocidig_platform_format(ocidig_matcher_request(v.o->matcher));
 
+  r->format = ocidig_layout_format_name(OCIDIG_FORMAT_NONE);
   rc = scan_listing(&v);
-  if (rc == OCIDIG_OK) {
+  if (rc == OCIDIG_OK && (rc = ocidig_layout_format_detect(layout, &format, &r->error)) == OCIDIG_OK) {
+    r->format = ocidig_layout_format_name(format);
+    v.docker = format == OCIDIG_FORMAT_DOCKER_ARCHIVE;
+  }
+  if (rc == OCIDIG_OK && v.docker) {
+    rc = walk_docker(&v);
+  } else if (rc == OCIDIG_OK) {
     check_oci_layout(&v);
     rc = walk_root(&v);
   }
-  if (rc == OCIDIG_OK || rc == OCIDIG_ERR_MISSING_INDEX_JSON) {
+  if (!v.docker && (rc == OCIDIG_OK || rc == OCIDIG_ERR_MISSING_INDEX_JSON)) {
     hash_pending(&v);
     conclude_blobs(&v);
     conclude_platforms(&v);
@@ -2382,8 +3615,17 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
       conclude_unreferenced(&v);
     conclude_attestations(&v);
   }
+  if (rc == OCIDIG_OK && format == OCIDIG_FORMAT_HYBRID)
+    compare_hybrid(&v);
   r->summary.bytes_hashed = v.bytes_hashed;
   build_report(&v);
+  if (v.docker)
+    for (size_t i = 0; i < r->n_images; i++)
+      if (r->images[i].n_platforms == 1) {
+        /* one platform per image: what concerns the image concerns it */
+        r->images[i].platforms[0].n_errors = r->images[i].n_errors;
+        r->images[i].platforms[0].n_warnings = r->images[i].n_warnings;
+      }
   if (rc == OCIDIG_OK && v.nomem)
     rc = oci_nomem(&r->error);
   vstate_free(&v);
@@ -2443,6 +3685,7 @@ char *ocidig_verify_report_to_json(const ocidig_verify_report *r, bool pretty)
 
   json_object_object_add(root, "schemaVersion", json_object_new_int(1));
   json_object_object_add(root, "source", str_or_null(r->source));
+  json_object_object_add(root, "format", str_or_null(r->format));
   json_object_object_add(scope, "platform", str_or_null(r->request));
   json_object_object_add(scope, "strict", json_object_new_boolean(r->strict));
   json_object_object_add(scope, "ref", str_or_null(r->ref));

@@ -3,7 +3,10 @@
 
 Each fixture is the clean layout with ONE mutation (a tampered byte, a wrong size, a
 missing blob, a bad oci-layout, a duplicate key, ...), written twice: as a directory
-testdata/verify/<name>/ and as testdata/verify/<name>.tar.gz.  A few mutations only make
+testdata/verify/<name>/ and as testdata/verify/<name>.tar.gz.  The docker-* fixtures are
+docker save archives (manifest.json, no index.json; docker-*-links as containers/image
+writes them, with symbolic links), each a clean two-image archive with ONE mutation, as
+plain .tar; hybrid-* are the clean layout with a manifest.json beside index.json.  A few mutations only make
 sense in an archive (unsafe names, link and special members, duplicate members): those
 are written as .tar.gz only; the directory forms of links and special files are made at
 test time (git keeps neither FIFOs nor links that point outside the tree).
@@ -52,8 +55,10 @@ def gz(data):
     return buf.getvalue()
 
 
-def layer_tar(files):
-    """A gzip'd tar of {name: bytes}, deterministic."""
+def raw_tar(files, trim=False):
+    """An uncompressed tar of {name: bytes}, deterministic (docker save stores layers so).
+    trim: without the padding to a 10 KiB record (as docker writes tars), which keeps the
+    docker fixtures small."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
         for name in sorted(files):
@@ -62,7 +67,13 @@ def layer_tar(files):
             ti.mtime = MTIME
             ti.mode = 0o644
             t.addfile(ti, io.BytesIO(files[name]))
-    return gz(buf.getvalue())
+        end = t.offset
+    return buf.getvalue()[: end + 1024] if trim else buf.getvalue()
+
+
+def layer_tar(files):
+    """A gzip'd tar of {name: bytes}, deterministic."""
+    return gz(raw_tar(files))
 
 
 class Layout:
@@ -492,6 +503,206 @@ def m_link_member(lay):
     )
 
 
+# ------------------------------------------------------- docker save archives
+
+
+class DockerArchive:
+    """A docker save archive (manifest.json, no index.json) in memory.
+
+    links=False: as `docker save` before Docker 25 writes it: <config hex>.json, and per
+    layer <legacy id>/{VERSION,json,layer.tar}.  links=True: as containers/image
+    (docker-archive:, podman save, buildah push) writes it: <diff_id hex>.tar layers and
+    <legacy id>/layer.tar symbolic links to them."""
+
+    def __init__(self, links=False):
+        self.links = links
+        self.files = {}  # path -> bytes
+        self.symlinks = {}  # path -> target
+        self.manifest = []
+        self.manifest_raw = None
+        self.repositories = {}
+        self.archive_only = True
+
+    def put_config(self, cfg_bytes):
+        name = hashlib.sha256(cfg_bytes).hexdigest() + ".json"
+        self.files[name] = cfg_bytes
+        return name
+
+    def add_image(self, tags, layers, arch="amd64"):
+        """layers: [uncompressed tar bytes]; returns the manifest.json entry."""
+        diff_ids = [sha(b) for b in layers]
+        cfg = {
+            "architecture": arch,
+            "os": "linux",
+            "config": {"Cmd": ["/bin/sh"]},
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        }
+        paths, parent = [], ""
+        for data, diff in zip(layers, diff_ids):
+            lid = hashlib.sha256((parent + diff).encode()).hexdigest()
+            self.files[lid + "/VERSION"] = b"1.0"
+            self.files[lid + "/json"] = dumps({"id": lid, "parent": parent} if parent else {"id": lid})
+            if self.links:
+                hexname = diff.split(":")[1] + ".tar"
+                self.files[hexname] = data
+                self.symlinks[lid + "/layer.tar"] = "../" + hexname
+                paths.append(hexname)
+            else:
+                self.files[lid + "/layer.tar"] = data
+                paths.append(lid + "/layer.tar")
+            parent = lid
+        entry = {"Config": self.put_config(dumps(cfg)), "RepoTags": tags, "Layers": paths}
+        self.manifest.append(entry)
+        for t in tags or []:
+            repo, tag = t.rsplit(":", 1)
+            self.repositories.setdefault(repo, {})[tag] = parent
+        return entry
+
+    def write_tar(self, path):
+        files = dict(self.files)
+        files["manifest.json"] = self.manifest_raw if self.manifest_raw is not None else dumps(self.manifest)
+        if self.repositories:
+            files["repositories"] = dumps(self.repositories)
+        names = sorted(set(files) | set(self.symlinks))
+        dirs_done = set()
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+            for name in names:
+                if "/" in name:
+                    d = name.split("/")[0] + "/"
+                    if d not in dirs_done:
+                        dirs_done.add(d)
+                        ti = tarfile.TarInfo(d)
+                        ti.type = tarfile.DIRTYPE
+                        ti.mode = 0o755
+                        ti.mtime = MTIME
+                        t.addfile(ti)
+                ti = tarfile.TarInfo(name)
+                ti.mtime = MTIME
+                ti.mode = 0o644
+                if name in self.symlinks:
+                    ti.type = tarfile.SYMTYPE
+                    ti.linkname = self.symlinks[name]
+                    ti.mode = 0o777
+                    t.addfile(ti)
+                else:
+                    ti.size = len(files[name])
+                    t.addfile(ti, io.BytesIO(files[name]))
+            end = t.offset
+        with open(path, "wb") as f:
+            f.write(buf.getvalue()[: end + 1024])  # two zero blocks end it; no record padding
+
+
+def docker_layers():
+    base = raw_tar({"etc/os-release": b"NAME=fixture\n"}, trim=True)
+    app = raw_tar({"app/hello.txt": b"hello from the fixture\n"}, trim=True)
+    return base, app
+
+
+def docker_clean(links=False):
+    """Two images sharing a layer: fixture/app (two tags, two layers) and an untagged one
+    (RepoTags null, as `docker save <image ID>` writes it)."""
+    arc = DockerArchive(links)
+    base, app = docker_layers()
+    arc.add_image(["fixture/app:1", "fixture/app:latest"], [base, app])
+    arc.add_image(None, [base], arch="arm64")
+    return arc
+
+
+def app_layer_path(arc):
+    return arc.manifest[0]["Layers"][1]
+
+
+def flip(data):
+    b = bytearray(data)
+    b[len(b) // 2] ^= 0x01
+    return bytes(b)
+
+
+def d_layer_tampered(arc):
+    p = app_layer_path(arc)
+    arc.files[p] = flip(arc.files[p])
+
+
+def d_config_tampered(arc):
+    # still valid JSON: only the bytes no longer hash to the name (the image ID)
+    c = arc.manifest[0]["Config"]
+    arc.files[c] = arc.files[c].replace(b"/bin/sh", b"/bin/xx")
+
+
+def d_config_invalid(arc):
+    # not JSON, but named by the digest of its bytes: json-invalid, not digest-mismatch
+    del arc.files[arc.manifest[0]["Config"]]
+    arc.manifest[0]["Config"] = arc.put_config(b'{"architecture": "amd64", ')
+
+
+def d_layer_missing(arc):
+    del arc.files[app_layer_path(arc)]
+
+
+def d_config_missing(arc):
+    del arc.files[arc.manifest[1]["Config"]]
+    arc.manifest[1]["Config"] = "0" * 64 + ".json"
+
+
+def d_manifest_invalid(arc):
+    arc.manifest_raw = dumps([{"Config": 5, "RepoTags": "fixture/app:1", "Layers": "base.tar"}])
+
+
+def d_diff_id_count(arc):
+    c = arc.manifest[1]["Config"]
+    cfg = json.loads(arc.files.pop(c))
+    cfg["rootfs"]["diff_ids"].append(sha(b"a layer manifest.json does not list"))
+    arc.manifest[1]["Config"] = arc.put_config(dumps(cfg))
+
+
+def d_repositories_mismatch(arc):
+    arc.repositories["fixture/app"]["2"] = arc.repositories["fixture/app"]["1"]
+
+
+def d_unreferenced(arc):
+    arc.files["stray.bin"] = b"nothing refers to this\n"
+
+
+def d_link_escapes(arc):
+    p = app_layer_path(arc)
+    del arc.files[p]
+    arc.symlinks[p] = "../outside/" + p
+
+
+def hybrid(disagree):
+    """Docker 25+ / ctr export: the OCI layout with a manifest.json for its amd64 image."""
+    lay = clean()
+    man = amd64_manifest(lay)
+    entry = {
+        "Config": "blobs/sha256/" + man["config"]["digest"].split(":")[1],
+        "RepoTags": ["v1.0"],
+        "Layers": ["blobs/sha256/" + x["digest"].split(":")[1] for x in man["layers"]],
+    }
+    if disagree:
+        entry["RepoTags"] = ["fixture/elsewhere:2"]
+        entry["Layers"] = entry["Layers"][:1]
+    lay.extra["manifest.json"] = dumps([entry])
+    lay.archive_only = True
+    return lay
+
+
+DOCKER_FIXTURES = [
+    ("docker-clean", False, None, "-"),
+    ("docker-clean-links", True, None, "-"),
+    ("docker-layer-tampered", False, d_layer_tampered, "diff-id-mismatch"),
+    ("docker-layer-tampered-links", True, d_layer_tampered, "digest-mismatch"),
+    ("docker-config-tampered", False, d_config_tampered, "digest-mismatch"),
+    ("docker-config-invalid", False, d_config_invalid, "json-invalid"),
+    ("docker-layer-missing", False, d_layer_missing, "blob-missing"),
+    ("docker-config-missing", False, d_config_missing, "blob-missing"),
+    ("docker-manifest-invalid", False, d_manifest_invalid, "docker-manifest-invalid"),
+    ("docker-diff-id-count", False, d_diff_id_count, "diff-id-mismatch"),
+    ("docker-repositories-mismatch", False, d_repositories_mismatch, "repositories-mismatch"),
+    ("docker-unreferenced", False, d_unreferenced, "blob-unreferenced"),
+    ("docker-link-escapes", True, d_link_escapes, "link-escapes"),
+]
+
 FIXTURES = [
     ("clean", None, "-"),
     ("layer-tampered", m_layer_tampered, "digest-mismatch"),
@@ -553,6 +764,17 @@ def main():
         lay.write_targz(os.path.join(out, name + ".tar.gz"))
         forms.append("tar.gz")
         lines.append("%s  %s  %s" % (name, ",".join(forms), code))
+    # docker save archives: plain tar, as docker writes them (the tests extract them into a
+    # directory when they need one: git keeps no symbolic links here)
+    for name, links, fn, code in DOCKER_FIXTURES:
+        arc = docker_clean(links)
+        if fn:
+            fn(arc)
+        arc.write_tar(os.path.join(out, name + ".tar"))
+        lines.append("%s  %s  %s" % (name, "tar", code))
+    for name, disagree, code in (("hybrid-clean", False, "-"), ("hybrid-disagrees", True, "docker-manifest-disagrees")):
+        hybrid(disagree).write_targz(os.path.join(out, name + ".tar.gz"))
+        lines.append("%s  %s  %s" % (name, "tar.gz", code))
     with open(os.path.join(out, "MANIFEST"), "w") as f:
         f.write("\n".join(lines) + "\n")
 
