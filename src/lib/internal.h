@@ -52,6 +52,9 @@ void oci_buf_free(oci_buf *b);
 /* A quoted, length-limited copy of untrusted text for messages (malloc'd; never NULL
  * unless out of memory). */
 char *oci_quote(const char *s, size_t n, size_t limit);
+/* The same without the quotes: a name from an archive as it reads, but with control
+ * characters escaped, so that a message naming it cannot drive a terminal. */
+char *oci_escape(const char *s, size_t limit);
 
 /* Streaming hash over EVP. */
 typedef struct oci_hasher oci_hasher;

@@ -19,6 +19,11 @@ typedef struct scanner {
   const char *what;
   ocidig_error *err;
   bool nomem;
+  /* What json-c will allocate for the tree, estimated as the text is scanned: about
+   * 800 bytes an object, 160 an array, 112 another value.  4 MiB of "[{},{},...]" would
+   * take 1 GiB, so the text size alone bounds nothing. */
+  size_t n_objects, n_arrays, n_values, memory;
+  bool too_big;
 } scanner;
 
 static ocidig_code scan_fail(scanner *sc, const char *why)
@@ -27,6 +32,26 @@ static ocidig_code scan_fail(scanner *sc, const char *why)
     return oci_nomem(sc->err);
   return oci_fail(sc->err, OCIDIG_ERR_INVALID_JSON, "%s: invalid JSON at byte %zu: %s", sc->what,
                   (size_t)(sc->p - sc->start), why);
+}
+
+/* Adds a value's estimated cost; false once past OCIDIG_MAX_JSON_MEMORY. */
+static bool account(scanner *sc, size_t cost)
+{
+  sc->memory += cost;
+  if (sc->memory > OCIDIG_MAX_JSON_MEMORY) {
+    sc->too_big = true;
+    return false;
+  }
+  return true;
+}
+
+static ocidig_code scan_too_big(scanner *sc)
+{
+  return oci_fail(sc->err, OCIDIG_ERR_JSON_TOO_LARGE,
+                  "%s: would take more than %u MiB of memory once parsed (%zu objects, %zu arrays and %zu other "
+                  "values in the first %zu bytes)",
+                  sc->what, OCIDIG_MAX_JSON_MEMORY >> 20, sc->n_objects, sc->n_arrays, sc->n_values,
+                  (size_t)(sc->p - sc->start));
 }
 
 static void skip_ws(scanner *sc)
@@ -165,6 +190,8 @@ static ocidig_code scan_string(scanner *sc, const uint8_t **body, size_t *body_l
   *body = sc->p + 1;
   *body_len = (size_t)(p - (sc->p + 1));
   sc->p = p + 1;
+  if (!account(sc, *body_len)) /* keys and strings are copied */
+    return scan_too_big(sc);
   return OCIDIG_OK;
 }
 
@@ -351,6 +378,15 @@ static ocidig_code scan_value(scanner *sc)
   skip_ws(sc);
   if (sc->p >= sc->end)
     return scan_fail(sc, "unexpected end of input");
+  if (*sc->p == '{')
+    sc->n_objects++;
+  else if (*sc->p == '[')
+    sc->n_arrays++;
+  else
+    sc->n_values++;
+  /* 16 more for the slot in the parent array or object. */
+  if (!account(sc, (*sc->p == '{' ? 800 : *sc->p == '[' ? 160 : 112) + 16))
+    return scan_too_big(sc);
   switch (*sc->p) {
   case '{':
   case '[':

@@ -12,6 +12,13 @@
 
 #include <json-c/json.h>
 
+/* A hard limit that belongs with the others in ocidig.h's limits section (defined here
+ * until it is there): the memory json-c may take for one document's tree, estimated from
+ * the text before json-c sees it.  Past it: OCIDIG_ERR_JSON_TOO_LARGE. */
+#ifndef OCIDIG_MAX_JSON_MEMORY
+#define OCIDIG_MAX_JSON_MEMORY (16u * 1024 * 1024)
+#endif
+
 typedef struct oci_json_doc {
   json_object *root;
   char **dup_keys; /* names of keys that occur twice in one object (the first 8) */

@@ -79,6 +79,31 @@ oci_member *oci_member_find(ocidig_layout *l, const char *path)
   return slot && *slot ? &l->members[*slot - 1] : NULL;
 }
 
+/* 0: the two copies of a member hold the same bytes; 1: they differ; -1: unknown (neither
+ * kept in memory nor hashed). */
+static int compare_copies(const oci_member *a, const oci_member *b)
+{
+  if (a->size != b->size)
+    return 1;
+  if (a->kept && b->kept)
+    return memcmp(a->data, b->data, (size_t)a->size) ? 1 : 0;
+  if (a->actual_hex && b->actual_hex)
+    return strcmp(a->actual_hex, b->actual_hex) ? 1 : 0;
+  return -1;
+}
+
+static ocidig_code ambiguous_copies(ocidig_layout *l, const char *path, ocidig_error *err)
+{
+  char *q = oci_escape(path, 200);
+  ocidig_code rc = oci_fail(err, OCIDIG_ERR_CORRUPT_ARCHIVE,
+                            "%s: %s appears more than once in the archive, with different contents, and the "
+                            "first copy was read before the second turned up: ambiguous (tar extracts the last "
+                            "copy)",
+                            l->path, q ? q : "a member");
+  free(q);
+  return rc;
+}
+
 /* Takes ownership of m's strings and data. Only safe regular files can be looked up. */
 ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err)
 {
@@ -96,13 +121,26 @@ ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err)
   l->members[idx] = *m;
   memset(m, 0, sizeof *m);
   m = &l->members[idx];
-  if (m->type != OCIDIG_ENTRY_FILE || m->escapes)
+  if (m->escapes)
     return OCIDIG_OK;
   {
     size_t *slot = table_slot(l, m->path);
+    if (m->type != OCIDIG_ENTRY_FILE) {
+      /* tar would replace the file of that name (already read) with this link, folder
+       * or device. */
+      if (*slot && l->members[*slot - 1].served)
+        return ambiguous_copies(l, m->path, err);
+      return OCIDIG_OK;
+    }
     if (*slot) {
       oci_member *old = &l->members[*slot - 1];
-      /* The last one wins, as tar extraction does. */
+      /* The last copy wins, as tar extraction does.  But when the first copy was already
+       * handed out (a lazy reader read it before the archive was read to the end), a
+       * second copy that is not provably the same makes the archive ambiguous: this
+       * reader acted on one copy, tar (and a full scan) would take the other. */
+      int cmp = compare_copies(old, m);
+      if (old->served && cmp != 0)
+        return ambiguous_copies(l, m->path, err);
       old->replaced = true;
       if (old->kept) {
         l->kept_bytes -= (size_t)old->size;
@@ -111,7 +149,12 @@ ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err)
         old->kept = false;
       }
       m->duplicate = true;
-      oci_layout_warn(l, "%s appears more than once in the archive; the last copy is used", m->path);
+      {
+        char *q = oci_escape(m->path, 200);
+        oci_layout_warn(l, "%s appears more than once in the archive%s", q ? q : "a member",
+                        cmp == 0 ? " (identical copies)" : "; the last copy is used");
+        free(q);
+      }
     }
     *slot = idx + 1;
   }
@@ -123,6 +166,7 @@ void oci_member_free(oci_member *m)
   free(m->path);
   free(m->link_target);
   free(m->data);
+  free(m->actual_hex);
   memset(m, 0, sizeof *m);
 }
 
@@ -257,6 +301,7 @@ static ocidig_code archive_lookup(ocidig_layout *l, const char *relpath, oci_mem
   }
   if (!*out)
     return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is not in the archive", relpath);
+  (*out)->served = true;
   return OCIDIG_OK;
 }
 
@@ -270,7 +315,8 @@ static void entry_from_member(const oci_member *m, ocidig_entry *e)
   e->escapes = m->escapes;
   e->duplicate = m->duplicate;
   e->hash = m->hash;
-  memcpy(e->actual_hex, m->actual_hex, sizeof e->actual_hex);
+  if (m->actual_hex)
+    snprintf(e->actual_hex, sizeof e->actual_hex, "%s", m->actual_hex);
 }
 
 ocidig_code ocidig_layout_stat(ocidig_layout *l, const char *relpath, ocidig_entry *out, ocidig_error *err)
@@ -322,6 +368,7 @@ ocidig_code ocidig_layout_stream_file(ocidig_layout *l, const char *relpath, oci
   }
   if (!m)
     return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is not in the archive", relpath);
+  m->served = true;
   if (m->kept)
     return m->size ? sink(ctx, m->data, (size_t)m->size, err) : OCIDIG_OK;
   return oci_archive_reread(l, m, sink, ctx, err);

@@ -22,10 +22,11 @@ typedef struct oci_member {
   bool duplicate; /* an earlier member had the same name */
   bool replaced;  /* a later member with the same name replaced this one */
   bool kept;      /* data holds the bytes */
+  bool served;    /* its bytes or its size were handed out (a lazy reader acted on this copy) */
   uint8_t *data;
   size_t ordinal; /* position in the archive */
   ocidig_hash_state hash;
-  char actual_hex[129];
+  char *actual_hex; /* what the bytes hash to, when hashed (a pointer: 200,000 members fit in 64 MiB) */
 } oci_member;
 
 struct ocidig_layout {
@@ -44,6 +45,7 @@ struct ocidig_layout {
   size_t next_ordinal;
   uint64_t bytes_read;
   size_t kept_bytes;
+  uint64_t expanded; /* member bytes the reader produced (sparse holes included): the bomb check */
   /* members (archive) or the walked tree (directory, on demand) */
   oci_member *members;
   size_t n_members, cap_members;
@@ -61,6 +63,18 @@ struct ocidig_layout {
 };
 
 #define OCI_MAX_WARNINGS 200
+
+/* Hard limits that belong with the others in ocidig.h's limits section (defined here
+ * until they are there).  An archive whose members expand to more than
+ * OCIDIG_MAX_EXPANSION_RATIO bytes per byte of input, once past OCIDIG_EXPANSION_GRACE
+ * bytes, is a decompression bomb: OCIDIG_ERR_LIMIT.  (gzip peaks near 1032:1 on zeros;
+ * a layout, whose layers are compressed already, stays near 1:1.) */
+#ifndef OCIDIG_MAX_EXPANSION_RATIO
+#define OCIDIG_MAX_EXPANSION_RATIO 200
+#endif
+#ifndef OCIDIG_EXPANSION_GRACE
+#define OCIDIG_EXPANSION_GRACE (64u * 1024 * 1024)
+#endif
 
 void oci_layout_warn(ocidig_layout *l, const char *fmt, ...) OCI_PRINTF(2, 3);
 /* Member table (archive, and the directory walk). */

@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define READ_BLOCK (1u << 20)
+/* 64 KiB reads: with 1 MiB blocks libarchive's read-ahead copies cost 2.5x the CPU of
+ * bsdtar on a compressed stream (measured: 139 ms against 55 ms for 160 MB of tar.gz). */
+#define READ_BLOCK (64u * 1024)
 
 /* Formats and filters that decode in-process.  Not mtree: its entries name files on the
  * host, which would read outside the layout.  No filter that runs an external program. */
@@ -41,16 +43,24 @@ static ocidig_code archive_failure(ocidig_layout *l, struct archive *a, const ch
   const char *msg = archive_error_string(a);
   const char *src = l->from_stdin ? "standard input" : l->path;
   ocidig_code code = OCIDIG_ERR_CORRUPT_ARCHIVE;
-  if (!msg)
-    msg = "read error";
-  if (strstr(msg, "runcated") || strstr(msg, "remature end") || strstr(msg, "nexpected end") ||
-      strstr(msg, "unexpected EOF"))
+  if (!msg) {
+    /* libarchive gives no text when a compressed stream ends before its trailer (gzip). */
+    msg = "read error: the input ends early";
     code = OCIDIG_ERR_TRUNCATED_ARCHIVE;
-  else if (strstr(msg, "Unrecognized archive format") && l->next_ordinal == 0)
+  } else if (strstr(msg, "runcated") || strstr(msg, "remature end") || strstr(msg, "nexpected end") ||
+             strstr(msg, "unexpected EOF") || strstr(msg, "No progress is possible")) {
+    /* "No progress is possible": liblzma at the end of a cut xz stream. */
+    code = OCIDIG_ERR_TRUNCATED_ARCHIVE;
+  } else if (strstr(msg, "Unrecognized archive format") && l->next_ordinal == 0) {
     return oci_fail(err, OCIDIG_ERR_NOT_A_LAYOUT, "%s: not a layout directory and not an archive libarchive can read",
                     src);
-  if (member)
-    return oci_fail(err, code, "%s: reading %s: %s", src, member, msg);
+  }
+  if (member) {
+    char *q = oci_escape(member, 200);
+    ocidig_code rc = oci_fail(err, code, "%s: reading %s: %s", src, q ? q : "a member", msg);
+    free(q);
+    return rc;
+  }
   return oci_fail(err, code, "%s: %s", src, msg);
 }
 
@@ -101,11 +111,29 @@ static bool link_escapes(const char *path, const char *target, bool hardlink)
   return false;
 }
 
+/* The decompression-bomb check: `*expanded` member bytes from what `a` took from its
+ * input so far.  Without it, a 10 MB .tar.gz (or a sparse member's holes) could keep the
+ * reader busy for minutes on gigabytes of zeros. */
+static ocidig_code check_expansion(ocidig_layout *l, struct archive *a, uint64_t expanded, ocidig_error *err)
+{
+  uint64_t in;
+  if (expanded <= OCIDIG_EXPANSION_GRACE)
+    return OCIDIG_OK;
+  in = (uint64_t)archive_filter_bytes(a, -1);
+  if (expanded / OCIDIG_MAX_EXPANSION_RATIO <= in)
+    return OCIDIG_OK;
+  return oci_fail(err, OCIDIG_ERR_LIMIT,
+                  "%s: %llu bytes of members from %llu bytes of input, more than %d times as many: "
+                  "a decompression bomb?",
+                  l->from_stdin ? "standard input" : l->path, (unsigned long long)expanded, (unsigned long long)in,
+                  OCIDIG_MAX_EXPANSION_RATIO);
+}
+
 /* Reads the current member's data: kept in memory when `keep`, hashed with `hasher`,
- * passed to `sink`.  Returns the number of bytes in *total. */
+ * passed to `sink`.  Returns the number of bytes in *total; counts them in *expanded. */
 static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char *name, bool keep, int64_t declared,
                                 oci_hasher *hasher, ocidig_sink sink, void *ctx, uint8_t **kept,
-                                uint64_t *total, ocidig_error *err)
+                                uint64_t *total, uint64_t *expanded, ocidig_error *err)
 {
   static const uint8_t zeros[4096];
   uint8_t *buf = NULL;
@@ -129,8 +157,15 @@ static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char 
       goto out;
     }
     /* Sparse members: the holes read as zeros. */
+    if (offset >= 0 && (uint64_t)offset > pos && !hasher && !sink && !keep) {
+      *expanded += (uint64_t)offset - pos; /* nobody looks at them: count them at once */
+      pos = (uint64_t)offset;
+    }
     while (offset >= 0 && (uint64_t)offset > pos) {
       size_t gap = (uint64_t)offset - pos > sizeof zeros ? sizeof zeros : (size_t)((uint64_t)offset - pos);
+      *expanded += gap;
+      if ((rc = check_expansion(l, a, *expanded, err)) != OCIDIG_OK)
+        goto out;
       if (hasher)
         oci_hasher_update(hasher, zeros, gap);
       if (sink && (rc = sink(ctx, zeros, gap, err)) != OCIDIG_OK)
@@ -146,6 +181,9 @@ static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char 
       }
       pos += gap;
     }
+    *expanded += size;
+    if ((rc = check_expansion(l, a, *expanded, err)) != OCIDIG_OK)
+      goto out;
     if (hasher)
       oci_hasher_update(hasher, block, size);
     if (sink && size && (rc = sink(ctx, block, size, err)) != OCIDIG_OK)
@@ -162,8 +200,11 @@ static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char 
     pos += size;
   }
   if (declared >= 0 && pos < (uint64_t)declared) {
-    rc = oci_fail(err, OCIDIG_ERR_TRUNCATED_ARCHIVE, "%s: member %s ends after %llu of its %lld bytes", l->path, name,
-                  (unsigned long long)pos, (long long)declared);
+    char *q = oci_escape(name, 200);
+    rc = oci_fail(err, OCIDIG_ERR_TRUNCATED_ARCHIVE, "%s: member %s ends after %llu of its %lld bytes",
+                  l->from_stdin ? "standard input" : l->path, q ? q : "?", (unsigned long long)pos,
+                  (long long)declared);
+    free(q);
     goto out;
   }
   *total = pos;
@@ -187,6 +228,23 @@ static void report_progress(ocidig_layout *l)
     l->progress(l->progress_ctx, l->bytes_read, l->input_size);
 }
 
+/* Would skipping the current member's data inflate it anyway?  Then it is read here
+ * instead (at the same cost) so that the bomb check sees it: behind a compression
+ * filter, and in formats that compress members (zip, 7-Zip, RAR, ...).  Plain tar, cpio
+ * and ar on a file are skipped by seeking. */
+static bool skip_inflates(struct archive *a)
+{
+  switch (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) {
+  case ARCHIVE_FORMAT_TAR:
+  case ARCHIVE_FORMAT_CPIO:
+  case ARCHIVE_FORMAT_AR:
+  case ARCHIVE_FORMAT_EMPTY:
+    return archive_filter_count(a) > 1;
+  default:
+    return true;
+  }
+}
+
 /* Reads one header and what must be read of its data. *done is set at the end. */
 static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink sink, void *ctx, bool *streamed,
                                bool *found, ocidig_error *err)
@@ -194,6 +252,7 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
   struct archive_entry *e;
   oci_member m = {0};
   const char *raw, *link;
+  char *qname, *qlink = NULL;
   bool unsafe;
   int r;
   ocidig_code rc;
@@ -213,20 +272,28 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
   m.path = oci_member_name_clean(raw, &unsafe);
   if (unsafe) {
     char *q = oci_quote(raw ? raw : "", raw ? strlen(raw) : 0, 200);
-    oci_layout_warn(l, "archive member %s has an absolute or \"..\" name: ignored", q ? q : "?");
+    if (raw && strlen(raw) > OCIDIG_MAX_PATH_LENGTH)
+      oci_layout_warn(l, "archive member %s has a name longer than %d bytes: ignored", q ? q : "?",
+                      OCIDIG_MAX_PATH_LENGTH);
+    else
+      oci_layout_warn(l, "archive member %s has an absolute or \"..\" name: ignored", q ? q : "?");
     free(q);
     m.path = oci_strdup(raw ? raw : "");
     m.escapes = true;
   }
   if (!m.path)
     return oci_nomem(err);
+  /* Names and link targets are the archive's words: control characters escaped before
+   * they go into a warning that may reach a terminal. */
+  qname = oci_escape(m.path, 200);
 
   if ((link = archive_entry_hardlink(e)) != NULL) {
     m.type = OCIDIG_ENTRY_HARDLINK;
     m.link_target = oci_strdup(link);
     m.escapes = m.escapes || link_escapes(m.path, link, true);
-    oci_layout_warn(l, "archive member %s is a hard link (to %s%s): not read as a blob", m.path,
-                    m.escapes ? "outside the layout: " : "", link);
+    qlink = oci_escape(link, 200);
+    oci_layout_warn(l, "archive member %s is a hard link (to %s%s): not read as a blob", qname ? qname : "?",
+                    m.escapes ? "outside the layout: " : "", qlink ? qlink : "?");
   } else {
     switch (archive_entry_filetype(e)) {
     case AE_IFREG:
@@ -241,16 +308,20 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
       m.link_target = oci_strdup(link ? link : "");
       m.escapes = m.escapes || link_escapes(m.path, link, false);
       if (m.escapes || !strncmp(m.path, "blobs/", 6) || !strcmp(m.path, "index.json") ||
-          !strcmp(m.path, "oci-layout"))
-        oci_layout_warn(l, "archive member %s is a symbolic link (to %s%s): not read as a blob", m.path,
-                        m.escapes ? "outside the layout: " : "", link ? link : "");
+          !strcmp(m.path, "oci-layout")) {
+        qlink = oci_escape(link ? link : "", 200);
+        oci_layout_warn(l, "archive member %s is a symbolic link (to %s%s): not read as a blob",
+                        qname ? qname : "?", m.escapes ? "outside the layout: " : "", qlink ? qlink : "?");
+      }
       break;
     default:
       m.type = OCIDIG_ENTRY_SPECIAL;
-      oci_layout_warn(l, "archive member %s is a device, FIFO or socket: ignored", m.path);
+      oci_layout_warn(l, "archive member %s is a device, FIFO or socket: ignored", qname ? qname : "?");
       break;
     }
   }
+  free(qname);
+  free(qlink);
 
   if (m.type == OCIDIG_ENTRY_FILE && !m.escapes) {
     bool is_want = want && !strcmp(m.path, want);
@@ -266,8 +337,9 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
       oci_member_free(&m);
       return oci_nomem(err);
     }
-    if (keep || h || use_sink || declared < 0) {
-      rc = consume_data(l, l->ar, m.path, keep, declared, h, use_sink ? sink : NULL, ctx, &m.data, &total, err);
+    if (keep || h || use_sink || declared < 0 || skip_inflates(l->ar)) {
+      rc = consume_data(l, l->ar, m.path, keep, declared, h, use_sink ? sink : NULL, ctx, &m.data, &total,
+                        &l->expanded, err);
       if (rc != OCIDIG_OK) {
         oci_hasher_free(h);
         oci_member_free(&m);
@@ -284,12 +356,19 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
         }
       }
       if (h) {
+        m.actual_hex = malloc(129);
+        if (!m.actual_hex) {
+          oci_hasher_free(h);
+          oci_member_free(&m);
+          return oci_nomem(err);
+        }
         oci_hasher_final_hex(h, m.actual_hex);
         m.hash = strcmp(m.actual_hex, hex) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK;
         oci_hasher_free(h);
       }
       if (use_sink && streamed)
         *streamed = true;
+      m.served = use_sink;
     } else {
       m.size = declared; /* skipped: libarchive seeks past it when it can */
     }
@@ -359,11 +438,12 @@ ocidig_code oci_archive_reread(ocidig_layout *l, const oci_member *m, ocidig_sin
   struct archive *a;
   struct archive_entry *e;
   ocidig_code rc = OCIDIG_OK;
-  uint64_t total = 0;
+  uint64_t total = 0, expanded = 0;
   if (l->from_stdin)
     return oci_fail(err, OCIDIG_ERR_NOT_REREADABLE,
-                    "%s was passed in the stream on standard input and was too large to keep; give the archive as a file",
-                    m->path);
+                    "%s was passed in the stream on standard input and not kept (members up to %zu bytes are "
+                    "kept, %u bytes in all); give the archive as a file",
+                    m->path, l->small_cap, OCIDIG_MAX_KEPT_BYTES);
   if (!(a = reader_open(l, err)))
     return err ? err->code : OCIDIG_ERR_IO;
   for (size_t i = 0;; i++) {
@@ -377,7 +457,7 @@ ocidig_code oci_archive_reread(ocidig_layout *l, const oci_member *m, ocidig_sin
       break;
     }
     if (i == m->ordinal) {
-      rc = consume_data(l, a, m->path, false, m->size, NULL, sink, ctx, NULL, &total, err);
+      rc = consume_data(l, a, m->path, false, m->size, NULL, sink, ctx, NULL, &total, &expanded, err);
       if (rc == OCIDIG_OK && (int64_t)total != m->size)
         rc = oci_fail(err, OCIDIG_ERR_IO, "%s: member %s changed size (was the file changed?)", l->path, m->path);
       break;

@@ -178,6 +178,16 @@ char *oci_quote(const char *s, size_t n, size_t limit)
   return oci_buf_take(&b);
 }
 
+char *oci_escape(const char *s, size_t limit)
+{
+  oci_buf b = {0};
+  size_t n = strlen(s);
+  oci_buf_quote(&b, s, n < limit ? n : limit);
+  if (n > limit)
+    oci_buf_puts(&b, "...");
+  return oci_buf_take(&b);
+}
+
 struct oci_hasher {
   EVP_MD_CTX *ctx;
 };
