@@ -96,12 +96,18 @@ const char *cli_clean(const char *s)
   size_t o = 0;
   if (!s)
     return "";
-  for (; *s && o + 5 < sizeof ring[0]; s++) {
+  for (; *s && o + 8 < sizeof ring[0]; s++) {
     unsigned char c = (unsigned char)*s;
-    if (c < 0x20 || c == 0x7f)
+    unsigned char c2 = (unsigned char)s[1];
+    if (c < 0x20 || c == 0x7f) {
       o += (size_t)snprintf(out + o, sizeof ring[0] - o, "\\x%02x", c);
-    else
+    } else if (c == 0xc2 && c2 >= 0x80 && c2 <= 0x9f) {
+      /* A C1 control in UTF-8 (U+0080..U+009F; U+009B is CSI on some terminals). */
+      o += (size_t)snprintf(out + o, sizeof ring[0] - o, "\\u%04x", next);
+      s++;
+    } else {
       out[o++] = (char)c;
+    }
   }
   if (*s && o + 4 <= sizeof ring[0]) {
     memcpy(out + o, "...", 3);
