@@ -103,7 +103,7 @@ const char *cli_clean(const char *s)
       o += (size_t)snprintf(out + o, sizeof ring[0] - o, "\\x%02x", c);
     } else if (c == 0xc2 && c2 >= 0x80 && c2 <= 0x9f) {
       /* A C1 control in UTF-8 (U+0080..U+009F; U+009B is CSI on some terminals). */
-      o += (size_t)snprintf(out + o, sizeof ring[0] - o, "\\u%04x", next);
+      o += (size_t)snprintf(out + o, sizeof ring[0] - o, "\\u%04x", c2);
       s++;
     } else {
       out[o++] = (char)c;
