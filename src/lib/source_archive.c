@@ -376,7 +376,7 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
       *found = true;
   }
   rc = oci_member_add(l, &m, err);
-  if ((m.ordinal & 63) == 0)
+  if ((l->next_ordinal & 63) == 0) /* m was emptied by oci_member_add */
     report_progress(l);
   return rc;
 }
