@@ -24,9 +24,12 @@ extern "C" {
 #define OCIDIG_MAX_INDEX_NESTING     64                  /* nested index levels below index.json */
 #define OCIDIG_MAX_JSON_SIZE         (4u * 1024 * 1024)  /* index, manifest, config documents */
 #define OCIDIG_MAX_JSON_DEPTH        64                  /* nesting of arrays/objects in one document */
-#define OCIDIG_MAX_INDEX_DESCRIPTORS 100000              /* children of one index */
+#define OCIDIG_MAX_JSON_MEMORY       (16u * 1024 * 1024) /* json-c's tree of one document, estimated */
+#define OCIDIG_MAX_INDEX_DESCRIPTORS 10000               /* children of one index */
 #define OCIDIG_MAX_ARCHIVE_MEMBERS   200000              /* members of one archive */
 #define OCIDIG_MAX_KEPT_BYTES        (8u * 1024 * 1024)  /* small members kept in memory, in total */
+#define OCIDIG_MAX_EXPANSION_RATIO   200                 /* archive member bytes per input byte (bombs), */
+#define OCIDIG_EXPANSION_GRACE       (64u * 1024 * 1024) /* checked once past this many member bytes */
 #define OCIDIG_DEFAULT_SMALL_CAP     (4u * 1024 * 1024)  /* members up to this size are kept */
 #define OCIDIG_MAX_DIGEST_LENGTH     (7 + 128)           /* "sha512:" + 128 hex */
 #define OCIDIG_MAX_PATH_LENGTH       4096                /* a member name or a path in the layout */
