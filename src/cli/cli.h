@@ -7,6 +7,7 @@
 #include "ocidig.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit statuses (RESOLUTION.md §5). */
@@ -48,6 +49,9 @@ int cli_matcher(const char *spec, bool strict, ocidig_matcher **out);
  * \xNN, so that a hostile layout cannot drive the terminal.  Returns one of a few
  * rotating buffers: valid until eight more calls. */
 const char *cli_clean(const char *s);
+
+/* "215 B", "1.1 KiB", "2.0 GiB". */
+void cli_human_size(int64_t n, char *buf, size_t len);
 
 /* Colour: only on a terminal and never with NO_COLOR. */
 bool cli_color(FILE *f);

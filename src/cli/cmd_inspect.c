@@ -87,21 +87,6 @@ static void ring_free(void)
   }
 }
 
-static void human_size(int64_t n, char *buf, size_t len)
-{
-  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = (double)n;
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    u++;
-  }
-  if (u == 0)
-    snprintf(buf, len, "%" PRId64 " B", n);
-  else
-    snprintf(buf, len, "%.1f %s", v, units[u]);
-}
-
 /* "2026-11-27T20:02:12.118245598Z" -> "2026-11-27 20:02:12 UTC"; anything else as it is. */
 static const char *when(const char *t)
 {
@@ -173,7 +158,7 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
   else
     printf("\n");
   if (img->registry_manifest) {
-    human_size(img->manifest.size, size, sizeof size);
+    cli_human_size(img->manifest.size, size, sizeof size);
     printf("  %-12s %s (%s, %s)\n", "manifest", S(img->manifest.digest_string),
            S(ocidig_media_type_short(img->manifest.media_type)), size);
     if (r->n_path) {
@@ -192,7 +177,7 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
   } else {
     printf("  %-12s unknown\n", "platform");
   }
-  human_size(img->config.size, size, sizeof size);
+  cli_human_size(img->config.size, size, sizeof size);
   printf("  %-12s %s (the digest of its config, %s)\n", "image ID", S(img->image_id ? img->image_id : "-"), size);
   if (img->config_read) {
     printf("  %-12s %s\n", "created", when(c->created));
@@ -235,7 +220,7 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
     }
   }
 
-  human_size(img->layers_size, size, sizeof size);
+  cli_human_size(img->layers_size, size, sizeof size);
   printf("\n%slayers%s (%zu, %s %s)\n", b, z, img->n_layers, size,
          img->registry_manifest ? "compressed" : "uncompressed, as docker save stores them");
   if (img->n_layers) {
@@ -247,7 +232,7 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
     for (size_t i = 0; i < img->n_layers; i++) {
       const ocidig_image_layer *ly = &img->layers[i];
       const char *comp = ly->compression ? ly->compression : ly->desc.media_type;
-      human_size(ly->desc.size, size, sizeof size);
+      cli_human_size(ly->desc.size, size, sizeof size);
       printf("  %-3zu %-*s  %-12s %10s  %s", i + 1, wd, S(ly->desc.digest_string ? ly->desc.digest_string : "-"),
              S(comp ? comp : "unknown"), size, S(ly->diff_id ? ly->diff_id : "-"));
       if (!ly->present)

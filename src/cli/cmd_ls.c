@@ -82,21 +82,6 @@ static void ring_free(void)
   }
 }
 
-static void human_size(uint64_t n, char *buf, size_t len)
-{
-  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = (double)n;
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    u++;
-  }
-  if (u == 0)
-    snprintf(buf, len, "%" PRIu64 " B", n);
-  else
-    snprintf(buf, len, "%.1f %s", v, units[u]);
-}
-
 static const char *short_digest(const char *d)
 {
   char buf[64];
@@ -215,7 +200,7 @@ static void print_text(const ocidig_listing *l, const char *source)
       c->digest = KEEP(short_digest(docker ? r->image_id : r->manifest));
       c->complete = r->code != OCIDIG_OK ? "error" : r->complete ? "yes" : "no";
       c->color = r->code != OCIDIG_OK ? CLI_RED : r->complete ? CLI_GREEN : CLI_YELLOW;
-      human_size(r->size > 0 ? (uint64_t)r->size : 0, size, sizeof size);
+      cli_human_size(r->size > 0 ? (uint64_t)r->size : 0, size, sizeof size);
       c->size = r->present && !r->is_index && !r->other ? KEEP(size) : "-";
       c->note = KEEP(row_note(r, buf, sizeof buf));
     }
@@ -255,9 +240,9 @@ static void print_text(const ocidig_listing *l, const char *source)
   }
   {
     char t[32], s[32], u[32];
-    human_size(l->total_bytes, t, sizeof t);
-    human_size(l->shared_bytes, s, sizeof s);
-    human_size(l->unreferenced_bytes, u, sizeof u);
+    cli_human_size(l->total_bytes, t, sizeof t);
+    cli_human_size(l->shared_bytes, s, sizeof s);
+    cli_human_size(l->unreferenced_bytes, u, sizeof u);
     printf("\ntotal %s in %zu blob%s; shared between images/platforms %s (%zu blob%s); unreferenced %s (%zu file%s)",
            t, l->n_blobs, l->n_blobs == 1 ? "" : "s", s, l->n_shared, l->n_shared == 1 ? "" : "s", u,
            l->n_unreferenced, l->n_unreferenced == 1 ? "" : "s");

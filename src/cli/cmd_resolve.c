@@ -73,21 +73,6 @@ static const char *verdict_color(ocidig_verdict v)
   }
 }
 
-static void human_size(int64_t n, char *buf, size_t len)
-{
-  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = (double)n;
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    u++;
-  }
-  if (u == 0)
-    snprintf(buf, len, "%" PRId64 " B", n);
-  else
-    snprintf(buf, len, "%.1f %s", v, units[u]);
-}
-
 static void print_text(const ocidig_resolution *r, const char *source)
 {
   bool color = cli_color(stdout);
@@ -137,7 +122,7 @@ static void print_text(const ocidig_resolution *r, const char *source)
     printf("  manifest    none: a docker save archive carries no registry manifest; the image ID is\n"
            "              the digest of the image's config\n");
     printf("  platform    %s\n", plat ? plat : "(unknown)");
-    human_size(r->layers_size, size, sizeof size);
+    cli_human_size(r->layers_size, size, sizeof size);
     printf("  layers      %zu, %s (uncompressed, as docker save stores them)\n", r->n_layers, size);
     free(plat);
   } else if (r->outcome == OCIDIG_OUTCOME_SELECTED) {
@@ -158,7 +143,7 @@ static void print_text(const ocidig_resolution *r, const char *source)
     printf("\n");
     if (r->manifest_read) {
       printf("  config      %s\n", r->config.digest_string ? cli_clean(r->config.digest_string) : "(none)");
-      human_size(r->layers_size, size, sizeof size);
+      cli_human_size(r->layers_size, size, sizeof size);
       printf("  layers      %zu, %s compressed\n", r->n_layers, size);
     }
     free(plat);

@@ -65,21 +65,6 @@ typedef struct progress {
   struct timespec last;
 } progress;
 
-static void human_size(uint64_t n, char *buf, size_t len)
-{
-  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = (double)n;
-  int u = 0;
-  while (v >= 1024 && u < 4) {
-    v /= 1024;
-    u++;
-  }
-  if (u == 0)
-    snprintf(buf, len, "%" PRIu64 " B", n);
-  else
-    snprintf(buf, len, "%.1f %s", v, units[u]);
-}
-
 static void on_progress(void *ctx, uint64_t done, int64_t total)
 {
   progress *p = ctx;
@@ -95,9 +80,9 @@ static void on_progress(void *ctx, uint64_t done, int64_t total)
     return;
   p->last = now;
   p->shown = true;
-  human_size(done, a, sizeof a);
+  cli_human_size(done, a, sizeof a);
   if (total > 0) {
-    human_size((uint64_t)total, b, sizeof b);
+    cli_human_size((uint64_t)total, b, sizeof b);
     fprintf(stderr, "\rocidig: verifying: %s of %s (%d%%)\033[K", a, b, (int)(done * 100 / (uint64_t)total));
   } else {
     fprintf(stderr, "\rocidig: verifying: %s\033[K", a);
@@ -260,7 +245,7 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
         snprintf(md, sizeof md, "(no manifest)");
       else
         short_digest(p->manifest, md, sizeof md);
-      human_size((uint64_t)(p->size > 0 ? p->size : 0), size, sizeof size);
+      cli_human_size((uint64_t)(p->size > 0 ? p->size : 0), size, sizeof size);
       printf("  %-*s  %-19s  ", w, label, md);
       if (p->n_errors)
         snprintf(state, sizeof state, "%zu error%s", p->n_errors, p->n_errors == 1 ? "" : "s");
@@ -289,13 +274,13 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
     print_incomplete_note(r, (long)i, &s);
   }
 
-  human_size(sum->bytes_hashed, size, sizeof size);
+  cli_human_size(sum->bytes_hashed, size, sizeof size);
   printf("\nsummary\n");
   printf("  %ss checked  %zu (%s hashed)\n", blobs, sum->blobs_checked, size);
   if (sum->blobs_missing)
     printf("  %ss missing  %zu\n", blobs, sum->blobs_missing);
   if (sum->unreferenced_checked) {
-    human_size(sum->unreferenced_bytes, size, sizeof size);
+    cli_human_size(sum->unreferenced_bytes, size, sizeof size);
     printf("  unreferenced   %zu %s%s (%s)\n", sum->blobs_unreferenced, blobs,
            sum->blobs_unreferenced == 1 ? "" : "s", size);
   } else {

@@ -116,3 +116,18 @@ const char *cli_clean(const char *s)
   out[o] = '\0';
   return out;
 }
+
+void cli_human_size(int64_t n, char *buf, size_t len)
+{
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = (double)n;
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    u++;
+  }
+  if (u == 0)
+    snprintf(buf, len, "%lld B", (long long)n);
+  else
+    snprintf(buf, len, "%.1f %s", v, units[u]);
+}
