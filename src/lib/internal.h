@@ -68,6 +68,8 @@ void oci_hash_hex(ocidig_digest_alg alg, const void *buf, size_t n, char *hex);
 /* reference.c: do two image references name the same thing, Docker's short forms counted
  * ("alpine:3" is "docker.io/library/alpine:3")?  Does a full name end in ":tag"? */
 bool oci_reference_same(const char *a, const char *b);
+/* The full form ("alpine:3" -> "docker.io/library/alpine:3"), malloc'd. */
+char *oci_reference_full(const char *ref);
 bool oci_reference_has_tag(const char *name, const char *tag);
 
 /* docker_archive.c: the hooks resolve.c calls.  index.json is absent: resolve over a docker

@@ -6,7 +6,7 @@
 
 /* A reference in its full form: "alpine:3" -> "docker.io/library/alpine:3",
  * "user/x" -> "docker.io/user/x", "index.docker.io/..." -> "docker.io/...". */
-static char *full_reference(const char *ref)
+char *oci_reference_full(const char *ref)
 {
   const char *slash = strchr(ref, '/');
   size_t first = slash ? (size_t)(slash - ref) : 0;
@@ -30,8 +30,8 @@ bool oci_reference_same(const char *a, const char *b)
   bool same;
   if (!strcmp(a, b))
     return true;
-  fa = full_reference(a);
-  fb = full_reference(b);
+  fa = oci_reference_full(a);
+  fb = oci_reference_full(b);
   same = fa && fb && !strcmp(fa, fb);
   free(fa);
   free(fb);

@@ -2999,26 +2999,6 @@ static void docker_layers_conclude(vstate *v, const dlayer *dl, size_t n)
   }
 }
 
-/* A reference in its full form, as reference.c's full_reference ("alpine:3" is
- * "docker.io/library/alpine:3"), so that Docker's short forms compare equal by a lookup. */
-static char *full_ref(const char *ref)
-{
-  const char *slash = strchr(ref, '/');
-  size_t first = slash ? (size_t)(slash - ref) : 0;
-  bool domain = slash && (memchr(ref, '.', first) || memchr(ref, ':', first) ||
-                          (first == 9 && !strncmp(ref, "localhost", 9)));
-  if (domain && first == 15 && !strncmp(ref, "index.docker.io", 15))
-    return oci_sprintf("docker.io%s", slash);
-  if (domain) {
-    if (first == 9 && !strncmp(ref, "docker.io", 9) && !strchr(slash + 1, '/'))
-      return oci_sprintf("docker.io/library/%s", slash + 1);
-    return oci_strdup(ref);
-  }
-  if (!slash)
-    return oci_sprintf("docker.io/library/%s", ref);
-  return oci_sprintf("docker.io/%s", ref);
-}
-
 /* A set of names in their full form; owner[i]: whose name names[i] is. */
 typedef struct nameset {
   char **names;
@@ -3029,7 +3009,7 @@ typedef struct nameset {
 
 static void nameset_add(vstate *v, nameset *s, const char *name, size_t owner)
 {
-  char *full = full_ref(name);
+  char *full = oci_reference_full(name);
   if (!full || !oci_grow((void **)&s->names, &s->cap, s->n + 1, sizeof *s->names) ||
       !oci_grow((void **)&s->owner, &s->cap_owner, s->n + 1, sizeof *s->owner)) {
     free(full);
@@ -3049,7 +3029,7 @@ static void nameset_add(vstate *v, nameset *s, const char *name, size_t owner)
 /* The owner of name, or NONE. */
 static size_t nameset_find(vstate *v, const nameset *s, const char *name)
 {
-  char *full = full_ref(name);
+  char *full = oci_reference_full(name);
   size_t i;
   if (!full) {
     v->nomem = true;
