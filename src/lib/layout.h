@@ -87,6 +87,10 @@ char *oci_member_name_clean(const char *name, bool *unsafe);
 /* If path is blobs/<alg>/<hex> with a valid digest, sets *alg and returns the hex. */
 const char *oci_blob_path_hex(const char *path, ocidig_digest_alg *alg);
 
+/* Does a link at `path` (relative to the root) pointing at `target` leave the root on
+ * paper?  A hard link's target is a member name; a symlink's is relative to its folder. */
+bool oci_link_escapes(const char *path, const char *target, bool hardlink);
+
 /* Directory source. */
 ocidig_code oci_dir_open(ocidig_layout *l, ocidig_error *err);
 ocidig_code oci_dir_stat(ocidig_layout *l, const char *relpath, ocidig_entry *out, ocidig_error *err);

@@ -86,7 +86,7 @@ static struct archive *reader_open(ocidig_layout *l, ocidig_error *err)
 }
 
 /* Does a link at `path` pointing at `target` stay inside the root? */
-static bool link_escapes(const char *path, const char *target, bool hardlink)
+bool oci_link_escapes(const char *path, const char *target, bool hardlink)
 {
   int depth = 0;
   const char *p;
@@ -290,7 +290,7 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
   if ((link = archive_entry_hardlink(e)) != NULL) {
     m.type = OCIDIG_ENTRY_HARDLINK;
     m.link_target = oci_strdup(link);
-    m.escapes = m.escapes || link_escapes(m.path, link, true);
+    m.escapes = m.escapes || oci_link_escapes(m.path, link, true);
     qlink = oci_escape(link, 200);
     oci_layout_warn(l, "archive member %s is a hard link (to %s%s): not read as a blob", qname ? qname : "?",
                     m.escapes ? "outside the layout: " : "", qlink ? qlink : "?");
@@ -306,7 +306,7 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
       m.type = OCIDIG_ENTRY_SYMLINK;
       link = archive_entry_symlink(e);
       m.link_target = oci_strdup(link ? link : "");
-      m.escapes = m.escapes || link_escapes(m.path, link, false);
+      m.escapes = m.escapes || oci_link_escapes(m.path, link, false);
       if (m.escapes || !strncmp(m.path, "blobs/", 6) || !strcmp(m.path, "index.json") ||
           !strcmp(m.path, "oci-layout")) {
         qlink = oci_escape(link ? link : "", 200);

@@ -817,31 +817,6 @@ static void check_ref_names(vstate *v, const vdesc *kids, size_t n, const char *
 
 /* ------------------------------------------------------------- listing */
 
-/* Does a symlink at `path` (relative to the root) with `target` leave the root on paper? */
-static bool lexically_escapes(const char *path, const char *target)
-{
-  int depth = 0;
-  const char *p;
-  if (!target || !*target || *target == '/')
-    return true;
-  for (p = path; (p = strchr(p, '/')); p++)
-    depth++;
-  for (p = target; *p;) {
-    const char *slash = strchr(p, '/');
-    size_t n = slash ? (size_t)(slash - p) : strlen(p);
-    if (n == 2 && p[0] == '.' && p[1] == '.') {
-      if (--depth < 0)
-        return true;
-    } else if (n && !(n == 1 && p[0] == '.')) {
-      depth++;
-    }
-    p += n;
-    if (*p == '/')
-      p++;
-  }
-  return false;
-}
-
 static bool inside_root(const char *root, const char *real)
 {
   size_t n = strlen(root);
@@ -865,7 +840,7 @@ static bool dir_link_escapes(const vstate *v, const ocidig_entry *e)
   real = realpath(full, NULL);
   free(full);
   if (!real)
-    return lexically_escapes(e->path, e->link_target);
+    return oci_link_escapes(e->path, e->link_target, false);
   out = !inside_root(v->l->root_real, real);
   free(real);
   return out;
