@@ -169,6 +169,76 @@ START_TEST(test_nul_in_string)
 }
 END_TEST
 
+/* The streaming writer must write what json-c writes for the same tree at once (the
+ * verify report's text did not change when it moved to the writer). */
+static json_object *writer_sample_member(int i)
+{
+  json_object *o = json_object_new_object(), *a = json_object_new_array();
+  json_object_object_add(o, "name", json_object_new_string(i % 2 ? "line\nbreak \"q\" /x" : "a"));
+  json_object_object_add(o, "n", json_object_new_int64(i));
+  json_object_object_add(o, "none", NULL);
+  json_object_object_add(o, "empty", json_object_new_array());
+  for (int k = 0; k < i; k++)
+    json_object_array_add(a, json_object_new_boolean(k % 2));
+  json_object_object_add(o, "list", a);
+  return o;
+}
+
+START_TEST(test_writer_matches_json_c)
+{
+  for (int pretty = 0; pretty < 2; pretty++) {
+    int flags = (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN) |
+                JSON_C_TO_STRING_NOSLASHESCAPE;
+    json_object *root = json_object_new_object(), *items = json_object_new_array(), *nested = json_object_new_object();
+    oci_json_writer w;
+    char *text;
+
+    json_object_object_add(root, "schemaVersion", json_object_new_int(1));
+    json_object_object_add(root, "none", json_object_new_array());
+    for (int i = 0; i < 3; i++)
+      json_object_array_add(items, writer_sample_member(i));
+    json_object_object_add(root, "items", items);
+    json_object_object_add(nested, "inner", json_object_new_object());
+    json_object_object_add(nested, "x", json_object_new_string("y"));
+    json_object_object_add(root, "nested", nested);
+
+    oci_json_writer_init(&w, pretty);
+    oci_json_writer_open(&w, NULL, '{');
+    oci_json_writer_put(&w, "schemaVersion", json_object_new_int(1));
+    oci_json_writer_open(&w, "none", '[');
+    oci_json_writer_close(&w);
+    oci_json_writer_open(&w, "items", '[');
+    for (int i = 0; i < 3; i++)
+      oci_json_writer_put(&w, NULL, writer_sample_member(i));
+    oci_json_writer_close(&w);
+    oci_json_writer_open(&w, "nested", '{');
+    oci_json_writer_put(&w, "inner", json_object_new_object());
+    oci_json_writer_put(&w, "x", json_object_new_string("y"));
+    oci_json_writer_close(&w);
+    oci_json_writer_close(&w);
+    text = oci_json_writer_take(&w);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_str_eq(text, json_object_to_json_string_ext(root, flags));
+    free(text);
+    json_object_put(root);
+  }
+}
+END_TEST
+
+START_TEST(test_writer_unbalanced)
+{
+  oci_json_writer w;
+  oci_json_writer_init(&w, true);
+  oci_json_writer_open(&w, NULL, '[');
+  oci_json_writer_put(&w, NULL, json_object_new_int(1));
+  ck_assert_ptr_null(oci_json_writer_take(&w)); /* a container left open */
+  oci_json_writer_init(&w, true);
+  oci_json_writer_close(&w);
+  ck_assert_ptr_null(oci_json_writer_take(&w)); /* closed more than opened */
+}
+END_TEST
+
+
 int main(void)
 {
   Suite *s = suite_create("json");
@@ -180,6 +250,8 @@ int main(void)
   tcase_add_test(tc, test_size_limit);
   tcase_add_test(tc, test_int64);
   tcase_add_test(tc, test_nul_in_string);
+  tcase_add_test(tc, test_writer_matches_json_c);
+  tcase_add_test(tc, test_writer_unbalanced);
   suite_add_tcase(s, tc);
   return tu_run(s);
 }
