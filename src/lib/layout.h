@@ -77,6 +77,9 @@ struct ocidig_layout {
 #endif
 
 void oci_layout_warn(ocidig_layout *l, const char *fmt, ...) OCI_PRINTF(2, 3);
+/* True when the rest of an archive is headers and seeks (an uncompressed tar, cpio or ar
+ * file): reading it to the end costs no layer bytes. */
+bool oci_archive_rest_is_cheap(const ocidig_layout *l);
 /* Member table (archive, and the directory walk). */
 ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err);
 oci_member *oci_member_find(ocidig_layout *l, const char *path);

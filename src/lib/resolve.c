@@ -909,6 +909,16 @@ ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *
   }
   w.request_text = r->request && *r->request ? r->request : "(any platform)";
   rc = run(&w, opts);
+  /* A lazy walk answers as soon as it has what it needs, so a later copy of a member it
+   * read (tar extracts the last copy) would go unseen.  Where the rest of the archive
+   * costs only headers, read on: such an archive is then refused as ambiguous
+   * (corrupt-archive), not answered from the first copy.  A compressed archive is not
+   * inflated to its end for this (issue 8's early stop); verify reads everything. */
+  if (rc == OCIDIG_OK && oci_archive_rest_is_cheap(layout)) {
+    ocidig_error e = {0};
+    if (ocidig_layout_scan_all(layout, &e) != OCIDIG_OK)
+      rc = fail_with(&w, &e);
+  }
   if (rc != OCIDIG_OK) {
     r->outcome = OCIDIG_OUTCOME_ERROR;
     if (err)

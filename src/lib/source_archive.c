@@ -245,6 +245,11 @@ static bool skip_inflates(struct archive *a)
   }
 }
 
+bool oci_archive_rest_is_cheap(const ocidig_layout *l)
+{
+  return l->is_archive && l->ar && !l->ar_eof && !l->ar_failed && !l->from_stdin && !skip_inflates(l->ar);
+}
+
 /* Reads one header and what must be read of its data. *done is set at the end. */
 static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink sink, void *ctx, bool *streamed,
                                bool *found, ocidig_error *err)

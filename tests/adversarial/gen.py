@@ -492,9 +492,16 @@ def gen_duplicates(img):
     lay = img.layout(index_last=True)
     lay.entries.insert(0, (amd, "file", img.man["amd64"]))
     tar_case("dup-blob-identical", lay, 0, None, "identical copies")
-    # A second index.json after everything resolve reads: a lazy resolve never sees it.
+    # A second index.json after everything resolve needs.  On a plain tar resolve reads
+    # the remaining headers (seeks, no layer bytes) and refuses the ambiguity.  A compressed
+    # archive is not inflated to its end for it (resolve stops early, issue 8): resolve
+    # answers from the first copy; verify reads everything, warns of the duplicate and
+    # checks the last copy, as tar would extract it (here: not JSON).
     lay = img.layout().add("index.json", bad_index)
     tar_case("dup-index-at-the-end", lay, 3, "corrupt-archive")
+    tar_case("dup-index-at-the-end", lay, 0, None, how="gz")
+    tar_case("dup-index-at-the-end-verify", lay, 4, None, '"code": "duplicate-member"', how="gz",
+             args=["verify", "--json"])
 
 
 def cut(data, at):
