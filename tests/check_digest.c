@@ -1,5 +1,6 @@
 /* check_digest.c: the OCI digest grammar and hashing.  Expected hashes are the
  * published test vectors (FIPS 180-2 "abc", and the empty string). */
+#include "internal.h"
 #include "testutil.h"
 
 #include <string.h>
@@ -113,6 +114,51 @@ START_TEST(test_hash_through_layout)
 }
 END_TEST
 
+/* The hasher, inline and on its own thread (hasher.c, compiled in: it is internal).
+ * 16 MiB + 12,345 bytes of 'a' fill the pipelined hasher's buffers several times over
+ * and end on a partial one; fed in pieces that straddle its 1 MiB buffers.  Expected
+ * digests from Python's hashlib. */
+#define A_LEN (16u * 1024 * 1024 + 12345)
+static const char *const a_sha256 = "e5d593fe6ee144aedb68d787576a7b8292527b86d78c128b38ffdae6bce4fb00";
+static const char *const a_sha512 =
+    "1d3bdd659ce8058b6a8eadfd939eb61598cb7d348680e5c33b8d2478f053901715047f49b3160df325b00635ffbd21"
+    "18fb81f2e9fb9f4d686e094f619ca523a5";
+
+START_TEST(test_hasher_modes)
+{
+  static const size_t pieces[] = {1, 7, 65536, 1048575, 3 * 1048576 + 3, 300000};
+  uint8_t *a = malloc(A_LEN);
+  ck_assert_ptr_nonnull(a);
+  memset(a, 'a', A_LEN);
+  for (int pipelined = 0; pipelined < 2; pipelined++) {
+    for (int alg = 0; alg < 2; alg++) {
+      ocidig_digest_alg da = alg ? OCIDIG_DIGEST_SHA512 : OCIDIG_DIGEST_SHA256;
+      oci_hasher *h = pipelined ? oci_hasher_new_pipelined(da) : oci_hasher_new(da);
+      char hex[129];
+      size_t done = 0, k = 0;
+      ck_assert_ptr_nonnull(h);
+      while (done < A_LEN) {
+        size_t n = pieces[k++ % (sizeof pieces / sizeof pieces[0])];
+        if (n > A_LEN - done)
+          n = A_LEN - done;
+        oci_hasher_update(h, a + done, n);
+        done += n;
+      }
+      oci_hasher_final_hex(h, hex);
+      ck_assert_str_eq(hex, alg ? a_sha512 : a_sha256);
+      oci_hasher_free(h);
+    }
+  }
+  /* Freed without a final (an error path): the thread ends, nothing leaks. */
+  {
+    oci_hasher *h = oci_hasher_new_pipelined(OCIDIG_DIGEST_SHA256);
+    oci_hasher_update(h, a, 5 * 1024 * 1024 + 1);
+    oci_hasher_free(h);
+  }
+  free(a);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("digest");
@@ -122,6 +168,7 @@ int main(void)
   tcase_add_loop_test(tc, test_invalid, 0, (int)(sizeof bad / sizeof bad[0]));
   tcase_add_test(tc, test_too_long_and_nul);
   tcase_add_test(tc, test_hash_through_layout);
+  tcase_add_test(tc, test_hasher_modes);
   suite_add_tcase(s, tc);
   return tu_run(s);
 }

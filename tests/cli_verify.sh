@@ -77,6 +77,7 @@ while read -r name code status; do
   expect_code "$V/$name.tar.gz" "$code" "$status"
 done <<EOF
 layer-tampered digest-mismatch 4
+large-layer-tampered digest-mismatch 4
 layer-truncated size-mismatch 4
 size-wrong size-mismatch 4
 index-missing blob-missing 4
@@ -139,6 +140,11 @@ run verify --ref v1.0 "$V/clean.tar.gz"
 expect_rc 0 "--ref v1.0"
 run verify --ref v1.0 --platform linux/arm64 "$V/sparse-platform"
 expect_rc 4 "--ref and --platform: the absent platform"
+run verify - <"$V/large-layer-tampered.tar.gz"
+expect_rc 4 "large-layer-tampered on stdin (hashed on a second thread)"
+expect_out_has "digest-mismatch" "large-layer-tampered on stdin: the finding"
+run verify --platform linux/arm64 "$V/large-layer-tampered.tar.gz"
+expect_rc 0 "large-layer-tampered: another platform is intact"
 run verify - <"$V/layer-tampered.tar.gz"
 expect_rc 4 "layer-tampered on stdin"
 expect_out_has "digest-mismatch" "layer-tampered on stdin: the finding"

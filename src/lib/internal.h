@@ -56,9 +56,13 @@ char *oci_quote(const char *s, size_t n, size_t limit);
  * characters escaped, so that a message naming it cannot drive a terminal. */
 char *oci_escape(const char *s, size_t limit);
 
-/* Streaming hash over EVP. */
+/* Streaming hash over EVP (hasher.c). */
 typedef struct oci_hasher oci_hasher;
 oci_hasher *oci_hasher_new(ocidig_digest_alg alg);
+/* The same, hashing on a thread of its own (4 MiB of buffers) so that the caller can go
+ * on reading, inflating, while the bytes before are hashed: for large blobs.  Inline on
+ * a single CPU.  One caller thread only. */
+oci_hasher *oci_hasher_new_pipelined(ocidig_digest_alg alg);
 void oci_hasher_update(oci_hasher *h, const void *buf, size_t n);
 /* Writes lowercase hex (NUL-terminated) into hex (129 bytes). */
 void oci_hasher_final_hex(oci_hasher *h, char *hex);

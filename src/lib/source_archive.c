@@ -9,6 +9,9 @@
 /* 64 KiB reads: with 1 MiB blocks libarchive's read-ahead copies cost 2.5x the CPU of
  * bsdtar on a compressed stream (measured: 139 ms against 55 ms for 160 MB of tar.gz). */
 #define READ_BLOCK (64u * 1024)
+/* Members from this size are hashed on a second thread (hasher.c): below it the thread
+ * costs more than it saves. */
+#define PIPELINE_MIN (4 * 1024 * 1024)
 
 /* Formats and filters that decode in-process.  Not mtree: its entries name files on the
  * host, which would read outside the layout.  No filter that runs an external program. */
@@ -338,7 +341,9 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
                                                         OCIDIG_MAX_KEPT_BYTES;
     bool use_sink = is_want && sink;
     uint64_t total = 0;
-    if (hex && (l->flags & OCIDIG_OPEN_HASH_BLOBS) && !(h = oci_hasher_new(alg))) {
+    /* A large blob is hashed on a second core while this one inflates what follows. */
+    if (hex && (l->flags & OCIDIG_OPEN_HASH_BLOBS) &&
+        !(h = declared >= PIPELINE_MIN ? oci_hasher_new_pipelined(alg) : oci_hasher_new(alg))) {
       oci_member_free(&m);
       return oci_nomem(err);
     }

@@ -1,7 +1,6 @@
 /* util.c: strings, growable arrays and hashing shared by the library. */
 #include "internal.h"
 
-#include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,59 +187,3 @@ char *oci_escape(const char *s, size_t limit)
   return oci_buf_take(&b);
 }
 
-struct oci_hasher {
-  EVP_MD_CTX *ctx;
-};
-
-oci_hasher *oci_hasher_new(ocidig_digest_alg alg)
-{
-  oci_hasher *h = calloc(1, sizeof *h);
-  if (!h)
-    return NULL;
-  h->ctx = EVP_MD_CTX_new();
-  if (!h->ctx ||
-      !EVP_DigestInit_ex(h->ctx, alg == OCIDIG_DIGEST_SHA512 ? EVP_sha512() : EVP_sha256(), NULL)) {
-    oci_hasher_free(h);
-    return NULL;
-  }
-  return h;
-}
-
-void oci_hasher_update(oci_hasher *h, const void *buf, size_t n)
-{
-  if (n)
-    EVP_DigestUpdate(h->ctx, buf, n);
-}
-
-void oci_hasher_final_hex(oci_hasher *h, char *hex)
-{
-  static const char digits[] = "0123456789abcdef";
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(h->ctx, md, &len);
-  for (unsigned int i = 0; i < len; i++) {
-    hex[2 * i] = digits[md[i] >> 4];
-    hex[2 * i + 1] = digits[md[i] & 15];
-  }
-  hex[2 * len] = '\0';
-}
-
-void oci_hasher_free(oci_hasher *h)
-{
-  if (!h)
-    return;
-  EVP_MD_CTX_free(h->ctx);
-  free(h);
-}
-
-void oci_hash_hex(ocidig_digest_alg alg, const void *buf, size_t n, char *hex)
-{
-  oci_hasher *h = oci_hasher_new(alg);
-  if (!h) {
-    hex[0] = '\0';
-    return;
-  }
-  oci_hasher_update(h, buf, n);
-  oci_hasher_final_hex(h, hex);
-  oci_hasher_free(h);
-}

@@ -286,6 +286,21 @@ def m_layer_tampered(lay):
     lay.blobs[d] = bytes(b)
 
 
+def m_large_layer_tampered(lay):
+    """An uncompressed 6 MiB layer (verify hashes blobs from 4 MiB on a second thread,
+    src/lib/hasher.c), one bit flipped near its end.  Archive only: 6 MiB of a repeating
+    pattern compress to a few KiB in the tar.gz, not in a directory."""
+    big = raw_tar({"big.bin": bytes(range(256)) * (6 * 1024 * 1024 // 256)})
+    old = amd64_manifest(lay)["layers"][1]["digest"]
+    d = lay.put(big)
+    del lay.blobs[old]
+    rewrite_manifest(lay, 0, lambda m: m["layers"][1].update(mediaType="application/vnd.oci.image.layer.v1.tar", **d))
+    b = bytearray(big)
+    b[len(b) - 5000] ^= 0x01
+    lay.blobs[d["digest"]] = bytes(b)
+    lay.archive_only = True
+
+
 def m_layer_truncated(lay):
     d = amd64_manifest(lay)["layers"][1]["digest"]
     lay.blobs[d] = lay.blobs[d][:-7]
@@ -706,6 +721,7 @@ DOCKER_FIXTURES = [
 FIXTURES = [
     ("clean", None, "-"),
     ("layer-tampered", m_layer_tampered, "digest-mismatch"),
+    ("large-layer-tampered", m_large_layer_tampered, "digest-mismatch"),
     ("layer-truncated", m_layer_truncated, "size-mismatch"),
     ("size-wrong", m_size_wrong, "size-mismatch"),
     ("index-missing", m_index_missing, "blob-missing"),
