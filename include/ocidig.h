@@ -217,7 +217,10 @@ typedef struct ocidig_entry {
   bool escapes;         /* a link that leaves the root, or an unsafe name */
   bool duplicate;       /* the archive held this name more than once (this is the last) */
   ocidig_hash_state hash;
-  char actual_hex[129]; /* with OCIDIG_HASH_MISMATCH: what the bytes hash to */
+  /* with OCIDIG_HASH_MISMATCH: what the bytes hash to.  With OCIDIG_HASH_UNKNOWN and an
+   * archive opened with OCIDIG_OPEN_HASH_BLOBS: a file outside blobs/ too large to keep
+   * in memory (a docker save layer.tar), its sha256, or "" if it was not read. */
+  char actual_hex[129];
 } ocidig_entry;
 
 /* Reads a file of the layout ("index.json", "oci-layout", "blobs/sha256/...") whole into

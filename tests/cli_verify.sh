@@ -228,7 +228,16 @@ docker-unreferenced.tar blob-unreferenced 0
 docker-link-escapes.tar link-escapes 4
 hybrid-clean.tar.gz - 0
 hybrid-disagrees.tar.gz docker-manifest-disagrees 0
+docker-large-layer.tar.gz - 0
+docker-large-layer-tampered.tar.gz diff-id-mismatch 4
 EOF
+# A 5 MiB layer.tar on stdin, over the 4 MiB kept in memory: hashed as it passes.
+run verify - <"$V/docker-large-layer.tar.gz"
+expect_rc 0 "docker-large-layer on stdin"
+expect_out_has "findings       0 errors, 0 warnings, 0 info" "docker-large-layer on stdin: no finding (no blob-unreadable)"
+run verify - <"$V/docker-large-layer-tampered.tar.gz"
+expect_rc 4 "docker-large-layer-tampered on stdin"
+expect_out_has "diff-id-mismatch" "docker-large-layer-tampered on stdin: the finding"
 run verify - <"$V/docker-layer-tampered.tar"
 expect_rc 4 "docker-layer-tampered on stdin"
 expect_out_has "diff-id-mismatch" "docker-layer-tampered on stdin: the finding"

@@ -341,9 +341,14 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
                                                         OCIDIG_MAX_KEPT_BYTES;
     bool use_sink = is_want && sink;
     uint64_t total = 0;
-    /* A large blob is hashed on a second core while this one inflates what follows. */
-    if (hex && (l->flags & OCIDIG_OPEN_HASH_BLOBS) &&
-        !(h = declared >= PIPELINE_MIN ? oci_hasher_new_pipelined(alg) : oci_hasher_new(alg))) {
+    /* Under OCIDIG_OPEN_HASH_BLOBS every blob is hashed as it passes, and so is (with
+     * sha256) any other file too large to keep, such as a docker save archive's
+     * layer.tar: verify then needs no second pass, which stdin could not give it.  A
+     * large one is hashed on a second core while this one inflates what follows. */
+    bool hash = (l->flags & OCIDIG_OPEN_HASH_BLOBS) && (hex || !keep);
+    if (!hex)
+      alg = OCIDIG_DIGEST_SHA256;
+    if (hash && !(h = declared >= PIPELINE_MIN ? oci_hasher_new_pipelined(alg) : oci_hasher_new(alg))) {
       oci_member_free(&m);
       return oci_nomem(err);
     }
@@ -366,14 +371,16 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
         }
       }
       if (h) {
-        m.actual_hex = malloc(129);
+        m.actual_hex = malloc(alg == OCIDIG_DIGEST_SHA512 ? 129 : 65);
         if (!m.actual_hex) {
           oci_hasher_free(h);
           oci_member_free(&m);
           return oci_nomem(err);
         }
         oci_hasher_final_hex(h, m.actual_hex);
-        m.hash = strcmp(m.actual_hex, hex) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK;
+        /* A non-blob file has no name to hold its hash to: UNKNOWN, actual_hex set. */
+        if (hex)
+          m.hash = strcmp(m.actual_hex, hex) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK;
         oci_hasher_free(h);
       }
       if (use_sink && streamed)

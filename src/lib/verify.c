@@ -2870,8 +2870,8 @@ static void dfile_from_listing(vstate *v, dfile *f)
     f->have[alg] = true;
     snprintf(f->hex[alg], sizeof f->hex[alg], "%s", e->hash == OCIDIG_HASH_OK ? hex : e->actual_hex);
   } else if (e->hash == OCIDIG_HASH_UNKNOWN && strlen(e->actual_hex) == 64) {
-    /* A member whose name carries no digest, hashed with sha256 in the pass (should the
-     * archive source hash every member under OCIDIG_OPEN_HASH_BLOBS). */
+    /* A member whose name carries no digest, too large to keep: the archive source
+     * hashed it with sha256 in the pass (OCIDIG_OPEN_HASH_BLOBS). */
     f->have[OCIDIG_DIGEST_SHA256] = true;
     memcpy(f->hex[OCIDIG_DIGEST_SHA256], e->actual_hex, 65);
   }
