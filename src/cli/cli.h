@@ -50,6 +50,11 @@ int cli_matcher(const char *spec, bool strict, ocidig_matcher **out);
  * rotating buffers: valid until eight more calls. */
 const char *cli_clean(const char *s);
 
+/* The same for text of any length (history, labels): a ring of 16 heap strings, each
+ * valid until 16 more calls; cli_text_free() releases them. */
+const char *cli_text(const char *s);
+void cli_text_free(void);
+
 /* "215 B", "1.1 KiB", "2.0 GiB". */
 void cli_human_size(int64_t n, char *buf, size_t len);
 

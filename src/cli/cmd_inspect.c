@@ -49,44 +49,6 @@ static void help(FILE *f)
 
 /* ------------------------------------------------------------- text helpers */
 
-/* Untrusted text made safe for a terminal (control characters escaped); the strings live
- * in a small ring, so that several can be used in one printf. */
-#define RING 16
-static char *ring[RING];
-static unsigned ring_pos;
-
-static const char *S(const char *s)
-{
-  size_t n = s ? strlen(s) : 0, k = 0;
-  char *out = malloc(n * 6 + 1);
-  if (!out)
-    return "?";
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c < 0x20 || c == 0x7f) {
-      k += (size_t)sprintf(out + k, "\\x%02x", c);
-    } else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
-      k += (size_t)sprintf(out + k, "\\u%04x", (unsigned char)s[i + 1]);
-      i++;
-    } else {
-      out[k++] = (char)c;
-    }
-  }
-  out[k] = '\0';
-  free(ring[ring_pos]);
-  ring[ring_pos] = out;
-  ring_pos = (ring_pos + 1) % RING;
-  return out;
-}
-
-static void ring_free(void)
-{
-  for (unsigned i = 0; i < RING; i++) {
-    free(ring[i]);
-    ring[i] = NULL;
-  }
-}
-
 /* "2026-11-27T20:02:12.118245598Z" -> "2026-11-27 20:02:12 UTC"; anything else as it is. */
 static const char *when(const char *t)
 {
@@ -99,9 +61,9 @@ static const char *when(const char *t)
       zone++;
     snprintf(buf, sizeof buf, "%.10s %.8s%s%.20s", t, t + 11, *zone ? " " : "",
              !strcmp(zone, "Z") ? "UTC" : zone);
-    return S(buf);
+    return cli_text(buf);
   }
-  return S(t);
+  return cli_text(t);
 }
 
 /* A JSON array of strings as docker shows Entrypoint/Cmd: ["/bin/sh","-c","x"]. */
@@ -114,7 +76,7 @@ static void print_argv(char **v, size_t n, bool has)
   json_object *a = json_object_new_array();
   for (size_t i = 0; i < n; i++)
     json_object_array_add(a, json_object_new_string(v[i]));
-  printf("%s\n", S(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
+  printf("%s\n", cli_text(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
   json_object_put(a);
 }
 
@@ -124,7 +86,7 @@ static void print_list(const char *label, char **v, size_t n)
   if (!n)
     printf("-\n");
   for (size_t i = 0; i < n; i++)
-    printf("%s%s\n", i ? "               " : "", S(v[i]));
+    printf("%s%s\n", i ? "               " : "", cli_text(v[i]));
 }
 
 static void print_map(const char *label, const ocidig_annotation *v, size_t n)
@@ -133,7 +95,7 @@ static void print_map(const char *label, const ocidig_annotation *v, size_t n)
   if (!n)
     printf("-\n");
   for (size_t i = 0; i < n; i++)
-    printf("%s%s=%s\n", i ? "               " : "", S(v[i].key), S(v[i].value));
+    printf("%s%s=%s\n", i ? "               " : "", cli_text(v[i].key), cli_text(v[i].value));
 }
 
 static void print_text(const ocidig_image *img, const ocidig_resolution *r, const char *source)
@@ -145,10 +107,10 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
   {
     printf("%s", b);
     if (!img->n_names)
-      printf("%s", S(img->registry_manifest ? img->manifest.digest_string : img->image_id));
+      printf("%s", cli_text(img->registry_manifest ? img->manifest.digest_string : img->image_id));
     for (size_t i = 0; i < img->n_names; i++)
-      printf("%s%s", i ? ", " : "", S(img->names[i]));
-    printf("%s  %s(%s)%s\n", z, d, strcmp(source, "-") ? S(source) : "standard input", z);
+      printf("%s%s", i ? ", " : "", cli_text(img->names[i]));
+    printf("%s  %s(%s)%s\n", z, d, strcmp(source, "-") ? cli_text(source) : "standard input", z);
   }
   printf("  %-12s %s", "format", ocidig_layout_format_name(img->format));
   if (img->format == OCIDIG_FORMAT_DOCKER_ARCHIVE)
@@ -159,12 +121,12 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
     printf("\n");
   if (img->registry_manifest) {
     cli_human_size(img->manifest.size, size, sizeof size);
-    printf("  %-12s %s (%s, %s)\n", "manifest", S(img->manifest.digest_string),
-           S(ocidig_media_type_short(img->manifest.media_type)), size);
+    printf("  %-12s %s (%s, %s)\n", "manifest", cli_text(img->manifest.digest_string),
+           cli_text(ocidig_media_type_short(img->manifest.media_type)), size);
     if (r->n_path) {
       printf("  %-12s index.json", "path");
       for (size_t i = 0; i < r->n_path; i++)
-        printf(" > %s", S(r->path[i]));
+        printf(" > %s", cli_text(r->path[i]));
       printf(" > manifest\n");
     }
   } else {
@@ -172,33 +134,33 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
   }
   if (img->has_platform) {
     char *p = ocidig_platform_format(&img->platform);
-    printf("  %-12s %s (from the %s)\n", "platform", S(p), img->platform_source ? img->platform_source : "descriptor");
+    printf("  %-12s %s (from the %s)\n", "platform", cli_text(p), img->platform_source ? img->platform_source : "descriptor");
     free(p);
   } else {
     printf("  %-12s unknown\n", "platform");
   }
   cli_human_size(img->config.size, size, sizeof size);
-  printf("  %-12s %s (the digest of its config, %s)\n", "image ID", S(img->image_id ? img->image_id : "-"), size);
+  printf("  %-12s %s (the digest of its config, %s)\n", "image ID", cli_text(img->image_id ? img->image_id : "-"), size);
   if (img->config_read) {
     printf("  %-12s %s\n", "created", when(c->created));
-    printf("  %-12s %s\n", "author", c->author ? S(c->author) : "-");
+    printf("  %-12s %s\n", "author", c->author ? cli_text(c->author) : "-");
     printf("  %-12s ", "entrypoint");
     print_argv(c->entrypoint, c->n_entrypoint, c->has_entrypoint);
     printf("  %-12s ", "cmd");
     print_argv(c->cmd, c->n_cmd, c->has_cmd);
     print_list("env", c->env, c->n_env);
-    printf("  %-12s %s\n", "working dir", c->working_dir && *c->working_dir ? S(c->working_dir) : "-");
-    printf("  %-12s %s\n", "user", c->user && *c->user ? S(c->user) : "-");
+    printf("  %-12s %s\n", "working dir", c->working_dir && *c->working_dir ? cli_text(c->working_dir) : "-");
+    printf("  %-12s %s\n", "user", c->user && *c->user ? cli_text(c->user) : "-");
     print_list("ports", c->exposed_ports, c->n_exposed_ports);
     print_list("volumes", c->volumes, c->n_volumes);
     if (c->stop_signal)
-      printf("  %-12s %s\n", "stop signal", S(c->stop_signal));
+      printf("  %-12s %s\n", "stop signal", cli_text(c->stop_signal));
     print_map("labels", c->labels, c->n_labels);
   }
   if (img->registry_manifest)
     print_map("annotations", img->annotations, img->n_annotations);
   if (img->subject)
-    printf("  %-12s %s (this manifest is itself a referrer)\n", "subject", S(img->subject));
+    printf("  %-12s %s (this manifest is itself a referrer)\n", "subject", cli_text(img->subject));
 
   if (img->config_read && c->n_history) {
     size_t empty = 0;
@@ -213,9 +175,9 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
       else
         snprintf(layer, sizeof layer, "layer %ld", h->layer + 1);
       printf("  %-23s  %s%-9s%s %s", when(h->created), h->empty_layer ? d : "", layer, h->empty_layer ? z : "",
-             h->created_by ? S(h->created_by) : "-");
+             h->created_by ? cli_text(h->created_by) : "-");
       if (h->comment && *h->comment)
-        printf("  (%s)", S(h->comment));
+        printf("  (%s)", cli_text(h->comment));
       printf("\n");
     }
   }
@@ -233,8 +195,8 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
       const ocidig_image_layer *ly = &img->layers[i];
       const char *comp = ly->compression ? ly->compression : ly->desc.media_type;
       cli_human_size(ly->desc.size, size, sizeof size);
-      printf("  %-3zu %-*s  %-12s %10s  %s", i + 1, wd, S(ly->desc.digest_string ? ly->desc.digest_string : "-"),
-             S(comp ? comp : "unknown"), size, S(ly->diff_id ? ly->diff_id : "-"));
+      printf("  %-3zu %-*s  %-12s %10s  %s", i + 1, wd, cli_text(ly->desc.digest_string ? ly->desc.digest_string : "-"),
+             cli_text(comp ? comp : "unknown"), size, cli_text(ly->diff_id ? ly->diff_id : "-"));
       if (!ly->present)
         printf("  %s(missing)%s", color ? CLI_YELLOW : "", z);
       printf("\n");
@@ -253,9 +215,9 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
         const ocidig_related *x = &img->related[i];
         if (x->kind != OCIDIG_RELATED_ATTESTATION)
           continue;
-        printf("  %s%s", S(x->desc.digest_string), x->present ? "" : " (missing)");
+        printf("  %s%s", cli_text(x->desc.digest_string), x->present ? "" : " (missing)");
         for (size_t k = 0; k < x->n_predicate_types; k++)
-          printf("%s%s", k ? ", " : "  predicates: ", S(x->predicate_types[k]));
+          printf("%s%s", k ? ", " : "  predicates: ", cli_text(x->predicate_types[k]));
         printf("\n");
       }
       printf("\n%sreferrers%s (%zu)\n", b, z, nr);
@@ -263,7 +225,7 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
         const ocidig_related *x = &img->related[i];
         if (x->kind != OCIDIG_RELATED_REFERRER)
           continue;
-        printf("  %s  %s%s\n", S(x->desc.digest_string), S(x->artifact_type ? x->artifact_type : "(no artifactType)"),
+        printf("  %s  %s%s\n", cli_text(x->desc.digest_string), cli_text(x->artifact_type ? x->artifact_type : "(no artifactType)"),
                x->present ? "" : " (missing)");
       }
     }
@@ -369,7 +331,7 @@ int cmd_inspect(int argc, char **argv)
       print_text(img, r, source);
       for (size_t i = 0; i < img->n_warnings; i++)
         if (img->registry_manifest || !strstr(img->warnings[i], "carries no registry manifest")) /* said above */
-          cli_warn("%s", S(img->warnings[i]));
+          cli_warn("%s", cli_text(img->warnings[i]));
     }
   } else if (r && r->outcome == OCIDIG_OUTCOME_NO_MATCH) {
     status = EXIT_NO_MATCH;
@@ -377,8 +339,8 @@ int cmd_inspect(int argc, char **argv)
       print_json(source, request, strict, ref, "no-match", NULL, NULL, r->warnings, r->n_warnings);
     } else {
       for (size_t i = 0; i < r->n_warnings; i++)
-        cli_warn("%s", S(r->warnings[i]));
-      cli_error("no manifest in %s matches %s (run 'ocidig resolve' to see why each was skipped)", S(source),
+        cli_warn("%s", cli_text(r->warnings[i]));
+      cli_error("no manifest in %s matches %s (run 'ocidig resolve' to see why each was skipped)", cli_text(source),
                 request ? request : "?");
     }
   } else {
@@ -391,8 +353,8 @@ int cmd_inspect(int argc, char **argv)
       print_json(source, request, strict, ref, "error", NULL, &err, r ? r->warnings : NULL, r ? r->n_warnings : 0);
     } else {
       for (size_t i = 0; r && i < r->n_warnings; i++)
-        cli_warn("%s", S(r->warnings[i]));
-      cli_error("%s (%s)", S(err.message), ocidig_code_name(err.code));
+        cli_warn("%s", cli_text(r->warnings[i]));
+      cli_error("%s (%s)", cli_text(err.message), ocidig_code_name(err.code));
     }
   }
   ocidig_image_free(img);
@@ -400,6 +362,6 @@ int cmd_inspect(int argc, char **argv)
   ocidig_layout_close(layout);
   ocidig_matcher_free(matcher);
   free(request);
-  ring_free();
+  cli_text_free();
   return status;
 }

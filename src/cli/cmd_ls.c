@@ -45,43 +45,6 @@ static void help(FILE *f)
 
 /* ------------------------------------------------------------- text helpers */
 
-#define RING 16
-static char *ring[RING];
-static unsigned ring_pos;
-
-/* Untrusted text made safe for a terminal (control characters escaped). */
-static const char *S(const char *s)
-{
-  size_t n = s ? strlen(s) : 0, k = 0;
-  char *out = malloc(n * 6 + 1);
-  if (!out)
-    return "?";
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c < 0x20 || c == 0x7f) {
-      k += (size_t)sprintf(out + k, "\\x%02x", c);
-    } else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
-      k += (size_t)sprintf(out + k, "\\u%04x", (unsigned char)s[i + 1]);
-      i++;
-    } else {
-      out[k++] = (char)c;
-    }
-  }
-  out[k] = '\0';
-  free(ring[ring_pos]);
-  ring[ring_pos] = out;
-  ring_pos = (ring_pos + 1) % RING;
-  return out;
-}
-
-static void ring_free(void)
-{
-  for (unsigned i = 0; i < RING; i++) {
-    free(ring[i]);
-    ring[i] = NULL;
-  }
-}
-
 static const char *short_digest(const char *d)
 {
   char buf[64];
@@ -92,7 +55,7 @@ static const char *short_digest(const char *d)
     snprintf(buf, sizeof buf, "%.*s:%.12s", (int)(colon - d) > 16 ? 16 : (int)(colon - d), d, colon + 1);
   else
     snprintf(buf, sizeof buf, "%.40s", d);
-  return S(buf);
+  return cli_text(buf);
 }
 
 /* ------------------------------------------------------------- the table */
@@ -105,11 +68,11 @@ typedef struct cell_row {
 static const char *row_note(const ocidig_list_row *r, char *buf, size_t len)
 {
   if (r->code != OCIDIG_OK)
-    snprintf(buf, len, "error: %s (%s)", S(r->error), ocidig_code_name(r->code));
+    snprintf(buf, len, "error: %s (%s)", cli_text(r->error), ocidig_code_name(r->code));
   else if (r->is_index && !r->present)
     snprintf(buf, len, "nested index not in the layout: its platforms are unknown");
   else if (r->other)
-    snprintf(buf, len, "not an image: %s", S(r->media_type));
+    snprintf(buf, len, "not an image: %s", cli_text(r->media_type));
   else if (!r->present)
     snprintf(buf, len, "manifest not in the layout");
   else if (r->n_missing)
@@ -173,7 +136,7 @@ static void print_text(const ocidig_listing *l, const char *source)
 #define KEEP(s) (notes[n_notes] = strdup(s), notes[n_notes] ? notes[n_notes++] : "?")
   for (size_t i = 0; i < l->n_images; i++) {
     const ocidig_list_image *img = &l->images[i];
-    const char *name = KEEP(img->n_names ? S(img->name) : short_digest(img->digest));
+    const char *name = KEEP(img->n_names ? cli_text(img->name) : short_digest(img->digest));
     bool first = true, first_att = true, shown = false;
     for (size_t k = 0; k < img->n_rows; k++) {
       const ocidig_list_row *r = &img->rows[k];
@@ -194,7 +157,7 @@ static void print_text(const ocidig_listing *l, const char *source)
         c = &rows[n_rows++];
         c->image = first ? name : "";
         first = false;
-        c->platform = r->platform ? KEEP(S(r->platform)) : r->is_index ? "(index)" : "-";
+        c->platform = r->platform ? KEEP(cli_text(r->platform)) : r->is_index ? "(index)" : "-";
       }
       shown = true;
       c->digest = KEEP(short_digest(docker ? r->image_id : r->manifest));
@@ -215,12 +178,12 @@ static void print_text(const ocidig_listing *l, const char *source)
       cell_row *c = &rows[n_rows++];
       c->image = name;
       if (img->outcome == OCIDIG_OUTCOME_ERROR) {
-        snprintf(buf, sizeof buf, "error: %s (%s)", S(img->error), ocidig_code_name(img->code));
+        snprintf(buf, sizeof buf, "error: %s (%s)", cli_text(img->error), ocidig_code_name(img->code));
         c->platform = "-";
         c->note = KEEP(buf);
         c->color = CLI_RED;
       } else {
-        snprintf(buf, sizeof buf, "(no match for %s)", S(l->request));
+        snprintf(buf, sizeof buf, "(no match for %s)", cli_text(l->request));
         c->platform = KEEP(buf);
         c->note = "";
       }
@@ -228,7 +191,7 @@ static void print_text(const ocidig_listing *l, const char *source)
     }
   }
 #undef KEEP
-  printf("%s%s%s: %s, %zu image%s, %zu platform%s%s\n", b, strcmp(source, "-") ? S(source) : "standard input", z, ocidig_layout_format_name(l->format),
+  printf("%s%s%s: %s, %zu image%s, %zu platform%s%s\n", b, strcmp(source, "-") ? cli_text(source) : "standard input", z, ocidig_layout_format_name(l->format),
          l->n_images, l->n_images == 1 ? "" : "s", n_plat, n_plat == 1 ? "" : "s",
          docker ? " (docker save: no registry manifests; images are known by image ID)" : "");
   print_table(rows, n_rows, head, color);
@@ -310,7 +273,7 @@ int cmd_ls(int argc, char **argv)
                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
       json_object_put(root);
     } else {
-      cli_error("%s (%s)", S(err.message), ocidig_code_name(err.code));
+      cli_error("%s (%s)", cli_text(err.message), ocidig_code_name(err.code));
     }
     goto out;
   }
@@ -331,7 +294,7 @@ int cmd_ls(int argc, char **argv)
   } else {
     print_text(l, source);
     for (size_t i = 0; i < l->n_warnings; i++)
-      cli_warn("%s", S(l->warnings[i]));
+      cli_warn("%s", cli_text(l->warnings[i]));
   }
   status = 0;
   if (l->n_errors) {
@@ -350,6 +313,6 @@ out:
   ocidig_listing_free(l);
   ocidig_layout_close(layout);
   ocidig_matcher_free(matcher);
-  ring_free();
+  cli_text_free();
   return status;
 }

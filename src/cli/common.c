@@ -117,6 +117,43 @@ const char *cli_clean(const char *s)
   return out;
 }
 
+/* A ring of heap strings: inspect prints long untrusted text (history, labels, env). */
+#define TEXT_RING 16
+static char *text_ring[TEXT_RING];
+static unsigned text_next;
+
+const char *cli_text(const char *s)
+{
+  size_t n = s ? strlen(s) : 0, k = 0;
+  char *out = malloc(n * 6 + 1);
+  if (!out)
+    return "?";
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c == 0x7f) {
+      k += (size_t)sprintf(out + k, "\\x%02x", c);
+    } else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
+      k += (size_t)sprintf(out + k, "\\u%04x", (unsigned char)s[i + 1]);
+      i++;
+    } else {
+      out[k++] = (char)c;
+    }
+  }
+  out[k] = '\0';
+  free(text_ring[text_next]);
+  text_ring[text_next] = out;
+  text_next = (text_next + 1) % TEXT_RING;
+  return out;
+}
+
+void cli_text_free(void)
+{
+  for (unsigned i = 0; i < TEXT_RING; i++) {
+    free(text_ring[i]);
+    text_ring[i] = NULL;
+  }
+}
+
 void cli_human_size(int64_t n, char *buf, size_t len)
 {
   const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};

@@ -65,64 +65,6 @@ ocidig_code ocidig_layout_format_detect(ocidig_layout *l, ocidig_layout_format *
 
 /* ------------------------------------------------------------ paths */
 
-/* The path a link at link_path pointing at target leads to, normalized; NULL when it is
- * absolute or climbs out of the root.  With link_path "" it normalizes target. */
-static char *link_join(const char *link_path, const char *target)
-{
-  const char *slash = strrchr(link_path, '/');
-  size_t dlen = slash ? (size_t)(slash - link_path) : 0;
-  char *joined, *p, *out;
-  char **comp;
-  size_t n = 0, cap, len = 0;
-
-  if (!target || !*target || *target == '/')
-    return NULL;
-  joined = oci_sprintf("%.*s/%s", (int)dlen, link_path, target);
-  if (!joined)
-    return NULL;
-  cap = strlen(joined) / 2 + 2;
-  comp = calloc(cap, sizeof *comp);
-  out = malloc(strlen(joined) + 1);
-  if (!comp || !out) {
-    free(joined);
-    free(comp);
-    free(out);
-    return NULL;
-  }
-  for (p = joined; p;) {
-    char *next = strchr(p, '/');
-    if (next)
-      *next++ = '\0';
-    if (!strcmp(p, "..")) {
-      if (n == 0) {
-        free(joined);
-        free(comp);
-        free(out);
-        return NULL;
-      }
-      n--;
-    } else if (*p && strcmp(p, ".")) {
-      comp[n++] = p;
-    }
-    p = next;
-  }
-  for (size_t i = 0; i < n; i++) {
-    size_t k = strlen(comp[i]);
-    if (i)
-      out[len++] = '/';
-    memcpy(out + len, comp[i], k);
-    len += k;
-  }
-  out[len] = '\0';
-  free(joined);
-  free(comp);
-  if (!len) {
-    free(out);
-    return NULL;
-  }
-  return out;
-}
-
 /* What reading one manifest.json needs: the symbolic links of an archive, sorted by name
  * (built when first needed), and budgets against a manifest.json that names the same huge
  * config or layer again and again. */
@@ -186,7 +128,7 @@ static const oci_member *find_symlink(dctx *c, const char *path)
 static ocidig_code find_file(dctx *c, const char *path, char **file, int64_t *size, ocidig_error *err)
 {
   ocidig_layout *l = c->l;
-  char *cur = link_join("", path);
+  char *cur = oci_link_join("", path, NULL);
   *file = NULL;
   *size = -1;
   if (!cur)
@@ -210,7 +152,7 @@ static ocidig_code find_file(dctx *c, const char *path, char **file, int64_t *si
     }
     if (!l->is_archive || !(m = find_symlink(c, cur)))
       break;
-    next = link_join(cur, m->link_target);
+    next = oci_link_join(cur, m->link_target, NULL);
     free(cur);
     if (!(cur = next))
       return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s: a symbolic link leading outside the archive", path);

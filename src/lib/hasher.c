@@ -74,6 +74,16 @@ static void pipe_push(hash_pipe *p)
   pthread_mutex_unlock(&p->mu);
 }
 
+static void pipe_free(hash_pipe *p)
+{
+  pthread_cond_destroy(&p->has_space);
+  pthread_cond_destroy(&p->has_data);
+  pthread_mutex_destroy(&p->mu);
+  for (unsigned i = 0; i < PIPE_BUFFERS; i++)
+    free(p->buf[i]);
+  free(p);
+}
+
 /* Waits for the thread to hash everything handed to it, and ends it. */
 static void pipe_stop(oci_hasher *h)
 {
@@ -87,12 +97,7 @@ static void pipe_stop(oci_hasher *h)
   pthread_cond_signal(&p->has_data);
   pthread_mutex_unlock(&p->mu);
   pthread_join(p->thread, NULL);
-  pthread_cond_destroy(&p->has_space);
-  pthread_cond_destroy(&p->has_data);
-  pthread_mutex_destroy(&p->mu);
-  for (unsigned i = 0; i < PIPE_BUFFERS; i++)
-    free(p->buf[i]);
-  free(p);
+  pipe_free(p);
   h->pipe = NULL;
 }
 
@@ -114,27 +119,17 @@ oci_hasher *oci_hasher_new_pipelined(ocidig_digest_alg alg)
 {
   oci_hasher *h = oci_hasher_new(alg);
   hash_pipe *p;
+  bool ok = true;
   if (!h || sysconf(_SC_NPROCESSORS_ONLN) < 2 || !(p = calloc(1, sizeof *p)))
     return h;
-  for (unsigned i = 0; i < PIPE_BUFFERS; i++) {
-    if (!(p->buf[i] = malloc(PIPE_BUFFER_SIZE))) {
-      for (unsigned k = 0; k < i; k++)
-        free(p->buf[k]);
-      free(p);
-      return h; /* inline, then */
-    }
-  }
   pthread_mutex_init(&p->mu, NULL);
   pthread_cond_init(&p->has_data, NULL);
   pthread_cond_init(&p->has_space, NULL);
+  for (unsigned i = 0; i < PIPE_BUFFERS; i++)
+    ok = ok && (p->buf[i] = malloc(PIPE_BUFFER_SIZE)) != NULL;
   h->pipe = p;
-  if (pthread_create(&p->thread, NULL, pipe_thread, h) != 0) {
-    pthread_cond_destroy(&p->has_space);
-    pthread_cond_destroy(&p->has_data);
-    pthread_mutex_destroy(&p->mu);
-    for (unsigned i = 0; i < PIPE_BUFFERS; i++)
-      free(p->buf[i]);
-    free(p);
+  if (!ok || pthread_create(&p->thread, NULL, pipe_thread, h) != 0) {
+    pipe_free(p); /* inline, then */
     h->pipe = NULL;
   }
   return h;

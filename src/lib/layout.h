@@ -93,6 +93,10 @@ const char *oci_blob_path_hex(const char *path, ocidig_digest_alg *alg);
 /* Does a link at `path` (relative to the root) pointing at `target` leave the root on
  * paper?  A hard link's target is a member name; a symlink's is relative to its folder. */
 bool oci_link_escapes(const char *path, const char *target, bool hardlink);
+/* The path a symlink at link_path pointing at target leads to (link_path "": target
+ * itself), normalized; NULL when it is absolute or empty or climbs out of the root, or
+ * when out of memory (then *nomem, if given, is set). */
+char *oci_link_join(const char *link_path, const char *target, bool *nomem);
 
 /* Directory source. */
 ocidig_code oci_dir_open(ocidig_layout *l, ocidig_error *err);

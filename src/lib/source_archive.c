@@ -114,6 +114,66 @@ bool oci_link_escapes(const char *path, const char *target, bool hardlink)
   return false;
 }
 
+/* The path a link at link_path pointing at target leads to (link_path "": target itself),
+ * normalized; NULL when it is absolute or empty or climbs out of the root (*nomem: or when
+ * out of memory). */
+char *oci_link_join(const char *link_path, const char *target, bool *nomem)
+{
+  bool ignored;
+  const char *slash = strrchr(link_path, '/');
+  size_t dlen = slash ? (size_t)(slash - link_path) : 0, n = 0, len = 0;
+  char *joined, *p, *out;
+  char **comp;
+  if (!nomem)
+    nomem = &ignored;
+  *nomem = false;
+  if (!target || !*target || *target == '/')
+    return NULL;
+  if (!(joined = oci_sprintf("%.*s/%s", (int)dlen, link_path, target))) {
+    *nomem = true;
+    return NULL;
+  }
+  comp = calloc(strlen(joined) / 2 + 2, sizeof *comp);
+  out = malloc(strlen(joined) + 1);
+  if (!comp || !out) {
+    *nomem = true;
+    goto fail;
+  }
+  for (p = joined; p;) {
+    char *next = strchr(p, '/');
+    if (next)
+      *next++ = '\0';
+    if (!strcmp(p, "..")) {
+      if (n == 0)
+        goto fail;
+      n--;
+    } else if (*p && strcmp(p, ".")) {
+      comp[n++] = p;
+    }
+    p = next;
+  }
+  for (size_t i = 0; i < n; i++) {
+    size_t k = strlen(comp[i]);
+    if (i)
+      out[len++] = '/';
+    memcpy(out + len, comp[i], k);
+    len += k;
+  }
+  out[len] = '\0';
+  free(joined);
+  free(comp);
+  if (!len) {
+    free(out);
+    return NULL;
+  }
+  return out;
+fail:
+  free(joined);
+  free(comp);
+  free(out);
+  return NULL;
+}
+
 /* The decompression-bomb check: `*expanded` member bytes from what `a` took from its
  * input so far.  Without it, a 10 MB .tar.gz (or a sparse member's holes) could keep the
  * reader busy for minutes on gigabytes of zeros. */

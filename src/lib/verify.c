@@ -2321,63 +2321,6 @@ static bool docker_index_entries(vstate *v, ocidig_error *e)
   return true;
 }
 
-/* The path a link at link_path pointing at target leads to (link_path "": target itself),
- * normalized; NULL when it is absolute or empty or climbs out of the root (*nomem: or when
- * out of memory).  As docker_archive.c's link_join. */
-static char *join_link(const char *link_path, const char *target, bool *nomem)
-{
-  const char *slash = strrchr(link_path, '/');
-  size_t dlen = slash ? (size_t)(slash - link_path) : 0, n = 0, len = 0;
-  char *joined, *p, *out;
-  char **comp;
-  *nomem = false;
-  if (!target || !*target || *target == '/')
-    return NULL;
-  if (!(joined = oci_sprintf("%.*s/%s", (int)dlen, link_path, target))) {
-    *nomem = true;
-    return NULL;
-  }
-  comp = calloc(strlen(joined) / 2 + 2, sizeof *comp);
-  out = malloc(strlen(joined) + 1);
-  if (!comp || !out) {
-    *nomem = true;
-    goto fail;
-  }
-  for (p = joined; p;) {
-    char *next = strchr(p, '/');
-    if (next)
-      *next++ = '\0';
-    if (!strcmp(p, "..")) {
-      if (n == 0)
-        goto fail;
-      n--;
-    } else if (*p && strcmp(p, ".")) {
-      comp[n++] = p;
-    }
-    p = next;
-  }
-  for (size_t i = 0; i < n; i++) {
-    size_t k = strlen(comp[i]);
-    if (i)
-      out[len++] = '/';
-    memcpy(out + len, comp[i], k);
-    len += k;
-  }
-  out[len] = '\0';
-  free(joined);
-  free(comp);
-  if (!len) {
-    free(out);
-    return NULL;
-  }
-  return out;
-fail:
-  free(joined);
-  free(comp);
-  free(out);
-  return NULL;
-}
-
 enum { DF_FOUND, DF_ABSENT, DF_ESCAPES, DF_OUTSIDE };
 
 /* Follows a path of manifest.json to the regular file it names: in an archive through the
@@ -2388,7 +2331,7 @@ enum { DF_FOUND, DF_ABSENT, DF_ESCAPES, DF_OUTSIDE };
 static int docker_follow(vstate *v, const char *path, char **out, const char **bad_link)
 {
   bool oom;
-  char *cur = join_link("", path, &oom);
+  char *cur = oci_link_join("", path, &oom);
   *out = NULL;
   *bad_link = NULL;
   if (!cur) {
@@ -2434,7 +2377,7 @@ static int docker_follow(vstate *v, const char *path, char **out, const char **b
     }
     if (e->type != OCIDIG_ENTRY_SYMLINK)
       break;
-    if (e->escapes || !(next = join_link(cur, e->link_target, &oom))) {
+    if (e->escapes || !(next = oci_link_join(cur, e->link_target, &oom))) {
       free(cur);
       if (oom) {
         v->nomem = true;
@@ -2628,7 +2571,7 @@ static void docker_absent(vstate *v, vctx c, ocidig_verify_platform *p, const ch
   /* keyed apart from the files that are there ("\n" starts no member name), normalized */
   {
     bool oom;
-    char *norm = join_link("", path, &oom);
+    char *norm = oci_link_join("", path, &oom);
     fi = dfile_get(v, oci_sprintf("\n%s", norm ? norm : path), -1);
     free(norm);
   }
@@ -3146,7 +3089,7 @@ static bool legacy_member(const char *path, const char *leaf, size_t *dlen)
 static bool leads_to_named(vstate *v, const char *path)
 {
   bool oom, hit = false;
-  char *cur = join_link("", path, &oom);
+  char *cur = oci_link_join("", path, &oom);
   for (int hop = 0; cur && !hit && hop <= MAX_LINK_HOPS; hop++) {
     char *mark = oci_sprintf("\n%s", cur), *next;
     size_t i;
@@ -3157,7 +3100,7 @@ static bool leads_to_named(vstate *v, const char *path)
     i = hit ? NONE : ptab_find(&v->etab, ent_key, v, cur);
     if (i == NONE || v->ents[i].type != OCIDIG_ENTRY_SYMLINK)
       break;
-    next = join_link(cur, v->ents[i].link_target, &oom);
+    next = oci_link_join(cur, v->ents[i].link_target, &oom);
     v->nomem = v->nomem || oom;
     free(cur);
     cur = next;
