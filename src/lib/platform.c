@@ -569,27 +569,37 @@ static bool is_go_space(unsigned char c)
   return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
 
+/* An os option that did not decode: Go's message (what, then the option quoted, then
+ * why), or out of memory. */
+static ocidig_code option_failure(ocidig_code rc, const char *spec, const char *what, const char *opt, size_t n,
+                                  oci_buf *why, ocidig_error *err)
+{
+  oci_buf b = {0};
+  char *raw;
+  if (rc != OCIDIG_ERR_INVALID_PLATFORM) {
+    oci_buf_free(why);
+    return oci_nomem(err);
+  }
+  raw = oci_strndup(opt, n);
+  go_quote(&b, spec);
+  oci_buf_puts(&b, what);
+  go_quote(&b, raw ? raw : "");
+  oci_buf_puts(&b, ": ");
+  oci_buf_puts(&b, why->s ? why->s : "");
+  free(raw);
+  oci_buf_free(why);
+  return fail_buf(err, &b);
+}
+
 /* The os options "(version+f1+f2)" of part 0: version and features decoded. */
 static ocidig_code parse_os_options(const char *spec, const char *part, size_t g[3][2], ocidig_platform *p,
                                     ocidig_error *err)
 {
   oci_buf b = {0}, why = {0};
   ocidig_code rc;
-  char *raw;
   rc = decode_option(part + g[1][0], g[1][1], &p->os_version, &why);
-  if (rc == OCIDIG_ERR_INVALID_PLATFORM) {
-    raw = oci_strndup(part + g[1][0], g[1][1]);
-    go_quote(&b, spec);
-    oci_buf_puts(&b, " has an invalid OS version ");
-    go_quote(&b, raw ? raw : "");
-    oci_buf_puts(&b, ": ");
-    oci_buf_puts(&b, why.s ? why.s : "");
-    free(raw);
-    oci_buf_free(&why);
-    return fail_buf(err, &b);
-  }
   if (rc != OCIDIG_OK)
-    return oci_nomem(err);
+    return option_failure(rc, spec, " has an invalid OS version ", part + g[1][0], g[1][1], &why, err);
   if (g[2][1] == 0)
     return OCIDIG_OK;
   /* parseOSFeatures: drop the leading '+', split on '+', trim, decode, skip empties. */
@@ -609,19 +619,8 @@ static ocidig_code parse_os_options(const char *spec, const char *part, size_t g
       return fail_buf(err, &b);
     }
     rc = decode_option(part + s, e - s, &feature, &why);
-    if (rc == OCIDIG_ERR_INVALID_PLATFORM) {
-      raw = oci_strndup(part + s, e - s);
-      go_quote(&b, spec);
-      oci_buf_puts(&b, " has invalid OS features: invalid os feature ");
-      go_quote(&b, raw ? raw : "");
-      oci_buf_puts(&b, ": ");
-      oci_buf_puts(&b, why.s ? why.s : "");
-      free(raw);
-      oci_buf_free(&why);
-      return fail_buf(err, &b);
-    }
     if (rc != OCIDIG_OK)
-      return oci_nomem(err);
+      return option_failure(rc, spec, " has invalid OS features: invalid os feature ", part + s, e - s, &why, err);
     if (*feature && !oci_strv_push(&p->os_features, &p->n_os_features, feature)) {
       free(feature);
       return oci_nomem(err);
