@@ -192,6 +192,14 @@ static ocidig_code check_expansion(ocidig_layout *l, struct archive *a, uint64_t
                   OCIDIG_MAX_EXPANSION_RATIO);
 }
 
+static void report_progress(ocidig_layout *l)
+{
+  if (l->ar)
+    l->bytes_read = (uint64_t)archive_filter_bytes(l->ar, -1);
+  if (l->progress)
+    l->progress(l->progress_ctx, l->bytes_read, l->input_size);
+}
+
 /* Reads the current member's data: kept in memory when `keep`, hashed with `hasher`,
  * passed to `sink`.  Returns the number of bytes in *total; counts them in *expanded. */
 static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char *name, bool keep, int64_t declared,
@@ -247,6 +255,9 @@ static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char 
     *expanded += size;
     if ((rc = check_expansion(l, a, *expanded, err)) != OCIDIG_OK)
       goto out;
+    /* A layer of gigabytes takes seconds: progress every 16 MiB of it too. */
+    if (l->progress && ((pos + size) >> 24) != (pos >> 24))
+      report_progress(l);
     if (hasher)
       oci_hasher_update(hasher, block, size);
     if (sink && size && (rc = sink(ctx, block, size, err)) != OCIDIG_OK)
@@ -281,14 +292,6 @@ out:
   else
     free(buf);
   return rc;
-}
-
-static void report_progress(ocidig_layout *l)
-{
-  if (l->ar)
-    l->bytes_read = (uint64_t)archive_filter_bytes(l->ar, -1);
-  if (l->progress)
-    l->progress(l->progress_ctx, l->bytes_read, l->input_size);
 }
 
 /* Would skipping the current member's data inflate it anyway?  Then it is read here
