@@ -403,6 +403,161 @@ static char *write_bytes(const char *dir, const char *name, const void *data, si
   return path;
 }
 
+/* A plain tar of a real layout (buildah, testdata/samples), index.json first, and then a
+ * member `extra` at the end; cut: the archive ends inside that member. */
+static char *tar_with_trailer(const char *dir, const char *name, const char *extra, size_t extra_len, bool cut)
+{
+  tree t = load_tree(TESTDATA "/samples/buildah-multiarch");
+  char *path = write_archive(&t, dir, name, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FILTER_NONE, OPT_NO_DIRS);
+  char *tmp;
+  struct archive *a = archive_write_new();
+  struct archive *r = archive_read_new();
+  struct archive_entry *e;
+  tree_free(&t);
+  /* Copy the archive member by member, then add the trailer. */
+  ck_assert(asprintf(&tmp, "%s.tmp", path) > 0);
+  archive_read_support_format_tar(r);
+  ck_assert_int_eq(archive_read_open_filename(r, path, 10240), ARCHIVE_OK);
+  archive_write_set_format(a, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+  ck_assert_int_eq(archive_write_open_filename(a, tmp), ARCHIVE_OK);
+  while (archive_read_next_header(r, &e) == ARCHIVE_OK) {
+    char buf[8192];
+    la_ssize_t n;
+    ck_assert_int_eq(archive_write_header(a, e), ARCHIVE_OK);
+    while ((n = archive_read_data(r, buf, sizeof buf)) > 0)
+      ck_assert_int_eq(archive_write_data(a, buf, (size_t)n), n);
+  }
+  archive_read_free(r);
+  add_member(a, strncmp(extra, "{", 1) ? "zzjunk" : "index.json", extra, extra_len, AE_IFREG);
+  ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+  archive_write_free(a);
+  ck_assert_int_eq(rename(tmp, path), 0);
+  free(tmp);
+  if (cut) {
+    struct stat st;
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_eq(truncate(path, st.st_size - 1024 - (off_t)extra_len / 2), 0);
+  }
+  return path;
+}
+
+static bool row_selected(const ocidig_resolution *r)
+{
+  for (size_t i = 0; i < r->n_rows; i++)
+    if (r->rows[i].verdict == OCIDIG_VERDICT_SELECTED)
+      return true;
+  return false;
+}
+
+/* resolve reads the rest of a plain tar's headers after its answer: a later index.json
+ * that differs refuses the archive (every time, not only on the first walk), and leaves
+ * no answer behind; damage after the answer's members is a warning only. */
+START_TEST(test_resolve_reads_plain_tar_to_end)
+{
+  char *dir = tu_mkdtemp();
+  static const char other[] = "{\"schemaVersion\":2,\"manifests\":[]}";
+  char *dup = tar_with_trailer(dir, "dup.tar", other, sizeof other - 1, false);
+  char junk[100000];
+  char *cut;
+  ocidig_layout *l;
+  ocidig_resolution *r;
+  ocidig_resolve_options opts = {0};
+  ocidig_error e;
+  bool warned = false;
+
+  ck_assert_int_eq(ocidig_layout_open(dup, NULL, &l, &e), OCIDIG_OK);
+  for (int round = 0; round < 2; round++) {
+    ck_assert_int_eq(ocidig_resolve(l, &opts, &r, &e), OCIDIG_ERR_CORRUPT_ARCHIVE);
+    ck_assert_int_eq(r->outcome, OCIDIG_OUTCOME_ERROR);
+    ck_assert_msg(strstr(r->error.message, "index.json appears more than once"), "%s", r->error.message);
+    ck_assert_ptr_null(r->selected.digest_string);
+    ck_assert_uint_eq(r->n_layers, 0);
+    ck_assert_uint_eq(r->n_path, 0);
+    ck_assert(!row_selected(r));
+    ocidig_resolution_free(r);
+  }
+  ocidig_layout_close(l);
+
+  memset(junk, 'j', sizeof junk);
+  cut = tar_with_trailer(dir, "cut.tar", junk, sizeof junk, true);
+  ck_assert_int_eq(ocidig_layout_open(cut, NULL, &l, &e), OCIDIG_OK);
+  ck_assert_int_eq(ocidig_resolve(l, &opts, &r, &e), OCIDIG_OK);
+  ck_assert_int_eq(r->outcome, OCIDIG_OUTCOME_SELECTED);
+  ck_assert_ptr_nonnull(r->selected.digest_string);
+  for (size_t i = 0; i < r->n_warnings; i++)
+    warned = warned || (strstr(r->warnings[i], "after the members resolve used") &&
+                        strstr(r->warnings[i], "zzjunk"));
+  ck_assert_msg(warned, "no warning about the cut-off member");
+  ocidig_resolution_free(r);
+  ocidig_layout_close(l);
+  free(dup);
+  free(cut);
+  tu_rmtree(dir);
+  free(dir);
+}
+END_TEST
+
+typedef struct progress_log {
+  bool opened;
+  unsigned calls, calls_after_open;
+  uint64_t last;
+} progress_log;
+
+static void log_progress(void *ctx, uint64_t done, int64_t total)
+{
+  progress_log *p = ctx;
+  (void)total;
+  p->calls++;
+  p->calls_after_open += p->opened;
+  p->last = done;
+}
+
+static ocidig_code count_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  (void)buf;
+  (void)err;
+  *(uint64_t *)ctx += len;
+  return OCIDIG_OK;
+}
+
+/* The open's progress callback reports the first pass, also inside a large member hashed
+ * as it passes (every 16 MiB); a member read again later (a second reader) does not
+ * report through it. */
+START_TEST(test_progress_first_pass_only)
+{
+  char *dir = tu_mkdtemp(), *path;
+  size_t big = 40u * 1024 * 1024;
+  uint8_t *zeros = calloc(1, big);
+  struct archive *a = archive_write_new();
+  progress_log log = {0};
+  ocidig_open_options o = {.flags = OCIDIG_OPEN_HASH_BLOBS, .small_cap = 4096, .progress = log_progress,
+                           .progress_ctx = &log};
+  ocidig_layout *l;
+  ocidig_error e;
+  uint64_t streamed = 0;
+
+  ck_assert(asprintf(&path, "%s/big.tar", dir) > 0);
+  archive_write_set_format(a, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED);
+  ck_assert_int_eq(archive_write_open_filename(a, path), ARCHIVE_OK);
+  add_member(a, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30, AE_IFREG);
+  add_member(a, "big", zeros, big, AE_IFREG);
+  ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
+  archive_write_free(a);
+  free(zeros);
+
+  ck_assert_int_eq(ocidig_layout_open(path, &o, &l, &e), OCIDIG_OK);
+  ck_assert_uint_ge(log.calls, 3); /* 16 and 32 MiB inside "big", and its end */
+  log.opened = true;
+  ck_assert_int_eq(ocidig_layout_stream_file(l, "big", count_sink, &streamed, &e), OCIDIG_OK);
+  ck_assert_uint_eq(streamed, big);
+  ck_assert_uint_eq(log.calls_after_open, 0);
+  ocidig_layout_close(l);
+  free(path);
+  tu_rmtree(dir);
+  free(dir);
+}
+END_TEST
+
 START_TEST(test_broken_inputs)
 {
   tree t = load_tree(SAMPLE);
@@ -465,6 +620,8 @@ int main(void)
   tcase_add_test(safety, test_hostile_members);
   tcase_add_test(safety, test_directory_links);
   tcase_add_test(safety, test_broken_inputs);
+  tcase_add_test(safety, test_resolve_reads_plain_tar_to_end);
+  tcase_add_test(kinds, test_progress_first_pass_only);
   suite_add_tcase(s, kinds);
   suite_add_tcase(s, safety);
   return tu_run(s);

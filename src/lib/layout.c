@@ -95,7 +95,9 @@ static int compare_copies(const oci_member *a, const oci_member *b)
 static ocidig_code ambiguous_copies(ocidig_layout *l, const char *path, ocidig_error *err)
 {
   char *q = oci_escape(path, 200);
-  ocidig_code rc = oci_fail(err, OCIDIG_ERR_CORRUPT_ARCHIVE,
+  ocidig_code rc;
+  l->ambiguous = true;
+  rc = oci_fail(err, OCIDIG_ERR_CORRUPT_ARCHIVE,
                             "%s: %s appears more than once in the archive, with different contents, and the "
                             "first copy was read before the second turned up: ambiguous (tar extracts the last "
                             "copy)",

@@ -42,6 +42,7 @@ struct ocidig_layout {
   bool ar_eof;
   ocidig_error ar_error; /* a read error met while streaming: sticky */
   bool ar_failed;
+  bool ambiguous; /* a member already handed out turned up again, different: ar_error says which */
   size_t next_ordinal;
   uint64_t bytes_read;
   size_t kept_bytes;

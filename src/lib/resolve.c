@@ -889,6 +889,37 @@ static ocidig_code run(walk *w, const ocidig_resolve_options *opts)
   return OCIDIG_OK;
 }
 
+/* The walk's answer came from a copy of a member that the archive contradicts later:
+ * nothing of it stands.  The rows it selected become errors, as on any failed walk. */
+static void drop_answer(ocidig_resolution *r)
+{
+  ocidig_descriptor_clear(&r->selected);
+  ocidig_platform_clear(&r->selected_platform);
+  r->selected_has_platform = false;
+  r->platform_source = NULL;
+  oci_strv_free(r->path, r->n_path);
+  r->path = NULL;
+  r->n_path = 0;
+  r->manifest_read = false;
+  free(r->manifest_media_type);
+  r->manifest_media_type = NULL;
+  ocidig_descriptor_clear(&r->config);
+  for (size_t i = 0; i < r->n_layers; i++)
+    ocidig_descriptor_clear(&r->layers[i]);
+  free(r->layers);
+  r->layers = NULL;
+  r->n_layers = 0;
+  r->layers_size = 0;
+  for (size_t i = 0; i < r->n_rows; i++) {
+    ocidig_row *row = &r->rows[i];
+    if (row->verdict != OCIDIG_VERDICT_SELECTED)
+      continue;
+    row->verdict = OCIDIG_VERDICT_ERROR;
+    free(row->reason);
+    row->reason = oci_strdup(r->error.message);
+  }
+}
+
 ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *opts, ocidig_resolution **out,
                            ocidig_error *err)
 {
@@ -916,8 +947,16 @@ ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *
    * inflated to its end for this (issue 8's early stop); verify reads everything. */
   if (rc == OCIDIG_OK && oci_archive_rest_is_cheap(layout)) {
     ocidig_error e = {0};
-    if (ocidig_layout_scan_all(layout, &e) != OCIDIG_OK)
-      rc = fail_with(&w, &e);
+    if (ocidig_layout_scan_all(layout, &e) != OCIDIG_OK) {
+      if (layout->ambiguous) {
+        rc = fail_with(&w, &e);
+        drop_answer(r);
+      } else {
+        /* Damage past everything the answer used (a cut-off last member, say) does not
+         * change it, as on a compressed archive where the walk stops early. */
+        warn(&w, "after the members resolve used: %s", e.message);
+      }
+    }
   }
   if (rc != OCIDIG_OK) {
     r->outcome = OCIDIG_OUTCOME_ERROR;

@@ -192,8 +192,10 @@ static ocidig_code check_expansion(ocidig_layout *l, struct archive *a, uint64_t
                   OCIDIG_MAX_EXPANSION_RATIO);
 }
 
-static void report_progress(ocidig_layout *l)
+static void report_progress(ocidig_layout *l, struct archive *a)
 {
+  if (a != l->ar)
+    return; /* a second reader (a member read again) is not the open's progress */
   if (l->ar)
     l->bytes_read = (uint64_t)archive_filter_bytes(l->ar, -1);
   if (l->progress)
@@ -257,7 +259,7 @@ static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char 
       goto out;
     /* A layer of gigabytes takes seconds: progress every 16 MiB of it too. */
     if (l->progress && ((pos + size) >> 24) != (pos >> 24))
-      report_progress(l);
+      report_progress(l, a);
     if (hasher)
       oci_hasher_update(hasher, block, size);
     if (sink && size && (rc = sink(ctx, block, size, err)) != OCIDIG_OK)
@@ -313,7 +315,9 @@ static bool skip_inflates(struct archive *a)
 
 bool oci_archive_rest_is_cheap(const ocidig_layout *l)
 {
-  return l->is_archive && l->ar && !l->ar_eof && !l->ar_failed && !l->from_stdin && !skip_inflates(l->ar);
+  /* A reader that failed stays failed: scanning on repeats its error (an ambiguity found
+   * by an earlier walk of the same layout is refused again). */
+  return l->is_archive && l->ar && !l->ar_eof && !l->from_stdin && !skip_inflates(l->ar);
 }
 
 /* Reads one header and what must be read of its data. *done is set at the end. */
@@ -331,7 +335,7 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
   r = archive_read_next_header(l->ar, &e);
   if (r == ARCHIVE_EOF) {
     l->ar_eof = true;
-    report_progress(l);
+    report_progress(l, l->ar);
     return OCIDIG_OK;
   }
   if (r < ARCHIVE_WARN)
@@ -405,10 +409,10 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
     bool use_sink = is_want && sink;
     uint64_t total = 0;
     /* Under OCIDIG_OPEN_HASH_BLOBS every blob is hashed as it passes, and so is (with
-     * sha256) any other file too large to keep, such as a docker save archive's
+     * sha256) any other file too large to keep (or of unknown size), such as a docker save archive's
      * layer.tar: verify then needs no second pass, which stdin could not give it.  A
      * large one is hashed on a second core while this one inflates what follows. */
-    bool hash = (l->flags & OCIDIG_OPEN_HASH_BLOBS) && (hex || !keep);
+    bool hash = (l->flags & OCIDIG_OPEN_HASH_BLOBS) && (hex || !keep || declared < 0);
     if (!hex)
       alg = OCIDIG_DIGEST_SHA256;
     if (hash && !(h = declared >= PIPELINE_MIN ? oci_hasher_new_pipelined(alg) : oci_hasher_new(alg))) {
@@ -457,7 +461,7 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
   }
   rc = oci_member_add(l, &m, err);
   if ((l->next_ordinal & 63) == 0) /* m was emptied by oci_member_add */
-    report_progress(l);
+    report_progress(l, l->ar);
   return rc;
 }
 
