@@ -29,7 +29,9 @@ extern "C" {
 #define OCIDIG_MAX_ARCHIVE_MEMBERS   200000              /* members of one archive */
 #define OCIDIG_MAX_KEPT_BYTES        (8u * 1024 * 1024)  /* small members kept in memory, in total */
 #define OCIDIG_MAX_EXPANSION_RATIO   200                 /* archive member bytes per input byte (bombs), */
-#define OCIDIG_EXPANSION_GRACE       (64u * 1024 * 1024) /* checked once past this many member bytes */
+/* checked once past this many member bytes; also what an xz dictionary or a zstd window
+ * (up to 128 MiB, libzstd's default limit) can fill before a bomb is stopped */
+#define OCIDIG_EXPANSION_GRACE       (32u * 1024 * 1024)
 #define OCIDIG_DEFAULT_SMALL_CAP     (4u * 1024 * 1024)  /* members up to this size are kept */
 #define OCIDIG_MAX_DIGEST_LENGTH     (7 + 128)           /* "sha512:" + 128 hex */
 #define OCIDIG_MAX_PATH_LENGTH       4096                /* a member name or a path in the layout */

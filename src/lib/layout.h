@@ -74,7 +74,7 @@ struct ocidig_layout {
 #define OCIDIG_MAX_EXPANSION_RATIO 200
 #endif
 #ifndef OCIDIG_EXPANSION_GRACE
-#define OCIDIG_EXPANSION_GRACE (64u * 1024 * 1024)
+#define OCIDIG_EXPANSION_GRACE (32u * 1024 * 1024)
 #endif
 
 void oci_layout_warn(ocidig_layout *l, const char *fmt, ...) OCI_PRINTF(2, 3);

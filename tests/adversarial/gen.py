@@ -833,6 +833,19 @@ def gen_bombs(img):
     hdr = tar_header("blobs/sha256/" + "0" * 64, "file", size)
     stream = zstd_frame(hdr) + zstd_rle_frames(size) + zstd_frame(rest)
     raw_case("bomb-outer-zstd.tar.zst", stream, 4, "limit-exceeded")
+    # The same with the largest window libzstd accepts (128 MiB): the decoder fills it
+    # with the bomb's output until the ratio check stops it (OCIDIG_EXPANSION_GRACE); and
+    # a 2 GiB window, which libzstd refuses.
+    for wd, name, exit_code, code in ((0x88, "128m", 4, "limit-exceeded"), (0xA8, "2g", 3, "corrupt-archive")):
+        frames = zstd_rle_frames(size).replace(b"\x28\xb5\x2f\xfd\x00\x38", b"\x28\xb5\x2f\xfd\x00" + bytes([wd]))
+        raw_case("bomb-outer-zstd-window-%s.tar.zst" % name, zstd_frame(hdr) + frames + zstd_frame(rest), exit_code, code)
+    # xz with a 1.5 GiB dictionary over 48 MiB of zeros (7 KB): liblzma sets no limit
+    # in libarchive; the ratio check stops the dictionary filling at the grace.
+    zeros = 48 << 20
+    hdr = tar_header("blobs/sha256/" + "0" * 64, "file", zeros)
+    stream = lzma.compress(hdr + bytes(zeros) + rest, format=lzma.FORMAT_XZ,
+                           filters=[{"id": lzma.FILTER_LZMA2, "preset": 0, "dict_size": 1536 << 20}])
+    raw_case("bomb-outer-xz-dict-1536m.tar.xz", stream, 4, "limit-exceeded")
     # A member that declares 1 TiB of zeros as a GNU sparse file (a few KB on disk).
     sparse = tar_sparse_member("blobs/sha256/" + "1" * 64, 1 << 40)
     raw_case("bomb-sparse-member.tar", sparse + rest, 0, None)
