@@ -88,6 +88,23 @@ bool cli_color(FILE *f)
   return isatty(fileno(f));
 }
 
+/* Writes the terminal-safe form of the character at *s into out (room for 7 bytes) and
+ * returns its length; *s moves past it (two bytes for a C1 control). */
+static size_t escape_one(const char **s, char *out)
+{
+  unsigned char c = (unsigned char)**s, c2 = c ? (unsigned char)(*s)[1] : 0;
+  (*s)++;
+  if (c < 0x20 || c == 0x7f)
+    return (size_t)sprintf(out, "\\x%02x", c);
+  if (c == 0xc2 && c2 >= 0x80 && c2 <= 0x9f) {
+    /* A C1 control in UTF-8 (U+0080..U+009F; U+009B is CSI on some terminals). */
+    (*s)++;
+    return (size_t)sprintf(out, "\\u%04x", c2);
+  }
+  out[0] = (char)c;
+  return 1;
+}
+
 const char *cli_clean(const char *s)
 {
   static char ring[8][1024];
@@ -96,19 +113,8 @@ const char *cli_clean(const char *s)
   size_t o = 0;
   if (!s)
     return "";
-  for (; *s && o + 8 < sizeof ring[0]; s++) {
-    unsigned char c = (unsigned char)*s;
-    unsigned char c2 = (unsigned char)s[1];
-    if (c < 0x20 || c == 0x7f) {
-      o += (size_t)snprintf(out + o, sizeof ring[0] - o, "\\x%02x", c);
-    } else if (c == 0xc2 && c2 >= 0x80 && c2 <= 0x9f) {
-      /* A C1 control in UTF-8 (U+0080..U+009F; U+009B is CSI on some terminals). */
-      o += (size_t)snprintf(out + o, sizeof ring[0] - o, "\\u%04x", c2);
-      s++;
-    } else {
-      out[o++] = (char)c;
-    }
-  }
+  while (*s && o + 8 < sizeof ring[0])
+    o += escape_one(&s, out + o);
   if (*s && o + 4 <= sizeof ring[0]) {
     memcpy(out + o, "...", 3);
     o += 3;
@@ -128,17 +134,8 @@ const char *cli_text(const char *s)
   char *out = malloc(n * 6 + 1);
   if (!out)
     return "?";
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    if (c < 0x20 || c == 0x7f) {
-      k += (size_t)sprintf(out + k, "\\x%02x", c);
-    } else if (c == 0xc2 && i + 1 < n && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9f) {
-      k += (size_t)sprintf(out + k, "\\u%04x", (unsigned char)s[i + 1]);
-      i++;
-    } else {
-      out[k++] = (char)c;
-    }
-  }
+  while (s && *s)
+    k += escape_one(&s, out + k);
   out[k] = '\0';
   free(text_ring[text_next]);
   text_ring[text_next] = out;
