@@ -66,6 +66,7 @@ typedef enum ocidig_code {
   OCIDIG_ERR_NESTING_TOO_DEEP,             /* nesting-too-deep */
   OCIDIG_ERR_INDEX_CYCLE,                  /* index-cycle */
   OCIDIG_ERR_JSON_TOO_LARGE,               /* json-too-large */
+  OCIDIG_ERR_OUTPUT,                       /* output-error: a caller's sink could not write (exit 5) */
   OCIDIG_CODE_COUNT_
 } ocidig_code;
 
@@ -78,7 +79,8 @@ typedef struct ocidig_error {
 
 /* The stable kebab-case name of a code ("digest-mismatch", ...). */
 const char *ocidig_code_name(ocidig_code code);
-/* The exit status the CLI uses for a code (RESOLUTION.md §5): 2 usage, 3 unreadable, 4 integrity. */
+/* The exit status the CLI uses for a code (RESOLUTION.md §5): 2 usage, 3 unreadable, 4 integrity;
+ * 5 for OCIDIG_ERR_OUTPUT (the output could not be written). */
 int ocidig_code_exit_status(ocidig_code code);
 const char *ocidig_version(void);
 

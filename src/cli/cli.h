@@ -17,6 +17,7 @@ enum {
   EXIT_USAGE = 2,
   EXIT_UNREADABLE = 3,
   EXIT_INTEGRITY = 4,
+  EXIT_OUTPUT = 5, /* the output could not be written */
 };
 
 typedef struct cli_command {
@@ -39,16 +40,36 @@ void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_fail(const ocidig_error *err);
 /* Usage error for a command: message, a hint to --help, exit 2. */
 int cli_usage(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* (cli_error, cli_warn and cli_usage escape their whole message as cli_clean does.) */
+
+/* Standard output could not be written (errnum: errno, 0 if unknown): an
+ * OCIDIG_ERR_OUTPUT error naming standard output. */
+void cli_output_error_set(ocidig_error *err, int errnum);
+/* Reports it (once per process) and returns EXIT_OUTPUT. */
+int cli_output_error(int errnum);
+/* At the start of main: a closed stdout or stderr keeps its descriptor number. */
+void cli_start(void);
+/* At the end of main: flushes and closes stdout; a write error on it, now or earlier,
+ * is reported and makes the status EXIT_OUTPUT.  Returns the exit status. */
+int cli_finish(int status);
 
 /* The host platform (detected once per process; falls back to linux/amd64). */
 const ocidig_platform *cli_host(void);
 /* Parses a --platform value (NULL: the host) into a matcher.  Exit status on failure. */
 int cli_matcher(const char *spec, bool strict, ocidig_matcher **out);
 
-/* Text from a layout (media types, names, reasons) with control characters shown as
- * \xNN, so that a hostile layout cannot drive the terminal.  Returns one of a few
+/* The one escaping path of all text output: the terminal-safe form of the character
+ * at *s (C0 controls, DEL and bytes outside valid UTF-8 as \xNN, C1 controls as \u00NN;
+ * with backslash, '\\' as \x5c) into out (8 bytes); *s moves past it.  Returns its length. */
+size_t cli_escape_char(const char **s, char *out, bool backslash);
+
+/* Text from a layout (media types, names, reasons) or argv with control characters
+ * escaped by cli_escape_char, so that a hostile layout cannot drive the terminal.  Returns one of a few
  * rotating buffers: valid until eight more calls. */
 const char *cli_clean(const char *s);
+
+/* Prints a JSON document and a newline on stdout, C1 controls in its strings as \u00NN. */
+void cli_put_json(const char *text);
 
 /* The same for text of any length (history, labels): a ring of 16 heap strings, each
  * valid until 16 more calls; cli_text_free() releases them. */

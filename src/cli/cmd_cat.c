@@ -39,18 +39,18 @@ static void help(FILE *f)
           "\n"
           "Exit status: 0 written and verified, 1 no manifest matches the platform, 2 usage\n"
           "error (or WHAT does not exist in this kind of source), 3 input unreadable as a\n"
-          "layout, 4 blob missing, size or digest mismatch.\n");
+          "layout, 4 blob missing, size or digest mismatch, 5 standard output could not be\n"
+          "written.\n");
 }
 
 static ocidig_code write_out(void *ctx, const void *buf, size_t len, ocidig_error *err)
 {
+  ocidig_error mine;
   (void)ctx;
-  if (fwrite(buf, 1, len, stdout) != len) {
-    if (err) {
-      err->code = OCIDIG_ERR_IO;
-      snprintf(err->message, sizeof err->message, "standard output: %s", strerror(errno));
-    }
-    return OCIDIG_ERR_IO;
+  /* The error flag is sticky: a failed write of an earlier chunk (fwrite buffers) also stops. */
+  if (fwrite(buf, 1, len, stdout) != len || ferror(stdout)) {
+    cli_output_error_set(err ? err : &mine, errno);
+    return OCIDIG_ERR_OUTPUT;
   }
   return OCIDIG_OK;
 }
@@ -74,12 +74,10 @@ static int cat_verified(ocidig_layout *l, const char *path, const ocidig_digest 
   ocidig_error err;
   uint64_t written = 0;
   ocidig_code rc = ocidig_copy_verified(l, path, d, size, 0, write_out, NULL, &written, &err);
-  if (fflush(stdout) != 0 && rc == OCIDIG_OK) {
-    cli_error("standard output: %s", strerror(errno));
-    return EXIT_UNREADABLE;
-  }
+  if (fflush(stdout) != 0 && rc == OCIDIG_OK)
+    return cli_output_error(errno);
   if (rc != OCIDIG_OK) {
-    if (written && rc != OCIDIG_ERR_DIGEST_MISMATCH && rc != OCIDIG_ERR_SIZE_MISMATCH)
+    if (written && rc != OCIDIG_ERR_DIGEST_MISMATCH && rc != OCIDIG_ERR_SIZE_MISMATCH && rc != OCIDIG_ERR_OUTPUT)
       cli_error("the %llu bytes written before this error were NOT verified", (unsigned long long)written);
     return cli_fail(&err);
   }
@@ -246,10 +244,8 @@ int cmd_cat(int argc, char **argv)
   } else {
     status = cat_digest(layout, what);
   }
-  if (fflush(stdout) != 0 && status == 0) {
-    cli_error("standard output: %s", strerror(errno));
-    status = EXIT_UNREADABLE;
-  }
+  if (fflush(stdout) != 0 && status == 0)
+    status = cli_output_error(errno);
   ocidig_layout_close(layout);
   ocidig_matcher_free(matcher);
   return status;

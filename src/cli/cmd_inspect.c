@@ -44,7 +44,8 @@ static void help(FILE *f)
           "  docker save alpine | ocidig inspect -\n"
           "\n"
           "Exit status: 0 shown, 1 no manifest matches the platform, 2 usage error,\n"
-          "3 input unreadable as a layout, 4 integrity or content error.\n");
+          "3 input unreadable as a layout, 4 integrity or content error, 5 the output could\n"
+          "not be written.\n");
 }
 
 /* ------------------------------------------------------------- text helpers */
@@ -271,8 +272,8 @@ static void print_json(const char *source, const char *request, bool strict, con
     json_object_object_add(e, "message", json_object_new_string(err->message));
     json_object_object_add(root, "error", e);
   }
-  puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                              JSON_C_TO_STRING_NOSLASHESCAPE));
+  cli_put_json(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
   json_object_put(root);
 }
 

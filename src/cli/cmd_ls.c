@@ -40,7 +40,7 @@ static void help(FILE *f)
           "\n"
           "Exit status: 0 listed, 1 with --platform: no image resolves, 2 usage error, 3 input\n"
           "unreadable as a layout, 4 a manifest or index could not be read (digest mismatch,\n"
-          "invalid JSON, ...: the listing is still printed).\n");
+          "invalid JSON, ...: the listing is still printed), 5 the output could not be written.\n");
 }
 
 /* ------------------------------------------------------------- text helpers */
@@ -269,8 +269,8 @@ int cmd_ls(int argc, char **argv)
       json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(err.code)));
       json_object_object_add(e, "message", json_object_new_string(err.message));
       json_object_object_add(root, "error", e);
-      puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+      cli_put_json(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
       json_object_put(root);
     } else {
       cli_error("%s (%s)", cli_text(err.message), ocidig_code_name(err.code));
@@ -288,8 +288,8 @@ int cmd_ls(int argc, char **argv)
       json_object_put(o);
     }
     json_object_object_add(root, "strict", json_object_new_boolean(strict));
-    puts(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                JSON_C_TO_STRING_NOSLASHESCAPE));
+    cli_put_json(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
     json_object_put(root);
   } else {
     print_text(l, source);

@@ -5,6 +5,7 @@
  * may select an arm/v7 image. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdint.h>
@@ -38,7 +39,8 @@ static void usage(FILE *f)
           "  ocidig platform --json linux/amd64/v3 aarch64\n"
           "\n"
           "Exit status: 0 when every SPEC is valid, 2 when one is not (its reason is\n"
-          "printed on standard error; the other SPECs are still shown).\n");
+          "printed on standard error; the other SPECs are still shown), 5 the output could\n"
+          "not be written.\n");
 }
 
 /* The length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid; *r gets
@@ -75,38 +77,24 @@ static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *r)
 /* ------------------------------------------------------------- text output */
 
 /* Text that is safe on a terminal: printable text as it is; control characters,
- * backslashes and invalid UTF-8 escaped. */
+ * backslashes and invalid UTF-8 escaped (cli_escape_char, the escaping of all output). */
 static void put_safe(FILE *f, const char *s)
 {
-  size_t n = strlen(s);
-  for (size_t i = 0; i < n;) {
-    const unsigned char *c = (const unsigned char *)s + i;
-    uint32_t r = 0;
-    size_t w = utf8_seq(c, n - i, &r);
-    if (w == 0 || r < 0x20 || r == 0x7f || r == '\\' || (r >= 0x80 && r < 0xa0)) {
-      fprintf(f, "\\x%02x", *c);
-      i++;
-    } else {
-      fwrite(c, 1, w, f);
-      i += w;
-    }
+  while (*s) {
+    char buf[8];
+    size_t k = cli_escape_char(&s, buf, true);
+    fwrite(buf, 1, k, f);
   }
 }
 
 /* Columns put_safe uses for s (a rune is one column; wide characters are rare here). */
 static size_t safe_width(const char *s)
 {
-  size_t n = strlen(s), cols = 0;
-  for (size_t i = 0; i < n;) {
-    uint32_t r = 0;
-    size_t w = utf8_seq((const unsigned char *)s + i, n - i, &r);
-    if (w == 0 || r < 0x20 || r == 0x7f || r == '\\' || (r >= 0x80 && r < 0xa0)) {
-      cols += 4;
-      i++;
-    } else {
-      cols++;
-      i += w;
-    }
+  size_t cols = 0;
+  while (*s) {
+    char buf[8];
+    size_t k = cli_escape_char(&s, buf, true);
+    cols += buf[0] == '\\' ? k : 1;
   }
   return cols;
 }
@@ -417,12 +405,10 @@ int cmd_platform(int argc, char **argv)
   if (o.json) {
     const char *text = json_object_to_json_string_ext(o.array, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
                                                                     JSON_C_TO_STRING_NOSLASHESCAPE);
-    puts(text ? text : "[]");
+    cli_put_json(text ? text : "[]");
     json_object_put(o.array);
   }
-  if (fflush(stdout) != 0) {
-    cli_error("cannot write the output");
-    return EXIT_UNREADABLE;
-  }
+  if (fflush(stdout) != 0)
+    return cli_output_error(errno);
   return status;
 }

@@ -36,7 +36,8 @@ static void help(FILE *f)
           "  docker save alpine | ocidig resolve --ref alpine:latest -\n"
           "\n"
           "Exit status: 0 selected, 1 no manifest matches, 2 usage error (bad option,\n"
-          "platform or --ref), 3 input unreadable as a layout, 4 integrity or content error.\n");
+          "platform or --ref), 3 input unreadable as a layout, 4 integrity or content error,\n"
+          "5 the output could not be written.\n");
 }
 
 static void short_digest(const char *d, char *buf, size_t n)
@@ -77,8 +78,8 @@ static void print_text(const ocidig_resolution *r, const char *source)
 {
   bool color = cli_color(stdout);
   const char *b = color ? CLI_BOLD : "", *z = color ? CLI_RESET : "";
-  printf("%s%s%s: resolving for %s%s\n", b, source, z, r->request && *r->request ? r->request : "(any platform)",
-         r->strict ? " (strict)" : "");
+  printf("%s%s%s: resolving for %s%s\n", b, cli_text(source), z,
+         r->request && *r->request ? cli_text(r->request) : "(any platform)", r->strict ? " (strict)" : "");
   /* A docker save archive without index.json: the rows are its images, known by image ID. */
   if (ocidig_resolution_is_docker_archive(r))
     printf("manifest.json (a docker save archive: no registry manifest; images are known by image ID)\n");
@@ -118,10 +119,10 @@ static void print_text(const ocidig_resolution *r, const char *source)
   if (r->outcome == OCIDIG_OUTCOME_SELECTED && ocidig_resolution_is_docker_archive(r)) {
     char size[32];
     char *plat = r->selected_has_platform ? ocidig_platform_format(&r->selected_platform) : NULL;
-    printf("%sselected%s   image ID %s\n", color ? CLI_GREEN CLI_BOLD : "", z, r->selected.digest_string);
+    printf("%sselected%s   image ID %s\n", color ? CLI_GREEN CLI_BOLD : "", z, cli_clean(r->selected.digest_string));
     printf("  manifest    none: a docker save archive carries no registry manifest; the image ID is\n"
            "              the digest of the image's config\n");
-    printf("  platform    %s\n", plat ? plat : "(unknown)");
+    printf("  platform    %s\n", plat ? cli_clean(plat) : "(unknown)");
     cli_human_size(r->layers_size, size, sizeof size);
     printf("  layers      %zu, %s (uncompressed, as docker save stores them)\n", r->n_layers, size);
     free(plat);
@@ -131,14 +132,15 @@ static void print_text(const ocidig_resolution *r, const char *source)
     printf("%sselected%s   %s\n", color ? CLI_GREEN CLI_BOLD : "", z, cli_clean(r->selected.digest_string));
     printf("  media type  %s\n", cli_clean(r->selected.media_type));
     if (plat)
-      printf("  platform    %s (from the %s)\n", cli_clean(plat), r->platform_source ? r->platform_source : "descriptor");
+      printf("  platform    %s (from the %s)\n", cli_clean(plat),
+             r->platform_source ? cli_clean(r->platform_source) : "descriptor");
     else
       printf("  platform    (none)\n");
     printf("  path        index.json");
     for (size_t i = 0; i < r->n_path; i++) {
       char sd[64];
       short_digest(r->path[i], sd, sizeof sd);
-      printf(" > %s", sd);
+      printf(" > %s", cli_clean(sd));
     }
     printf("\n");
     if (r->manifest_read) {
@@ -148,8 +150,8 @@ static void print_text(const ocidig_resolution *r, const char *source)
     }
     free(plat);
   } else if (r->outcome == OCIDIG_OUTCOME_NO_MATCH) {
-    printf("%sno match%s   no manifest in %s matches %s\n", color ? CLI_YELLOW CLI_BOLD : "", z, source,
-           r->request && *r->request ? r->request : "(any platform)");
+    printf("%sno match%s   no manifest in %s matches %s\n", color ? CLI_YELLOW CLI_BOLD : "", z, cli_text(source),
+           r->request && *r->request ? cli_text(r->request) : "(any platform)");
   } else {
     printf("%serror%s      %s (%s)\n", color ? CLI_RED CLI_BOLD : "", z, cli_clean(r->error.message),
            ocidig_code_name(r->error.code));
@@ -222,11 +224,11 @@ int cmd_resolve(int argc, char **argv)
   if (json) {
     char *text = ocidig_resolution_to_json(r, true);
     if (text)
-      puts(text);
+      cli_put_json(text);
     free(text);
   } else if (quiet) {
     if (r->outcome == OCIDIG_OUTCOME_SELECTED)
-      puts(r->selected.digest_string);
+      puts(cli_clean(r->selected.digest_string));
   } else {
     print_text(r, source);
   }
@@ -246,5 +248,6 @@ out:
   ocidig_resolution_free(r);
   ocidig_layout_close(layout);
   ocidig_matcher_free(matcher);
+  cli_text_free();
   return status;
 }

@@ -54,7 +54,8 @@ static void help(FILE *f)
           "  skopeo copy ... oci-archive:/dev/stdout | ocidig verify -\n"
           "\n"
           "Exit status: 0 no error finding (warnings allowed unless --fail-on warning),\n"
-          "2 usage error, 3 input unreadable as a layout, 4 an error finding.\n");
+          "2 usage error, 3 input unreadable as a layout, 4 an error finding, 5 the output\n"
+          "could not be written.\n");
 }
 
 /* ---------------------------------------------------------------- progress */
@@ -130,7 +131,7 @@ static void print_findings(const ocidig_verify_report *r, long image, long platf
     if (platform >= 0 && !strcmp(f->code, "image-incomplete"))
       continue; /* folded into the platform's row and one note per image */
     printf("%*s%s%-7s%s %s: %s\n", indent, "", severity_color(s, f->severity), ocidig_severity_name(f->severity),
-           s->reset, f->code, f->message);
+           s->reset, cli_text(f->code), cli_text(f->message));
   }
 }
 
@@ -197,9 +198,9 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
   if (cli_color(stdout))
     s = (style){CLI_BOLD, CLI_RED, CLI_YELLOW, CLI_GREEN, CLI_DIM, CLI_RESET};
 
-  printf("%s%s%s: ", s.bold, source, s.reset);
+  printf("%s%s%s: ", s.bold, cli_text(source), s.reset);
   if (r->request)
-    printf("verifying %s%s for %s", r->request, r->strict ? " (strict)" : "",
+    printf("verifying %s%s for %s", cli_text(r->request), r->strict ? " (strict)" : "",
            r->ref ? "the image --ref names" : "each image");
   else if (docker)
     printf("verifying %s", r->ref ? "the image of manifest.json that --ref names" : "every image of manifest.json");
@@ -222,8 +223,8 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
     char sd[64];
     int w = 0;
     short_digest(im->digest, sd, sizeof sd);
-    printf("\nimage %s%s%s  %s  %s  ", s.bold, im->name ? im->name : "(unnamed)", s.reset, sd,
-           docker ? "image ID" : ocidig_media_type_short(im->media_type));
+    printf("\nimage %s%s%s  %s  %s  ", s.bold, im->name ? cli_text(im->name) : "(unnamed)", s.reset, cli_text(sd),
+           docker ? "image ID" : cli_text(ocidig_media_type_short(im->media_type)));
     if (im->n_errors)
       printf("%s%zu error%s%s\n", s.red, im->n_errors, im->n_errors == 1 ? "" : "s", s.reset);
     else if (!im->complete)
@@ -234,8 +235,8 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
     for (size_t k = 0; k < im->n_platforms; k++) {
       char label[160];
       platform_label(&im->platforms[k], label, sizeof label);
-      if ((int)strlen(label) > w)
-        w = (int)strlen(label);
+      if ((int)strlen(cli_text(label)) > w) /* the platform comes from the layout */
+        w = (int)strlen(cli_text(label));
     }
     for (size_t k = 0; k < im->n_platforms; k++) {
       const ocidig_verify_platform *p = &im->platforms[k];
@@ -246,7 +247,7 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
       else
         short_digest(p->manifest, md, sizeof md);
       cli_human_size((uint64_t)(p->size > 0 ? p->size : 0), size, sizeof size);
-      printf("  %-*s  %-19s  ", w, label, md);
+      printf("  %-*s  %-19s  ", w, cli_text(label), cli_text(md));
       if (p->n_errors)
         snprintf(state, sizeof state, "%zu error%s", p->n_errors, p->n_errors == 1 ? "" : "s");
       else
@@ -266,8 +267,8 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
             snprintf(role, sizeof role, "%s %ld", p->missing[j].role, p->missing[j].index);
           else
             snprintf(role, sizeof role, "%s", p->missing[j].role);
-          printf("    %smissing%s %s %s\n", s.yellow, s.reset, role,
-                 p->missing[j].digest ? p->missing[j].digest : "(its digest is not known)");
+          printf("    %smissing%s %s %s\n", s.yellow, s.reset, cli_text(role),
+                 p->missing[j].digest ? cli_text(p->missing[j].digest) : "(its digest is not known)");
         }
       print_findings(r, (long)i, (long)k, 4, &s);
     }
@@ -294,7 +295,7 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
   if (sum->findings_dropped)
     printf("  (%zu findings not shown: more than the report keeps)\n", sum->findings_dropped);
   if (r->error.code != OCIDIG_OK)
-    printf("%sfailed%s: %s (%s)\n", s.red, s.reset, r->error.message, ocidig_code_name(r->error.code));
+    printf("%sfailed%s: %s (%s)\n", s.red, s.reset, cli_text(r->error.message), ocidig_code_name(r->error.code));
   else if (sum->errors)
     printf("%sfailed%s: %zu error%s\n", s.red, s.reset, sum->errors, sum->errors == 1 ? "" : "s");
   else if (fail_on_warning && sum->warnings)
@@ -394,17 +395,18 @@ int cmd_verify(int argc, char **argv)
   if (json) {
     char *text = ocidig_verify_report_to_json(r, true);
     if (text)
-      puts(text);
+      cli_put_json(text);
     free(text);
   } else if (rc == OCIDIG_OK || (r->n_findings && ocidig_code_exit_status(r->error.code) != EXIT_USAGE)) {
     print_text(r, source, fail_on_warning);
   }
   if (!json && r->error.code != OCIDIG_OK)
-    cli_error("%s (%s)", r->error.message, ocidig_code_name(r->error.code));
+    cli_error("%s (%s)", cli_text(r->error.message), ocidig_code_name(r->error.code));
   status = ocidig_verify_exit_status(r, fail_on_warning);
 out:
   ocidig_verify_report_free(r);
   ocidig_layout_close(layout);
   ocidig_matcher_free(matcher);
+  cli_text_free();
   return status;
 }

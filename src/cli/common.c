@@ -1,46 +1,130 @@
 /* common.c: error reporting, host detection and colour for all commands. */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* "ocidig: " prefix, then the message with every character a terminal could act on
+ * escaped (the message may quote argv or the layout), then end (a newline). */
+static void message(const char *prefix, const char *end, const char *fmt, va_list ap)
+{
+  char small[1024], *text = small;
+  va_list copy;
+  int n;
+  va_copy(copy, ap);
+  n = vsnprintf(small, sizeof small, fmt, copy);
+  va_end(copy);
+  if (n < 0) {
+    small[0] = '\0';
+  } else if ((size_t)n >= sizeof small) {
+    char *big = malloc((size_t)n + 1); /* else (out of memory) the message cut at 1023 bytes */
+    if (big) {
+      vsnprintf(big, (size_t)n + 1, fmt, ap);
+      text = big;
+    }
+  }
+  fputs(prefix, stderr);
+  for (const char *s = text; *s;) {
+    char buf[8];
+    size_t k = cli_escape_char(&s, buf, false);
+    fwrite(buf, 1, k, stderr);
+  }
+  fputs(end, stderr);
+  if (text != small)
+    free(text);
+}
+
 void cli_error(const char *fmt, ...)
 {
   va_list ap;
-  fputs("ocidig: ", stderr);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  message("ocidig: ", "\n", fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
 }
 
 void cli_warn(const char *fmt, ...)
 {
   va_list ap;
-  fputs("ocidig: warning: ", stderr);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  message("ocidig: warning: ", "\n", fmt, ap);
   va_end(ap);
-  fputc('\n', stderr);
 }
+
+/* Set once a write error on standard output was reported, so that it is reported once. */
+static bool output_error_reported;
 
 int cli_fail(const ocidig_error *err)
 {
   cli_error("%s (%s)", cli_clean(err->message), ocidig_code_name(err->code));
+  if (err->code == OCIDIG_ERR_OUTPUT)
+    output_error_reported = true;
   return ocidig_code_exit_status(err->code);
 }
 
 int cli_usage(const char *command, const char *fmt, ...)
 {
   va_list ap;
-  fputs("ocidig: ", stderr);
   va_start(ap, fmt);
-  vfprintf(stderr, fmt, ap);
+  message("ocidig: ", "", fmt, ap);
   va_end(ap);
   fprintf(stderr, "\nTry 'ocidig %s --help'.\n", command);
   return EXIT_USAGE;
+}
+
+void cli_output_error_set(ocidig_error *err, int errnum)
+{
+  err->code = OCIDIG_ERR_OUTPUT;
+  snprintf(err->message, sizeof err->message, "standard output: %s", errnum ? strerror(errnum) : "write error");
+}
+
+int cli_output_error(int errnum)
+{
+  ocidig_error err;
+  if (output_error_reported)
+    return EXIT_OUTPUT;
+  cli_output_error_set(&err, errnum);
+  return cli_fail(&err);
+}
+
+void cli_start(void)
+{
+  /* A closed standard output or error: hold its descriptor with /dev/null opened for
+   * reading, so that no file the command opens becomes "standard output" and a write
+   * fails (EBADF) as it would on the closed descriptor. */
+  for (int fd = STDOUT_FILENO; fd <= STDERR_FILENO; fd++) {
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      int nfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (nfd >= 0 && nfd != fd) {
+        dup2(nfd, fd);
+        close(nfd);
+      }
+    }
+  }
+}
+
+int cli_finish(int status)
+{
+  bool failed = ferror(stdout) != 0;
+  int errnum = 0;
+  errno = 0;
+  if (fflush(stdout) != 0) {
+    failed = true;
+    errnum = errno;
+  }
+  /* fclose after a successful fflush writes nothing; EBADF then only says that the
+   * descriptor was closed with nothing due. */
+  errno = 0;
+  if (fclose(stdout) != 0 && errno != EBADF && !failed) {
+    failed = true;
+    errnum = errno;
+  }
+  if (!failed)
+    return status;
+  return cli_output_error(errnum);
 }
 
 static ocidig_platform host_platform;
@@ -88,21 +172,70 @@ bool cli_color(FILE *f)
   return isatty(fileno(f));
 }
 
-/* Writes the terminal-safe form of the character at *s into out (room for 7 bytes) and
- * returns its length; *s moves past it (two bytes for a C1 control). */
-static size_t escape_one(const char **s, char *out)
+/* The length of the valid UTF-8 sequence at s (NUL-terminated), 0 if the bytes there
+ * are not one (overlong, surrogate, above U+10FFFF, cut short); *cp gets its code point. */
+static size_t utf8_len(const unsigned char *s, uint32_t *cp)
 {
-  unsigned char c = (unsigned char)**s, c2 = c ? (unsigned char)(*s)[1] : 0;
-  (*s)++;
-  if (c < 0x20 || c == 0x7f)
-    return (size_t)sprintf(out, "\\x%02x", c);
-  if (c == 0xc2 && c2 >= 0x80 && c2 <= 0x9f) {
-    /* A C1 control in UTF-8 (U+0080..U+009F; U+009B is CSI on some terminals). */
-    (*s)++;
-    return (size_t)sprintf(out, "\\u%04x", c2);
+  size_t w;
+  uint32_t v, min;
+  if (s[0] < 0x80) {
+    *cp = s[0];
+    return 1;
   }
-  out[0] = (char)c;
-  return 1;
+  if (s[0] >= 0xc2 && s[0] <= 0xdf)
+    w = 2, v = s[0] & 0x1f, min = 0x80;
+  else if (s[0] >= 0xe0 && s[0] <= 0xef)
+    w = 3, v = s[0] & 0x0f, min = 0x800;
+  else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+    w = 4, v = s[0] & 0x07, min = 0x10000;
+  else
+    return 0;
+  for (size_t k = 1; k < w; k++) {
+    if ((s[k] & 0xc0) != 0x80) /* also stops at the terminating NUL */
+      return 0;
+    v = (v << 6) | (s[k] & 0x3f);
+  }
+  if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+    return 0;
+  *cp = v;
+  return w;
+}
+
+/* The one escaping path of all text output: writes the terminal-safe form of the
+ * character at *s into out (room for 7 bytes) and returns its length; *s moves past it.
+ * C0 controls and DEL become \xNN, C1 controls (U+0080..U+009F; U+009B is CSI on some
+ * terminals) \u00NN, and every byte that is not part of a valid UTF-8 sequence \xNN;
+ * with backslash, a backslash becomes \x5c. */
+size_t cli_escape_char(const char **s, char *out, bool backslash)
+{
+  const unsigned char *u = (const unsigned char *)*s;
+  uint32_t cp = 0;
+  size_t w = utf8_len(u, &cp);
+  if (w == 0 || cp < 0x20 || cp == 0x7f || (backslash && cp == '\\')) {
+    (*s)++;
+    return (size_t)sprintf(out, "\\x%02x", u[0]);
+  }
+  *s += w;
+  if (cp >= 0x80 && cp <= 0x9f)
+    return (size_t)sprintf(out, "\\u%04x", (unsigned)cp);
+  memcpy(out, u, w);
+  return w;
+}
+
+void cli_put_json(const char *text)
+{
+  /* Inside a JSON document, bytes C2 80..C2 9F (U+0080..U+009F) can only be in a string:
+   * \u00NN there is the same string, and no C1 control reaches a terminal. */
+  const char *s = text, *run = text;
+  for (; *s; s++) {
+    if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f) {
+      fwrite(run, 1, (size_t)(s - run), stdout);
+      printf("\\u%04x", (unsigned char)s[1]);
+      run = ++s + 1;
+    }
+  }
+  fwrite(run, 1, (size_t)(s - run), stdout);
+  putchar('\n');
 }
 
 const char *cli_clean(const char *s)
@@ -114,7 +247,7 @@ const char *cli_clean(const char *s)
   if (!s)
     return "";
   while (*s && o + 8 < sizeof ring[0])
-    o += escape_one(&s, out + o);
+    o += cli_escape_char(&s, out + o, false);
   if (*s && o + 4 <= sizeof ring[0]) {
     memcpy(out + o, "...", 3);
     o += 3;
@@ -135,7 +268,7 @@ const char *cli_text(const char *s)
   if (!out)
     return "?";
   while (s && *s)
-    k += escape_one(&s, out + k);
+    k += cli_escape_char(&s, out + k, false);
   out[k] = '\0';
   free(text_ring[text_next]);
   text_ring[text_next] = out;

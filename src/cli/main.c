@@ -26,10 +26,11 @@ static void usage(FILE *f)
              "Run 'ocidig COMMAND --help' for a command's options.\n"
              "\n"
              "Exit status: 0 selected/ok, 1 no manifest matches, 2 usage error,\n"
-             "3 input unreadable as a layout, 4 integrity or content error.\n");
+             "3 input unreadable as a layout, 4 integrity or content error,\n"
+             "5 the output could not be written.\n");
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
   if (argc < 2) {
     usage(stderr);
@@ -48,4 +49,12 @@ int main(int argc, char **argv)
       return commands[i].run(argc - 1, argv + 1);
   cli_error("unknown command '%s' (see 'ocidig --help')", argv[1]);
   return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+  cli_start();
+  /* Every command's output is checked here: a write error on standard output (now or
+   * earlier: the stream's error flag stays set) is reported and exits 5. */
+  return cli_finish(run(argc, argv));
 }

@@ -29,6 +29,7 @@ static const char *const code_names[OCIDIG_CODE_COUNT_] = {
   [OCIDIG_ERR_NESTING_TOO_DEEP] = "nesting-too-deep",
   [OCIDIG_ERR_INDEX_CYCLE] = "index-cycle",
   [OCIDIG_ERR_JSON_TOO_LARGE] = "json-too-large",
+  [OCIDIG_ERR_OUTPUT] = "output-error",
 };
 
 const char *ocidig_code_name(ocidig_code code)
@@ -58,6 +59,8 @@ int ocidig_code_exit_status(ocidig_code code)
   case OCIDIG_ERR_NOT_REREADABLE:
   case OCIDIG_ERR_NOMEM:
     return 3;
+  case OCIDIG_ERR_OUTPUT:
+    return 5;
   default:
     return 4;
   }
