@@ -209,7 +209,9 @@ PY
 }
 big=$(cat "$T_TMP/big.digest")
 tar cf "$T_TMP/big.tar" -C "$T_TMP/big" .
-for sink in to_full to_closed to_pipe; do
+sinks="to_closed to_pipe"
+[ -c /dev/full ] && sinks="to_full $sinks"
+for sink in $sinks; do
   while read -r desc args; do
     STDIN=
     case "$desc" in *stdin*) STDIN="$T_TMP/big.tar" ;; esac
@@ -247,9 +249,11 @@ cat--help cat --help
 EOF
 done
 # The status and the message come once, even when several writes failed.
-to_full cat "$T_TMP/big" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layers"][0]["digest"])' "$T_TMP/big/blobs/sha256/${big#sha256:}")"
-expect_eq "$(grep -c 'output-error' "$T_TMP/err")" 1 "defect 14: cat to /dev/full: one message"
-expect_err_has "standard output: No space left on device (output-error)" "defect 14: cat to /dev/full: the reason"
+if [ -c /dev/full ]; then
+  to_full cat "$T_TMP/big" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["layers"][0]["digest"])' "$T_TMP/big/blobs/sha256/${big#sha256:}")"
+  expect_eq "$(grep -c 'output-error' "$T_TMP/err")" 1 "defect 14: cat to /dev/full: one message"
+  expect_err_has "standard output: No space left on device (output-error)" "defect 14: cat to /dev/full: the reason"
+fi
 # No output due: a closed stdout is no error.
 to_closed resolve -q --platform linux/s390x "$S/umoci-multitag"
 expect_rc 1 "defect 14: no match, nothing to write, stdout closed"
