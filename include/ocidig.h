@@ -7,6 +7,14 @@
  *  - The library never prints, never exits and keeps no global state.  The host
  *    platform is always an explicit argument.
  *  - Strings in structs are owned by the struct; a NULL string means "".
+ *  - Pointer arguments.  `err` is always optional.  An options pointer (ocidig_open_options,
+ *    ocidig_resolve_options, ocidig_verify_options, ocidig_list_options) may be NULL: the
+ *    defaults, as a zeroed struct gives them.  A `host` platform may be NULL: linux/amd64.
+ *    Other arguments said to be optional below may be NULL too.  Any other pointer is
+ *    required: a function returning ocidig_code that is given NULL for it returns
+ *    OCIDIG_ERR_USAGE ("ocidig_resolve: out is NULL") and, where it has an `out`, sets *out
+ *    to NULL first when out itself is given.  The _free and _clear functions accept NULL;
+ *    the others return a neutral value for a NULL object (false, 0, NULL; see each).
  */
 #ifndef OCIDIG_H
 #define OCIDIG_H
@@ -106,17 +114,18 @@ enum {
 
 void ocidig_platform_clear(ocidig_platform *p);
 ocidig_code ocidig_platform_copy(ocidig_platform *dst, const ocidig_platform *src, ocidig_error *err);
+/* NULL equals only NULL. */
 bool ocidig_platform_equal(const ocidig_platform *a, const ocidig_platform *b);
 
 /* containerd platforms.Parse (newest): "os", "arch", "os/arch", "os/arch/variant",
- * "os(version+feature...)/...".  A lone os or arch takes the rest from `host`. */
+ * "os(version+feature...)/...".  A lone os or arch takes the rest from `host` (optional). */
 ocidig_code ocidig_platform_parse(const char *specifier, const ocidig_platform *host,
                                   ocidig_platform *out, ocidig_error *err);
-/* containerd platforms.Normalize (newest).  An empty os becomes host->os. */
+/* containerd platforms.Normalize (newest).  An empty os becomes host->os (host optional). */
 ocidig_code ocidig_platform_normalize(const ocidig_platform *in, const ocidig_platform *host,
                                       ocidig_platform *out, ocidig_error *err);
 /* containerd platforms.FormatAll: "os(version+f1+f2)/arch/variant"; "unknown" when os is
- * empty.  Returns a malloc'd string, NULL on allocation failure. */
+ * empty.  Returns a malloc'd string, NULL on allocation failure or when p is NULL. */
 char *ocidig_platform_format(const ocidig_platform *p);
 /* The host platform as containerd's DefaultSpec() sees it (runtime os/arch; on ARM the
  * variant from /proc/cpuinfo).  Reads the machine: only the CLI calls it. */
@@ -136,22 +145,25 @@ typedef enum ocidig_matcher_kind {
 typedef struct ocidig_matcher ocidig_matcher;
 
 /* Builds a matcher.  The platforms are taken raw (Only/OnlyStrict normalize them, as
- * containerd does); `host` is used wherever an empty os must be filled in. */
+ * containerd does); `host` (optional) is used wherever an empty os must be filled in.
+ * `platforms` may be NULL only when n_platforms is 0 (All, Ordered, Any, WindowsDefault). */
 ocidig_code ocidig_matcher_new(ocidig_matcher_kind kind, const ocidig_platform *platforms,
                                size_t n_platforms, const ocidig_platform *host,
                                ocidig_matcher **out, ocidig_error *err);
 void ocidig_matcher_free(ocidig_matcher *m);
-/* Match(candidate); the candidate is raw (normalized inside). */
+/* Match(candidate); the candidate is raw (normalized inside).  False when either is NULL. */
 bool ocidig_matcher_match(const ocidig_matcher *m, const ocidig_platform *candidate);
-/* Less(a, b): a is preferred over b. */
+/* Less(a, b): a is preferred over b.  False when any argument is NULL. */
 bool ocidig_matcher_less(const ocidig_matcher *m, const ocidig_platform *a, const ocidig_platform *b);
-/* Stable sort of n candidates by Less; writes the permutation (input positions) to order. */
+/* Stable sort of n candidates by Less; writes the permutation (input positions) to order
+ * (candidates and order may be NULL when n is 0). */
 ocidig_code ocidig_matcher_sort(const ocidig_matcher *m, const ocidig_platform *const *candidates,
                                 size_t n, size_t *order, ocidig_error *err);
 /* The platforms the matcher accepts, most preferred first (Only: the fallback vector;
- * OnlyStrict: the one normalized platform).  Returns the count; *out points into m. */
+ * OnlyStrict: the one normalized platform).  Returns the count; *out points into m (out
+ * optional; a NULL m: 0, *out NULL). */
 size_t ocidig_matcher_accepts(const ocidig_matcher *m, const ocidig_platform **out);
-/* The request as given (normalized for Only/OnlyStrict), for reports. */
+/* The request as given (normalized for Only/OnlyStrict), for reports; NULL for a NULL m. */
 const ocidig_platform *ocidig_matcher_request(const ocidig_matcher *m);
 
 /* ------------------------------------------------------------------ digests */
@@ -172,7 +184,7 @@ void ocidig_digest_format(const ocidig_digest *d, char *buf);
 const char *ocidig_digest_alg_name(ocidig_digest_alg alg);
 /* "blobs/<alg>/<hex>" into buf (at least OCIDIG_DIGEST_STRING_MAX + 8 bytes). */
 void ocidig_digest_blob_path(const ocidig_digest *d, char *buf);
-bool ocidig_digest_equal(const ocidig_digest *a, const ocidig_digest *b);
+bool ocidig_digest_equal(const ocidig_digest *a, const ocidig_digest *b); /* NULL equals only NULL */
 
 /* ------------------------------------------------------------------ layouts */
 
@@ -193,11 +205,11 @@ typedef struct ocidig_open_options {
   void *progress_ctx;
 } ocidig_open_options;
 
-/* Opens a layout directory, an archive file, or "-" (an archive on stdin). */
+/* Opens a layout directory, an archive file, or "-" (an archive on stdin).  opts optional. */
 ocidig_code ocidig_layout_open(const char *path, const ocidig_open_options *opts, ocidig_layout **out,
                                ocidig_error *err);
 void ocidig_layout_close(ocidig_layout *layout);
-bool ocidig_layout_is_archive(const ocidig_layout *layout);
+bool ocidig_layout_is_archive(const ocidig_layout *layout); /* false for NULL */
 
 typedef enum ocidig_hash_state {
   OCIDIG_HASH_UNKNOWN = 0, /* not hashed yet */
@@ -239,19 +251,22 @@ ocidig_code ocidig_layout_stat(ocidig_layout *layout, const char *relpath, ocidi
  * (RESOLUTION.md §7.11).  At most `max` bytes are read (else OCIDIG_ERR_JSON_TOO_LARGE). */
 ocidig_code ocidig_layout_read_blob(ocidig_layout *layout, const ocidig_digest *digest, int64_t size,
                                     size_t max, uint8_t **data, size_t *len, ocidig_error *err);
-/* Streams a file's bytes to `sink` in chunks (bounded memory). */
+/* Streams a file's bytes to `sink` in chunks (bounded memory).  ctx is optional (passed on). */
 typedef ocidig_code (*ocidig_sink)(void *ctx, const void *buf, size_t len, ocidig_error *err);
 ocidig_code ocidig_layout_stream_file(ocidig_layout *layout, const char *relpath, ocidig_sink sink,
                                       void *ctx, ocidig_error *err);
 /* Reads the rest of an archive (no-op for a directory). */
 ocidig_code ocidig_layout_scan_all(ocidig_layout *layout, ocidig_error *err);
-/* All entries seen (after scan_all: all entries; for a directory, a walk of the tree,
- * links not followed).  Valid until the layout is closed. */
+/* All entries (an archive is read to its end first; a directory is walked once, links not
+ * followed).  The listing is built once: a later call returns the same array.  Every array
+ * (and the strings its entries point to) handed out stays valid until ocidig_layout_close;
+ * the caller does not free it. */
 ocidig_code ocidig_layout_entries(ocidig_layout *layout, const ocidig_entry **entries, size_t *n,
                                   ocidig_error *err);
-/* Warnings gathered while reading (unsafe members ignored, duplicates, ...). */
+/* Warnings gathered while reading (unsafe members ignored, duplicates, ...); valid until the
+ * next call that reads the layout.  warnings optional; a NULL layout: 0 (and *warnings NULL). */
 size_t ocidig_layout_warnings(const ocidig_layout *layout, const char *const **warnings);
-/* Bytes read from the input so far (after decompression: archive bytes consumed). */
+/* Bytes read from the input so far (after decompression: archive bytes consumed); 0 for NULL. */
 uint64_t ocidig_layout_bytes_read(const ocidig_layout *layout);
 
 /* -------------------------------------------------------------- media types */
@@ -263,8 +278,9 @@ uint64_t ocidig_layout_bytes_read(const ocidig_layout *layout);
 
 typedef enum ocidig_kind { OCIDIG_KIND_OTHER = 0, OCIDIG_KIND_INDEX, OCIDIG_KIND_MANIFEST } ocidig_kind;
 
-ocidig_kind ocidig_media_type_kind(const char *media_type);
-/* "oci-index", "oci-manifest", "docker-list", "docker-manifest", or the type itself. */
+ocidig_kind ocidig_media_type_kind(const char *media_type); /* OTHER for NULL */
+/* "oci-index", "oci-manifest", "docker-list", "docker-manifest", or the type itself;
+ * "(no media type)" for NULL or "". */
 const char *ocidig_media_type_short(const char *media_type);
 
 /* -------------------------------------------------------------- descriptors */
@@ -295,6 +311,7 @@ typedef struct ocidig_descriptor {
 } ocidig_descriptor;
 
 void ocidig_descriptor_clear(ocidig_descriptor *d);
+/* The value of annotation key, or NULL (also when d or key is NULL). */
 const char *ocidig_descriptor_annotation(const ocidig_descriptor *d, const char *key);
 
 /* ------------------------------------------------------------------ resolve */
@@ -331,7 +348,7 @@ typedef struct ocidig_row {
 typedef struct ocidig_resolve_options {
   /* NULL: the nil matcher (no filter, no sort, configs not read). */
   const ocidig_matcher *matcher;
-  const ocidig_platform *host;
+  const ocidig_platform *host; /* NULL: linux/amd64 */
   const char *ref; /* NULL, "NAME" or "@DIGEST" */
 } ocidig_resolve_options;
 
@@ -362,13 +379,14 @@ typedef struct ocidig_resolution {
   ocidig_error error; /* outcome == ERROR */
 } ocidig_resolution;
 
-/* Resolves the manifest for the matcher.  Always fills *out (also on error); returns
- * the error code (OCIDIG_OK for "selected" and "no-match"). */
+/* Resolves the manifest for the matcher.  opts optional (NULL: the nil matcher, no ref).
+ * Always fills *out (also on error; NULL only when out of memory or on a usage error);
+ * returns the error code (OCIDIG_OK for "selected" and "no-match"). */
 ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *opts,
                            ocidig_resolution **out, ocidig_error *err);
 void ocidig_resolution_free(ocidig_resolution *r);
 /* The RESOLUTION.md §6 report as a JSON text (malloc'd, caller frees). */
-char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty);
+char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty); /* NULL for NULL */
 
 /* ------------------------------------------------------------------- verify */
 
@@ -475,17 +493,18 @@ typedef struct ocidig_verify_report {
 } ocidig_verify_report;
 
 /* Verifies a layout.  Open an archive with OCIDIG_OPEN_HASH_BLOBS so that its blobs are
- * hashed in the single pass that reads it (else each blob is streamed again).  Always
- * fills *out (unless out of memory).  Returns OCIDIG_OK when the verification ran (the
+ * hashed in the single pass that reads it (else each blob is streamed again).  opts
+ * optional (NULL: everything, host linux/amd64).  Always fills *out (unless out of memory
+ * or on a usage error: then *out is NULL).  Returns OCIDIG_OK when the verification ran (the
  * report says what it found), else the reason it could not (missing-index-json, a
  * --ref that names nothing, ...), also in report->error. */
 ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *opts, ocidig_verify_report **out,
                           ocidig_error *err);
 void ocidig_verify_report_free(ocidig_verify_report *r);
 /* {schemaVersion, source, scope, findings, images, summary[, error]} (malloc'd). */
-char *ocidig_verify_report_to_json(const ocidig_verify_report *r, bool pretty);
+char *ocidig_verify_report_to_json(const ocidig_verify_report *r, bool pretty); /* NULL for NULL */
 /* 0 when no error finding (and no warning with fail_on_warning), 4 when there is one;
- * the error's status (2, 3) when the verification could not run. */
+ * the error's status (2, 3) when the verification could not run; 3 for a NULL report. */
 int ocidig_verify_exit_status(const ocidig_verify_report *r, bool fail_on_warning);
 
 /* ------------------------------------------------------- docker save archives */
@@ -569,7 +588,7 @@ ocidig_code ocidig_docker_archive_pick(const ocidig_docker_archive *a, const cha
 ocidig_code ocidig_docker_archive_compare(ocidig_layout *layout, ocidig_docker_archive *a, ocidig_error *err);
 /* True when r was resolved over a docker save archive's manifest.json (no index.json): then
  * r->selected describes the image's config (its digest is the image ID), not a manifest, and the
- * rows' parent is "manifest.json". */
+ * rows' parent is "manifest.json".  False for NULL. */
 bool ocidig_resolution_is_docker_archive(const ocidig_resolution *r);
 
 /* ------------------------------------------------------------------ images */
@@ -612,13 +631,14 @@ typedef struct ocidig_image_config {
   size_t n_history;
 } ocidig_image_config;
 
-/* Parses a config; `what` names it in messages.  Wrong types are invalid-json; null is absent. */
+/* Parses a config; `what` (optional) names it in messages.  Wrong types are invalid-json; null
+ * is absent. */
 ocidig_code ocidig_image_config_parse(const uint8_t *data, size_t len, const char *what, ocidig_image_config *out,
                                       ocidig_error *err);
 void ocidig_image_config_clear(ocidig_image_config *c);
 
 /* What a layer media type says of its bytes: "gzip", "zstd", "uncompressed", "foreign"
- * (non-distributable: its bytes live elsewhere), "encrypted", or NULL for a type not known. */
+ * (non-distributable: its bytes live elsewhere), "encrypted", or NULL for a type not known (or NULL). */
 const char *ocidig_layer_compression(const char *media_type);
 
 typedef enum ocidig_related_kind {
@@ -683,7 +703,7 @@ ocidig_code ocidig_image_load(ocidig_layout *layout, const ocidig_resolution *r,
                               ocidig_error *err);
 void ocidig_image_free(ocidig_image *img);
 /* The image as one JSON object (malloc'd). */
-char *ocidig_image_to_json(const ocidig_image *img, bool pretty);
+char *ocidig_image_to_json(const ocidig_image *img, bool pretty); /* NULL for NULL */
 
 /* ------------------------------------------------------------------ listing */
 
@@ -738,22 +758,24 @@ typedef struct ocidig_listing {
 
 typedef struct ocidig_list_options {
   const ocidig_matcher *matcher; /* NULL: every platform; else also what each image resolves to */
-  const ocidig_platform *host;
+  const ocidig_platform *host;   /* NULL: linux/amd64 */
 } ocidig_list_options;
 
 /* Every image of a layout (index.json entries, grouped by digest; or manifest.json's) and every
- * platform each offers.  Reads every manifest and the configs of platform-less ones; never a layer. */
+ * platform each offers.  Reads every manifest and the configs of platform-less ones; never a layer.
+ * opts optional (NULL: every platform, no matcher). */
 ocidig_code ocidig_list(ocidig_layout *layout, const ocidig_list_options *opts, ocidig_listing **out,
                         ocidig_error *err);
 void ocidig_listing_free(ocidig_listing *l);
-char *ocidig_listing_to_json(const ocidig_listing *l, bool pretty);
+char *ocidig_listing_to_json(const ocidig_listing *l, bool pretty); /* NULL for NULL */
 
 /* ---------------------------------------------------------------- blob copy */
 
 /* Streams a file of the layout to sink and checks that its bytes hash to `digest` (and are `size`
  * bytes, when size >= 0, checked before anything is written).  Files up to small_cap bytes (0: the
  * default) are read and checked before the first byte goes to the sink; larger ones are hashed as
- * they stream, so on digest-mismatch *written bytes already went out unverified. */
+ * they stream, so on digest-mismatch *written bytes already went out unverified.  ctx and
+ * written are optional. */
 ocidig_code ocidig_copy_verified(ocidig_layout *layout, const char *relpath, const ocidig_digest *digest,
                                  int64_t size, size_t small_cap, ocidig_sink sink, void *ctx, uint64_t *written,
                                  ocidig_error *err);

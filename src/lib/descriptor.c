@@ -296,6 +296,8 @@ nomem:
 
 const char *ocidig_descriptor_annotation(const ocidig_descriptor *d, const char *key)
 {
+  if (!d || !key)
+    return NULL;
   for (size_t i = 0; i < d->n_annotations; i++)
     if (!strcmp(d->annotations[i].key, key))
       return d->annotations[i].value;

@@ -36,6 +36,9 @@ ocidig_code ocidig_digest_parse(const char *s, size_t len, ocidig_digest *out, o
   char *q;
   ocidig_code rc;
 
+  OCI_REQUIRE(s, "the string", err);
+  OCI_REQUIRE(out, "out", err);
+
   if (len == 0)
     return oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest \"\": empty");
   if (len > OCIDIG_MAX_DIGEST_LENGTH) {
@@ -120,5 +123,7 @@ void ocidig_digest_blob_path(const ocidig_digest *d, char *buf)
 
 bool ocidig_digest_equal(const ocidig_digest *a, const ocidig_digest *b)
 {
+  if (!a || !b)
+    return a == b;
   return a->alg == b->alg && !strcmp(a->hex, b->hex);
 }

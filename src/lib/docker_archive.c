@@ -52,7 +52,9 @@ ocidig_code ocidig_layout_format_detect(ocidig_layout *l, ocidig_layout_format *
 {
   bool index = false, manifest = false;
   ocidig_code rc;
+  OCI_REQUIRE(out, "out", err);
   *out = OCIDIG_FORMAT_NONE;
+  OCI_REQUIRE(l, "the layout", err);
   if ((rc = has_file(l, "index.json", &index, err)) != OCIDIG_OK ||
       (rc = has_file(l, "manifest.json", &manifest, err)) != OCIDIG_OK)
     return rc;
@@ -479,6 +481,10 @@ ocidig_code ocidig_docker_archive_read(ocidig_layout *l, ocidig_docker_archive *
   bool index = false;
   dctx c = {.l = l};
 
+  OCI_REQUIRE(out, "out", err);
+  *out = NULL;
+  OCI_REQUIRE(l, "the layout", err);
+
   *out = NULL;
   rc = ocidig_layout_read_file(l, "manifest.json", OCIDIG_MAX_JSON_SIZE, &data, &len, err);
   if (rc == OCIDIG_ERR_BLOB_MISSING)
@@ -583,6 +589,9 @@ ocidig_code ocidig_docker_archive_pick(const ocidig_docker_archive *a, const cha
   size_t hits[2], n_hits = 0;
   oci_buf b = {0};
   ocidig_code rc;
+  OCI_REQUIRE(a, "the archive", err);
+  OCI_REQUIRE(ref, "ref", err);
+  OCI_REQUIRE(index, "index", err);
   for (int pass = 0; pass < 2 && n_hits == 0; pass++) {
     for (size_t i = 0; i < a->n_images; i++) {
       const ocidig_docker_image *im = &a->images[i];

@@ -316,7 +316,11 @@ ocidig_code ocidig_image_config_parse(const uint8_t *data, size_t len, const cha
   ocidig_code rc;
   char w[300];
 
+  OCI_REQUIRE(c, "out", err);
   memset(c, 0, sizeof *c);
+  OCI_REQUIRE(data, "data", err);
+  if (!what)
+    what = "the config";
   if ((rc = oci_json_parse(data, len, what, &doc, err)) != OCIDIG_OK)
     return rc;
   if (!json_object_is_type(doc.root, json_type_object)) {
@@ -845,6 +849,8 @@ ocidig_code ocidig_docker_archive_compare(ocidig_layout *l, ocidig_docker_archiv
 {
   graph g;
   ocidig_code rc;
+  OCI_REQUIRE(l, "the layout", err);
+  OCI_REQUIRE(a, "the archive", err);
   if ((rc = graph_build(l, &g, err)) != OCIDIG_OK)
     return rc;
   rc = compare_with_graph(&g, a);
@@ -944,8 +950,12 @@ ocidig_code ocidig_find_related(ocidig_layout *l, const char *digest, ocidig_rel
 {
   graph g;
   ocidig_code rc;
+  OCI_REQUIRE(out, "out", err);
+  OCI_REQUIRE(n, "n", err);
   *out = NULL;
   *n = 0;
+  OCI_REQUIRE(l, "the layout", err);
+  OCI_REQUIRE(digest, "the digest", err);
   if ((rc = graph_build(l, &g, err)) != OCIDIG_OK)
     return rc;
   rc = graph_related(&g, digest, out, n, err);
@@ -1209,8 +1219,11 @@ ocidig_code ocidig_image_load(ocidig_layout *l, const ocidig_resolution *r, ocid
 {
   ocidig_image *img;
   ocidig_code rc;
+  OCI_REQUIRE(out, "out", err);
   *out = NULL;
-  if (!r || r->outcome != OCIDIG_OUTCOME_SELECTED)
+  OCI_REQUIRE(l, "the layout", err);
+  OCI_REQUIRE(r, "the resolution", err);
+  if (r->outcome != OCIDIG_OUTCOME_SELECTED)
     return oci_fail(err, OCIDIG_ERR_USAGE, "no manifest was selected");
   if (!(img = calloc(1, sizeof *img)))
     return oci_nomem(err);
@@ -1339,6 +1352,8 @@ static json_object *jrelated(const ocidig_related *r)
 
 char *ocidig_image_to_json(const ocidig_image *img, bool pretty)
 {
+  if (!img)
+    return NULL;
   json_object *root = json_object_new_object();
   json_object *layers = json_object_new_array(), *att = json_object_new_array(), *ref = json_object_new_array();
 
@@ -1825,7 +1840,9 @@ ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidi
   ocidig_code rc;
   bool graph_built = false;
 
+  OCI_REQUIRE(out, "out", err);
   *out = NULL;
+  OCI_REQUIRE(l, "the layout", err);
   if (!(c.out = calloc(1, sizeof *c.out)))
     return oci_nomem(err);
   if ((rc = ocidig_layout_format_detect(l, &c.out->format, err)) != OCIDIG_OK)
@@ -1929,6 +1946,8 @@ fail:
 
 char *ocidig_listing_to_json(const ocidig_listing *l, bool pretty)
 {
+  if (!l)
+    return NULL;
   json_object *root = json_object_new_object();
   json_object *images = json_object_new_array(), *sum = json_object_new_object();
   json_object_object_add(root, "format", json_object_new_string(ocidig_layout_format_name(l->format)));
@@ -2030,8 +2049,15 @@ ocidig_code ocidig_copy_verified(ocidig_layout *l, const char *relpath, const oc
   ocidig_entry e;
   ocidig_code rc;
   char dstr[OCIDIG_DIGEST_STRING_MAX], hex[129];
+  uint64_t unused;
 
+  if (!written)
+    written = &unused;
   *written = 0;
+  OCI_REQUIRE(l, "the layout", err);
+  OCI_REQUIRE(relpath, "relpath", err);
+  OCI_REQUIRE(digest, "the digest", err);
+  OCI_REQUIRE(sink, "the sink", err);
   if (!small_cap)
     small_cap = OCIDIG_DEFAULT_SMALL_CAP;
   ocidig_digest_format(digest, dstr);

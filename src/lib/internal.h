@@ -21,6 +21,13 @@
 /* Sets err (if any) and returns code. */
 ocidig_code oci_fail(ocidig_error *err, ocidig_code code, const char *fmt, ...) OCI_PRINTF(3, 4);
 ocidig_code oci_nomem(ocidig_error *err);
+/* A public function given NULL for a pointer it requires: OCIDIG_ERR_USAGE, with a
+ * message naming the function and the argument ("ocidig_resolve: out is NULL"). */
+#define OCI_REQUIRE(ptr, name, err)                                                          \
+  do {                                                                                       \
+    if (!(ptr))                                                                              \
+      return oci_fail((err), OCIDIG_ERR_USAGE, "%s: %s is NULL", __func__, (name));         \
+  } while (0)
 /* Prefixes err->message with "prefix: ". */
 void oci_error_prefix(ocidig_error *err, const char *fmt, ...) OCI_PRINTF(2, 3);
 

@@ -225,8 +225,10 @@ ocidig_code ocidig_layout_open(const char *path, const ocidig_open_options *opts
   struct stat st;
   ocidig_code rc;
 
+  OCI_REQUIRE(out, "out", err);
   *out = NULL;
-  if (!path || !*path)
+  OCI_REQUIRE(path, "the path", err);
+  if (!*path)
     return oci_fail(err, OCIDIG_ERR_USAGE, "no source given");
   l = calloc(1, sizeof *l);
   if (!l || !(l->path = strdup(path))) {
@@ -280,6 +282,9 @@ void ocidig_layout_close(ocidig_layout *l)
   free(l->members);
   free(l->table);
   free(l->entries);
+  for (size_t i = 0; i < l->n_old_entries; i++)
+    free(l->old_entries[i]);
+  free(l->old_entries);
   oci_strv_free(l->warnings, l->n_warnings);
   free(l->root_real);
   free(l->path);
@@ -288,7 +293,7 @@ void ocidig_layout_close(ocidig_layout *l)
 
 bool ocidig_layout_is_archive(const ocidig_layout *l)
 {
-  return l->is_archive;
+  return l && l->is_archive;
 }
 
 /* Finds a regular member of an archive, reading on if it has not been seen yet. */
@@ -325,6 +330,9 @@ ocidig_code ocidig_layout_stat(ocidig_layout *l, const char *relpath, ocidig_ent
 {
   oci_member *m;
   ocidig_code rc;
+  OCI_REQUIRE(l, "the layout", err);
+  OCI_REQUIRE(relpath, "relpath", err);
+  OCI_REQUIRE(out, "out", err);
   if (!l->is_archive)
     return oci_dir_stat(l, relpath, out, err);
   if ((rc = archive_lookup(l, relpath, &m, err)) != OCIDIG_OK)
@@ -357,6 +365,9 @@ ocidig_code ocidig_layout_stream_file(ocidig_layout *l, const char *relpath, oci
   oci_member *m;
   ocidig_code rc;
   bool streamed = false;
+  OCI_REQUIRE(l, "the layout", err);
+  OCI_REQUIRE(relpath, "relpath", err);
+  OCI_REQUIRE(sink, "the sink", err);
   if (!l->is_archive)
     return oci_dir_stream(l, relpath, SIZE_MAX, sink, ctx, err);
   m = oci_member_find(l, relpath);
@@ -381,8 +392,12 @@ ocidig_code ocidig_layout_read_file(ocidig_layout *l, const char *relpath, size_
 {
   mem_sink s = {.max = max, .path = relpath};
   ocidig_code rc;
+  OCI_REQUIRE(data, "data", err);
+  OCI_REQUIRE(len, "len", err);
   *data = NULL;
   *len = 0;
+  OCI_REQUIRE(l, "the layout", err);
+  OCI_REQUIRE(relpath, "relpath", err);
   if (l->is_archive) {
     oci_member *m = oci_member_find(l, relpath);
     if (!m && !l->ar_eof) {
@@ -437,8 +452,12 @@ ocidig_code ocidig_layout_read_blob(ocidig_layout *l, const ocidig_digest *diges
   ocidig_entry e;
   ocidig_code rc;
 
+  OCI_REQUIRE(data, "data", err);
+  OCI_REQUIRE(len, "len", err);
   *data = NULL;
   *len = 0;
+  OCI_REQUIRE(l, "the layout", err);
+  OCI_REQUIRE(digest, "the digest", err);
   ocidig_digest_blob_path(digest, path);
   ocidig_digest_format(digest, dstr);
   if ((rc = ocidig_layout_stat(l, path, &e, err)) != OCIDIG_OK) {
@@ -472,8 +491,14 @@ ocidig_code ocidig_layout_read_blob(ocidig_layout *l, const ocidig_digest *diges
 
 ocidig_code ocidig_layout_scan_all(ocidig_layout *l, ocidig_error *err)
 {
-  if (!l->is_archive || l->ar_eof)
-    return l->ar_failed ? (*err = l->ar_error, l->ar_error.code) : OCIDIG_OK;
+  OCI_REQUIRE(l, "the layout", err);
+  if (!l->is_archive || l->ar_eof) {
+    if (!l->ar_failed)
+      return OCIDIG_OK;
+    if (err)
+      *err = l->ar_error;
+    return l->ar_error.code;
+  }
   return oci_archive_advance(l, NULL, NULL, NULL, NULL, err);
 }
 
@@ -482,6 +507,9 @@ ocidig_code ocidig_layout_entries(ocidig_layout *l, const ocidig_entry **entries
   ocidig_code rc;
   ocidig_entry *e;
   size_t k = 0;
+  OCI_REQUIRE(l, "the layout", err);
+  OCI_REQUIRE(entries, "entries", err);
+  OCI_REQUIRE(n, "n", err);
   if (l->is_archive) {
     if ((rc = ocidig_layout_scan_all(l, err)) != OCIDIG_OK)
       return rc;
@@ -490,16 +518,33 @@ ocidig_code ocidig_layout_entries(ocidig_layout *l, const ocidig_entry **entries
       return rc;
     l->dir_walked = true;
   }
-  free(l->entries);
-  l->entries = NULL;
+  /* The members are all known now (an archive read to its end, a directory walked once):
+   * the listing is built once and handed out again.  Should members have been added since,
+   * a new listing is built and the old one kept until close: every array handed out stays
+   * valid until ocidig_layout_close. */
+  if (l->entries && l->entries_members == l->n_members) {
+    *entries = l->entries;
+    *n = l->n_entries;
+    return OCIDIG_OK;
+  }
   e = calloc(l->n_members ? l->n_members : 1, sizeof *e);
   if (!e)
     return oci_nomem(err);
+  if (l->entries) {
+    ocidig_entry **old = realloc(l->old_entries, (l->n_old_entries + 1) * sizeof *old);
+    if (!old) {
+      free(e);
+      return oci_nomem(err);
+    }
+    l->old_entries = old;
+    l->old_entries[l->n_old_entries++] = l->entries;
+  }
   for (size_t i = 0; i < l->n_members; i++)
     if (!l->members[i].replaced)
       entry_from_member(&l->members[i], &e[k++]);
   l->entries = e;
   l->n_entries = k;
+  l->entries_members = l->n_members;
   *entries = e;
   *n = k;
   return OCIDIG_OK;
@@ -507,11 +552,12 @@ ocidig_code ocidig_layout_entries(ocidig_layout *l, const ocidig_entry **entries
 
 size_t ocidig_layout_warnings(const ocidig_layout *l, const char *const **warnings)
 {
-  *warnings = (const char *const *)l->warnings;
-  return l->n_warnings;
+  if (warnings)
+    *warnings = l ? (const char *const *)l->warnings : NULL;
+  return l ? l->n_warnings : 0;
 }
 
 uint64_t ocidig_layout_bytes_read(const ocidig_layout *l)
 {
-  return l->bytes_read;
+  return l ? l->bytes_read : 0;
 }

@@ -53,8 +53,11 @@ struct ocidig_layout {
   size_t *table; /* open addressing: member index + 1, 0 = empty */
   size_t table_cap;
   bool dir_walked;
-  ocidig_entry *entries;
+  ocidig_entry *entries; /* the listing ocidig_layout_entries handed out (built once) */
   size_t n_entries;
+  size_t entries_members; /* n_members when it was built */
+  ocidig_entry **old_entries; /* earlier listings, kept valid until close */
+  size_t n_old_entries;
   char **warnings;
   size_t n_warnings;
   size_t dropped_warnings;

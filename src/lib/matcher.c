@@ -331,8 +331,9 @@ ocidig_code ocidig_matcher_new(ocidig_matcher_kind kind, const ocidig_platform *
   static const ocidig_platform fallback_host = {.os = (char *)"linux", .architecture = (char *)"amd64"};
   ocidig_matcher *m;
   ocidig_code rc = OCIDIG_OK;
-  const ocidig_platform *first = n_platforms > 0 ? &platforms[0] : NULL;
+  const ocidig_platform *first = n_platforms > 0 && platforms ? &platforms[0] : NULL;
 
+  OCI_REQUIRE(out, "out", err);
   *out = NULL;
   if ((unsigned)kind > OCIDIG_MATCHER_WINDOWS_DEFAULT)
     return oci_fail(err, OCIDIG_ERR_USAGE, "unknown matcher kind %d", (int)kind);
@@ -518,6 +519,8 @@ static bool key_matches(const ocidig_matcher *m, const mkey *k)
 bool ocidig_matcher_match(const ocidig_matcher *m, const ocidig_platform *candidate)
 {
   mkey k;
+  if (!m || !candidate)
+    return false;
   /* Out of memory reads as "no match": Match has no error channel in containerd either. */
   return key_of(m, candidate, &k) && key_matches(m, &k);
 }
@@ -584,6 +587,8 @@ static bool key_less(const ocidig_matcher *m, const mkey *a, const mkey *b)
 bool ocidig_matcher_less(const ocidig_matcher *m, const ocidig_platform *a, const ocidig_platform *b)
 {
   mkey ka, kb;
+  if (!m || !a || !b)
+    return false;
   if (!key_of(m, a, &ka) || !key_of(m, b, &kb))
     return false;
   return key_less(m, &ka, &kb);
@@ -723,10 +728,11 @@ ocidig_code ocidig_matcher_sort(const ocidig_matcher *m, const ocidig_platform *
 {
   mkey *keys;
   sorter s;
+  OCI_REQUIRE(m, "the matcher", err);
   if (n == 0)
     return OCIDIG_OK;
-  if (!candidates || !order)
-    return oci_fail(err, OCIDIG_ERR_USAGE, "matcher sort: no candidates or no output array");
+  OCI_REQUIRE(candidates, "candidates", err);
+  OCI_REQUIRE(order, "order", err);
   /* Keys are computed once: Less would otherwise normalize both sides at every step. */
   keys = calloc(n, sizeof *keys);
   if (!keys)
@@ -746,11 +752,17 @@ ocidig_code ocidig_matcher_sort(const ocidig_matcher *m, const ocidig_platform *
 
 size_t ocidig_matcher_accepts(const ocidig_matcher *m, const ocidig_platform **out)
 {
-  *out = m->n_accepts ? m->plats : NULL;
+  if (!m) {
+    if (out)
+      *out = NULL;
+    return 0;
+  }
+  if (out)
+    *out = m->n_accepts ? m->plats : NULL;
   return m->n_accepts;
 }
 
 const ocidig_platform *ocidig_matcher_request(const ocidig_matcher *m)
 {
-  return &m->request;
+  return m ? &m->request : NULL;
 }

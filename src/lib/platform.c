@@ -42,6 +42,8 @@ ocidig_code ocidig_platform_copy(ocidig_platform *dst, const ocidig_platform *sr
 {
   ocidig_platform t = {0};
   bool ok = true;
+  OCI_REQUIRE(dst, "dst", err);
+  OCI_REQUIRE(src, "src", err);
   /* Empty strings are stored as "" (never NULL) so consumers need no NULL checks. */
   ok = ok && (t.os = oci_strdup(oci_str(src->os))) != NULL;
   ok = ok && (t.architecture = oci_strdup(oci_str(src->architecture))) != NULL;
@@ -62,6 +64,8 @@ ocidig_code ocidig_platform_copy(ocidig_platform *dst, const ocidig_platform *sr
 
 bool ocidig_platform_equal(const ocidig_platform *a, const ocidig_platform *b)
 {
+  if (!a || !b)
+    return a == b;
   if (!oci_streq(a->os, b->os) || !oci_streq(a->architecture, b->architecture) ||
       !oci_streq(a->variant, b->variant) || !oci_streq(a->os_version, b->os_version) ||
       a->n_os_features != b->n_os_features)
@@ -430,6 +434,8 @@ ocidig_code ocidig_platform_normalize(const ocidig_platform *in, const ocidig_pl
 {
   ocidig_platform t = {0};
   bool ok;
+  OCI_REQUIRE(in, "in", err);
+  OCI_REQUIRE(out, "out", err);
   ok = (t.os = normalize_os(in->os, host)) != NULL;
   ok = ok && normalize_arch(in->architecture, in->variant, &t.architecture, &t.variant);
   ok = ok && (t.os_version = oci_strdup(oci_str(in->os_version))) != NULL;
@@ -639,6 +645,8 @@ ocidig_code ocidig_platform_parse(const char *specifier, const ocidig_platform *
   ocidig_platform p = {0};
   oci_buf b = {0};
   ocidig_code rc;
+  OCI_REQUIRE(specifier, "the specifier", err);
+  OCI_REQUIRE(out, "out", err);
   const char *s = oci_str(specifier);
 
   *out = (ocidig_platform){0};
@@ -870,7 +878,10 @@ static void encode_option(oci_buf *b, const char *v)
 char *ocidig_platform_format(const ocidig_platform *p)
 {
   oci_buf out = {0}, head = {0};
-  const char *os = oci_str(p->os);
+  const char *os;
+  if (!p)
+    return NULL;
+  os = oci_str(p->os);
   if (!*os)
     return oci_strdup("unknown");
   if (!*oci_str(p->os_version) && p->n_os_features == 0) {
@@ -1093,7 +1104,9 @@ ocidig_code ocidig_platform_detect_host(ocidig_platform *out, ocidig_error *err)
   ocidig_platform p = {0};
   struct utsname u;
   const char *arch = build_goarch();
-  bool have_uname = uname(&u) == 0;
+  bool have_uname;
+  OCI_REQUIRE(out, "out", err);
+  have_uname = uname(&u) == 0;
   *out = (ocidig_platform){0};
   if (!arch && !have_uname)
     return oci_fail(err, OCIDIG_ERR_IO, "cannot detect the host platform: uname: %s", strerror(errno));

@@ -33,6 +33,8 @@ static json_object *descriptor_json(const ocidig_descriptor *d)
 
 char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty)
 {
+  if (!r)
+    return NULL;
   json_object *root = json_object_new_object();
   json_object *req = json_object_new_object();
   json_object *rows = json_object_new_array();

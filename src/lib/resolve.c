@@ -923,12 +923,21 @@ static void drop_answer(ocidig_resolution *r)
 ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *opts, ocidig_resolution **out,
                            ocidig_error *err)
 {
-  walk w = {.layout = layout, .matcher = opts->matcher, .host = opts->host};
-  ocidig_resolution *r = calloc(1, sizeof *r);
+  static const ocidig_resolve_options defaults; /* NULL options: the nil matcher, no --ref */
+  walk w = {.layout = layout};
+  ocidig_resolution *r;
   const char *const *lw;
   size_t nlw;
   ocidig_code rc;
 
+  OCI_REQUIRE(out, "out", err);
+  *out = NULL;
+  OCI_REQUIRE(layout, "the layout", err);
+  if (!opts)
+    opts = &defaults;
+  w.matcher = opts->matcher;
+  w.host = opts->host;
+  r = calloc(1, sizeof *r);
   *out = r;
   if (!r)
     return oci_nomem(err);

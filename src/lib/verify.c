@@ -3476,9 +3476,9 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
   ocidig_layout_format format = OCIDIG_FORMAT_NONE;
   ocidig_code rc;
 
+  OCI_REQUIRE(out, "out", err);
   *out = NULL;
-  if (!layout)
-    return oci_fail(err, OCIDIG_ERR_USAGE, "no layout given");
+  OCI_REQUIRE(layout, "the layout", err);
   if (!(r = calloc(1, sizeof *r)))
     return oci_nomem(err);
   *out = r;
@@ -3623,6 +3623,8 @@ static json_object *platform_to_json(const ocidig_verify_platform *p)
  * with thousands of platforms took several times the report's own memory. */
 char *ocidig_verify_report_to_json(const ocidig_verify_report *r, bool pretty)
 {
+  if (!r)
+    return NULL;
   const ocidig_verify_summary *s = &r->summary;
   json_object *scope = json_object_new_object(), *sum = json_object_new_object();
   oci_json_writer w;
