@@ -231,7 +231,9 @@ typedef struct ocidig_entry {
   int64_t size;         /* regular files */
   const char *link_target; /* symlinks and hard links, else NULL */
   bool escapes;         /* a link that leaves the root, or an unsafe name */
-  bool duplicate;       /* the archive held this name more than once (this is the last) */
+  bool duplicate;       /* the archive held this name more than once (this is the last); on a
+                         * directory, link or special entry: it replaced a regular file of that
+                         * name, which then cannot be read (corrupt-archive) */
   ocidig_hash_state hash;
   /* with OCIDIG_HASH_MISMATCH: what the bytes hash to.  With OCIDIG_HASH_UNKNOWN and an
    * archive opened with OCIDIG_OPEN_HASH_BLOBS: a file outside blobs/ too large to keep

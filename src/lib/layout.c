@@ -92,16 +92,53 @@ static int compare_copies(const oci_member *a, const oci_member *b)
   return -1;
 }
 
-static ocidig_code ambiguous_copies(ocidig_layout *l, const char *path, ocidig_error *err)
+static const char *type_noun(ocidig_entry_type t)
+{
+  switch (t) {
+  case OCIDIG_ENTRY_DIRECTORY:
+    return "directory";
+  case OCIDIG_ENTRY_SYMLINK:
+    return "symbolic link";
+  case OCIDIG_ENTRY_HARDLINK:
+    return "hard link";
+  case OCIDIG_ENTRY_SPECIAL:
+    return "device, FIFO or socket";
+  default:
+    return "file";
+  }
+}
+
+/* type: the later copy's (a regular file: two differing copies). */
+static ocidig_code ambiguous_copies(ocidig_layout *l, const char *path, ocidig_entry_type type, ocidig_error *err)
 {
   char *q = oci_escape(path, 200);
   ocidig_code rc;
   l->ambiguous = true;
-  rc = oci_fail(err, OCIDIG_ERR_CORRUPT_ARCHIVE,
-                            "%s: %s appears more than once in the archive, with different contents, and the "
-                            "first copy was read before the second turned up: ambiguous (tar extracts the last "
-                            "copy)",
-                            l->path, q ? q : "a member");
+  if (type == OCIDIG_ENTRY_FILE)
+    rc = oci_fail(err, OCIDIG_ERR_CORRUPT_ARCHIVE,
+                  "%s: %s appears more than once in the archive, with different contents, and the "
+                  "first copy was read before the second turned up: ambiguous (tar extracts the last "
+                  "copy)",
+                  l->path, q ? q : "a member");
+  else
+    rc = oci_fail(err, OCIDIG_ERR_CORRUPT_ARCHIVE,
+                  "%s: %s is a regular file in the archive and then a %s, which turned up after the file "
+                  "was read: ambiguous (tar extracts the %s, and no file %s is left)",
+                  l->path, q ? q : "a member", type_noun(type), type_noun(type), q ? q : "");
+  free(q);
+  return rc;
+}
+
+/* A regular file that a later directory, link or device of its name replaces (tar extracts
+ * that): reading it is corrupt-archive, whether the other came before the request or after. */
+static ocidig_code clobbered_file(ocidig_layout *l, const oci_member *m, ocidig_error *err)
+{
+  char *q = oci_escape(m->path, 200);
+  ocidig_entry_type t = l->members[m->clobber - 1].type;
+  ocidig_code rc = oci_fail(err, OCIDIG_ERR_CORRUPT_ARCHIVE,
+                            "%s: %s is a regular file in the archive and then a %s: ambiguous (tar extracts "
+                            "the %s, and no file %s is left)",
+                            l->path, q ? q : "a member", type_noun(t), type_noun(t), q ? q : "");
   free(q);
   return rc;
 }
@@ -123,18 +160,49 @@ ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err)
   l->members[idx] = *m;
   memset(m, 0, sizeof *m);
   m = &l->members[idx];
+  if (m->type != OCIDIG_ENTRY_FILE) {
+    /* tar replaces the regular file of that name with this folder, link or device (also
+     * one that leaves the root: its name is a clean one all the same; an unsafe name never
+     * matches one). */
+    size_t *slot = table_slot(l, m->path);
+    oci_member *old = slot && *slot ? &l->members[*slot - 1] : NULL;
+    char *q;
+    if (!old)
+      return OCIDIG_OK;
+    if (old->served)
+      return ambiguous_copies(l, m->path, m->type, err);
+    if (old->clobber) {
+      l->members[old->clobber - 1].replaced = true; /* replaced in turn by this one */
+    } else if (old->kept) {
+      l->kept_bytes -= (size_t)old->size;
+      free(old->data);
+      old->data = NULL;
+      old->kept = false;
+    }
+    old->clobber = idx + 1;
+    m->duplicate = true;
+    q = oci_escape(m->path, 200);
+    oci_layout_warn(l, "%s is a regular file in the archive and then a %s: tar extracts the %s, so it cannot be read",
+                    q ? q : "a member", type_noun(m->type), type_noun(m->type));
+    free(q);
+    return OCIDIG_OK;
+  }
   if (m->escapes)
     return OCIDIG_OK;
   {
     size_t *slot = table_slot(l, m->path);
-    if (m->type != OCIDIG_ENTRY_FILE) {
-      /* tar would replace the file of that name (already read) with this link, folder
-       * or device. */
-      if (*slot && l->members[*slot - 1].served)
-        return ambiguous_copies(l, m->path, err);
-      return OCIDIG_OK;
-    }
-    if (*slot) {
+    if (*slot && l->members[*slot - 1].clobber) {
+      /* A file, then a folder or link, then a file again: tar extracts this last file. */
+      oci_member *old = &l->members[*slot - 1];
+      l->members[old->clobber - 1].replaced = true;
+      old->replaced = true;
+      m->duplicate = true;
+      {
+        char *q = oci_escape(m->path, 200);
+        oci_layout_warn(l, "%s appears more than once in the archive; the last copy is used", q ? q : "a member");
+        free(q);
+      }
+    } else if (*slot) {
       oci_member *old = &l->members[*slot - 1];
       /* The last copy wins, as tar extraction does.  But when the first copy was already
        * handed out (a lazy reader read it before the archive was read to the end), a
@@ -142,7 +210,7 @@ ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err)
        * reader acted on one copy, tar (and a full scan) would take the other. */
       int cmp = compare_copies(old, m);
       if (old->served && cmp != 0)
-        return ambiguous_copies(l, m->path, err);
+        return ambiguous_copies(l, m->path, OCIDIG_ENTRY_FILE, err);
       old->replaced = true;
       if (old->kept) {
         l->kept_bytes -= (size_t)old->size;
@@ -308,6 +376,8 @@ static ocidig_code archive_lookup(ocidig_layout *l, const char *relpath, oci_mem
   }
   if (!*out)
     return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is not in the archive", relpath);
+  if ((*out)->clobber)
+    return clobbered_file(l, *out, err);
   (*out)->served = true;
   return OCIDIG_OK;
 }
@@ -381,6 +451,8 @@ ocidig_code ocidig_layout_stream_file(ocidig_layout *l, const char *relpath, oci
   }
   if (!m)
     return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is not in the archive", relpath);
+  if (m->clobber)
+    return clobbered_file(l, m, err);
   m->served = true;
   if (m->kept)
     return m->size ? sink(ctx, m->data, (size_t)m->size, err) : OCIDIG_OK;
@@ -539,8 +611,10 @@ ocidig_code ocidig_layout_entries(ocidig_layout *l, const ocidig_entry **entries
     l->old_entries = old;
     l->old_entries[l->n_old_entries++] = l->entries;
   }
+  /* The last member of each name: what tar extracts (a file replaced by a directory or a
+   * link is left out; that one has duplicate set). */
   for (size_t i = 0; i < l->n_members; i++)
-    if (!l->members[i].replaced)
+    if (!l->members[i].replaced && !l->members[i].clobber)
       entry_from_member(&l->members[i], &e[k++]);
   l->entries = e;
   l->n_entries = k;

@@ -21,6 +21,8 @@ typedef struct oci_member {
   bool escapes;   /* absolute or ".." name, or a link leaving the root */
   bool duplicate; /* an earlier member had the same name */
   bool replaced;  /* a later member with the same name replaced this one */
+  size_t clobber; /* a regular file: index + 1 of the directory, link or device of its name that
+                   * came after it (tar extracts that, so the file cannot be read), else 0 */
   bool kept;      /* data holds the bytes */
   bool served;    /* its bytes or its size were handed out (a lazy reader acted on this copy) */
   uint8_t *data;

@@ -67,6 +67,9 @@
  *  error    special-member             a device, FIFO or socket
  *  error    path-unsafe                an archive member with an absolute or ".." name
  *  warning  duplicate-member           an archive holds a name twice (the last copy counts)
+ *  error    member-replaced            an archive member is a regular file and then a directory,
+ *                                      link or device of the same name (tar extracts the latter):
+ *                                      ambiguous, the verification stops (corrupt-archive, exit 3)
  *  warning  blob-name-invalid          a file under blobs/ whose name is not a digest
  *  warning  ref-name-invalid           org.opencontainers.image.ref.name breaks the OCI grammar
  *  error    ref-name-duplicate         two entries of index.json share a ref name but not the
@@ -853,6 +856,7 @@ static ocidig_code scan_listing(vstate *v)
   ocidig_error e;
   ocidig_code rc = ocidig_layout_entries(v->l, &ents, &n, &e);
   bool archive = v->l->is_archive;
+  size_t n_replaced = 0;
   if (rc != OCIDIG_OK) {
     v->r->error = e;
     return rc;
@@ -892,9 +896,27 @@ static ocidig_code scan_listing(vstate *v)
       vfind(v, LAYOUT_CTX, ERR, "special-member", NULL, p,
             "%s %s is a device, FIFO or socket: a layout holds only regular files and directories",
             archive ? "archive member" : "file", qp);
-    if (en->duplicate)
+    if (en->duplicate && en->type != OCIDIG_ENTRY_FILE) {
+      /* A regular file and then a folder, link or device of its name: tar extracts the
+       * latter, a reader that took the file acted on something else (resolve refuses such
+       * an archive as ambiguous): corrupt-archive, after the listing. */
+      ocidig_entry tmp;
+      const char *noun = en->type == OCIDIG_ENTRY_DIRECTORY ? "directory"
+                         : en->type == OCIDIG_ENTRY_SYMLINK ? "symbolic link"
+                         : en->type == OCIDIG_ENTRY_HARDLINK ? "hard link"
+                                                             : "device, FIFO or socket";
+      vfind(v, LAYOUT_CTX, ERR, "member-replaced", NULL, p,
+            "archive member %s is a regular file and then a %s of the same name: tar extracts the %s, so the "
+            "layout it gives has no file %s; the archive is ambiguous",
+            qp, noun, noun, qp);
+      /* The library's own words for it (the message resolve gives). */
+      if (n_replaced++ == 0 && ocidig_layout_stat(v->l, p, &tmp, &v->r->error) != OCIDIG_ERR_CORRUPT_ARCHIVE)
+        oci_fail(&v->r->error, OCIDIG_ERR_CORRUPT_ARCHIVE, "%s: %s is a regular file in the archive and then a %s: "
+                 "ambiguous", v->l->path, qp, noun);
+    } else if (en->duplicate) {
       vfind(v, LAYOUT_CTX, WARN, "duplicate-member", NULL, p,
             "archive member %s appears more than once: the last copy is used, but extractors may differ", qp);
+    }
     if (!unsafe && !strncmp(p, "blobs/", 6) && en->type != OCIDIG_ENTRY_DIRECTORY) {
       ocidig_digest_alg alg;
       const char *hex = oci_blob_path_hex(p, &alg);
@@ -932,6 +954,8 @@ static ocidig_code scan_listing(vstate *v)
     }
     free(q);
   }
+  if (n_replaced)
+    return v->r->error.code;
   return OCIDIG_OK;
 }
 
