@@ -69,11 +69,17 @@ static int cat_plain(ocidig_layout *l, const char *path)
   return 0;
 }
 
-static int cat_verified(ocidig_layout *l, const char *path, const ocidig_digest *d, int64_t size)
+/* missing: when given and the file is absent (nothing written), *missing is set and
+ * nothing is reported. */
+static int cat_verified(ocidig_layout *l, const char *path, const ocidig_digest *d, int64_t size, bool *missing)
 {
   ocidig_error err;
   uint64_t written = 0;
   ocidig_code rc = ocidig_copy_verified(l, path, d, size, 0, write_out, NULL, &written, &err);
+  if (missing)
+    *missing = rc == OCIDIG_ERR_BLOB_MISSING && !written;
+  if (missing && *missing)
+    return ocidig_code_exit_status(rc);
   if (fflush(stdout) != 0 && rc == OCIDIG_OK)
     return cli_output_error(errno);
   if (rc != OCIDIG_OK) {
@@ -89,16 +95,18 @@ static int cat_digest(ocidig_layout *l, const char *what)
 {
   ocidig_digest d;
   ocidig_error err;
-  ocidig_entry e;
   char path[OCIDIG_DIGEST_STRING_MAX + 8];
   ocidig_docker_archive *a = NULL;
   int status;
+  bool missing;
 
   if (ocidig_digest_parse(what, strlen(what), &d, &err) != OCIDIG_OK)
     return cli_usage("cat", "WHAT: %s", err.message);
   ocidig_digest_blob_path(&d, path);
-  if (ocidig_layout_stat(l, path, &e, &err) == OCIDIG_OK)
-    return cat_verified(l, path, &d, -1);
+  /* Not looked up first: in an archive on stdin, a blob not reached yet streams as it passes. */
+  status = cat_verified(l, path, &d, -1, &missing);
+  if (!missing)
+    return status;
   if (ocidig_docker_archive_read(l, &a, NULL) == OCIDIG_OK) {
     const char *file = NULL;
     for (size_t i = 0; i < a->n_images && !file; i++) {
@@ -119,7 +127,7 @@ static int cat_digest(ocidig_layout *l, const char *what)
         cli_error("out of memory");
         return EXIT_UNREADABLE;
       }
-      status = cat_verified(l, f, &d, -1);
+      status = cat_verified(l, f, &d, -1, NULL);
       free(f);
       return status;
     }
@@ -171,7 +179,7 @@ static int cat_resolved(ocidig_layout *l, const char *what, const ocidig_matcher
         if (!im || !im->config_file)
           status = cli_fail(&(ocidig_error){OCIDIG_ERR_BLOB_MISSING, "the image's config is not in the archive"});
         else
-          status = cat_verified(l, im->config_file, &r->selected.digest, -1);
+          status = cat_verified(l, im->config_file, &r->selected.digest, -1, NULL);
       }
       ocidig_docker_archive_free(a);
     }
@@ -185,7 +193,7 @@ static int cat_resolved(ocidig_layout *l, const char *what, const ocidig_matcher
       status = ocidig_code_exit_status(d->digest_code);
     } else {
       ocidig_digest_blob_path(&d->digest, path);
-      status = cat_verified(l, path, &d->digest, d->size);
+      status = cat_verified(l, path, &d->digest, d->size, NULL);
     }
   }
   ocidig_resolution_free(r);

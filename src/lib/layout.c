@@ -318,7 +318,13 @@ ocidig_code ocidig_layout_open(const char *path, const ocidig_open_options *opts
   if (!strcmp(path, "-")) {
     l->from_stdin = true;
     l->is_archive = true;
-    rc = oci_archive_open(l, err);
+    if (fstat(0, &st) != 0)
+      rc = oci_fail(err, OCIDIG_ERR_IO, "standard input: %s", errno == EBADF ? "closed" : strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+      rc = oci_fail(err, OCIDIG_ERR_IO,
+                    "standard input is a directory, not an archive (give a layout directory as SOURCE, not -)");
+    else
+      rc = oci_archive_open(l, err);
   } else if (stat(path, &st) != 0) {
     rc = oci_fail(err, errno == ENOENT ? OCIDIG_ERR_NOT_FOUND : OCIDIG_ERR_IO, "%s: %s", path, strerror(errno));
   } else if (S_ISDIR(st.st_mode)) {
@@ -376,6 +382,9 @@ static ocidig_code archive_lookup(ocidig_layout *l, const char *relpath, oci_mem
   }
   if (!*out)
     return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is not in the archive", relpath);
+  /* Its size is only a claim until its data is known to be there. */
+  if ((rc = oci_archive_confirm(l, *out, err)) != OCIDIG_OK)
+    return rc;
   if ((*out)->clobber)
     return clobbered_file(l, *out, err);
   (*out)->served = true;
@@ -451,6 +460,8 @@ ocidig_code ocidig_layout_stream_file(ocidig_layout *l, const char *relpath, oci
   }
   if (!m)
     return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is not in the archive", relpath);
+  if ((rc = oci_archive_confirm(l, m, err)) != OCIDIG_OK)
+    return rc;
   if (m->clobber)
     return clobbered_file(l, m, err);
   m->served = true;
@@ -477,6 +488,12 @@ ocidig_code ocidig_layout_read_file(ocidig_layout *l, const char *relpath, size_
       bool streamed = false;
       if ((rc = oci_archive_advance(l, relpath, mem_sink_write, &s, &streamed, err)) != OCIDIG_OK) {
         free(s.buf);
+        /* Over the limit: but a member whose data is not all there is a cut archive first. */
+        if (rc == OCIDIG_ERR_JSON_TOO_LARGE && (m = oci_member_find(l, relpath)) != NULL) {
+          ocidig_code rc2 = oci_archive_confirm(l, m, err);
+          if (rc2 != OCIDIG_OK)
+            return rc2;
+        }
         return rc;
       }
       if (streamed)

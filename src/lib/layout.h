@@ -12,6 +12,7 @@
 #include "internal.h"
 
 struct archive;
+struct archive_entry;
 
 typedef struct oci_member {
   char *path;
@@ -45,6 +46,11 @@ struct ocidig_layout {
   ocidig_error ar_error; /* a read error met while streaming: sticky */
   bool ar_failed;
   bool ambiguous; /* a member already handed out turned up again, different: ar_error says which */
+  struct archive_entry *pending; /* a header read ahead (at open, or to confirm the member before it), its
+                                  * data not consumed yet: the next read takes it first */
+  bool last_unread; /* the last member's data was passed over unread: it is complete only once the next
+                     * header is read (a size in a header is a claim until then) */
+  int64_t want_declared; /* while a member streams to a sink: the size its header declares, or -1 */
   size_t next_ordinal;
   uint64_t bytes_read;
   size_t kept_bytes;
@@ -118,6 +124,10 @@ void oci_archive_close(ocidig_layout *l);
  * member named path is met, its bytes go to sink as they stream by. */
 ocidig_code oci_archive_advance(ocidig_layout *l, const char *path, ocidig_sink sink, void *ctx, bool *streamed,
                                 ocidig_error *err);
+/* Establishes that m's data is all there before anything is judged by the size its header
+ * declares: when m is the last member read and its data was passed over unread, reads the
+ * next header (kept pending, its data untouched).  A cut archive: truncated-archive. */
+ocidig_code oci_archive_confirm(ocidig_layout *l, const oci_member *m, ocidig_error *err);
 /* Streams a member that was passed without being kept, by re-opening the archive. */
 ocidig_code oci_archive_reread(ocidig_layout *l, const oci_member *m, ocidig_sink sink, void *ctx,
                                ocidig_error *err);

@@ -55,9 +55,23 @@ static ocidig_code archive_failure(ocidig_layout *l, struct archive *a, const ch
     msg = "read error: the input ends early";
     code = OCIDIG_ERR_TRUNCATED_ARCHIVE;
   } else if (strstr(msg, "runcated") || strstr(msg, "remature end") || strstr(msg, "nexpected end") ||
-             strstr(msg, "unexpected EOF") || strstr(msg, "No progress is possible")) {
-    /* "No progress is possible": liblzma at the end of a cut xz stream. */
+             strstr(msg, "unexpected EOF") || strstr(msg, "No progress is possible") ||
+             strstr(msg, "decompression failed (-5)") || strstr(msg, "unknown error 10")) {
+    /* "No progress is possible": liblzma at the end of a cut xz stream.  In a zip member,
+     * zlib's Z_BUF_ERROR (-5) and liblzma's LZMA_BUF_ERROR (10) say the same: the
+     * decoder was given no more input, the member's data ends early. */
     code = OCIDIG_ERR_TRUNCATED_ARCHIVE;
+  } else if (archive_errno(a) > 0 && (!strncmp(msg, "Error reading", 13) || !strncmp(msg, "Can't stat", 10) ||
+                                      !strncmp(msg, "Failed to open", 14) || !strncmp(msg, "Seek error", 10))) {
+    /* The input itself could not be read (libarchive's read callbacks): a system error. */
+    const char *why = strerror(archive_errno(a));
+    if (member) {
+      char *q = oci_escape(member, 200);
+      ocidig_code rc = oci_fail(err, OCIDIG_ERR_IO, "%s: reading %s: %s", src, q ? q : "a member", why);
+      free(q);
+      return rc;
+    }
+    return oci_fail(err, OCIDIG_ERR_IO, "%s: cannot be read: %s", src, why);
   } else if (strstr(msg, "Unrecognized archive format") && l->next_ordinal == 0) {
     return oci_fail(err, OCIDIG_ERR_NOT_A_LAYOUT, "%s: not a layout directory and not an archive libarchive can read",
                     src);
@@ -196,6 +210,15 @@ static ocidig_code check_expansion(ocidig_layout *l, struct archive *a, uint64_t
                   OCIDIG_MAX_EXPANSION_RATIO);
 }
 
+/* A sink failed on a member that is being kept: its error is saved, the member read on. */
+static void save_sink_error(ocidig_code rc, const ocidig_error *err, ocidig_code *sink_rc, ocidig_error *sink_err)
+{
+  *sink_rc = rc;
+  if (err)
+    *sink_err = *err;
+  sink_err->code = rc;
+}
+
 static void report_progress(ocidig_layout *l, struct archive *a)
 {
   if (a != l->ar)
@@ -207,16 +230,21 @@ static void report_progress(ocidig_layout *l, struct archive *a)
 }
 
 /* Reads the current member's data: kept in memory when `keep`, hashed with `hasher`,
- * passed to `sink`.  Returns the number of bytes in *total; counts them in *expanded. */
+ * passed to `sink`.  Returns the number of bytes in *total; counts them in *expanded.
+ * When the sink returns an error, *sink_failed is set and its error returned as it is:
+ * a member still being kept is read on to its end (without the sink), else it is left
+ * where it stopped, for the next header to skip. */
 static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char *name, bool keep, int64_t declared,
                                 oci_hasher *hasher, ocidig_sink sink, void *ctx, uint8_t **kept,
-                                uint64_t *total, uint64_t *expanded, ocidig_error *err)
+                                uint64_t *total, uint64_t *expanded, bool *sink_failed, ocidig_error *err)
 {
   static const uint8_t zeros[4096];
   uint8_t *buf = NULL;
   size_t cap = 0;
   uint64_t pos = 0;
-  ocidig_code rc = OCIDIG_OK;
+  ocidig_code rc = OCIDIG_OK, sink_rc = OCIDIG_OK;
+  ocidig_error sink_err = {0};
+  bool from_sink = false;
   if (keep && declared >= 0) {
     cap = (size_t)declared + 1;
     if (!(buf = malloc(cap)))
@@ -245,8 +273,15 @@ static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char 
         goto out;
       if (hasher)
         oci_hasher_update(hasher, zeros, gap);
-      if (sink && (rc = sink(ctx, zeros, gap, err)) != OCIDIG_OK)
-        goto out;
+      if (sink && (rc = sink(ctx, zeros, gap, err)) != OCIDIG_OK) {
+        if (!keep) {
+          from_sink = true;
+          goto out;
+        }
+        save_sink_error(rc, err, &sink_rc, &sink_err);
+        sink = NULL;
+        rc = OCIDIG_OK;
+      }
       if (keep) {
         if (!oci_grow((void **)&buf, &cap, pos + gap + 1, 1) || pos + gap > l->small_cap) {
           keep = false;
@@ -266,8 +301,15 @@ static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char 
       report_progress(l, a);
     if (hasher)
       oci_hasher_update(hasher, block, size);
-    if (sink && size && (rc = sink(ctx, block, size, err)) != OCIDIG_OK)
-      goto out;
+    if (sink && size && (rc = sink(ctx, block, size, err)) != OCIDIG_OK) {
+      if (!keep) {
+        from_sink = true;
+        goto out;
+      }
+      save_sink_error(rc, err, &sink_rc, &sink_err);
+      sink = NULL;
+      rc = OCIDIG_OK;
+    }
     if (keep) {
       if (pos + size > l->small_cap || !oci_grow((void **)&buf, &cap, pos + size + 1, 1)) {
         keep = false; /* larger than it said: record only */
@@ -288,8 +330,18 @@ static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char 
     goto out;
   }
   *total = pos;
+  if (sink_rc != OCIDIG_OK) { /* the member was read to its end (and kept): the sink's error stands */
+    rc = sink_rc;
+    if (err)
+      *err = sink_err;
+    from_sink = true;
+  }
 out:
-  if (rc != OCIDIG_OK || !keep) {
+  if (sink_failed)
+    *sink_failed = from_sink;
+  if (from_sink)
+    *total = pos;
+  if ((rc != OCIDIG_OK && !from_sink) || !keep) {
     free(buf);
     buf = NULL;
   }
@@ -324,26 +376,42 @@ bool oci_archive_rest_is_cheap(const ocidig_layout *l)
   return l->is_archive && l->ar && !l->ar_eof && !l->from_stdin && !skip_inflates(l->ar);
 }
 
-/* Reads one header and what must be read of its data. *done is set at the end. */
+/* Reads the next header into l->pending (its data untouched); at the end, sets l->ar_eof.
+ * A member whose data was passed over unread is complete once this succeeds. */
+static ocidig_code read_header(ocidig_layout *l, ocidig_error *err)
+{
+  struct archive_entry *e;
+  int r = archive_read_next_header(l->ar, &e);
+  const char *skipped = l->last_unread && l->n_members ? l->members[l->n_members - 1].path : NULL;
+  if (r == ARCHIVE_EOF) {
+    l->ar_eof = true;
+    l->last_unread = false;
+    report_progress(l, l->ar);
+    return OCIDIG_OK;
+  }
+  if (r < ARCHIVE_WARN) /* skipping the data of the member before failed: name it */
+    return archive_failure(l, l->ar, skipped, err);
+  l->pending = e;
+  l->last_unread = false;
+  return OCIDIG_OK;
+}
+
+/* Reads one header (unless one is pending) and what must be read of its data. */
 static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink sink, void *ctx, bool *streamed,
-                               bool *found, ocidig_error *err)
+                               bool *found, bool *sink_failed, ocidig_error *err)
 {
   struct archive_entry *e;
   oci_member m = {0};
   const char *raw, *link;
   char *qname, *qlink = NULL;
-  bool unsafe;
-  int r;
-  ocidig_code rc;
+  bool unsafe, unread = false;
+  ocidig_code rc, sink_rc = OCIDIG_OK;
 
-  r = archive_read_next_header(l->ar, &e);
-  if (r == ARCHIVE_EOF) {
-    l->ar_eof = true;
-    report_progress(l, l->ar);
-    return OCIDIG_OK;
-  }
-  if (r < ARCHIVE_WARN)
-    return archive_failure(l, l->ar, NULL, err);
+  *sink_failed = false;
+  if (!l->pending && ((rc = read_header(l, err)) != OCIDIG_OK || l->ar_eof))
+    return rc;
+  e = l->pending;
+  l->pending = NULL;
   m.ordinal = l->next_ordinal++;
   raw = archive_entry_pathname(e);
   if (!raw)
@@ -424,12 +492,39 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
       return oci_nomem(err);
     }
     if (keep || h || use_sink || declared < 0 || skip_inflates(l->ar)) {
+      bool stopped = false;
+      l->want_declared = declared;
       rc = consume_data(l, l->ar, m.path, keep, declared, h, use_sink ? sink : NULL, ctx, &m.data, &total,
-                        &l->expanded, err);
-      if (rc != OCIDIG_OK) {
+                        &l->expanded, &stopped, err);
+      l->want_declared = -1;
+      if (rc != OCIDIG_OK && !stopped) {
         oci_hasher_free(h);
         oci_member_free(&m);
         return rc;
+      }
+      /* The caller's sink returned rc: that call fails, the archive does not.  The member is
+       * recorded all the same: read to its end when it was being kept, else as its header
+       * declares it (the rest of its data left for the next header to skip). */
+      sink_rc = rc;
+      if (stopped && !m.data) {
+        oci_hasher_free(h);
+        h = NULL;
+        if (declared < 0) { /* no size to record: read on to learn it */
+          uint64_t rest = 0;
+          bool ignored;
+          ocidig_error e2;
+          if ((rc = consume_data(l, l->ar, m.path, false, -1, NULL, NULL, NULL, NULL, &rest, &l->expanded,
+                                 &ignored, &e2)) != OCIDIG_OK) {
+            oci_member_free(&m);
+            if (err)
+              *err = e2;
+            return rc;
+          }
+          total += rest;
+        } else {
+          total = (uint64_t)declared;
+          unread = true;
+        }
       }
       m.size = (int64_t)total;
       if (m.data) {
@@ -454,26 +549,37 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
           m.hash = strcmp(m.actual_hex, hex) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK;
         oci_hasher_free(h);
       }
-      if (use_sink && streamed)
+      if (use_sink && streamed && sink_rc == OCIDIG_OK)
         *streamed = true;
-      m.served = use_sink;
+      m.served = use_sink && sink_rc == OCIDIG_OK;
     } else {
       m.size = declared; /* skipped: libarchive seeks past it when it can */
+      unread = true;
     }
     if (is_want)
       *found = true;
   }
-  rc = oci_member_add(l, &m, err);
+  {
+    ocidig_error e2;
+    if ((rc = oci_member_add(l, &m, &e2)) != OCIDIG_OK) {
+      if (err)
+        *err = e2;
+      return rc; /* an ambiguous archive: that is the archive's error */
+    }
+  }
+  l->last_unread = unread;
   if ((l->next_ordinal & 63) == 0) /* m was emptied by oci_member_add */
     report_progress(l, l->ar);
-  return rc;
+  *sink_failed = sink_rc != OCIDIG_OK;
+  return sink_rc; /* OK, or the sink's error (its message in *err) */
 }
 
 ocidig_code oci_archive_advance(ocidig_layout *l, const char *path, ocidig_sink sink, void *ctx, bool *streamed,
                                 ocidig_error *err)
 {
   ocidig_code rc;
-  bool found = false;
+  bool found = false, sink_failed = false;
+  ocidig_error e;
   if (streamed)
     *streamed = false;
   if (l->ar_failed) {
@@ -482,20 +588,42 @@ ocidig_code oci_archive_advance(ocidig_layout *l, const char *path, ocidig_sink 
     return l->ar_error.code;
   }
   while (!l->ar_eof && !found) {
-    rc = read_member(l, path, sink, ctx, streamed, &found, err);
+    rc = read_member(l, path, sink, ctx, streamed, &found, &sink_failed, &e);
     if (rc != OCIDIG_OK) {
-      /* A broken stream stays broken: every later request gets the same error. */
-      if (rc != OCIDIG_ERR_NOMEM && err) {
+      /* A broken stream stays broken: every later request gets the same error.  A caller's
+       * sink that failed is that call's error only. */
+      if (rc != OCIDIG_ERR_NOMEM && !sink_failed) {
         l->ar_failed = true;
-        l->ar_error = *err;
+        l->ar_error = e;
       }
+      if (err)
+        *err = e;
       return rc;
     }
   }
-  if (l->ar_eof && l->from_stdin == false && l->ar) {
-    /* Nothing more to read: release the decoder's buffers early. */
-  }
   return OCIDIG_OK;
+}
+
+ocidig_code oci_archive_confirm(ocidig_layout *l, const oci_member *m, ocidig_error *err)
+{
+  ocidig_error e;
+  ocidig_code rc;
+  if (l->ar_failed) {
+    if (err)
+      *err = l->ar_error;
+    return l->ar_error.code;
+  }
+  if (!l->last_unread || l->pending || l->ar_eof || !l->n_members || m != &l->members[l->n_members - 1])
+    return OCIDIG_OK;
+  if ((rc = read_header(l, &e)) != OCIDIG_OK) {
+    if (rc != OCIDIG_ERR_NOMEM) {
+      l->ar_failed = true;
+      l->ar_error = e;
+    }
+    if (err)
+      *err = e;
+  }
+  return rc;
 }
 
 ocidig_code oci_archive_open(ocidig_layout *l, ocidig_error *err)
@@ -503,14 +631,10 @@ ocidig_code oci_archive_open(ocidig_layout *l, ocidig_error *err)
   l->ar = reader_open(l, err);
   if (!l->ar)
     return err ? err->code : OCIDIG_ERR_IO;
-  /* Read the first header now so that "not an archive" is known at open. */
-  if (!l->ar_eof) {
-    bool found = false;
-    ocidig_code rc = read_member(l, NULL, NULL, NULL, NULL, &found, err);
-    if (rc != OCIDIG_OK)
-      return rc;
-  }
-  return OCIDIG_OK;
+  l->want_declared = -1;
+  /* Read the first header now so that "not an archive" is known at open; its data waits
+   * for the first request (which may want it streamed: stdin passes only once). */
+  return read_header(l, err);
 }
 
 void oci_archive_close(ocidig_layout *l)
@@ -527,11 +651,20 @@ ocidig_code oci_archive_reread(ocidig_layout *l, const oci_member *m, ocidig_sin
   struct archive_entry *e;
   ocidig_code rc = OCIDIG_OK;
   uint64_t total = 0, expanded = 0;
-  if (l->from_stdin)
+  if (l->from_stdin) {
+    /* Why it was passed: it comes before the file that named it (index.json, or a manifest). */
+    const oci_member *index = oci_member_find(l, "index.json");
+    if (index && index->ordinal > m->ordinal)
+      return oci_fail(err, OCIDIG_ERR_NOT_REREADABLE,
+                      "%s comes before index.json in the archive on standard input, so it went by before "
+                      "index.json could say it was needed, and a stream cannot be re-read (members up to %zu "
+                      "bytes are kept, %u bytes in all); give the archive as a file, or put index.json first",
+                      m->path, l->small_cap, OCIDIG_MAX_KEPT_BYTES);
     return oci_fail(err, OCIDIG_ERR_NOT_REREADABLE,
-                    "%s was passed in the stream on standard input and not kept (members up to %zu bytes are "
-                    "kept, %u bytes in all); give the archive as a file",
+                    "%s has already gone by in the archive on standard input, and a stream cannot be re-read "
+                    "(members up to %zu bytes are kept, %u bytes in all); give the archive as a file",
                     m->path, l->small_cap, OCIDIG_MAX_KEPT_BYTES);
+  }
   if (!(a = reader_open(l, err)))
     return err ? err->code : OCIDIG_ERR_IO;
   for (size_t i = 0;; i++) {
@@ -545,7 +678,7 @@ ocidig_code oci_archive_reread(ocidig_layout *l, const oci_member *m, ocidig_sin
       break;
     }
     if (i == m->ordinal) {
-      rc = consume_data(l, a, m->path, false, m->size, NULL, sink, ctx, NULL, &total, &expanded, err);
+      rc = consume_data(l, a, m->path, false, m->size, NULL, sink, ctx, NULL, &total, &expanded, NULL, err);
       if (rc == OCIDIG_OK && (int64_t)total != m->size)
         rc = oci_fail(err, OCIDIG_ERR_IO, "%s: member %s changed size (was the file changed?)", l->path, m->path);
       break;
