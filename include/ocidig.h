@@ -253,7 +253,10 @@ ocidig_code ocidig_layout_stat(ocidig_layout *layout, const char *relpath, ocidi
  * (RESOLUTION.md §7.11).  At most `max` bytes are read (else OCIDIG_ERR_JSON_TOO_LARGE). */
 ocidig_code ocidig_layout_read_blob(ocidig_layout *layout, const ocidig_digest *digest, int64_t size,
                                     size_t max, uint8_t **data, size_t *len, ocidig_error *err);
-/* Streams a file's bytes to `sink` in chunks (bounded memory).  ctx is optional (passed on). */
+/* Streams a file's bytes to `sink` in chunks (bounded memory).  ctx is optional (passed on).
+ * A sink that returns an error ends that call, which returns the sink's code and message as
+ * they are; later reads of the layout are not affected (but on stdin a member too large to
+ * keep that the sink stopped in has gone by: not-rereadable). */
 typedef ocidig_code (*ocidig_sink)(void *ctx, const void *buf, size_t len, ocidig_error *err);
 ocidig_code ocidig_layout_stream_file(ocidig_layout *layout, const char *relpath, ocidig_sink sink,
                                       void *ctx, ocidig_error *err);
@@ -776,8 +779,9 @@ char *ocidig_listing_to_json(const ocidig_listing *l, bool pretty); /* NULL for 
 /* Streams a file of the layout to sink and checks that its bytes hash to `digest` (and are `size`
  * bytes, when size >= 0, checked before anything is written).  Files up to small_cap bytes (0: the
  * default) are read and checked before the first byte goes to the sink; larger ones are hashed as
- * they stream, so on digest-mismatch *written bytes already went out unverified.  ctx and
- * written are optional. */
+ * they stream, so on digest-mismatch *written bytes already went out unverified.  An archive member
+ * not reached yet is streamed as it passes (so a large one works on stdin too).  ctx and written
+ * are optional. */
 ocidig_code ocidig_copy_verified(ocidig_layout *layout, const char *relpath, const ocidig_digest *digest,
                                  int64_t size, size_t small_cap, ocidig_sink sink, void *ctx, uint64_t *written,
                                  ocidig_error *err);
