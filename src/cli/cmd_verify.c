@@ -285,8 +285,12 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
     printf("  unreferenced   %zu %s%s (%s)\n", sum->blobs_unreferenced, blobs,
            sum->blobs_unreferenced == 1 ? "" : "s", size);
   } else {
+    bool unlisted = false;
+    for (size_t i = 0; i < r->n_findings && !unlisted; i++)
+      unlisted = !strcmp(r->findings[i].code, "listing-unreadable");
     printf("  unreferenced   not checked (%s)\n", r->request ? "the scope is narrowed by --platform"
                                                    : r->ref ? "the scope is narrowed by --ref"
+                                                   : unlisted ? "a folder could not be listed"
                                                    : docker ? "manifest.json could not be read"
                                                             : "index.json could not be walked");
   }

@@ -304,6 +304,7 @@ ocidig_code ocidig_layout_open(const char *path, const ocidig_open_options *opts
     return oci_nomem(err);
   }
   l->input_size = -1;
+  l->root_fd = -1;
   if (opts) {
     l->flags = opts->flags;
     l->small_cap = opts->small_cap;
@@ -351,6 +352,7 @@ void ocidig_layout_close(ocidig_layout *l)
   if (!l)
     return;
   oci_archive_close(l);
+  oci_dir_close(l);
   for (size_t i = 0; i < l->n_members; i++)
     oci_member_free(&l->members[i]);
   free(l->members);
@@ -360,7 +362,6 @@ void ocidig_layout_close(ocidig_layout *l)
     free(l->old_entries[i]);
   free(l->old_entries);
   oci_strv_free(l->warnings, l->n_warnings);
-  free(l->root_real);
   free(l->path);
   free(l);
 }

@@ -5,7 +5,7 @@
  * memory; larger ones are recorded (path, size, ordinal) and skipped (libarchive seeks
  * past them in a plain file).  Reading a large member later re-opens the archive and
  * streams it; that is impossible on stdin, unless the member is still ahead.
- * A directory is read on demand, through paths checked to stay inside the root. */
+ * A directory is read on demand, every path opened beneath a descriptor of the root. */
 #ifndef OCIDIG_LAYOUT_H
 #define OCIDIG_LAYOUT_H
 
@@ -38,7 +38,10 @@ struct ocidig_layout {
   unsigned flags;
   size_t small_cap;
   /* directory */
-  char *root_real;
+  int root_fd;        /* the root, opened once (O_PATH): every path is opened beneath it; -1 */
+  char **list_errors; /* folders that could not be listed, entries that could not be examined */
+  char **list_error_paths; /* their paths ("." the root) */
+  size_t n_list_errors;
   /* archive */
   struct archive *ar;
   bool from_stdin;
@@ -116,6 +119,21 @@ ocidig_code oci_dir_stat(ocidig_layout *l, const char *relpath, ocidig_entry *ou
 ocidig_code oci_dir_stream(ocidig_layout *l, const char *relpath, size_t max, ocidig_sink sink, void *ctx,
                            ocidig_error *err);
 ocidig_code oci_dir_walk(ocidig_layout *l, ocidig_error *err);
+void oci_dir_close(ocidig_layout *l);
+struct stat;
+/* Opens relpath (relative to the root; "" is the root) beneath the root, following the
+ * symbolic links that stay inside it, with no window between a check and the open
+ * (openat2 RESOLVE_BENEATH, else a walk one component at a time with O_NOFOLLOW).  flags:
+ * open(2) flags (O_CLOEXEC is added).  Returns the descriptor, or -1 with *e: ENOENT or
+ * ENOTDIR (absent), EXDEV (a symbolic link leaves the root: an absolute target, or ".."
+ * above it), ELOOP (more than 40 links), or another errno (EACCES...).  Thread-safe. */
+int oci_dir_openat(const ocidig_layout *l, const char *relpath, int flags, int *e);
+/* Looks relpath up the same way without opening it for reading (O_PATH, one component at
+ * a time).  Returns 0 (found: *st, and *canon, the path it led to relative to the root,
+ * malloc'd) or the errno oci_dir_openat would give; with EXDEV or ELOOP, *link and *target
+ * name the last symbolic link followed (malloc'd).  Any pointer may be NULL. */
+int oci_dir_resolve(const ocidig_layout *l, const char *relpath, struct stat *st, char **canon, char **link,
+                    char **target);
 
 /* Archive source. */
 ocidig_code oci_archive_open(ocidig_layout *l, ocidig_error *err);

@@ -1,44 +1,349 @@
-/* source_dir.c: a layout directory.  Every path is resolved and checked to stay inside
- * the root before it is opened; special files are never opened for reading (O_NONBLOCK
- * keeps a FIFO from hanging the open, fstat then refuses it). */
+/* source_dir.c: a layout directory.  Every path is opened relative to a descriptor of the
+ * root (opened once, at ocidig_layout_open), beneath it, with no window between a check and
+ * the open: openat2(RESOLVE_BENEATH) where the kernel has it, else a walk one component at a
+ * time with openat(O_NOFOLLOW) that reads and follows each symbolic link itself.  Both follow
+ * a symbolic link while it stays inside the root; an absolute target, or a ".." above the
+ * root, leaves it (EXDEV): the file counts as absent, with a warning naming the link.  So a
+ * blob (or blobs/) swapped for a link to a file outside, even while it is being opened, is
+ * never read.  Special files are never opened for reading (O_NONBLOCK keeps a FIFO from
+ * hanging the open, fstat then refuses it). */
 #include "layout.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #define DIR_READ_CHUNK (256u * 1024)
 #define DIR_WALK_MAX_DEPTH 8
+#define DIR_MAX_LINKS 40 /* symbolic links followed in one path, as the kernel's MAXSYMLINKS */
+
+#if defined(__linux__) && defined(SYS_openat2) && !defined(OCIDIG_NO_OPENAT2)
+#define HAVE_OPENAT2_SYSCALL 1
+/* <linux/openat2.h>, which older systems lack */
+struct oci_open_how {
+  uint64_t flags, mode, resolve;
+};
+#define OCI_RESOLVE_NO_MAGICLINKS 0x02
+#define OCI_RESOLVE_BENEATH 0x08
+#endif
+
+#ifndef O_PATH
+#define O_PATH O_RDONLY
+#endif
 
 ocidig_code oci_dir_open(ocidig_layout *l, ocidig_error *err)
 {
-  l->root_real = realpath(l->path, NULL);
-  if (!l->root_real)
-    return oci_fail(err, OCIDIG_ERR_IO, "%s: %s", l->path, strerror(errno));
+  l->root_fd = open(l->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (l->root_fd < 0)
+    return oci_fail(err, errno == ENOENT ? OCIDIG_ERR_NOT_FOUND : OCIDIG_ERR_IO, "%s: %s", l->path, strerror(errno));
   return OCIDIG_OK;
 }
 
-static bool inside_root(const ocidig_layout *l, const char *real)
+void oci_dir_close(ocidig_layout *l)
 {
-  size_t n = strlen(l->root_real);
-  if (n == 1) /* the root is "/" */
-    return true;
-  return !strncmp(real, l->root_real, n) && (real[n] == '/' || real[n] == '\0');
+  if (l->root_fd >= 0)
+    close(l->root_fd);
+  l->root_fd = -1;
+  oci_strv_free(l->list_errors, l->n_list_errors);
+  oci_strv_free(l->list_error_paths, l->n_list_errors);
+  l->list_errors = l->list_error_paths = NULL;
+  l->n_list_errors = 0;
+}
+
+/* ------------------------------------------------------------ the walk */
+
+typedef struct walk_level {
+  int fd;
+  size_t len; /* the length of the path before this level's name */
+} walk_level;
+
+typedef struct walker {
+  int root;
+  walk_level *lv; /* lv[1..depth]: the folders walked into (ours); the root is not */
+  size_t depth, cap;
+  oci_buf path;   /* where the walk stands, relative to the root */
+  char *link, *target; /* the last symbolic link followed */
+} walker;
+
+static bool walker_push(walker *w, int fd, const char *name)
+{
+  if (!oci_grow((void **)&w->lv, &w->cap, w->depth + 2, sizeof *w->lv)) {
+    close(fd);
+    return false;
+  }
+  w->depth++;
+  w->lv[w->depth].fd = fd;
+  w->lv[w->depth].len = w->path.len;
+  if (w->path.len)
+    oci_buf_add(&w->path, "/", 1);
+  oci_buf_puts(&w->path, name);
+  return !w->path.failed;
+}
+
+static void walker_pop(walker *w)
+{
+  close(w->lv[w->depth].fd);
+  w->path.len = w->lv[w->depth].len;
+  if (w->path.s)
+    w->path.s[w->path.len] = '\0';
+  w->depth--;
+}
+
+static int walker_cur(const walker *w)
+{
+  return w->depth ? w->lv[w->depth].fd : w->root;
+}
+
+/* Notes a link met on the way (for the warning that names it). */
+static void walker_note_link(walker *w, const char *name, const char *target)
+{
+  free(w->link);
+  free(w->target);
+  w->link = w->path.len ? oci_sprintf("%s/%s", w->path.s, name) : oci_strdup(name);
+  w->target = oci_strdup(target);
+}
+
+/* Opens relpath beneath root one component at a time.  Every component is opened with
+ * O_NOFOLLOW, so that a link swapped in after it was looked at fails the open (and the
+ * component is looked at again) instead of being followed.  Returns the descriptor, or -1
+ * with *e set. */
+static int walk_open(walker *w, const char *relpath, int flags, int *e)
+{
+  char *rest = oci_strdup(relpath), *p;
+  int links = 0, fd = -1;
+  char tbuf[PATH_MAX];
+  *e = 0;
+  if (!rest) {
+    *e = ENOMEM;
+    return -1;
+  }
+  for (p = rest;;) {
+    char name[NAME_MAX + 1], *end, *start;
+    size_t n;
+    bool last;
+    int cur = walker_cur(w);
+    ssize_t tl;
+    while (*p == '/')
+      p++;
+    if (!*p) { /* the path names a folder (the root, or where ".." led) */
+      if ((fd = openat(cur, ".", flags | O_CLOEXEC)) < 0)
+        *e = errno;
+      break;
+    }
+    start = p;
+    end = strchr(p, '/');
+    n = end ? (size_t)(end - p) : strlen(p);
+    p += n;
+    while (*p == '/')
+      p++;
+    last = !*p;
+    if (n > NAME_MAX) {
+      *e = ENAMETOOLONG;
+      break;
+    }
+    memcpy(name, start, n);
+    name[n] = '\0';
+    if (!strcmp(name, "."))
+      continue;
+    if (!strcmp(name, "..")) {
+      if (!w->depth) {
+        *e = EXDEV;
+        break;
+      }
+      walker_pop(w);
+      continue;
+    }
+    tl = readlinkat(cur, name, tbuf, sizeof tbuf - 1);
+    if (tl >= (ssize_t)sizeof tbuf - 1) {
+      *e = ENAMETOOLONG;
+      break;
+    }
+    if (tl >= 0) {
+      char *next;
+      tbuf[tl] = '\0';
+      walker_note_link(w, name, tbuf);
+      if (++links > DIR_MAX_LINKS) {
+        *e = ELOOP;
+        break;
+      }
+      if (!tl) {
+        *e = ENOENT;
+        break;
+      }
+      if (tbuf[0] == '/') {
+        *e = EXDEV;
+        break;
+      }
+      if (!(next = *p ? oci_sprintf("%s/%s", tbuf, p) : oci_strdup(tbuf))) {
+        *e = ENOMEM;
+        break;
+      }
+      free(rest);
+      p = rest = next;
+      continue;
+    }
+    if (errno != EINVAL) { /* absent, or not searchable */
+      *e = errno;
+      break;
+    }
+    if (!last) {
+      int dfd = openat(cur, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st;
+      if (dfd < 0) {
+        *e = errno;
+        if (*e == ENOTDIR && fstatat(cur, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) &&
+            ++links <= DIR_MAX_LINKS) {
+          p = start; /* it became a link meanwhile: look again */
+          continue;
+        }
+        break;
+      }
+      if (!walker_push(w, dfd, name)) {
+        *e = ENOMEM;
+        break;
+      }
+      continue;
+    }
+    fd = openat(cur, name, flags | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      *e = errno;
+      if ((*e == ELOOP || *e == EMLINK) && ++links <= DIR_MAX_LINKS) {
+        p = start; /* it became a link meanwhile: look again */
+        continue;
+      }
+      break;
+    }
+    if (flags & O_PATH) {
+      struct stat st;
+      if (fstat(fd, &st) == 0 && S_ISLNK(st.st_mode)) { /* O_PATH opens the link itself */
+        close(fd);
+        fd = -1;
+        if (++links > DIR_MAX_LINKS) {
+          *e = ELOOP;
+          break;
+        }
+        p = start;
+        continue;
+      }
+    }
+    if (w->path.len)
+      oci_buf_add(&w->path, "/", 1);
+    oci_buf_puts(&w->path, name);
+    break;
+  }
+  free(rest);
+  return fd;
+}
+
+static void walker_done(walker *w)
+{
+  while (w->depth)
+    walker_pop(w);
+  free(w->lv);
+  oci_buf_free(&w->path);
+  free(w->link);
+  free(w->target);
+}
+
+int oci_dir_openat(const ocidig_layout *l, const char *relpath, int flags, int *e)
+{
+  walker w = {.root = l->root_fd};
+  int fd;
+#ifdef HAVE_OPENAT2_SYSCALL
+  {
+    struct oci_open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
+                               .resolve = OCI_RESOLVE_BENEATH | OCI_RESOLVE_NO_MAGICLINKS};
+    for (int tries = 0; tries < 16; tries++) {
+      long r = syscall(SYS_openat2, l->root_fd, *relpath ? relpath : ".", &how, sizeof how);
+      if (r >= 0)
+        return (int)r;
+      *e = errno;
+      if (*e == EAGAIN || *e == EINTR) /* a rename raced with ".." resolution: again */
+        continue;
+      /* ENOSYS: an older kernel; EPERM: a seccomp filter refusing it; EINVAL or E2BIG:
+       * flags the kernel does not know.  The walk below gives the real answer. */
+      if (*e != ENOSYS && *e != EPERM && *e != EINVAL && *e != E2BIG)
+        return -1;
+      break;
+    }
+  }
+#endif
+  fd = walk_open(&w, relpath, flags, e);
+  walker_done(&w);
+  return fd;
+}
+
+int oci_dir_resolve(const ocidig_layout *l, const char *relpath, struct stat *st, char **canon, char **link,
+                    char **target)
+{
+  walker w = {.root = l->root_fd};
+  int e, fd = walk_open(&w, relpath, O_PATH, &e);
+  if (canon)
+    *canon = NULL;
+  if (link)
+    *link = NULL;
+  if (target)
+    *target = NULL;
+  if (fd >= 0) {
+    if (st && fstat(fd, st) != 0)
+      e = errno;
+    close(fd);
+    if (!e && canon && !(*canon = oci_buf_take(&w.path)))
+      e = ENOMEM;
+  } else if (e == EXDEV || e == ELOOP) {
+    if (link) {
+      *link = w.link;
+      w.link = NULL;
+    }
+    if (target) {
+      *target = w.target;
+      w.target = NULL;
+    }
+  }
+  walker_done(&w);
+  return e;
+}
+
+/* --------------------------------------------------------------- files */
+
+/* The warning for a path whose resolution left the root or looped. */
+static void warn_link(ocidig_layout *l, const char *relpath, int e)
+{
+  char *link, *target, *ql = NULL, *qt = NULL;
+  int again = oci_dir_resolve(l, relpath, NULL, NULL, &link, &target);
+  if (again == e && link && target) {
+    ql = oci_escape(link, 200);
+    qt = oci_escape(target, 200);
+  }
+  if (e == ELOOP)
+    oci_layout_warn(l, "%s is a loop of symbolic links: treated as absent", relpath);
+  else if (ql && qt && !strcmp(link, relpath))
+    oci_layout_warn(l, "%s is a symbolic link leading outside the layout (to %s): treated as absent", relpath, qt);
+  else if (ql && qt)
+    oci_layout_warn(l, "%s leads outside the layout through the symbolic link %s (to %s): treated as absent",
+                    relpath, ql, qt);
+  else
+    oci_layout_warn(l, "%s leads outside the layout through a symbolic link: treated as absent", relpath);
+  free(ql);
+  free(qt);
+  free(link);
+  free(target);
 }
 
 /* Opens relpath for reading if it is a regular file inside the root.  Absent, leaving
  * the root, or not a regular file: OCIDIG_ERR_BLOB_MISSING (with a warning for the
- * latter two). */
+ * latter two).  Present but unreadable: OCIDIG_ERR_IO. */
 static ocidig_code open_inside(ocidig_layout *l, const char *relpath, int *fd_out, struct stat *st,
                                ocidig_error *err)
 {
-  char *full, *real;
-  int fd;
+  int fd, e;
   bool unsafe;
   char *clean = oci_member_name_clean(relpath, &unsafe);
   *fd_out = -1;
@@ -46,33 +351,26 @@ static ocidig_code open_inside(ocidig_layout *l, const char *relpath, int *fd_ou
     free(clean);
     return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s: not a path inside the layout", relpath);
   }
-  full = oci_sprintf("%s/%s", l->root_real, clean);
-  free(clean);
-  if (!full)
-    return oci_nomem(err);
-  real = realpath(full, NULL);
-  free(full);
-  if (!real) {
-    if (errno == ENOENT || errno == ENOTDIR)
-      return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is not in the layout", relpath);
-    if (errno == ELOOP) {
-      oci_layout_warn(l, "%s is a loop of symbolic links: treated as absent", relpath);
-      return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is a loop of symbolic links", relpath);
-    }
-    return oci_fail(err, OCIDIG_ERR_IO, "%s/%s: %s", l->path, relpath, strerror(errno));
-  }
-  if (!inside_root(l, real)) {
-    oci_layout_warn(l, "%s is a symbolic link leading outside the layout (to %s): treated as absent", relpath, real);
-    free(real);
-    return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s leads outside the layout", relpath);
-  }
-  fd = open(real, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  fd = oci_dir_openat(l, clean, O_RDONLY | O_NONBLOCK | O_NOCTTY, &e);
   if (fd < 0) {
-    ocidig_code rc = oci_fail(err, OCIDIG_ERR_IO, "%s/%s: %s", l->path, relpath, strerror(errno));
-    free(real);
+    ocidig_code rc;
+    if (e == ENOENT || e == ENOTDIR) {
+      rc = oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is not in the layout", relpath);
+    } else if (e == ELOOP) {
+      warn_link(l, clean, e);
+      rc = oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is a loop of symbolic links", relpath);
+    } else if (e == EXDEV) {
+      warn_link(l, clean, e);
+      rc = oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s leads outside the layout", relpath);
+    } else if (e == ENOMEM) {
+      rc = oci_nomem(err);
+    } else {
+      rc = oci_fail(err, OCIDIG_ERR_IO, "%s/%s: %s", l->path, relpath, strerror(e));
+    }
+    free(clean);
     return rc;
   }
-  free(real);
+  free(clean);
   if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
     close(fd);
     oci_layout_warn(l, "%s is not a regular file: treated as absent", relpath);
@@ -81,7 +379,6 @@ static ocidig_code open_inside(ocidig_layout *l, const char *relpath, int *fd_ou
   *fd_out = fd;
   return OCIDIG_OK;
 }
-
 ocidig_code oci_dir_stat(ocidig_layout *l, const char *relpath, ocidig_entry *out, ocidig_error *err)
 {
   struct stat st;
@@ -138,35 +435,58 @@ ocidig_code oci_dir_stream(ocidig_layout *l, const char *relpath, size_t max, oc
   return rc;
 }
 
-static ocidig_code walk(ocidig_layout *l, const char *rel, int depth, ocidig_error *err)
+
+/* ------------------------------------------------------------- listing */
+
+/* A folder that could not be listed, or an entry that could not be examined: a warning,
+ * and a note for verify (which reports it: what is there is not known). */
+static void list_error(ocidig_layout *l, const char *rel, bool folder, const char *what, int e)
 {
-  char *dirpath = *rel ? oci_sprintf("%s/%s", l->root_real, rel) : oci_strdup(l->root_real);
-  DIR *d;
+  char *q = oci_escape(*rel ? rel : ".", 200);
+  char *msg = oci_sprintf("%s%s: %s: %s", q ? q : "?", folder ? "/" : "", what, strerror(e));
+  free(q);
+  if (!msg)
+    return;
+  oci_layout_warn(l, "%s", msg);
+  if (oci_strv_push(&l->list_errors, &l->n_list_errors, msg)) {
+    size_t n = l->n_list_errors - 1;
+    if (!oci_strv_push(&l->list_error_paths, &n, *rel ? rel : "."))
+      free(l->list_errors[--l->n_list_errors]); /* the two lists stay in step */
+  }
+  free(msg);
+}
+
+/* Lists the folder open at dfd (which it takes), rel its path in the root. */
+static ocidig_code walk(ocidig_layout *l, int dfd, const char *rel, int depth, ocidig_error *err)
+{
+  DIR *d = fdopendir(dfd);
   struct dirent *de;
   ocidig_code rc = OCIDIG_OK;
-  if (!dirpath)
-    return oci_nomem(err);
-  d = opendir(dirpath);
   if (!d) {
-    oci_layout_warn(l, "%s/: cannot list: %s", *rel ? rel : ".", strerror(errno));
-    free(dirpath);
+    list_error(l, rel, true, "cannot list", errno);
+    close(dfd);
     return OCIDIG_OK;
   }
-  while (rc == OCIDIG_OK && (de = readdir(d)) != NULL) {
+  for (;;) {
     struct stat st;
     oci_member m = {0};
-    char *full;
+    int sub = -1;
+    errno = 0;
+    if (!(de = readdir(d))) {
+      if (errno)
+        list_error(l, rel, true, "cannot list", errno);
+      break;
+    }
     if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
       continue;
     m.path = *rel ? oci_sprintf("%s/%s", rel, de->d_name) : oci_strdup(de->d_name);
-    full = m.path ? oci_sprintf("%s/%s", l->root_real, m.path) : NULL;
-    if (!full) {
-      oci_member_free(&m);
+    if (!m.path) {
       rc = oci_nomem(err);
       break;
     }
-    if (lstat(full, &st) != 0) {
-      free(full);
+    if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT) /* gone meanwhile: nothing to say */
+        list_error(l, m.path, false, "cannot examine", errno);
       oci_member_free(&m);
       continue;
     }
@@ -177,46 +497,56 @@ static ocidig_code walk(ocidig_layout *l, const char *rel, int depth, ocidig_err
       m.type = OCIDIG_ENTRY_DIRECTORY;
     } else if (S_ISLNK(st.st_mode)) {
       char target[PATH_MAX];
-      ssize_t n = readlink(full, target, sizeof target - 1);
-      char *real = realpath(full, NULL);
+      ssize_t n = readlinkat(dirfd(d), de->d_name, target, sizeof target - 1);
       struct stat tst;
+      int e = oci_dir_resolve(l, m.path, &tst, NULL, NULL, NULL);
       m.type = OCIDIG_ENTRY_SYMLINK;
       m.link_target = oci_strndup(target, n > 0 ? (size_t)n : 0);
-      m.escapes = !real || !inside_root(l, real);
-      if (!real)
-        m.escapes = target[0] == '/' || n <= 0; /* dangling: escaping only if absolute */
-      if (real && !m.escapes && stat(real, &tst) == 0 && S_ISREG(tst.st_mode))
+      /* leaves the root: an absolute target, or ".." above it (dangling or not) */
+      m.escapes = e == EXDEV || (n > 0 && target[0] == '/');
+      if (!e && S_ISREG(tst.st_mode))
         m.size = (int64_t)tst.st_size;
-      free(real);
     } else {
       m.type = OCIDIG_ENTRY_SPECIAL;
     }
-    free(full);
     {
       bool is_dir = m.type == OCIDIG_ENTRY_DIRECTORY;
-      char *sub = is_dir ? oci_strdup(m.path) : NULL;
-      if (is_dir && !sub) {
+      char *subpath = is_dir ? oci_strdup(m.path) : NULL;
+      if (is_dir && !subpath) {
         oci_member_free(&m);
         rc = oci_nomem(err);
         break;
       }
+      if (is_dir && depth < DIR_WALK_MAX_DEPTH &&
+          (sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+        list_error(l, subpath, true, "cannot list", errno);
       /* Directory entries are not looked up by path: keep them out of the table. */
       m.escapes = m.escapes || is_dir;
       rc = oci_member_add(l, &m, err);
       if (is_dir) {
         l->members[l->n_members - 1].escapes = false;
-        if (rc == OCIDIG_OK && depth < DIR_WALK_MAX_DEPTH)
-          rc = walk(l, sub, depth + 1, err);
+        if (rc == OCIDIG_OK && sub >= 0) {
+          rc = walk(l, sub, subpath, depth + 1, err);
+          sub = -1;
+        }
       }
-      free(sub);
+      if (sub >= 0)
+        close(sub);
+      free(subpath);
     }
+    if (rc != OCIDIG_OK)
+      break;
   }
   closedir(d);
-  free(dirpath);
   return rc;
 }
 
 ocidig_code oci_dir_walk(ocidig_layout *l, ocidig_error *err)
 {
-  return walk(l, "", 0, err);
+  int fd = openat(l->root_fd, ".", O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    list_error(l, "", true, "cannot list", errno);
+    return OCIDIG_OK;
+  }
+  return walk(l, fd, "", 0, err);
 }

@@ -71,6 +71,9 @@
  *                                      link or device of the same name (tar extracts the latter):
  *                                      ambiguous, the verification stops (corrupt-archive, exit 3)
  *  warning  blob-name-invalid          a file under blobs/ whose name is not a digest
+ *  error    listing-unreadable         a folder of a directory layout that could not be listed,
+ *                                      or an entry of it that could not be examined (permissions):
+ *                                      unreferenced blobs are then not counted
  *  warning  ref-name-invalid           org.opencontainers.image.ref.name breaks the OCI grammar
  *  error    ref-name-duplicate         two entries of index.json share a ref name but not the
  *                                      digest (nor distinct platforms)
@@ -146,6 +149,7 @@ typedef struct vblob {
   ocidig_digest d;
   bool listed;      /* a blob path in the listing */
   bool present;     /* a regular file (or, in a directory, a link to one inside the layout) */
+  bool unreadable;  /* present, but could not even be looked at (size unknown): read_error says why */
   bool looked_up;
   bool referenced;  /* a walked descriptor points at it */
   bool described;   /* a descriptor of a parsed index points at it */
@@ -455,9 +459,20 @@ static bool blob_present(vstate *v, size_t bi)
      * inside the layout. */
     char path[OCIDIG_DIGEST_STRING_MAX + 8];
     ocidig_entry e;
-    if (ocidig_layout_stat(v->l, blob_path(&b->d, path), &e, NULL) == OCIDIG_OK && e.type == OCIDIG_ENTRY_FILE) {
+    ocidig_error err;
+    ocidig_code rc = ocidig_layout_stat(v->l, blob_path(&b->d, path), &e, &err);
+    if (rc == OCIDIG_OK && e.type == OCIDIG_ENTRY_FILE) {
       b->present = true;
       b->size = e.size;
+    } else if (rc == OCIDIG_ERR_NOMEM) {
+      v->nomem = true;
+    } else if (rc != OCIDIG_OK && rc != OCIDIG_ERR_BLOB_MISSING) {
+      /* There, as far as anyone can tell, but not readable (a folder or file without
+       * permission): blob-unreadable, not absent. */
+      b->present = true;
+      b->unreadable = true;
+      if (!b->read_error && !(b->read_error = oci_strdup(err.message)))
+        v->nomem = true;
     }
   }
   return b->present;
@@ -820,33 +835,20 @@ static void check_ref_names(vstate *v, const vdesc *kids, size_t n, const char *
 
 /* ------------------------------------------------------------- listing */
 
-static bool inside_root(const char *root, const char *real)
-{
-  size_t n = strlen(root);
-  if (n == 1)
-    return true;
-  return !strncmp(real, root, n) && (real[n] == '/' || real[n] == '\0');
-}
-
 /* A directory symlink: absolute, resolving outside, or (dangling) leaving on paper. */
 static bool dir_link_escapes(const vstate *v, const ocidig_entry *e)
 {
-  char *full, *real;
-  bool out;
+  int res;
   if (!e->link_target || e->link_target[0] == '/')
     return true;
   if (e->escapes)
     return true;
-  full = oci_sprintf("%s/%s", v->l->root_real, e->path);
-  if (!full)
-    return e->escapes;
-  real = realpath(full, NULL);
-  free(full);
-  if (!real)
+  res = oci_dir_resolve(v->l, e->path, NULL, NULL, NULL, NULL);
+  if (res == EXDEV)
+    return true;
+  if (res)
     return oci_link_escapes(e->path, e->link_target, false);
-  out = !inside_root(v->l->root_real, real);
-  free(real);
-  return out;
+  return false;
 }
 
 static ocidig_code scan_listing(vstate *v)
@@ -861,6 +863,9 @@ static ocidig_code scan_listing(vstate *v)
     v->r->error = e;
     return rc;
   }
+  for (size_t i = 0; !archive && i < v->l->n_list_errors; i++)
+    vfind(v, LAYOUT_CTX, ERR, "listing-unreadable", NULL, v->l->list_error_paths[i],
+          "%s: what it holds is not known (files there are not counted as unreferenced)", v->l->list_errors[i]);
   for (size_t i = 0; i < n; i++) {
     const ocidig_entry *en = &ents[i];
     const char *p = en->path;
@@ -1277,7 +1282,7 @@ static bool check_ref(vstate *v, vctx c, const vdesc *d, size_t bi)
   if (!blob_present(v, bi))
     return false;
   b = &v->blobs[bi];
-  if (d->size_ok && d->size != b->size)
+  if (d->size_ok && !b->unreadable && d->size != b->size)
     vfind(v, c, ERR, "size-mismatch", b->digest, blob_path(&b->d, path),
           "%s is %lld bytes, but the descriptor (%s) says %lld", path, (long long)b->size, d->where,
           (long long)d->size);
@@ -1825,7 +1830,7 @@ typedef struct hjob {
 } hjob;
 
 typedef struct hpool {
-  const char *root;
+  const ocidig_layout *l;
   hjob *jobs;
   size_t n, next;
   pthread_mutex_t mu;
@@ -1836,30 +1841,13 @@ typedef struct hpool {
 
 /* Opens a file of a directory layout for reading, refusing anything that leaves the root
  * or is not a regular file.  Thread-safe (no shared state). */
-static int open_in_root(const char *root, const char *rel, int *err)
+static int open_in_root(const ocidig_layout *l, const char *rel, int *err)
 {
-  char *full = oci_sprintf("%s/%s", root, rel), *real;
   struct stat st;
-  int fd;
-  if (!full) {
-    *err = ENOMEM;
-    return -1;
-  }
-  real = realpath(full, NULL);
-  free(full);
-  if (!real) {
-    *err = errno;
-    return -1;
-  }
-  if (!inside_root(root, real)) {
-    free(real);
-    *err = -1;
-    return -1;
-  }
-  fd = open(real, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-  free(real);
+  int fd = oci_dir_openat(l, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, err);
   if (fd < 0) {
-    *err = errno;
+    if (*err == EXDEV)
+      *err = -1;
     return -1;
   }
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -1873,7 +1861,7 @@ static int open_in_root(const char *root, const char *rel, int *err)
 static void hash_one(hpool *p, hjob *j, uint8_t *buf)
 {
   oci_hasher *h;
-  int fd = open_in_root(p->root, j->path, &j->err);
+  int fd = open_in_root(p->l, j->path, &j->err);
   if (fd < 0)
     return;
   if (!(h = oci_hasher_new(j->alg))) {
@@ -1948,7 +1936,7 @@ static unsigned thread_count(const vstate *v, size_t jobs)
 
 static void hash_directory(vstate *v, hjob *jobs, size_t n, uint64_t total)
 {
-  hpool p = {.root = v->l->root_real, .jobs = jobs, .n = n};
+  hpool p = {.l = v->l, .jobs = jobs, .n = n};
   pthread_t tids[MAX_THREADS];
   unsigned want = thread_count(v, n), started = 0;
   qsort(jobs, n, sizeof *jobs, job_cmp); /* the largest first: the threads finish together */
@@ -2183,7 +2171,7 @@ static void conclude_platforms(vstate *v)
 static void conclude_unreferenced(vstate *v)
 {
   ocidig_verify_summary *s = &v->r->summary;
-  s->unreferenced_checked = !v->scoped && v->root_walked;
+  s->unreferenced_checked = !v->scoped && v->root_walked && !v->l->n_list_errors;
   if (!s->unreferenced_checked)
     return;
   for (size_t i = 0; i < v->n_blobs; i++) {
@@ -2363,30 +2351,30 @@ static int docker_follow(vstate *v, const char *path, char **out, const char **b
     return oom ? DF_ABSENT : DF_OUTSIDE;
   }
   if (!v->l->is_archive) {
-    const char *root = v->l->root_real;
-    size_t n = strlen(root);
-    char *full = oci_sprintf("%s/%s", root, cur), *real;
     struct stat st;
-    int res = DF_ABSENT;
-    free(cur);
-    if (!full) {
+    char *canon;
+    int res = oci_dir_resolve(v->l, cur, &st, &canon, NULL, NULL);
+    if (res == EXDEV) {
+      free(cur);
+      return DF_ESCAPES;
+    }
+    if (res == ENOMEM)
       v->nomem = true;
+    if (res == ENOENT || res == ENOTDIR || res == ELOOP || res == ENOMEM) {
+      free(cur);
       return DF_ABSENT;
     }
-    real = realpath(full, NULL);
-    free(full);
-    if (!real)
-      return DF_ABSENT;
-    if (!inside_root(root, real))
-      res = DF_ESCAPES;
-    else if (stat(real, &st) == 0 && S_ISREG(st.st_mode) && strlen(real) > n) {
-      if (!(*out = oci_strdup(real + (n == 1 ? 1 : n + 1))))
-        v->nomem = true;
-      else
-        res = DF_FOUND;
+    if (res) { /* there but not reachable (EACCES...): reading it says so */
+      *out = cur;
+      return DF_FOUND;
     }
-    free(real);
-    return res;
+    free(cur);
+    if (!S_ISREG(st.st_mode) || !*canon) {
+      free(canon);
+      return DF_ABSENT;
+    }
+    *out = canon;
+    return DF_FOUND;
   }
   for (int hop = 0; hop <= MAX_LINK_HOPS; hop++) {
     size_t i = ptab_find(&v->etab, ent_key, v, cur);
