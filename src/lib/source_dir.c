@@ -440,10 +440,11 @@ ocidig_code oci_dir_stream(ocidig_layout *l, const char *relpath, size_t max, oc
 
 /* A folder that could not be listed, or an entry that could not be examined: a warning,
  * and a note for verify (which reports it: what is there is not known). */
-static void list_error(ocidig_layout *l, const char *rel, bool folder, const char *what, int e)
+static void list_error(ocidig_layout *l, const char *rel, bool folder, int e)
 {
   char *q = oci_escape(*rel ? rel : ".", 200);
-  char *msg = oci_sprintf("%s%s: %s: %s", q ? q : "?", folder ? "/" : "", what, strerror(e));
+  char *msg = oci_sprintf("%s%s could not be %s: %s", q ? q : "?", folder ? "/" : "", folder ? "listed" : "examined",
+                          strerror(e));
   free(q);
   if (!msg)
     return;
@@ -463,7 +464,7 @@ static ocidig_code walk(ocidig_layout *l, int dfd, const char *rel, int depth, o
   struct dirent *de;
   ocidig_code rc = OCIDIG_OK;
   if (!d) {
-    list_error(l, rel, true, "cannot list", errno);
+    list_error(l, rel, true, errno);
     close(dfd);
     return OCIDIG_OK;
   }
@@ -474,7 +475,7 @@ static ocidig_code walk(ocidig_layout *l, int dfd, const char *rel, int depth, o
     errno = 0;
     if (!(de = readdir(d))) {
       if (errno)
-        list_error(l, rel, true, "cannot list", errno);
+        list_error(l, rel, true, errno);
       break;
     }
     if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -486,7 +487,7 @@ static ocidig_code walk(ocidig_layout *l, int dfd, const char *rel, int depth, o
     }
     if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno != ENOENT) /* gone meanwhile: nothing to say */
-        list_error(l, m.path, false, "cannot examine", errno);
+        list_error(l, m.path, false, errno);
       oci_member_free(&m);
       continue;
     }
@@ -519,7 +520,7 @@ static ocidig_code walk(ocidig_layout *l, int dfd, const char *rel, int depth, o
       }
       if (is_dir && depth < DIR_WALK_MAX_DEPTH &&
           (sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
-        list_error(l, subpath, true, "cannot list", errno);
+        list_error(l, subpath, true, errno);
       /* Directory entries are not looked up by path: keep them out of the table. */
       m.escapes = m.escapes || is_dir;
       rc = oci_member_add(l, &m, err);
@@ -545,7 +546,7 @@ ocidig_code oci_dir_walk(ocidig_layout *l, ocidig_error *err)
 {
   int fd = openat(l->root_fd, ".", O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
-    list_error(l, "", true, "cannot list", errno);
+    list_error(l, "", true, errno);
     return OCIDIG_OK;
   }
   return walk(l, fd, "", 0, err);

@@ -865,7 +865,7 @@ static ocidig_code scan_listing(vstate *v)
   }
   for (size_t i = 0; !archive && i < v->l->n_list_errors; i++)
     vfind(v, LAYOUT_CTX, ERR, "listing-unreadable", NULL, v->l->list_error_paths[i],
-          "%s: what it holds is not known (files there are not counted as unreferenced)", v->l->list_errors[i]);
+          "%s; what is there is not known (and not counted as unreferenced)", v->l->list_errors[i]);
   for (size_t i = 0; i < n; i++) {
     const ocidig_entry *en = &ents[i];
     const char *p = en->path;
