@@ -438,13 +438,15 @@ ocidig_code oci_dir_stream(ocidig_layout *l, const char *relpath, size_t max, oc
 
 /* ------------------------------------------------------------- listing */
 
-/* A folder that could not be listed, or an entry that could not be examined: a warning,
- * and a note for verify (which reports it: what is there is not known). */
-static void list_error(ocidig_layout *l, const char *rel, bool folder, int e)
+/* A folder that could not be listed, or whose entries (unexamined of them) could not be
+ * examined: a warning, and a note for verify (which reports it: what is there is not
+ * known). */
+static void list_error(ocidig_layout *l, const char *rel, size_t unexamined, int e)
 {
   char *q = oci_escape(*rel ? rel : ".", 200);
-  char *msg = oci_sprintf("%s%s could not be %s: %s", q ? q : "?", folder ? "/" : "", folder ? "listed" : "examined",
-                          strerror(e));
+  char *msg = unexamined ? oci_sprintf("%s/: %zu entr%s could not be examined: %s", q ? q : "?", unexamined,
+                                       unexamined == 1 ? "y" : "ies", strerror(e))
+                         : oci_sprintf("%s/ could not be listed: %s", q ? q : "?", strerror(e));
   free(q);
   if (!msg)
     return;
@@ -463,8 +465,10 @@ static ocidig_code walk(ocidig_layout *l, int dfd, const char *rel, int depth, o
   DIR *d = fdopendir(dfd);
   struct dirent *de;
   ocidig_code rc = OCIDIG_OK;
+  size_t unexamined = 0;
+  int unexamined_errno = 0;
   if (!d) {
-    list_error(l, rel, true, errno);
+    list_error(l, rel, 0, errno);
     close(dfd);
     return OCIDIG_OK;
   }
@@ -475,7 +479,7 @@ static ocidig_code walk(ocidig_layout *l, int dfd, const char *rel, int depth, o
     errno = 0;
     if (!(de = readdir(d))) {
       if (errno)
-        list_error(l, rel, true, errno);
+        list_error(l, rel, 0, errno);
       break;
     }
     if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
@@ -486,8 +490,8 @@ static ocidig_code walk(ocidig_layout *l, int dfd, const char *rel, int depth, o
       break;
     }
     if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-      if (errno != ENOENT) /* gone meanwhile: nothing to say */
-        list_error(l, m.path, false, errno);
+      if (errno != ENOENT && !unexamined++) /* ENOENT: gone meanwhile, nothing to say */
+        unexamined_errno = errno;
       oci_member_free(&m);
       continue;
     }
@@ -520,7 +524,7 @@ static ocidig_code walk(ocidig_layout *l, int dfd, const char *rel, int depth, o
       }
       if (is_dir && depth < DIR_WALK_MAX_DEPTH &&
           (sub = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
-        list_error(l, subpath, true, errno);
+        list_error(l, subpath, 0, errno);
       /* Directory entries are not looked up by path: keep them out of the table. */
       m.escapes = m.escapes || is_dir;
       rc = oci_member_add(l, &m, err);
@@ -538,6 +542,8 @@ static ocidig_code walk(ocidig_layout *l, int dfd, const char *rel, int depth, o
     if (rc != OCIDIG_OK)
       break;
   }
+  if (unexamined)
+    list_error(l, rel, unexamined, unexamined_errno);
   closedir(d);
   return rc;
 }
@@ -546,7 +552,7 @@ ocidig_code oci_dir_walk(ocidig_layout *l, ocidig_error *err)
 {
   int fd = openat(l->root_fd, ".", O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
-    list_error(l, "", true, errno);
+    list_error(l, "", 0, errno);
     return OCIDIG_OK;
   }
   return walk(l, fd, "", 0, err);
