@@ -65,7 +65,7 @@ else
       ln -s "$R/out/blobs" "$R/lay/swap"
       spare=$R/lay/swap
     fi
-    res=$(LD_LIBRARY_PATH=${REAL_LIBS:-${LD_LIBRARY_PATH:-}} "$race_helper" "$name" "$spare" "$want" 120 "$MARKER" \
+    res=$(LD_LIBRARY_PATH=${REAL_LIBS:-${LD_LIBRARY_PATH:-}} "$race_helper" "$name" "$spare" "$want" 300 "$MARKER" \
       "$REAL" cat "$R/lay" "sha256:$hex")
     echo "# defect 3 race ($what swapped for a link out): $res"
     set -- $res
