@@ -36,10 +36,9 @@ extern "C" {
 #define OCIDIG_MAX_INDEX_DESCRIPTORS 10000               /* children of one index */
 #define OCIDIG_MAX_ARCHIVE_MEMBERS   200000              /* members of one archive */
 #define OCIDIG_MAX_KEPT_BYTES        (8u * 1024 * 1024)  /* small members kept in memory, in total */
-#define OCIDIG_MAX_EXPANSION_RATIO   200                 /* archive member bytes per input byte (bombs), */
-/* checked once past this many member bytes; also what an xz dictionary or a zstd window
- * (up to 128 MiB, libzstd's default limit) can fill before a bomb is stopped */
-#define OCIDIG_EXPANSION_GRACE       (32u * 1024 * 1024)
+/* No limit on how many member bytes an archive's input expands to: members are streamed,
+ * never written, so compressible ones (zeros, repeated text, sparse files) cost time, not
+ * memory.  A caller that wants a bound sets ocidig_open_options.max_bytes. */
 #define OCIDIG_DEFAULT_SMALL_CAP     (4u * 1024 * 1024)  /* members up to this size are kept */
 #define OCIDIG_MAX_DIGEST_LENGTH     (7 + 128)           /* "sha512:" + 128 hex */
 #define OCIDIG_MAX_PATH_LENGTH       4096                /* a member name or a path in the layout */
@@ -203,6 +202,10 @@ typedef struct ocidig_open_options {
   /* Optional progress callback (bytes read from the input so far, total or -1). */
   void (*progress)(void *ctx, uint64_t done, int64_t total);
   void *progress_ctx;
+  /* An archive: the most member bytes one pass may read (decompressed, the holes of sparse
+   * members included; members skipped by seeking are not read), past which reading stops
+   * with OCIDIG_ERR_LIMIT.  0: no cap.  A directory's files are not counted. */
+  uint64_t max_bytes;
 } ocidig_open_options;
 
 /* Opens a layout directory, an archive file, or "-" (an archive on stdin).  opts optional. */

@@ -220,8 +220,12 @@ case stdin in ${ADV_ONLY:-*})
     # pass unkept, and standard input cannot be read twice.
     measure stdin-limit-kept-bytes "$gen/limit-kept-bytes.tar" resolve --json --platform linux/amd64 -
     check stdin-limit-kept-bytes 3 not-rereadable -
+    # A gzip bomb is read to the end (streamed, in bounded memory), unless capped.
     measure stdin-bomb-outer-gzip "$gen/bomb-outer-gzip.tar.gz" resolve --json --platform linux/amd64 -
-    check stdin-bomb-outer-gzip 4 limit-exceeded -
+    check stdin-bomb-outer-gzip 0 - '"verdict": "selected"'
+    measure stdin-bomb-outer-gzip+max-bytes "$gen/bomb-outer-gzip.tar.gz" resolve --json --platform linux/amd64 \
+      --max-bytes 64M -
+    check stdin-bomb-outer-gzip+max-bytes 4 limit-exceeded -
   fi
   ;;
 esac

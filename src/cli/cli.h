@@ -76,6 +76,26 @@ void cli_put_json(const char *text);
 const char *cli_text(const char *s);
 void cli_text_free(void);
 
+/* --max-bytes N (every command that opens a SOURCE): N bytes, or with a suffix K, M, G or
+ * T (KiB .. TiB, either case); 0 means no cap.  Returns 0, or the usage status after
+ * saying what is wrong. */
+int cli_max_bytes(const char *command, const char *arg, uint64_t *out);
+#define CLI_MAX_BYTES_HELP                                                                            \
+  "      --max-bytes N    stop with limit-exceeded (exit 4) after N bytes of archive\n"                \
+  "                       members (decompressed, sparse holes included); suffixes K, M,\n"            \
+  "                       G, T; 0 or absent: no cap\n"
+
+/* A progress line on standard error, when it is a terminal, for an open that reads for
+ * more than a second (a large or highly compressed archive): ocidig_open_options'
+ * progress with a cli_progress as its context; cli_progress_end clears the line. */
+typedef struct cli_progress {
+  const char *what; /* "reading", "verifying" */
+  bool tty, started, shown;
+  double start, last;
+} cli_progress;
+void cli_progress_cb(void *ctx, uint64_t done, int64_t total);
+void cli_progress_end(cli_progress *p);
+
 /* "215 B", "1.1 KiB", "2.0 GiB". */
 void cli_human_size(int64_t n, char *buf, size_t len);
 

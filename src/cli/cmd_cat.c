@@ -29,6 +29,7 @@ static void help(FILE *f)
           "  -p, --platform SPEC  the platform for manifest and config (default: this host)\n"
           "  -s, --strict         no platform fallbacks (containerd OnlyStrict)\n"
           "  -r, --ref NAME       the index.json entry (or docker save RepoTag) to resolve from\n"
+          CLI_MAX_BYTES_HELP
           "  -h, --help           this help\n"
           "\n"
           "Examples:\n"
@@ -202,10 +203,12 @@ static int cat_resolved(ocidig_layout *l, const char *what, const ocidig_matcher
 
 int cmd_cat(int argc, char **argv)
 {
+  enum { OPT_MAX_BYTES = 256 };
   static const struct option longopts[] = {
     {"platform", required_argument, NULL, 'p'},
     {"strict", no_argument, NULL, 's'},
     {"ref", required_argument, NULL, 'r'},
+    {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -215,6 +218,7 @@ int cmd_cat(int argc, char **argv)
   ocidig_layout *layout = NULL;
   ocidig_error err;
   int c, status;
+  ocidig_open_options open_opts = {0};
 
   optind = 1;
   while ((c = getopt_long(argc, argv, "p:sr:h", longopts, NULL)) != -1) {
@@ -223,6 +227,10 @@ int cmd_cat(int argc, char **argv)
     case 's': strict = true; break;
     case 'r': ref = optarg; break;
     case 'h': help(stdout); return 0;
+    case OPT_MAX_BYTES:
+      if ((status = cli_max_bytes("cat", optarg, &open_opts.max_bytes)) != 0)
+        return status;
+      break;
     default: return cli_usage("cat", "bad option");
     }
   }
@@ -243,7 +251,7 @@ int cmd_cat(int argc, char **argv)
     return cli_usage("cat", "--platform, --strict and --ref go with manifest and config");
   if (resolved && (status = cli_matcher(platform, strict, &matcher)) != 0)
     return status;
-  if (ocidig_layout_open(source, NULL, &layout, &err) != OCIDIG_OK) {
+  if (ocidig_layout_open(source, &open_opts, &layout, &err) != OCIDIG_OK) {
     status = cli_fail(&err);
   } else if (plain) {
     status = cat_plain(layout, what);

@@ -35,6 +35,7 @@ static void help(FILE *f)
           "                       or the docker save image with this RepoTag; @DIGEST picks by\n"
           "                       digest (the image ID in a docker save archive)\n"
           "  -j, --json           print one JSON object (also on failure)\n"
+          CLI_MAX_BYTES_HELP
           "  -h, --help           this help\n"
           "\n"
           "Examples:\n"
@@ -279,11 +280,13 @@ static void print_json(const char *source, const char *request, bool strict, con
 
 int cmd_inspect(int argc, char **argv)
 {
+  enum { OPT_MAX_BYTES = 256 };
   static const struct option longopts[] = {
     {"platform", required_argument, NULL, 'p'},
     {"strict", no_argument, NULL, 's'},
     {"ref", required_argument, NULL, 'r'},
     {"json", no_argument, NULL, 'j'},
+    {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -296,6 +299,8 @@ int cmd_inspect(int argc, char **argv)
   ocidig_error err = {0};
   char *request = NULL;
   int c, status;
+  cli_progress prog = {.what = "reading"};
+  ocidig_open_options open_opts = {.progress = cli_progress_cb, .progress_ctx = &prog};
 
   optind = 1;
   while ((c = getopt_long(argc, argv, "p:sr:jh", longopts, NULL)) != -1) {
@@ -305,6 +310,10 @@ int cmd_inspect(int argc, char **argv)
     case 'r': ref = optarg; break;
     case 'j': json = true; break;
     case 'h': help(stdout); return 0;
+    case OPT_MAX_BYTES:
+      if ((status = cli_max_bytes("inspect", optarg, &open_opts.max_bytes)) != 0)
+        return status;
+      break;
     default: return cli_usage("inspect", "bad option");
     }
   }
@@ -317,12 +326,13 @@ int cmd_inspect(int argc, char **argv)
     return status;
   request = ocidig_platform_format(ocidig_matcher_request(matcher));
 
-  if (ocidig_layout_open(source, NULL, &layout, &err) == OCIDIG_OK) {
+  if (ocidig_layout_open(source, &open_opts, &layout, &err) == OCIDIG_OK) {
     ocidig_resolve_options opts = {.matcher = matcher, .host = cli_host(), .ref = ref};
     ocidig_resolve(layout, &opts, &r, &err);
     if (r && r->outcome == OCIDIG_OUTCOME_SELECTED)
       ocidig_image_load(layout, r, &img, &err);
   }
+  cli_progress_end(&prog);
 
   if (img) {
     status = 0;

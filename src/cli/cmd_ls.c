@@ -31,6 +31,7 @@ static void help(FILE *f)
           "  -p, --platform SPEC  show what each image resolves to for this platform\n"
           "  -s, --strict         with --platform: no fallbacks (containerd OnlyStrict)\n"
           "  -j, --json           print one JSON object\n"
+          CLI_MAX_BYTES_HELP
           "  -h, --help           this help\n"
           "\n"
           "Examples:\n"
@@ -222,10 +223,12 @@ static void print_text(const ocidig_listing *l, const char *source)
 
 int cmd_ls(int argc, char **argv)
 {
+  enum { OPT_MAX_BYTES = 256 };
   static const struct option longopts[] = {
     {"platform", required_argument, NULL, 'p'},
     {"strict", no_argument, NULL, 's'},
     {"json", no_argument, NULL, 'j'},
+    {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -236,6 +239,8 @@ int cmd_ls(int argc, char **argv)
   ocidig_listing *l = NULL;
   ocidig_error err = {0};
   int c, status;
+  cli_progress prog = {.what = "reading"};
+  ocidig_open_options open_opts = {.progress = cli_progress_cb, .progress_ctx = &prog};
 
   optind = 1;
   while ((c = getopt_long(argc, argv, "p:sjh", longopts, NULL)) != -1) {
@@ -244,6 +249,10 @@ int cmd_ls(int argc, char **argv)
     case 's': strict = true; break;
     case 'j': json = true; break;
     case 'h': help(stdout); return 0;
+    case OPT_MAX_BYTES:
+      if ((status = cli_max_bytes("ls", optarg, &open_opts.max_bytes)) != 0)
+        return status;
+      break;
     default: return cli_usage("ls", "bad option");
     }
   }
@@ -255,10 +264,11 @@ int cmd_ls(int argc, char **argv)
   if (platform && (status = cli_matcher(platform, strict, &matcher)) != 0)
     return status;
 
-  if (ocidig_layout_open(source, NULL, &layout, &err) == OCIDIG_OK) {
+  if (ocidig_layout_open(source, &open_opts, &layout, &err) == OCIDIG_OK) {
     ocidig_list_options opts = {.matcher = matcher, .host = cli_host()};
     ocidig_list(layout, &opts, &l, &err);
   }
+  cli_progress_end(&prog);
   if (!l) {
     status = ocidig_code_exit_status(err.code);
     if (json) {

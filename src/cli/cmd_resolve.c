@@ -27,6 +27,7 @@ static void help(FILE *f)
           "  -j, --json           print the JSON report (one object, whatever the outcome)\n"
           "  -q, --quiet          print only the selected manifest digest (for a docker save\n"
           "                       archive without index.json: the image ID)\n"
+          CLI_MAX_BYTES_HELP
           "  -h, --help           this help\n"
           "\n"
           "Examples:\n"
@@ -160,12 +161,14 @@ static void print_text(const ocidig_resolution *r, const char *source)
 
 int cmd_resolve(int argc, char **argv)
 {
+  enum { OPT_MAX_BYTES = 256 };
   static const struct option longopts[] = {
     {"platform", required_argument, NULL, 'p'},
     {"strict", no_argument, NULL, 's'},
     {"ref", required_argument, NULL, 'r'},
     {"json", no_argument, NULL, 'j'},
     {"quiet", no_argument, NULL, 'q'},
+    {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -177,6 +180,8 @@ int cmd_resolve(int argc, char **argv)
   ocidig_error err = {0};
   ocidig_code rc;
   int c, status;
+  cli_progress prog = {.what = "reading"};
+  ocidig_open_options open_opts = {.progress = cli_progress_cb, .progress_ctx = &prog};
 
   optind = 1;
   while ((c = getopt_long(argc, argv, "p:sr:jqh", longopts, NULL)) != -1) {
@@ -187,6 +192,10 @@ int cmd_resolve(int argc, char **argv)
     case 'j': json = true; break;
     case 'q': quiet = true; break;
     case 'h': help(stdout); return 0;
+    case OPT_MAX_BYTES:
+      if ((status = cli_max_bytes("resolve", optarg, &open_opts.max_bytes)) != 0)
+        return status;
+      break;
     default: return cli_usage("resolve", "bad option");
     }
   }
@@ -201,7 +210,7 @@ int cmd_resolve(int argc, char **argv)
   if ((status = cli_matcher(platform, strict, &matcher)) != 0)
     return status;
 
-  rc = ocidig_layout_open(source, NULL, &layout, &err);
+  rc = ocidig_layout_open(source, &open_opts, &layout, &err);
   if (rc == OCIDIG_OK) {
     ocidig_resolve_options opts = {.matcher = matcher, .host = cli_host(), .ref = ref};
     rc = ocidig_resolve(layout, &opts, &r, &err);
@@ -214,6 +223,7 @@ int cmd_resolve(int argc, char **argv)
       r->request = ocidig_platform_format(ocidig_matcher_request(matcher));
     }
   }
+  cli_progress_end(&prog);
   if (!r) {
     cli_error("out of memory");
     status = EXIT_UNREADABLE;

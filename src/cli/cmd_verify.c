@@ -12,7 +12,8 @@
  * are small; larger ones are re-read from the file).  Standard input cannot be re-read:
  * there the library's default applies. */
 #define VERIFY_SMALL_CAP (256u * 1024)
-/* The progress line appears only for inputs at least this large. */
+/* The progress line appears for inputs at least this large, or after a second of reading
+ * (a highly compressed archive). */
 #define PROGRESS_MIN (64ull * 1024 * 1024)
 
 static void help(FILE *f)
@@ -45,6 +46,7 @@ static void help(FILE *f)
           "                       --ref @DIGEST: the entry with that digest\n"
           "  -j, --json           print the JSON report: {schemaVersion, findings, images, summary}\n"
           "      --fail-on LEVEL  error (the default) or warning: the lowest severity that fails\n"
+          CLI_MAX_BYTES_HELP
           "  -h, --help           this help\n"
           "\n"
           "Examples:\n"
@@ -63,6 +65,8 @@ static void help(FILE *f)
 typedef struct progress {
   bool tty;
   bool shown;
+  bool started;
+  struct timespec start;
   struct timespec last;
 } progress;
 
@@ -73,9 +77,13 @@ static void on_progress(void *ctx, uint64_t done, int64_t total)
   char a[32], b[32];
   if (!p->tty)
     return;
-  if (total >= 0 ? (uint64_t)total < PROGRESS_MIN : done < PROGRESS_MIN)
-    return;
   clock_gettime(CLOCK_MONOTONIC, &now);
+  if (!p->started) {
+    p->started = true;
+    p->start = now;
+  }
+  if ((total >= 0 ? (uint64_t)total < PROGRESS_MIN : done < PROGRESS_MIN) && now.tv_sec - p->start.tv_sec < 2)
+    return;
   if (p->shown && (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000 < 200 &&
       !(total >= 0 && done >= (uint64_t)total))
     return;
@@ -313,7 +321,7 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
 
 int cmd_verify(int argc, char **argv)
 {
-  enum { OPT_FAIL_ON = 256 };
+  enum { OPT_FAIL_ON = 256, OPT_MAX_BYTES };
   static const struct option longopts[] = {
     {"platform", required_argument, NULL, 'p'},
     {"strict", no_argument, NULL, 's'},
@@ -321,6 +329,7 @@ int cmd_verify(int argc, char **argv)
     {"ref", required_argument, NULL, 'r'},
     {"json", no_argument, NULL, 'j'},
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+    {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -331,6 +340,7 @@ int cmd_verify(int argc, char **argv)
   ocidig_verify_report *r = NULL;
   ocidig_error err = {0};
   progress prog = {0};
+  uint64_t max_bytes = 0;
   ocidig_code rc;
   int c, status;
 
@@ -347,6 +357,10 @@ int cmd_verify(int argc, char **argv)
         fail_on_warning = true;
       else if (strcmp(optarg, "error"))
         return cli_usage("verify", "--fail-on takes 'error' or 'warning', not '%s'", optarg);
+      break;
+    case OPT_MAX_BYTES:
+      if ((status = cli_max_bytes("verify", optarg, &max_bytes)) != 0)
+        return status;
       break;
     case 'h': help(stdout); return 0;
     default: return cli_usage("verify", "bad option");
@@ -369,7 +383,8 @@ int cmd_verify(int argc, char **argv)
     ocidig_open_options oo = {.flags = OCIDIG_OPEN_HASH_BLOBS,
                               .small_cap = strcmp(source, "-") ? VERIFY_SMALL_CAP : 0,
                               .progress = on_progress,
-                              .progress_ctx = &prog};
+                              .progress_ctx = &prog,
+                              .max_bytes = max_bytes};
     rc = ocidig_layout_open(source, &oo, &layout, &err);
   }
   progress_end(&prog);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* "ocidig: " prefix, then the message with every character a terminal could act on
@@ -297,4 +298,78 @@ void cli_human_size(int64_t n, char *buf, size_t len)
     snprintf(buf, len, "%lld B", (long long)n);
   else
     snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+int cli_max_bytes(const char *command, const char *arg, uint64_t *out)
+{
+  uint64_t n = 0, mult = 1;
+  const char *p = arg;
+  if (!*p)
+    return cli_usage(command, "--max-bytes needs a number of bytes");
+  for (; *p >= '0' && *p <= '9'; p++) {
+    if (n > (UINT64_MAX - 9) / 10)
+      return cli_usage(command, "--max-bytes %s is too large", arg);
+    n = n * 10 + (uint64_t)(*p - '0');
+  }
+  if (p != arg && *p && !p[1]) {
+    switch (*p) {
+    case 'k': case 'K': mult = 1ull << 10; p++; break;
+    case 'm': case 'M': mult = 1ull << 20; p++; break;
+    case 'g': case 'G': mult = 1ull << 30; p++; break;
+    case 't': case 'T': mult = 1ull << 40; p++; break;
+    default: break;
+    }
+  }
+  if (p == arg || *p)
+    return cli_usage(command, "--max-bytes takes a number of bytes, with K, M, G or T for KiB .. TiB, not '%s'",
+                     arg);
+  if (n > UINT64_MAX / mult)
+    return cli_usage(command, "--max-bytes %s is too large", arg);
+  *out = n * mult;
+  return 0;
+}
+
+static double now_seconds(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+void cli_progress_cb(void *ctx, uint64_t done, int64_t total)
+{
+  cli_progress *p = ctx;
+  char a[32], b[32];
+  double t;
+  if (!p->started) {
+    p->started = true;
+    p->tty = isatty(STDERR_FILENO);
+    p->start = now_seconds();
+  }
+  if (!p->tty)
+    return;
+  t = now_seconds();
+  /* Only a read that lasts: after a second, then five times a second. */
+  if (t - p->start < 1 || (p->shown && t - p->last < 0.2 && !(total >= 0 && done >= (uint64_t)total)))
+    return;
+  p->last = t;
+  p->shown = true;
+  cli_human_size((int64_t)done, a, sizeof a);
+  if (total > 0) {
+    cli_human_size(total, b, sizeof b);
+    fprintf(stderr, "\rocidig: %s: %s of %s (%d%%)\033[K", p->what, a, b,
+            (int)(done * 100 / (uint64_t)total));
+  } else {
+    fprintf(stderr, "\rocidig: %s: %s\033[K", p->what, a);
+  }
+  fflush(stderr);
+}
+
+void cli_progress_end(cli_progress *p)
+{
+  if (p->shown) {
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    p->shown = false;
+  }
 }

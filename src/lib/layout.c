@@ -310,6 +310,7 @@ ocidig_code ocidig_layout_open(const char *path, const ocidig_open_options *opts
     l->small_cap = opts->small_cap;
     l->progress = opts->progress;
     l->progress_ctx = opts->progress_ctx;
+    l->max_bytes = opts->max_bytes;
   }
   if (l->flags & OCIDIG_OPEN_HASH_BLOBS)
     l->flags |= OCIDIG_OPEN_FULL_SCAN;

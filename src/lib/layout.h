@@ -57,7 +57,8 @@ struct ocidig_layout {
   size_t next_ordinal;
   uint64_t bytes_read;
   size_t kept_bytes;
-  uint64_t expanded; /* member bytes the reader produced (sparse holes included): the bomb check */
+  uint64_t counted;   /* member bytes the reader produced (sparse holes included) */
+  uint64_t max_bytes; /* ocidig_open_options.max_bytes: the cap on counted, 0 = none */
   /* members (archive) or the walked tree (directory, on demand) */
   oci_member *members;
   size_t n_members, cap_members;
@@ -78,18 +79,6 @@ struct ocidig_layout {
 };
 
 #define OCI_MAX_WARNINGS 200
-
-/* Hard limits that belong with the others in ocidig.h's limits section (defined here
- * until they are there).  An archive whose members expand to more than
- * OCIDIG_MAX_EXPANSION_RATIO bytes per byte of input, once past OCIDIG_EXPANSION_GRACE
- * bytes, is a decompression bomb: OCIDIG_ERR_LIMIT.  (gzip peaks near 1032:1 on zeros;
- * a layout, whose layers are compressed already, stays near 1:1.) */
-#ifndef OCIDIG_MAX_EXPANSION_RATIO
-#define OCIDIG_MAX_EXPANSION_RATIO 200
-#endif
-#ifndef OCIDIG_EXPANSION_GRACE
-#define OCIDIG_EXPANSION_GRACE (32u * 1024 * 1024)
-#endif
 
 void oci_layout_warn(ocidig_layout *l, const char *fmt, ...) OCI_PRINTF(2, 3);
 /* True when the rest of an archive is headers and seeks (an uncompressed tar, cpio or ar

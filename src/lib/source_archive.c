@@ -192,22 +192,19 @@ fail:
   return NULL;
 }
 
-/* The decompression-bomb check: `*expanded` member bytes from what `a` took from its
- * input so far.  Without it, a 10 MB .tar.gz (or a sparse member's holes) could keep the
- * reader busy for minutes on gigabytes of zeros. */
-static ocidig_code check_expansion(ocidig_layout *l, struct archive *a, uint64_t expanded, ocidig_error *err)
+/* The caller's opt-in cap on member bytes (ocidig_open_options.max_bytes): `counted`
+ * member bytes read so far in this pass, sparse holes included.  There is no cap on the
+ * ratio of member bytes to input bytes: members are streamed, never written or held
+ * whole, so a highly compressible archive (a layer of zeros or of repeated text, a
+ * sparse file) costs reading time, not memory. */
+static ocidig_code check_cap(ocidig_layout *l, uint64_t counted, ocidig_error *err)
 {
-  uint64_t in;
-  if (expanded <= OCIDIG_EXPANSION_GRACE)
-    return OCIDIG_OK;
-  in = (uint64_t)archive_filter_bytes(a, -1);
-  if (expanded / OCIDIG_MAX_EXPANSION_RATIO <= in)
+  if (!l->max_bytes || counted <= l->max_bytes)
     return OCIDIG_OK;
   return oci_fail(err, OCIDIG_ERR_LIMIT,
-                  "%s: %llu bytes of members from %llu bytes of input, more than %d times as many: "
-                  "a decompression bomb?",
-                  l->from_stdin ? "standard input" : l->path, (unsigned long long)expanded, (unsigned long long)in,
-                  OCIDIG_MAX_EXPANSION_RATIO);
+                  "%s: more than %llu bytes of archive members read, the cap set for this read (--max-bytes): "
+                  "raise it, or give 0 for no cap",
+                  l->from_stdin ? "standard input" : l->path, (unsigned long long)l->max_bytes);
 }
 
 /* A sink failed on a member that is being kept: its error is saved, the member read on. */
@@ -229,25 +226,77 @@ static void report_progress(ocidig_layout *l, struct archive *a)
     l->progress(l->progress_ctx, l->bytes_read, l->input_size);
 }
 
+/* Where consume_data's bytes go. */
+typedef struct data_out {
+  bool keep;
+  oci_hasher *hasher;
+  ocidig_sink sink;
+  void *ctx;
+  uint8_t *buf;
+  size_t cap;
+  ocidig_code sink_rc; /* a sink's error while the member is kept: the member is read on */
+  ocidig_error sink_err;
+  bool from_sink; /* the error returned is the sink's */
+} data_out;
+
+/* Hands size bytes at pos (block: NULL for zeros, a hole of a sparse member) to o,
+ * counting them against the cap and reporting progress every 16 MiB. */
+static ocidig_code put_bytes(ocidig_layout *l, struct archive *a, data_out *o, const void *block, uint64_t pos,
+                             size_t size, uint64_t *counted, ocidig_error *err)
+{
+  static const uint8_t zeros[64 * 1024];
+  ocidig_code rc;
+  while (size) {
+    size_t n = block || size <= sizeof zeros ? size : sizeof zeros;
+    const void *p = block ? block : zeros;
+    *counted += n;
+    if ((rc = check_cap(l, *counted, err)) != OCIDIG_OK)
+      return rc;
+    /* A layer of gigabytes takes seconds: progress every 16 MiB of it too. */
+    if (l->progress && ((pos + n) >> 24) != (pos >> 24))
+      report_progress(l, a);
+    if (o->hasher)
+      oci_hasher_update(o->hasher, p, n);
+    if (o->sink && (rc = o->sink(o->ctx, p, n, err)) != OCIDIG_OK) {
+      if (!o->keep) {
+        o->from_sink = true;
+        return rc;
+      }
+      save_sink_error(rc, err, &o->sink_rc, &o->sink_err);
+      o->sink = NULL;
+    }
+    if (o->keep) {
+      if (pos + n > l->small_cap || !oci_grow((void **)&o->buf, &o->cap, pos + n + 1, 1)) {
+        o->keep = false; /* larger than it said: record only */
+        free(o->buf);
+        o->buf = NULL;
+      } else {
+        memcpy(o->buf + pos, p, n);
+      }
+    }
+    pos += n;
+    size -= n;
+  }
+  return OCIDIG_OK;
+}
+
 /* Reads the current member's data: kept in memory when `keep`, hashed with `hasher`,
- * passed to `sink`.  Returns the number of bytes in *total; counts them in *expanded.
+ * passed to `sink`.  A sparse member's holes (between the blocks libarchive gives, and
+ * after the last one up to its size) read as zeros.  Returns the number of bytes in
+ * *total; counts them in *counted (against the cap).
  * When the sink returns an error, *sink_failed is set and its error returned as it is:
  * a member still being kept is read on to its end (without the sink), else it is left
  * where it stopped, for the next header to skip. */
 static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char *name, bool keep, int64_t declared,
-                                oci_hasher *hasher, ocidig_sink sink, void *ctx, uint8_t **kept,
-                                uint64_t *total, uint64_t *expanded, bool *sink_failed, ocidig_error *err)
+                                bool sparse, oci_hasher *hasher, ocidig_sink sink, void *ctx, uint8_t **kept,
+                                uint64_t *total, uint64_t *counted, bool *sink_failed, ocidig_error *err)
 {
-  static const uint8_t zeros[4096];
-  uint8_t *buf = NULL;
-  size_t cap = 0;
+  data_out o = {.keep = keep, .hasher = hasher, .sink = sink, .ctx = ctx};
   uint64_t pos = 0;
-  ocidig_code rc = OCIDIG_OK, sink_rc = OCIDIG_OK;
-  ocidig_error sink_err = {0};
-  bool from_sink = false;
+  ocidig_code rc = OCIDIG_OK;
   if (keep && declared >= 0) {
-    cap = (size_t)declared + 1;
-    if (!(buf = malloc(cap)))
+    o.cap = (size_t)declared + 1;
+    if (!(o.buf = malloc(o.cap)))
       return oci_nomem(err);
   }
   for (;;) {
@@ -255,70 +304,38 @@ static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char 
     size_t size;
     la_int64_t offset;
     int r = archive_read_data_block(a, &block, &size, &offset);
-    if (r == ARCHIVE_EOF)
-      break;
-    if (r < ARCHIVE_WARN) {
+    if (r == ARCHIVE_EOF) {
+      /* A sparse member that ends in a hole: libarchive gives no block for it. */
+      if (sparse && declared >= 0 && pos < (uint64_t)declared)
+        offset = declared;
+      else
+        break;
+      size = 0;
+    } else if (r < ARCHIVE_WARN) {
       rc = archive_failure(l, a, name, err);
       goto out;
     }
     /* Sparse members: the holes read as zeros. */
-    if (offset >= 0 && (uint64_t)offset > pos && !hasher && !sink && !keep) {
-      *expanded += (uint64_t)offset - pos; /* nobody looks at them: count them at once */
-      pos = (uint64_t)offset;
-    }
-    while (offset >= 0 && (uint64_t)offset > pos) {
-      size_t gap = (uint64_t)offset - pos > sizeof zeros ? sizeof zeros : (size_t)((uint64_t)offset - pos);
-      *expanded += gap;
-      if ((rc = check_expansion(l, a, *expanded, err)) != OCIDIG_OK)
-        goto out;
-      if (hasher)
-        oci_hasher_update(hasher, zeros, gap);
-      if (sink && (rc = sink(ctx, zeros, gap, err)) != OCIDIG_OK) {
-        if (!keep) {
-          from_sink = true;
+    if (offset >= 0 && (uint64_t)offset > pos) {
+      uint64_t gap = (uint64_t)offset - pos;
+      if (!o.hasher && !o.sink && !o.keep) {
+        *counted += gap; /* nobody looks at them: count them at once */
+        if ((rc = check_cap(l, *counted, err)) != OCIDIG_OK)
           goto out;
-        }
-        save_sink_error(rc, err, &sink_rc, &sink_err);
-        sink = NULL;
-        rc = OCIDIG_OK;
+        pos += gap;
       }
-      if (keep) {
-        if (!oci_grow((void **)&buf, &cap, pos + gap + 1, 1) || pos + gap > l->small_cap) {
-          keep = false;
-          free(buf);
-          buf = NULL;
-        } else {
-          memset(buf + pos, 0, gap);
-        }
+      while (pos < (uint64_t)offset) {
+        size_t n = (uint64_t)offset - pos > ((size_t)1 << 30) ? ((size_t)1 << 30) : (size_t)((uint64_t)offset - pos);
+        if ((rc = put_bytes(l, a, &o, NULL, pos, n, counted, err)) != OCIDIG_OK)
+          goto out;
+        pos += n;
       }
-      pos += gap;
     }
-    *expanded += size;
-    if ((rc = check_expansion(l, a, *expanded, err)) != OCIDIG_OK)
+    if (r == ARCHIVE_EOF)
+      break;
+    /* An empty block (a stored zip member's last) may come with a NULL buffer. */
+    if (size && (rc = put_bytes(l, a, &o, block, pos, size, counted, err)) != OCIDIG_OK)
       goto out;
-    /* A layer of gigabytes takes seconds: progress every 16 MiB of it too. */
-    if (l->progress && ((pos + size) >> 24) != (pos >> 24))
-      report_progress(l, a);
-    if (hasher)
-      oci_hasher_update(hasher, block, size);
-    if (sink && size && (rc = sink(ctx, block, size, err)) != OCIDIG_OK) {
-      if (!keep) {
-        from_sink = true;
-        goto out;
-      }
-      save_sink_error(rc, err, &sink_rc, &sink_err);
-      sink = NULL;
-      rc = OCIDIG_OK;
-    }
-    if (keep) {
-      if (pos + size > l->small_cap || !oci_grow((void **)&buf, &cap, pos + size + 1, 1)) {
-        keep = false; /* larger than it said: record only */
-        free(buf);
-        buf = NULL;
-      } else {
-        memcpy(buf + pos, block, size);
-      }
-    }
     pos += size;
   }
   if (declared >= 0 && pos < (uint64_t)declared) {
@@ -330,30 +347,30 @@ static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char 
     goto out;
   }
   *total = pos;
-  if (sink_rc != OCIDIG_OK) { /* the member was read to its end (and kept): the sink's error stands */
-    rc = sink_rc;
+  if (o.sink_rc != OCIDIG_OK) { /* the member was read to its end (and kept): the sink's error stands */
+    rc = o.sink_rc;
     if (err)
-      *err = sink_err;
-    from_sink = true;
+      *err = o.sink_err;
+    o.from_sink = true;
   }
 out:
   if (sink_failed)
-    *sink_failed = from_sink;
-  if (from_sink)
+    *sink_failed = o.from_sink;
+  if (o.from_sink)
     *total = pos;
-  if ((rc != OCIDIG_OK && !from_sink) || !keep) {
-    free(buf);
-    buf = NULL;
+  if ((rc != OCIDIG_OK && !o.from_sink) || !o.keep) {
+    free(o.buf);
+    o.buf = NULL;
   }
   if (kept)
-    *kept = buf;
+    *kept = o.buf;
   else
-    free(buf);
+    free(o.buf);
   return rc;
 }
 
 /* Would skipping the current member's data inflate it anyway?  Then it is read here
- * instead (at the same cost) so that the bomb check sees it: behind a compression
+ * instead (at the same cost) so that the --max-bytes cap sees it: behind a compression
  * filter, and in formats that compress members (zip, 7-Zip, RAR, ...).  Plain tar, cpio
  * and ar on a file are skipped by seeking. */
 static bool skip_inflates(struct archive *a)
@@ -473,6 +490,7 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
   if (m.type == OCIDIG_ENTRY_FILE && !m.escapes) {
     bool is_want = want && !strcmp(m.path, want);
     int64_t declared = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+    bool sparse = archive_entry_sparse_count(e) > 0;
     ocidig_digest_alg alg;
     const char *hex = oci_blob_path_hex(m.path, &alg);
     oci_hasher *h = NULL;
@@ -494,8 +512,8 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
     if (keep || h || use_sink || declared < 0 || skip_inflates(l->ar)) {
       bool stopped = false;
       l->want_declared = declared;
-      rc = consume_data(l, l->ar, m.path, keep, declared, h, use_sink ? sink : NULL, ctx, &m.data, &total,
-                        &l->expanded, &stopped, err);
+      rc = consume_data(l, l->ar, m.path, keep, declared, sparse, h, use_sink ? sink : NULL, ctx, &m.data,
+                        &total, &l->counted, &stopped, err);
       l->want_declared = -1;
       if (rc != OCIDIG_OK && !stopped) {
         oci_hasher_free(h);
@@ -513,7 +531,7 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
           uint64_t rest = 0;
           bool ignored;
           ocidig_error e2;
-          if ((rc = consume_data(l, l->ar, m.path, false, -1, NULL, NULL, NULL, NULL, &rest, &l->expanded,
+          if ((rc = consume_data(l, l->ar, m.path, false, -1, false, NULL, NULL, NULL, NULL, &rest, &l->counted,
                                  &ignored, &e2)) != OCIDIG_OK) {
             oci_member_free(&m);
             if (err)
@@ -650,7 +668,7 @@ ocidig_code oci_archive_reread(ocidig_layout *l, const oci_member *m, ocidig_sin
   struct archive *a;
   struct archive_entry *e;
   ocidig_code rc = OCIDIG_OK;
-  uint64_t total = 0, expanded = 0;
+  uint64_t total = 0, counted = 0;
   if (l->from_stdin) {
     /* Why it was passed: it comes before the file that named it (index.json, or a manifest). */
     const oci_member *index = oci_member_find(l, "index.json");
@@ -678,7 +696,8 @@ ocidig_code oci_archive_reread(ocidig_layout *l, const oci_member *m, ocidig_sin
       break;
     }
     if (i == m->ordinal) {
-      rc = consume_data(l, a, m->path, false, m->size, NULL, sink, ctx, NULL, &total, &expanded, NULL, err);
+      rc = consume_data(l, a, m->path, false, m->size, archive_entry_sparse_count(e) > 0, NULL, sink, ctx, NULL,
+                        &total, &counted, NULL, err);
       if (rc == OCIDIG_OK && (int64_t)total != m->size)
         rc = oci_fail(err, OCIDIG_ERR_IO, "%s: member %s changed size (was the file changed?)", l->path, m->path);
       break;
