@@ -12,7 +12,7 @@
  * are small; larger ones are re-read from the file).  Standard input cannot be re-read:
  * there the library's default applies. */
 #define VERIFY_SMALL_CAP (256u * 1024)
-/* The progress line appears for inputs at least this large, or after a second of reading
+/* The progress line appears for inputs at least this large, or after a second or two of reading
  * (a highly compressed archive). */
 #define PROGRESS_MIN (64ull * 1024 * 1024)
 
