@@ -1412,6 +1412,7 @@ typedef struct lctx {
   blobinfo *info;
   size_t n_info, cap_info;
   size_t next_ref;
+  oci_entries *entries; /* for list_resolve */
 } lctx;
 
 /* Counts a blob for the footer; `present`/`size` are computed when first met (size -1: stat). */
@@ -1659,7 +1660,12 @@ static ocidig_code list_resolve(lctx *c, ocidig_list_image *img, ocidig_error *e
   ocidig_resolve_options ro = {.matcher = c->opts->matcher, .host = c->opts->host, .ref = ref};
   if (!ref)
     return oci_nomem(err);
-  ocidig_resolve(c->layout, &ro, &r, NULL);
+  /* index.json once for all images, not once for each (N images cost N^2). */
+  if (!c->entries && !(c->entries = oci_entries_load(c->layout))) {
+    free(ref);
+    return oci_nomem(err);
+  }
+  oci_resolve_entry(c->layout, &ro, c->entries, &r, NULL);
   free(ref);
   if (!r)
     return oci_nomem(err);
@@ -1685,33 +1691,40 @@ static ocidig_code list_oci(lctx *c, ocidig_error *err)
 {
   ocidig_listing *out = c->out;
   const char *stack[OCIDIG_MAX_INDEX_NESTING + 2];
-  ocidig_code rc;
-  for (size_t i = 0; i < c->g.n_roots; i++) {
+  ocidig_code rc = OCIDIG_OK;
+  smap by_digest = {0}; /* an image's digest -> its position in out->images */
+  for (size_t i = 0; i < c->g.n_roots && rc == OCIDIG_OK; i++) {
     const ocidig_descriptor *d = &c->g.roots[i];
     ocidig_list_image *img = NULL;
-    for (size_t k = 0; k < out->n_images && !img; k++)
-      if (oci_streq(out->images[k].digest, d->digest_string))
-        img = &out->images[k];
-    if (img) {
+    size_t k;
+    if (smap_get(&by_digest, oci_str(d->digest_string), &k)) {
+      img = &out->images[k];
       if (!add_entry_names(d, &img->names, &img->n_names))
-        return oci_nomem(err);
+        rc = oci_nomem(err);
       continue;
     }
-    if (!(img = new_image(out, err)))
-      return OCIDIG_ERR_NOMEM;
+    if (!smap_put(&by_digest, oci_str(d->digest_string), out->n_images)) {
+      rc = oci_nomem(err);
+      break;
+    }
+    if (!(img = new_image(out, err))) {
+      rc = OCIDIG_ERR_NOMEM;
+      break;
+    }
     if ((!(img->digest = oci_strdup(d->digest_string)) && d->digest_string) ||
         (!(img->media_type = oci_strdup(d->media_type)) && d->media_type) ||
-        !add_entry_names(d, &img->names, &img->n_names))
-      return oci_nomem(err);
+        !add_entry_names(d, &img->names, &img->n_names)) {
+      rc = oci_nomem(err);
+      break;
+    }
     {
       smap seen = {0};
       rc = list_walk(c, img, d, c->next_ref++, stack, 0, &seen, err);
       smap_free(&seen);
-      if (rc != OCIDIG_OK)
-        return rc;
     }
   }
-  return OCIDIG_OK;
+  smap_free(&by_digest);
+  return rc;
 }
 
 static ocidig_code list_docker(lctx *c, ocidig_docker_archive *a, bool hybrid, ocidig_error *err)
@@ -1940,6 +1953,7 @@ fail:
   ocidig_docker_archive_free(a);
   smap_free(&c.blobs);
   free(c.info);
+  oci_entries_free(c.entries);
   ocidig_listing_free(c.out);
   return rc;
 }

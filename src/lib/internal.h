@@ -90,4 +90,17 @@ ocidig_code oci_docker_resolve(ocidig_layout *layout, const ocidig_resolve_optio
 /* index.json and a manifest.json side by side: appends to r->warnings where they disagree. */
 void oci_docker_hybrid_warnings(ocidig_layout *layout, ocidig_resolution *r);
 
+/* resolve.c: index.json read and decoded once, for resolving its entries one by one (ls and
+ * verify with a platform resolve "@DIGEST" of each image: reading index.json again for each
+ * made N entries cost N parses of it).  oci_entries_load returns NULL only when out of
+ * memory; a layout whose index.json cannot be read or walked gives each resolution the
+ * error ocidig_resolve would.  oci_resolve_entry is ocidig_resolve over the entries loaded,
+ * for a layout that does not change in between, without the warnings about a manifest.json
+ * beside index.json. */
+typedef struct oci_entries oci_entries;
+oci_entries *oci_entries_load(ocidig_layout *layout);
+ocidig_code oci_resolve_entry(ocidig_layout *layout, const ocidig_resolve_options *opts, const oci_entries *entries,
+                              ocidig_resolution **out, ocidig_error *err);
+void oci_entries_free(oci_entries *entries);
+
 #endif

@@ -236,6 +236,21 @@ static void child_list_free(child_list *c)
   memset(c, 0, sizeof *c);
 }
 
+typedef struct oci_entry_pos {
+  const char *digest; /* kids.v[pos].digest_string, "" for none */
+  size_t pos;
+} oci_entry_pos;
+
+/* index.json read, checked and decoded once for many resolutions (oci_entries_load). */
+struct oci_entries {
+  bool missing;    /* no index.json */
+  ocidig_error e;  /* e.code != OCIDIG_OK: why index.json cannot be walked */
+  child_list kids;
+  oci_entry_pos *order; /* kids by digest, then position */
+  char **warnings; /* met on the way (oci-layout absent, duplicate keys, ...) */
+  size_t n_warnings;
+};
+
 /* Decodes and type-checks every child of an index (as containerd does). */
 static ocidig_code parse_children(walk *w, json_object *root, const char *what, child_list *out, ocidig_error *err)
 {
@@ -686,11 +701,26 @@ static void list_names(const child_list *kids, oci_buf *b)
 }
 
 /* §2 and §7.4: picks the entries of index.json that a --ref names. */
-static ocidig_code pick_ref(walk *w, const child_list *kids, const char *ref, size_t *pick)
+static ocidig_code pick_ref(walk *w, const child_list *kids, const oci_entries *pre, const char *ref, size_t *pick)
 {
   size_t hits[2], n_hits = 0;
   oci_buf b = {0};
   ocidig_code rc;
+  if (pre && ref[0] == '@') {
+    /* The first entry with that digest, found in the sorted positions. */
+    size_t lo = 0, hi = kids->n;
+    while (lo < hi) {
+      size_t mid = lo + (hi - lo) / 2;
+      if (strcmp(pre->order[mid].digest, ref + 1) < 0)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo < kids->n && !strcmp(pre->order[lo].digest, ref + 1)) {
+      *pick = pre->order[lo].pos;
+      return OCIDIG_OK;
+    }
+  }
   /* Pass 0: exact names; 1: the same reference in Docker's short form ("alpine:3" is
    * "docker.io/library/alpine:3", as Docker 25 writes io.containerd.image.name); 2: a
    * full name ending in ":NAME". */
@@ -819,19 +849,57 @@ static void warn_unneeded_bad_digests(walk *w)
   }
 }
 
-static ocidig_code run(walk *w, const ocidig_resolve_options *opts)
+/* §2's start: index.json read, oci-layout checked, index.json decoded into kids.  *missing:
+ * there is no index.json (OCIDIG_ERR_BLOB_MISSING). */
+static ocidig_code read_root(walk *w, child_list *kids, bool *missing, ocidig_error *e)
 {
-  ocidig_resolution *r = w->r;
   uint8_t *data;
   size_t len;
   oci_json_doc doc;
-  child_list kids;
+  ocidig_code rc;
+
+  memset(kids, 0, sizeof *kids);
+  rc = ocidig_layout_read_file(w->layout, "index.json", OCIDIG_MAX_JSON_SIZE, &data, &len, e);
+  if (rc == OCIDIG_ERR_BLOB_MISSING)
+    *missing = true;
+  if (rc != OCIDIG_OK)
+    return rc;
+  if ((rc = check_oci_layout(w, e)) != OCIDIG_OK) {
+    free(data);
+    return rc;
+  }
+  rc = oci_json_parse(data, len, "index.json", &doc, e);
+  free(data);
+  if (rc != OCIDIG_OK)
+    return rc;
+  for (size_t i = 0; i < doc.n_dup_keys; i++)
+    warn(w, "index.json: key \"%s\" appears twice in one object; the last one is used", doc.dup_keys[i]);
+  if ((rc = check_kind(doc.root, OCIDIG_KIND_INDEX, "index.json", OCIDIG_MT_OCI_INDEX, e)) == OCIDIG_OK)
+    rc = parse_children(w, doc.root, "index.json", kids, e);
+  oci_json_doc_free(&doc);
+  return rc;
+}
+
+static ocidig_code run(walk *w, const ocidig_resolve_options *opts, const oci_entries *pre)
+{
+  ocidig_resolution *r = w->r;
+  child_list own = {0};
+  const child_list *kids = &own;
   ocidig_error e;
   ocidig_code rc;
-  bool found = false;
+  bool found = false, missing = false;
 
-  rc = ocidig_layout_read_file(w->layout, "index.json", OCIDIG_MAX_JSON_SIZE, &data, &len, &e);
-  if (rc == OCIDIG_ERR_BLOB_MISSING) {
+  if (pre) {
+    for (size_t i = 0; i < pre->n_warnings; i++)
+      warn(w, "%s", pre->warnings[i]);
+    missing = pre->missing;
+    e = pre->e;
+    rc = missing ? OCIDIG_ERR_BLOB_MISSING : e.code;
+    kids = &pre->kids;
+  } else {
+    rc = read_root(w, &own, &missing, &e);
+  }
+  if (missing) {
     /* A docker save archive (manifest.json, no index.json): docker_archive.c resolves it. */
     if ((rc = oci_docker_resolve(w->layout, opts, r)) != OCIDIG_ERR_MISSING_INDEX_JSON)
       return rc;
@@ -840,52 +908,38 @@ static ocidig_code run(walk *w, const ocidig_resolve_options *opts)
   }
   if (rc != OCIDIG_OK)
     return fail_with(w, &e);
-  if ((rc = check_oci_layout(w, &e)) != OCIDIG_OK) {
-    free(data);
-    return fail_with(w, &e);
-  }
-  rc = oci_json_parse(data, len, "index.json", &doc, &e);
-  free(data);
-  if (rc != OCIDIG_OK)
-    return fail_with(w, &e);
-  for (size_t i = 0; i < doc.n_dup_keys; i++)
-    warn(w, "index.json: key \"%s\" appears twice in one object; the last one is used", doc.dup_keys[i]);
-  if ((rc = check_kind(doc.root, OCIDIG_KIND_INDEX, "index.json", OCIDIG_MT_OCI_INDEX, &e)) != OCIDIG_OK ||
-      (rc = parse_children(w, doc.root, "index.json", &kids, &e)) != OCIDIG_OK) {
-    oci_json_doc_free(&doc);
-    return fail_with(w, &e);
-  }
-  oci_json_doc_free(&doc);
 
   w->stack[w->depth++] = "index.json";
   if (opts->ref) {
     size_t pick = 0, row;
     step s;
-    if ((rc = pick_ref(w, &kids, opts->ref, &pick)) != OCIDIG_OK) {
-      child_list_free(&kids);
+    if ((rc = pick_ref(w, kids, pre, opts->ref, &pick)) != OCIDIG_OK) {
+      child_list_free(&own);
       return rc;
     }
-    row = add_row(w, "index.json", &kids.v[pick], OCIDIG_VERDICT_NOT_REACHED, 1, "");
+    row = add_row(w, "index.json", &kids->v[pick], OCIDIG_VERDICT_NOT_REACHED, 1, "");
     if (row == (size_t)-1) {
-      child_list_free(&kids);
+      child_list_free(&own);
       return row_failed(w);
     }
-    s = try_candidate(w, &kids.v[pick], row, 1, true);
+    s = try_candidate(w, &kids->v[pick], row, 1, true);
     found = s == STEP_SELECTED;
     rc = s == STEP_ERROR ? r->error.code : OCIDIG_OK;
   } else {
     step s;
-    note_several_images(w, &kids);
-    s = walk_index(w, &kids, "index.json", 0, &found);
+    note_several_images(w, kids);
+    s = walk_index(w, kids, "index.json", 0, &found);
     rc = s == STEP_ERROR ? r->error.code : OCIDIG_OK;
   }
-  child_list_free(&kids);
+  child_list_free(&own);
   /* Every index on the path to an error gets the verdict error (§7.2). */
   if (rc != OCIDIG_OK)
     return rc;
   r->outcome = found ? OCIDIG_OUTCOME_SELECTED : OCIDIG_OUTCOME_NO_MATCH;
-  /* A manifest.json beside index.json (docker save >= 25, ctr export): where they disagree. */
-  oci_docker_hybrid_warnings(w->layout, r);
+  /* A manifest.json beside index.json (docker save >= 25, ctr export): where they disagree.
+   * Not for each entry of a batch (oci_entries): its callers read no warnings. */
+  if (!pre)
+    oci_docker_hybrid_warnings(w->layout, r);
   return OCIDIG_OK;
 }
 
@@ -920,8 +974,8 @@ static void drop_answer(ocidig_resolution *r)
   }
 }
 
-ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *opts, ocidig_resolution **out,
-                           ocidig_error *err)
+static ocidig_code resolve(ocidig_layout *layout, const ocidig_resolve_options *opts, const oci_entries *pre,
+                           ocidig_resolution **out, ocidig_error *err)
 {
   static const ocidig_resolve_options defaults; /* NULL options: the nil matcher, no --ref */
   walk w = {.layout = layout};
@@ -948,7 +1002,7 @@ ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *
     r->request = oci_strdup("");
   }
   w.request_text = r->request && *r->request ? r->request : "(any platform)";
-  rc = run(&w, opts);
+  rc = run(&w, opts, pre);
   /* A lazy walk answers as soon as it has what it needs, so a later copy of a member it
    * read (tar extracts the last copy) would go unseen.  Where the rest of the archive
    * costs only headers, read on: such an archive is then refused as ambiguous
@@ -983,6 +1037,66 @@ ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *
     oci_strv_push(&r->warnings, &r->n_warnings, buf);
   }
   return rc;
+}
+
+ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *opts, ocidig_resolution **out,
+                           ocidig_error *err)
+{
+  return resolve(layout, opts, NULL, out, err);
+}
+
+/* ------------------------------------------------- one entry at a time */
+
+static int order_cmp(const void *a, const void *b)
+{
+  const oci_entry_pos *x = a, *y = b;
+  int c = strcmp(x->digest, y->digest);
+  return c ? c : x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+oci_entries *oci_entries_load(ocidig_layout *layout)
+{
+  oci_entries *pre = calloc(1, sizeof *pre);
+  ocidig_resolution *r = calloc(1, sizeof *r);
+  walk w = {.layout = layout, .r = r};
+  ocidig_code rc;
+  if (!pre || !r) {
+    free(pre);
+    free(r);
+    return NULL;
+  }
+  rc = read_root(&w, &pre->kids, &pre->missing, &pre->e);
+  pre->e.code = pre->missing ? OCIDIG_OK : rc;
+  pre->warnings = r->warnings;
+  pre->n_warnings = r->n_warnings;
+  r->warnings = NULL;
+  r->n_warnings = 0;
+  ocidig_resolution_free(r);
+  if (rc == OCIDIG_ERR_NOMEM || !(pre->order = calloc(pre->kids.n ? pre->kids.n : 1, sizeof *pre->order))) {
+    oci_entries_free(pre);
+    return NULL;
+  }
+  for (size_t i = 0; i < pre->kids.n; i++)
+    pre->order[i] = (oci_entry_pos){oci_str(pre->kids.v[i].digest_string), i};
+  if (pre->kids.n > 1)
+    qsort(pre->order, pre->kids.n, sizeof *pre->order, order_cmp);
+  return pre;
+}
+
+void oci_entries_free(oci_entries *pre)
+{
+  if (!pre)
+    return;
+  child_list_free(&pre->kids);
+  free(pre->order);
+  oci_strv_free(pre->warnings, pre->n_warnings);
+  free(pre);
+}
+
+ocidig_code oci_resolve_entry(ocidig_layout *layout, const ocidig_resolve_options *opts, const oci_entries *pre,
+                              ocidig_resolution **out, ocidig_error *err)
+{
+  return resolve(layout, opts, pre, out, err);
 }
 
 void ocidig_resolution_free(ocidig_resolution *r)
