@@ -427,14 +427,18 @@ typedef struct ocidig_verify_missing {
   int64_t size;             /* as the descriptor says */
 } ocidig_verify_missing;
 
-/* One manifest (or one missing nested index) of an image. */
+/* One manifest (or one missing nested index, or one nested index walked already) of an image. */
 typedef struct ocidig_verify_platform {
   char *platform;           /* formatted ("linux/arm64/v8"), or NULL when unknown */
   const char *platform_source; /* "descriptor", "config" or NULL (static storage) */
   char *manifest;           /* the manifest's digest (or the missing index's) */
   char *media_type;         /* its descriptor's mediaType */
   char *attestation_of;     /* a buildx attestation manifest: the digest it attests */
-  bool is_index;            /* a nested index that is absent: its platforms are unknown */
+  bool is_index;            /* a nested index that is absent: its platforms are unknown; or walked_already */
+  bool walked_already;      /* an index met again on another path, or the entry of an image met before:
+                               it is walked once, and its platforms are listed there (under image
+                               walked_image); complete says whether they all are */
+  long walked_image;        /* with walked_already: an index into report->images */
   bool requested;           /* in the scope of --platform */
   bool complete;            /* every blob it references is present */
   size_t n_blobs;           /* blobs it references: manifest, config, layers */

@@ -260,8 +260,22 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
         snprintf(state, sizeof state, "%zu error%s", p->n_errors, p->n_errors == 1 ? "" : "s");
       else
         snprintf(state, sizeof state, "%s",
-                 p->complete ? "ok" : p->n_missing == p->n_blobs ? "absent" : "incomplete");
+                 p->complete ? "ok" : p->n_missing == p->n_blobs && !p->walked_already ? "absent" : "incomplete");
       printf("%s%-10s%s  ", p->n_errors ? s.red : p->complete ? s.green : s.yellow, state, s.reset);
+      if (p->walked_already) {
+        /* Its platforms are listed once, where it was walked. */
+        const ocidig_verify_image *first =
+            p->walked_image >= 0 && (size_t)p->walked_image < r->n_images ? &r->images[p->walked_image] : NULL;
+        if (p->walked_image == (long)i)
+          printf("walked already: its platforms are listed above\n");
+        else if (first)
+          printf("walked already: its platforms are listed under image %s\n",
+                 first->name ? cli_clean(first->name) : "(unnamed)");
+        else
+          printf("walked already\n");
+        print_findings(r, (long)i, (long)k, 4, &s);
+        continue;
+      }
       if (p->complete)
         printf("%zu %s%s, %s\n", p->n_blobs, blobs, p->n_blobs == 1 ? "" : "s", size);
       else if (p->n_missing == p->n_blobs && p->n_blobs == 1 && !docker)

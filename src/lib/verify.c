@@ -163,7 +163,9 @@ typedef struct vblob {
   long image, plat; /* first walked reference, for findings */
   size_t unit;      /* manifest memo */
   int index_state;  /* 0 new, 1 open, 2 done */
-  size_t plat_first, plat_end;
+  long index_image; /* the image an index was walked for */
+  bool index_complete; /* every platform under it complete (set when done) */
+  bool entry_scoped; /* --platform: scope_from_resolution ran for an index.json entry with this digest */
 } vblob;
 
 typedef struct vmissing {
@@ -192,6 +194,7 @@ typedef struct vplat {
   bool has_desc_platform;
   char *media_type;
   char *attestation_of;
+  size_t again; /* NONE, or an index walked already (on another path): this row stands for it */
 } vplat;
 
 typedef struct vatt {
@@ -1261,6 +1264,7 @@ static size_t new_plat(vstate *v, long image, const vdesc *d)
   memset(p, 0, sizeof *p);
   p->image = image;
   p->unit = NONE;
+  p->again = NONE;
   p->has_desc_platform = d->has_platform;
   p->platform = platform_text(d);
   p->media_type = oci_strdup(d->media_type);
@@ -1473,6 +1477,18 @@ static void visit_unit(vstate *v, vctx c, const vdesc *kd, size_t bi, bool manif
     walk_manifest(v, c, kd, bi, ui);
 }
 
+/* Whether the platforms of rows from..to-1 have all their blobs (an index walked already:
+ * its own). */
+static bool plats_complete(const vstate *v, size_t from, size_t to)
+{
+  for (size_t i = from; i < to; i++) {
+    const vplat *p = &v->plats[i];
+    if (p->again != NONE ? !v->blobs[p->again].index_complete : p->unit != NONE && v->units[p->unit].n_missing)
+      return false;
+  }
+  return true;
+}
+
 static void visit_index(vstate *v, vctx c, const vdesc *kd, size_t bi, unsigned level)
 {
   char what[OCIDIG_DIGEST_STRING_MAX + 16], path[OCIDIG_DIGEST_STRING_MAX + 8];
@@ -1489,23 +1505,13 @@ static void visit_index(vstate *v, vctx c, const vdesc *kd, size_t bi, unsigned 
     return;
   }
   if (b->index_state == 2) {
-    /* Seen from another entry: the same platforms, for this image too. */
-    size_t from = b->plat_first, to = b->plat_end;
+    /* Walked already, on another path or for another entry: its platforms are listed once,
+     * where it was walked, and one row here stands for them.  A copy of its rows for each
+     * path made a graph whose levels each list the next twice cost 2^depth rows. */
+    size_t pi;
     check_ref(v, c, kd, bi);
-    for (size_t i = from; i < to; i++) {
-      vplat copy = v->plats[i];
-      vplat *p;
-      if (!oci_grow((void **)&v->plats, &v->cap_plats, v->n_plats + 1, sizeof *v->plats)) {
-        v->nomem = true;
-        return;
-      }
-      p = &v->plats[v->n_plats++];
-      *p = copy;
-      p->image = c.image;
-      p->platform = oci_strdup(copy.platform);
-      p->media_type = oci_strdup(copy.media_type);
-      p->attestation_of = oci_strdup(copy.attestation_of);
-    }
+    if ((pi = new_plat(v, c.image, kd)) != NONE)
+      v->plats[pi].again = bi;
     return;
   }
   if (level > OCIDIG_MAX_INDEX_NESTING) {
@@ -1522,11 +1528,12 @@ static void visit_index(vstate *v, vctx c, const vdesc *kd, size_t bi, unsigned 
       unit_add(v, ui, bi, "index", -1, kd, false);
     }
     v->blobs[bi].index_state = 2;
-    v->blobs[bi].plat_first = first;
-    v->blobs[bi].plat_end = v->n_plats;
+    v->blobs[bi].index_image = c.image;
+    v->blobs[bi].index_complete = false;
     return;
   }
   v->blobs[bi].index_state = 1;
+  v->blobs[bi].index_image = c.image;
   if ((data = read_blob_doc(v, c, bi, what, &len)) != NULL) {
     if (parse_doc(v, c, data, len, what, kd->digest, path, &doc)) {
       if (check_document(v, c, doc.root, OCIDIG_KIND_INDEX, kd->media_type, what, kd->digest, path))
@@ -1547,8 +1554,7 @@ static void visit_index(vstate *v, vctx c, const vdesc *kd, size_t bi, unsigned 
   }
   free_children(kids, n_kids);
   v->blobs[bi].index_state = 2;
-  v->blobs[bi].plat_first = first;
-  v->blobs[bi].plat_end = v->n_plats;
+  v->blobs[bi].index_complete = plats_complete(v, first, v->n_plats);
 }
 
 static void visit_child(vstate *v, vctx c, const vdesc *kd, unsigned level)
@@ -1643,11 +1649,13 @@ static void scope_from_resolution(vstate *v, long image, const ocidig_resolution
   }
 }
 
-static ocidig_code resolve_for(vstate *v, const ocidig_matcher *m, const char *ref, ocidig_resolution **res)
+/* entries: index.json as read once for many refs (NULL: ocidig_resolve reads it). */
+static ocidig_code resolve_for(vstate *v, const ocidig_matcher *m, const char *ref, const oci_entries *entries,
+                               ocidig_resolution **res)
 {
   ocidig_resolve_options ro = {.matcher = m, .host = v->host, .ref = ref};
   ocidig_error e;
-  ocidig_code rc = ocidig_resolve(v->l, &ro, res, &e);
+  ocidig_code rc = entries ? oci_resolve_entry(v->l, &ro, entries, res, &e) : ocidig_resolve(v->l, &ro, res, &e);
   if (!*res) {
     v->nomem = true;
     return OCIDIG_ERR_NOMEM;
@@ -1660,6 +1668,7 @@ static ocidig_code choose_scope(vstate *v, const vdesc *kids, size_t n, bool *is
 {
   const char *ref = v->o->ref;
   ocidig_resolution *res = NULL;
+  oci_entries *entries;
   ocidig_code rc;
   if (!ref) {
     for (size_t i = 0; i < n; i++)
@@ -1667,7 +1676,7 @@ static ocidig_code choose_scope(vstate *v, const vdesc *kids, size_t n, bool *is
   } else {
     const char *picked;
     size_t hit = NONE;
-    rc = resolve_for(v, v->o->matcher, ref, &res);
+    rc = resolve_for(v, v->o->matcher, ref, NULL, &res);
     if (rc == OCIDIG_ERR_REF_NOT_FOUND || rc == OCIDIG_ERR_REF_AMBIGUOUS || rc == OCIDIG_ERR_NOMEM) {
       if (res)
         v->r->error = res->error;
@@ -1716,24 +1725,42 @@ static ocidig_code choose_scope(vstate *v, const vdesc *kids, size_t n, bool *is
             b.s ? b.s : "none");
     oci_buf_free(&b);
   }
+  /* index.json is read once for all the images, not once for each (N images cost N^2). */
+  if (!(entries = oci_entries_load(v->l))) {
+    v->nomem = true;
+    return OCIDIG_ERR_NOMEM;
+  }
   for (size_t i = 0, k = 0; i < n; i++) {
     char at[OCIDIG_DIGEST_STRING_MAX + 2];
+    size_t bi;
     if (!is_image[i])
       continue;
     if (!kids[i].digest_ok) {
       k++;
       continue;
     }
+    /* An entry with the digest of an earlier one resolves to the same: its scope is marked
+     * and its findings are reported once, with the first (the walk lists its platforms once
+     * too).  Resolving it again for each of N entries cost N walks of it. */
+    if ((bi = blob_get(v, &kids[i].d)) != NONE) {
+      if (v->blobs[bi].entry_scoped) {
+        k++;
+        continue;
+      }
+      v->blobs[bi].entry_scoped = true;
+    }
     snprintf(at, sizeof at, "@%s", kids[i].digest);
-    rc = resolve_for(v, v->o->matcher, at, &res);
+    rc = resolve_for(v, v->o->matcher, at, entries, &res);
     if (rc == OCIDIG_ERR_NOMEM) {
       ocidig_resolution_free(res);
+      oci_entries_free(entries);
       return rc;
     }
     scope_from_resolution(v, (long)k, res, image_name(&kids[i]) ? image_name(&kids[i]) : kids[i].digest);
     ocidig_resolution_free(res);
     k++;
   }
+  oci_entries_free(entries);
   return OCIDIG_OK;
 }
 
@@ -3336,7 +3363,7 @@ static void build_report(vstate *v)
     const vplat *p = &v->plats[pi];
     ocidig_verify_image *im;
     ocidig_verify_platform *op;
-    if (p->image < 0 || (size_t)p->image >= r->n_images || p->unit == NONE) {
+    if (p->image < 0 || (size_t)p->image >= r->n_images || (p->unit == NONE && p->again == NONE)) {
       local[pi] = -1;
       continue;
     }
@@ -3351,7 +3378,18 @@ static void build_report(vstate *v)
     local[pi] = (long)im->n_platforms;
     op = &im->platforms[im->n_platforms++];
     memset(op, 0, sizeof *op);
-    {
+    if (p->again != NONE) {
+      const vblob *b = &v->blobs[p->again];
+      op->platform = oci_strdup(p->platform);
+      op->platform_source = p->platform ? "descriptor" : NULL;
+      op->manifest = oci_strdup(b->digest);
+      op->media_type = oci_strdup(p->media_type);
+      op->is_index = true;
+      op->walked_already = true;
+      op->walked_image = b->index_image;
+      op->requested = v->o->matcher != NULL;
+      op->complete = b->index_complete;
+    } else {
       const vunit *u = &v->units[p->unit];
       op->platform = oci_strdup(p->platform ? p->platform : u->config_platform);
       op->platform_source = p->platform ? "descriptor" : u->config_platform ? "config" : NULL;
@@ -3611,6 +3649,10 @@ static json_object *platform_to_json(const ocidig_verify_platform *p)
   json_object_object_add(po, "mediaType", str_or_null(p->media_type));
   if (p->attestation_of)
     json_object_object_add(po, "attestationOf", json_object_new_string(p->attestation_of));
+  if (p->walked_already) {
+    json_object_object_add(po, "walkedAlready", json_object_new_boolean(true));
+    json_object_object_add(po, "walkedIn", json_object_new_int64(p->walked_image));
+  }
   json_object_object_add(po, "requested", json_object_new_boolean(p->requested));
   json_object_object_add(po, "complete", json_object_new_boolean(p->complete));
   json_object_object_add(po, "blobs", json_object_new_int64((int64_t)p->n_blobs));
