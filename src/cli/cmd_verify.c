@@ -270,7 +270,7 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
           printf("walked already: its platforms are listed above\n");
         else if (first)
           printf("walked already: its platforms are listed under image %s\n",
-                 first->name ? cli_clean(first->name) : "(unnamed)");
+                 first->name ? cli_text(first->name) : "(unnamed)");
         else
           printf("walked already\n");
         print_findings(r, (long)i, (long)k, 4, &s);
