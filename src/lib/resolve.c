@@ -974,6 +974,8 @@ static void drop_answer(ocidig_resolution *r)
   }
 }
 
+/* ocidig_resolve, and oci_resolve_entry with index.json decoded already (pre); layout and out
+ * are not NULL. */
 static ocidig_code resolve(ocidig_layout *layout, const ocidig_resolve_options *opts, const oci_entries *pre,
                            ocidig_resolution **out, ocidig_error *err)
 {
@@ -984,9 +986,7 @@ static ocidig_code resolve(ocidig_layout *layout, const ocidig_resolve_options *
   size_t nlw;
   ocidig_code rc;
 
-  OCI_REQUIRE(out, "out", err);
   *out = NULL;
-  OCI_REQUIRE(layout, "the layout", err);
   if (!opts)
     opts = &defaults;
   w.matcher = opts->matcher;
@@ -1042,6 +1042,9 @@ static ocidig_code resolve(ocidig_layout *layout, const ocidig_resolve_options *
 ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *opts, ocidig_resolution **out,
                            ocidig_error *err)
 {
+  OCI_REQUIRE(out, "out", err);
+  *out = NULL;
+  OCI_REQUIRE(layout, "the layout", err);
   return resolve(layout, opts, NULL, out, err);
 }
 
