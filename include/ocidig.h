@@ -276,6 +276,12 @@ ocidig_code ocidig_layout_entries(ocidig_layout *layout, const ocidig_entry **en
 size_t ocidig_layout_warnings(const ocidig_layout *layout, const char *const **warnings);
 /* Bytes read from the input so far (after decompression: archive bytes consumed); 0 for NULL. */
 uint64_t ocidig_layout_bytes_read(const ocidig_layout *layout);
+/* Checks the layout's oci-layout file: OCIDIG_OK when it is {"imageLayoutVersion": "1.0.0"}
+ * or absent (then *absent, when not NULL, is true: a warning, not a failure);
+ * OCIDIG_ERR_BAD_OCI_LAYOUT when it is not JSON, not an object, larger than 64 KiB or names
+ * another version; the read error (io-error, truncated-archive, ...) when it cannot be read.
+ * resolve, inspect, ls, verify and cat all use it: one condition, one code. */
+ocidig_code ocidig_layout_check_oci_layout(ocidig_layout *layout, bool *absent, ocidig_error *err);
 
 /* -------------------------------------------------------------- media types */
 

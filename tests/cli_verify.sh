@@ -48,7 +48,7 @@ expect_rc 3 "a file that is not an archive (--json)"
 expect_out_has '"error": {' "--json still prints a report with the error"
 run verify --json "$V/index-json-missing"
 expect_rc 3 "no index.json (directory)"
-expect_out_has '"code": "index-json-missing"' "no index.json: the finding"
+expect_out_has '"code": "missing-index-json"' "no index.json: the finding"
 run verify "$V/index-json-missing.tar.gz"
 expect_rc 3 "no index.json (tar.gz)"
 
@@ -84,17 +84,17 @@ index-missing blob-missing 4
 config-missing image-incomplete 0
 sparse-platform image-incomplete 0
 oci-layout-missing oci-layout-missing 4
-oci-layout-invalid oci-layout-invalid 4
-oci-layout-version oci-layout-version 4
-index-json-invalid json-invalid 4
+oci-layout-invalid bad-oci-layout 3
+oci-layout-version bad-oci-layout 3
+index-json-invalid invalid-json 4
 duplicate-key json-duplicate-key 0
 schema-version schema-version 4
 media-type-mismatch media-type-mismatch 4
 kind-mismatch kind-mismatch 4
 field-missing field-missing 4
 field-type field-type 4
-digest-invalid digest-invalid 4
-digest-unsupported digest-unsupported 4
+digest-invalid invalid-digest 4
+digest-unsupported unsupported-digest-algorithm 4
 size-negative size-negative 4
 data-mismatch data-mismatch 4
 empty-descriptor-invalid empty-descriptor-invalid 4
@@ -218,7 +218,7 @@ docker-clean-links.tar - 0
 docker-layer-tampered.tar diff-id-mismatch 4
 docker-layer-tampered-links.tar digest-mismatch 4
 docker-config-tampered.tar digest-mismatch 4
-docker-config-invalid.tar json-invalid 4
+docker-config-invalid.tar invalid-json 4
 docker-layer-missing.tar blob-missing 4
 docker-config-missing.tar blob-missing 4
 docker-manifest-invalid.tar docker-manifest-invalid 4

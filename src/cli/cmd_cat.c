@@ -62,8 +62,29 @@ static int cat_plain(ocidig_layout *l, const char *path)
   ocidig_error err;
   ocidig_code rc = ocidig_layout_stream_file(l, path, write_out, NULL, &err);
   if (rc == OCIDIG_ERR_BLOB_MISSING) {
-    cli_error("%s is not in %s", path, ocidig_layout_is_archive(l) ? "the archive" : "the directory");
-    return ocidig_code_exit_status(rc);
+    /* What kind of source is it?  A file that this kind never has is a usage error (2), as
+     * the help says; an OCI layout without its oci-layout file lacks a file it must have (4). */
+    ocidig_layout_format f = OCIDIG_FORMAT_NONE;
+    const char *where = ocidig_layout_is_archive(l) ? "the archive" : "the directory";
+    bool oci_file = !strcmp(path, "index.json") || !strcmp(path, "oci-layout");
+    if (ocidig_layout_format_detect(l, &f, &err) != OCIDIG_OK)
+      return cli_fail(&err);
+    if (f == OCIDIG_FORMAT_NONE) {
+      cli_error("%s is not in %s, which holds neither index.json (an OCI layout) nor manifest.json (a docker save "
+                "archive) (missing-index-json)",
+                path, where);
+      return ocidig_code_exit_status(OCIDIG_ERR_MISSING_INDEX_JSON);
+    }
+    if (f == OCIDIG_FORMAT_OCI && !strcmp(path, "oci-layout")) {
+      cli_error("oci-layout is not in %s: the OCI layout lacks it (blob-missing)", where);
+      return ocidig_code_exit_status(rc);
+    }
+    if (oci_file && f == OCIDIG_FORMAT_DOCKER_ARCHIVE)
+      return cli_usage("cat", "this source is a docker save archive without index.json: it has no %s (WHAT can "
+                              "be manifest.json, repositories, config or a digest)",
+                       path);
+    return cli_usage("cat", "%s has no %s (this kind of source, %s, does not carry it)", where, path,
+                     ocidig_layout_format_name(f));
   }
   if (rc != OCIDIG_OK)
     return cli_fail(&err);
@@ -249,6 +270,11 @@ int cmd_cat(int argc, char **argv)
   if (resolved && (status = cli_matcher(platform, strict, &matcher)) != 0)
     return status;
   if (ocidig_layout_open(source, &open_opts, &layout, &err) != OCIDIG_OK) {
+    status = cli_fail(&err);
+  } else if (strcmp(what, "oci-layout") && strcmp(source, "-") &&
+             ocidig_layout_check_oci_layout(layout, NULL, &err) != OCIDIG_OK) {
+    /* an invalid or unreadable oci-layout: exit 3, as for every command (cat SOURCE oci-layout
+     * still shows it; on standard input a blob streams as it passes, before oci-layout may come) */
     status = cli_fail(&err);
   } else if (plain) {
     status = cat_plain(layout, what);

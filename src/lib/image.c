@@ -1876,7 +1876,7 @@ ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidi
     break;
   case OCIDIG_FORMAT_OCI:
   case OCIDIG_FORMAT_HYBRID:
-    if ((rc = graph_build(l, &c.g, err)) != OCIDIG_OK)
+    if ((rc = ocidig_layout_check_oci_layout(l, NULL, err)) != OCIDIG_OK || (rc = graph_build(l, &c.g, err)) != OCIDIG_OK)
       goto fail;
     graph_built = true;
     if ((rc = list_oci(&c, err)) != OCIDIG_OK)

@@ -1,5 +1,6 @@
 /* layout.c: opening a layout and reading its files, whatever the source. */
 #include "layout.h"
+#include "json.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -653,4 +654,57 @@ size_t ocidig_layout_warnings(const ocidig_layout *l, const char *const **warnin
 uint64_t ocidig_layout_bytes_read(const ocidig_layout *l)
 {
   return l ? l->bytes_read : 0;
+}
+
+/* oci-layout (RESOLUTION.md §5): one check for every command, so that one condition gets one
+ * code, one exit status and one message. */
+ocidig_code ocidig_layout_check_oci_layout(ocidig_layout *l, bool *absent, ocidig_error *err)
+{
+  static const char expected[] = "expected {\"imageLayoutVersion\": \"1.0.0\"}";
+  uint8_t *data;
+  size_t len;
+  oci_json_doc doc;
+  json_object *v;
+  ocidig_error e;
+  ocidig_code rc;
+
+  if (absent)
+    *absent = false;
+  if (!l)
+    return oci_fail(err, OCIDIG_ERR_USAGE, "no layout given");
+  rc = ocidig_layout_read_file(l, "oci-layout", 64 * 1024, &data, &len, &e);
+  if (rc == OCIDIG_ERR_BLOB_MISSING) {
+    if (absent)
+      *absent = true;
+    return OCIDIG_OK;
+  }
+  if (rc == OCIDIG_ERR_JSON_TOO_LARGE)
+    return oci_fail(err, OCIDIG_ERR_BAD_OCI_LAYOUT, "oci-layout: larger than 64 KiB; %s", expected);
+  if (rc != OCIDIG_OK) {
+    /* an unreadable oci-layout: the layout cannot be read as one (exit 3), whatever the command */
+    if (rc == OCIDIG_ERR_NOMEM || strstr(e.message, "oci-layout"))
+      return oci_fail(err, rc, "%s", e.message);
+    return oci_fail(err, rc, "oci-layout: %s", e.message);
+  }
+  rc = oci_json_parse(data, len, "oci-layout", &doc, &e);
+  free(data);
+  if (rc == OCIDIG_ERR_NOMEM)
+    return oci_fail(err, rc, "%s", e.message);
+  if (rc != OCIDIG_OK)
+    return oci_fail(err, OCIDIG_ERR_BAD_OCI_LAYOUT, "%s; %s", e.message, expected);
+  v = oci_json_get(doc.root, "imageLayoutVersion");
+  if (!json_object_is_type(doc.root, json_type_object)) {
+    rc = oci_fail(err, OCIDIG_ERR_BAD_OCI_LAYOUT, "oci-layout is %s, not an object; %s",
+                  oci_json_type_name(doc.root), expected);
+  } else if (!v || !json_object_is_type(v, json_type_string)) {
+    rc = oci_fail(err, OCIDIG_ERR_BAD_OCI_LAYOUT, "oci-layout: imageLayoutVersion is %s; expected the string \"1.0.0\"",
+                  v ? oci_json_type_name(v) : "absent");
+  } else if (strcmp(json_object_get_string(v), "1.0.0") || json_object_get_string_len(v) != 5) {
+    char *q = oci_quote(json_object_get_string(v), (size_t)json_object_get_string_len(v), 80);
+    rc = oci_fail(err, OCIDIG_ERR_BAD_OCI_LAYOUT, "oci-layout: imageLayoutVersion is %s; expected \"1.0.0\"",
+                  q ? q : "?");
+    free(q);
+  }
+  oci_json_doc_free(&doc);
+  return rc;
 }

@@ -807,29 +807,10 @@ static void note_several_images(walk *w, const child_list *kids)
 /* oci-layout: absent is a warning (§5); unreadable or another version stops. */
 static ocidig_code check_oci_layout(walk *w, ocidig_error *err)
 {
-  uint8_t *data;
-  size_t len;
-  oci_json_doc doc;
-  json_object *v;
-  ocidig_code rc = ocidig_layout_read_file(w->layout, "oci-layout", 64 * 1024, &data, &len, err);
-  if (rc == OCIDIG_ERR_BLOB_MISSING) {
+  bool absent = false;
+  ocidig_code rc = ocidig_layout_check_oci_layout(w->layout, &absent, err);
+  if (rc == OCIDIG_OK && absent)
     warn(w, "the layout has no oci-layout file");
-    return OCIDIG_OK;
-  }
-  if (rc == OCIDIG_ERR_JSON_TOO_LARGE)
-    return oci_fail(err, OCIDIG_ERR_BAD_OCI_LAYOUT, "oci-layout: larger than 64 KiB");
-  if (rc != OCIDIG_OK)
-    return rc;
-  rc = oci_json_parse(data, len, "oci-layout", &doc, err);
-  free(data);
-  if (rc != OCIDIG_OK)
-    return oci_fail(err, OCIDIG_ERR_BAD_OCI_LAYOUT, "%s", err ? err->message : "oci-layout: invalid JSON");
-  v = oci_json_get(doc.root, "imageLayoutVersion");
-  if (!v || !json_object_is_type(v, json_type_string) || strcmp(json_object_get_string(v), "1.0.0")) {
-    rc = oci_fail(err, OCIDIG_ERR_BAD_OCI_LAYOUT, "oci-layout: imageLayoutVersion is %s, expected \"1.0.0\"",
-                  v ? json_object_to_json_string(v) : "absent");
-  }
-  oci_json_doc_free(&doc);
   return rc;
 }
 

@@ -29,10 +29,10 @@
  * Finding codes (stable; the severity never changes for a code):
  *
  *  error    oci-layout-missing         no oci-layout file
- *  error    oci-layout-invalid         oci-layout is not a JSON object with a string imageLayoutVersion
- *  error    oci-layout-version         imageLayoutVersion is not "1.0.0"
- *  error    index-json-missing         no index.json (the verification stops: exit 3)
- *  error    json-invalid               a document (index.json, index, manifest, config) is not valid
+ *  error    bad-oci-layout             oci-layout is not a JSON object whose imageLayoutVersion is
+ *                                      "1.0.0" (the verification stops: exit 3, as for resolve)
+ *  error    missing-index-json         no index.json (the verification stops: exit 3)
+ *  error    invalid-json               a document (index.json, index, manifest, config) is not valid
  *                                      JSON (RFC 8259, UTF-8, no BOM) or not an object
  *  error    json-too-large             a document larger than OCIDIG_MAX_JSON_SIZE
  *  warning  json-duplicate-key         a key appears twice in one object (parsers may disagree)
@@ -43,9 +43,9 @@
  *  error    field-missing              a required field is absent (manifests, config, layers,
  *                                      mediaType, digest, size, platform os/architecture)
  *  error    field-type                 a field has the wrong JSON type (or data is not base64)
- *  error    digest-invalid             a digest that breaks the grammar or its algorithm's
+ *  error    invalid-digest             a digest that breaks the grammar or its algorithm's
  *                                      encoding (lowercase hex of the right length)
- *  error    digest-unsupported         an algorithm other than sha256 and sha512
+ *  error    unsupported-digest-algorithm  an algorithm other than sha256 and sha512
  *  error    size-negative              a negative size
  *  error    blob-missing               a referenced blob is absent (and not excused below)
  *  error    blob-unreadable            a blob that is present but could not be read
@@ -93,8 +93,8 @@
  *
  * Docker save archives (the codes above keep their meaning: blob-missing for a config or layer
  * file manifest.json names that is absent, digest-mismatch for a config or layer file whose
- * bytes do not hash to the digest its name carries, json-invalid, field-missing, field-type and
- * digest-invalid for a config, link-escapes for a Config or Layers path that is a symbolic
+ * bytes do not hash to the digest its name carries, invalid-json, field-missing, field-type and
+ * invalid-digest for a config, link-escapes for a Config or Layers path that is a symbolic
  * link leaving the archive):
  *
  *  error    docker-manifest-invalid    manifest.json is not an array of {"Config": file,
@@ -666,9 +666,9 @@ static void check_descriptor(vstate *v, vctx c, json_object *obj, const char *wh
       out->digest = oci_strdup(buf);
       out->digest_ok = out->digest != NULL;
     } else if (rc == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM) {
-      vfind(v, c, ERR, "digest-unsupported", digest, path, "%s: %s", where, e.message);
+      vfind(v, c, ERR, "unsupported-digest-algorithm", digest, path, "%s: %s", where, e.message);
     } else {
-      vfind(v, c, ERR, "digest-invalid", digest, path, "%s: %s", where, e.message);
+      vfind(v, c, ERR, "invalid-digest", digest, path, "%s: %s", where, e.message);
     }
   }
   /* size */
@@ -969,59 +969,46 @@ static ocidig_code scan_listing(vstate *v)
 
 /* ------------------------------------------------------------ documents */
 
-static void check_oci_layout(vstate *v)
+/* oci-layout: ocidig_layout_check_oci_layout decides, as for every other command: absent is a
+ * finding; invalid (bad-oci-layout) or unreadable (io-error, ...) stops the verification with
+ * that code (exit 3), as resolve stops. */
+static ocidig_code check_oci_layout(vstate *v)
 {
   uint8_t *data;
   size_t len;
   oci_json_doc doc;
   ocidig_error e;
-  json_object *x;
-  ocidig_code rc = ocidig_layout_read_file(v->l, "oci-layout", 64 * 1024, &data, &len, &e);
-  if (rc == OCIDIG_ERR_BLOB_MISSING) {
+  bool absent = false;
+  ocidig_code rc = ocidig_layout_check_oci_layout(v->l, &absent, &e);
+  if (rc == OCIDIG_ERR_NOMEM) {
+    v->nomem = true;
+    return OCIDIG_OK;
+  }
+  if (rc != OCIDIG_OK) {
+    vfind(v, LAYOUT_CTX, ERR, ocidig_code_name(rc), NULL, "oci-layout", "%s", e.message);
+    v->r->error = e;
+    return rc;
+  }
+  if (absent) {
     vfind(v, LAYOUT_CTX, ERR, "oci-layout-missing", NULL, "oci-layout",
           "the layout has no oci-layout file; expected {\"imageLayoutVersion\": \"1.0.0\"}");
-    return;
+    return OCIDIG_OK;
   }
-  if (rc == OCIDIG_ERR_JSON_TOO_LARGE) {
-    vfind(v, LAYOUT_CTX, ERR, "oci-layout-invalid", NULL, "oci-layout",
-          "oci-layout is larger than 64 KiB; expected {\"imageLayoutVersion\": \"1.0.0\"}");
-    return;
-  }
-  if (rc != OCIDIG_OK) {
-    vfind(v, LAYOUT_CTX, ERR, "blob-unreadable", NULL, "oci-layout", "oci-layout: %s", e.message);
-    return;
-  }
+  /* valid: only duplicate keys are left to report */
+  if (ocidig_layout_read_file(v->l, "oci-layout", 64 * 1024, &data, &len, &e) != OCIDIG_OK)
+    return OCIDIG_OK;
   rc = oci_json_parse(data, len, "oci-layout", &doc, &e);
   free(data);
-  if (rc != OCIDIG_OK) {
-    if (rc == OCIDIG_ERR_NOMEM)
-      v->nomem = true;
-    vfind(v, LAYOUT_CTX, ERR, "oci-layout-invalid", NULL, "oci-layout",
-          "%s; expected {\"imageLayoutVersion\": \"1.0.0\"}", e.message);
-    return;
-  }
+  if (rc != OCIDIG_OK)
+    return OCIDIG_OK;
   for (size_t i = 0; i < doc.n_dup_keys; i++) {
     char *q = oci_quote(doc.dup_keys[i], strlen(doc.dup_keys[i]), 80);
     vfind(v, LAYOUT_CTX, WARN, "json-duplicate-key", NULL, "oci-layout",
           "oci-layout: key %s appears more than once in one object", q ? q : "?");
     free(q);
   }
-  x = oci_json_get(doc.root, "imageLayoutVersion");
-  if (!json_is(doc.root, json_type_object))
-    vfind(v, LAYOUT_CTX, ERR, "oci-layout-invalid", NULL, "oci-layout",
-          "oci-layout is %s, not an object; expected {\"imageLayoutVersion\": \"1.0.0\"}",
-          oci_json_type_name(doc.root));
-  else if (!json_is(x, json_type_string))
-    vfind(v, LAYOUT_CTX, ERR, "oci-layout-invalid", NULL, "oci-layout",
-          "oci-layout: imageLayoutVersion is %s; expected the string \"1.0.0\"",
-          x ? oci_json_type_name(x) : "absent");
-  else if (strcmp(json_object_get_string(x), "1.0.0") || strlen(json_object_get_string(x)) != 5) {
-    char *t = json_text(x);
-    vfind(v, LAYOUT_CTX, ERR, "oci-layout-version", NULL, "oci-layout",
-          "oci-layout: imageLayoutVersion is %s; expected \"1.0.0\"", t ? t : "?");
-    free(t);
-  }
   oci_json_doc_free(&doc);
+  return OCIDIG_OK;
 }
 
 /* Reads a blob that holds a document; its hash is noted on the way. */
@@ -1072,7 +1059,7 @@ static bool parse_doc(vstate *v, vctx c, const uint8_t *data, size_t len, const 
   if (rc != OCIDIG_OK) {
     if (rc == OCIDIG_ERR_NOMEM)
       v->nomem = true;
-    vfind(v, c, ERR, rc == OCIDIG_ERR_JSON_TOO_LARGE ? "json-too-large" : "json-invalid", digest, path, "%s",
+    vfind(v, c, ERR, rc == OCIDIG_ERR_JSON_TOO_LARGE ? "json-too-large" : "invalid-json", digest, path, "%s",
           e.message);
     return false;
   }
@@ -1103,7 +1090,7 @@ static bool check_document(vstate *v, vctx c, json_object *root, ocidig_kind wan
   int64_t sv;
   bool kind_ok = true;
   if (!json_is(root, json_type_object)) {
-    vfind(v, c, ERR, "json-invalid", digest, path, "%s is %s, not a JSON object", what, oci_json_type_name(root));
+    vfind(v, c, ERR, "invalid-json", digest, path, "%s is %s, not a JSON object", what, oci_json_type_name(root));
     return false;
   }
   x = oci_json_get(root, "schemaVersion");
@@ -1327,7 +1314,7 @@ static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, si
   }
   free(data);
   if (!json_is(doc.root, json_type_object)) {
-    vfind(v, c, ERR, "json-invalid", cd->digest, path, "%s is %s, not a JSON object", what,
+    vfind(v, c, ERR, "invalid-json", cd->digest, path, "%s is %s, not a JSON object", what,
           oci_json_type_name(doc.root));
   } else {
     ocidig_platform p;
@@ -1777,7 +1764,7 @@ static ocidig_code walk_root(vstate *v)
 
   rc = ocidig_layout_read_file(v->l, "index.json", OCIDIG_MAX_JSON_SIZE, &data, &len, &e);
   if (rc == OCIDIG_ERR_BLOB_MISSING) {
-    vfind(v, LAYOUT_CTX, ERR, "index-json-missing", NULL, "index.json",
+    vfind(v, LAYOUT_CTX, ERR, "missing-index-json", NULL, "index.json",
           "the %s has no index.json: not an OCI image layout", v->l->is_archive ? "archive" : "directory");
     return oci_fail(&r->error, OCIDIG_ERR_MISSING_INDEX_JSON, "%s: no index.json: not an OCI image layout",
                     v->l->path);
@@ -2666,7 +2653,7 @@ static long docker_check_config(vstate *v, vctx c, const ocidig_docker_image *im
   }
   free(data);
   if (!json_is(doc.root, json_type_object)) {
-    vfind(v, c, ERR, "json-invalid", digest, im->config_path, "%s is %s, not a JSON object", what,
+    vfind(v, c, ERR, "invalid-json", digest, im->config_path, "%s is %s, not a JSON object", what,
           oci_json_type_name(doc.root));
     goto out;
   }
@@ -2703,7 +2690,7 @@ static long docker_check_config(vstate *v, vctx c, const ocidig_docker_image *im
       }
       dc = ocidig_digest_parse(json_object_get_string(x), (size_t)json_object_get_string_len(x), &d, &e);
       if (dc != OCIDIG_OK)
-        vfind(v, c, ERR, dc == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM ? "digest-unsupported" : "digest-invalid",
+        vfind(v, c, ERR, dc == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM ? "unsupported-digest-algorithm" : "invalid-digest",
               digest, im->config_path, "%s: rootfs.diff_ids[%ld]: %s", what, i, e.message);
     }
   }
@@ -3552,8 +3539,7 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
   }
   if (rc == OCIDIG_OK && v.docker) {
     rc = walk_docker(&v);
-  } else if (rc == OCIDIG_OK) {
-    check_oci_layout(&v);
+  } else if (rc == OCIDIG_OK && (rc = check_oci_layout(&v)) == OCIDIG_OK) {
     rc = walk_root(&v);
   }
   if (!v.docker && (rc == OCIDIG_OK || rc == OCIDIG_ERR_MISSING_INDEX_JSON)) {

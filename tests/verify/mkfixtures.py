@@ -663,7 +663,7 @@ def d_config_tampered(arc):
 
 
 def d_config_invalid(arc):
-    # not JSON, but named by the digest of its bytes: json-invalid, not digest-mismatch
+    # not JSON, but named by the digest of its bytes: invalid-json, not digest-mismatch
     del arc.files[arc.manifest[0]["Config"]]
     arc.manifest[0]["Config"] = arc.put_config(b'{"architecture": "amd64", ')
 
@@ -725,7 +725,7 @@ DOCKER_FIXTURES = [
     ("docker-layer-tampered", False, d_layer_tampered, "diff-id-mismatch"),
     ("docker-layer-tampered-links", True, d_layer_tampered, "digest-mismatch"),
     ("docker-config-tampered", False, d_config_tampered, "digest-mismatch"),
-    ("docker-config-invalid", False, d_config_invalid, "json-invalid"),
+    ("docker-config-invalid", False, d_config_invalid, "invalid-json"),
     ("docker-layer-missing", False, d_layer_missing, "blob-missing"),
     ("docker-config-missing", False, d_config_missing, "blob-missing"),
     ("docker-manifest-invalid", False, d_manifest_invalid, "docker-manifest-invalid"),
@@ -745,18 +745,18 @@ FIXTURES = [
     ("config-missing", m_config_missing, "image-incomplete"),
     ("sparse-platform", m_sparse_platform, "image-incomplete"),
     ("oci-layout-missing", m_oci_layout_missing, "oci-layout-missing"),
-    ("oci-layout-invalid", m_oci_layout_invalid, "oci-layout-invalid"),
-    ("oci-layout-version", m_oci_layout_version, "oci-layout-version"),
-    ("index-json-missing", m_index_json_missing, "index-json-missing"),
-    ("index-json-invalid", m_index_json_invalid, "json-invalid"),
+    ("oci-layout-invalid", m_oci_layout_invalid, "bad-oci-layout"),
+    ("oci-layout-version", m_oci_layout_version, "bad-oci-layout"),
+    ("index-json-missing", m_index_json_missing, "missing-index-json"),
+    ("index-json-invalid", m_index_json_invalid, "invalid-json"),
     ("duplicate-key", m_duplicate_key, "json-duplicate-key"),
     ("schema-version", m_schema_version, "schema-version"),
     ("media-type-mismatch", m_media_type_mismatch, "media-type-mismatch"),
     ("kind-mismatch", m_kind_mismatch, "kind-mismatch"),
     ("field-missing", m_field_missing, "field-missing"),
     ("field-type", m_field_type, "field-type"),
-    ("digest-invalid", m_digest_invalid, "digest-invalid"),
-    ("digest-unsupported", m_digest_unsupported, "digest-unsupported"),
+    ("digest-invalid", m_digest_invalid, "invalid-digest"),
+    ("digest-unsupported", m_digest_unsupported, "unsupported-digest-algorithm"),
     ("size-negative", m_size_negative, "size-negative"),
     ("data-mismatch", m_data_mismatch, "data-mismatch"),
     ("empty-descriptor-invalid", m_empty_descriptor_invalid, "empty-descriptor-invalid"),
