@@ -799,6 +799,14 @@ ocidig_code ocidig_copy_verified(ocidig_layout *layout, const char *relpath, con
                                  int64_t size, size_t small_cap, ocidig_sink sink, void *ctx, uint64_t *written,
                                  ocidig_error *err);
 
+/* ---------------------------------------------------------------- JSON out */
+
+/* A copy of a JSON text that is valid UTF-8 whatever it holds: each byte that is not part of
+ * a well-formed UTF-8 sequence (a tar member name, a path) becomes the visible text \xNN
+ * (the JSON text holds \\xNN).  Every *_to_json function above already returns such a
+ * text.  Malloc'd; NULL when text is NULL or an allocation failed. */
+char *ocidig_json_utf8(const char *text);
+
 #ifdef __cplusplus
 }
 #endif

@@ -68,7 +68,9 @@ size_t cli_escape_char(const char **s, char *out, bool backslash);
  * rotating buffers: valid until eight more calls. */
 const char *cli_clean(const char *s);
 
-/* Prints a JSON document and a newline on stdout, C1 controls in its strings as \u00NN. */
+/* Prints a JSON document and a newline on stdout, valid UTF-8 whatever its strings hold
+ * (ocidig_json_utf8: a byte outside well-formed UTF-8 as the text \\xNN), C1 controls in
+ * its strings as \u00NN. */
 void cli_put_json(const char *text);
 
 /* The same for text of any length (history, labels): a ring of 16 heap strings, each

@@ -223,10 +223,14 @@ size_t cli_escape_char(const char **s, char *out, bool backslash)
   return w;
 }
 
-void cli_put_json(const char *text)
+void cli_put_json(const char *json)
 {
-  /* Inside a JSON document, bytes C2 80..C2 9F (U+0080..U+009F) can only be in a string:
-   * \u00NN there is the same string, and no C1 control reaches a terminal. */
+  /* A byte outside well-formed UTF-8 (a member name, a path) becomes \\xNN, so that the
+   * document is UTF-8 (RFC 8259 §8.1).  Then, inside a JSON document, bytes C2 80..C2 9F
+   * (U+0080..U+009F) can only be in a string: \u00NN there is the same string, and no C1
+   * control reaches a terminal. */
+  char *clean = ocidig_json_utf8(json);
+  const char *text = clean ? clean : json;
   const char *s = text, *run = text;
   for (; *s; s++) {
     if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f) {
@@ -237,6 +241,7 @@ void cli_put_json(const char *text)
   }
   fwrite(run, 1, (size_t)(s - run), stdout);
   putchar('\n');
+  free(clean);
 }
 
 const char *cli_clean(const char *s)

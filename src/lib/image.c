@@ -1295,9 +1295,9 @@ static json_object *jplatform(const ocidig_platform *p)
 
 static char *json_text(json_object *root, bool pretty)
 {
-  char *out = oci_strdup(json_object_to_json_string_ext(
+  char *out = oci_json_text_utf8(oci_strdup(json_object_to_json_string_ext(
     root, (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN) |
-            JSON_C_TO_STRING_NOSLASHESCAPE));
+            JSON_C_TO_STRING_NOSLASHESCAPE)));
   json_object_put(root);
   return out;
 }

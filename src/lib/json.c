@@ -149,7 +149,31 @@ static char *decode_escapes(const uint8_t *s, size_t n, size_t *outlen)
   return r;
 }
 
-/* Scans a string starting at the opening quote; on success p is past the closing quote. */
+/* The length of the well-formed UTF-8 sequence at p (RFC 3629 §4: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_len(const uint8_t *p, const uint8_t *end)
+{
+  size_t n = (size_t)(end - p);
+  uint8_t c = p[0];
+  if (c < 0x80)
+    return 1;
+  if (c >= 0xc2 && c <= 0xdf)
+    return n >= 2 && (p[1] & 0xc0) == 0x80 ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    uint8_t lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
+    return n >= 3 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    uint8_t lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
+    return n >= 4 && p[1] >= lo && p[1] <= hi && (p[2] & 0xc0) == 0x80 && (p[3] & 0xc0) == 0x80 ? 4 : 0;
+  }
+  return 0; /* 0x80-0xc1 (a continuation byte, an overlong lead), 0xf5-0xff */
+}
+
+/* Scans a string starting at the opening quote; on success p is past the closing quote.
+ * The text must be UTF-8 (RFC 8259 §8.1), and a \u escape of a surrogate must be half of a
+ * pair (§8.2 leaves unpaired ones to the parser; they stand for no character and json-c
+ * would turn them into invalid UTF-8): both are invalid-json (RESOLUTION.md §7.8). */
 static ocidig_code scan_string(scanner *sc, const uint8_t **body, size_t *body_len, bool *escaped)
 {
   const uint8_t *p = sc->p + 1;
@@ -168,10 +192,22 @@ static ocidig_code scan_string(scanner *sc, const uint8_t **body, size_t *body_l
         p += 2;
         continue;
       case 'u': {
-        unsigned cp;
+        unsigned cp, lo;
         if (p + 6 > sc->end || !read_u4(p + 2, &cp)) {
           sc->p = p;
           return scan_fail(sc, "bad \\u escape");
+        }
+        if (cp >= 0xdc00 && cp < 0xe000) {
+          sc->p = p;
+          return scan_fail(sc, "a \\u escape of a low surrogate without a high one before it");
+        }
+        if (cp >= 0xd800 && cp < 0xdc00) {
+          if (p + 12 > sc->end || p[6] != '\\' || p[7] != 'u' || !read_u4(p + 8, &lo) || lo < 0xdc00 ||
+              lo >= 0xe000) {
+            sc->p = p;
+            return scan_fail(sc, "a \\u escape of a high surrogate without a low one after it");
+          }
+          p += 6;
         }
         p += 6;
         continue;
@@ -180,6 +216,15 @@ static ocidig_code scan_string(scanner *sc, const uint8_t **body, size_t *body_l
         sc->p = p;
         return scan_fail(sc, "bad escape in a string");
       }
+    }
+    if (*p >= 0x80) {
+      size_t n = utf8_len(p, sc->end);
+      if (!n) {
+        sc->p = p;
+        return scan_fail(sc, "invalid UTF-8 in a string");
+      }
+      p += n;
+      continue;
     }
     p++;
   }
@@ -621,5 +666,81 @@ char *oci_json_writer_take(oci_json_writer *w)
 {
   if (w->depth != 0)
     w->out.failed = true;
-  return oci_buf_take(&w->out);
+  return oci_json_text_utf8(oci_buf_take(&w->out));
+}
+
+/* --- Valid UTF-8 out ------------------------------------------------------------------ */
+
+/* json-c writes a string's bytes >= 0x80 as they are, so a member name or a path that is not
+ * UTF-8 would make a report that is not UTF-8 (RFC 8259 §8.1) either.  Such bytes only ever
+ * occur inside strings: each one not part of a well-formed sequence becomes the visible text
+ * \xNN (written \\xNN in the JSON text), as the text output shows bytes it cannot print. */
+static size_t utf8_fixed_len(const char *s, size_t *bad)
+{
+  const uint8_t *p = (const uint8_t *)s, *end = p + strlen(s);
+  size_t n = 0;
+  *bad = 0;
+  while (p < end) {
+    size_t k = utf8_len(p, end);
+    if (!k) {
+      (*bad)++;
+      n += 5;
+      p++;
+    } else {
+      n += k;
+      p += k;
+    }
+  }
+  return n;
+}
+
+char *ocidig_json_utf8(const char *text)
+{
+  static const char hex[] = "0123456789abcdef";
+  const uint8_t *p, *end;
+  size_t bad, n;
+  char *out, *o;
+  if (!text)
+    return NULL;
+  n = utf8_fixed_len(text, &bad);
+  if (!(out = malloc(n + 1)))
+    return NULL;
+  if (!bad) {
+    memcpy(out, text, n + 1);
+    return out;
+  }
+  o = out;
+  p = (const uint8_t *)text;
+  end = p + strlen(text);
+  while (p < end) {
+    size_t k = utf8_len(p, end);
+    if (!k) {
+      *o++ = '\\';
+      *o++ = '\\';
+      *o++ = 'x';
+      *o++ = hex[*p >> 4];
+      *o++ = hex[*p & 15];
+      p++;
+    } else {
+      memcpy(o, p, k);
+      o += k;
+      p += k;
+    }
+  }
+  *o = '\0';
+  return out;
+}
+
+char *oci_json_text_utf8(char *text)
+{
+  size_t bad;
+  char *fixed;
+  if (!text)
+    return NULL;
+  utf8_fixed_len(text, &bad);
+  if (!bad)
+    return text;
+  fixed = ocidig_json_utf8(text);
+  free(text);
+  return fixed;
 }

@@ -62,4 +62,8 @@ void oci_json_writer_put(oci_json_writer *w, const char *key, json_object *v);
 /* The text (caller frees), or NULL if an allocation failed or a container is open. */
 char *oci_json_writer_take(oci_json_writer *w);
 
+/* A JSON text made valid UTF-8 (see ocidig_json_utf8); takes text, returns it or its
+ * replacement (NULL when an allocation failed). */
+char *oci_json_text_utf8(char *text);
+
 #endif

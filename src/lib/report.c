@@ -102,9 +102,9 @@ char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty)
     json_object_object_add(e, "message", json_object_new_string(r->error.message));
     json_object_object_add(root, "error", e);
   }
-  out = oci_strdup(json_object_to_json_string_ext(
+  out = oci_json_text_utf8(oci_strdup(json_object_to_json_string_ext(
       root, (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN) |
-                JSON_C_TO_STRING_NOSLASHESCAPE));
+                JSON_C_TO_STRING_NOSLASHESCAPE)));
   json_object_put(root);
   return out;
 }
