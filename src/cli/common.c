@@ -292,10 +292,18 @@ void cli_text_free(void)
 
 void cli_human_size(int64_t n, char *buf, size_t len)
 {
-  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   double v = (double)n;
   int u = 0;
-  while (v >= 1024 && u < 4) {
+  if (n >= INT64_MAX) { /* a sum of sizes saturates there (oci_size_add) */
+    snprintf(buf, len, "8 EiB or more");
+    return;
+  }
+  if (n < 0) { /* never a total: sizes are checked where they are read */
+    n = 0;
+    v = 0;
+  }
+  while (v >= 1024 && u < 6) {
     v /= 1024;
     u++;
   }

@@ -380,7 +380,7 @@ static ocidig_code read_image(dctx *c, json_object *obj, size_t i, ocidig_docker
     }
     rc = find_file(c, ly->path, &ly->file, &ly->size, &e);
     if (rc == OCIDIG_OK) {
-      im->layers_size += ly->size;
+      im->layers_size = oci_size_add(im->layers_size, ly->size);
     } else if (rc == OCIDIG_ERR_BLOB_MISSING) {
       im->n_missing++;
     } else {
@@ -758,7 +758,7 @@ static ocidig_code select_image(dwalk *w, const ocidig_docker_image *im)
     d->digest_string = oci_strdup(ds);
     d->size = ly->size > 0 ? ly->size : 0;
     d->digest_code = ds ? ocidig_digest_parse(ds, strlen(ds), &d->digest, NULL) : OCIDIG_ERR_INVALID_DIGEST;
-    r->layers_size += d->size;
+    r->layers_size = oci_size_add(r->layers_size, d->size);
   }
   return OCIDIG_OK;
 }

@@ -1045,7 +1045,7 @@ static ocidig_code load_docker(ocidig_layout *l, const ocidig_resolution *r, oci
     ly->file = oci_strdup(im->layers[i].file);
     if (!ly->present)
       img->n_missing++;
-    img->layers_size += ly->desc.size;
+    img->layers_size = oci_size_add(img->layers_size, ly->desc.size);
   }
   rc = ocidig_layout_read_file(l, im->config_file, OCIDIG_MAX_JSON_SIZE, &data, &len, err);
   if (rc == OCIDIG_OK) {
@@ -1169,7 +1169,7 @@ static ocidig_code load_oci(ocidig_layout *l, const ocidig_resolution *r, ocidig
     } else {
       img->n_missing++;
     }
-    img->layers_size += ly->desc.size;
+    img->layers_size = oci_size_add(img->layers_size, ly->desc.size);
   }
   if (img->config_read && img->cfg.n_diff_ids != r->n_layers)
     push_warning(&img->warnings, &img->n_warnings, "the manifest lists %zu layers, its config %zu diff_ids",
@@ -1532,7 +1532,7 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const ocidig_d
   for (size_t i = 0; i < n->n_layers; i++) {
     const ocidig_descriptor *ly = &n->layers[i];
     row->n_blobs++;
-    row->size += ly->size;
+    row->size = oci_size_add(row->size, ly->size);
     if (!(b = note_blob(c, ly->digest_string, ly, NULL, ref, err)) && ly->digest_string)
       return OCIDIG_ERR_NOMEM;
     if (!b || !b->present)
@@ -1840,7 +1840,7 @@ static ocidig_code count_unreferenced(lctx *c, bool docker_only, ocidig_error *e
         continue;
     }
     c->out->n_unreferenced++;
-    c->out->unreferenced_bytes += e->size > 0 ? (uint64_t)e->size : 0;
+    c->out->unreferenced_bytes = oci_bytes_add(c->out->unreferenced_bytes, e->size);
   }
   return OCIDIG_OK;
 }
@@ -1939,10 +1939,10 @@ ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidi
       continue;
     }
     c.out->n_blobs++;
-    c.out->total_bytes += (uint64_t)b->size;
+    c.out->total_bytes = oci_bytes_add(c.out->total_bytes, b->size);
     if (b->refs > 1) {
       c.out->n_shared++;
-      c.out->shared_bytes += (uint64_t)b->size;
+      c.out->shared_bytes = oci_bytes_add(c.out->shared_bytes, b->size);
     }
   }
   *out = c.out;

@@ -63,6 +63,26 @@ char *oci_quote(const char *s, size_t n, size_t limit);
  * characters escaped, so that a message naming it cannot drive a terminal. */
 char *oci_escape(const char *s, size_t limit);
 
+/* Sums of sizes (layers, blobs, totals) saturate at INT64_MAX, the largest size a descriptor
+ * can state, instead of overflowing (two layers of 2^63-1 bytes made -2); a negative size (an
+ * error reported where it is read) adds nothing.  The CLI shows a saturated total as "8 EiB or
+ * more". */
+static inline int64_t oci_size_add(int64_t total, int64_t size)
+{
+  int64_t r;
+  if (size <= 0)
+    return total;
+  if (total < 0)
+    total = 0;
+  return __builtin_add_overflow(total, size, &r) ? INT64_MAX : r;
+}
+static inline uint64_t oci_bytes_add(uint64_t total, int64_t size)
+{
+  if (size <= 0)
+    return total;
+  return total > (uint64_t)INT64_MAX - (uint64_t)size ? (uint64_t)INT64_MAX : total + (uint64_t)size;
+}
+
 /* Streaming hash over EVP (hasher.c). */
 typedef struct oci_hasher oci_hasher;
 oci_hasher *oci_hasher_new(ocidig_digest_alg alg);

@@ -341,7 +341,7 @@ static void describe_selected(walk *w, json_object *manifest)
       if (oci_descriptor_parse(json_object_array_get_idx(layers, i), "layer", &r->layers[r->n_layers], NULL) !=
           OCIDIG_OK)
         continue;
-      r->layers_size += r->layers[r->n_layers].size;
+      r->layers_size = oci_size_add(r->layers_size, r->layers[r->n_layers].size);
       r->n_layers++;
     }
   }

@@ -949,7 +949,7 @@ static ocidig_code scan_listing(vstate *v)
             b->hash = en->hash;
             if (en->hash != OCIDIG_HASH_UNKNOWN) {
               b->hashed_here = true;
-              v->bytes_hashed += (uint64_t)(en->size > 0 ? en->size : 0);
+              v->bytes_hashed = oci_bytes_add(v->bytes_hashed, en->size);
             }
             if (en->hash == OCIDIG_HASH_MISMATCH && !(b->actual = oci_sprintf("%s:%s", ocidig_digest_alg_name(alg),
                                                                               en->actual_hex)))
@@ -1226,7 +1226,7 @@ static void unit_add(vstate *v, size_t ui, size_t bi, const char *role, long ind
   u = &v->units[ui];
   u->n_blobs++;
   if (d->size_ok)
-    u->size += d->size;
+    u->size = oci_size_add(u->size, d->size);
   if (present)
     return;
   {
@@ -2035,7 +2035,7 @@ static void hash_pending(vstate *v)
     j->alg = b->d.alg;
     j->size = b->size;
     blob_path(&b->d, j->path);
-    total += (uint64_t)(b->size > 0 ? b->size : 0);
+    total = oci_bytes_add(total, b->size);
   }
   if (!n) {
     free(jobs);
@@ -2194,7 +2194,7 @@ static void conclude_unreferenced(vstate *v)
     if (!b->listed || b->referenced)
       continue;
     s->blobs_unreferenced++;
-    s->unreferenced_bytes += (uint64_t)(b->size > 0 ? b->size : 0);
+    s->unreferenced_bytes = oci_bytes_add(s->unreferenced_bytes, b->size);
     vfind(v, LAYOUT_CTX, WARN, "blob-unreferenced", b->digest, blob_path(&b->d, path),
           "%s (%lld bytes) is not referenced from index.json%s", path, (long long)b->size,
           b->hash == OCIDIG_HASH_MISMATCH ? ", and its bytes do not hash to its name" : "");
@@ -2758,7 +2758,7 @@ static void docker_image(vstate *v, const ocidig_docker_image *im, long k, dlaye
       if (fi != NONE && !v->dfiles[fi].hashed) {
         v->dfiles[fi].config = v->dfiles[fi].hashed = true;
         v->r->summary.blobs_checked++;
-        v->bytes_hashed += (uint64_t)(im->config_size > 0 ? im->config_size : 0);
+        v->bytes_hashed = oci_bytes_add(v->bytes_hashed, im->config_size);
       }
       if (im->config_mismatch)
         vfind(v, c, ERR, "digest-mismatch", im->config_digest, im->config_path,
@@ -2856,7 +2856,7 @@ static void docker_hash(vstate *v)
       continue;
     dfile_from_listing(v, f);
     if ((f->want[0] && !f->have[0]) || (f->want[1] && !f->have[1]))
-      total += (uint64_t)(f->size > 0 ? f->size : 0);
+      total = oci_bytes_add(total, f->size);
   }
   for (size_t i = 0; i < v->n_dfiles; i++) {
     dfile *f = &v->dfiles[i];
@@ -2895,7 +2895,7 @@ static void docker_hash(vstate *v)
     if (!f->read_error && (f->have[0] || f->have[1])) {
       f->hashed = true;
       v->r->summary.blobs_checked++;
-      v->bytes_hashed += (uint64_t)(f->size > 0 ? f->size : 0);
+      v->bytes_hashed = oci_bytes_add(v->bytes_hashed, f->size);
     }
   }
   if (v->o->progress && total)
@@ -3187,7 +3187,7 @@ static void docker_unreferenced(vstate *v)
         char *q = oci_quote(e->path, strlen(e->path), 200);
         int64_t size = e->type == OCIDIG_ENTRY_FILE && e->size > 0 ? e->size : 0;
         s->blobs_unreferenced++;
-        s->unreferenced_bytes += (uint64_t)size;
+        s->unreferenced_bytes = oci_bytes_add(s->unreferenced_bytes, size);
         vfind(v, LAYOUT_CTX, WARN, "blob-unreferenced", NULL, e->path,
               "%s (%s%lld bytes) is referenced neither by manifest.json nor by a legacy layer directory in use",
               q ? q : "?", e->type == OCIDIG_ENTRY_SYMLINK ? "a symbolic link, " : "", (long long)size);
