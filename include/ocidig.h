@@ -185,6 +185,15 @@ const char *ocidig_digest_alg_name(ocidig_digest_alg alg);
 void ocidig_digest_blob_path(const ocidig_digest *d, char *buf);
 bool ocidig_digest_equal(const ocidig_digest *a, const ocidig_digest *b); /* NULL equals only NULL */
 
+/* Short digests, as the text output shows them ("sha256:6dbe130e3ff3") and as Docker takes
+ * image IDs: "alg:HEX" or a bare "HEX" of at least OCIDIG_MIN_DIGEST_PREFIX lowercase hex
+ * digits.  ocidig_digest_is_prefix: s has that form (a full digest has it too).
+ * ocidig_digest_matches: `want` is `digest` itself, or such a prefix of it (a bare HEX
+ * matches whatever the algorithm). */
+#define OCIDIG_MIN_DIGEST_PREFIX 12
+bool ocidig_digest_is_prefix(const char *s);
+bool ocidig_digest_matches(const char *digest, const char *want);
+
 /* ------------------------------------------------------------------ layouts */
 
 typedef struct ocidig_layout ocidig_layout;
@@ -276,6 +285,14 @@ ocidig_code ocidig_layout_entries(ocidig_layout *layout, const ocidig_entry **en
 size_t ocidig_layout_warnings(const ocidig_layout *layout, const char *const **warnings);
 /* Bytes read from the input so far (after decompression: archive bytes consumed); 0 for NULL. */
 uint64_t ocidig_layout_bytes_read(const ocidig_layout *layout);
+/* The one digest of the layout that `prefix` (a full digest, "alg:HEX" or a bare "HEX" of at
+ * least OCIDIG_MIN_DIGEST_PREFIX digits) names, among the blobs present (an archive is read to
+ * its end for their names), the descriptors of index.json and, in a docker save archive, the
+ * image IDs, layer digests and diff_ids of manifest.json.  Writes it to out (at least
+ * OCIDIG_DIGEST_STRING_MAX bytes).  A full digest is returned as it is, looked up or not.
+ * None: OCIDIG_ERR_BLOB_MISSING; several: OCIDIG_ERR_REF_AMBIGUOUS (the message lists them);
+ * not a digest nor a prefix: OCIDIG_ERR_INVALID_DIGEST. */
+ocidig_code ocidig_layout_find_digest(ocidig_layout *layout, const char *prefix, char *out, ocidig_error *err);
 /* Checks the layout's oci-layout file: OCIDIG_OK when it is {"imageLayoutVersion": "1.0.0"}
  * or absent (then *absent, when not NULL, is true: a warning, not a failure);
  * OCIDIG_ERR_BAD_OCI_LAYOUT when it is not JSON, not an object, larger than 64 KiB or names

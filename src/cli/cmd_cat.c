@@ -13,7 +13,9 @@ static void help(FILE *f)
           "\n"
           "Write the bytes of one blob or file of SOURCE to standard output.  WHAT is:\n"
           "  DIGEST         a blob, e.g. sha256:4fef...; in a docker save archive also an image\n"
-          "                 ID (its config) or a layer's diff_id\n"
+          "                 ID (its config) or a layer's diff_id.  A unique prefix of 12 or more\n"
+          "                 hex digits will do, with or without 'sha256:' (as the output shows\n"
+          "                 digests); a prefix that several digests share is a usage error\n"
           "  manifest       the manifest of the image resolved as 'ocidig resolve' would\n"
           "                 (with --platform, --strict and --ref)\n"
           "  config         the config of that image\n"
@@ -28,7 +30,8 @@ static void help(FILE *f)
           "Options:\n"
           "  -p, --platform SPEC  the platform for manifest and config (default: this host)\n"
           "  -s, --strict         no platform fallbacks (containerd OnlyStrict)\n"
-          "  -r, --ref NAME       the index.json entry (or docker save RepoTag) to resolve from\n"
+          "  -r, --ref NAME       the index.json entry (or docker save RepoTag) to resolve from;\n"
+          "                       @DIGEST (or @ and 12 or more hex digits of it) picks by digest\n"
           CLI_MAX_BYTES_HELP
           "  -h, --help           this help\n"
           "\n"
@@ -110,17 +113,28 @@ static int cat_verified(ocidig_layout *l, const char *path, const ocidig_digest 
 }
 
 /* A digest: blobs/<alg>/<hex>, or (docker save) a config or layer file by image ID or diff_id. */
-static int cat_digest(ocidig_layout *l, const char *what)
+static int cat_digest(ocidig_layout *l, const char *given)
 {
   ocidig_digest d;
   ocidig_error err;
-  char path[OCIDIG_DIGEST_STRING_MAX + 8];
+  char path[OCIDIG_DIGEST_STRING_MAX + 8], what[OCIDIG_DIGEST_STRING_MAX];
   ocidig_docker_archive *a = NULL;
+  ocidig_code rc;
   int status;
   bool missing;
 
+  /* a full digest, or a prefix of one (12+ hex digits, as the output shows them) */
+  rc = ocidig_layout_find_digest(l, given, what, &err);
+  if (rc == OCIDIG_ERR_INVALID_DIGEST || rc == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM)
+    return cli_usage("cat", "WHAT: %s", cli_clean(err.message));
+  if (rc == OCIDIG_ERR_BLOB_MISSING) {
+    cli_error("blob %s is not in the layout (%s)", cli_clean(given), cli_clean(err.message));
+    return ocidig_code_exit_status(rc);
+  }
+  if (rc != OCIDIG_OK)
+    return cli_fail(&err); /* ref-ambiguous (2), or the archive could not be read */
   if (ocidig_digest_parse(what, strlen(what), &d, &err) != OCIDIG_OK)
-    return cli_usage("cat", "WHAT: %s", err.message);
+    return cli_usage("cat", "WHAT: %s", cli_clean(err.message));
   ocidig_digest_blob_path(&d, path);
   /* Not looked up first: in an archive on stdin, a blob not reached yet streams as it passes. */
   status = cat_verified(l, path, &d, -1, &missing);
@@ -261,9 +275,9 @@ int cmd_cat(int argc, char **argv)
   bool resolved = !strcmp(what, "manifest") || !strcmp(what, "config");
   bool plain = !strcmp(what, "index.json") || !strcmp(what, "oci-layout") || !strcmp(what, "manifest.json") ||
                !strcmp(what, "repositories");
-  if (!resolved && !plain && !strchr(what, ':'))
-    return cli_usage("cat", "WHAT must be a digest, manifest, config, index.json, oci-layout, manifest.json or "
-                            "repositories, not '%s'",
+  if (!resolved && !plain && !strchr(what, ':') && !ocidig_digest_is_prefix(what))
+    return cli_usage("cat", "WHAT must be a digest (or 12 or more hex digits of one), manifest, config, index.json, "
+                            "oci-layout, manifest.json or repositories, not '%s'",
                      what);
   if (!resolved && (platform || ref || strict))
     return cli_usage("cat", "--platform, --strict and --ref go with manifest and config");

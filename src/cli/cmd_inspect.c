@@ -33,7 +33,8 @@ static void help(FILE *f)
           "  -s, --strict         no platform fallbacks (containerd OnlyStrict)\n"
           "  -r, --ref NAME       start from the index.json entry with this ref name (or tag),\n"
           "                       or the docker save image with this RepoTag; @DIGEST picks by\n"
-          "                       digest (the image ID in a docker save archive)\n"
+          "                       digest (the image ID in a docker save archive), or by a unique\n"
+          "                       prefix of 12 or more hex digits\n"
           "  -j, --json           print one JSON object (also on failure)\n"
           CLI_MAX_BYTES_HELP
           "  -h, --help           this help\n"

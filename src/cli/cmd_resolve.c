@@ -24,6 +24,7 @@ static void help(FILE *f)
           "  -s, --strict         no fallbacks (containerd OnlyStrict): arm64 never takes arm/v7\n"
           "  -r, --ref NAME       start from the index.json entry with this ref name (or a tag\n"
           "                       of it); --ref @DIGEST starts from the entry with that digest\n"
+          "                       (or a unique prefix of it: 12 or more hex digits)\n"
           "  -j, --json           print the JSON report (one object, whatever the outcome)\n"
           "  -q, --quiet          print only the selected manifest digest (for a docker save\n"
           "                       archive without index.json: the image ID)\n"

@@ -43,7 +43,8 @@ static void help(FILE *f)
           "                       a missing blob of that platform is then an error\n"
           "  -s, --strict         with --platform: no fallbacks (containerd OnlyStrict)\n"
           "  -r, --ref NAME       only the index.json entry with this ref name (or a tag of it);\n"
-          "                       --ref @DIGEST: the entry with that digest\n"
+          "                       --ref @DIGEST: the entry with that digest (or a unique\n"
+          "                       prefix of 12 or more hex digits)\n"
           "  -j, --json           print the JSON report: {schemaVersion, findings, images, summary}\n"
           "      --fail-on LEVEL  error (the default) or warning: the lowest severity that fails\n"
           CLI_MAX_BYTES_HELP

@@ -127,3 +127,40 @@ bool ocidig_digest_equal(const ocidig_digest *a, const ocidig_digest *b)
     return a == b;
   return a->alg == b->alg && !strcmp(a->hex, b->hex);
 }
+
+/* Short digests (as the text output shows them, and as Docker accepts image IDs). */
+bool ocidig_digest_is_prefix(const char *s)
+{
+  const char *colon = s ? strchr(s, ':') : NULL;
+  const char *hex = colon ? colon + 1 : s;
+  size_t n;
+  if (!s)
+    return false;
+  if (colon) {
+    if (colon == s)
+      return false;
+    for (const char *p = s; p < colon; p++)
+      if (!alg_component_char(*p) && !alg_separator(*p))
+        return false;
+  }
+  n = strlen(hex);
+  return n >= OCIDIG_MIN_DIGEST_PREFIX && n <= 128 && lower_hex(hex, n);
+}
+
+bool ocidig_digest_matches(const char *digest, const char *want)
+{
+  const char *dc, *wc, *hex;
+  size_t n;
+  if (!digest || !want)
+    return false;
+  if (!strcmp(digest, want))
+    return true;
+  if (!ocidig_digest_is_prefix(want) || !(dc = strchr(digest, ':')))
+    return false;
+  wc = strchr(want, ':');
+  hex = wc ? wc + 1 : want;
+  if (wc && ((size_t)(wc - want) != (size_t)(dc - digest) || memcmp(want, digest, (size_t)(wc - want))))
+    return false;
+  n = strlen(hex);
+  return strlen(dc + 1) >= n && !memcmp(dc + 1, hex, n);
+}

@@ -599,7 +599,7 @@ ocidig_code ocidig_docker_archive_pick(const ocidig_docker_archive *a, const cha
       if (ref[0] == '@') {
         if (pass)
           break;
-        hit = oci_streq(im->image_id, ref + 1) || oci_streq(im->config_digest, ref + 1);
+        hit = ocidig_digest_matches(im->image_id, ref + 1) || ocidig_digest_matches(im->config_digest, ref + 1);
       } else {
         for (size_t k = 0; k < im->n_repo_tags && !hit; k++)
           hit = pass == 0 ? oci_reference_same(im->repo_tags[k], ref) : oci_reference_has_tag(im->repo_tags[k], ref);
@@ -633,6 +633,8 @@ ocidig_code ocidig_docker_archive_pick(const ocidig_docker_archive *a, const cha
       bool hit = false;
       for (size_t k = 0; k < im->n_repo_tags && !hit; k++)
         hit = oci_reference_same(im->repo_tags[k], ref) || oci_reference_has_tag(im->repo_tags[k], ref);
+      if (ref[0] == '@')
+        hit = ocidig_digest_matches(im->image_id, ref + 1) || ocidig_digest_matches(im->config_digest, ref + 1);
       if (hit)
         oci_buf_printf(&b, "%s%s (image ID %s)", b.len ? ", " : "", image_label(im), oci_str(im->image_id));
     }

@@ -731,7 +731,7 @@ static ocidig_code pick_ref(walk *w, const child_list *kids, const oci_entries *
       if (ref[0] == '@') {
         if (pass)
           break;
-        hit = oci_streq(d->digest_string, ref + 1);
+        hit = ocidig_digest_matches(d->digest_string, ref + 1); /* the digest, or a prefix of 12+ hex digits */
       } else {
         const char *a = ocidig_descriptor_annotation(d, ANN_REF_NAME);
         const char *c = ocidig_descriptor_annotation(d, ANN_CONTAINERD_NAME);
@@ -768,6 +768,8 @@ static ocidig_code pick_ref(walk *w, const child_list *kids, const oci_entries *
       const char *a = ocidig_descriptor_annotation(&kids->v[i], ANN_REF_NAME);
       const char *c = ocidig_descriptor_annotation(&kids->v[i], ANN_CONTAINERD_NAME);
       bool hit = (a && (!strcmp(a, ref) || oci_reference_has_tag(a, ref))) || (c && (!strcmp(c, ref) || oci_reference_has_tag(c, ref)));
+      if (ref[0] == '@')
+        hit = ocidig_digest_matches(kids->v[i].digest_string, ref + 1);
       if (hit)
         oci_buf_printf(&b, "%s%s (%s)", b.len ? ", " : "", image_name(&kids->v[i]), digest_text(&kids->v[i]));
     }
