@@ -35,7 +35,7 @@ static const struct {
   {"{\"a\":1.}", "malformed number"},
   {"{\"a\":1e}", "malformed number"},
   {"{\"a\":tru}", "unexpected character"},
-  {"{\"a\":\"\xff\"}", "utf-8"},
+  {"{\"a\":\"\xff\"}", "UTF-8"},
   {"/* c */ {}", "unexpected character"},
 };
 

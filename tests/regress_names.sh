@@ -1,0 +1,376 @@
+#!/bin/sh
+# regress_names.sh: regression tests for issue 12, defects 5 (invalid UTF-8 in and out),
+# 6 (sums of sizes), 15 (one name per condition), 16 (exit statuses of cat and of a bad or
+# unreadable oci-layout) and 17 (short digests).  Fixtures are built here with python3 from
+# the samples in testdata/samples.
+. "$TESTS_DIR/lib.sh"
+S="$TESTDATA/samples"
+V="$TESTDATA/verify"
+SRC="$TESTS_DIR/.."
+
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "# SKIP: python3 is needed to build the fixtures of this suite"
+  finish
+  exit 0
+fi
+
+# json_code: the "code" of the "error" object of the JSON on stdout ("" when none).
+json_code() {
+  printf '%s' "$out" | python3 -c 'import json,sys; d=json.load(sys.stdin); e=d.get("error") or {}; print(e.get("code",""))' 2>/dev/null
+}
+# codes: every finding code of a verify --json report on stdout, one a line.
+codes() {
+  printf '%s' "$out" | python3 -c 'import json,sys; [print(f["code"]) for f in json.load(sys.stdin)["findings"]]' 2>/dev/null
+}
+# strict_json FILE: FILE is strict UTF-8 and one JSON value.
+strict_json() {
+  python3 -c 'import json,sys; json.loads(open(sys.argv[1],"rb").read().decode("utf-8","strict"))' "$1" 2>/dev/null
+}
+# mktar DIR TAR: an archive of a layout directory (its contents at the root).
+mktar() {
+  python3 - "$1" "$2" <<'EOF'
+import os, sys, tarfile
+src, dst = sys.argv[1], sys.argv[2]
+with tarfile.open(dst, "w", format=tarfile.PAX_FORMAT) as t:
+    for root, dirs, files in os.walk(src):
+        dirs.sort()
+        for f in sorted(files):
+            p = os.path.join(root, f)
+            t.add(p, arcname=os.path.relpath(p, src), recursive=False)
+EOF
+}
+
+BASE="$S/skopeo-picked-armv7" # one manifest (arm/v7, no platform on its descriptor), config, layer
+MAN=sha256:fd834f57a0132572fc701b1a9062ffca7f970ed68933b34186ca35a75b80f52a
+
+# =================================================== defect 5: invalid UTF-8 is invalid-json
+# index.json with one ill-formed sequence in a string value, or in a key (RFC 3629: overlong
+# forms, a surrogate, above U+10FFFF, a lead byte that never occurs, a lone continuation, a
+# truncated sequence), and \u escapes of unpaired surrogates.
+mkbad() { # NAME WHERE(key|value|escape) HEX-or-ESCAPE
+  python3 - "$BASE" "$T_TMP/u/$1" "$2" "$3" <<'EOF'
+import shutil, sys
+src, dst, where, what = sys.argv[1:5]
+shutil.copytree(src, dst)
+p = dst + "/index.json"
+s = open(p, "rb").read()
+if where == "escape":
+    ins = b'"note":"' + what.encode() + b'",'
+elif where == "key":
+    ins = b'"k' + bytes.fromhex(what) + b'":"v",'
+else:
+    ins = b'"note":"v' + bytes.fromhex(what) + b'",'
+assert s.startswith(b"{")
+open(p, "wb").write(b"{" + ins + s[1:])
+EOF
+}
+mkdir -p "$T_TMP/u"
+n=0
+for form in c0af e080af eda080 edbfbf f4908080 f5808080 ff 80 e0a0 c1bf; do
+  for where in value key; do
+    n=$((n + 1))
+    name="$where-$form"
+    mkbad "$name" "$where" "$form"
+    mktar "$T_TMP/u/$name" "$T_TMP/u/$name.tar"
+    for p in "$T_TMP/u/$name" "$T_TMP/u/$name.tar"; do
+      for cmd in resolve ls inspect verify; do
+        run "$cmd" --json "$p"
+        expect_rc 4 "defect 5: $cmd on index.json with bytes $form in a $where ($(basename "$p"))"
+        case $cmd in
+        verify) codes | grep -qx invalid-json && ok "defect 5: verify $(basename "$p"): finding invalid-json" ||
+          not_ok "defect 5: verify $(basename "$p"): no invalid-json finding: $out" ;;
+        *) expect_eq "$(json_code)" invalid-json "defect 5: $cmd $(basename "$p"): error code invalid-json" ;;
+        esac
+      done
+    done
+  done
+done
+for esc in '\ud800' '\udc00' '\ud800\u0041' '\ud800x' '\udbff\ud800'; do
+  n=$((n + 1))
+  mkbad "esc$n" escape "$esc"
+  for cmd in resolve ls inspect verify; do
+    run "$cmd" --json "$T_TMP/u/esc$n"
+    expect_rc 4 "defect 5: $cmd on an unpaired surrogate escape $esc"
+  done
+done
+# A surrogate pair and plain UTF-8 stay valid.
+mkbad pair escape '\ud83d\ude00 caf\u00e9'
+python3 -c 'import sys; p=sys.argv[1]+"/index.json"; s=open(p,"rb").read(); open(p,"wb").write(b"{\"note2\":\"caf\xc3\xa9 \xf0\x9f\x98\x80 \xef\xbf\xbf\","+s[1:])' "$T_TMP/u/pair"
+run resolve -p linux/arm/v7 --json "$T_TMP/u/pair"
+expect_rc 0 "defect 5: a surrogate pair escape and 2-, 3- and 4-byte UTF-8 stay valid"
+
+# The tool's own JSON is valid UTF-8 whatever the input: an archive whose member names are
+# not UTF-8 (a stray byte, an overlong form, a surrogate), and a SOURCE path that is not.
+python3 - "$BASE" "$T_TMP/badnames.tar" <<'EOF'
+import io, os, sys, tarfile
+src, dst = sys.argv[1], sys.argv[2]
+with tarfile.open(dst, "w", format=tarfile.GNU_FORMAT, encoding="utf-8", errors="surrogateescape") as t:
+    for root, dirs, files in os.walk(src):
+        for f in sorted(files):
+            p = os.path.join(root, f)
+            t.add(p, arcname=os.path.relpath(p, src), recursive=False)
+    for raw in (b"junk-\xff\x80.txt", b"blobs/sha256/\xc0\xaf", b"blobs/\xed\xa0\x80/x", b"ctl-\x9b\xc2"):
+        info = tarfile.TarInfo(raw.decode("utf-8", "surrogateescape"))
+        info.size = 3
+        t.addfile(info, io.BytesIO(b"abc"))
+EOF
+for cmd in "verify --json" "ls --json" "resolve --json -p linux/arm/v7" "inspect --json -p linux/arm/v7"; do
+  # shellcheck disable=SC2086
+  ${OCIDIG_WRAPPER:-} "$OCIDIG" $cmd "$T_TMP/badnames.tar" >"$T_TMP/j.out" 2>/dev/null
+  if strict_json "$T_TMP/j.out"; then ok "defect 5: $cmd on member names that are not UTF-8: strict UTF-8 JSON"
+  else not_ok "defect 5: $cmd on member names that are not UTF-8: not strict UTF-8 JSON: $(head -c 400 "$T_TMP/j.out")"; fi
+done
+${OCIDIG_WRAPPER:-} "$OCIDIG" verify --json "$T_TMP/badnames.tar" >"$T_TMP/j.out" 2>/dev/null
+grep -q '"blobs/sha256/\\\\xc0\\\\xaf"' "$T_TMP/j.out" && ok "defect 5: an invalid byte of a name shows as \\xNN" ||
+  not_ok "defect 5: an invalid byte of a name shows as \\xNN: $(grep -a blobs/sha256/ "$T_TMP/j.out")"
+badsrc=$(printf '%s/no-such-\377\300\257' "$T_TMP")
+for cmd in "verify --json" "ls --json" "resolve --json" "inspect --json"; do
+  # shellcheck disable=SC2086
+  ${OCIDIG_WRAPPER:-} "$OCIDIG" $cmd "$badsrc" >"$T_TMP/j.out" 2>/dev/null
+  if strict_json "$T_TMP/j.out"; then ok "defect 5: $cmd on a SOURCE path that is not UTF-8: strict UTF-8 JSON"
+  else not_ok "defect 5: $cmd on a SOURCE path that is not UTF-8: not strict UTF-8 JSON: $(head -c 400 "$T_TMP/j.out")"; fi
+done
+
+# ======================================================= defect 6: sums of sizes saturate
+# Two layers of 2^63-1 bytes each: their sum passes int64 (it was -2); never a negative total.
+python3 - "$T_TMP/big" <<'EOF'
+import hashlib, json, os, sys
+root = sys.argv[1]
+os.makedirs(root + "/blobs/sha256")
+def blob(b):
+    h = hashlib.sha256(b).hexdigest()
+    open(f"{root}/blobs/sha256/{h}", "wb").write(b)
+    return "sha256:" + h, len(b)
+cd, cs = blob(json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}).encode())
+big = 9223372036854775807
+layers = [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": "sha256:" + c * 64, "size": big} for c in "ab"]
+md, ms = blob(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                          "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cs},
+                          "layers": layers}).encode())
+idx = {"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": ms,
+                                          "platform": {"os": "linux", "architecture": "amd64"}}]}
+open(root + "/index.json", "w").write(json.dumps(idx))
+open(root + "/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0"}')
+EOF
+run resolve -p linux/amd64 "$T_TMP/big"
+expect_rc 0 "defect 6: resolve over layers of 2^63-1 bytes"
+expect_out_has "layers      2, 8 EiB or more compressed" "defect 6: resolve: the saturated total"
+run resolve -p linux/amd64 --json "$T_TMP/big"
+expect_out_has '"layersSize": 9223372036854775807' "defect 6: resolve --json: layersSize saturates at 2^63-1"
+for cmd in "resolve -p linux/amd64" "resolve -p linux/amd64 --json" "inspect -p linux/amd64" "inspect -p linux/amd64 --json" \
+  "ls" "ls --json" "verify" "verify --json"; do
+  # shellcheck disable=SC2086
+  run $cmd "$T_TMP/big"
+  case "$out" in
+  *' -'[0-9]*' B'* | *': -'[0-9]* | *'"size": -'* | *'Size": -'* | *'Bytes": -'*) not_ok "defect 6: $cmd: a negative size: $out" ;;
+  *) ok "defect 6: $cmd: no negative size" ;;
+  esac
+done
+run inspect -p linux/amd64 "$T_TMP/big"
+expect_out_has "8 EiB or more" "defect 6: inspect: the saturated total"
+run ls "$T_TMP/big"
+expect_out_has "8 EiB or more" "defect 6: ls: the saturated total"
+
+# ============================================ defect 15: one name per condition, everywhere
+mkdir -p "$T_TMP/empty"
+run verify --json "$T_TMP/empty"
+expect_rc 3 "defect 15: verify on an empty directory"
+codes | grep -qx missing-index-json && ok "defect 15: empty directory: the finding is missing-index-json" ||
+  not_ok "defect 15: empty directory: no finding missing-index-json: $(codes | tr '\n' ' ')"
+codes | grep -q index-json-missing && not_ok "defect 15: empty directory: the old name index-json-missing"
+expect_eq "$(json_code)" missing-index-json "defect 15: empty directory: the error code is missing-index-json"
+while read -r fixture code; do
+  for p in "$V/$fixture" "$V/$fixture.tar.gz"; do
+    run verify --json "$p"
+    codes | grep -qx "$code" && ok "defect 15: verify $(basename "$p"): finding $code" ||
+      not_ok "defect 15: verify $(basename "$p"): no finding $code: $(codes | tr '\n' ' ')"
+  done
+done <<EOF
+index-json-invalid invalid-json
+digest-invalid invalid-digest
+digest-unsupported unsupported-digest-algorithm
+oci-layout-invalid bad-oci-layout
+oci-layout-version bad-oci-layout
+index-json-missing missing-index-json
+EOF
+# No finding code is another spelling of a library code: the same words in another order, or
+# one's words a part of the other's (json-invalid / invalid-json, digest-unsupported /
+# unsupported-digest-algorithm).  platform-not-found (no manifest for --platform) is not
+# not-found (SOURCE does not exist).
+python3 - "$SRC/src/lib/verify.c" "$SRC/src/lib/error.c" >"$T_TMP/pairs" <<'EOF'
+import re, sys
+verify, error = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+lib = set(re.findall(r'\] = "([a-z0-9-]+)"', error))
+table = verify[:verify.index("#include")]
+findings = set(re.findall(r'^ \*  (?:error|warning|info)\s+([a-z0-9-]+)', table, re.M))
+findings |= set(re.findall(r'vfind\(\s*[^,()]+,\s*[^,()]+,\s*[^,()]+,\s*"([a-z0-9-]+)"', verify))
+allowed = {("platform-not-found", "not-found")}
+print("#", len(findings), "finding codes,", len(lib), "library codes")
+for f in sorted(findings):
+    for c in sorted(lib):
+        a, b = set(f.split("-")), set(c.split("-"))
+        if f != c and (a <= b or b <= a) and (f, c) not in allowed:
+            print(f, c)
+EOF
+head -1 "$T_TMP/pairs"
+if [ "$(grep -vc '^#' "$T_TMP/pairs")" -eq 0 ] && grep -q '^# [1-9][0-9]* finding codes' "$T_TMP/pairs"; then
+  ok "defect 15: no verify finding code spells a library code another way"
+else
+  not_ok "defect 15: finding codes that spell a library code another way: $(grep -v '^#' "$T_TMP/pairs" | tr '\n' ';')"
+fi
+# Where resolve stops on an error, verify reports the same code (finding or error).  verify
+# names which rule of a document's shape is broken where resolve says invalid-json for all
+# of them (RESOLUTION.md §7.6): field-type, field-missing, schema-version, size-negative and
+# docker-manifest-invalid are such refinements, not other names for it.
+for p in "$V"/*; do
+  case $p in *MANIFEST) continue ;; esac
+  run resolve --json -p linux/amd64 "$p"
+  c=$(json_code)
+  [ -n "$c" ] || continue
+  run verify --json "$p"
+  want=$c
+  [ "$c" = invalid-json ] && want='invalid-json\|field-type\|field-missing\|schema-version\|size-negative\|docker-manifest-invalid'
+  if codes | grep -qx "$want" || [ "$(json_code)" = "$c" ]; then ok "defect 15: $(basename "$p"): resolve and verify both say $c"
+  else not_ok "defect 15: $(basename "$p"): resolve says $c, verify says $(codes | sort -u | tr '\n' ' ')"; fi
+done
+
+# ============================================================ defect 16: exit statuses
+DK="$S/docker-save-by-id.tar"
+run cat "$DK" index.json
+expect_rc 2 "defect 16: cat index.json of a legacy docker save archive is a usage error"
+expect_err_has "docker save archive" "defect 16: cat index.json of a docker save archive: the message says why"
+run cat "$DK" oci-layout
+expect_rc 2 "defect 16: cat oci-layout of a legacy docker save archive is a usage error"
+run cat "$BASE" manifest.json
+expect_rc 2 "defect 16: cat manifest.json of an OCI layout is a usage error"
+run cat "$DK" manifest.json
+expect_rc 0 "defect 16: cat manifest.json of a docker save archive"
+
+# An oci-layout that is not valid (not JSON, not an object, another version): bad-oci-layout,
+# exit 3, a message naming the file, from every command.
+i=0
+for body in '{bad' '[]' '{"imageLayoutVersion":"2.0.0"}' '{"imageLayoutVersion":1}'; do
+  i=$((i + 1))
+  d="$T_TMP/ol$i"
+  cp -R "$BASE" "$d"
+  printf '%s' "$body" >"$d/oci-layout"
+  mktar "$d" "$d.tar"
+  for p in "$d" "$d.tar"; do
+    for cmd in "resolve -p linux/arm/v7" "ls" "inspect -p linux/arm/v7" "verify" "cat -p linux/arm/v7 @ config" \
+      "cat @ index.json" "cat @ $MAN"; do
+      # shellcheck disable=SC2086
+      set -- $cmd
+      a=$1
+      shift
+      case "$*" in *@*) b=${*%%@*} w=${*#*@ } ;; *) b=$* w= ;; esac
+      # shellcheck disable=SC2086
+      run "$a" $b "$p" $w
+      expect_rc 3 "defect 16: $a $w with oci-layout '$body' ($(basename "$p"))"
+      expect_err_has "oci-layout" "defect 16: $a $w with oci-layout '$body': the message names the file"
+      expect_err_has "(bad-oci-layout)" "defect 16: $a $w with oci-layout '$body': the code"
+      case "$err" in *'ocidig:  ('*) not_ok "defect 16: $a $w: an empty message: $err" ;; esac
+    done
+    for cmd in resolve ls inspect verify; do
+      run "$cmd" --json -p linux/arm/v7 "$p"
+      expect_eq "$(json_code)" bad-oci-layout "defect 16: $cmd --json with oci-layout '$body' ($(basename "$p")): error code"
+    done
+  done
+done
+run cat "$T_TMP/ol1" oci-layout
+expect_rc 0 "defect 16: cat oci-layout still shows an invalid oci-layout"
+
+# An oci-layout nobody may read (as a user other than root): io-error, exit 3, everywhere.
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1 &&
+  setpriv --reuid=65534 --regid=65534 --clear-groups true 2>/dev/null; then
+  AS="setpriv --reuid=65534 --regid=65534 --clear-groups"
+elif [ "$(id -u)" -ne 0 ]; then
+  AS=""
+else
+  AS=none
+fi
+if [ "$AS" = none ]; then
+  echo "# SKIP: defect 16 unreadable oci-layout: root without setpriv cannot drop privileges"
+else
+  chmod 711 "$T_TMP"
+  mkdir -m 755 "$T_TMP/unr"
+  cp -R "$BASE" "$T_TMP/unr/l"
+  chmod -R a+rX "$T_TMP/unr/l"
+  chmod 000 "$T_TMP/unr/l/oci-layout"
+  for cmd in "resolve -p linux/arm/v7" "ls" "inspect -p linux/arm/v7" "verify" "cat -p linux/arm/v7 @ config" \
+    "cat @ index.json" "cat @ $MAN"; do
+    # shellcheck disable=SC2086
+    set -- $cmd
+    a=$1
+    shift
+    case "$*" in *@*) b=${*%%@*} w=${*#*@ } ;; *) b=$* w= ;; esac
+    # shellcheck disable=SC2086
+    $AS ${OCIDIG_WRAPPER:-} "$OCIDIG" "$a" $b "$T_TMP/unr/l" $w >/dev/null 2>"$T_TMP/err"
+    rc=$?
+    err=$(cat "$T_TMP/err")
+    expect_rc 3 "defect 16: $a $w with an unreadable oci-layout"
+    expect_err_has "(io-error)" "defect 16: $a $w with an unreadable oci-layout: io-error"
+    expect_err_has "oci-layout" "defect 16: $a $w with an unreadable oci-layout: the message names it"
+  done
+  chmod 700 "$T_TMP"
+fi
+
+# ===================================================================== defect 17: short digests
+run cat "$BASE" "$MAN"
+full=$out
+run cat "$BASE" sha256:fd834f57a013
+expect_rc 0 "defect 17: cat with sha256: and 12 hex digits"
+expect_eq "$out" "$full" "defect 17: cat sha256:fd834f57a013 writes the manifest"
+run cat "$BASE" fd834f57a0132572
+expect_rc 0 "defect 17: cat with 16 bare hex digits"
+expect_eq "$out" "$full" "defect 17: cat fd834f57a0132572 writes the manifest"
+run cat "$BASE" fd834f57a01
+expect_rc 2 "defect 17: 11 hex digits are too few (usage)"
+run cat "$BASE" sha256:0123456789ab
+expect_rc 4 "defect 17: a prefix that names nothing: blob missing"
+mktar "$BASE" "$T_TMP/base.tar"
+run cat "$T_TMP/base.tar" cdea3c604c68
+expect_rc 0 "defect 17: cat of an archive with a bare prefix (the config)"
+expect_out_has '"architecture":"arm"' "defect 17: cat base.tar cdea3c604c68: the config"
+run resolve -q --ref @sha256:fd834f57a013 -p linux/arm/v7 "$BASE"
+expect_rc 0 "defect 17: --ref @sha256:<12 hex>"
+expect_eq "$out" "$MAN" "defect 17: --ref @prefix selects the entry"
+run resolve -q --ref @fd834f57a013 -p linux/arm/v7 "$T_TMP/base.tar"
+expect_eq "$out" "$MAN" "defect 17: --ref @<bare 12 hex> (archive)"
+run verify --ref @fd834f57a013 "$BASE"
+expect_rc 0 "defect 17: verify --ref @prefix"
+run inspect --ref @fd834f57a013 -p linux/arm/v7 "$BASE"
+expect_rc 0 "defect 17: inspect --ref @prefix"
+run cat --ref @fd834f57a013 -p linux/arm/v7 "$BASE" manifest
+expect_eq "$out" "$full" "defect 17: cat --ref @prefix manifest"
+run cat "$DK" sha256:7840c1e8d5f1
+expect_rc 0 "defect 17: cat of a docker save archive by a short image ID"
+expect_out_has '"architecture":"arm64"' "defect 17: the short image ID names the config"
+run resolve -q --ref @7840c1e8d5f1 -p linux/arm64 "$DK"
+expect_rc 0 "defect 17: --ref @<short image ID> in a docker save archive"
+# Two entries of index.json whose digests share 13 hex digits: ambiguous, the candidates listed.
+python3 - "$BASE" "$T_TMP/amb" <<'EOF'
+import json, shutil, sys
+src, dst = sys.argv[1], sys.argv[2]
+shutil.copytree(src, dst)
+idx = json.load(open(dst + "/index.json"))
+m = idx["manifests"][0]
+for c in "12":
+    e = dict(m)
+    e["digest"] = "sha256:abcabcabcabca" + c * 51
+    e["annotations"] = {"org.opencontainers.image.ref.name": "x" + c}
+    idx["manifests"].append(e)
+json.dump(idx, open(dst + "/index.json", "w"))
+EOF
+run cat "$T_TMP/amb" sha256:abcabcabcabca
+expect_rc 2 "defect 17: an ambiguous prefix is a usage error"
+expect_err_has "ref-ambiguous" "defect 17: an ambiguous prefix: ref-ambiguous"
+expect_err_has "sha256:abcabcabcabca111" "defect 17: an ambiguous prefix lists the first candidate"
+expect_err_has "sha256:abcabcabcabca222" "defect 17: an ambiguous prefix lists the second candidate"
+run cat "$T_TMP/amb" sha256:abcabcabcabca1
+expect_rc 4 "defect 17: a unique prefix of a descriptor whose blob is absent: blob missing"
+run resolve --ref @abcabcabcabca "$T_TMP/amb"
+expect_rc 2 "defect 17: --ref @ambiguous-prefix"
+expect_err_has "ref-ambiguous" "defect 17: --ref @ambiguous-prefix: ref-ambiguous"
+expect_err_has "abcabcabcabca222" "defect 17: --ref @ambiguous-prefix lists the candidates"
+
+finish
