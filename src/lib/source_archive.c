@@ -237,6 +237,7 @@ typedef struct data_out {
   ocidig_code sink_rc; /* a sink's error while the member is kept: the member is read on */
   ocidig_error sink_err;
   bool from_sink; /* the error returned is the sink's */
+  uint64_t stop_at; /* from_sink, not kept: the bytes read from the member when it stopped */
 } data_out;
 
 /* Hands size bytes at pos (block: NULL for zeros, a hole of a sparse member) to o,
@@ -260,6 +261,7 @@ static ocidig_code put_bytes(ocidig_layout *l, struct archive *a, data_out *o, c
     if (o->sink && (rc = o->sink(o->ctx, p, n, err)) != OCIDIG_OK) {
       if (!o->keep) {
         o->from_sink = true;
+        o->stop_at = pos + n;
         return rc;
       }
       save_sink_error(rc, err, &o->sink_rc, &o->sink_err);
@@ -280,6 +282,8 @@ static ocidig_code put_bytes(ocidig_layout *l, struct archive *a, data_out *o, c
   return OCIDIG_OK;
 }
 
+enum { SINK_STOPPED = 1, SINK_FAILED = 2 };
+
 /* Reads the current member's data: kept in memory when `keep`, hashed with `hasher`,
  * passed to `sink`.  A sparse member's holes (between the blocks libarchive gives, and
  * after the last one up to its size) read as zeros.  Returns the number of bytes in
@@ -289,7 +293,7 @@ static ocidig_code put_bytes(ocidig_layout *l, struct archive *a, data_out *o, c
  * where it stopped, for the next header to skip. */
 static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char *name, bool keep, int64_t declared,
                                 bool sparse, oci_hasher *hasher, ocidig_sink sink, void *ctx, uint8_t **kept,
-                                uint64_t *total, uint64_t *counted, bool *sink_failed, ocidig_error *err)
+                                uint64_t *total, uint64_t *counted, int *sink_failed, ocidig_error *err)
 {
   data_out o = {.keep = keep, .hasher = hasher, .sink = sink, .ctx = ctx};
   uint64_t pos = 0;
@@ -354,10 +358,10 @@ static ocidig_code consume_data(ocidig_layout *l, struct archive *a, const char 
     o.from_sink = true;
   }
 out:
-  if (sink_failed)
-    *sink_failed = o.from_sink;
-  if (o.from_sink)
-    *total = pos;
+  if (sink_failed) /* SINK_STOPPED: in the middle of the member; SINK_FAILED: read to its end all the same */
+    *sink_failed = !o.from_sink ? 0 : o.sink_rc == OCIDIG_OK ? SINK_STOPPED : SINK_FAILED;
+  if (o.from_sink && o.sink_rc == OCIDIG_OK) /* stopped in the middle */
+    *total = o.stop_at;
   if ((rc != OCIDIG_OK && !o.from_sink) || !o.keep) {
     free(o.buf);
     o.buf = NULL;
@@ -510,7 +514,7 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
       return oci_nomem(err);
     }
     if (keep || h || use_sink || declared < 0 || skip_inflates(l->ar)) {
-      bool stopped = false;
+      int stopped = 0;
       l->want_declared = declared;
       rc = consume_data(l, l->ar, m.path, keep, declared, sparse, h, use_sink ? sink : NULL, ctx, &m.data,
                         &total, &l->counted, &stopped, err);
@@ -524,12 +528,12 @@ static ocidig_code read_member(ocidig_layout *l, const char *want, ocidig_sink s
        * recorded all the same: read to its end when it was being kept, else as its header
        * declares it (the rest of its data left for the next header to skip). */
       sink_rc = rc;
-      if (stopped && !m.data) {
+      if (stopped == SINK_STOPPED) {
         oci_hasher_free(h);
         h = NULL;
         if (declared < 0) { /* no size to record: read on to learn it */
           uint64_t rest = 0;
-          bool ignored;
+          int ignored;
           ocidig_error e2;
           if ((rc = consume_data(l, l->ar, m.path, false, -1, false, NULL, NULL, NULL, NULL, &rest, &l->counted,
                                  &ignored, &e2)) != OCIDIG_OK) {
