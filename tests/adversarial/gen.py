@@ -839,8 +839,8 @@ def gen_bombs(img):
     raw_case("bomb-outer-zstd.tar.zst", stream, 0, None, '"verdict": "selected"')
     capped("bomb-outer-zstd.tar.zst")
     # The same with the largest window libzstd accepts (128 MiB): the decoder fills it (a
-    # zstd --long=27 archive needs as much; tests/adversarial/xfail.txt); and a 2 GiB
-    # window, which libzstd refuses.
+    # zstd --long=27 archive needs as much; adversarial.sh allows that window on top of
+    # the usual bound); and a 2 GiB window, which libzstd refuses.
     for wd, name, exit_code, code in ((0x88, "128m", 0, None), (0xA8, "2g", 3, "corrupt-archive")):
         frames = zstd_rle_frames(size).replace(b"\x28\xb5\x2f\xfd\x00\x38", b"\x28\xb5\x2f\xfd\x00" + bytes([wd]))
         raw_case("bomb-outer-zstd-window-%s.tar.zst" % name, zstd_frame(hdr) + frames + zstd_frame(rest), exit_code, code)
