@@ -538,8 +538,10 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
 void ocidig_verify_report_free(ocidig_verify_report *r);
 /* {schemaVersion, source, scope, findings, images, summary[, error]} (malloc'd). */
 char *ocidig_verify_report_to_json(const ocidig_verify_report *r, bool pretty); /* NULL for NULL */
-/* 0 when no error finding (and no warning with fail_on_warning), 4 when there is one;
- * the error's status (2, 3) when the verification could not run; 3 for a NULL report. */
+/* 0 when no error finding (and no warning with fail_on_warning); 4 when there is one,
+ * but 3 when every error finding is blob-unreadable or listing-unreadable (the input could
+ * not be read, resolve's io-error); the error's status (2, 3) when the verification could
+ * not run; 3 for a NULL report. */
 int ocidig_verify_exit_status(const ocidig_verify_report *r, bool fail_on_warning);
 
 /* ------------------------------------------------------- docker save archives */

@@ -157,7 +157,7 @@ else
   ulay m000
   chmod 000 "$U/m000/blobs/sha256"
   urun verify "$U/m000"
-  expect_rc 4 "defect 12: verify with blobs/sha256 at mode 000 fails"
+  expect_rc 3 "defect 12: verify with blobs/sha256 at mode 000 fails (exit 3, as resolve: the input could not be read)"
   expect_out_has "blob-unreadable" "defect 12: mode 000: blob-unreadable"
   expect_out_has "listing-unreadable" "defect 12: mode 000: the listing error is reported"
   case "$out" in
@@ -165,7 +165,7 @@ else
     *) ok "defect 12: mode 000: nothing is called absent, the verdict is not ok" ;;
   esac
   urun verify --json "$U/m000"
-  expect_rc 4 "defect 12: verify --json, mode 000"
+  expect_rc 3 "defect 12: verify --json, mode 000 (exit 3, as resolve: the input could not be read)"
   expect_out_has '"code": "blob-unreadable"' "defect 12: verify --json, mode 000: blob-unreadable"
   expect_out_has '"blobsMissing": 0' "defect 12: verify --json, mode 000: nothing counted missing"
   urun resolve "$U/m000"
@@ -174,7 +174,7 @@ else
   ulay m111
   chmod 111 "$U/m111/blobs/sha256"
   urun verify "$U/m111"
-  expect_rc 4 "defect 12: verify with blobs/sha256 at mode 0111 (not listable) fails"
+  expect_rc 3 "defect 12: verify with blobs/sha256 at mode 0111 (not listable) fails (exit 3, as resolve: the input could not be read)"
   expect_out_has "listing-unreadable" "defect 12: mode 0111: says it could not list"
   expect_out_has "unreferenced   not checked (a folder could not be listed)" \
     "defect 12: mode 0111: unreferenced blobs are not counted as 0"
@@ -184,7 +184,7 @@ else
   ulay m444
   chmod 444 "$U/m444/blobs/sha256"
   urun verify "$U/m444"
-  expect_rc 4 "defect 12: verify with blobs/sha256 at mode 0444 (listable, not searchable) fails"
+  expect_rc 3 "defect 12: verify with blobs/sha256 at mode 0444 (listable, not searchable) fails (exit 3, as resolve: the input could not be read)"
   expect_out_has "blob-unreadable" "defect 12: mode 0444: blob-unreadable"
   case "$out" in
     *"incomplete, not corrupt"* | *"blob-missing"*) not_ok "defect 12: mode 0444: still said absent: $out" ;;
@@ -194,7 +194,7 @@ else
   ulay f000
   chmod 000 "$U/f000/blobs/sha256/$idx"
   urun verify "$U/f000"
-  expect_rc 4 "defect 12: verify with a manifest blob at mode 000 fails"
+  expect_rc 3 "defect 12: verify with a manifest blob at mode 000 fails (exit 3, as resolve: the input could not be read)"
   expect_out_has "blob-unreadable" "defect 12: a blob at mode 000: blob-unreadable"
 fi
 

@@ -57,8 +57,9 @@ static void help(FILE *f)
           "  skopeo copy ... oci-archive:/dev/stdout | ocidig verify -\n"
           "\n"
           "Exit status: 0 no error finding (warnings allowed unless --fail-on warning),\n"
-          "2 usage error, 3 input unreadable as a layout, 4 an error finding, 5 the output\n"
-          "could not be written.\n");
+          "2 usage error, 3 input unreadable (also when every error finding is\n"
+          "blob-unreadable or listing-unreadable), 4 an error finding, 5 the output could\n"
+          "not be written.\n");
 }
 
 /* ---------------------------------------------------------------- progress */

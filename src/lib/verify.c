@@ -3730,7 +3730,18 @@ int ocidig_verify_exit_status(const ocidig_verify_report *r, bool fail_on_warnin
     return 3;
   if (r->error.code != OCIDIG_OK)
     return ocidig_code_exit_status(r->error.code);
-  if (r->summary.errors || (fail_on_warning && r->summary.warnings))
+  if (r->summary.errors) {
+    /* Only what could not be read (resolve's io-error) is 3, as in every command; one
+     * integrity error, or findings the report dropped, make it 4. */
+    if (r->summary.findings_dropped)
+      return 4;
+    for (size_t i = 0; i < r->n_findings; i++)
+      if (r->findings[i].severity == OCIDIG_SEVERITY_ERROR && strcmp(r->findings[i].code, "blob-unreadable") &&
+          strcmp(r->findings[i].code, "listing-unreadable"))
+        return 4;
+    return 3;
+  }
+  if (fail_on_warning && r->summary.warnings)
     return 4;
   return 0;
 }
