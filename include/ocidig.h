@@ -86,7 +86,7 @@ typedef struct ocidig_error {
 
 /* The stable kebab-case name of a code ("digest-mismatch", ...). */
 const char *ocidig_code_name(ocidig_code code);
-/* The exit status the CLI uses for a code (RESOLUTION.md §5): 2 usage, 3 unreadable, 4 integrity;
+/* The exit status the CLI uses for a code (doc/resolution.md §6): 2 usage, 3 unreadable, 4 integrity;
  * 5 for OCIDIG_ERR_OUTPUT (the output could not be written). */
 int ocidig_code_exit_status(ocidig_code code);
 const char *ocidig_version(void);
@@ -262,7 +262,7 @@ ocidig_code ocidig_layout_read_file(ocidig_layout *layout, const char *relpath, 
 ocidig_code ocidig_layout_stat(ocidig_layout *layout, const char *relpath, ocidig_entry *out,
                                ocidig_error *err);
 /* Reads a blob and checks it against the descriptor: present, size, digest, in that order
- * (RESOLUTION.md §7.11).  At most `max` bytes are read (else OCIDIG_ERR_JSON_TOO_LARGE). */
+ * (doc/resolution.md §4).  At most `max` bytes are read (else OCIDIG_ERR_JSON_TOO_LARGE). */
 ocidig_code ocidig_layout_read_blob(ocidig_layout *layout, const ocidig_digest *digest, int64_t size,
                                     size_t max, uint8_t **data, size_t *len, ocidig_error *err);
 /* Streams a file's bytes to `sink` in chunks (bounded memory).  ctx is optional (passed on).
@@ -416,7 +416,7 @@ typedef struct ocidig_resolution {
 ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *opts,
                            ocidig_resolution **out, ocidig_error *err);
 void ocidig_resolution_free(ocidig_resolution *r);
-/* The RESOLUTION.md §6 report as a JSON text (malloc'd, caller frees). */
+/* The report of doc/resolution.md §7 as a JSON text (malloc'd, caller frees). */
 char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty); /* NULL for NULL */
 
 /* ------------------------------------------------------------------- verify */

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-/* Exit statuses (RESOLUTION.md §5). */
+/* Exit statuses (doc/resolution.md §6). */
 enum {
   EXIT_SELECTED = 0,
   EXIT_NO_MATCH = 1,

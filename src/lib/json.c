@@ -173,7 +173,7 @@ static size_t utf8_len(const uint8_t *p, const uint8_t *end)
 /* Scans a string starting at the opening quote; on success p is past the closing quote.
  * The text must be UTF-8 (RFC 8259 §8.1), and a \u escape of a surrogate must be half of a
  * pair (§8.2 leaves unpaired ones to the parser; they stand for no character and json-c
- * would turn them into invalid UTF-8): both are invalid-json (RESOLUTION.md §7.8). */
+ * would turn them into invalid UTF-8): both are invalid-json (doc/resolution.md §5.8). */
 static ocidig_code scan_string(scanner *sc, const uint8_t **body, size_t *body_len, bool *escaped)
 {
   const uint8_t *p = sc->p + 1;

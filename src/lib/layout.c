@@ -656,7 +656,7 @@ uint64_t ocidig_layout_bytes_read(const ocidig_layout *l)
   return l ? l->bytes_read : 0;
 }
 
-/* oci-layout (RESOLUTION.md §5): one check for every command, so that one condition gets one
+/* oci-layout (doc/resolution.md §2.1): one check for every command, so that one condition gets one
  * code, one exit status and one message. */
 ocidig_code ocidig_layout_check_oci_layout(ocidig_layout *l, bool *absent, ocidig_error *err)
 {

@@ -1,5 +1,5 @@
 /* matcher.c: containerd/platforms v1.0.0-rc.5 MatchComparers (Only, OnlyStrict, Ordered,
- * Any, All, NewMatcher, OnlyOS, the Windows-host Default()), containerd-semantics.md §4-§5.
+ * Any, All, NewMatcher, OnlyOS, the Windows-host Default()), doc/platforms.md §4, §5 and §7.
  *
  * Every matcher is a list of NewMatcher entries (normalized platform + the Windows
  * os.version rule when the entry's raw os is "windows").  Less is computed from a small
@@ -233,8 +233,8 @@ static ocidig_code push_arm_vector(ocidig_matcher *m, const ocidig_platform *bas
   return rc;
 }
 
-/* The rc.5 arm64 table (§4.2): which arm64 variants an arm64 request accepts.  A
- * variant outside the table accepts nothing, not even 32-bit arm. */
+/* The rc.5 arm64 table (doc/platforms.md §4.2): which arm64 variants an arm64 request
+ * accepts.  A variant outside the table accepts nothing, not even 32-bit arm. */
 static ocidig_code push_arm64_vector(ocidig_matcher *m, const ocidig_platform *n, ocidig_error *err)
 {
   const char *w = *oci_str(n->variant) ? n->variant : "v8";

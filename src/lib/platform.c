@@ -1,5 +1,5 @@
 /* platform.c: platform specifiers as containerd/platforms v1.0.0-rc.5 reads and writes them
- * (Parse, Normalize, FormatAll, DefaultSpec).  See containerd-semantics.md §2-§3. */
+ * (Parse, Normalize, FormatAll, DefaultSpec).  See doc/platforms.md §2, §3 and §6. */
 #include "internal.h"
 
 #include <errno.h>
@@ -383,7 +383,7 @@ static bool replace(char **s, const char *v)
 }
 
 /* normalizeArch (newest): both lowercased, then the alias table of
- * containerd-semantics.md §3.2.  Writes malloc'd strings; false on ENOMEM. */
+ * doc/platforms.md §3.  Writes malloc'd strings; false on ENOMEM. */
 static bool normalize_arch(const char *arch_in, const char *variant_in, char **arch_out, char **variant_out)
 {
   char *arch = go_to_lower(oci_str(arch_in));
@@ -1119,7 +1119,7 @@ ocidig_code ocidig_platform_detect_host(ocidig_platform *out, ocidig_error *err)
 #endif
   p.architecture = oci_strdup(arch);
   p.os_version = oci_strdup("");
-  /* cpuVariant() is set only on ARM (containerd-semantics.md §4.4). */
+  /* cpuVariant() is set only on ARM (doc/platforms.md §6). */
   if (p.architecture && (!strcmp(arch, "arm") || !strcmp(arch, "arm64")))
     p.variant = arm_cpu_variant(arch, have_uname ? u.machine : "");
   else

@@ -1,4 +1,4 @@
-/* report.c: the JSON report of a resolution (RESOLUTION.md §6). */
+/* report.c: the JSON report of a resolution (doc/resolution.md §7). */
 #include "descriptor.h"
 
 #include <string.h>

@@ -1,4 +1,4 @@
-/* resolve.c: the walk of RESOLUTION.md §2-§7 from index.json to one manifest.
+/* resolve.c: the walk of doc/resolution.md §2-§5 from index.json to one manifest.
  *
  * containerd's images.Manifest tries only the first candidate of each index; this walk
  * goes on to the next one and gives every child of every index it opens one verdict. */
@@ -149,7 +149,7 @@ static char *attestation_note(const ocidig_descriptor *d)
 /* ------------------------------------------------------------ documents */
 
 /* Reads a JSON document behind a descriptor: digest, presence, size, digest match,
- * JSON, in the order of §7.11.  Inline data is used when it checks out (§7.10). */
+ * JSON, in the order of §4.  Inline data is used when it checks out (§5.10). */
 static ocidig_code read_document(walk *w, const ocidig_descriptor *d, const char *what, oci_json_doc *doc,
                                  ocidig_error *err)
 {
@@ -391,7 +391,7 @@ static step try_manifest(walk *w, const ocidig_descriptor *d, size_t row, bool i
   }
 
   if (is_root || !w->matcher) {
-    /* The root is never platform-checked (§2); the nil matcher takes the first manifest. */
+    /* The root is never platform-checked (§5.3); the nil matcher takes the first manifest. */
     ocidig_platform cp = {0};
     ocidig_descriptor cfg;
     bool missing;
@@ -700,7 +700,7 @@ static void list_names(const child_list *kids, oci_buf *b)
     oci_buf_puts(b, "(none)");
 }
 
-/* §2 and §7.4: picks the entries of index.json that a --ref names. */
+/* §5.4: picks the entries of index.json that a --ref names. */
 static ocidig_code pick_ref(walk *w, const child_list *kids, const oci_entries *pre, const char *ref, size_t *pick)
 {
   size_t hits[2], n_hits = 0;
@@ -806,7 +806,7 @@ static void note_several_images(walk *w, const child_list *kids)
   oci_buf_free(&b);
 }
 
-/* oci-layout: absent is a warning (§5); unreadable or another version stops. */
+/* oci-layout: absent is a warning (§2.1); unreadable or another version stops. */
 static ocidig_code check_oci_layout(walk *w, ocidig_error *err)
 {
   bool absent = false;
@@ -816,7 +816,7 @@ static ocidig_code check_oci_layout(walk *w, ocidig_error *err)
   return rc;
 }
 
-/* After the walk: bad digests on descriptors the walk never needed (§3). */
+/* After the walk: bad digests on descriptors the walk never needed (§4). */
 static void warn_unneeded_bad_digests(walk *w)
 {
   for (size_t i = 0; i < w->r->n_rows; i++) {
@@ -832,7 +832,7 @@ static void warn_unneeded_bad_digests(walk *w)
   }
 }
 
-/* §2's start: index.json read, oci-layout checked, index.json decoded into kids.  *missing:
+/* The start (§2.1): index.json read, oci-layout checked, index.json decoded into kids.  *missing:
  * there is no index.json (OCIDIG_ERR_BLOB_MISSING). */
 static ocidig_code read_root(walk *w, child_list *kids, bool *missing, ocidig_error *e)
 {
@@ -915,7 +915,7 @@ static ocidig_code run(walk *w, const ocidig_resolve_options *opts, const oci_en
     rc = s == STEP_ERROR ? r->error.code : OCIDIG_OK;
   }
   child_list_free(&own);
-  /* Every index on the path to an error gets the verdict error (§7.2). */
+  /* Every index on the path to an error gets the verdict error (§5.2). */
   if (rc != OCIDIG_OK)
     return rc;
   r->outcome = found ? OCIDIG_OUTCOME_SELECTED : OCIDIG_OUTCOME_NO_MATCH;
