@@ -1,6 +1,6 @@
-/* check_platform.c: runs every parse/normalize/match/order vector of the shared spec
- * (testdata/vectors-platform.json) through the C API, one assertion per case, and adds
- * unit tests for formatting, error messages, lowercasing and the matchers. */
+/* check_platform.c: runs every parse/normalize/match/order vector
+ * (testdata/vectors-platform.json, doc/resolution.md §10) through the C API, one assertion
+ * per case, and adds unit tests for formatting, error messages, lowercasing and the matchers. */
 #define _GNU_SOURCE /* asprintf */
 #include "testutil.h"
 

@@ -3,7 +3,7 @@
  * (openat2 RESOLVE_BENEATH where the kernel has it) and check_regress_dir_walk from the
  * library's sources with OCIDIG_NO_OPENAT2 (the component-by-component O_NOFOLLOW walk that
  * kernels without openat2, or a seccomp filter refusing it, get).  Both must keep the rules
- * of RESOLUTION.md §7.13 and lose the race: a blob (or blobs/) swapped for a symbolic link
+ * of doc/resolution.md §5.12 and lose the race: a blob (or blobs/) swapped for a symbolic link
  * to a file outside, over and over while it is read, is never read. */
 #include "testutil.h"
 

@@ -1,6 +1,6 @@
-/* check_resolve.c: every resolve case of the contract's vectors (testdata/vectors-resolve.json,
- * copied from shared/spec/vectors.json), run through the library on a layout directory
- * built from the case's blobs, compared on outcome, selected digest, error code and rows. */
+/* check_resolve.c: every resolve vector (testdata/vectors-resolve.json, described in
+ * doc/resolution.md §10), run through the library on a layout directory built from the
+ * case's blobs, compared on outcome, selected digest, error code and rows. */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -39,7 +39,7 @@ static void platform_from_json(json_object *o, ocidig_platform *p)
   }
 }
 
-/* Writes the layout of VECTORS.md "How to run a resolve vector". */
+/* Writes the layout of a resolve vector (doc/resolution.md §10). */
 static char *build_layout(json_object *input)
 {
   char *dir = tu_mkdtemp();

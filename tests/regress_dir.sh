@@ -77,7 +77,7 @@ else
   done
 fi
 
-# The rules for links stay (RESOLUTION.md §7.13): inside followed, leaving = absent + warning.
+# The rules for links stay (doc/resolution.md §5.12): inside followed, leaving = absent + warning.
 R=$T_TMP/links
 mkdir -p "$R/out"
 cp -R "$TESTDATA/verify/clean" "$R/lay" && chmod -R u+w "$R/lay"

@@ -116,7 +116,7 @@ sys.exit(0 if f and f[0]["severity"] == "error" and r["error"]["code"] == "corru
 done
 
 # Directory form: a directory where index.json or the selected manifest should be is an
-# absent file, as RESOLUTION.md has it (no extraction can differ): index.json missing (3 in
+# absent file, as doc/resolution.md §5.5 has it (no extraction can differ): index.json missing (3 in
 # both), the manifest a blob-missing (verify: error, 4; resolve: that candidate skipped with
 # verdict blob-missing, no match, 1), exactly as when the file is deleted.
 cp -R "$SRC" "$D/dir-index" && rm "$D/dir-index/index.json" && mkdir "$D/dir-index/index.json"

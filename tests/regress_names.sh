@@ -220,7 +220,7 @@ else
 fi
 # Where resolve stops on an error, verify reports the same code (finding or error).  verify
 # names which rule of a document's shape is broken where resolve says invalid-json for all
-# of them (RESOLUTION.md §7.6): field-type, field-missing, schema-version, size-negative and
+# of them (doc/resolution.md §5.6): field-type, field-missing, schema-version, size-negative and
 # docker-manifest-invalid are such refinements, not other names for it.
 for p in "$V"/*; do
   case $p in *MANIFEST) continue ;; esac
