@@ -22,23 +22,23 @@ and derives what ocidig must answer from the oracle's answer:
                                                        unsupported-digest-algorithm
 
 Every disagreement is then explained or not.  To explain one, this file carries a
-small *model* of both walks (containerd 1.6.20's limit-1 walk and RESOLUTION.md's
+small *model* of both walks (containerd 1.6.20's limit-1 walk and doc/resolution.md's
 backtracking walk) whose platform rules can be switched, one documented
-difference at a time, from the 1.6 column to the newest column of
-containerd-semantics.md (§9), plus two documented ocidig-vs-containerd
+difference at a time, from containerd 1.6's rule to newest's (doc/platforms.md
+§8.2), plus two documented ocidig-vs-containerd
 differences (size check, errors stop the walk).  A disagreement is *explained*
 when
 
   1. with every switch off, the model reproduces the oracle (so the model is
      trusted on this case);
   2. with every switch on, the model gives exactly ocidig's answer (so ocidig
-     follows RESOLUTION.md here); and
+     follows doc/resolution.md here); and
   3. a minimal set of switches turns (1) into (2): the class names that set
      (e.g. "explained:config_platform").
 
 Otherwise it is *unexplained*, and counted as failed.  ocidig answers that agree
 with the oracle but not with the all-switches-on model (ocidig follows 1.6
-where RESOLUTION.md says newest) are failures too ("suspect:agrees_with_1.6").
+where doc/platforms.md says newest) are failures too ("suspect:agrees_with_1.6").
 """
 import argparse
 import collections
@@ -65,19 +65,19 @@ REF_ANN = "org.opencontainers.image.ref.name"
 HOST = ("linux", "amd64", "")          # every vector and the oracle assume this host
 MAX_NESTING = 64
 
-# The switches, in the order they are tried.  The first four are containerd-semantics.md
-# §9 rows (13, 4/5/7, 6/8/11, 9); the last two are RESOLUTION.md §3 choices.
+# The switches, in the order they are tried.  The first four are doc/platforms.md §8.2
+# items (6, 2+3, 4, 5); the last two are doc/resolution.md §8 choices (2, 3).
 RULES = ("config_platform", "arm64_variants", "os_features", "windows_osversion")
 SWITCHES = RULES + ("size_check", "errors_stop")
 SWITCH_DOC = {
-    "config_platform": "§9 #13: newest reads variant/os.version/os.features of the config "
+    "config_platform": "platforms.md §8.2 (6): newest reads variant/os.version/os.features of the config "
                        "of a platform-less entry; 1.6 only os+architecture (arm config = arm/v7)",
-    "arm64_variants": "§9 #4/5/7: arm64 v8.x/v9.x normalization and fallback table",
-    "os_features": "§9 #6/8/11: os.features normalized, subset rule, more features first",
-    "windows_osversion": "§9 #9: Windows os.version compatibility rule in Only",
-    "size_check": "RESOLUTION §3/§7.11: a blob whose length differs from the descriptor "
+    "arm64_variants": "platforms.md §8.2 (2, 3): arm64 v8.x/v9.x normalization and fallback table",
+    "os_features": "platforms.md §8.2 (4): os.features normalized, subset rule, more features first",
+    "windows_osversion": "platforms.md §8.2 (5): Windows os.version compatibility rule in Only",
+    "size_check": "resolution.md §4, §8 (2): a blob whose length differs from the descriptor "
                   "size is an integrity error (containerd uses the file size)",
-    "errors_stop": "RESOLUTION §3: integrity/content errors stop the walk; the oracle's "
+    "errors_stop": "resolution.md §2.4, §8 (3): integrity/content errors stop the walk; the oracle's "
                    "dfs_manifest (not containerd) silently skips them",
 }
 # oracle error class -> ocidig error codes
@@ -418,7 +418,7 @@ def containerd_walk(L, root, m, rules, size_check):
 
 
 def resolution_walk(L, root, m, rules, size_check, errors_stop, trace=None):
-    """RESOLUTION.md §3 with backtracking.  errors_stop=False is the oracle's dfsBacktrack.
+    """doc/resolution.md §2 with backtracking.  errors_stop=False is the oracle's dfsBacktrack.
     -> ('selected', digest) | ('no-match',) | ('error', class, digest)"""
 
     class Stop(Exception):
