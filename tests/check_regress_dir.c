@@ -55,15 +55,16 @@ static ocidig_code read_small(ocidig_layout *l, const char *rel, char *out, size
   return rc;
 }
 
-/* The rules for links stay: inside followed (also through folders and ".."), leaving the
- * root (absolute, or ".." above it, even to come back) absent with a warning, loops absent. */
+/* The rules for links stay (RESOLUTION.md §7.13): followed while the target stays inside
+ * (also through folders and "..", an absolute target inside, and ".." above the root that
+ * comes back in), leaving the root absent with a warning, loops absent. */
 START_TEST(test_defect3_link_rules)
 {
-  char *dir = tu_mkdtemp(), *outside = tu_mkdtemp(), p[4096], got[256];
+  char *dir = tu_mkdtemp(), *outside = tu_mkdtemp(), p[4096], got[256], *cdir, *cout;
   ocidig_layout *l;
   ocidig_error e;
   ocidig_entry en;
-  const char *base = strrchr(dir, '/') + 1;
+  const char *base = strrchr(dir, '/') + 1, *obase = strrchr(outside, '/') + 1;
   tu_write(dir, "index.json", "{}", 2);
   tu_write(dir, "blobs/sha256/real", "inside", 6);
   tu_write(dir, "other/deep/file", "deep", 4);
@@ -79,8 +80,23 @@ START_TEST(test_defect3_link_rules)
   mklink(outside, dir, "blobs/sha512");                       /* blobs/sha512 leads out */
   snprintf(p, sizeof p, "../../../%s/blobs/sha256/real", base);
   mklink(p, dir, "blobs/sha256/outandback");                  /* out of the root and back */
-  snprintf(p, sizeof p, "%s/blobs/sha256/real", dir);
+  ck_assert((cdir = realpath(dir, NULL)) != NULL && (cout = realpath(outside, NULL)) != NULL);
+  snprintf(p, sizeof p, "%s/blobs/sha256/real", cdir);
   mklink(p, dir, "blobs/sha256/absin");                       /* absolute, pointing inside */
+  snprintf(p, sizeof p, "%s/other", cdir);
+  mklink(p, dir, "blobs/sha256/absdir");                      /* absolute, a folder inside */
+  snprintf(p, sizeof p, "%s//./blobs/../other/deep/file", cdir);
+  mklink(p, dir, "blobs/sha256/absdots");                     /* absolute, inside, with . and .. */
+  snprintf(p, sizeof p, "%s/blobs/../../%s/secret", cdir, obase);
+  mklink(p, dir, "blobs/sha256/absinout");                    /* absolute, in and out again */
+  snprintf(p, sizeof p, "%s/../%s/secret", cdir, obase);
+  mklink(p, dir, "blobs/sha256/absdotout");                   /* absolute, ".." above the root */
+  snprintf(p, sizeof p, "%s/secret", cout);
+  mklink(p, dir, "blobs/sha256/abscanon");                    /* absolute, canonical, out */
+  snprintf(p, sizeof p, "../%s/other/deep/file", base);
+  mklink(p, dir, "topback");                                  /* from the root, out and back */
+  mklink("/", dir, "slash");                                  /* the file system's root */
+  mklink("blobs/sha256/absin", dir, "chain");                 /* a link to an absolute link inside */
 
   ck_assert_int_eq(ocidig_layout_open(dir, NULL, &l, &e), OCIDIG_OK);
   ck_assert_int_eq(read_small(l, "blobs/sha256/ok", got, sizeof got), OCIDIG_OK);
@@ -97,8 +113,34 @@ START_TEST(test_defect3_link_rules)
   ck_assert(has_warning(l, "blobs/sha256/rel is a symbolic link leading outside the layout (to ../../../secret)"));
   ck_assert_int_eq(read_small(l, "blobs/sha512/secret", got, sizeof got), OCIDIG_ERR_BLOB_MISSING);
   ck_assert(has_warning(l, "blobs/sha512/secret leads outside the layout through the symbolic link blobs/sha512"));
-  ck_assert_int_eq(read_small(l, "blobs/sha256/outandback", got, sizeof got), OCIDIG_ERR_BLOB_MISSING);
-  ck_assert_int_eq(read_small(l, "blobs/sha256/absin", got, sizeof got), OCIDIG_ERR_BLOB_MISSING);
+  /* out of the root and back, or an absolute target inside: followed, as by realpath before */
+  ck_assert_int_eq(read_small(l, "blobs/sha256/outandback", got, sizeof got), OCIDIG_OK);
+  ck_assert_str_eq(got, "inside");
+  ck_assert_int_eq(read_small(l, "blobs/sha256/absin", got, sizeof got), OCIDIG_OK);
+  ck_assert_str_eq(got, "inside");
+  ck_assert_int_eq(ocidig_layout_stat(l, "blobs/sha256/absin", &en, &e), OCIDIG_OK);
+  ck_assert_int_eq(en.size, 6);
+  ck_assert_int_eq(read_small(l, "blobs/sha256/absdir/deep/file", got, sizeof got), OCIDIG_OK);
+  ck_assert_str_eq(got, "deep");
+  ck_assert_int_eq(read_small(l, "blobs/sha256/absdots", got, sizeof got), OCIDIG_OK);
+  ck_assert_str_eq(got, "deep");
+  ck_assert_int_eq(read_small(l, "topback", got, sizeof got), OCIDIG_OK);
+  ck_assert_str_eq(got, "deep");
+  ck_assert_int_eq(read_small(l, "chain", got, sizeof got), OCIDIG_OK);
+  ck_assert_str_eq(got, "inside");
+  /* absolute targets outside, however spelled: absent, with a warning */
+  ck_assert_int_eq(read_small(l, "blobs/sha256/absinout", got, sizeof got), OCIDIG_ERR_BLOB_MISSING);
+  ck_assert(has_warning(l, "blobs/sha256/absinout is a symbolic link leading outside the layout"));
+  ck_assert_int_eq(read_small(l, "blobs/sha256/absdotout", got, sizeof got), OCIDIG_ERR_BLOB_MISSING);
+  ck_assert(has_warning(l, "blobs/sha256/absdotout is a symbolic link leading outside the layout"));
+  ck_assert_int_eq(read_small(l, "blobs/sha256/abscanon", got, sizeof got), OCIDIG_ERR_BLOB_MISSING);
+  ck_assert(has_warning(l, "blobs/sha256/abscanon is a symbolic link leading outside the layout"));
+  snprintf(p, sizeof p, "slash%s/secret", cout);
+  ck_assert_int_eq(read_small(l, p, got, sizeof got), OCIDIG_ERR_BLOB_MISSING);
+  ck_assert(has_warning(l, "through the symbolic link slash (to /)"));
+  snprintf(p, sizeof p, "slash%s/blobs/sha256/real", cdir);
+  ck_assert_int_eq(read_small(l, p, got, sizeof got), OCIDIG_OK); /* "/" then back beneath the root */
+  ck_assert_str_eq(got, "inside");
   ck_assert_int_eq(read_small(l, "blobs/sha256/loop1", got, sizeof got), OCIDIG_ERR_BLOB_MISSING);
   ck_assert(has_warning(l, "loop of symbolic links"));
   ck_assert_int_eq(read_small(l, "blobs/sha256/nothere", got, sizeof got), OCIDIG_ERR_BLOB_MISSING);
@@ -113,25 +155,30 @@ START_TEST(test_defect3_link_rules)
     for (size_t i = 0; i < n; i++) {
       const char *q = ents[i].path;
       if (!strcmp(q, "blobs/sha256/abs") || !strcmp(q, "blobs/sha256/rel") || !strcmp(q, "blobs/sha512") ||
-          !strcmp(q, "blobs/sha256/outandback") || !strcmp(q, "blobs/sha256/absin")) {
+          !strcmp(q, "blobs/sha256/absinout") || !strcmp(q, "blobs/sha256/absdotout") ||
+          !strcmp(q, "blobs/sha256/abscanon") || !strcmp(q, "slash")) {
         ck_assert_msg(ents[i].type == OCIDIG_ENTRY_SYMLINK && ents[i].escapes, "%s should escape", q);
         seen++;
-      } else if (!strcmp(q, "blobs/sha256/up") || !strcmp(q, "blobs/sha256/ok")) {
+      } else if (!strcmp(q, "blobs/sha256/up") || !strcmp(q, "blobs/sha256/ok") ||
+                 !strcmp(q, "blobs/sha256/outandback") || !strcmp(q, "blobs/sha256/absin") ||
+                 !strcmp(q, "topback") || !strcmp(q, "chain")) {
         ck_assert_msg(ents[i].type == OCIDIG_ENTRY_SYMLINK && !ents[i].escapes, "%s should stay inside", q);
-        ck_assert_int_eq(ents[i].size, !strcmp(q, "blobs/sha256/up") ? 4 : 6);
+        ck_assert_int_eq(ents[i].size, !strcmp(q, "blobs/sha256/up") || !strcmp(q, "topback") ? 4 : 6);
         seen++;
       } else if (!strcmp(q, "other/deep/file")) {
         ck_assert(ents[i].type == OCIDIG_ENTRY_FILE && ents[i].size == 4);
         seen++;
       }
     }
-    ck_assert_int_eq(seen, 8);
+    ck_assert_int_eq(seen, 14);
   }
   ocidig_layout_close(l);
   tu_rmtree(dir);
   tu_rmtree(outside);
   free(dir);
   free(outside);
+  free(cdir);
+  free(cout);
 }
 END_TEST
 

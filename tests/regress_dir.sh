@@ -86,6 +86,29 @@ mv "$R/lay/blobs/sha256/$idx" "$R/lay/inner"
 ln -s ../../inner "$R/lay/blobs/sha256/$idx"
 run cat "$R/lay" "sha256:$idx"
 expect_rc 0 "defect 3: a blob that is a link inside the layout is followed"
+# An absolute link pointing inside, and a relative one climbing out of the root and coming
+# back (../<rootname>/...), stay inside: followed by every command (RESOLUTION.md §7.13).
+CR=$(cd "$R/lay" && pwd -P)
+for how in absolute outandback; do
+  rm "$R/lay/blobs/sha256/$idx"
+  if [ "$how" = absolute ]; then
+    ln -s "$CR/inner" "$R/lay/blobs/sha256/$idx"
+  else
+    ln -s "../../../$(basename "$CR")/inner" "$R/lay/blobs/sha256/$idx"
+  fi
+  run cat "$R/lay" "sha256:$idx"
+  expect_rc 0 "defect 3: cat of a blob that is an $how link inside the layout: followed"
+  run resolve "$R/lay"
+  expect_rc 0 "defect 3: resolve through a blob that is an $how link inside the layout"
+  run verify "$R/lay"
+  expect_rc 0 "defect 3: verify of a layout whose blob is an $how link inside it: ok"
+  case "$out$err" in
+    *"outside the layout"* | *link-escapes*) not_ok "defect 3: $how link inside called outside: $out$err" ;;
+    *) ok "defect 3: an $how link inside the layout is not called outside" ;;
+  esac
+done
+rm "$R/lay/blobs/sha256/$idx"
+ln -s ../../inner "$R/lay/blobs/sha256/$idx"
 cp "$R/lay/inner" "$R/out/inner"
 rm "$R/lay/blobs/sha256/$idx"
 ln -s "$R/out/inner" "$R/lay/blobs/sha256/$idx"

@@ -39,6 +39,7 @@ struct ocidig_layout {
   size_t small_cap;
   /* directory */
   int root_fd;        /* the root, opened once (O_PATH): every path is opened beneath it; -1 */
+  char *root_canon;   /* its canonical path (realpath, at open), for absolute link targets; or NULL */
   char **list_errors; /* folders that could not be listed, entries that could not be examined */
   char **list_error_paths; /* their paths ("." the root) */
   size_t n_list_errors;
@@ -115,7 +116,8 @@ struct stat;
  * (openat2 RESOLVE_BENEATH, else a walk one component at a time with O_NOFOLLOW).  flags:
  * open(2) flags (O_CLOEXEC is added).  Returns the descriptor, or -1 with *e: ENOENT or
  * ENOTDIR (absent), EXDEV (a symbolic link leaves the root: an absolute target, or ".."
- * above it), ELOOP (more than 40 links), or another errno (EACCES...).  Thread-safe. */
+ * above it, that does not lead back beneath the root's canonical path), ELOOP (more than
+ * 40 links), or another errno (EACCES...).  Thread-safe. */
 int oci_dir_openat(const ocidig_layout *l, const char *relpath, int flags, int *e);
 /* Looks relpath up the same way without opening it for reading (O_PATH, one component at
  * a time).  Returns 0 (found: *st, and *canon, the path it led to relative to the root,

@@ -1,11 +1,14 @@
 /* source_dir.c: a layout directory.  Every path is opened relative to a descriptor of the
  * root (opened once, at ocidig_layout_open), beneath it, with no window between a check and
  * the open: openat2(RESOLVE_BENEATH) where the kernel has it, else a walk one component at a
- * time with openat(O_NOFOLLOW) that reads and follows each symbolic link itself.  Both follow
- * a symbolic link while it stays inside the root; an absolute target, or a ".." above the
- * root, leaves it (EXDEV): the file counts as absent, with a warning naming the link.  So a
- * blob (or blobs/) swapped for a link to a file outside, even while it is being opened, is
- * never read.  Special files are never opened for reading (O_NONBLOCK keeps a FIFO from
+ * time with openat(O_NOFOLLOW) that reads and follows each symbolic link itself.  A symbolic
+ * link is followed while its target stays inside the root.  An absolute target, or a ".."
+ * above the root, is taken lexically against the root's canonical path (recorded once, at
+ * open): if it comes back beneath the root, the walk goes on from the root's descriptor with
+ * the rest (openat2 refuses such links with EXDEV: the walk then decides); if not, it leaves
+ * (EXDEV) and the file counts as absent, with a warning naming the link.  Nothing outside the
+ * root is ever opened, so a blob (or blobs/) swapped for a link to a file outside, even while
+ * it is being opened, is never read.  Special files are never opened for reading (O_NONBLOCK keeps a FIFO from
  * hanging the open, fstat then refuses it). */
 #include "layout.h"
 
@@ -43,6 +46,20 @@ ocidig_code oci_dir_open(ocidig_layout *l, ocidig_error *err)
   l->root_fd = open(l->path, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (l->root_fd < 0)
     return oci_fail(err, errno == ENOENT ? OCIDIG_ERR_NOT_FOUND : OCIDIG_ERR_IO, "%s: %s", l->path, strerror(errno));
+  /* The root's canonical path, for links with an absolute target or climbing above the root
+   * and coming back.  Kept only if it still names the folder opened; without it such links
+   * count as leaving. */
+  {
+    struct stat a, b;
+    char *canon = realpath(l->path, NULL);
+    if (!canon && errno == ENOMEM)
+      return oci_nomem(err);
+    if (canon && canon[0] == '/' && fstat(l->root_fd, &a) == 0 && stat(canon, &b) == 0 && a.st_dev == b.st_dev &&
+        a.st_ino == b.st_ino)
+      l->root_canon = canon;
+    else
+      free(canon);
+  }
   return OCIDIG_OK;
 }
 
@@ -51,6 +68,8 @@ void oci_dir_close(ocidig_layout *l)
   if (l->root_fd >= 0)
     close(l->root_fd);
   l->root_fd = -1;
+  free(l->root_canon);
+  l->root_canon = NULL;
   oci_strv_free(l->list_errors, l->n_list_errors);
   oci_strv_free(l->list_error_paths, l->n_list_errors);
   l->list_errors = l->list_error_paths = NULL;
@@ -66,6 +85,7 @@ typedef struct walk_level {
 
 typedef struct walker {
   int root;
+  const char *canon; /* the root's canonical path, or NULL (unknown) */
   walk_level *lv; /* lv[1..depth]: the folders walked into (ours); the root is not */
   size_t depth, cap;
   oci_buf path;   /* where the walk stands, relative to the root */
@@ -108,6 +128,58 @@ static void walker_note_link(walker *w, const char *name, const char *target)
   free(w->target);
   w->link = w->path.len ? oci_sprintf("%s/%s", w->path.s, name) : oci_strdup(name);
   w->target = oci_strdup(target);
+}
+
+/* The walk leaves the root on paper: a symbolic link with an absolute target, or a ".."
+ * above the root.  head (taken as it is) and then tail are the absolute path it leads to,
+ * walked lexically (the root's path is canonical, so ".." above it is its parent; nothing is
+ * opened) until it is back at the root.  Returns what is left of tail to walk from the root
+ * (malloc'd), or NULL with *e: EXDEV (it stays outside) or ENOMEM. */
+static char *walk_reenter(const char *canon, const char *head, const char *tail, int *e)
+{
+  size_t rl, pl = 0;
+  char *pos;
+  const char *s;
+  if (!canon) {
+    *e = EXDEV;
+    return NULL;
+  }
+  rl = strlen(canon);
+  if (rl == 1) /* the root is "/" */
+    rl = 0;
+  if (!(pos = malloc(strlen(head) + strlen(tail) + 2))) {
+    *e = ENOMEM;
+    return NULL;
+  }
+  for (int part = 0; part < 2; part++) {
+    for (s = part ? tail : head;;) {
+      size_t n;
+      if (part && pl == rl && !memcmp(pos, canon, rl)) { /* back at the root */
+        char *rest = oci_strdup(s);
+        free(pos);
+        if (!rest)
+          *e = ENOMEM;
+        return rest;
+      }
+      while (*s == '/')
+        s++;
+      if (!*s)
+        break;
+      n = strcspn(s, "/");
+      if (n == 2 && s[0] == '.' && s[1] == '.') {
+        while (pl && pos[--pl] != '/')
+          ;
+      } else if (n != 1 || s[0] != '.') {
+        pos[pl++] = '/';
+        memcpy(pos + pl, s, n);
+        pl += n;
+      }
+      s += n;
+    }
+  }
+  free(pos);
+  *e = EXDEV;
+  return NULL;
 }
 
 /* Opens relpath beneath root one component at a time.  Every component is opened with
@@ -153,11 +225,22 @@ static int walk_open(walker *w, const char *relpath, int flags, int *e)
     if (!strcmp(name, "."))
       continue;
     if (!strcmp(name, "..")) {
-      if (!w->depth) {
-        *e = EXDEV;
+      char *head, *next;
+      if (w->depth) {
+        walker_pop(w);
+        continue;
+      }
+      /* above the root: does the rest come back into it? */
+      if (!(head = w->canon ? oci_sprintf("%s/..", w->canon) : oci_strdup(""))) {
+        *e = ENOMEM;
         break;
       }
-      walker_pop(w);
+      next = walk_reenter(w->canon, head, p, e);
+      free(head);
+      if (!next)
+        break;
+      free(rest);
+      p = rest = next;
       continue;
     }
     tl = readlinkat(cur, name, tbuf, sizeof tbuf - 1);
@@ -177,16 +260,20 @@ static int walk_open(walker *w, const char *relpath, int flags, int *e)
         *e = ENOENT;
         break;
       }
-      if (tbuf[0] == '/') {
-        *e = EXDEV;
-        break;
-      }
       if (!(next = *p ? oci_sprintf("%s/%s", tbuf, p) : oci_strdup(tbuf))) {
         *e = ENOMEM;
         break;
       }
       free(rest);
       p = rest = next;
+      if (tbuf[0] == '/') { /* absolute: does it lead beneath the root?  Then on from there */
+        if (!(next = walk_reenter(w->canon, "", rest, e)))
+          break;
+        free(rest);
+        p = rest = next;
+        while (w->depth)
+          walker_pop(w);
+      }
       continue;
     }
     if (errno != EINVAL) { /* absent, or not searchable */
@@ -254,7 +341,7 @@ static void walker_done(walker *w)
 
 int oci_dir_openat(const ocidig_layout *l, const char *relpath, int flags, int *e)
 {
-  walker w = {.root = l->root_fd};
+  walker w = {.root = l->root_fd, .canon = l->root_canon};
   int fd;
 #ifdef HAVE_OPENAT2_SYSCALL
   {
@@ -268,8 +355,9 @@ int oci_dir_openat(const ocidig_layout *l, const char *relpath, int flags, int *
       if (*e == EAGAIN || *e == EINTR) /* a rename raced with ".." resolution: again */
         continue;
       /* ENOSYS: an older kernel; EPERM: a seccomp filter refusing it; EINVAL or E2BIG:
-       * flags the kernel does not know.  The walk below gives the real answer. */
-      if (*e != ENOSYS && *e != EPERM && *e != EINVAL && *e != E2BIG)
+       * flags the kernel does not know; EXDEV: a link with an absolute target or climbing
+       * above the root, which may come back beneath it.  The walk below gives the answer. */
+      if (*e != ENOSYS && *e != EPERM && *e != EINVAL && *e != E2BIG && *e != EXDEV)
         return -1;
       break;
     }
@@ -283,7 +371,7 @@ int oci_dir_openat(const ocidig_layout *l, const char *relpath, int flags, int *
 int oci_dir_resolve(const ocidig_layout *l, const char *relpath, struct stat *st, char **canon, char **link,
                     char **target)
 {
-  walker w = {.root = l->root_fd};
+  walker w = {.root = l->root_fd, .canon = l->root_canon};
   int e, fd = walk_open(&w, relpath, O_PATH, &e);
   if (canon)
     *canon = NULL;
@@ -507,8 +595,8 @@ static ocidig_code walk(ocidig_layout *l, int dfd, const char *rel, int depth, o
       int e = oci_dir_resolve(l, m.path, &tst, NULL, NULL, NULL);
       m.type = OCIDIG_ENTRY_SYMLINK;
       m.link_target = oci_strndup(target, n > 0 ? (size_t)n : 0);
-      /* leaves the root: an absolute target, or ".." above it (dangling or not) */
-      m.escapes = e == EXDEV || (n > 0 && target[0] == '/');
+      /* leaves the root (dangling or not): the walk says so, absolute targets included */
+      m.escapes = e == EXDEV;
       if (!e && S_ISREG(tst.st_mode))
         m.size = (int64_t)tst.st_size;
     } else {

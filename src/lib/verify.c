@@ -838,18 +838,19 @@ static void check_ref_names(vstate *v, const vdesc *kids, size_t n, const char *
 
 /* ------------------------------------------------------------- listing */
 
-/* A directory symlink: absolute, resolving outside, or (dangling) leaving on paper. */
+/* A directory symlink: resolving outside, or (dangling, relative) leaving on paper.  An
+ * absolute target is inside when it leads beneath the root (the walk decides). */
 static bool dir_link_escapes(const vstate *v, const ocidig_entry *e)
 {
   int res;
-  if (!e->link_target || e->link_target[0] == '/')
+  if (!e->link_target)
     return true;
   if (e->escapes)
     return true;
   res = oci_dir_resolve(v->l, e->path, NULL, NULL, NULL, NULL);
   if (res == EXDEV)
     return true;
-  if (res)
+  if (res && e->link_target[0] != '/')
     return oci_link_escapes(e->path, e->link_target, false);
   return false;
 }
