@@ -617,7 +617,9 @@ static ocidig_code walk(ocidig_layout *l, int dfd, const char *rel, int depth, o
       m.escapes = m.escapes || is_dir;
       rc = oci_member_add(l, &m, err);
       if (is_dir) {
-        l->members[l->n_members - 1].escapes = false;
+        /* only once added: on failure the last member is another one (or there is none) */
+        if (rc == OCIDIG_OK)
+          l->members[l->n_members - 1].escapes = false;
         if (rc == OCIDIG_OK && sub >= 0) {
           rc = walk(l, sub, subpath, depth + 1, err);
           sub = -1;
