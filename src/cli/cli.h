@@ -92,11 +92,24 @@ int cli_max_bytes(const char *command, const char *arg, uint64_t *out);
  * progress with a cli_progress as its context; cli_progress_end clears the line. */
 typedef struct cli_progress {
   const char *what; /* "reading", "verifying" */
+  /* When the line may appear: after delay seconds (0: one), or at once for a read of at
+   * least min_bytes (0: never at once). */
+  double delay;
+  uint64_t min_bytes;
   bool tty, started, shown;
   double start, last;
 } cli_progress;
 void cli_progress_cb(void *ctx, uint64_t done, int64_t total);
 void cli_progress_end(cli_progress *p);
+
+/* A digest as the text output shows it: its algorithm (at most alg_max characters, 0: all)
+ * and 12 hex digits, "sha256:6dbe130e3ff3"; a digest with 12 or fewer after the colon, or
+ * none, its first 40 characters; "(no digest)" for NULL or "". */
+void cli_short_digest(const char *d, int alg_max, char *buf, size_t n);
+
+/* The length of the valid UTF-8 sequence at s (NUL-terminated), 0 if the bytes there are
+ * not one (overlong, surrogate, above U+10FFFF, cut short); *cp gets its code point. */
+size_t cli_utf8_len(const unsigned char *s, uint32_t *cp);
 
 /* "215 B", "1.1 KiB", "2.0 GiB". */
 void cli_human_size(int64_t n, char *buf, size_t len);

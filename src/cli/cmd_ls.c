@@ -49,13 +49,9 @@ static void help(FILE *f)
 static const char *short_digest(const char *d)
 {
   char buf[64];
-  const char *colon = d ? strchr(d, ':') : NULL;
   if (!d || !*d)
     return "-";
-  if (colon && strlen(colon + 1) > 12)
-    snprintf(buf, sizeof buf, "%.*s:%.12s", (int)(colon - d) > 16 ? 16 : (int)(colon - d), d, colon + 1);
-  else
-    snprintf(buf, sizeof buf, "%.40s", d);
+  cli_short_digest(d, 16, buf, sizeof buf);
   return cli_text(buf);
 }
 

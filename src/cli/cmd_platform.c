@@ -43,37 +43,6 @@ static void usage(FILE *f)
           "not be written.\n");
 }
 
-/* The length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid; *r gets
- * the code point. */
-static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *r)
-{
-  size_t w;
-  uint32_t v, min;
-  if (s[0] < 0x80) {
-    *r = s[0];
-    return 1;
-  }
-  if (s[0] >= 0xc2 && s[0] <= 0xdf)
-    w = 2, v = s[0] & 0x1f, min = 0x80;
-  else if (s[0] >= 0xe0 && s[0] <= 0xef)
-    w = 3, v = s[0] & 0x0f, min = 0x800;
-  else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-    w = 4, v = s[0] & 0x07, min = 0x10000;
-  else
-    return 0;
-  if (n < w)
-    return 0;
-  for (size_t k = 1; k < w; k++) {
-    if ((s[k] & 0xc0) != 0x80)
-      return 0;
-    v = (v << 6) | (s[k] & 0x3f);
-  }
-  if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
-    return 0;
-  *r = v;
-  return w;
-}
-
 /* ------------------------------------------------------------- text output */
 
 /* Text that is safe on a terminal: printable text as it is; control characters,
@@ -253,7 +222,7 @@ static json_object *json_str(const char *s)
     return NULL;
   for (size_t i = 0; i < n;) {
     uint32_t r;
-    size_t w = utf8_seq((const unsigned char *)s + i, n - i, &r);
+    size_t w = cli_utf8_len((const unsigned char *)s + i, &r); /* s[n] is its NUL */
     if (w == 0) {
       memcpy(b + o, "\xef\xbf\xbd", 3);
       o += 3;

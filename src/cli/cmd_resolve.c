@@ -42,17 +42,6 @@ static void help(FILE *f)
           "5 the output could not be written.\n");
 }
 
-static void short_digest(const char *d, char *buf, size_t n)
-{
-  const char *colon = d ? strchr(d, ':') : NULL;
-  if (!d || !*d)
-    snprintf(buf, n, "(no digest)");
-  else if (colon && strlen(colon + 1) > 12)
-    snprintf(buf, n, "%.*s:%.12s", (int)(colon - d), d, colon + 1);
-  else
-    snprintf(buf, n, "%.40s", d);
-}
-
 static char *row_platform(const ocidig_descriptor *d)
 {
   if (!d->has_platform)
@@ -95,7 +84,7 @@ static void print_text(const ocidig_resolution *r, const char *source)
       char sd[64];
       char *plat = row_platform(&row->desc);
       int indent = (int)(row->depth > 0 ? row->depth : 1) * 2;
-      short_digest(row->desc.digest_string, sd, sizeof sd);
+      cli_short_digest(row->desc.digest_string, 0, sd, sizeof sd);
       if (indent + (int)strlen(sd) > wd)
         wd = indent + (int)strlen(sd);
       if ((int)strlen(cli_clean(ocidig_media_type_short(row->desc.media_type))) > wm)
@@ -109,7 +98,7 @@ static void print_text(const ocidig_resolution *r, const char *source)
       char sd[64];
       char *plat = row_platform(&row->desc);
       int indent = (int)(row->depth > 0 ? row->depth : 1) * 2;
-      short_digest(row->desc.digest_string, sd, sizeof sd);
+      cli_short_digest(row->desc.digest_string, 0, sd, sizeof sd);
       printf("%*s%-*s  %-*s  %-*s  %s%-24s%s %s\n", indent, "", wd - indent, cli_clean(sd), wm,
              cli_clean(ocidig_media_type_short(row->desc.media_type)), wp, cli_clean(plat ? plat : "?"),
              color ? verdict_color(row->verdict) : "", ocidig_verdict_name(row->verdict), color ? CLI_RESET : "",
@@ -141,7 +130,7 @@ static void print_text(const ocidig_resolution *r, const char *source)
     printf("  path        index.json");
     for (size_t i = 0; i < r->n_path; i++) {
       char sd[64];
-      short_digest(r->path[i], sd, sizeof sd);
+      cli_short_digest(r->path[i], 0, sd, sizeof sd);
       printf(" > %s", cli_clean(sd));
     }
     printf("\n");

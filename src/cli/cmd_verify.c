@@ -62,66 +62,7 @@ static void help(FILE *f)
           "not be written.\n");
 }
 
-/* ---------------------------------------------------------------- progress */
-
-typedef struct progress {
-  bool tty;
-  bool shown;
-  bool started;
-  struct timespec start;
-  struct timespec last;
-} progress;
-
-static void on_progress(void *ctx, uint64_t done, int64_t total)
-{
-  progress *p = ctx;
-  struct timespec now;
-  char a[32], b[32];
-  if (!p->tty)
-    return;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  if (!p->started) {
-    p->started = true;
-    p->start = now;
-  }
-  if ((total >= 0 ? (uint64_t)total < PROGRESS_MIN : done < PROGRESS_MIN) && now.tv_sec - p->start.tv_sec < 2)
-    return;
-  if (p->shown && (now.tv_sec - p->last.tv_sec) * 1000 + (now.tv_nsec - p->last.tv_nsec) / 1000000 < 200 &&
-      !(total >= 0 && done >= (uint64_t)total))
-    return;
-  p->last = now;
-  p->shown = true;
-  cli_human_size(done, a, sizeof a);
-  if (total > 0) {
-    cli_human_size((uint64_t)total, b, sizeof b);
-    fprintf(stderr, "\rocidig: verifying: %s of %s (%d%%)\033[K", a, b, (int)(done * 100 / (uint64_t)total));
-  } else {
-    fprintf(stderr, "\rocidig: verifying: %s\033[K", a);
-  }
-  fflush(stderr);
-}
-
-static void progress_end(progress *p)
-{
-  if (p->shown) {
-    fputs("\r\033[K", stderr);
-    fflush(stderr);
-    p->shown = false;
-  }
-}
-
 /* -------------------------------------------------------------------- text */
-
-static void short_digest(const char *d, char *buf, size_t n)
-{
-  const char *colon = d ? strchr(d, ':') : NULL;
-  if (!d || !*d)
-    snprintf(buf, n, "(no digest)");
-  else if (colon && strlen(colon + 1) > 12)
-    snprintf(buf, n, "%.*s:%.12s", (int)(colon - d), d, colon + 1);
-  else
-    snprintf(buf, n, "%.40s", d);
-}
 
 typedef struct style {
   const char *bold, *red, *yellow, *green, *dim, *reset;
@@ -183,7 +124,7 @@ static void platform_label(const ocidig_verify_platform *p, char *buf, size_t n)
 {
   if (p->attestation_of) {
     char sd[64];
-    short_digest(p->attestation_of, sd, sizeof sd);
+    cli_short_digest(p->attestation_of, 0, sd, sizeof sd);
     snprintf(buf, n, "attestation of %s", sd);
   } else if (p->is_index) {
     snprintf(buf, n, "%s (index)", p->platform ? p->platform : "?");
@@ -232,7 +173,7 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
     const ocidig_verify_image *im = &r->images[i];
     char sd[64];
     int w = 0;
-    short_digest(im->digest, sd, sizeof sd);
+    cli_short_digest(im->digest, 0, sd, sizeof sd);
     printf("\nimage %s%s%s  %s  %s  ", s.bold, im->name ? cli_text(im->name) : "(unnamed)", s.reset, cli_text(sd),
            docker ? "image ID" : cli_text(ocidig_media_type_short(im->media_type)));
     if (im->n_errors)
@@ -255,7 +196,7 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
       if (docker && !p->manifest)
         snprintf(md, sizeof md, "(no manifest)");
       else
-        short_digest(p->manifest, md, sizeof md);
+        cli_short_digest(p->manifest, 0, md, sizeof md);
       cli_human_size((uint64_t)(p->size > 0 ? p->size : 0), size, sizeof size);
       printf("  %-*s  %-19s  ", w, cli_text(label), cli_text(md));
       if (p->n_errors)
@@ -355,7 +296,8 @@ int cmd_verify(int argc, char **argv)
   ocidig_layout *layout = NULL;
   ocidig_verify_report *r = NULL;
   ocidig_error err = {0};
-  progress prog = {0};
+  /* At once for an input of PROGRESS_MIN or more, else after two seconds. */
+  cli_progress prog = {.what = "verifying", .delay = 2, .min_bytes = PROGRESS_MIN};
   uint64_t max_bytes = 0;
   ocidig_code rc;
   int c, status;
@@ -394,25 +336,24 @@ int cmd_verify(int argc, char **argv)
   if (platform && (status = cli_matcher(platform, strict, &matcher)) != 0)
     return status;
 
-  prog.tty = isatty(STDERR_FILENO);
   {
     ocidig_open_options oo = {.flags = OCIDIG_OPEN_HASH_BLOBS,
                               .small_cap = strcmp(source, "-") ? VERIFY_SMALL_CAP : 0,
-                              .progress = on_progress,
+                              .progress = cli_progress_cb,
                               .progress_ctx = &prog,
                               .max_bytes = max_bytes};
     rc = ocidig_layout_open(source, &oo, &layout, &err);
   }
-  progress_end(&prog);
+  cli_progress_end(&prog);
   if (rc == OCIDIG_OK) {
     ocidig_verify_options vo = {.matcher = matcher,
                                 .strict = strict,
                                 .host = cli_host(),
                                 .ref = ref,
-                                .progress = on_progress,
+                                .progress = cli_progress_cb,
                                 .progress_ctx = &prog};
     ocidig_verify(layout, &vo, &r, &err);
-    progress_end(&prog);
+    cli_progress_end(&prog);
   } else if ((r = calloc(1, sizeof *r)) != NULL) {
     /* Still one report: the source, the error, nothing checked. */
     r->source = strdup(source);

@@ -173,9 +173,7 @@ bool cli_color(FILE *f)
   return isatty(fileno(f));
 }
 
-/* The length of the valid UTF-8 sequence at s (NUL-terminated), 0 if the bytes there
- * are not one (overlong, surrogate, above U+10FFFF, cut short); *cp gets its code point. */
-static size_t utf8_len(const unsigned char *s, uint32_t *cp)
+size_t cli_utf8_len(const unsigned char *s, uint32_t *cp)
 {
   size_t w;
   uint32_t v, min;
@@ -211,7 +209,7 @@ size_t cli_escape_char(const char **s, char *out, bool backslash)
 {
   const unsigned char *u = (const unsigned char *)*s;
   uint32_t cp = 0;
-  size_t w = utf8_len(u, &cp);
+  size_t w = cli_utf8_len(u, &cp);
   if (w == 0 || cp < 0x20 || cp == 0x7f || (backslash && cp == '\\')) {
     (*s)++;
     return (size_t)sprintf(out, "\\x%02x", u[0]);
@@ -362,8 +360,12 @@ void cli_progress_cb(void *ctx, uint64_t done, int64_t total)
   if (!p->tty)
     return;
   t = now_seconds();
-  /* Only a read that lasts: after a second, then five times a second. */
-  if (t - p->start < 1 || (p->shown && t - p->last < 0.2 && !(total >= 0 && done >= (uint64_t)total)))
+  /* Only a read that lasts (after a second, or p->delay), or a large one (p->min_bytes);
+   * then five times a second. */
+  if (t - p->start < (p->delay > 0 ? p->delay : 1) &&
+      !(p->min_bytes && (total >= 0 ? (uint64_t)total : done) >= p->min_bytes))
+    return;
+  if (p->shown && t - p->last < 0.2 && !(total >= 0 && done >= (uint64_t)total))
     return;
   p->last = t;
   p->shown = true;
@@ -376,6 +378,18 @@ void cli_progress_cb(void *ctx, uint64_t done, int64_t total)
     fprintf(stderr, "\rocidig: %s: %s\033[K", p->what, a);
   }
   fflush(stderr);
+}
+
+void cli_short_digest(const char *d, int alg_max, char *buf, size_t n)
+{
+  const char *colon = d ? strchr(d, ':') : NULL;
+  int alg = colon ? (int)(colon - d) : 0;
+  if (!d || !*d)
+    snprintf(buf, n, "(no digest)");
+  else if (colon && strlen(colon + 1) > 12)
+    snprintf(buf, n, "%.*s:%.12s", alg_max > 0 && alg > alg_max ? alg_max : alg, d, colon + 1);
+  else
+    snprintf(buf, n, "%.40s", d);
 }
 
 void cli_progress_end(cli_progress *p)
