@@ -178,7 +178,8 @@ typedef struct ocidig_digest {
 
 /* Parses "alg:hex" per the OCI grammar; only sha256 and sha512 are supported. */
 ocidig_code ocidig_digest_parse(const char *s, size_t len, ocidig_digest *out, ocidig_error *err);
-/* Writes "alg:hex" into buf (at least OCIDIG_DIGEST_STRING_MAX bytes). */
+/* Writes "alg:hex" into buf (at least OCIDIG_DIGEST_STRING_MAX bytes); a NULL d writes "",
+ * a NULL buf nothing (likewise ocidig_digest_blob_path). */
 void ocidig_digest_format(const ocidig_digest *d, char *buf);
 const char *ocidig_digest_alg_name(ocidig_digest_alg alg);
 /* "blobs/<alg>/<hex>" into buf (at least OCIDIG_DIGEST_STRING_MAX + 8 bytes). */
@@ -189,7 +190,8 @@ bool ocidig_digest_equal(const ocidig_digest *a, const ocidig_digest *b); /* NUL
  * image IDs: "alg:HEX" or a bare "HEX" of at least OCIDIG_MIN_DIGEST_PREFIX lowercase hex
  * digits.  ocidig_digest_is_prefix: s has that form (a full digest has it too).
  * ocidig_digest_matches: `want` is `digest` itself, or such a prefix of it (a bare HEX
- * matches whatever the algorithm). */
+ * matches whatever the algorithm).  A full sha256/sha512 digest, or a bare HEX of 64 or
+ * 128 digits, is no prefix: it matches that exact sha256 (64) or sha512 (128) digest only. */
 #define OCIDIG_MIN_DIGEST_PREFIX 12
 bool ocidig_digest_is_prefix(const char *s);
 bool ocidig_digest_matches(const char *digest, const char *want);

@@ -13,6 +13,7 @@
  * crash fails that test only. */
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -359,13 +360,96 @@ START_TEST(test_d20_null_platform_digest_matcher)
 }
 END_TEST
 
+/* ------------------------------------------------------------- review */
+
+/* The index digest of the fixture, its 64 hex digits, and strings around it. */
+#define SAMPLE_INDEX_HEX "45e83bb5f1dd05c0fd4452f7b0d3fcf8ffa8a143631586d71c5ba7410f45eaf8"
+
+START_TEST(test_review_digest_matches_full)
+{
+  /* "review: a full digest, or bare hex of an algorithm's full length, matches exactly" */
+  /* a longer, invalid digest string (as index.json may hold) that begins with the digest */
+  static const char longer[] = SAMPLE_INDEX "00";
+  /* a sha512 digest whose first 64 hex digits are the sha256 ones */
+  static const char sha512[] = "sha512:" SAMPLE_INDEX_HEX SAMPLE_INDEX_HEX;
+  ck_assert(ocidig_digest_matches(SAMPLE_INDEX, SAMPLE_INDEX));
+  ck_assert(ocidig_digest_matches(SAMPLE_INDEX, SAMPLE_INDEX_HEX));
+  ck_assert(!ocidig_digest_matches(longer, SAMPLE_INDEX));
+  ck_assert(!ocidig_digest_matches(longer, SAMPLE_INDEX_HEX));
+  ck_assert(!ocidig_digest_matches(sha512, SAMPLE_INDEX_HEX));
+  ck_assert(ocidig_digest_matches(sha512, sha512));
+  ck_assert(ocidig_digest_matches(sha512, SAMPLE_INDEX_HEX SAMPLE_INDEX_HEX));
+  ck_assert(!ocidig_digest_matches("sha256:" SAMPLE_INDEX_HEX SAMPLE_INDEX_HEX, SAMPLE_INDEX_HEX SAMPLE_INDEX_HEX));
+  /* prefixes still match */
+  ck_assert(ocidig_digest_matches(SAMPLE_INDEX, "sha256:45e83bb5f1dd"));
+  ck_assert(ocidig_digest_matches(SAMPLE_INDEX, "45e83bb5f1dd05c0"));
+  ck_assert(ocidig_digest_matches(sha512, "45e83bb5f1dd05c0"));
+  ck_assert(ocidig_digest_matches(longer, "sha256:45e83bb5f1dd"));
+}
+END_TEST
+
+START_TEST(test_review_ref_full_digest_not_ambiguous)
+{
+  /* "review: --ref @<full digest> is not made ambiguous by a longer invalid digest in index.json" */
+  static const char index_json[] =
+    "{\"schemaVersion\":2,\"manifests\":["
+    "{\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"digest\":\"" SAMPLE_INDEX "\",\"size\":2057},"
+    "{\"mediaType\":\"application/vnd.oci.image.index.v1+json\",\"digest\":\"" SAMPLE_INDEX "00\",\"size\":2057}]}";
+  char dir[] = "/tmp/ocidig-review-XXXXXX", path[256], cmd[512];
+  ocidig_layout *l = NULL;
+  ocidig_resolution *r = NULL;
+  ocidig_resolve_options o = {.ref = "@" SAMPLE_INDEX};
+  ocidig_error e = {0};
+  FILE *f;
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  snprintf(cmd, sizeof cmd, "cp -R '%s'/. '%s'", SAMPLE_DIR, dir);
+  ck_assert_int_eq(system(cmd), 0);
+  snprintf(path, sizeof path, "%s/index.json", dir);
+  ck_assert_ptr_nonnull(f = fopen(path, "w"));
+  fputs(index_json, f);
+  fclose(f);
+  ck_assert_int_eq(ocidig_layout_open(dir, NULL, &l, &e), OCIDIG_OK);
+  ocidig_resolve(l, &o, &r, &e);
+  ck_assert_ptr_nonnull(r);
+  ck_assert_msg(r->error.code != OCIDIG_ERR_REF_AMBIGUOUS, "ref-ambiguous: %s", r->error.message);
+  ck_assert_int_eq(r->outcome, OCIDIG_OUTCOME_SELECTED);
+  ocidig_resolution_free(r);
+  ocidig_layout_close(l);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+START_TEST(test_review_null_void_functions)
+{
+  /* "review: ocidig_related_free(NULL, n), ocidig_digest_format(NULL, buf) and
+   * ocidig_digest_blob_path(NULL, buf) return early" */
+  char buf[OCIDIG_DIGEST_STRING_MAX + 8];
+  ocidig_digest d;
+  ocidig_related_free(NULL, 3);
+  memset(buf, 'x', sizeof buf);
+  ocidig_digest_format(NULL, buf);
+  ck_assert_str_eq(buf, "");
+  memset(buf, 'x', sizeof buf);
+  ocidig_digest_blob_path(NULL, buf);
+  ck_assert_str_eq(buf, "");
+  ck_assert_int_eq(ocidig_digest_parse(SAMPLE_INDEX, strlen(SAMPLE_INDEX), &d, NULL), OCIDIG_OK);
+  ocidig_digest_format(&d, NULL);
+  ocidig_digest_blob_path(&d, NULL);
+  ocidig_digest_blob_path(&d, buf);
+  ck_assert_str_eq(buf, SAMPLE_INDEX_PATH);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("regress_api");
   TCase *t18 = tcase_create("defect18");
   TCase *t20 = tcase_create("defect20");
+  TCase *tr = tcase_create("review");
   tcase_set_timeout(t18, 60);
   tcase_set_timeout(t20, 60);
+  tcase_set_timeout(tr, 60);
   /* _i: 0 the directory, 1 the archive */
   tcase_add_loop_test(t18, test_d18_entries_twice, 0, 2);
   tcase_add_loop_test(t18, test_d18_entries_after_verify, 0, 2);
@@ -374,7 +458,11 @@ int main(void)
   tcase_add_test(t20, test_d20_null_required_layout);
   tcase_add_loop_test(t20, test_d20_null_required_other, 0, 2);
   tcase_add_test(t20, test_d20_null_platform_digest_matcher);
+  tcase_add_test(tr, test_review_digest_matches_full);
+  tcase_add_test(tr, test_review_ref_full_digest_not_ambiguous);
+  tcase_add_test(tr, test_review_null_void_functions);
   suite_add_tcase(s, t18);
   suite_add_tcase(s, t20);
+  suite_add_tcase(s, tr);
   return tu_run(s);
 }

@@ -113,11 +113,23 @@ const char *ocidig_digest_alg_name(ocidig_digest_alg alg)
 
 void ocidig_digest_format(const ocidig_digest *d, char *buf)
 {
+  if (!buf)
+    return;
+  if (!d) {
+    buf[0] = '\0';
+    return;
+  }
   snprintf(buf, OCIDIG_DIGEST_STRING_MAX, "%s:%s", ocidig_digest_alg_name(d->alg), d->hex);
 }
 
 void ocidig_digest_blob_path(const ocidig_digest *d, char *buf)
 {
+  if (!buf)
+    return;
+  if (!d) {
+    buf[0] = '\0';
+    return;
+  }
   snprintf(buf, OCIDIG_DIGEST_STRING_MAX + 8, "blobs/%s/%s", ocidig_digest_alg_name(d->alg), d->hex);
 }
 
@@ -159,8 +171,16 @@ bool ocidig_digest_matches(const char *digest, const char *want)
     return false;
   wc = strchr(want, ':');
   hex = wc ? wc + 1 : want;
+  n = strlen(hex);
+  /* A full digest (or bare hex as long as an algorithm's) is not a prefix: it matches
+   * exactly, that algorithm only (so it never picks a longer, invalid digest string). */
+  if (!wc && (n == 64 || n == 128))
+    return (size_t)(dc - digest) == 6 && !memcmp(digest, n == 64 ? "sha256" : "sha512", 6) &&
+           !strcmp(dc + 1, hex);
+  if (wc && (size_t)(wc - want) == 6 &&
+      ((n == 64 && !memcmp(want, "sha256", 6)) || (n == 128 && !memcmp(want, "sha512", 6))))
+    return false; /* not equal to digest (compared above) */
   if (wc && ((size_t)(wc - want) != (size_t)(dc - digest) || memcmp(want, digest, (size_t)(wc - want))))
     return false;
-  n = strlen(hex);
   return strlen(dc + 1) >= n && !memcmp(dc + 1, hex, n);
 }
