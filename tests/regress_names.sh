@@ -119,7 +119,8 @@ OLBODIES='{bad|[]|{"imageLayoutVersion":"2.0.0"}|{"imageLayoutVersion":1}'
 #    surrogate);
 #  defect 6: big: two layers of 2^63-1 bytes;
 #  defect 16: olN (+ .tar): an oci-layout that is not valid;
-#  defect 17: base.tar; amb: two entries of index.json whose digests share 13 hex digits.
+#  defect 17: base.tar; amb: two entries of index.json whose digests share 13 hex digits;
+#  review: v2, dupol, olcut.tar (below).
 python3 - "$BASE" "$T_TMP" "$FORMS" "$ESCAPES" "$OLBODIES" <<'EOF'
 import hashlib, io, json, os, shutil, sys, tarfile
 base, tmp, forms, escapes, olbodies = sys.argv[1:6]
@@ -204,6 +205,24 @@ for c in "12":
     e["annotations"] = {"org.opencontainers.image.ref.name": "x" + c}
     idx["manifests"].append(e)
 json.dump(idx, open(dst + "/index.json", "w"))
+
+# review: v2 (+ .tar): oci-layout 2.0.0 and no index.json; dupol: a key twice in oci-layout;
+# olcut.tar: index.json first, oci-layout last, cut inside the last blob.
+os.makedirs(tmp + "/v2")
+open(tmp + "/v2/oci-layout", "w").write('{"imageLayoutVersion":"2.0.0"}')
+mktar(tmp + "/v2", tmp + "/v2.tar")
+shutil.copytree(base, tmp + "/dupol")
+open(tmp + "/dupol/oci-layout", "w").write('{"imageLayoutVersion":"1.0.0","imageLayoutVersion":"1.0.0"}')
+names = ["index.json"] + sorted("blobs/sha256/" + f for f in os.listdir(base + "/blobs/sha256")) + ["oci-layout"]
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+    for n in names:
+        t.add(os.path.join(base, n), arcname=n, recursive=False)
+buf.seek(0)
+with tarfile.open(fileobj=buf) as t:
+    m = t.getmembers()[-2]  # the last blob
+    cut = m.offset_data + m.size // 2
+open(tmp + "/olcut.tar", "wb").write(buf.getvalue()[:cut])
 EOF
 [ $? -eq 0 ] || not_ok "the fixtures could not be built"
 
@@ -466,6 +485,80 @@ run resolve --ref @abcabcabcabca "$T_TMP/amb"
 expect_rc 2 "defect 17: --ref @ambiguous-prefix"
 expect_err_has "ref-ambiguous" "defect 17: --ref @ambiguous-prefix: ref-ambiguous"
 expect_err_has "abcabcabcabca222" "defect 17: --ref @ambiguous-prefix lists the candidates"
+
+# ====================================================== review: findings after issue 12's fixes
+# A docker save archive may carry repositories (this one lacks it): absent is blob-missing (4);
+# only files its kind never has (index.json, oci-layout of a docker save archive; manifest.json,
+# repositories of an OCI layout) are usage errors (2).
+run cat "$DK" repositories
+expect_rc 4 "review: cat repositories of a docker save archive that lacks it: blob-missing"
+expect_err_has "blob-missing" "review: cat repositories of a docker save archive that lacks it: the code"
+run cat "$BASE" repositories
+expect_rc 2 "review: cat repositories of an OCI layout is a usage error"
+run cat "$T_TMP/base.tar" manifest.json
+expect_rc 2 "review: cat manifest.json of an OCI archive is a usage error"
+
+# Digests with more hex digits than the algorithm has, or fewer than 12: usage errors worded
+# "12 to N hex digits", before any lookup (standard input is not even read).
+H66=$(printf '%066d' 0 | tr 0 a)
+run cat "$DK" "sha256:$H66"
+expect_rc 2 "review: cat sha256:<66 hex> is a usage error"
+expect_err_has "12 to 64 hex digits" "review: cat sha256:<66 hex>: the message gives the range"
+run cat "$DK" sha256:7840c1e8d5f
+expect_rc 2 "review: cat sha256:<11 hex> is a usage error"
+expect_err_has "12 to 64 hex digits" "review: cat sha256:<11 hex>: the message agrees with the help"
+run cat "$DK" "sha512:$H66$H66"
+expect_rc 2 "review: cat sha512:<132 hex> is a usage error"
+expect_err_has "12 to 128 hex digits" "review: cat sha512:<132 hex>: the message gives the range"
+${OCIDIG_WRAPPER:-} "$OCIDIG" cat - "sha256:$H66" </dev/null >/dev/null 2>"$T_TMP/err"
+rc=$?
+err=$(cat "$T_TMP/err")
+expect_rc 2 "review: cat - sha256:<66 hex> fails before reading standard input"
+
+# One order everywhere: index.json (or manifest.json) first, then oci-layout.  A directory
+# with an oci-layout of another version and no index.json is missing-index-json for all (cat
+# of a digest still reads a blob without index.json: here it is absent, not bad-oci-layout).
+for p in "$T_TMP/v2" "$T_TMP/v2.tar"; do
+  for cmd in resolve ls inspect verify "cat @ config" "cat @ manifest"; do
+    # shellcheck disable=SC2086
+    set -- $cmd
+    a=$1
+    shift
+    case "$*" in *@*) w=${*#*@ } ;; *) w= ;; esac
+    # shellcheck disable=SC2086
+    run "$a" "$p" $w
+    expect_rc 3 "review: $a $w, oci-layout 2.0.0 and no index.json ($(basename "$p"))"
+    expect_err_has "(missing-index-json)" "review: $a $w, oci-layout 2.0.0 and no index.json ($(basename "$p")): missing-index-json"
+  done
+  run cat "$p" "$MAN"
+  expect_rc 4 "review: cat DIGEST, oci-layout 2.0.0 and no index.json ($(basename "$p")): blob-missing"
+  run verify --json "$p"
+  keep
+  check code "$kept" missing-index-json "review: verify --json, oci-layout 2.0.0 and no index.json ($(basename "$p")): error code"
+  check nofinding "$kept" bad-oci-layout "review: verify --json $(basename "$p"): no bad-oci-layout finding before index.json"
+done
+# verify reads oci-layout once and still reports its duplicate keys.
+run verify --json "$T_TMP/dupol"
+keep
+check finding "$kept" json-duplicate-key "review: verify: a duplicate key in oci-layout is still a finding"
+
+# An archive cut in another member, read on the way to oci-layout: the error is about that
+# member, and no command puts "oci-layout:" before it.  index.json first, oci-layout last.
+for cmd in "resolve -p linux/arm/v7" "ls" "verify" "cat @ $MAN" "cat @ index.json"; do
+  # shellcheck disable=SC2086
+  set -- $cmd
+  a=$1
+  shift
+  case "$*" in *@*) b=${*%%@*} w=${*#*@ } ;; *) b=$* w= ;; esac
+  # shellcheck disable=SC2086
+  run "$a" $b "$T_TMP/olcut.tar" $w
+  expect_rc 3 "review: $a $w of an archive cut before oci-layout"
+  expect_err_has "(truncated-archive)" "review: $a $w of an archive cut before oci-layout: truncated-archive"
+  case "$err" in
+  *"oci-layout: "*) not_ok "review: $a $w of an archive cut in a blob: the message says oci-layout: $err" ;;
+  *) ok "review: $a $w of an archive cut in a blob: no oci-layout: prefix" ;;
+  esac
+done
 
 check_all
 finish

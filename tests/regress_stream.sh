@@ -207,4 +207,23 @@ expect_err_has "json-too-large" "defect 16: a complete 5 MB index.json: json-too
 runin "$D/big-index.tar" resolve -
 expect_err_has "json-too-large" "defect 16: a complete 5 MB index.json on stdin: json-too-large"
 
+# ------------------------------------------------ review: a short digest of a large blob on stdin
+# A short digest reads the whole stream to be unique, so a blob over 4 MiB has gone by: the
+# message says that (not "before index.json": here index.json comes first), and what works.
+for order in index-first index-last; do
+  set -- $(mk "$D/big-$order.tar" "$order" 8000000 0)
+  short=$(printf '%s' "$1" | cut -c1-19) # sha256: and 12 hex digits
+  runin "$D/big-$order.tar" cat - "$short"
+  expect_rc 3 "review: cat - <12-hex prefix> of an 8 MB layer ($order): not-rereadable"
+  expect_err_has "not-rereadable" "review: cat - <12-hex prefix> ($order): the code"
+  expect_err_has "short digest must read the whole stream" "review: cat - <12-hex prefix> ($order): the message says why"
+  expect_err_has "$1" "review: cat - <12-hex prefix> ($order): the message gives the full digest"
+  case "$err" in
+  *"before index.json"*) not_ok "review: cat - <12-hex prefix> ($order): the message blames the order: $err" ;;
+  *) ok "review: cat - <12-hex prefix> ($order): the message does not blame the order of the archive" ;;
+  esac
+  run cat "$D/big-$order.tar" "$short"
+  expect_eq "$(sha "$T_TMP/out")" "$1" "review: cat FILE <12-hex prefix> of an 8 MB layer ($order): the bytes"
+done
+
 finish

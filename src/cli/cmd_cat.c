@@ -78,16 +78,19 @@ static int cat_plain(ocidig_layout *l, const char *path)
                 path, where);
       return ocidig_code_exit_status(OCIDIG_ERR_MISSING_INDEX_JSON);
     }
-    if (f == OCIDIG_FORMAT_OCI && !strcmp(path, "oci-layout")) {
-      cli_error("oci-layout is not in %s: the OCI layout lacks it (blob-missing)", where);
-      return ocidig_code_exit_status(rc);
-    }
+    /* Usage errors: files this kind of source never has (a docker save archive without
+     * index.json has no OCI files; an OCI layout without manifest.json no docker files). */
     if (oci_file && f == OCIDIG_FORMAT_DOCKER_ARCHIVE)
       return cli_usage("cat", "this source is a docker save archive without index.json: it has no %s (WHAT can "
                               "be manifest.json, repositories, config or a digest)",
                        path);
-    return cli_usage("cat", "%s has no %s (this kind of source, %s, does not carry it)", where, path,
-                     ocidig_layout_format_name(f));
+    if (!oci_file && f == OCIDIG_FORMAT_OCI)
+      return cli_usage("cat", "%s has no %s (this kind of source, %s, does not carry it)", where, path,
+                       ocidig_layout_format_name(f));
+    /* A file this kind may have but this one lacks: absent (4), as a blob. */
+    cli_error("%s is not in %s: this %s lacks it (blob-missing)", path, where,
+              f == OCIDIG_FORMAT_DOCKER_ARCHIVE ? "docker save archive" : "layout");
+    return ocidig_code_exit_status(rc);
   }
   if (rc != OCIDIG_OK)
     return cli_fail(&err);
@@ -95,8 +98,10 @@ static int cat_plain(ocidig_layout *l, const char *path)
 }
 
 /* missing: when given and the file is absent (nothing written), *missing is set and
- * nothing is reported. */
-static int cat_verified(ocidig_layout *l, const char *path, const ocidig_digest *d, int64_t size, bool *missing)
+ * nothing is reported.  gone: when given, the whole message for a member of standard input
+ * that went by before it was asked for (not-rereadable): why, and what to do instead. */
+static int cat_verified(ocidig_layout *l, const char *path, const ocidig_digest *d, int64_t size, bool *missing,
+                        const char *gone)
 {
   ocidig_error err;
   uint64_t written = 0;
@@ -105,6 +110,10 @@ static int cat_verified(ocidig_layout *l, const char *path, const ocidig_digest 
     *missing = rc == OCIDIG_ERR_BLOB_MISSING && !written;
   if (missing && *missing)
     return ocidig_code_exit_status(rc);
+  if (rc == OCIDIG_ERR_NOT_REREADABLE && !written && gone) {
+    cli_error("%s (not-rereadable)", gone);
+    return ocidig_code_exit_status(rc);
+  }
   if (fflush(stdout) != 0 && rc == OCIDIG_OK)
     return cli_output_error(errno);
   if (rc != OCIDIG_OK) /* the library's message says when bytes already written are not verified */
@@ -113,7 +122,7 @@ static int cat_verified(ocidig_layout *l, const char *path, const ocidig_digest 
 }
 
 /* A digest: blobs/<alg>/<hex>, or (docker save) a config or layer file by image ID or diff_id. */
-static int cat_digest(ocidig_layout *l, const char *given)
+static int cat_digest(ocidig_layout *l, const char *given, bool from_stdin)
 {
   ocidig_digest d;
   ocidig_error err;
@@ -121,7 +130,8 @@ static int cat_digest(ocidig_layout *l, const char *given)
   ocidig_docker_archive *a = NULL;
   ocidig_code rc;
   int status;
-  bool missing;
+  bool missing, short_on_stdin;
+  char gone_buf[1024], *gone = NULL;
 
   /* a full digest, or a prefix of one (12+ hex digits, as the output shows them) */
   rc = ocidig_layout_find_digest(l, given, what, &err);
@@ -136,8 +146,17 @@ static int cat_digest(ocidig_layout *l, const char *given)
   if (ocidig_digest_parse(what, strlen(what), &d, &err) != OCIDIG_OK)
     return cli_usage("cat", "WHAT: %s", cli_clean(err.message));
   ocidig_digest_blob_path(&d, path);
+  short_on_stdin = from_stdin && strcmp(what, given);
   /* Not looked up first: in an archive on stdin, a blob not reached yet streams as it passes. */
-  status = cat_verified(l, path, &d, -1, &missing);
+  if (short_on_stdin) {
+    gone = gone_buf;
+    snprintf(gone_buf, sizeof gone_buf,
+             "%s: a short digest must read the whole stream to be unique, and by then %s (over %u bytes, not "
+             "kept) had gone by on standard input, which cannot be re-read; from standard input give the full "
+             "digest (%s, which streams as it passes) or give the archive as a file",
+             given, what, OCIDIG_DEFAULT_SMALL_CAP, what);
+  }
+  status = cat_verified(l, path, &d, -1, &missing, gone);
   if (!missing)
     return status;
   if (ocidig_docker_archive_read(l, &a, NULL) == OCIDIG_OK) {
@@ -160,7 +179,7 @@ static int cat_digest(ocidig_layout *l, const char *given)
         cli_error("out of memory");
         return EXIT_UNREADABLE;
       }
-      status = cat_verified(l, f, &d, -1, NULL);
+      status = cat_verified(l, f, &d, -1, NULL, gone);
       free(f);
       return status;
     }
@@ -171,7 +190,7 @@ static int cat_digest(ocidig_layout *l, const char *given)
 }
 
 /* manifest / config of the resolved image. */
-static int cat_resolved(ocidig_layout *l, const char *what, const ocidig_matcher *m, const char *ref)
+static int cat_resolved(ocidig_layout *l, const char *what, const ocidig_matcher *m, const char *ref, bool from_stdin)
 {
   ocidig_resolve_options opts = {.matcher = m, .host = cli_host(), .ref = ref};
   ocidig_resolution *r = NULL;
@@ -212,7 +231,7 @@ static int cat_resolved(ocidig_layout *l, const char *what, const ocidig_matcher
         if (!im || !im->config_file)
           status = cli_fail(&(ocidig_error){OCIDIG_ERR_BLOB_MISSING, "the image's config is not in the archive"});
         else
-          status = cat_verified(l, im->config_file, &r->selected.digest, -1, NULL);
+          status = cat_verified(l, im->config_file, &r->selected.digest, -1, NULL, NULL);
       }
       ocidig_docker_archive_free(a);
     }
@@ -225,12 +244,39 @@ static int cat_resolved(ocidig_layout *l, const char *what, const ocidig_matcher
       cli_error("%s: not a valid digest (%s)", d->digest_string, ocidig_code_name(d->digest_code));
       status = ocidig_code_exit_status(d->digest_code);
     } else {
+      char gone[1024];
+      snprintf(gone, sizeof gone,
+               "the %s %s came in the archive on standard input before index.json or the manifest that names it, "
+               "so it had gone by (not kept: over %u bytes) before they said it was needed, and a stream cannot "
+               "be re-read; give the archive as a file, or one with index.json and the manifests first",
+               what, d->digest_string, OCIDIG_DEFAULT_SMALL_CAP);
       ocidig_digest_blob_path(&d->digest, path);
-      status = cat_verified(l, path, &d->digest, d->size, NULL);
+      status = cat_verified(l, path, &d->digest, d->size, NULL, from_stdin ? gone : NULL);
     }
   }
   ocidig_resolution_free(r);
   return status;
+}
+
+/* "sha256:HEX" or "sha512:HEX", before any lookup: 12 hex digits at least, and no more than
+ * the algorithm has (64, 128).  Other malformed digests are left to the digest parser. */
+static int check_digest_length(const char *what)
+{
+  const char *colon = strchr(what, ':'), *hex = colon ? colon + 1 : what;
+  size_t n = strlen(hex), max = 128;
+  if (!colon)
+    return 0; /* a bare HEX: the WHAT check says "12 or more" */
+  if (colon - what == 6 && !strncmp(what, "sha256", 6))
+    max = 64;
+  else if (!(colon - what == 6 && !strncmp(what, "sha512", 6)))
+    return 0;
+  for (const char *p = hex; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+      return 0;
+  if (n >= OCIDIG_MIN_DIGEST_PREFIX && n <= max)
+    return 0;
+  return cli_usage("cat", "WHAT: %s has %zu hex digits; a %.6s digest or a prefix of one has %d to %zu hex digits",
+                   what, n, what, OCIDIG_MIN_DIGEST_PREFIX, max);
 }
 
 int cmd_cat(int argc, char **argv)
@@ -251,6 +297,7 @@ int cmd_cat(int argc, char **argv)
   ocidig_error err;
   int c, status;
   ocidig_open_options open_opts = {0};
+  ocidig_layout_format format = OCIDIG_FORMAT_NONE;
 
   optind = 1;
   while ((c = getopt_long(argc, argv, "p:sr:h", longopts, NULL)) != -1) {
@@ -279,6 +326,8 @@ int cmd_cat(int argc, char **argv)
     return cli_usage("cat", "WHAT must be a digest (or 12 or more hex digits of one), manifest, config, index.json, "
                             "oci-layout, manifest.json or repositories, not '%s'",
                      what);
+  if (!resolved && !plain && (status = check_digest_length(what)) != 0)
+    return status;
   if (!resolved && (platform || ref || strict))
     return cli_usage("cat", "--platform, --strict and --ref go with manifest and config");
   if (resolved && (status = cli_matcher(platform, strict, &matcher)) != 0)
@@ -286,16 +335,19 @@ int cmd_cat(int argc, char **argv)
   if (ocidig_layout_open(source, &open_opts, &layout, &err) != OCIDIG_OK) {
     status = cli_fail(&err);
   } else if (strcmp(what, "oci-layout") && strcmp(source, "-") &&
-             ocidig_layout_check_oci_layout(layout, NULL, &err) != OCIDIG_OK) {
-    /* an invalid or unreadable oci-layout: exit 3, as for every command (cat SOURCE oci-layout
-     * still shows it; on standard input a blob streams as it passes, before oci-layout may come) */
+             (ocidig_layout_format_detect(layout, &format, &err) != OCIDIG_OK ||
+              ((format == OCIDIG_FORMAT_OCI || format == OCIDIG_FORMAT_HYBRID) &&
+               ocidig_layout_check_oci_layout(layout, NULL, &err) != OCIDIG_OK))) {
+    /* the order of every command: index.json (or manifest.json) first, then for an OCI layout
+     * an invalid or unreadable oci-layout: exit 3 (cat SOURCE oci-layout still shows it; on
+     * standard input a blob streams as it passes, before oci-layout may come) */
     status = cli_fail(&err);
   } else if (plain) {
     status = cat_plain(layout, what);
   } else if (resolved) {
-    status = cat_resolved(layout, what, matcher, ref);
+    status = cat_resolved(layout, what, matcher, ref, !strcmp(source, "-"));
   } else {
-    status = cat_digest(layout, what);
+    status = cat_digest(layout, what, !strcmp(source, "-"));
   }
   if (fflush(stdout) != 0 && status == 0)
     status = cli_output_error(errno);

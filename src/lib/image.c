@@ -862,6 +862,8 @@ ocidig_code ocidig_docker_archive_compare(ocidig_layout *l, ocidig_docker_archiv
 
 void ocidig_related_free(ocidig_related *v, size_t n)
 {
+  if (!v)
+    return;
   for (size_t i = 0; i < n; i++) {
     ocidig_descriptor_clear(&v[i].desc);
     free(v[i].found_in);
@@ -1858,25 +1860,22 @@ ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidi
   OCI_REQUIRE(l, "the layout", err);
   if (!(c.out = calloc(1, sizeof *c.out)))
     return oci_nomem(err);
-  if ((rc = ocidig_layout_format_detect(l, &c.out->format, err)) != OCIDIG_OK)
+  /* index.json / manifest.json first, then oci-layout: the order of every command */
+  if ((rc = oci_layout_check_root(l, &c.out->format, NULL, NULL, err)) != OCIDIG_OK)
     goto fail;
   if (c.opts->matcher && !(c.out->request = ocidig_platform_format(ocidig_matcher_request(c.opts->matcher)))) {
     rc = oci_nomem(err);
     goto fail;
   }
   switch (c.out->format) {
-  case OCIDIG_FORMAT_NONE:
-    rc = oci_fail(err, OCIDIG_ERR_MISSING_INDEX_JSON, "%s: neither index.json (an OCI layout) nor manifest.json (a "
-                                                      "docker save archive)",
-                  l->path);
-    goto fail;
+  case OCIDIG_FORMAT_NONE: /* oci_layout_check_root said missing-index-json */
   case OCIDIG_FORMAT_DOCKER_ARCHIVE:
     if ((rc = ocidig_docker_archive_read(l, &a, err)) != OCIDIG_OK || (rc = list_docker(&c, a, false, err)) != OCIDIG_OK)
       goto fail;
     break;
   case OCIDIG_FORMAT_OCI:
   case OCIDIG_FORMAT_HYBRID:
-    if ((rc = ocidig_layout_check_oci_layout(l, NULL, err)) != OCIDIG_OK || (rc = graph_build(l, &c.g, err)) != OCIDIG_OK)
+    if ((rc = graph_build(l, &c.g, err)) != OCIDIG_OK)
       goto fail;
     graph_built = true;
     if ((rc = list_oci(&c, err)) != OCIDIG_OK)

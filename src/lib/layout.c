@@ -658,7 +658,9 @@ uint64_t ocidig_layout_bytes_read(const ocidig_layout *l)
 
 /* oci-layout (doc/resolution.md §2.1): one check for every command, so that one condition gets one
  * code, one exit status and one message. */
-ocidig_code ocidig_layout_check_oci_layout(ocidig_layout *l, bool *absent, ocidig_error *err)
+/* doc: when given and oci-layout is valid, its parsed document (the caller frees it), for
+ * the duplicate keys verify reports: the file is read once. */
+static ocidig_code check_oci_layout(ocidig_layout *l, bool *absent, oci_json_doc *out, ocidig_error *err)
 {
   static const char expected[] = "expected {\"imageLayoutVersion\": \"1.0.0\"}";
   uint8_t *data;
@@ -681,10 +683,10 @@ ocidig_code ocidig_layout_check_oci_layout(ocidig_layout *l, bool *absent, ocidi
   if (rc == OCIDIG_ERR_JSON_TOO_LARGE)
     return oci_fail(err, OCIDIG_ERR_BAD_OCI_LAYOUT, "oci-layout: larger than 64 KiB; %s", expected);
   if (rc != OCIDIG_OK) {
-    /* an unreadable oci-layout: the layout cannot be read as one (exit 3), whatever the command */
-    if (rc == OCIDIG_ERR_NOMEM || strstr(e.message, "oci-layout"))
-      return oci_fail(err, rc, "%s", e.message);
-    return oci_fail(err, rc, "oci-layout: %s", e.message);
+    /* an unreadable oci-layout: the layout cannot be read as one (exit 3), whatever the command.
+     * The message is passed as it is: it names oci-layout when it is about that file, and
+     * otherwise (an archive cut or corrupt in another member read on the way) it is not. */
+    return oci_fail(err, rc, "%s", e.message);
   }
   rc = oci_json_parse(data, len, "oci-layout", &doc, &e);
   free(data);
@@ -705,8 +707,38 @@ ocidig_code ocidig_layout_check_oci_layout(ocidig_layout *l, bool *absent, ocidi
                   q ? q : "?");
     free(q);
   }
-  oci_json_doc_free(&doc);
+  if (rc == OCIDIG_OK && out)
+    *out = doc;
+  else
+    oci_json_doc_free(&doc);
   return rc;
+}
+
+ocidig_code ocidig_layout_check_oci_layout(ocidig_layout *l, bool *absent, ocidig_error *err)
+{
+  return check_oci_layout(l, absent, NULL, err);
+}
+
+/* The start every command shares, in one order (RESOLUTION.md §7.5: a missing index.json is
+ * the root failure): which of index.json and manifest.json the root holds first, then, for
+ * an OCI layout (index.json there), oci-layout.  A docker save archive (manifest.json, no
+ * index.json) has no oci-layout to check.  absent and doc as check_oci_layout (optional). */
+ocidig_code oci_layout_check_root(ocidig_layout *l, ocidig_layout_format *format, bool *absent, oci_json_doc *doc,
+                                  ocidig_error *err)
+{
+  ocidig_code rc;
+  if (absent)
+    *absent = false;
+  if (doc)
+    memset(doc, 0, sizeof *doc);
+  if ((rc = ocidig_layout_format_detect(l, format, err)) != OCIDIG_OK)
+    return rc;
+  if (*format == OCIDIG_FORMAT_NONE)
+    return oci_fail(err, OCIDIG_ERR_MISSING_INDEX_JSON,
+                    "%s: neither index.json (an OCI layout) nor manifest.json (a docker save archive)", l->path);
+  if (*format == OCIDIG_FORMAT_DOCKER_ARCHIVE)
+    return OCIDIG_OK;
+  return check_oci_layout(l, absent, doc, err);
 }
 
 /* Adds d to the candidates when `want` names it (once). */
@@ -741,6 +773,10 @@ ocidig_code ocidig_layout_find_digest(ocidig_layout *l, const char *prefix, char
   if (strchr(prefix, ':') && (!ocidig_digest_is_prefix(prefix) || (strncmp(prefix, "sha256:", 7) &&
                                                                    strncmp(prefix, "sha512:", 7))))
     return ocidig_digest_parse(prefix, strlen(prefix), &d, err); /* its own message: grammar, algorithm */
+  if (!strncmp(prefix, "sha256:", 7) && strlen(prefix + 7) > 64)
+    return oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "%s is not a digest, nor a prefix of one: sha256 takes %d to 64 "
+                                                    "hex digits",
+                    prefix, OCIDIG_MIN_DIGEST_PREFIX);
   if (!ocidig_digest_is_prefix(prefix))
     return oci_fail(err, OCIDIG_ERR_INVALID_DIGEST,
                     "%s is not a digest, nor a prefix of one (\"alg:HEX\" or \"HEX\" with at least %d lowercase hex "

@@ -126,6 +126,13 @@ int oci_dir_openat(const ocidig_layout *l, const char *relpath, int flags, int *
 int oci_dir_resolve(const ocidig_layout *l, const char *relpath, struct stat *st, char **canon, char **link,
                     char **target);
 
+/* The root, in the one order every command uses: index.json / manifest.json present (else
+ * missing-index-json), then oci-layout for an OCI layout.  *absent: no oci-layout; doc
+ * (optional): a valid oci-layout's parsed document, which the caller frees. */
+struct oci_json_doc;
+ocidig_code oci_layout_check_root(ocidig_layout *l, ocidig_layout_format *format, bool *absent,
+                                  struct oci_json_doc *doc, ocidig_error *err);
+
 /* Archive source. */
 ocidig_code oci_archive_open(ocidig_layout *l, ocidig_error *err);
 void oci_archive_close(ocidig_layout *l);

@@ -674,14 +674,8 @@ ocidig_code oci_archive_reread(ocidig_layout *l, const oci_member *m, ocidig_sin
   ocidig_code rc = OCIDIG_OK;
   uint64_t total = 0, counted = 0;
   if (l->from_stdin) {
-    /* Why it was passed: it comes before the file that named it (index.json, or a manifest). */
-    const oci_member *index = oci_member_find(l, "index.json");
-    if (index && index->ordinal > m->ordinal)
-      return oci_fail(err, OCIDIG_ERR_NOT_REREADABLE,
-                      "%s comes before index.json in the archive on standard input, so it went by before "
-                      "index.json could say it was needed, and a stream cannot be re-read (members up to %zu "
-                      "bytes are kept, %u bytes in all); give the archive as a file, or put index.json first",
-                      m->path, l->small_cap, OCIDIG_MAX_KEPT_BYTES);
+    /* Why it was asked for only after it went by is the caller's to say (a document read
+     * first that named it, a short digest looked up over the whole stream, ...). */
     return oci_fail(err, OCIDIG_ERR_NOT_REREADABLE,
                     "%s has already gone by in the archive on standard input, and a stream cannot be re-read "
                     "(members up to %zu bytes are kept, %u bytes in all); give the archive as a file",

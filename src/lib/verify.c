@@ -970,38 +970,34 @@ static ocidig_code scan_listing(vstate *v)
 
 /* ------------------------------------------------------------ documents */
 
-/* oci-layout: ocidig_layout_check_oci_layout decides, as for every other command: absent is a
- * finding; invalid (bad-oci-layout) or unreadable (io-error, ...) stops the verification with
- * that code (exit 3), as resolve stops. */
-static ocidig_code check_oci_layout(vstate *v)
+/* The root: oci_layout_check_root decides, in the order of every other command: no
+ * index.json (nor manifest.json) is missing-index-json (walk_root says so); then oci-layout:
+ * absent is a finding; invalid (bad-oci-layout) or unreadable (io-error, ...) stops the
+ * verification with that code (exit 3), as resolve stops.  oci-layout is read once. */
+static ocidig_code check_root(vstate *v, ocidig_layout_format *format)
 {
-  uint8_t *data;
-  size_t len;
   oci_json_doc doc;
   ocidig_error e;
   bool absent = false;
-  ocidig_code rc = ocidig_layout_check_oci_layout(v->l, &absent, &e);
+  ocidig_code rc = oci_layout_check_root(v->l, format, &absent, &doc, &e);
+  if (rc == OCIDIG_ERR_MISSING_INDEX_JSON)
+    return OCIDIG_OK; /* walk_root reads index.json and reports it */
   if (rc == OCIDIG_ERR_NOMEM) {
     v->nomem = true;
     return OCIDIG_OK;
   }
   if (rc != OCIDIG_OK) {
-    vfind(v, LAYOUT_CTX, ERR, ocidig_code_name(rc), NULL, "oci-layout", "%s", e.message);
+    if (*format == OCIDIG_FORMAT_OCI || *format == OCIDIG_FORMAT_HYBRID)
+      vfind(v, LAYOUT_CTX, ERR, ocidig_code_name(rc), NULL, "oci-layout", "%s", e.message);
     v->r->error = e;
     return rc;
   }
-  if (absent) {
+  if (absent && *format != OCIDIG_FORMAT_DOCKER_ARCHIVE) {
     vfind(v, LAYOUT_CTX, ERR, "oci-layout-missing", NULL, "oci-layout",
           "the layout has no oci-layout file; expected {\"imageLayoutVersion\": \"1.0.0\"}");
     return OCIDIG_OK;
   }
   /* valid: only duplicate keys are left to report */
-  if (ocidig_layout_read_file(v->l, "oci-layout", 64 * 1024, &data, &len, &e) != OCIDIG_OK)
-    return OCIDIG_OK;
-  rc = oci_json_parse(data, len, "oci-layout", &doc, &e);
-  free(data);
-  if (rc != OCIDIG_OK)
-    return OCIDIG_OK;
   for (size_t i = 0; i < doc.n_dup_keys; i++) {
     char *q = oci_quote(doc.dup_keys[i], strlen(doc.dup_keys[i]), 80);
     vfind(v, LAYOUT_CTX, WARN, "json-duplicate-key", NULL, "oci-layout",
@@ -3534,15 +3530,14 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
 
   r->format = ocidig_layout_format_name(OCIDIG_FORMAT_NONE);
   rc = scan_listing(&v);
-  if (rc == OCIDIG_OK && (rc = ocidig_layout_format_detect(layout, &format, &r->error)) == OCIDIG_OK) {
+  if (rc == OCIDIG_OK && (rc = check_root(&v, &format)) == OCIDIG_OK) {
     r->format = ocidig_layout_format_name(format);
     v.docker = format == OCIDIG_FORMAT_DOCKER_ARCHIVE;
   }
-  if (rc == OCIDIG_OK && v.docker) {
+  if (rc == OCIDIG_OK && v.docker)
     rc = walk_docker(&v);
-  } else if (rc == OCIDIG_OK && (rc = check_oci_layout(&v)) == OCIDIG_OK) {
+  else if (rc == OCIDIG_OK)
     rc = walk_root(&v);
-  }
   if (!v.docker && (rc == OCIDIG_OK || rc == OCIDIG_ERR_MISSING_INDEX_JSON)) {
     hash_pending(&v);
     conclude_blobs(&v);
