@@ -239,6 +239,6 @@ j["manifests"][1]["platform"] = {"os": "linux\u001b[31m", "architecture": "amd64
 open(p, "w").write(json.dumps(j).replace("\\\\u", "\\u"))
 PY
 run resolve --platform linux/arm64 "$T_TMP/esc"
-if printf '%s%s' "$out" "$err" | od -c | grep -q '033'; then not_ok "raw ESC in the text output"; else ok "no raw ESC in the text output"; fi
+if printf '%s%s' "$out" "$err" | od -An -c | grep -q '033'; then not_ok "raw ESC in the text output"; else ok "no raw ESC in the text output"; fi
 expect_out_has '\x1b]0;pwned' "the control characters are shown escaped"
 finish

@@ -40,6 +40,7 @@ struct ocidig_layout {
   /* directory */
   int root_fd;        /* the root, opened once (O_PATH): every path is opened beneath it; -1 */
   char *root_canon;   /* its canonical path (realpath, at open), for absolute link targets; or NULL */
+  bool no_openat2;    /* the kernel (or a filter) refuses openat2: every open takes the walk */
   char **list_errors; /* folders that could not be listed, entries that could not be examined */
   char **list_error_paths; /* their paths ("." the root) */
   size_t n_list_errors;

@@ -60,6 +60,17 @@ ocidig_code oci_dir_open(ocidig_layout *l, ocidig_error *err)
     else
       free(canon);
   }
+#ifdef HAVE_OPENAT2_SYSCALL
+  /* Asked once: an older kernel, a seccomp filter (or valgrind) refuses openat2 for every
+   * path alike, and then every open goes straight to the walk. */
+  {
+    struct oci_open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = OCI_RESOLVE_BENEATH | OCI_RESOLVE_NO_MAGICLINKS};
+    long r = syscall(SYS_openat2, l->root_fd, ".", &how, sizeof how);
+    if (r >= 0)
+      close((int)r);
+    l->no_openat2 = r < 0 && (errno == ENOSYS || errno == EPERM || errno == EINVAL || errno == E2BIG);
+  }
+#endif
   return OCIDIG_OK;
 }
 
@@ -344,7 +355,7 @@ int oci_dir_openat(const ocidig_layout *l, const char *relpath, int flags, int *
   walker w = {.root = l->root_fd, .canon = l->root_canon};
   int fd;
 #ifdef HAVE_OPENAT2_SYSCALL
-  {
+  if (!l->no_openat2) {
     struct oci_open_how how = {.flags = (uint64_t)(flags | O_CLOEXEC),
                                .resolve = OCI_RESOLVE_BENEATH | OCI_RESOLVE_NO_MAGICLINKS};
     for (int tries = 0; tries < 16; tries++) {
