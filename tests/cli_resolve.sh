@@ -241,4 +241,24 @@ PY
 run resolve --platform linux/arm64 "$T_TMP/esc"
 if printf '%s%s' "$out" "$err" | od -An -c | grep -q '033'; then not_ok "raw ESC in the text output"; else ok "no raw ESC in the text output"; fi
 expect_out_has '\x1b]0;pwned' "the control characters are shown escaped"
+# --- --ref matched only in Docker's short form, by entries of different digests: the
+# message lists them (it listed none), and counts different digests (it read past its
+# two-slot array with three or more) --------------------------------------------------
+mkdir -p "$T_TMP/short"
+cp -r "$S/umoci-multitag/." "$T_TMP/short/"
+chmod -R u+w "$T_TMP/short"
+python3 - "$T_TMP/short/index.json" <<'PY'
+import json, sys
+p = sys.argv[1]; j = json.load(open(p))
+names = ["docker.io/library/alpine:3", "docker.io/library/alpine:3", "docker.io/library/alpine:3", "docker.io/library/alpine:3"]
+for m, n in zip(j["manifests"], names):
+    m["annotations"] = {"io.containerd.image.name": n}
+json.dump(j, open(p, "w"))
+PY
+run resolve --ref alpine:3 "$T_TMP/short"
+expect_rc 2 "--ref alpine:3 named by three digests in Docker's long form"
+expect_err_has "names 3 different manifests" "the ambiguity counts different digests, not entries"
+expect_err_has "sha256:43d97f1d66cf" "the ambiguity message lists the first candidate"
+expect_err_has "sha256:45b662cddd26" "the ambiguity message lists the last candidate"
+
 finish

@@ -700,10 +700,35 @@ static void list_names(const child_list *kids, oci_buf *b)
     oci_buf_puts(b, "(none)");
 }
 
+/* Does entry d answer --ref in this pass?  Pass 0: exact names (or, for "@...", the digest
+ * or a prefix of 12+ hex digits); 1: the same reference in Docker's short form ("alpine:3"
+ * is "docker.io/library/alpine:3", as Docker 25 writes io.containerd.image.name); 2: a
+ * full name ending in ":NAME". */
+static bool ref_hit(const ocidig_descriptor *d, const char *ref, int pass)
+{
+  const char *a, *c;
+  if (ref[0] == '@')
+    return pass == 0 && ocidig_digest_matches(d->digest_string, ref + 1);
+  a = ocidig_descriptor_annotation(d, ANN_REF_NAME);
+  c = ocidig_descriptor_annotation(d, ANN_CONTAINERD_NAME);
+  if (pass == 0)
+    return (a && !strcmp(a, ref)) || (c && !strcmp(c, ref));
+  if (pass == 1)
+    return (a && oci_reference_same(a, ref)) || (c && oci_reference_same(c, ref));
+  return (a && oci_reference_has_tag(a, ref)) || (c && oci_reference_has_tag(c, ref));
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /* §5.4: picks the entries of index.json that a --ref names. */
 static ocidig_code pick_ref(walk *w, const child_list *kids, const oci_entries *pre, const char *ref, size_t *pick)
 {
-  size_t hits[2], n_hits = 0;
+  size_t first = 0;
+  bool hit = false, several = false;
+  int pass;
   oci_buf b = {0};
   ocidig_code rc;
   if (pre && ref[0] == '@') {
@@ -721,60 +746,48 @@ static ocidig_code pick_ref(walk *w, const child_list *kids, const oci_entries *
       return OCIDIG_OK;
     }
   }
-  /* Pass 0: exact names; 1: the same reference in Docker's short form ("alpine:3" is
-   * "docker.io/library/alpine:3", as Docker 25 writes io.containerd.image.name); 2: a
-   * full name ending in ":NAME". */
-  for (int pass = 0; pass < 3 && n_hits == 0; pass++) {
-    for (size_t i = 0; i < kids->n; i++) {
-      const ocidig_descriptor *d = &kids->v[i];
-      bool hit;
-      if (ref[0] == '@') {
-        if (pass)
-          break;
-        hit = ocidig_digest_matches(d->digest_string, ref + 1); /* the digest, or a prefix of 12+ hex digits */
-      } else {
-        const char *a = ocidig_descriptor_annotation(d, ANN_REF_NAME);
-        const char *c = ocidig_descriptor_annotation(d, ANN_CONTAINERD_NAME);
-        if (pass == 0)
-          hit = (a && !strcmp(a, ref)) || (c && !strcmp(c, ref));
-        else if (pass == 1)
-          hit = (a && oci_reference_same(a, ref)) || (c && oci_reference_same(c, ref));
-        else
-          hit = (a && oci_reference_has_tag(a, ref)) || (c && oci_reference_has_tag(c, ref));
+  /* The first pass with any hit decides; entries with the same digest count as one hit. */
+  for (pass = 0; pass < 3 && !hit; pass++)
+    for (size_t i = 0; i < kids->n && !several; i++) {
+      if (!ref_hit(&kids->v[i], ref, pass))
+        continue;
+      if (!hit) {
+        hit = true;
+        first = i;
+      } else if (!oci_streq(kids->v[first].digest_string, kids->v[i].digest_string)) {
+        several = true;
       }
-      if (!hit)
-        continue;
-      /* Entries with the same digest count as one hit. */
-      bool same = false;
-      for (size_t j = 0; j < n_hits; j++)
-        same = same || oci_streq(kids->v[hits[j]].digest_string, d->digest_string);
-      if (same)
-        continue;
-      if (n_hits < 2)
-        hits[n_hits] = i;
-      n_hits++;
     }
-  }
-  if (n_hits == 1) {
-    *pick = hits[0];
+  pass--;
+  if (hit && !several) {
+    *pick = first;
     return OCIDIG_OK;
   }
-  if (n_hits == 0) {
+  if (!hit) {
     list_names(kids, &b);
     rc = fail(w, OCIDIG_ERR_REF_NOT_FOUND, "--ref %s names no entry of index.json (names there: %s)", ref,
               b.s ? b.s : "");
   } else {
-    for (size_t i = 0; i < kids->n; i++) {
-      const char *a = ocidig_descriptor_annotation(&kids->v[i], ANN_REF_NAME);
-      const char *c = ocidig_descriptor_annotation(&kids->v[i], ANN_CONTAINERD_NAME);
-      bool hit = (a && (!strcmp(a, ref) || oci_reference_has_tag(a, ref))) || (c && (!strcmp(c, ref) || oci_reference_has_tag(c, ref)));
-      if (ref[0] == '@')
-        hit = ocidig_digest_matches(kids->v[i].digest_string, ref + 1);
-      if (hit)
+    /* The entries of the pass that decided, and how many different digests they have. */
+    const char **digests = malloc(kids->n * sizeof *digests);
+    size_t n = 0, distinct = 0;
+    for (size_t i = 0; i < kids->n; i++)
+      if (ref_hit(&kids->v[i], ref, pass)) {
         oci_buf_printf(&b, "%s%s (%s)", b.len ? ", " : "", image_name(&kids->v[i]), digest_text(&kids->v[i]));
+        if (digests)
+          digests[n++] = oci_str(kids->v[i].digest_string);
+      }
+    if (digests) {
+      qsort(digests, n, sizeof *digests, compare_strings);
+      for (size_t i = 0; i < n; i++)
+        distinct += i == 0 || strcmp(digests[i - 1], digests[i]) != 0;
+      free(digests);
+      rc = fail(w, OCIDIG_ERR_REF_AMBIGUOUS, "--ref %s is ambiguous: it names %zu different manifests: %s", ref,
+                distinct, b.s ? b.s : "");
+    } else {
+      rc = fail(w, OCIDIG_ERR_REF_AMBIGUOUS, "--ref %s is ambiguous: it names several different manifests: %s", ref,
+                b.s ? b.s : "");
     }
-    rc = fail(w, OCIDIG_ERR_REF_AMBIGUOUS, "--ref %s is ambiguous: it names %zu different manifests: %s", ref, n_hits,
-              b.s ? b.s : "");
   }
   oci_buf_free(&b);
   return rc;
