@@ -64,14 +64,10 @@ static ocidig_code archive_failure(ocidig_layout *l, struct archive *a, const ch
   } else if (archive_errno(a) > 0 && (!strncmp(msg, "Error reading", 13) || !strncmp(msg, "Can't stat", 10) ||
                                       !strncmp(msg, "Failed to open", 14) || !strncmp(msg, "Seek error", 10))) {
     /* The input itself could not be read (libarchive's read callbacks): a system error. */
-    const char *why = strerror(archive_errno(a));
-    if (member) {
-      char *q = oci_escape(member, 200);
-      ocidig_code rc = oci_fail(err, OCIDIG_ERR_IO, "%s: reading %s: %s", src, q ? q : "a member", why);
-      free(q);
-      return rc;
-    }
-    return oci_fail(err, OCIDIG_ERR_IO, "%s: cannot be read: %s", src, why);
+    code = OCIDIG_ERR_IO;
+    msg = strerror(archive_errno(a));
+    if (!member)
+      return oci_fail(err, code, "%s: cannot be read: %s", src, msg);
   } else if (strstr(msg, "Unrecognized archive format") && l->next_ordinal == 0) {
     return oci_fail(err, OCIDIG_ERR_NOT_A_LAYOUT, "%s: not a layout directory and not an archive libarchive can read",
                     src);
