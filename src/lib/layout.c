@@ -353,6 +353,9 @@ void ocidig_layout_close(ocidig_layout *l)
 {
   if (!l)
     return;
+  for (size_t i = 0; i < sizeof l->upper / sizeof l->upper[0]; i++)
+    if (l->upper[i] && l->upper_free[i])
+      l->upper_free[i](l->upper[i]);
   oci_archive_close(l);
   oci_dir_close(l);
   for (size_t i = 0; i < l->n_members; i++)

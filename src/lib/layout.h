@@ -78,7 +78,14 @@ struct ocidig_layout {
   void (*progress)(void *, uint64_t, int64_t);
   void *progress_ctx;
   int64_t input_size;
+  /* State the layers above keep per layout (the view, the graph's cache of documents walked):
+   * layout.c only frees it, through the function each layer registered; it never calls up
+   * otherwise.  Indexed by enum oci_layout_slot. */
+  void *upper[2];
+  void (*upper_free[2])(void *);
 };
+
+enum oci_layout_slot { OCI_SLOT_VIEW = 0, OCI_SLOT_GRAPH = 1 };
 
 #define OCI_MAX_WARNINGS 200
 
