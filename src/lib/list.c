@@ -1,0 +1,699 @@
+/* list.c: what a layout holds, for `ocidig ls` (ocidig_list, ocidig_listing_to_json): each
+ * index.json entry (or docker save image) with its platforms, whether each is complete,
+ * attestations beside them; blobs counted once for the footer (shared, missing,
+ * unreferenced); with a platform, what resolving each entry selects. */
+#include "image.h"
+
+typedef struct blobinfo {
+  char *key; /* the digest, or "file:<path>" */
+  int64_t size;
+  bool present;
+  size_t refs;     /* rows (or images, for indexes) that reference it */
+  size_t last_ref; /* the last one, +1 */
+} blobinfo;
+
+typedef struct lctx {
+  ocidig_layout *layout;
+  const ocidig_list_options *opts;
+  ocidig_listing *out;
+  oci_igraph g;
+  oci_strtab blobs; /* key -> index into info */
+  blobinfo *info;
+  size_t n_info, cap_info;
+  size_t next_ref;
+  oci_entries *entries; /* for list_resolve */
+} lctx;
+
+static const char *blob_key(const void *ctx, size_t i)
+{
+  return ((const lctx *)ctx)->info[i].key;
+}
+
+static bool blob_noted(const lctx *c, const char *key)
+{
+  return oci_strtab_find(&c->blobs, key, blob_key, c) != OCI_STRTAB_NONE;
+}
+
+/* The indexes already expanded for one image, by digest (the strings are the graph's). */
+typedef struct dset {
+  const char **v;
+  size_t n, cap;
+  oci_strtab tab;
+} dset;
+
+static const char *dset_key(const void *ctx, size_t i)
+{
+  return ((const dset *)ctx)->v[i];
+}
+
+/* Adds digest; *had: it was there already.  false: out of memory. */
+static bool dset_add(dset *s, const char *digest, bool *had)
+{
+  *had = oci_strtab_find(&s->tab, digest, dset_key, s) != OCI_STRTAB_NONE;
+  if (*had)
+    return true;
+  if (!oci_grow((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v))
+    return false;
+  s->v[s->n] = digest;
+  if (!oci_strtab_put(&s->tab, s->n, dset_key, s, false))
+    return false;
+  s->n++;
+  return true;
+}
+
+static void dset_free(dset *s)
+{
+  free(s->v);
+  oci_strtab_free(&s->tab);
+}
+
+/* Counts a blob for the footer; `present`/`size` are computed when first met (size -1: stat). */
+static blobinfo *note_blob(lctx *c, const char *key, const ocidig_descriptor *d, const char *file, size_t ref,
+                           ocidig_error *err)
+{
+  size_t i;
+  blobinfo *b;
+  if (!key)
+    return NULL;
+  if ((i = oci_strtab_find(&c->blobs, key, blob_key, c)) == OCI_STRTAB_NONE) {
+    if (!oci_grow((void **)&c->info, &c->cap_info, c->n_info + 1, sizeof *c->info)) {
+      oci_nomem(err);
+      return NULL;
+    }
+    i = c->n_info;
+    b = &c->info[i];
+    memset(b, 0, sizeof *b);
+    if (!(b->key = oci_strdup(key)) || !oci_strtab_put(&c->blobs, i, blob_key, c, false)) {
+      free(b->key);
+      oci_nomem(err);
+      return NULL;
+    }
+    c->n_info++;
+    if (d) {
+      b->present = oci_blob_present(c->layout, d, &b->size);
+      if (!b->present)
+        b->size = d->size;
+    } else {
+      ocidig_entry e;
+      b->present = file && ocidig_layout_stat(c->layout, file, &e, NULL) == OCIDIG_OK;
+      b->size = b->present ? e.size : 0;
+    }
+  }
+  b = &c->info[i];
+  if (b->last_ref != ref + 1) {
+    b->refs++;
+    b->last_ref = ref + 1;
+  }
+  return b;
+}
+
+static ocidig_list_row *new_row(ocidig_list_image *img, ocidig_error *err)
+{
+  ocidig_list_row *r = realloc(img->rows, (img->n_rows + 1) * sizeof *r);
+  if (!r) {
+    oci_nomem(err);
+    return NULL;
+  }
+  img->rows = r;
+  r = &r[img->n_rows++];
+  memset(r, 0, sizeof *r);
+  r->size = 0;
+  return r;
+}
+
+static ocidig_code row_error(ocidig_list_row *row, ocidig_code code, const char *msg, ocidig_error *err)
+{
+  row->code = code;
+  if (!(row->error = oci_strdup(msg)))
+    return oci_nomem(err);
+  return OCIDIG_OK;
+}
+
+static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const ocidig_descriptor *d, oci_gnode *n,
+                                 ocidig_error *err)
+{
+  ocidig_list_row *row = new_row(img, err);
+  size_t ref = c->next_ref++;
+  const char *att;
+  blobinfo *b;
+  if (!row)
+    return OCIDIG_ERR_NOMEM;
+  if (!(row->manifest = oci_strdup(d->digest_string)) || !(row->media_type = oci_strdup(d->media_type)))
+    return oci_nomem(err);
+  if (ocidig_media_type_kind(d->media_type) == OCIDIG_KIND_OTHER)
+    row->other = true;
+  if (d->has_platform) {
+    row->platform = ocidig_platform_format(&d->platform);
+    row->platform_source = "descriptor";
+  }
+  att = ocidig_descriptor_annotation(d, ANN_REF_TYPE);
+  if (att && !strcmp(att, "attestation-manifest")) {
+    const char *t = ocidig_descriptor_annotation(d, ANN_REF_DIGEST);
+    if (!(row->attestation_of = oci_strdup(t ? t : "")))
+      return oci_nomem(err);
+  }
+  row->n_blobs = 1;
+  if (!(b = note_blob(c, d->digest_string, d, NULL, ref, err)) && d->digest_string)
+    return OCIDIG_ERR_NOMEM;
+  row->present = n ? n->present : (b && b->present);
+  if (!row->present)
+    row->n_missing++;
+  if (!n) {
+    if (d->digest_code != OCIDIG_OK)
+      return row_error(row, OCIDIG_ERR_INVALID_DIGEST, "not a valid digest", err);
+    row->complete = row->present;
+    return OCIDIG_OK;
+  }
+  if (n->code != OCIDIG_OK)
+    return row_error(row, n->code, n->error, err);
+  if (row->other || !row->present) {
+    row->complete = row->present && row->other;
+    return OCIDIG_OK;
+  }
+  if (n->has_config) {
+    row->n_blobs++;
+    if (!(row->image_id = oci_strdup(n->config.digest_string)) && n->config.digest_string)
+      return oci_nomem(err);
+    if (!(b = note_blob(c, n->config.digest_string, &n->config, NULL, ref, err)) && n->config.digest_string)
+      return OCIDIG_ERR_NOMEM;
+    if (!b || !b->present)
+      row->n_missing++;
+    if (!row->platform && !row->attestation_of) {
+      const ocidig_platform *p = oci_igraph_config_platform(&c->g, n);
+      if (p && (p->os || p->architecture)) {
+        row->platform = ocidig_platform_format(p);
+        row->platform_source = "config";
+      }
+    }
+  }
+  for (size_t i = 0; i < n->n_layers; i++) {
+    const ocidig_descriptor *ly = &n->layers[i];
+    row->n_blobs++;
+    row->size = oci_size_add(row->size, ly->size);
+    if (!(b = note_blob(c, ly->digest_string, ly, NULL, ref, err)) && ly->digest_string)
+      return OCIDIG_ERR_NOMEM;
+    if (!b || !b->present)
+      row->n_missing++;
+  }
+  row->complete = row->n_missing == 0;
+  return OCIDIG_OK;
+}
+
+/* Walks an index.json entry down to its manifests.  `seen`: the nested indexes already
+ * expanded for this image (a DAG is walked once per index, not once per path). */
+static ocidig_code list_walk(lctx *c, ocidig_list_image *img, const ocidig_descriptor *d, size_t image_ref,
+                             const char **stack, unsigned depth, dset *seen, ocidig_error *err)
+{
+  oci_gnode *n = d->digest_string ? oci_igraph_node(&c->g, d->digest_string) : NULL;
+  ocidig_list_row *row;
+  ocidig_code rc;
+  if (ocidig_media_type_kind(d->media_type) != OCIDIG_KIND_INDEX)
+    return list_manifest(c, img, d, n, err);
+  if (d->digest_string && !note_blob(c, d->digest_string, d, NULL, image_ref, err))
+    return OCIDIG_ERR_NOMEM;
+  for (unsigned i = 0; i < depth; i++)
+    if (n && !strcmp(stack[i], n->digest)) {
+      oci_warning_push(&c->out->warnings, &c->out->n_warnings, "index %s contains itself (a cycle)", n->digest);
+      return OCIDIG_OK;
+    }
+  if (!n || !n->present || n->code != OCIDIG_OK || depth >= OCIDIG_MAX_INDEX_NESTING) {
+    if (!(row = new_row(img, err)))
+      return OCIDIG_ERR_NOMEM;
+    row->is_index = true;
+    row->n_blobs = 1;
+    row->present = n && n->present;
+    row->n_missing = !row->present;
+    if (!(row->manifest = oci_strdup(d->digest_string)) && d->digest_string)
+      return oci_nomem(err);
+    if (!(row->media_type = oci_strdup(d->media_type)) && d->media_type)
+      return oci_nomem(err);
+    if (d->has_platform)
+      row->platform = ocidig_platform_format(&d->platform);
+    if (n && n->code != OCIDIG_OK)
+      return row_error(row, n->code, n->error, err);
+    if (!n && d->digest_code != OCIDIG_OK)
+      return row_error(row, OCIDIG_ERR_INVALID_DIGEST, "not a valid digest", err);
+    if (depth >= OCIDIG_MAX_INDEX_NESTING)
+      return row_error(row, OCIDIG_ERR_NESTING_TOO_DEEP, "nested too deep", err);
+    return OCIDIG_OK;
+  }
+  {
+    bool had;
+    if (!dset_add(seen, n->digest, &had))
+      return oci_nomem(err);
+    if (had)
+      return OCIDIG_OK;
+  }
+  stack[depth] = n->digest;
+  for (size_t i = 0; i < n->n_kids; i++)
+    if ((rc = list_walk(c, img, &n->kids[i], image_ref, stack, depth + 1, seen, err)) != OCIDIG_OK)
+      return rc;
+  return OCIDIG_OK;
+}
+
+static void list_image_clear(ocidig_list_image *img)
+{
+  free(img->name);
+  oci_strv_free(img->names, img->n_names);
+  free(img->digest);
+  free(img->media_type);
+  free(img->error);
+  for (size_t i = 0; i < img->n_rows; i++) {
+    ocidig_list_row *r = &img->rows[i];
+    free(r->platform);
+    free(r->manifest);
+    free(r->media_type);
+    free(r->image_id);
+    free(r->attestation_of);
+    free(r->error);
+  }
+  free(img->rows);
+}
+
+void ocidig_listing_free(ocidig_listing *l)
+{
+  if (!l)
+    return;
+  free(l->request);
+  for (size_t i = 0; i < l->n_images; i++)
+    list_image_clear(&l->images[i]);
+  free(l->images);
+  oci_strv_free(l->warnings, l->n_warnings);
+  free(l);
+}
+
+static ocidig_list_image *new_image(ocidig_listing *out, ocidig_error *err)
+{
+  ocidig_list_image *v = realloc(out->images, (out->n_images + 1) * sizeof *v);
+  if (!v) {
+    oci_nomem(err);
+    return NULL;
+  }
+  out->images = v;
+  v = &v[out->n_images++];
+  memset(v, 0, sizeof *v);
+  return v;
+}
+
+static ocidig_code finish_image(ocidig_list_image *img, ocidig_error *err)
+{
+  oci_buf b = {0};
+  img->complete = img->n_rows > 0;
+  for (size_t i = 0; i < img->n_rows; i++)
+    img->complete = img->complete && img->rows[i].complete;
+  for (size_t i = 0; i < img->n_names; i++)
+    oci_buf_printf(&b, "%s%s", i ? ", " : "", img->names[i]);
+  if (!img->n_names)
+    oci_buf_puts(&b, oci_str(img->digest));
+  if (!(img->name = oci_buf_take(&b))) {
+    oci_buf_free(&b);
+    return oci_nomem(err);
+  }
+  return OCIDIG_OK;
+}
+
+/* With a matcher: what an index.json entry resolves to. */
+static ocidig_code list_resolve(lctx *c, ocidig_list_image *img, ocidig_error *err)
+{
+  ocidig_resolution *r = NULL;
+  char *ref = oci_sprintf("@%s", oci_str(img->digest));
+  ocidig_resolve_options ro = {.matcher = c->opts->matcher, .host = c->opts->host, .ref = ref};
+  if (!ref)
+    return oci_nomem(err);
+  /* index.json once for all images, not once for each (N images cost N^2). */
+  if (!c->entries && !(c->entries = oci_entries_load(c->layout))) {
+    free(ref);
+    return oci_nomem(err);
+  }
+  oci_resolve_entry(c->layout, &ro, c->entries, &r, NULL);
+  free(ref);
+  if (!r)
+    return oci_nomem(err);
+  img->outcome = r->outcome;
+  if (r->outcome == OCIDIG_OUTCOME_SELECTED) {
+    bool found = false;
+    /* A root manifest is returned whatever its platform: here it must match. */
+    if (r->n_path == 0 && ocidig_media_type_kind(img->media_type) == OCIDIG_KIND_MANIFEST && r->selected_has_platform &&
+        !ocidig_matcher_match(c->opts->matcher, &r->selected_platform))
+      img->outcome = OCIDIG_OUTCOME_NO_MATCH;
+    for (size_t i = 0; i < img->n_rows && !found && img->outcome == OCIDIG_OUTCOME_SELECTED; i++)
+      if (!img->rows[i].attestation_of && oci_streq(img->rows[i].manifest, r->selected.digest_string))
+        img->rows[i].selected = found = true;
+  } else if (r->outcome == OCIDIG_OUTCOME_ERROR) {
+    img->code = r->error.code;
+    img->error = oci_strdup(r->error.message);
+  }
+  ocidig_resolution_free(r);
+  return OCIDIG_OK;
+}
+
+static const char *image_key(const void *ctx, size_t i)
+{
+  return oci_str(((const ocidig_listing *)ctx)->images[i].digest);
+}
+
+static ocidig_code list_oci(lctx *c, ocidig_error *err)
+{
+  ocidig_listing *out = c->out;
+  const char *stack[OCIDIG_MAX_INDEX_NESTING + 2];
+  ocidig_code rc = OCIDIG_OK;
+  oci_strtab by_digest = {0}; /* an image's digest -> its position in out->images */
+  for (size_t i = 0; i < c->g.n_roots && rc == OCIDIG_OK; i++) {
+    const ocidig_descriptor *d = &c->g.roots[i];
+    ocidig_list_image *img = NULL;
+    size_t k;
+    if ((k = oci_strtab_find(&by_digest, oci_str(d->digest_string), image_key, out)) != OCI_STRTAB_NONE) {
+      img = &out->images[k];
+      if (!oci_entry_names_add(d, &img->names, &img->n_names))
+        rc = oci_nomem(err);
+      continue;
+    }
+    if (!(img = new_image(out, err))) {
+      rc = OCIDIG_ERR_NOMEM;
+      break;
+    }
+    if ((!(img->digest = oci_strdup(d->digest_string)) && d->digest_string) ||
+        (!(img->media_type = oci_strdup(d->media_type)) && d->media_type) ||
+        !oci_entry_names_add(d, &img->names, &img->n_names) ||
+        !oci_strtab_put(&by_digest, out->n_images - 1, image_key, out, false)) {
+      rc = oci_nomem(err);
+      break;
+    }
+    {
+      dset seen = {0};
+      rc = list_walk(c, img, d, c->next_ref++, stack, 0, &seen, err);
+      dset_free(&seen);
+    }
+  }
+  oci_strtab_free(&by_digest);
+  return rc;
+}
+
+static ocidig_code list_docker(lctx *c, ocidig_docker_archive *a, bool hybrid, ocidig_error *err)
+{
+  ocidig_listing *out = c->out;
+  for (size_t i = 0; i < a->n_images; i++) {
+    const ocidig_docker_image *im = &a->images[i];
+    size_t ref = c->next_ref++;
+    if (hybrid) {
+      /* The RepoTags go to the image whose platform uses this config; the files count as
+       * referenced. */
+      const char *cfg = im->config_digest ? im->config_digest : im->image_id;
+      for (size_t k = 0; k < out->n_images && cfg; k++) {
+        ocidig_list_image *img = &out->images[k];
+        bool uses = false;
+        for (size_t j = 0; j < img->n_rows && !uses; j++)
+          uses = oci_streq(img->rows[j].image_id, cfg);
+        for (size_t t = 0; uses && t < im->n_repo_tags; t++) {
+          bool dup = false;
+          for (size_t j = 0; j < img->n_names && !dup; j++)
+            dup = oci_names_match(img->names[j], im->repo_tags[t]);
+          if (!dup && !oci_strv_push(&img->names, &img->n_names, im->repo_tags[t]))
+            return oci_nomem(err);
+        }
+      }
+      continue;
+    }
+    {
+      ocidig_list_image *img = new_image(out, err);
+      ocidig_list_row *row;
+      char key[OCIDIG_MAX_PATH_LENGTH + 8];
+      if (!img || !(row = new_row(img, err)))
+        return OCIDIG_ERR_NOMEM;
+      for (size_t t = 0; t < im->n_repo_tags; t++)
+        if (!oci_strv_add_unique(&img->names, &img->n_names, im->repo_tags[t]))
+          return oci_nomem(err);
+      if ((!(img->digest = oci_strdup(im->image_id)) && im->image_id) ||
+          !(img->media_type = oci_strdup(OCIDIG_MT_DOCKER_CONFIG)) ||
+          !(row->media_type = oci_strdup(OCIDIG_MT_DOCKER_CONFIG)) ||
+          (!(row->image_id = oci_strdup(im->image_id)) && im->image_id))
+        return oci_nomem(err);
+      if (im->has_platform) {
+        row->platform = ocidig_platform_format(&im->platform);
+        row->platform_source = "config";
+      }
+      row->present = im->config_file != NULL;
+      row->n_blobs = 1 + im->n_layers;
+      row->n_missing = im->n_missing;
+      row->size = im->layers_size;
+      if (im->config_file) {
+        snprintf(key, sizeof key, "file:%s", im->config_file);
+        if (!note_blob(c, key, NULL, im->config_file, ref, err))
+          return OCIDIG_ERR_NOMEM;
+      }
+      for (size_t k = 0; k < im->n_layers; k++) {
+        if (!im->layers[k].file)
+          continue;
+        snprintf(key, sizeof key, "file:%s", im->layers[k].file);
+        if (!note_blob(c, key, NULL, im->layers[k].file, ref, err))
+          return OCIDIG_ERR_NOMEM;
+      }
+      if (im->config_code != OCIDIG_OK && im->config_code != OCIDIG_ERR_BLOB_MISSING &&
+          row_error(row, im->config_code, oci_str(im->config_error), err) != OCIDIG_OK)
+        return OCIDIG_ERR_NOMEM;
+      row->complete = row->n_missing == 0 && row->code == OCIDIG_OK;
+      if (c->opts->matcher) {
+        if (row->code != OCIDIG_OK) {
+          img->outcome = OCIDIG_OUTCOME_ERROR;
+          img->code = row->code;
+          img->error = oci_strdup(row->error);
+        } else if (im->has_platform && ocidig_matcher_match(c->opts->matcher, &im->platform)) {
+          img->outcome = OCIDIG_OUTCOME_SELECTED;
+          row->selected = true;
+        } else {
+          img->outcome = OCIDIG_OUTCOME_NO_MATCH;
+        }
+      }
+    }
+  }
+  return OCIDIG_OK;
+}
+
+/* Files nothing references: blobs/ for a layout; for a docker save archive, every file but
+ * its metadata (manifest.json, repositories, <id>/json, <id>/VERSION). */
+static ocidig_code count_unreferenced(lctx *c, bool docker_only, ocidig_error *err)
+{
+  const ocidig_entry *entries;
+  size_t n;
+  ocidig_code rc = ocidig_layout_entries(c->layout, &entries, &n, err);
+  if (rc != OCIDIG_OK)
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    const ocidig_entry *e = &entries[i];
+    ocidig_digest_alg alg;
+    const char *hex;
+    char key[OCIDIG_MAX_PATH_LENGTH + 8];
+    if (e->type != OCIDIG_ENTRY_FILE || e->escapes)
+      continue;
+    snprintf(key, sizeof key, "file:%s", e->path);
+    if (blob_noted(c, key))
+      continue;
+    if (docker_only) {
+      const char *slash = strrchr(e->path, '/');
+      const char *base = slash ? slash + 1 : e->path;
+      if (!strcmp(e->path, "manifest.json") || !strcmp(e->path, "repositories") || !strcmp(e->path, "index.json") ||
+          !strcmp(e->path, "oci-layout") || (slash && (!strcmp(base, "json") || !strcmp(base, "VERSION"))))
+        continue;
+    } else {
+      if (!(hex = oci_blob_path_hex(e->path, &alg)))
+        continue;
+      snprintf(key, sizeof key, "%s:%s", ocidig_digest_alg_name(alg), hex);
+      if (blob_noted(c, key))
+        continue;
+    }
+    c->out->n_unreferenced++;
+    c->out->unreferenced_bytes = oci_bytes_add(c->out->unreferenced_bytes, e->size);
+  }
+  return OCIDIG_OK;
+}
+
+ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidig_listing **out, ocidig_error *err)
+{
+  static const ocidig_list_options none = {0};
+  lctx c = {.layout = l, .opts = opts ? opts : &none};
+  ocidig_docker_archive *a = NULL;
+  ocidig_code rc;
+  bool graph_built = false;
+
+  OCI_REQUIRE(out, "out", err);
+  *out = NULL;
+  OCI_REQUIRE(l, "the layout", err);
+  if (!(c.out = calloc(1, sizeof *c.out)))
+    return oci_nomem(err);
+  /* index.json / manifest.json first, then oci-layout: the order of every command */
+  if ((rc = oci_layout_check_root(l, &c.out->format, NULL, NULL, err)) != OCIDIG_OK)
+    goto fail;
+  if (c.opts->matcher && !(c.out->request = ocidig_platform_format(ocidig_matcher_request(c.opts->matcher)))) {
+    rc = oci_nomem(err);
+    goto fail;
+  }
+  switch (c.out->format) {
+  case OCIDIG_FORMAT_NONE: /* oci_layout_check_root said missing-index-json */
+  case OCIDIG_FORMAT_DOCKER_ARCHIVE:
+    if ((rc = ocidig_docker_archive_read(l, &a, err)) != OCIDIG_OK || (rc = list_docker(&c, a, false, err)) != OCIDIG_OK)
+      goto fail;
+    break;
+  case OCIDIG_FORMAT_OCI:
+  case OCIDIG_FORMAT_HYBRID:
+    if ((rc = oci_igraph_build(l, &c.g, err)) != OCIDIG_OK)
+      goto fail;
+    graph_built = true;
+    if ((rc = list_oci(&c, err)) != OCIDIG_OK)
+      goto fail;
+    if (c.out->format == OCIDIG_FORMAT_HYBRID) {
+      if (ocidig_docker_archive_read(l, &a, NULL) == OCIDIG_OK) {
+        oci_igraph_compare_docker(&c.g, a);
+        if ((rc = list_docker(&c, a, true, err)) != OCIDIG_OK)
+          goto fail;
+        /* manifest.json's files count as referenced too (by it), once. */
+        for (size_t i = 0; i < a->n_images; i++) {
+          const ocidig_docker_image *im = &a->images[i];
+          size_t ref = c.next_ref++;
+          for (size_t k = 0; k <= im->n_layers; k++) {
+            const char *f = k < im->n_layers ? im->layers[k].file : im->config_file;
+            char key[OCIDIG_MAX_PATH_LENGTH + 8];
+            ocidig_digest_alg alg;
+            const char *hex;
+            if (!f)
+              continue;
+            if ((hex = oci_blob_path_hex(f, &alg)) != NULL)
+              snprintf(key, sizeof key, "%s:%s", ocidig_digest_alg_name(alg), hex);
+            else
+              snprintf(key, sizeof key, "file:%s", f);
+            if (blob_noted(&c, key))
+              continue;
+            if (!note_blob(&c, key, NULL, f, ref, err)) {
+              rc = OCIDIG_ERR_NOMEM;
+              goto fail;
+            }
+          }
+        }
+      } else {
+        oci_warning_push(&c.out->warnings, &c.out->n_warnings,
+                     "manifest.json (docker save) could not be read; index.json is used");
+      }
+    }
+    break;
+  }
+  if (a)
+    for (size_t i = 0; i < a->n_warnings; i++)
+      oci_warning_push(&c.out->warnings, &c.out->n_warnings, "%s", a->warnings[i]);
+  for (size_t i = 0; i < c.g.n_warnings; i++)
+    oci_warning_push(&c.out->warnings, &c.out->n_warnings, "%s", c.g.warnings[i]);
+  for (size_t i = 0; i < c.out->n_images; i++) {
+    ocidig_list_image *img = &c.out->images[i];
+    if ((rc = finish_image(img, err)) != OCIDIG_OK)
+      goto fail;
+    for (size_t k = 0; k < img->n_rows; k++)
+      c.out->n_errors += img->rows[k].code != OCIDIG_OK;
+    if (c.opts->matcher && c.out->format != OCIDIG_FORMAT_DOCKER_ARCHIVE && (rc = list_resolve(&c, img, err)) != OCIDIG_OK)
+      goto fail;
+  }
+  if ((rc = count_unreferenced(&c, c.out->format == OCIDIG_FORMAT_DOCKER_ARCHIVE, err)) != OCIDIG_OK)
+    goto fail;
+  for (size_t i = 0; i < c.n_info; i++) {
+    const blobinfo *b = &c.info[i];
+    if (!b->present) {
+      c.out->n_missing++;
+      continue;
+    }
+    c.out->n_blobs++;
+    c.out->total_bytes = oci_bytes_add(c.out->total_bytes, b->size);
+    if (b->refs > 1) {
+      c.out->n_shared++;
+      c.out->shared_bytes = oci_bytes_add(c.out->shared_bytes, b->size);
+    }
+  }
+  *out = c.out;
+  c.out = NULL;
+fail:
+  if (graph_built)
+    oci_igraph_free(&c.g);
+  ocidig_docker_archive_free(a);
+  oci_strtab_free(&c.blobs);
+  for (size_t i = 0; i < c.n_info; i++)
+    free(c.info[i].key);
+  free(c.info);
+  oci_entries_free(c.entries);
+  ocidig_listing_free(c.out);
+  return rc;
+}
+
+char *ocidig_listing_to_json(const ocidig_listing *l, bool pretty)
+{
+  if (!l)
+    return NULL;
+  json_object *root = json_object_new_object();
+  json_object *images = json_object_new_array(), *sum = json_object_new_object();
+  json_object_object_add(root, "format", json_object_new_string(ocidig_layout_format_name(l->format)));
+  json_object_object_add(root, "request", oci_jstr(l->request));
+  for (size_t i = 0; i < l->n_images; i++) {
+    const ocidig_list_image *img = &l->images[i];
+    json_object *o = json_object_new_object(), *rows = json_object_new_array(), *atts = json_object_new_array();
+    json_object_object_add(o, "name", oci_jstr(img->name));
+    json_object_object_add(o, "names", oci_jstrv(img->names, img->n_names));
+    json_object_object_add(o, "digest", oci_jstr(img->digest));
+    json_object_object_add(o, "mediaType", oci_jstr(img->media_type));
+    json_object_object_add(o, "complete", json_object_new_boolean(img->complete));
+    for (size_t k = 0; k < img->n_rows; k++) {
+      const ocidig_list_row *r = &img->rows[k];
+      json_object *p = json_object_new_object();
+      json_object_object_add(p, "platform", oci_jstr(r->platform));
+      json_object_object_add(p, "platformSource", oci_jstr(r->platform_source));
+      json_object_object_add(p, "manifest", oci_jstr(r->manifest));
+      json_object_object_add(p, "mediaType", oci_jstr(r->media_type));
+      json_object_object_add(p, "imageId", oci_jstr(r->image_id));
+      if (r->attestation_of)
+        json_object_object_add(p, "attestationOf", oci_jstr(r->attestation_of));
+      json_object_object_add(p, "kind", json_object_new_string(r->is_index ? "index" : r->other ? "other"
+                                                                  : r->attestation_of ? "attestation"
+                                                                                      : "image"));
+      json_object_object_add(p, "present", json_object_new_boolean(r->present));
+      json_object_object_add(p, "complete", json_object_new_boolean(r->complete));
+      json_object_object_add(p, "blobs", json_object_new_int64((int64_t)r->n_blobs));
+      json_object_object_add(p, "missing", json_object_new_int64((int64_t)r->n_missing));
+      json_object_object_add(p, "size", json_object_new_int64(r->size));
+      if (l->request)
+        json_object_object_add(p, "selected", json_object_new_boolean(r->selected));
+      if (r->code != OCIDIG_OK) {
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(r->code)));
+        json_object_object_add(e, "message", oci_jstr(r->error));
+        json_object_object_add(p, "error", e);
+      }
+      json_object_array_add(r->attestation_of ? atts : rows, p);
+    }
+    json_object_object_add(o, "platforms", rows);
+    json_object_object_add(o, "attestations", atts);
+    if (l->request) {
+      json_object *res = json_object_new_object();
+      json_object_object_add(res, "outcome", json_object_new_string(ocidig_outcome_name(img->outcome)));
+      for (size_t k = 0; k < img->n_rows; k++)
+        if (img->rows[k].selected) {
+          json_object_object_add(res, "manifest", oci_jstr(img->rows[k].manifest));
+          json_object_object_add(res, "platform", oci_jstr(img->rows[k].platform));
+          json_object_object_add(res, "imageId", oci_jstr(img->rows[k].image_id));
+        }
+      if (img->outcome == OCIDIG_OUTCOME_ERROR) {
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(img->code)));
+        json_object_object_add(e, "message", oci_jstr(img->error));
+        json_object_object_add(res, "error", e);
+      }
+      json_object_object_add(o, "resolved", res);
+    }
+    json_object_array_add(images, o);
+  }
+  json_object_object_add(root, "images", images);
+  json_object_object_add(sum, "blobs", json_object_new_int64((int64_t)l->n_blobs));
+  json_object_object_add(sum, "totalBytes", json_object_new_int64((int64_t)l->total_bytes));
+  json_object_object_add(sum, "sharedBlobs", json_object_new_int64((int64_t)l->n_shared));
+  json_object_object_add(sum, "sharedBytes", json_object_new_int64((int64_t)l->shared_bytes));
+  json_object_object_add(sum, "unreferencedFiles", json_object_new_int64((int64_t)l->n_unreferenced));
+  json_object_object_add(sum, "unreferencedBytes", json_object_new_int64((int64_t)l->unreferenced_bytes));
+  json_object_object_add(sum, "missingBlobs", json_object_new_int64((int64_t)l->n_missing));
+  json_object_object_add(sum, "errors", json_object_new_int64((int64_t)l->n_errors));
+  json_object_object_add(root, "summary", sum);
+  json_object_object_add(root, "warnings", oci_jstrv(l->warnings, l->n_warnings));
+  return oci_jtext(root, pretty);
+}
