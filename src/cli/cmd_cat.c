@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void help(FILE *f)
+static void help(void)
 {
-  fprintf(f,
+  cli_puts(
           "Usage: ocidig cat [--platform SPEC] [--strict] [--ref NAME|@DIGEST] SOURCE WHAT\n"
           "\n"
           "Write the bytes of one blob or file of SOURCE to standard output.  WHAT is:\n"
@@ -49,14 +49,8 @@ static void help(FILE *f)
 
 static ocidig_code write_out(void *ctx, const void *buf, size_t len, ocidig_error *err)
 {
-  ocidig_error mine;
   (void)ctx;
-  /* The error flag is sticky: a failed write of an earlier chunk (fwrite buffers) also stops. */
-  if (fwrite(buf, 1, len, stdout) != len || ferror(stdout)) {
-    cli_output_error_set(err ? err : &mine, errno);
-    return OCIDIG_ERR_OUTPUT;
-  }
-  return OCIDIG_OK;
+  return cli_write(buf, len, err) ? OCIDIG_OK : OCIDIG_ERR_OUTPUT;
 }
 
 /* A file of the layout written as it is. */
@@ -114,8 +108,8 @@ static int cat_verified(ocidig_layout *l, const char *path, const ocidig_digest 
     cli_error("%s (not-rereadable)", gone);
     return ocidig_code_exit_status(rc);
   }
-  if (fflush(stdout) != 0 && rc == OCIDIG_OK)
-    return cli_output_error(errno);
+  if (!cli_flush() && rc == OCIDIG_OK)
+    return cli_output_error();
   if (rc != OCIDIG_OK) /* the library's message says when bytes already written are not verified */
     return cli_fail(&err);
   return 0;
@@ -305,7 +299,7 @@ int cmd_cat(int argc, char **argv)
     case 'p': platform = optarg; break;
     case 's': strict = true; break;
     case 'r': ref = optarg; break;
-    case 'h': help(stdout); return 0;
+    case 'h': help(); return 0;
     case OPT_MAX_BYTES:
       if ((status = cli_max_bytes("cat", optarg, &open_opts.max_bytes)) != 0)
         return status;
@@ -349,8 +343,8 @@ int cmd_cat(int argc, char **argv)
   } else {
     status = cat_digest(layout, what, !strcmp(source, "-"));
   }
-  if (fflush(stdout) != 0 && status == 0)
-    status = cli_output_error(errno);
+  if (!cli_flush() && status == 0)
+    status = cli_output_error();
   ocidig_layout_close(layout);
   ocidig_matcher_free(matcher);
   return status;

@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void help(FILE *f)
+static void help(void)
 {
-  fprintf(f,
+  cli_puts(
           "Usage: ocidig inspect [--platform SPEC] [--strict] [--ref NAME|@DIGEST] [--json] SOURCE\n"
           "\n"
           "Resolve the image for a platform exactly as 'ocidig resolve' does, then show it:\n"
@@ -73,103 +73,101 @@ static const char *when(const char *t)
 static void print_argv(char **v, size_t n, bool has)
 {
   if (!has) {
-    printf("-\n");
+    cli_printf("-\n");
     return;
   }
-  json_object *a = json_object_new_array();
-  for (size_t i = 0; i < n; i++)
-    json_object_array_add(a, json_object_new_string(v[i]));
-  printf("%s\n", cli_text(json_object_to_json_string_ext(a, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)));
-  json_object_put(a);
+  cli_put_json_strings(v, n);
+  cli_putc('\n');
 }
 
 static void print_list(const char *label, char **v, size_t n)
 {
-  printf("  %-12s ", label);
+  cli_printf("  %-12s ", label);
   if (!n)
-    printf("-\n");
+    cli_printf("-\n");
   for (size_t i = 0; i < n; i++)
-    printf("%s%s\n", i ? "               " : "", cli_text(v[i]));
+    cli_printf("%s%s\n", i ? "               " : "", cli_text(v[i]));
 }
 
 static void print_map(const char *label, const ocidig_annotation *v, size_t n)
 {
-  printf("  %-12s ", label);
+  cli_printf("  %-12s ", label);
   if (!n)
-    printf("-\n");
+    cli_printf("-\n");
   for (size_t i = 0; i < n; i++)
-    printf("%s%s=%s\n", i ? "               " : "", cli_text(v[i].key), cli_text(v[i].value));
+    cli_printf("%s%s=%s\n", i ? "               " : "", cli_text(v[i].key), cli_text(v[i].value));
 }
 
 static void print_text(const ocidig_image *img, const ocidig_resolution *r, const char *source)
 {
-  bool color = cli_color(stdout);
+  bool color = cli_color();
   const char *b = color ? CLI_BOLD : "", *z = color ? CLI_RESET : "", *d = color ? CLI_DIM : "";
   const ocidig_image_config *c = &img->cfg;
   char size[32];
   {
-    printf("%s", b);
+    cli_printf("%s", b);
     if (!img->n_names)
-      printf("%s", cli_text(img->registry_manifest ? img->manifest.digest_string : img->image_id));
+      cli_printf("%s", cli_text(img->registry_manifest ? img->manifest.digest_string : img->image_id));
     for (size_t i = 0; i < img->n_names; i++)
-      printf("%s%s", i ? ", " : "", cli_text(img->names[i]));
-    printf("%s  %s(%s)%s\n", z, d, strcmp(source, "-") ? cli_text(source) : "standard input", z);
+      cli_printf("%s%s", i ? ", " : "", cli_text(img->names[i]));
+    cli_printf("%s  %s(%s)%s\n", z, d, strcmp(source, "-") ? cli_text(source) : "standard input", z);
   }
-  printf("  %-12s %s", "format", ocidig_layout_format_name(img->format));
+  cli_printf("  %-12s %s", "format", ocidig_layout_format_name(img->format));
   if (img->format == OCIDIG_FORMAT_DOCKER_ARCHIVE)
-    printf(" (manifest.json, no index.json)\n");
+    cli_printf(" (manifest.json, no index.json)\n");
   else if (img->format == OCIDIG_FORMAT_HYBRID)
-    printf(" (index.json is used; a docker manifest.json is beside it)\n");
+    cli_printf(" (index.json is used; a docker manifest.json is beside it)\n");
   else
-    printf("\n");
+    cli_printf("\n");
   if (img->registry_manifest) {
     cli_human_size(img->manifest.size, size, sizeof size);
-    printf("  %-12s %s (%s, %s)\n", "manifest", cli_text(img->manifest.digest_string),
+    cli_printf("  %-12s %s (%s, %s)\n", "manifest", cli_text(img->manifest.digest_string),
            cli_text(ocidig_media_type_short(img->manifest.media_type)), size);
     if (r->n_path) {
-      printf("  %-12s index.json", "path");
+      cli_printf("  %-12s index.json", "path");
       for (size_t i = 0; i < r->n_path; i++)
-        printf(" > %s", cli_text(r->path[i]));
-      printf(" > manifest\n");
+        cli_printf(" > %s", cli_text(r->path[i]));
+      cli_printf(" > manifest\n");
     }
   } else {
-    printf("  %-12s none: a docker save archive carries no registry manifest\n", "manifest");
+    cli_printf("  %-12s none: a docker save archive carries no registry manifest\n", "manifest");
   }
   if (img->has_platform) {
     char *p = ocidig_platform_format(&img->platform);
-    printf("  %-12s %s (from the %s)\n", "platform", cli_text(p), img->platform_source ? img->platform_source : "descriptor");
+    cli_printf("  %-12s %s (from the %s)\n", "platform", cli_text(p),
+               img->platform_source ? cli_text(img->platform_source) : "descriptor");
     free(p);
   } else {
-    printf("  %-12s unknown\n", "platform");
+    cli_printf("  %-12s unknown\n", "platform");
   }
   cli_human_size(img->config.size, size, sizeof size);
-  printf("  %-12s %s (the digest of its config, %s)\n", "image ID", cli_text(img->image_id ? img->image_id : "-"), size);
+  cli_printf("  %-12s %s (the digest of its config, %s)\n", "image ID", cli_text(img->image_id ? img->image_id : "-"), size);
   if (img->config_read) {
-    printf("  %-12s %s\n", "created", when(c->created));
-    printf("  %-12s %s\n", "author", c->author ? cli_text(c->author) : "-");
-    printf("  %-12s ", "entrypoint");
+    cli_printf("  %-12s %s\n", "created", when(c->created));
+    cli_printf("  %-12s %s\n", "author", c->author ? cli_text(c->author) : "-");
+    cli_printf("  %-12s ", "entrypoint");
     print_argv(c->entrypoint, c->n_entrypoint, c->has_entrypoint);
-    printf("  %-12s ", "cmd");
+    cli_printf("  %-12s ", "cmd");
     print_argv(c->cmd, c->n_cmd, c->has_cmd);
     print_list("env", c->env, c->n_env);
-    printf("  %-12s %s\n", "working dir", c->working_dir && *c->working_dir ? cli_text(c->working_dir) : "-");
-    printf("  %-12s %s\n", "user", c->user && *c->user ? cli_text(c->user) : "-");
+    cli_printf("  %-12s %s\n", "working dir", c->working_dir && *c->working_dir ? cli_text(c->working_dir) : "-");
+    cli_printf("  %-12s %s\n", "user", c->user && *c->user ? cli_text(c->user) : "-");
     print_list("ports", c->exposed_ports, c->n_exposed_ports);
     print_list("volumes", c->volumes, c->n_volumes);
     if (c->stop_signal)
-      printf("  %-12s %s\n", "stop signal", cli_text(c->stop_signal));
+      cli_printf("  %-12s %s\n", "stop signal", cli_text(c->stop_signal));
     print_map("labels", c->labels, c->n_labels);
   }
   if (img->registry_manifest)
     print_map("annotations", img->annotations, img->n_annotations);
   if (img->subject)
-    printf("  %-12s %s (this manifest is itself a referrer)\n", "subject", cli_text(img->subject));
+    cli_printf("  %-12s %s (this manifest is itself a referrer)\n", "subject", cli_text(img->subject));
 
   if (img->config_read && c->n_history) {
     size_t empty = 0;
     for (size_t i = 0; i < c->n_history; i++)
       empty += c->history[i].empty_layer;
-    printf("\n%shistory%s (%zu step%s, %zu empty)\n", b, z, c->n_history, c->n_history == 1 ? "" : "s", empty);
+    cli_printf("\n%shistory%s (%zu step%s, %zu empty)\n", b, z, c->n_history, c->n_history == 1 ? "" : "s", empty);
     for (size_t i = 0; i < c->n_history; i++) {
       const ocidig_history *h = &c->history[i];
       char layer[32];
@@ -177,32 +175,32 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
         snprintf(layer, sizeof layer, "empty");
       else
         snprintf(layer, sizeof layer, "layer %ld", h->layer + 1);
-      printf("  %-23s  %s%-9s%s %s", when(h->created), h->empty_layer ? d : "", layer, h->empty_layer ? z : "",
+      cli_printf("  %-23s  %s%-9s%s %s", when(h->created), h->empty_layer ? d : "", layer, h->empty_layer ? z : "",
              h->created_by ? cli_text(h->created_by) : "-");
       if (h->comment && *h->comment)
-        printf("  (%s)", cli_text(h->comment));
-      printf("\n");
+        cli_printf("  (%s)", cli_text(h->comment));
+      cli_printf("\n");
     }
   }
 
   cli_human_size(img->layers_size, size, sizeof size);
-  printf("\n%slayers%s (%zu, %s %s)\n", b, z, img->n_layers, size,
+  cli_printf("\n%slayers%s (%zu, %s %s)\n", b, z, img->n_layers, size,
          img->registry_manifest ? "compressed" : "uncompressed, as docker save stores them");
   if (img->n_layers) {
     int wd = 6;
     for (size_t i = 0; i < img->n_layers; i++)
       if (img->layers[i].desc.digest_string && (int)strlen(img->layers[i].desc.digest_string) > wd)
         wd = (int)strlen(img->layers[i].desc.digest_string);
-    printf("  %-3s %-*s  %-12s %10s  %s\n", "#", wd, "digest", "compression", "size", "diff_id");
+    cli_printf("  %-3s %-*s  %-12s %10s  %s\n", "#", wd, "digest", "compression", "size", "diff_id");
     for (size_t i = 0; i < img->n_layers; i++) {
       const ocidig_image_layer *ly = &img->layers[i];
       const char *comp = ly->compression ? ly->compression : ly->desc.media_type;
       cli_human_size(ly->desc.size, size, sizeof size);
-      printf("  %-3zu %-*s  %-12s %10s  %s", i + 1, wd, cli_text(ly->desc.digest_string ? ly->desc.digest_string : "-"),
+      cli_printf("  %-3zu %-*s  %-12s %10s  %s", i + 1, wd, cli_text(ly->desc.digest_string ? ly->desc.digest_string : "-"),
              cli_text(comp ? comp : "unknown"), size, cli_text(ly->diff_id ? ly->diff_id : "-"));
       if (!ly->present)
-        printf("  %s(missing)%s", color ? CLI_YELLOW : "", z);
-      printf("\n");
+        cli_printf("  %s(missing)%s", color ? CLI_YELLOW : "", z);
+      cli_printf("\n");
     }
   }
 
@@ -211,24 +209,24 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
     for (size_t i = 0; i < img->n_related; i++)
       img->related[i].kind == OCIDIG_RELATED_ATTESTATION ? na++ : nr++;
     if (img->registry_manifest && !na && !nr) {
-      printf("\n%sattestations, referrers%s: none in the layout\n", b, z);
+      cli_printf("\n%sattestations, referrers%s: none in the layout\n", b, z);
     } else if (img->registry_manifest) {
-      printf("\n%sattestations%s (%zu)\n", b, z, na);
+      cli_printf("\n%sattestations%s (%zu)\n", b, z, na);
       for (size_t i = 0; i < img->n_related; i++) {
         const ocidig_related *x = &img->related[i];
         if (x->kind != OCIDIG_RELATED_ATTESTATION)
           continue;
-        printf("  %s%s", cli_text(x->desc.digest_string), x->present ? "" : " (missing)");
+        cli_printf("  %s%s", cli_text(x->desc.digest_string), x->present ? "" : " (missing)");
         for (size_t k = 0; k < x->n_predicate_types; k++)
-          printf("%s%s", k ? ", " : "  predicates: ", cli_text(x->predicate_types[k]));
-        printf("\n");
+          cli_printf("%s%s", k ? ", " : "  predicates: ", cli_text(x->predicate_types[k]));
+        cli_printf("\n");
       }
-      printf("\n%sreferrers%s (%zu)\n", b, z, nr);
+      cli_printf("\n%sreferrers%s (%zu)\n", b, z, nr);
       for (size_t i = 0; i < img->n_related; i++) {
         const ocidig_related *x = &img->related[i];
         if (x->kind != OCIDIG_RELATED_REFERRER)
           continue;
-        printf("  %s  %s%s\n", cli_text(x->desc.digest_string), cli_text(x->artifact_type ? x->artifact_type : "(no artifactType)"),
+        cli_printf("  %s  %s%s\n", cli_text(x->desc.digest_string), cli_text(x->artifact_type ? x->artifact_type : "(no artifactType)"),
                x->present ? "" : " (missing)");
       }
     }
@@ -274,8 +272,7 @@ static void print_json(const char *source, const char *request, bool strict, con
     json_object_object_add(e, "message", json_object_new_string(err->message));
     json_object_object_add(root, "error", e);
   }
-  cli_put_json(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                      JSON_C_TO_STRING_NOSLASHESCAPE));
+  cli_put_json_object(root);
   json_object_put(root);
 }
 
@@ -310,7 +307,7 @@ int cmd_inspect(int argc, char **argv)
     case 's': strict = true; break;
     case 'r': ref = optarg; break;
     case 'j': json = true; break;
-    case 'h': help(stdout); return 0;
+    case 'h': help(); return 0;
     case OPT_MAX_BYTES:
       if ((status = cli_max_bytes("inspect", optarg, &open_opts.max_bytes)) != 0)
         return status;

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void help(FILE *f)
+static void help(void)
 {
-  fprintf(f,
+  cli_puts(
           "Usage: ocidig ls [--platform SPEC [--strict]] [--json] SOURCE\n"
           "\n"
           "List the whole bundle: every image (by name, or by digest when unnamed) and every\n"
@@ -91,21 +91,21 @@ static void print_table(cell_row *rows, size_t n, const char *const *head, bool 
       if ((int)strlen(cells[k]) > w[k])
         w[k] = (int)strlen(cells[k]);
   }
-  printf("%s%-*s  %-*s  %-*s  %-*s  %*s%s%s%s\n", color ? CLI_BOLD : "", w[0], head[0], w[1], head[1], w[2], head[2],
+  cli_printf("%s%-*s  %-*s  %-*s  %-*s  %*s%s%s%s\n", color ? CLI_BOLD : "", w[0], head[0], w[1], head[1], w[2], head[2],
          w[3], head[3], w[4], head[4], head[5][0] ? "  " : "", head[5], z);
   for (size_t i = 0; i < n; i++) {
     const cell_row *r = &rows[i];
-    printf("%-*s  %-*s  %-*s  %s%-*s%s  %*s", w[0], r->image, w[1], r->platform, w[2], r->digest,
+    cli_printf("%-*s  %-*s  %-*s  %s%-*s%s  %*s", w[0], r->image, w[1], r->platform, w[2], r->digest,
            color && r->color ? r->color : "", w[3], r->complete, color && r->color ? z : "", w[4], r->size);
     if (*r->note)
-      printf("  %s", r->note);
-    printf("\n");
+      cli_printf("  %s", r->note);
+    cli_printf("\n");
   }
 }
 
 static void print_text(const ocidig_listing *l, const char *source)
 {
-  bool color = cli_color(stdout);
+  bool color = cli_color();
   bool docker = l->format == OCIDIG_FORMAT_DOCKER_ARCHIVE;
   const char *b = color ? CLI_BOLD : "", *z = color ? CLI_RESET : "";
   size_t total = 0, n_att = 0, n_plat = 0, cap;
@@ -188,27 +188,27 @@ static void print_text(const ocidig_listing *l, const char *source)
     }
   }
 #undef KEEP
-  printf("%s%s%s: %s, %zu image%s, %zu platform%s%s\n", b, strcmp(source, "-") ? cli_text(source) : "standard input", z, ocidig_layout_format_name(l->format),
+  cli_printf("%s%s%s: %s, %zu image%s, %zu platform%s%s\n", b, strcmp(source, "-") ? cli_text(source) : "standard input", z, ocidig_layout_format_name(l->format),
          l->n_images, l->n_images == 1 ? "" : "s", n_plat, n_plat == 1 ? "" : "s",
          docker ? " (docker save: no registry manifests; images are known by image ID)" : "");
   print_table(rows, n_rows, head, color);
   if (n_atts) {
-    printf("\n%sattestations%s (buildx)\n", b, z);
+    cli_printf("\n%sattestations%s (buildx)\n", b, z);
     print_table(att, n_atts, ahead, color);
   } else if (n_att && l->request) {
-    printf("\n(%zu attestation manifest%s not shown with --platform)\n", n_att, n_att == 1 ? "" : "s");
+    cli_printf("\n(%zu attestation manifest%s not shown with --platform)\n", n_att, n_att == 1 ? "" : "s");
   }
   {
     char t[32], s[32], u[32];
     cli_human_size(l->total_bytes, t, sizeof t);
     cli_human_size(l->shared_bytes, s, sizeof s);
     cli_human_size(l->unreferenced_bytes, u, sizeof u);
-    printf("\ntotal %s in %zu blob%s; shared between images/platforms %s (%zu blob%s); unreferenced %s (%zu file%s)",
+    cli_printf("\ntotal %s in %zu blob%s; shared between images/platforms %s (%zu blob%s); unreferenced %s (%zu file%s)",
            t, l->n_blobs, l->n_blobs == 1 ? "" : "s", s, l->n_shared, l->n_shared == 1 ? "" : "s", u,
            l->n_unreferenced, l->n_unreferenced == 1 ? "" : "s");
     if (l->n_missing)
-      printf("; %zu blob%s missing", l->n_missing, l->n_missing == 1 ? "" : "s");
-    printf("\n");
+      cli_printf("; %zu blob%s missing", l->n_missing, l->n_missing == 1 ? "" : "s");
+    cli_printf("\n");
   }
   for (size_t i = 0; i < n_notes; i++)
     free(notes[i]);
@@ -244,7 +244,7 @@ int cmd_ls(int argc, char **argv)
     case 'p': platform = optarg; break;
     case 's': strict = true; break;
     case 'j': json = true; break;
-    case 'h': help(stdout); return 0;
+    case 'h': help(); return 0;
     case OPT_MAX_BYTES:
       if ((status = cli_max_bytes("ls", optarg, &open_opts.max_bytes)) != 0)
         return status;
@@ -275,8 +275,7 @@ int cmd_ls(int argc, char **argv)
       json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(err.code)));
       json_object_object_add(e, "message", json_object_new_string(err.message));
       json_object_object_add(root, "error", e);
-      cli_put_json(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                          JSON_C_TO_STRING_NOSLASHESCAPE));
+      cli_put_json_object(root);
       json_object_put(root);
     } else {
       cli_error("%s (%s)", cli_text(err.message), ocidig_code_name(err.code));
@@ -294,8 +293,7 @@ int cmd_ls(int argc, char **argv)
       json_object_put(o);
     }
     json_object_object_add(root, "strict", json_object_new_boolean(strict));
-    cli_put_json(json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                        JSON_C_TO_STRING_NOSLASHESCAPE));
+    cli_put_json_object(root);
     json_object_put(root);
   } else {
     print_text(l, source);

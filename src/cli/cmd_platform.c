@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void usage(FILE *f)
+static void usage(void)
 {
-  fprintf(f,
+  cli_puts(
           "Usage: ocidig platform [--json] [--strict] [SPEC...]\n"
           "\n"
           "Show how platform specifiers are read, as containerd reads --platform:\n"
@@ -45,34 +45,11 @@ static void usage(FILE *f)
 
 /* ------------------------------------------------------------- text output */
 
-/* Text that is safe on a terminal: printable text as it is; control characters,
- * backslashes and invalid UTF-8 escaped (cli_escape_char, the escaping of all output). */
-static void put_safe(FILE *f, const char *s)
-{
-  while (*s) {
-    char buf[8];
-    size_t k = cli_escape_char(&s, buf, true);
-    fwrite(buf, 1, k, f);
-  }
-}
-
-/* Columns put_safe uses for s (a rune is one column; wide characters are rare here). */
-static size_t safe_width(const char *s)
-{
-  size_t cols = 0;
-  while (*s) {
-    char buf[8];
-    size_t k = cli_escape_char(&s, buf, true);
-    cols += buf[0] == '\\' ? k : 1;
-  }
-  return cols;
-}
-
 static size_t features_width(const ocidig_platform *p)
 {
   size_t w = 0;
   for (size_t i = 0; i < p->n_os_features; i++)
-    w += safe_width(p->os_features[i] ? p->os_features[i] : "") + (i ? 2 : 0);
+    w += cli_escaped_width(p->os_features[i] ? p->os_features[i] : "") + (i ? 2 : 0);
   return w;
 }
 
@@ -84,28 +61,28 @@ static const char *field(const ocidig_platform *p, int which)
 
 static size_t shown_width(const ocidig_platform *p, int which)
 {
-  size_t w = which == 4 ? features_width(p) : safe_width(field(p, which));
+  size_t w = which == 4 ? features_width(p) : cli_escaped_width(field(p, which));
   return w ? w : strlen("(none)");
 }
 
-static void put_value(FILE *f, const ocidig_platform *p, int which, size_t width)
+static void put_value(const ocidig_platform *p, int which, size_t width)
 {
   size_t w = shown_width(p, which);
   if (which == 4) {
     for (size_t i = 0; i < p->n_os_features; i++) {
       if (i)
-        fputs(", ", f);
-      put_safe(f, p->os_features[i] ? p->os_features[i] : "");
+        cli_puts(", ");
+      cli_put_escaped(p->os_features[i] ? p->os_features[i] : "", true);
     }
     if (p->n_os_features == 0)
-      fputs("(none)", f);
+      cli_puts("(none)");
   } else if (*field(p, which)) {
-    put_safe(f, field(p, which));
+    cli_put_escaped(field(p, which), true);
   } else {
-    fputs("(none)", f);
+    cli_puts("(none)");
   }
   for (; w < width; w++)
-    fputc(' ', f);
+    cli_putc(' ');
 }
 
 /* Major, minor and build of a Windows os.version, as containerd reads it (0.0.0 when
@@ -134,30 +111,29 @@ static void windows_version(const char *v, unsigned out[3])
 }
 
 /* Extra lines for the rules that are not visible in the accepts list. */
-static void explain_rules(FILE *f, const ocidig_platform *n)
+static void explain_rules(const ocidig_platform *n)
 {
   if (!strcmp(field(n, 0), "windows") && *field(n, 3)) {
     unsigned v[3];
     windows_version(field(n, 3), v);
     if (v[0] == 0 && v[1] == 0 && v[2] == 0)
-      fputs("  version rule  not a major.minor.build version: any Windows os.version is accepted\n", f);
+      cli_puts("  version rule  not a major.minor.build version: any Windows os.version is accepted\n");
     else if (v[2] <= 20348)
-      fprintf(f, "  version rule  Windows %u.%u.%u only (any revision), or an image without os.version\n",
+      cli_printf("  version rule  Windows %u.%u.%u only (any revision), or an image without os.version\n",
               v[0], v[1], v[2]);
     else
-      fprintf(f,
+      cli_printf(
               "  version rule  Windows %u.%u builds 20348 (LTSC 2022) up to %u (any revision), or an\n"
               "                image without os.version; the first compatible index entry wins\n",
               v[0], v[1], v[2]);
   }
   if (n->n_os_features > 0)
-    fputs("  feature rule  an image may declare only these features; among equally ranked\n"
-          "                images, the one declaring more of them is preferred\n",
-          f);
+    cli_puts("  feature rule  an image may declare only these features; among equally ranked\n"
+          "                images, the one declaring more of them is preferred\n");
 }
 
 /* input: the specifier as given, or NULL for the detected host. */
-static void print_text(FILE *f, const char *input, const ocidig_platform *parsed, const ocidig_platform *norm,
+static void print_text(const char *input, const ocidig_platform *parsed, const ocidig_platform *norm,
                        const ocidig_matcher *m, bool strict, bool color)
 {
   static const char *const labels[5] = {"os", "architecture", "variant", "os.version", "os.features"};
@@ -167,46 +143,44 @@ static void print_text(FILE *f, const char *input, const ocidig_platform *parsed
   for (int i = 0; i < 5; i++)
     if (shown_width(parsed, i) > w)
       w = shown_width(parsed, i);
-  fputs(color ? CLI_BOLD : "", f);
+  cli_puts(color ? CLI_BOLD : "");
   if (input) {
-    fputs("Specifier: ", f);
-    put_safe(f, input);
+    cli_puts("Specifier: ");
+    cli_put_escaped(input, true);
   } else {
-    fputs("Host platform (detected; the request when no SPEC is given)", f);
+    cli_puts("Host platform (detected; the request when no SPEC is given)");
   }
-  fprintf(f, "%s\n", color ? CLI_RESET : "");
-  fprintf(f, "  %-13s %-*s   %s\n", "", (int)w, column, "normalized");
+  cli_printf("%s\n", color ? CLI_RESET : "");
+  cli_printf("  %-13s %-*s   %s\n", "", (int)w, column, "normalized");
   for (int i = 0; i < 5; i++) {
-    fprintf(f, "  %-13s ", labels[i]);
-    put_value(f, parsed, i, w);
-    fputs("   ", f);
-    put_value(f, norm, i, 0);
-    fputc('\n', f);
+    cli_printf("  %-13s ", labels[i]);
+    put_value(parsed, i, w);
+    cli_puts("   ");
+    put_value(norm, i, 0);
+    cli_putc('\n');
   }
-  explain_rules(f, norm);
-  fprintf(f, "  matcher       %s\n",
+  explain_rules(norm);
+  cli_printf("  matcher       %s\n",
           strict ? "OnlyStrict (--strict): the normalized platform only"
                  : "Only (the default): the platform and its compatible fallbacks");
   if (n == 0) {
-    fputs("  accepts       nothing: containerd's arm64 table has no entry for this variant\n"
-          "                (it knows v8, v8.1-v8.9, v9, v9.1-v9.7), so no image matches\n",
-          f);
+    cli_puts("  accepts       nothing: containerd's arm64 table has no entry for this variant\n"
+          "                (it knows v8, v8.1-v8.9, v9, v9.1-v9.7), so no image matches\n");
     return;
   }
-  fputs("  accepts (most preferred first):\n", f);
+  cli_puts("  accepts (most preferred first):\n");
   for (size_t i = 0; i < n; i++) {
     char *s = ocidig_platform_format(&acc[i]);
-    fprintf(f, "    %2zu. ", i + 1);
-    put_safe(f, s ? s : "?");
+    cli_printf("    %2zu. ", i + 1);
+    cli_put_escaped(s ? s : "?", true);
     if (i > 0)
-      fprintf(f, "%s  (fallback)%s", color ? CLI_DIM : "", color ? CLI_RESET : "");
-    fputc('\n', f);
+      cli_printf("%s  (fallback)%s", color ? CLI_DIM : "", color ? CLI_RESET : "");
+    cli_putc('\n');
     free(s);
   }
   if (n > 1)
-    fputs("  An index entry matching an earlier line is preferred over one matching a later\n"
-          "  line; --strict accepts only line 1.\n",
-          f);
+    cli_puts("  An index entry matching an earlier line is preferred over one matching a later\n"
+          "  line; --strict accepts only line 1.\n");
 }
 
 /* ------------------------------------------------------------- JSON output */
@@ -314,8 +288,8 @@ static int show(opts *o, const char *input, const ocidig_platform *given, bool i
     json_object_array_add(o->array, json_entry(input, is_host, &parsed, &norm, m, o->strict));
   } else {
     if (!o->first)
-      fputc('\n', stdout);
-    print_text(stdout, is_host ? NULL : input, &parsed, &norm, m, o->strict, o->color);
+      cli_putc('\n');
+    print_text(is_host ? NULL : input, &parsed, &norm, m, o->strict, o->color);
   }
   o->first = false;
   ocidig_matcher_free(m);
@@ -346,13 +320,13 @@ int cmd_platform(int argc, char **argv)
       o.strict = true;
       break;
     case 'h':
-      usage(stdout);
+      usage();
       return 0;
     default:
       return cli_usage("platform", "unknown option '%s'", argv[optind - 1]);
     }
   }
-  o.color = !o.json && cli_color(stdout);
+  o.color = !o.json && cli_color();
   if (o.json) {
     o.array = json_object_new_array();
     if (!o.array) {
@@ -372,12 +346,10 @@ int cmd_platform(int argc, char **argv)
       status = s;
   }
   if (o.json) {
-    const char *text = json_object_to_json_string_ext(o.array, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
-    cli_put_json(text ? text : "[]");
+    cli_put_json_object(o.array);
     json_object_put(o.array);
   }
-  if (fflush(stdout) != 0)
-    return cli_output_error(errno);
+  if (!cli_flush())
+    return cli_output_error();
   return status;
 }

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void help(FILE *f)
+static void help(void)
 {
-  fprintf(f,
+  cli_puts(
           "Usage: ocidig resolve [--platform SPEC] [--strict] [--ref NAME|@DIGEST] [--json | -q] SOURCE\n"
           "\n"
           "Walk index.json and any nested indexes the way containerd does, pick the manifest\n"
@@ -67,15 +67,15 @@ static const char *verdict_color(ocidig_verdict v)
 
 static void print_text(const ocidig_resolution *r, const char *source)
 {
-  bool color = cli_color(stdout);
+  bool color = cli_color();
   const char *b = color ? CLI_BOLD : "", *z = color ? CLI_RESET : "";
-  printf("%s%s%s: resolving for %s%s\n", b, cli_text(source), z,
+  cli_printf("%s%s%s: resolving for %s%s\n", b, cli_text(source), z,
          r->request && *r->request ? cli_text(r->request) : "(any platform)", r->strict ? " (strict)" : "");
   /* A docker save archive without index.json: the rows are its images, known by image ID. */
   if (ocidig_resolution_is_docker_archive(r))
-    printf("manifest.json (a docker save archive: no registry manifest; images are known by image ID)\n");
+    cli_printf("manifest.json (a docker save archive: no registry manifest; images are known by image ID)\n");
   else
-    printf("index.json\n");
+    cli_printf("index.json\n");
   {
     /* Column widths from the rows themselves, so that deep trees stay aligned. */
     int wd = 0, wm = 0, wp = 0;
@@ -99,52 +99,52 @@ static void print_text(const ocidig_resolution *r, const char *source)
       char *plat = row_platform(&row->desc);
       int indent = (int)(row->depth > 0 ? row->depth : 1) * 2;
       cli_short_digest(row->desc.digest_string, 0, sd, sizeof sd);
-      printf("%*s%-*s  %-*s  %-*s  %s%-24s%s %s\n", indent, "", wd - indent, cli_clean(sd), wm,
+      cli_printf("%*s%-*s  %-*s  %-*s  %s%-24s%s %s\n", indent, "", wd - indent, cli_clean(sd), wm,
              cli_clean(ocidig_media_type_short(row->desc.media_type)), wp, cli_clean(plat ? plat : "?"),
              color ? verdict_color(row->verdict) : "", ocidig_verdict_name(row->verdict), color ? CLI_RESET : "",
              cli_clean(row->reason));
       free(plat);
     }
   }
-  printf("\n");
+  cli_printf("\n");
   if (r->outcome == OCIDIG_OUTCOME_SELECTED && ocidig_resolution_is_docker_archive(r)) {
     char size[32];
     char *plat = r->selected_has_platform ? ocidig_platform_format(&r->selected_platform) : NULL;
-    printf("%sselected%s   image ID %s\n", color ? CLI_GREEN CLI_BOLD : "", z, cli_clean(r->selected.digest_string));
-    printf("  manifest    none: a docker save archive carries no registry manifest; the image ID is\n"
+    cli_printf("%sselected%s   image ID %s\n", color ? CLI_GREEN CLI_BOLD : "", z, cli_clean(r->selected.digest_string));
+    cli_printf("  manifest    none: a docker save archive carries no registry manifest; the image ID is\n"
            "              the digest of the image's config\n");
-    printf("  platform    %s\n", plat ? cli_clean(plat) : "(unknown)");
+    cli_printf("  platform    %s\n", plat ? cli_clean(plat) : "(unknown)");
     cli_human_size(r->layers_size, size, sizeof size);
-    printf("  layers      %zu, %s (uncompressed, as docker save stores them)\n", r->n_layers, size);
+    cli_printf("  layers      %zu, %s (uncompressed, as docker save stores them)\n", r->n_layers, size);
     free(plat);
   } else if (r->outcome == OCIDIG_OUTCOME_SELECTED) {
     char size[32];
     char *plat = r->selected_has_platform ? ocidig_platform_format(&r->selected_platform) : NULL;
-    printf("%sselected%s   %s\n", color ? CLI_GREEN CLI_BOLD : "", z, cli_clean(r->selected.digest_string));
-    printf("  media type  %s\n", cli_clean(r->selected.media_type));
+    cli_printf("%sselected%s   %s\n", color ? CLI_GREEN CLI_BOLD : "", z, cli_clean(r->selected.digest_string));
+    cli_printf("  media type  %s\n", cli_clean(r->selected.media_type));
     if (plat)
-      printf("  platform    %s (from the %s)\n", cli_clean(plat),
+      cli_printf("  platform    %s (from the %s)\n", cli_clean(plat),
              r->platform_source ? cli_clean(r->platform_source) : "descriptor");
     else
-      printf("  platform    (none)\n");
-    printf("  path        index.json");
+      cli_printf("  platform    (none)\n");
+    cli_printf("  path        index.json");
     for (size_t i = 0; i < r->n_path; i++) {
       char sd[64];
       cli_short_digest(r->path[i], 0, sd, sizeof sd);
-      printf(" > %s", cli_clean(sd));
+      cli_printf(" > %s", cli_clean(sd));
     }
-    printf("\n");
+    cli_printf("\n");
     if (r->manifest_read) {
-      printf("  config      %s\n", r->config.digest_string ? cli_clean(r->config.digest_string) : "(none)");
+      cli_printf("  config      %s\n", r->config.digest_string ? cli_clean(r->config.digest_string) : "(none)");
       cli_human_size(r->layers_size, size, sizeof size);
-      printf("  layers      %zu, %s compressed\n", r->n_layers, size);
+      cli_printf("  layers      %zu, %s compressed\n", r->n_layers, size);
     }
     free(plat);
   } else if (r->outcome == OCIDIG_OUTCOME_NO_MATCH) {
-    printf("%sno match%s   no manifest in %s matches %s\n", color ? CLI_YELLOW CLI_BOLD : "", z, cli_text(source),
+    cli_printf("%sno match%s   no manifest in %s matches %s\n", color ? CLI_YELLOW CLI_BOLD : "", z, cli_text(source),
            r->request && *r->request ? cli_text(r->request) : "(any platform)");
   } else {
-    printf("%serror%s      %s (%s)\n", color ? CLI_RED CLI_BOLD : "", z, cli_clean(r->error.message),
+    cli_printf("%serror%s      %s (%s)\n", color ? CLI_RED CLI_BOLD : "", z, cli_clean(r->error.message),
            ocidig_code_name(r->error.code));
   }
 }
@@ -181,7 +181,7 @@ int cmd_resolve(int argc, char **argv)
     case 'r': ref = optarg; break;
     case 'j': json = true; break;
     case 'q': quiet = true; break;
-    case 'h': help(stdout); return 0;
+    case 'h': help(); return 0;
     case OPT_MAX_BYTES:
       if ((status = cli_max_bytes("resolve", optarg, &open_opts.max_bytes)) != 0)
         return status;
@@ -228,7 +228,7 @@ int cmd_resolve(int argc, char **argv)
     free(text);
   } else if (quiet) {
     if (r->outcome == OCIDIG_OUTCOME_SELECTED)
-      puts(cli_clean(r->selected.digest_string));
+      cli_printf("%s\n", cli_clean(r->selected.digest_string));
   } else {
     print_text(r, source);
   }

@@ -16,9 +16,9 @@
  * (a highly compressed archive). */
 #define PROGRESS_MIN (64ull * 1024 * 1024)
 
-static void help(FILE *f)
+static void help(void)
 {
-  fprintf(f,
+  cli_puts(
           "Usage: ocidig verify [--platform SPEC [--strict] | --all-platforms] [--ref NAME|@DIGEST]\n"
           "                     [--json] [--fail-on warning] SOURCE\n"
           "\n"
@@ -81,7 +81,7 @@ static void print_findings(const ocidig_verify_report *r, long image, long platf
       continue;
     if (platform >= 0 && !strcmp(f->code, "image-incomplete"))
       continue; /* folded into the platform's row and one note per image */
-    printf("%*s%s%-7s%s %s: %s\n", indent, "", severity_color(s, f->severity), ocidig_severity_name(f->severity),
+    cli_printf("%*s%s%-7s%s %s: %s\n", indent, "", severity_color(s, f->severity), ocidig_severity_name(f->severity),
            s->reset, cli_text(f->code), cli_text(f->message));
   }
 }
@@ -111,11 +111,11 @@ static void print_incomplete_note(const ocidig_verify_report *r, long image, con
   if (!n)
     return;
   if (absent == n)
-    printf("  %s%-7s%s image-incomplete: %zu of %zu platforms %s absent: the layout holds only some platforms, as a "
+    cli_printf("  %s%-7s%s image-incomplete: %zu of %zu platforms %s absent: the layout holds only some platforms, as a "
            "platform-filtered export does; incomplete, not corrupt (--platform SPEC requires one)\n",
            s->yellow, "warning", s->reset, n, im->n_platforms, n == 1 ? "is" : "are");
   else
-    printf("  %s%-7s%s image-incomplete: %zu of %zu platforms lack blobs (%zu entirely absent); --platform SPEC makes "
+    cli_printf("  %s%-7s%s image-incomplete: %zu of %zu platforms lack blobs (%zu entirely absent); --platform SPEC makes "
            "a missing blob of that platform an error\n",
            s->yellow, "warning", s->reset, n, im->n_platforms, absent);
 }
@@ -146,27 +146,27 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
   bool hybrid = r->format && !strcmp(r->format, "oci+docker-archive");
   const char *blobs = docker ? "file" : "blob";
   char size[32];
-  if (cli_color(stdout))
+  if (cli_color())
     s = (style){CLI_BOLD, CLI_RED, CLI_YELLOW, CLI_GREEN, CLI_DIM, CLI_RESET};
 
-  printf("%s%s%s: ", s.bold, cli_text(source), s.reset);
+  cli_printf("%s%s%s: ", s.bold, cli_text(source), s.reset);
   if (r->request)
-    printf("verifying %s%s for %s", cli_text(r->request), r->strict ? " (strict)" : "",
+    cli_printf("verifying %s%s for %s", cli_text(r->request), r->strict ? " (strict)" : "",
            r->ref ? "the image --ref names" : "each image");
   else if (docker)
-    printf("verifying %s", r->ref ? "the image of manifest.json that --ref names" : "every image of manifest.json");
+    cli_printf("verifying %s", r->ref ? "the image of manifest.json that --ref names" : "every image of manifest.json");
   else
-    printf("verifying everything reachable from %s", r->ref ? "the entry --ref names" : "index.json");
-  printf(" (%s)\n", r->archive ? "archive" : "directory");
+    cli_printf("verifying everything reachable from %s", r->ref ? "the entry --ref names" : "index.json");
+  cli_printf(" (%s)\n", r->archive ? "archive" : "directory");
   if (docker)
-    printf("  a docker save archive (manifest.json, no index.json): it carries no registry manifest, so no\n"
+    cli_printf("  a docker save archive (manifest.json, no index.json): it carries no registry manifest, so no\n"
            "  manifest digest exists; the digest shown for an image is its image ID (the digest of its config)\n");
   else if (hybrid)
-    printf("  with a docker save manifest.json beside index.json: index.json is verified, manifest.json is\n"
+    cli_printf("  with a docker save manifest.json beside index.json: index.json is verified, manifest.json is\n"
            "  compared with it\n");
 
   if (has_findings(r, -1, -1)) {
-    printf("\nlayout\n");
+    cli_printf("\nlayout\n");
     print_findings(r, -1, -1, 2, &s);
   }
   for (size_t i = 0; i < r->n_images; i++) {
@@ -174,14 +174,14 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
     char sd[64];
     int w = 0;
     cli_short_digest(im->digest, 0, sd, sizeof sd);
-    printf("\nimage %s%s%s  %s  %s  ", s.bold, im->name ? cli_text(im->name) : "(unnamed)", s.reset, cli_text(sd),
+    cli_printf("\nimage %s%s%s  %s  %s  ", s.bold, im->name ? cli_text(im->name) : "(unnamed)", s.reset, cli_text(sd),
            docker ? "image ID" : cli_text(ocidig_media_type_short(im->media_type)));
     if (im->n_errors)
-      printf("%s%zu error%s%s\n", s.red, im->n_errors, im->n_errors == 1 ? "" : "s", s.reset);
+      cli_printf("%s%zu error%s%s\n", s.red, im->n_errors, im->n_errors == 1 ? "" : "s", s.reset);
     else if (!im->complete)
-      printf("%sincomplete%s\n", s.yellow, s.reset);
+      cli_printf("%sincomplete%s\n", s.yellow, s.reset);
     else
-      printf("%sok%s\n", s.green, s.reset);
+      cli_printf("%sok%s\n", s.green, s.reset);
     print_findings(r, (long)i, -1, 2, &s);
     for (size_t k = 0; k < im->n_platforms; k++) {
       char label[160];
@@ -198,33 +198,33 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
       else
         cli_short_digest(p->manifest, 0, md, sizeof md);
       cli_human_size((uint64_t)(p->size > 0 ? p->size : 0), size, sizeof size);
-      printf("  %-*s  %-19s  ", w, cli_text(label), cli_text(md));
+      cli_printf("  %-*s  %-19s  ", w, cli_text(label), cli_text(md));
       if (p->n_errors)
         snprintf(state, sizeof state, "%zu error%s", p->n_errors, p->n_errors == 1 ? "" : "s");
       else
         snprintf(state, sizeof state, "%s",
                  p->complete ? "ok" : p->n_missing == p->n_blobs && !p->walked_already ? "absent" : "incomplete");
-      printf("%s%-10s%s  ", p->n_errors ? s.red : p->complete ? s.green : s.yellow, state, s.reset);
+      cli_printf("%s%-10s%s  ", p->n_errors ? s.red : p->complete ? s.green : s.yellow, state, s.reset);
       if (p->walked_already) {
         /* Its platforms are listed once, where it was walked. */
         const ocidig_verify_image *first =
             p->walked_image >= 0 && (size_t)p->walked_image < r->n_images ? &r->images[p->walked_image] : NULL;
         if (p->walked_image == (long)i)
-          printf("walked already: its platforms are listed above\n");
+          cli_printf("walked already: its platforms are listed above\n");
         else if (first)
-          printf("walked already: its platforms are listed under image %s\n",
+          cli_printf("walked already: its platforms are listed under image %s\n",
                  first->name ? cli_text(first->name) : "(unnamed)");
         else
-          printf("walked already\n");
+          cli_printf("walked already\n");
         print_findings(r, (long)i, (long)k, 4, &s);
         continue;
       }
       if (p->complete)
-        printf("%zu %s%s, %s\n", p->n_blobs, blobs, p->n_blobs == 1 ? "" : "s", size);
+        cli_printf("%zu %s%s, %s\n", p->n_blobs, blobs, p->n_blobs == 1 ? "" : "s", size);
       else if (p->n_missing == p->n_blobs && p->n_blobs == 1 && !docker)
-        printf("%s not in the layout\n", p->is_index ? "index" : "manifest");
+        cli_printf("%s not in the layout\n", p->is_index ? "index" : "manifest");
       else
-        printf("%zu of %zu %ss present\n", p->n_blobs - p->n_missing, p->n_blobs, blobs);
+        cli_printf("%zu of %zu %ss present\n", p->n_blobs - p->n_missing, p->n_blobs, blobs);
       if (!p->complete && !(p->n_missing == p->n_blobs && p->n_blobs == 1 && !docker))
         for (size_t j = 0; j < p->n_missing; j++) {
           char role[32];
@@ -232,7 +232,7 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
             snprintf(role, sizeof role, "%s %ld", p->missing[j].role, p->missing[j].index);
           else
             snprintf(role, sizeof role, "%s", p->missing[j].role);
-          printf("    %smissing%s %s %s\n", s.yellow, s.reset, cli_text(role),
+          cli_printf("    %smissing%s %s %s\n", s.yellow, s.reset, cli_text(role),
                  p->missing[j].digest ? cli_text(p->missing[j].digest) : "(its digest is not known)");
         }
       print_findings(r, (long)i, (long)k, 4, &s);
@@ -241,37 +241,37 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
   }
 
   cli_human_size(sum->bytes_hashed, size, sizeof size);
-  printf("\nsummary\n");
-  printf("  %ss checked  %zu (%s hashed)\n", blobs, sum->blobs_checked, size);
+  cli_printf("\nsummary\n");
+  cli_printf("  %ss checked  %zu (%s hashed)\n", blobs, sum->blobs_checked, size);
   if (sum->blobs_missing)
-    printf("  %ss missing  %zu\n", blobs, sum->blobs_missing);
+    cli_printf("  %ss missing  %zu\n", blobs, sum->blobs_missing);
   if (sum->unreferenced_checked) {
     cli_human_size(sum->unreferenced_bytes, size, sizeof size);
-    printf("  unreferenced   %zu %s%s (%s)\n", sum->blobs_unreferenced, blobs,
+    cli_printf("  unreferenced   %zu %s%s (%s)\n", sum->blobs_unreferenced, blobs,
            sum->blobs_unreferenced == 1 ? "" : "s", size);
   } else {
     bool unlisted = false;
     for (size_t i = 0; i < r->n_findings && !unlisted; i++)
       unlisted = !strcmp(r->findings[i].code, "listing-unreadable");
-    printf("  unreferenced   not checked (%s)\n", r->request ? "the scope is narrowed by --platform"
+    cli_printf("  unreferenced   not checked (%s)\n", r->request ? "the scope is narrowed by --platform"
                                                    : r->ref ? "the scope is narrowed by --ref"
                                                    : unlisted ? "a folder could not be listed"
                                                    : docker ? "manifest.json could not be read"
                                                             : "index.json could not be walked");
   }
-  printf("  findings       %zu error%s, %zu warning%s, %zu info\n", sum->errors, sum->errors == 1 ? "" : "s",
+  cli_printf("  findings       %zu error%s, %zu warning%s, %zu info\n", sum->errors, sum->errors == 1 ? "" : "s",
          sum->warnings, sum->warnings == 1 ? "" : "s", sum->infos);
   if (sum->findings_dropped)
-    printf("  (%zu findings not shown: more than the report keeps)\n", sum->findings_dropped);
+    cli_printf("  (%zu findings not shown: more than the report keeps)\n", sum->findings_dropped);
   if (r->error.code != OCIDIG_OK)
-    printf("%sfailed%s: %s (%s)\n", s.red, s.reset, cli_text(r->error.message), ocidig_code_name(r->error.code));
+    cli_printf("%sfailed%s: %s (%s)\n", s.red, s.reset, cli_text(r->error.message), ocidig_code_name(r->error.code));
   else if (sum->errors)
-    printf("%sfailed%s: %zu error%s\n", s.red, s.reset, sum->errors, sum->errors == 1 ? "" : "s");
+    cli_printf("%sfailed%s: %zu error%s\n", s.red, s.reset, sum->errors, sum->errors == 1 ? "" : "s");
   else if (fail_on_warning && sum->warnings)
-    printf("%sfailed%s: %zu warning%s (--fail-on warning)\n", s.red, s.reset, sum->warnings,
+    cli_printf("%sfailed%s: %zu warning%s (--fail-on warning)\n", s.red, s.reset, sum->warnings,
            sum->warnings == 1 ? "" : "s");
   else
-    printf("%sok%s: no errors\n", s.green, s.reset);
+    cli_printf("%sok%s: no errors\n", s.green, s.reset);
 }
 
 /* --------------------------------------------------------------- command */
@@ -320,7 +320,7 @@ int cmd_verify(int argc, char **argv)
       if ((status = cli_max_bytes("verify", optarg, &max_bytes)) != 0)
         return status;
       break;
-    case 'h': help(stdout); return 0;
+    case 'h': help(); return 0;
     default: return cli_usage("verify", "bad option");
     }
   }

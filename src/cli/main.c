@@ -12,36 +12,41 @@ static const cli_command commands[] = {
   {"platform", "show how platform specifiers parse, normalize and match", cmd_platform},
 };
 
-static void usage(FILE *f)
+/* The usage on standard output (--help) or, when no command is given, standard error. */
+static void usage(bool to_stderr)
 {
-  fprintf(f, "Usage: ocidig COMMAND [OPTIONS] SOURCE\n"
-             "\n"
-             "Inspect an OCI image layout offline: a directory, an archive of one (tar,\n"
-             "tar.gz, tar.zst, tar.xz, ...), or - for an archive on standard input.\n"
-             "\n"
-             "Commands:\n");
-  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-    fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
-  fprintf(f, "\n"
-             "Run 'ocidig COMMAND --help' for a command's options.\n"
-             "\n"
-             "Exit status: 0 selected/ok, 1 no manifest matches, 2 usage error,\n"
-             "3 input unreadable as a layout, 4 integrity or content error,\n"
-             "5 the output could not be written.\n");
+  void (*put)(const char *) = to_stderr ? cli_eputs : cli_puts;
+  put("Usage: ocidig COMMAND [OPTIONS] SOURCE\n"
+      "\n"
+      "Inspect an OCI image layout offline: a directory, an archive of one (tar,\n"
+      "tar.gz, tar.zst, tar.xz, ...), or - for an archive on standard input.\n"
+      "\n"
+      "Commands:\n");
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+    char line[160];
+    snprintf(line, sizeof line, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    put(line);
+  }
+  put("\n"
+      "Run 'ocidig COMMAND --help' for a command's options.\n"
+      "\n"
+      "Exit status: 0 selected/ok, 1 no manifest matches, 2 usage error,\n"
+      "3 input unreadable as a layout, 4 integrity or content error,\n"
+      "5 the output could not be written.\n");
 }
 
 static int run(int argc, char **argv)
 {
   if (argc < 2) {
-    usage(stderr);
+    usage(true);
     return EXIT_USAGE;
   }
   if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-    usage(stdout);
+    usage(false);
     return 0;
   }
   if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
-    printf("ocidig %s\n", ocidig_version());
+    cli_printf("ocidig %s\n", ocidig_version());
     return 0;
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
