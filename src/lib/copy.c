@@ -48,7 +48,7 @@ static ocidig_code held_sink_write(void *ctx, const void *buf, size_t len, ocidi
   ocidig_code rc;
   if (!s->started) {
     /* The member's header is read: the size it declares (-1: unknown) is known now. */
-    int64_t declared = s->l->want_declared;
+    int64_t declared = oci_layout_streaming_size(s->l);
     s->started = true;
     if (s->size >= 0 && declared >= 0 && declared != s->size)
       return oci_fail(err, OCIDIG_ERR_SIZE_MISMATCH, "%s: %s is %lld bytes, the descriptor says %lld; nothing written",
@@ -96,8 +96,7 @@ static ocidig_code copy_streaming(ocidig_layout *l, const char *relpath, const o
   *written = s.written;
   if (rc == OCIDIG_ERR_SIZE_MISMATCH) {
     /* A size judged by its header: the member's data must be all there first. */
-    oci_member *m = oci_member_find(l, relpath);
-    ocidig_code rc2 = m ? oci_archive_confirm(l, m, err) : OCIDIG_OK;
+    ocidig_code rc2 = oci_layout_confirm(l, relpath, err);
     if (rc2 != OCIDIG_OK)
       rc = rc2;
   }
@@ -140,7 +139,7 @@ ocidig_code ocidig_copy_verified(ocidig_layout *l, const char *relpath, const oc
   if (!small_cap)
     small_cap = OCIDIG_DEFAULT_SMALL_CAP;
   ocidig_digest_format(digest, dstr);
-  if (l->is_archive && !l->ar_eof && !l->ar_failed && !oci_member_find(l, relpath))
+  if (oci_layout_member_ahead(l, relpath))
     return copy_streaming(l, relpath, digest, size, small_cap, sink, ctx, written, dstr, err);
   if ((rc = ocidig_layout_stat(l, relpath, &e, err)) != OCIDIG_OK)
     return rc;

@@ -1,4 +1,6 @@
-/* layout.c: opening a layout and reading its files, whatever the source. */
+/* layout.c: opening a layout and reading its files, whatever the source: the lookups over
+ * the member table (member.c) and the source's operations (source/source.h), and what the
+ * layers above ask of a layout. */
 #include "layout.h"
 #include "json.h"
 
@@ -7,292 +9,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-void oci_layout_warn(ocidig_layout *l, const char *fmt, ...)
-{
-  va_list ap;
-  char *s;
-  int n;
-  if (l->n_warnings >= OCI_MAX_WARNINGS) {
-    l->dropped_warnings++;
-    return;
-  }
-  va_start(ap, fmt);
-  n = vsnprintf(NULL, 0, fmt, ap);
-  va_end(ap);
-  if (n < 0 || !(s = malloc((size_t)n + 1)))
-    return;
-  va_start(ap, fmt);
-  vsnprintf(s, (size_t)n + 1, fmt, ap);
-  va_end(ap);
-  for (size_t i = 0; i < l->n_warnings; i++)
-    if (!strcmp(l->warnings[i], s)) {
-      free(s);
-      return;
-    }
-  if (!oci_strv_push(&l->warnings, &l->n_warnings, s))
-    l->dropped_warnings++;
-  free(s);
-}
-
-static size_t path_hash(const char *s)
-{
-  size_t h = 1469598103934665603u;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211u;
-  return h;
-}
-
-static bool table_grow(ocidig_layout *l)
-{
-  size_t cap = l->table_cap ? l->table_cap * 2 : 64;
-  size_t *t = calloc(cap, sizeof *t);
-  if (!t)
-    return false;
-  for (size_t i = 0; i < l->n_members; i++) {
-    const oci_member *m = &l->members[i];
-    size_t h;
-    if (m->type != OCIDIG_ENTRY_FILE || m->escapes || m->replaced)
-      continue;
-    for (h = path_hash(m->path) & (cap - 1); t[h]; h = (h + 1) & (cap - 1))
-      ;
-    t[h] = i + 1;
-  }
-  free(l->table);
-  l->table = t;
-  l->table_cap = cap;
-  return true;
-}
-
-static size_t *table_slot(ocidig_layout *l, const char *path)
-{
-  size_t h;
-  if (!l->table_cap)
-    return NULL;
-  for (h = path_hash(path) & (l->table_cap - 1); l->table[h]; h = (h + 1) & (l->table_cap - 1))
-    if (!strcmp(l->members[l->table[h] - 1].path, path))
-      return &l->table[h];
-  return &l->table[h];
-}
-
-oci_member *oci_member_find(ocidig_layout *l, const char *path)
-{
-  size_t *slot = table_slot(l, path);
-  return slot && *slot ? &l->members[*slot - 1] : NULL;
-}
-
-/* 0: the two copies of a member hold the same bytes; 1: they differ; -1: unknown (neither
- * kept in memory nor hashed). */
-static int compare_copies(const oci_member *a, const oci_member *b)
-{
-  if (a->size != b->size)
-    return 1;
-  if (a->kept && b->kept)
-    return memcmp(a->data, b->data, (size_t)a->size) ? 1 : 0;
-  if (a->actual_hex && b->actual_hex)
-    return strcmp(a->actual_hex, b->actual_hex) ? 1 : 0;
-  return -1;
-}
-
-static const char *type_noun(ocidig_entry_type t)
-{
-  switch (t) {
-  case OCIDIG_ENTRY_DIRECTORY:
-    return "directory";
-  case OCIDIG_ENTRY_SYMLINK:
-    return "symbolic link";
-  case OCIDIG_ENTRY_HARDLINK:
-    return "hard link";
-  case OCIDIG_ENTRY_SPECIAL:
-    return "device, FIFO or socket";
-  default:
-    return "file";
-  }
-}
-
-/* type: the later copy's (a regular file: two differing copies). */
-static ocidig_code ambiguous_copies(ocidig_layout *l, const char *path, ocidig_entry_type type, ocidig_error *err)
-{
-  char *q = oci_escape(path, 200);
-  ocidig_code rc;
-  l->ambiguous = true;
-  if (type == OCIDIG_ENTRY_FILE)
-    rc = oci_fail(err, OCIDIG_ERR_CORRUPT_ARCHIVE,
-                  "%s: %s appears more than once in the archive, with different contents, and the "
-                  "first copy was read before the second turned up: ambiguous (tar extracts the last "
-                  "copy)",
-                  l->path, q ? q : "a member");
-  else
-    rc = oci_fail(err, OCIDIG_ERR_CORRUPT_ARCHIVE,
-                  "%s: %s is a regular file in the archive and then a %s, which turned up after the file "
-                  "was read: ambiguous (tar extracts the %s, and no file %s is left)",
-                  l->path, q ? q : "a member", type_noun(type), type_noun(type), q ? q : "");
-  free(q);
-  return rc;
-}
-
-/* A regular file that a later directory, link or device of its name replaces (tar extracts
- * that): reading it is corrupt-archive, whether the other came before the request or after. */
-static ocidig_code clobbered_file(ocidig_layout *l, const oci_member *m, ocidig_error *err)
-{
-  char *q = oci_escape(m->path, 200);
-  ocidig_entry_type t = l->members[m->clobber - 1].type;
-  ocidig_code rc = oci_fail(err, OCIDIG_ERR_CORRUPT_ARCHIVE,
-                            "%s: %s is a regular file in the archive and then a %s: ambiguous (tar extracts "
-                            "the %s, and no file %s is left)",
-                            l->path, q ? q : "a member", type_noun(t), type_noun(t), q ? q : "");
-  free(q);
-  return rc;
-}
-
-/* Takes ownership of m's strings and data. Only safe regular files can be looked up. */
-ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err)
-{
-  size_t idx;
-  if (l->n_members >= OCIDIG_MAX_ARCHIVE_MEMBERS) {
-    oci_member_free(m);
-    return oci_fail(err, OCIDIG_ERR_LIMIT, "%s: more than %d members", l->path, OCIDIG_MAX_ARCHIVE_MEMBERS);
-  }
-  if (!oci_grow((void **)&l->members, &l->cap_members, l->n_members + 1, sizeof *l->members) ||
-      ((l->n_members + 2) * 2 > l->table_cap && !table_grow(l))) {
-    oci_member_free(m);
-    return oci_nomem(err);
-  }
-  idx = l->n_members++;
-  l->members[idx] = *m;
-  memset(m, 0, sizeof *m);
-  m = &l->members[idx];
-  if (m->type != OCIDIG_ENTRY_FILE) {
-    /* tar replaces the regular file of that name with this folder, link or device (also
-     * one that leaves the root: its name is a clean one all the same; an unsafe name never
-     * matches one). */
-    size_t *slot = table_slot(l, m->path);
-    oci_member *old = slot && *slot ? &l->members[*slot - 1] : NULL;
-    char *q;
-    if (!old)
-      return OCIDIG_OK;
-    if (old->served)
-      return ambiguous_copies(l, m->path, m->type, err);
-    if (old->clobber) {
-      l->members[old->clobber - 1].replaced = true; /* replaced in turn by this one */
-    } else if (old->kept) {
-      l->kept_bytes -= (size_t)old->size;
-      free(old->data);
-      old->data = NULL;
-      old->kept = false;
-    }
-    old->clobber = idx + 1;
-    m->duplicate = true;
-    q = oci_escape(m->path, 200);
-    oci_layout_warn(l, "%s is a regular file in the archive and then a %s: tar extracts the %s, so it cannot be read",
-                    q ? q : "a member", type_noun(m->type), type_noun(m->type));
-    free(q);
-    return OCIDIG_OK;
-  }
-  if (m->escapes)
-    return OCIDIG_OK;
-  {
-    size_t *slot = table_slot(l, m->path);
-    if (*slot && l->members[*slot - 1].clobber) {
-      /* A file, then a folder or link, then a file again: tar extracts this last file. */
-      oci_member *old = &l->members[*slot - 1];
-      l->members[old->clobber - 1].replaced = true;
-      old->replaced = true;
-      m->duplicate = true;
-      {
-        char *q = oci_escape(m->path, 200);
-        oci_layout_warn(l, "%s appears more than once in the archive; the last copy is used", q ? q : "a member");
-        free(q);
-      }
-    } else if (*slot) {
-      oci_member *old = &l->members[*slot - 1];
-      /* The last copy wins, as tar extraction does.  But when the first copy was already
-       * handed out (a lazy reader read it before the archive was read to the end), a
-       * second copy that is not provably the same makes the archive ambiguous: this
-       * reader acted on one copy, tar (and a full scan) would take the other. */
-      int cmp = compare_copies(old, m);
-      if (old->served && cmp != 0)
-        return ambiguous_copies(l, m->path, OCIDIG_ENTRY_FILE, err);
-      old->replaced = true;
-      if (old->kept) {
-        l->kept_bytes -= (size_t)old->size;
-        free(old->data);
-        old->data = NULL;
-        old->kept = false;
-      }
-      m->duplicate = true;
-      {
-        char *q = oci_escape(m->path, 200);
-        oci_layout_warn(l, "%s appears more than once in the archive%s", q ? q : "a member",
-                        cmp == 0 ? " (identical copies)" : "; the last copy is used");
-        free(q);
-      }
-    }
-    *slot = idx + 1;
-  }
-  return OCIDIG_OK;
-}
-
-void oci_member_free(oci_member *m)
-{
-  free(m->path);
-  free(m->link_target);
-  free(m->data);
-  free(m->actual_hex);
-  memset(m, 0, sizeof *m);
-}
-
-char *oci_member_name_clean(const char *name, bool *unsafe)
-{
-  oci_buf b = {0};
-  const char *p = name;
-  *unsafe = false;
-  if (!name || !*name || strlen(name) > OCIDIG_MAX_PATH_LENGTH || *name == '/') {
-    *unsafe = true;
-    return NULL;
-  }
-  while (*p) {
-    const char *slash = strchr(p, '/');
-    size_t n = slash ? (size_t)(slash - p) : strlen(p);
-    if (n == 2 && p[0] == '.' && p[1] == '.') {
-      *unsafe = true;
-      oci_buf_free(&b);
-      return NULL;
-    }
-    if (n && !(n == 1 && p[0] == '.')) {
-      if (b.len)
-        oci_buf_add(&b, "/", 1);
-      oci_buf_add(&b, p, n);
-    }
-    p += n;
-    if (*p == '/')
-      p++;
-  }
-  return oci_buf_take(&b); /* "" for "./" */
-}
-
-const char *oci_blob_path_hex(const char *path, ocidig_digest_alg *alg)
-{
-  ocidig_digest d;
-  const char *rest;
-  char buf[OCIDIG_DIGEST_STRING_MAX];
-  if (strncmp(path, "blobs/", 6))
-    return NULL;
-  rest = strchr(path + 6, '/');
-  if (!rest || (size_t)(rest - path - 6) + strlen(rest) >= sizeof buf)
-    return NULL;
-  snprintf(buf, sizeof buf, "%.*s:%s", (int)(rest - path - 6), path + 6, rest + 1);
-  if (ocidig_digest_parse(buf, strlen(buf), &d, NULL) != OCIDIG_OK)
-    return NULL;
-  *alg = d.alg;
-  return rest + 1;
-}
-
 ocidig_code ocidig_layout_open(const char *path, const ocidig_open_options *opts, ocidig_layout **out,
                                ocidig_error *err)
 {
   ocidig_layout *l;
   struct stat st;
   ocidig_code rc;
+  oci_source_options so = {.path = path};
 
   OCI_REQUIRE(out, "out", err);
   *out = NULL;
@@ -305,21 +28,21 @@ ocidig_code ocidig_layout_open(const char *path, const ocidig_open_options *opts
     return oci_nomem(err);
   }
   l->input_size = -1;
-  l->root_fd = -1;
   if (opts) {
     l->flags = opts->flags;
     l->small_cap = opts->small_cap;
     l->progress = opts->progress;
     l->progress_ctx = opts->progress_ctx;
-    l->max_bytes = opts->max_bytes;
+    so.max_bytes = opts->max_bytes;
   }
   if (l->flags & OCIDIG_OPEN_HASH_BLOBS)
     l->flags |= OCIDIG_OPEN_FULL_SCAN;
   if (!l->small_cap)
     l->small_cap = OCIDIG_DEFAULT_SMALL_CAP;
+  oci_layout_source_events(l, &l->events);
 
   if (!strcmp(path, "-")) {
-    l->from_stdin = true;
+    l->from_stdin = so.from_stdin = true;
     l->is_archive = true;
     if (fstat(0, &st) != 0)
       rc = oci_fail(err, OCIDIG_ERR_IO, "standard input: %s", errno == EBADF ? "closed" : strerror(errno));
@@ -327,15 +50,15 @@ ocidig_code ocidig_layout_open(const char *path, const ocidig_open_options *opts
       rc = oci_fail(err, OCIDIG_ERR_IO,
                     "standard input is a directory, not an archive (give a layout directory as SOURCE, not -)");
     else
-      rc = oci_archive_open(l, err);
+      rc = oci_source_archive_open(&so, &l->events, l, &l->src, err);
   } else if (stat(path, &st) != 0) {
     rc = oci_fail(err, errno == ENOENT ? OCIDIG_ERR_NOT_FOUND : OCIDIG_ERR_IO, "%s: %s", path, strerror(errno));
   } else if (S_ISDIR(st.st_mode)) {
-    rc = oci_dir_open(l, err);
+    rc = oci_source_dir_open(&so, &l->events, l, &l->src, err);
   } else if (S_ISREG(st.st_mode)) {
     l->is_archive = true;
     l->input_size = (int64_t)st.st_size;
-    rc = oci_archive_open(l, err);
+    rc = oci_source_archive_open(&so, &l->events, l, &l->src, err);
   } else {
     rc = oci_fail(err, OCIDIG_ERR_NOT_A_LAYOUT, "%s: neither a directory nor a regular file", path);
   }
@@ -356,8 +79,11 @@ void ocidig_layout_close(ocidig_layout *l)
   for (size_t i = 0; i < sizeof l->upper / sizeof l->upper[0]; i++)
     if (l->upper[i] && l->upper_free[i])
       l->upper_free[i](l->upper[i]);
-  oci_archive_close(l);
-  oci_dir_close(l);
+  if (l->src)
+    l->src->ops->close(l->src);
+  oci_strv_free(l->list_errors, l->n_list_errors);
+  oci_strv_free(l->list_error_paths, l->n_list_errors);
+  free(l->links);
   for (size_t i = 0; i < l->n_members; i++)
     oci_member_free(&l->members[i]);
   free(l->members);
@@ -376,23 +102,55 @@ bool ocidig_layout_is_archive(const ocidig_layout *l)
   return l && l->is_archive;
 }
 
+/* The source read on until `path` has been met (NULL: to the end); sink as the scan op. */
+static ocidig_code scan(ocidig_layout *l, const char *path, ocidig_sink sink, void *ctx, bool *streamed,
+                        ocidig_error *err)
+{
+  return l->src->ops->scan(l->src, path, sink, ctx, streamed, err);
+}
+
+static bool at_end(const ocidig_layout *l)
+{
+  return l->src->ops->at_end(l->src);
+}
+
+/* A member's data is all there before anything is judged by the size its header declares. */
+static ocidig_code confirm(ocidig_layout *l, const oci_member *m, ocidig_error *err)
+{
+  return l->src->ops->confirm ? l->src->ops->confirm(l->src, m->ordinal, err) : OCIDIG_OK;
+}
+
+/* Streams a member of an archive that was passed without being kept. */
+static ocidig_code reread(ocidig_layout *l, const oci_member *m, ocidig_sink sink, void *ctx, ocidig_error *err)
+{
+  if (l->from_stdin) {
+    /* Why it was asked for only after it went by is the caller's to say (a document read
+     * first that named it, a short digest looked up over the whole stream, ...). */
+    return oci_fail(err, OCIDIG_ERR_NOT_REREADABLE,
+                    "%s has already gone by in the archive on standard input, and a stream cannot be re-read "
+                    "(members up to %zu bytes are kept, %u bytes in all); give the archive as a file",
+                    m->path, l->small_cap, OCIDIG_MAX_KEPT_BYTES);
+  }
+  return l->src->ops->reread(l->src, m->path, m->ordinal, m->size, sink, ctx, err);
+}
+
 /* Finds a regular member of an archive, reading on if it has not been seen yet. */
 static ocidig_code archive_lookup(ocidig_layout *l, const char *relpath, oci_member **out, ocidig_error *err)
 {
   ocidig_code rc;
   *out = oci_member_find(l, relpath);
-  if (!*out && !l->ar_eof) {
-    if ((rc = oci_archive_advance(l, relpath, NULL, NULL, NULL, err)) != OCIDIG_OK)
+  if (!*out && !at_end(l)) {
+    if ((rc = scan(l, relpath, NULL, NULL, NULL, err)) != OCIDIG_OK)
       return rc;
     *out = oci_member_find(l, relpath);
   }
   if (!*out)
     return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is not in the archive", relpath);
   /* Its size is only a claim until its data is known to be there. */
-  if ((rc = oci_archive_confirm(l, *out, err)) != OCIDIG_OK)
+  if ((rc = confirm(l, *out, err)) != OCIDIG_OK)
     return rc;
   if ((*out)->clobber)
-    return clobbered_file(l, *out, err);
+    return oci_member_clobbered(l, *out, err);
   (*out)->served = true;
   return OCIDIG_OK;
 }
@@ -419,7 +177,7 @@ ocidig_code ocidig_layout_stat(ocidig_layout *l, const char *relpath, ocidig_ent
   OCI_REQUIRE(relpath, "relpath", err);
   OCI_REQUIRE(out, "out", err);
   if (!l->is_archive)
-    return oci_dir_stat(l, relpath, out, err);
+    return l->src->ops->stat(l->src, relpath, out, err);
   if ((rc = archive_lookup(l, relpath, &m, err)) != OCIDIG_OK)
     return rc;
   entry_from_member(m, out);
@@ -454,11 +212,11 @@ ocidig_code ocidig_layout_stream_file(ocidig_layout *l, const char *relpath, oci
   OCI_REQUIRE(relpath, "relpath", err);
   OCI_REQUIRE(sink, "the sink", err);
   if (!l->is_archive)
-    return oci_dir_stream(l, relpath, SIZE_MAX, sink, ctx, err);
+    return l->src->ops->stream(l->src, relpath, SIZE_MAX, sink, ctx, err);
   m = oci_member_find(l, relpath);
-  if (!m && !l->ar_eof) {
+  if (!m && !at_end(l)) {
     /* Not seen yet: stream it as it goes by (works on stdin too). */
-    if ((rc = oci_archive_advance(l, relpath, sink, ctx, &streamed, err)) != OCIDIG_OK)
+    if ((rc = scan(l, relpath, sink, ctx, &streamed, err)) != OCIDIG_OK)
       return rc;
     if (streamed)
       return OCIDIG_OK;
@@ -466,14 +224,14 @@ ocidig_code ocidig_layout_stream_file(ocidig_layout *l, const char *relpath, oci
   }
   if (!m)
     return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s is not in the archive", relpath);
-  if ((rc = oci_archive_confirm(l, m, err)) != OCIDIG_OK)
+  if ((rc = confirm(l, m, err)) != OCIDIG_OK)
     return rc;
   if (m->clobber)
-    return clobbered_file(l, m, err);
+    return oci_member_clobbered(l, m, err);
   m->served = true;
   if (m->kept)
     return m->size ? sink(ctx, m->data, (size_t)m->size, err) : OCIDIG_OK;
-  return oci_archive_reread(l, m, sink, ctx, err);
+  return reread(l, m, sink, ctx, err);
 }
 
 ocidig_code ocidig_layout_read_file(ocidig_layout *l, const char *relpath, size_t max, uint8_t **data,
@@ -489,14 +247,14 @@ ocidig_code ocidig_layout_read_file(ocidig_layout *l, const char *relpath, size_
   OCI_REQUIRE(relpath, "relpath", err);
   if (l->is_archive) {
     oci_member *m = oci_member_find(l, relpath);
-    if (!m && !l->ar_eof) {
+    if (!m && !at_end(l)) {
       /* Not seen yet: take its bytes as they stream by, whatever the cap (works on stdin). */
       bool streamed = false;
-      if ((rc = oci_archive_advance(l, relpath, mem_sink_write, &s, &streamed, err)) != OCIDIG_OK) {
+      if ((rc = scan(l, relpath, mem_sink_write, &s, &streamed, err)) != OCIDIG_OK) {
         free(s.buf);
         /* Over the limit: but a member whose data is not all there is a cut archive first. */
         if (rc == OCIDIG_ERR_JSON_TOO_LARGE && (m = oci_member_find(l, relpath)) != NULL) {
-          ocidig_code rc2 = oci_archive_confirm(l, m, err);
+          ocidig_code rc2 = confirm(l, m, err);
           if (rc2 != OCIDIG_OK)
             return rc2;
         }
@@ -523,9 +281,9 @@ ocidig_code ocidig_layout_read_file(ocidig_layout *l, const char *relpath, size_
       *len = (size_t)m->size;
       return OCIDIG_OK;
     }
-    rc = oci_archive_reread(l, m, mem_sink_write, &s, err);
+    rc = reread(l, m, mem_sink_write, &s, err);
   } else {
-    rc = oci_dir_stream(l, relpath, max, mem_sink_write, &s, err);
+    rc = l->src->ops->stream(l->src, relpath, max, mem_sink_write, &s, err);
   }
   if (rc != OCIDIG_OK) {
     free(s.buf);
@@ -587,14 +345,10 @@ ocidig_code ocidig_layout_read_blob(ocidig_layout *l, const ocidig_digest *diges
 ocidig_code ocidig_layout_scan_all(ocidig_layout *l, ocidig_error *err)
 {
   OCI_REQUIRE(l, "the layout", err);
-  if (!l->is_archive || l->ar_eof) {
-    if (!l->ar_failed)
-      return OCIDIG_OK;
-    if (err)
-      *err = l->ar_error;
-    return l->ar_error.code;
-  }
-  return oci_archive_advance(l, NULL, NULL, NULL, NULL, err);
+  if (!l->is_archive)
+    return OCIDIG_OK;
+  /* To the end; a broken stream gives its error again. */
+  return scan(l, NULL, NULL, NULL, NULL, err);
 }
 
 ocidig_code ocidig_layout_entries(ocidig_layout *l, const ocidig_entry **entries, size_t *n, ocidig_error *err)
@@ -605,14 +359,9 @@ ocidig_code ocidig_layout_entries(ocidig_layout *l, const ocidig_entry **entries
   OCI_REQUIRE(l, "the layout", err);
   OCI_REQUIRE(entries, "entries", err);
   OCI_REQUIRE(n, "n", err);
-  if (l->is_archive) {
-    if ((rc = ocidig_layout_scan_all(l, err)) != OCIDIG_OK)
-      return rc;
-  } else if (!l->dir_walked) {
-    if ((rc = oci_dir_walk(l, err)) != OCIDIG_OK)
-      return rc;
-    l->dir_walked = true;
-  }
+  /* An archive read to its end; a directory walked (once). */
+  if ((rc = scan(l, NULL, NULL, NULL, NULL, err)) != OCIDIG_OK)
+    return rc;
   /* The members are all known now (an archive read to its end, a directory walked once):
    * the listing is built once and handed out again.  Should members have been added since,
    * a new listing is built and the old one kept until close: every array handed out stays
@@ -656,7 +405,7 @@ size_t ocidig_layout_warnings(const ocidig_layout *l, const char *const **warnin
 
 uint64_t ocidig_layout_bytes_read(const ocidig_layout *l)
 {
-  return l ? l->bytes_read : 0;
+  return l && l->src && l->src->ops->bytes_read ? l->src->ops->bytes_read(l->src) : 0;
 }
 
 /* oci-layout (doc/resolution.md §2.1): one check for every command, so that one condition gets one
@@ -847,4 +596,74 @@ ocidig_code ocidig_layout_find_digest(ocidig_layout *l, const char *prefix, char
   }
   oci_strv_free(cand, n);
   return rc;
+}
+
+/* ------------------------------------------- what the layers above ask */
+
+const char *oci_layout_path(const ocidig_layout *l)
+{
+  return l ? l->path : "";
+}
+
+bool oci_layout_member_known(ocidig_layout *l, const char *path)
+{
+  return l && path && oci_member_find(l, path) != NULL;
+}
+
+bool oci_layout_member_ahead(ocidig_layout *l, const char *path)
+{
+  return l && path && l->is_archive && !at_end(l) && !l->src->ops->failed(l->src) && !oci_member_find(l, path);
+}
+
+int64_t oci_layout_streaming_size(const ocidig_layout *l)
+{
+  return l && l->src && l->src->ops->streaming_size ? l->src->ops->streaming_size(l->src) : -1;
+}
+
+ocidig_code oci_layout_confirm(ocidig_layout *l, const char *path, ocidig_error *err)
+{
+  oci_member *m = l && path ? oci_member_find(l, path) : NULL;
+  return m ? confirm(l, m, err) : OCIDIG_OK;
+}
+
+bool oci_layout_rest_is_cheap(const ocidig_layout *l)
+{
+  return l && l->src && l->src->ops->rest_is_cheap && l->src->ops->rest_is_cheap(l->src);
+}
+
+bool oci_layout_ambiguous(const ocidig_layout *l)
+{
+  return l && l->ambiguous;
+}
+
+size_t oci_layout_list_errors(const ocidig_layout *l, const char *const **messages, const char *const **paths)
+{
+  if (messages)
+    *messages = l ? (const char *const *)l->list_errors : NULL;
+  if (paths)
+    *paths = l ? (const char *const *)l->list_error_paths : NULL;
+  return l ? l->n_list_errors : 0;
+}
+
+int oci_layout_open_member(const ocidig_layout *l, const char *path, int *e)
+{
+  if (!l || !l->src || !l->src->ops->open) {
+    *e = ENOTSUP;
+    return -1;
+  }
+  return l->src->ops->open(l->src, path, e);
+}
+
+int oci_layout_resolve(const ocidig_layout *l, const char *path, struct stat *st, char **canon, char **link,
+                       char **target)
+{
+  if (canon)
+    *canon = NULL;
+  if (link)
+    *link = NULL;
+  if (target)
+    *target = NULL;
+  if (!l || !l->src || !l->src->ops->resolve)
+    return ENOTSUP;
+  return l->src->ops->resolve(l->src, path, st, canon, link, target);
 }

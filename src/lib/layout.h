@@ -1,18 +1,26 @@
-/* layout.h: the layout object shared by the directory and archive sources.
+/* layout.h: the layout: a member table over a source (source/source.h), whatever the kind.
  *
  * Access model: an archive is read in one streaming pass, lazily (only as far as a
  * request needs) unless OCIDIG_OPEN_FULL_SCAN.  Small regular members are kept in
  * memory; larger ones are recorded (path, size, ordinal) and skipped (libarchive seeks
  * past them in a plain file).  Reading a large member later re-opens the archive and
  * streams it; that is impossible on stdin, unless the member is still ahead.
- * A directory is read on demand, every path opened beneath a descriptor of the root. */
+ * A directory is read on demand, every path opened beneath a descriptor of the root.
+ *
+ * The layout's rules live here (layout.c, member.c), above the source: which members are
+ * kept and hashed, duplicates and replaced members, names and links that leave the root,
+ * warnings, progress.  The layers above use the functions below, not the fields. */
 #ifndef OCIDIG_LAYOUT_H
 #define OCIDIG_LAYOUT_H
 
 #include "internal.h"
+#include "source/source.h"
 
-struct archive;
-struct archive_entry;
+/* A symbolic link member, for lookups by name (oci_layout_link_target). */
+typedef struct oci_link_ref {
+  const char *path; /* the member's */
+  size_t index;     /* in members */
+} oci_link_ref;
 
 typedef struct oci_member {
   char *path;
@@ -35,38 +43,21 @@ typedef struct oci_member {
 struct ocidig_layout {
   char *path;
   bool is_archive;
+  bool from_stdin;
   unsigned flags;
   size_t small_cap;
-  /* directory */
-  int root_fd;        /* the root, opened once (O_PATH): every path is opened beneath it; -1 */
-  char *root_canon;   /* its canonical path (realpath, at open), for absolute link targets; or NULL */
-  bool no_openat2;    /* the kernel (or a filter) refuses openat2: every open takes the walk */
-  char **list_errors; /* folders that could not be listed, entries that could not be examined */
+  oci_source *src;     /* the directory or the archive: its state is its own */
+  oci_source_events events; /* what the layout does with what the source meets (member.c) */
+  char **list_errors;  /* a directory's folders that could not be listed, entries that could not be examined */
   char **list_error_paths; /* their paths ("." the root) */
   size_t n_list_errors;
-  /* archive */
-  struct archive *ar;
-  bool from_stdin;
-  bool ar_eof;
-  ocidig_error ar_error; /* a read error met while streaming: sticky */
-  bool ar_failed;
-  bool ambiguous; /* a member already handed out turned up again, different: ar_error says which */
-  struct archive_entry *pending; /* a header read ahead (at open, or to confirm the member before it), its
-                                  * data not consumed yet: the next read takes it first */
-  bool last_unread; /* the last member's data was passed over unread: it is complete only once the next
-                     * header is read (a size in a header is a claim until then) */
-  int64_t want_declared; /* while a member streams to a sink: the size its header declares, or -1 */
-  size_t next_ordinal;
-  uint64_t bytes_read;
+  bool ambiguous; /* a member already handed out turned up again, different: the archive's error says which */
   size_t kept_bytes;
-  uint64_t counted;   /* member bytes the reader produced (sparse holes included) */
-  uint64_t max_bytes; /* ocidig_open_options.max_bytes: the cap on counted, 0 = none */
   /* members (archive) or the walked tree (directory, on demand) */
   oci_member *members;
   size_t n_members, cap_members;
   size_t *table; /* open addressing: member index + 1, 0 = empty */
   size_t table_cap;
-  bool dir_walked;
   ocidig_entry *entries; /* the listing ocidig_layout_entries handed out (built once) */
   size_t n_entries;
   size_t entries_members; /* n_members when it was built */
@@ -78,6 +69,8 @@ struct ocidig_layout {
   void (*progress)(void *, uint64_t, int64_t);
   void *progress_ctx;
   int64_t input_size;
+  oci_link_ref *links; /* the symbolic links that stay inside, by name and then order */
+  size_t n_links, links_members; /* n_members when built */
   /* State the layers above keep per layout (the view, the graph's cache of documents walked):
    * layout.c only frees it, through the function each layer registered; it never calls up
    * otherwise.  Indexed by enum oci_layout_slot. */
@@ -90,49 +83,55 @@ enum oci_layout_slot { OCI_SLOT_VIEW = 0, OCI_SLOT_GRAPH = 1 };
 #define OCI_MAX_WARNINGS 200
 
 void oci_layout_warn(ocidig_layout *l, const char *fmt, ...) OCI_PRINTF(2, 3);
-/* True when the rest of an archive is headers and seeks (an uncompressed tar, cpio or ar
- * file): reading it to the end costs no layer bytes. */
-bool oci_archive_rest_is_cheap(const ocidig_layout *l);
-/* Member table (archive, and the directory walk). */
+/* Member table (member.c). */
 ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err);
 oci_member *oci_member_find(ocidig_layout *l, const char *path);
 void oci_member_free(oci_member *m);
-/* Normalizes an archive member name: strips "./" and empty components.  Returns NULL
- * (and sets *unsafe) for absolute names and ".." components. */
-char *oci_member_name_clean(const char *name, bool *unsafe);
+/* A regular file that a later directory, link or device of its name replaces (tar extracts
+ * that): reading it is corrupt-archive.  Returns that error. */
+ocidig_code oci_member_clobbered(ocidig_layout *l, const oci_member *m, ocidig_error *err);
+/* The events the layout passes to its source (member.c). */
+void oci_layout_source_events(const ocidig_layout *l, oci_source_events *ev);
 /* If path is blobs/<alg>/<hex> with a valid digest, sets *alg and returns the hex. */
 const char *oci_blob_path_hex(const char *path, ocidig_digest_alg *alg);
 
-/* Does a link at `path` (relative to the root) pointing at `target` leave the root on
- * paper?  A hard link's target is a member name; a symlink's is relative to its folder. */
-bool oci_link_escapes(const char *path, const char *target, bool hardlink);
-/* The path a symlink at link_path pointing at target leads to (link_path "": target
- * itself), normalized; NULL when it is absolute or empty or climbs out of the root, or
- * when out of memory (then *nomem, if given, is set). */
-char *oci_link_join(const char *link_path, const char *target, bool *nomem);
-
-/* Directory source. */
-ocidig_code oci_dir_open(ocidig_layout *l, ocidig_error *err);
-ocidig_code oci_dir_stat(ocidig_layout *l, const char *relpath, ocidig_entry *out, ocidig_error *err);
-ocidig_code oci_dir_stream(ocidig_layout *l, const char *relpath, size_t max, ocidig_sink sink, void *ctx,
-                           ocidig_error *err);
-ocidig_code oci_dir_walk(ocidig_layout *l, ocidig_error *err);
-void oci_dir_close(ocidig_layout *l);
+/* What the layers above ask of a layout beyond the public API (ocidig.h).  None of them
+ * reads anything it was not asked to. */
+/* The path given at open ("-": standard input). */
+const char *oci_layout_path(const ocidig_layout *l);
+/* The member table already holds a regular file named path (an archive read so far, or a
+ * directory walked); reads nothing. */
+bool oci_layout_member_known(ocidig_layout *l, const char *path);
+/* An archive not read to its end (nor broken), in which path has not turned up yet: a
+ * request for it would stream it as it passes. */
+bool oci_layout_member_ahead(ocidig_layout *l, const char *path);
+/* While a member streams to a sink (ocidig_layout_stream_file of a member met on the way):
+ * the size its header declares, else -1. */
+int64_t oci_layout_streaming_size(const ocidig_layout *l);
+/* An archive's member path, if it is the last one read and its data was passed over, is
+ * complete only once the next header is read: reads it (a cut archive: truncated-archive).
+ * Anything else: OK. */
+ocidig_code oci_layout_confirm(ocidig_layout *l, const char *path, ocidig_error *err);
+/* True when the rest of an archive is headers and seeks (an uncompressed tar, cpio or ar
+ * file): reading it to the end costs no layer bytes. */
+bool oci_layout_rest_is_cheap(const ocidig_layout *l);
+/* A member already handed out turned up again, different (the archive's error says so). */
+bool oci_layout_ambiguous(const ocidig_layout *l);
+/* The target of the last symbolic-link member named path that stays inside the root (an
+ * archive; a directory's links are followed by the file system), or NULL. */
+const char *oci_layout_link_target(ocidig_layout *l, const char *path);
+/* A directory's folders that could not be listed, or whose entries could not be examined,
+ * as ocidig_layout_entries found them: messages and paths ("." the root). */
+size_t oci_layout_list_errors(const ocidig_layout *l, const char *const **messages, const char *const **paths);
+/* A directory: opens a regular file inside the root for reading, race-free: the descriptor,
+ * or -1 with *e (an errno; -1: not a regular file, or reached through a symbolic link that
+ * leaves the root).  An archive: -1, *e ENOTSUP.  Thread-safe: for a pool of threads. */
+int oci_layout_open_member(const ocidig_layout *l, const char *path, int *e);
+/* A directory: looks path up as opening it would (source.h, resolve).  An archive: ENOTSUP.
+ * Thread-safe. */
 struct stat;
-/* Opens relpath (relative to the root; "" is the root) beneath the root, following the
- * symbolic links that stay inside it, with no window between a check and the open
- * (openat2 RESOLVE_BENEATH, else a walk one component at a time with O_NOFOLLOW).  flags:
- * open(2) flags (O_CLOEXEC is added).  Returns the descriptor, or -1 with *e: ENOENT or
- * ENOTDIR (absent), EXDEV (a symbolic link leaves the root: an absolute target, or ".."
- * above it, that does not lead back beneath the root's canonical path), ELOOP (more than
- * 40 links), or another errno (EACCES...).  Thread-safe. */
-int oci_dir_openat(const ocidig_layout *l, const char *relpath, int flags, int *e);
-/* Looks relpath up the same way without opening it for reading (O_PATH, one component at
- * a time).  Returns 0 (found: *st, and *canon, the path it led to relative to the root,
- * malloc'd) or the errno oci_dir_openat would give; with EXDEV or ELOOP, *link and *target
- * name the last symbolic link followed (malloc'd).  Any pointer may be NULL. */
-int oci_dir_resolve(const ocidig_layout *l, const char *relpath, struct stat *st, char **canon, char **link,
-                    char **target);
+int oci_layout_resolve(const ocidig_layout *l, const char *path, struct stat *st, char **canon, char **link,
+                       char **target);
 
 /* The root, in the one order every command uses: index.json / manifest.json present (else
  * missing-index-json), then oci-layout for an OCI layout.  *absent: no oci-layout; doc
@@ -140,20 +139,5 @@ int oci_dir_resolve(const ocidig_layout *l, const char *relpath, struct stat *st
 struct oci_json_doc;
 ocidig_code oci_layout_check_root(ocidig_layout *l, ocidig_layout_format *format, bool *absent,
                                   struct oci_json_doc *doc, ocidig_error *err);
-
-/* Archive source. */
-ocidig_code oci_archive_open(ocidig_layout *l, ocidig_error *err);
-void oci_archive_close(ocidig_layout *l);
-/* Reads on until `path` has been seen (NULL: to the end).  If sink is given and the
- * member named path is met, its bytes go to sink as they stream by. */
-ocidig_code oci_archive_advance(ocidig_layout *l, const char *path, ocidig_sink sink, void *ctx, bool *streamed,
-                                ocidig_error *err);
-/* Establishes that m's data is all there before anything is judged by the size its header
- * declares: when m is the last member read and its data was passed over unread, reads the
- * next header (kept pending, its data untouched).  A cut archive: truncated-archive. */
-ocidig_code oci_archive_confirm(ocidig_layout *l, const oci_member *m, ocidig_error *err);
-/* Streams a member that was passed without being kept, by re-opening the archive. */
-ocidig_code oci_archive_reread(ocidig_layout *l, const oci_member *m, ocidig_sink sink, void *ctx,
-                               ocidig_error *err);
 
 #endif

@@ -1004,10 +1004,10 @@ static ocidig_code resolve(ocidig_layout *layout, const ocidig_resolve_options *
    * costs only headers, read on: such an archive is then refused as ambiguous
    * (corrupt-archive), not answered from the first copy.  A compressed archive is not
    * inflated to its end for this (issue 8's early stop); verify reads everything. */
-  if (rc == OCIDIG_OK && oci_archive_rest_is_cheap(layout)) {
+  if (rc == OCIDIG_OK && oci_layout_rest_is_cheap(layout)) {
     ocidig_error e = {0};
     if (ocidig_layout_scan_all(layout, &e) != OCIDIG_OK) {
-      if (layout->ambiguous) {
+      if (oci_layout_ambiguous(layout)) {
         rc = fail_with(&w, &e);
         drop_answer(r);
       } else {

@@ -847,7 +847,7 @@ static bool dir_link_escapes(const vstate *v, const ocidig_entry *e)
     return true;
   if (e->escapes)
     return true;
-  res = oci_dir_resolve(v->l, e->path, NULL, NULL, NULL, NULL);
+  res = oci_layout_resolve(v->l, e->path, NULL, NULL, NULL, NULL);
   if (res == EXDEV)
     return true;
   if (res && e->link_target[0] != '/')
@@ -863,13 +863,15 @@ static ocidig_code scan_listing(vstate *v)
   ocidig_code rc = ocidig_layout_entries(v->l, &ents, &n, &e);
   bool archive = v->l->is_archive;
   size_t n_replaced = 0;
+  const char *const *list_errors, *const *list_error_paths;
+  size_t n_list_errors = oci_layout_list_errors(v->l, &list_errors, &list_error_paths);
   if (rc != OCIDIG_OK) {
     v->r->error = e;
     return rc;
   }
-  for (size_t i = 0; !archive && i < v->l->n_list_errors; i++)
-    vfind(v, LAYOUT_CTX, ERR, "listing-unreadable", NULL, v->l->list_error_paths[i],
-          "%s; what is there is not known (and not counted as unreferenced)", v->l->list_errors[i]);
+  for (size_t i = 0; !archive && i < n_list_errors; i++)
+    vfind(v, LAYOUT_CTX, ERR, "listing-unreadable", NULL, list_error_paths[i],
+          "%s; what is there is not known (and not counted as unreferenced)", list_errors[i]);
   for (size_t i = 0; i < n; i++) {
     const ocidig_entry *en = &ents[i];
     const char *p = en->path;
@@ -1850,29 +1852,10 @@ typedef struct hpool {
   uint64_t done_bytes;
 } hpool;
 
-/* Opens a file of a directory layout for reading, refusing anything that leaves the root
- * or is not a regular file.  Thread-safe (no shared state). */
-static int open_in_root(const ocidig_layout *l, const char *rel, int *err)
-{
-  struct stat st;
-  int fd = oci_dir_openat(l, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, err);
-  if (fd < 0) {
-    if (*err == EXDEV)
-      *err = -1;
-    return -1;
-  }
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    *err = -1;
-    return -1;
-  }
-  return fd;
-}
-
 static void hash_one(hpool *p, hjob *j, uint8_t *buf)
 {
   oci_hasher *h;
-  int fd = open_in_root(p->l, j->path, &j->err);
+  int fd = oci_layout_open_member(p->l, j->path, &j->err);
   if (fd < 0)
     return;
   if (!(h = oci_hasher_new(j->alg))) {
@@ -2182,7 +2165,7 @@ static void conclude_platforms(vstate *v)
 static void conclude_unreferenced(vstate *v)
 {
   ocidig_verify_summary *s = &v->r->summary;
-  s->unreferenced_checked = !v->scoped && v->root_walked && !v->l->n_list_errors;
+  s->unreferenced_checked = !v->scoped && v->root_walked && !oci_layout_list_errors(v->l, NULL, NULL);
   if (!s->unreferenced_checked)
     return;
   for (size_t i = 0; i < v->n_blobs; i++) {
@@ -2364,7 +2347,7 @@ static int docker_follow(vstate *v, const char *path, char **out, const char **b
   if (!v->l->is_archive) {
     struct stat st;
     char *canon;
-    int res = oci_dir_resolve(v->l, cur, &st, &canon, NULL, NULL);
+    int res = oci_layout_resolve(v->l, cur, &st, &canon, NULL, NULL);
     if (res == EXDEV) {
       free(cur);
       return DF_ESCAPES;
