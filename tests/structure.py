@@ -31,6 +31,8 @@ defs, needs = {}, collections.defaultdict(set)
 for o in objs:
     reldir = os.path.relpath(os.path.dirname(os.path.dirname(o)), os.path.join(build, "src", "lib"))
     stem = os.path.basename(o)[len("libocidig_la-"):-2]
+    if not os.path.exists(os.path.join(lib, reldir, stem + ".c")):
+        continue  # left over from a file that is gone
     m = module(os.path.normpath(os.path.join(reldir, stem)) if reldir != "." else stem)
     out = subprocess.run(["nm", o], capture_output=True, text=True, check=True).stdout
     for line in out.splitlines():
