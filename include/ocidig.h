@@ -33,7 +33,7 @@ extern "C" {
 #define OCIDIG_MAX_JSON_SIZE         (4u * 1024 * 1024)  /* index, manifest, config documents */
 #define OCIDIG_MAX_JSON_DEPTH        64                  /* nesting of arrays/objects in one document */
 #define OCIDIG_MAX_JSON_MEMORY       (16u * 1024 * 1024) /* json-c's tree of one document, estimated */
-#define OCIDIG_MAX_INDEX_DESCRIPTORS 10000               /* children of one index */
+#define OCIDIG_MAX_INDEX_DESCRIPTORS 1000000             /* children of one index (kept compact: ~300 B each) */
 #define OCIDIG_MAX_ARCHIVE_MEMBERS   200000              /* members of one archive */
 #define OCIDIG_MAX_KEPT_BYTES        (8u * 1024 * 1024)  /* small members kept in memory, in total */
 /* No limit on how many member bytes an archive's input expands to: members are streamed,

@@ -24,14 +24,30 @@ typedef struct scanner {
    * take 1 GiB, so the text size alone bounds nothing. */
   size_t n_objects, n_arrays, n_values, memory;
   bool too_big;
+  /* A piece of a larger text (oci_json_stream): offsets in messages are counted in the
+   * whole text.  base: where the piece starts; gaps: (position in the piece, bytes left out
+   * before it) pairs, ascending, for the elements a stream took out of the piece. */
+  size_t base;
+  const size_t *gaps;
+  size_t n_gaps;
 } scanner;
+
+/* The position in the whole text of offset off of the piece scanned. */
+static size_t text_offset(const size_t *gaps, size_t n_gaps, size_t base, size_t off)
+{
+  size_t add = 0;
+  for (size_t i = 0; i < n_gaps; i++)
+    if (gaps[2 * i] <= off)
+      add = gaps[2 * i + 1];
+  return base + off + add;
+}
 
 static ocidig_code scan_fail(scanner *sc, const char *why)
 {
   if (sc->nomem)
     return oci_nomem(sc->err);
   return oci_fail(sc->err, OCIDIG_ERR_INVALID_JSON, "%s: invalid JSON at byte %zu: %s", sc->what,
-                  (size_t)(sc->p - sc->start), why);
+                  text_offset(sc->gaps, sc->n_gaps, sc->base, (size_t)(sc->p - sc->start)), why);
 }
 
 /* Adds a value's estimated cost; false once past OCIDIG_MAX_JSON_MEMORY. */
@@ -51,7 +67,7 @@ static ocidig_code scan_too_big(scanner *sc)
                   "%s: would take more than %u MiB of memory once parsed (%zu objects, %zu arrays and %zu other "
                   "values in the first %zu bytes)",
                   sc->what, OCIDIG_MAX_JSON_MEMORY >> 20, sc->n_objects, sc->n_arrays, sc->n_values,
-                  (size_t)(sc->p - sc->start));
+                  text_offset(sc->gaps, sc->n_gaps, sc->base, (size_t)(sc->p - sc->start)));
 }
 
 static void skip_ws(scanner *sc)
@@ -461,10 +477,13 @@ static ocidig_code scan_value(scanner *sc)
   }
 }
 
-ocidig_code oci_json_parse(const uint8_t *data, size_t len, const char *what, oci_json_doc *doc,
-                           ocidig_error *err)
+/* oci_json_parse for the whole text or a piece of one (see scanner): depth levels enclose
+ * the piece. */
+static ocidig_code parse_piece(const uint8_t *data, size_t len, const char *what, size_t base, unsigned depth,
+                               const size_t *gaps, size_t n_gaps, oci_json_doc *doc, ocidig_error *err)
 {
-  scanner sc = {.p = data, .end = data + len, .start = data, .doc = doc, .what = what, .err = err};
+  scanner sc = {.p = data, .end = data + len, .start = data, .doc = doc, .what = what, .err = err,
+                .depth = depth, .base = base, .gaps = gaps, .n_gaps = n_gaps};
   struct json_tokener *tok;
   ocidig_code rc;
 
@@ -485,7 +504,7 @@ ocidig_code oci_json_parse(const uint8_t *data, size_t len, const char *what, oc
     return rc;
   }
 
-  tok = json_tokener_new_ex(OCIDIG_MAX_JSON_DEPTH + 1);
+  tok = json_tokener_new_ex(OCIDIG_MAX_JSON_DEPTH + 1 - (int)depth);
   if (!tok) {
     oci_json_doc_free(doc);
     return oci_nomem(err);
@@ -495,6 +514,11 @@ ocidig_code oci_json_parse(const uint8_t *data, size_t len, const char *what, oc
   /* A bare top-level number only ends at the terminator: give it one. */
   if (!doc->root && json_tokener_get_error(tok) == json_tokener_continue)
     doc->root = json_tokener_parse_ex(tok, "", 1);
+  /* An element that is null (json-c's null is a NULL tree): valid inside a document. */
+  if (!doc->root && depth > 0 && json_tokener_get_error(tok) == json_tokener_success) {
+    json_tokener_free(tok);
+    return OCIDIG_OK;
+  }
   if (!doc->root || json_tokener_get_error(tok) != json_tokener_success) {
     enum json_tokener_error e = json_tokener_get_error(tok);
     size_t off = json_tokener_get_parse_end(tok);
@@ -502,11 +526,17 @@ ocidig_code oci_json_parse(const uint8_t *data, size_t len, const char *what, oc
     oci_json_doc_free(doc);
     if (e == json_tokener_continue)
       return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: invalid JSON: unexpected end of input", what);
-    return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: invalid JSON at byte %zu: %s", what, off,
-                    json_tokener_error_desc(e));
+    return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: invalid JSON at byte %zu: %s", what,
+                    text_offset(gaps, n_gaps, base, off), json_tokener_error_desc(e));
   }
   json_tokener_free(tok);
   return OCIDIG_OK;
+}
+
+ocidig_code oci_json_parse(const uint8_t *data, size_t len, const char *what, oci_json_doc *doc,
+                           ocidig_error *err)
+{
+  return parse_piece(data, len, what, 0, 0, NULL, 0, doc, err);
 }
 
 void oci_json_doc_free(oci_json_doc *doc)
@@ -743,4 +773,422 @@ char *oci_json_text_utf8(char *text)
   fixed = ocidig_json_utf8(text);
   free(text);
   return fixed;
+}
+
+/* ------------------------------------------------------------ streaming */
+
+/* The splitter follows the text byte by byte: strings (with their escapes) and the nesting
+ * depth outside the array it splits, and the grammar between that array's elements.  Each
+ * element is cut out and checked on its own (parse_piece, the same scanner); the rest, the
+ * "frame" with the array emptied, is checked as one document at the end.  A text is valid
+ * exactly when its frame and each element are, so the verdicts are those of oci_json_parse
+ * (the first error may be another one of the same document). */
+enum { A_NONE = 0, A_START, A_ELEM, A_AFTER, A_COMMA };
+
+struct oci_json_stream {
+  const char *what;
+  const char *key;
+  oci_json_element_fn fn;
+  void *ctx;
+  size_t off; /* bytes fed so far */
+  oci_buf frame;
+  size_t *gaps; /* pairs: position of the ']' in the frame, bytes left out before it */
+  size_t n_gaps, cap_gaps, removed;
+  /* outside the array */
+  int mode; /* 0: before the top value; 1: inside the top object; 2: anything else, or after it */
+  unsigned depth;
+  bool in_str, esc, expect_key, in_key, key_done, want_value, key_target;
+  char keybuf[64];
+  size_t keylen;
+  bool key_long;
+  /* inside the array */
+  int astate;
+  size_t array_open; /* offset of its '[' */
+  oci_buf elem;
+  size_t elem_start;
+  unsigned edepth;
+  bool estr, eesc, escalar;
+  size_t n_elems;
+  /* outcome */
+  bool failed; /* err holds the first error of the text */
+  ocidig_error err;
+  bool deferred; /* the callback refused an element: def holds why */
+  ocidig_error def;
+  char **dup_keys;
+  size_t n_dup_keys;
+};
+
+oci_json_stream *oci_json_stream_new(const char *what, const char *key, oci_json_element_fn fn, void *ctx)
+{
+  oci_json_stream *s = calloc(1, sizeof *s);
+  if (!s)
+    return NULL;
+  s->what = what;
+  s->key = key;
+  s->fn = fn;
+  s->ctx = ctx;
+  return s;
+}
+
+void oci_json_stream_free(oci_json_stream *s)
+{
+  if (!s)
+    return;
+  oci_buf_free(&s->frame);
+  oci_buf_free(&s->elem);
+  free(s->gaps);
+  oci_strv_free(s->dup_keys, s->n_dup_keys);
+  free(s);
+}
+
+static void stream_fail(oci_json_stream *s, ocidig_code code, size_t at, const char *why)
+{
+  if (s->failed)
+    return;
+  s->failed = true;
+  if (code == OCIDIG_ERR_INVALID_JSON)
+    oci_fail(&s->err, code, "%s: invalid JSON at byte %zu: %s", s->what, at, why);
+  else if (code == OCIDIG_ERR_NOMEM)
+    oci_nomem(&s->err);
+  else
+    oci_fail(&s->err, code, "%s: %s", s->what, why);
+}
+
+static void merge_dup_keys(oci_json_stream *s, const oci_json_doc *doc)
+{
+  for (size_t i = 0; i < doc->n_dup_keys && s->n_dup_keys < 8; i++) {
+    bool seen = false;
+    for (size_t j = 0; j < s->n_dup_keys && !seen; j++)
+      seen = !strcmp(s->dup_keys[j], doc->dup_keys[i]);
+    if (!seen && !oci_strv_push(&s->dup_keys, &s->n_dup_keys, doc->dup_keys[i]))
+      stream_fail(s, OCIDIG_ERR_NOMEM, 0, NULL);
+  }
+}
+
+/* An element is complete: check it, hand it over. */
+static void stream_element(oci_json_stream *s)
+{
+  oci_json_doc doc;
+  ocidig_error e;
+  ocidig_code rc;
+  size_t i = s->n_elems++;
+  rc = parse_piece((const uint8_t *)s->elem.s, s->elem.len, s->what, s->elem_start, 2, NULL, 0, &doc, &e);
+  s->elem.len = 0;
+  s->astate = A_AFTER;
+  if (rc != OCIDIG_OK) {
+    s->failed = true;
+    s->err = e;
+    return;
+  }
+  merge_dup_keys(s, &doc);
+  if (!s->deferred && s->fn && (rc = s->fn(s->ctx, i, doc.root, &e)) != OCIDIG_OK) {
+    if (rc == OCIDIG_ERR_NOMEM) {
+      s->failed = true;
+      s->err = e;
+    } else {
+      s->deferred = true;
+      s->def = e;
+    }
+  }
+  oci_json_doc_free(&doc);
+}
+
+/* Is the key just read (raw, between the quotes) the one to split? */
+static bool key_is(const oci_json_stream *s)
+{
+  char dec[64];
+  size_t n = 0;
+  if (s->key_long)
+    return false;
+  for (size_t i = 0; i < s->keylen; i++) {
+    unsigned cp;
+    if (s->keybuf[i] != '\\') {
+      dec[n++] = s->keybuf[i];
+      continue;
+    }
+    /* Escapes in a key: only \uXXXX of ASCII and \/ can spell a plain key. */
+    if (i + 1 < s->keylen && s->keybuf[i + 1] == '/') {
+      dec[n++] = '/';
+      i++;
+      continue;
+    }
+    if (i + 5 >= s->keylen)
+      return false;
+    if (s->keybuf[i + 1] != 'u' || !read_u4((const uint8_t *)s->keybuf + i + 2, &cp) || cp == 0 || cp >= 0x80)
+      return false;
+    dec[n++] = (char)cp;
+    i += 5;
+  }
+  return n == strlen(s->key) && !memcmp(dec, s->key, n);
+}
+
+static bool frame_put(oci_json_stream *s, uint8_t c)
+{
+  if (s->frame.len >= OCIDIG_MAX_JSON_SIZE) {
+    char why[160];
+    snprintf(why, sizeof why, "more than %u bytes besides the elements of \"%s\" (the limit for a JSON document)",
+             OCIDIG_MAX_JSON_SIZE, s->key);
+    stream_fail(s, OCIDIG_ERR_JSON_TOO_LARGE, 0, why);
+    return false;
+  }
+  oci_buf_add(&s->frame, (const char *)&c, 1);
+  if (s->frame.failed) {
+    stream_fail(s, OCIDIG_ERR_NOMEM, 0, NULL);
+    return false;
+  }
+  return true;
+}
+
+static bool is_ws(uint8_t c)
+{
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void leave_array(oci_json_stream *s)
+{
+  s->removed += s->off - s->array_open - 1;
+  if (!oci_grow((void **)&s->gaps, &s->cap_gaps, 2 * (s->n_gaps + 1), sizeof *s->gaps)) {
+    stream_fail(s, OCIDIG_ERR_NOMEM, 0, NULL);
+    return;
+  }
+  s->gaps[2 * s->n_gaps] = s->frame.len;
+  s->gaps[2 * s->n_gaps + 1] = s->removed;
+  s->n_gaps++;
+  s->astate = A_NONE;
+  frame_put(s, ']');
+}
+
+/* One byte inside the array being split. */
+static void array_byte(oci_json_stream *s, uint8_t c)
+{
+  switch (s->astate) {
+  case A_START:
+  case A_COMMA:
+    if (is_ws(c))
+      return;
+    if (c == ']') {
+      if (s->astate == A_START)
+        leave_array(s);
+      else
+        stream_fail(s, OCIDIG_ERR_INVALID_JSON, s->off, "unexpected character");
+      return;
+    }
+    s->astate = A_ELEM;
+    s->elem_start = s->off;
+    s->elem.len = 0;
+    s->estr = c == '"';
+    s->eesc = false;
+    s->escalar = c != '{' && c != '[' && c != '"';
+    s->edepth = (c == '{' || c == '[') ? 1 : 0;
+    oci_buf_add(&s->elem, (const char *)&c, 1);
+    return;
+  case A_ELEM:
+    if (s->escalar && (is_ws(c) || c == ',' || c == ']')) {
+      stream_element(s);
+      if (!s->failed)
+        array_byte(s, c);
+      return;
+    }
+    if (s->elem.len >= OCIDIG_MAX_JSON_SIZE) {
+      char why[160];
+      snprintf(why, sizeof why, "an element of \"%s\" at byte %zu is more than %u bytes long", s->key,
+               s->elem_start, OCIDIG_MAX_JSON_SIZE);
+      stream_fail(s, OCIDIG_ERR_JSON_TOO_LARGE, 0, why);
+      return;
+    }
+    oci_buf_add(&s->elem, (const char *)&c, 1);
+    if (s->elem.failed) {
+      stream_fail(s, OCIDIG_ERR_NOMEM, 0, NULL);
+      return;
+    }
+    if (s->escalar)
+      return;
+    if (s->estr) {
+      if (s->eesc)
+        s->eesc = false;
+      else if (c == '\\')
+        s->eesc = true;
+      else if (c == '"') {
+        s->estr = false;
+        if (s->edepth == 0)
+          stream_element(s);
+      }
+      return;
+    }
+    if (c == '"')
+      s->estr = true;
+    else if (c == '{' || c == '[')
+      s->edepth++;
+    else if ((c == '}' || c == ']') && --s->edepth == 0)
+      stream_element(s);
+    return;
+  case A_AFTER:
+    if (is_ws(c))
+      return;
+    if (c == ',')
+      s->astate = A_COMMA;
+    else if (c == ']')
+      leave_array(s);
+    else
+      stream_fail(s, OCIDIG_ERR_INVALID_JSON, s->off, "expected ',' or ']' in an array");
+    return;
+  }
+}
+
+/* One byte outside the array. */
+static void frame_byte(oci_json_stream *s, uint8_t c)
+{
+  if (s->mode == 0) {
+    if (is_ws(c)) {
+      frame_put(s, c);
+      return;
+    }
+    s->mode = 2;
+    if (c == '{') {
+      s->mode = 1;
+      s->depth = 1;
+      s->expect_key = true;
+    }
+    frame_put(s, c);
+    return;
+  }
+  if (s->mode == 2) {
+    frame_put(s, c);
+    return;
+  }
+  if (s->in_str) {
+    if (s->esc) {
+      s->esc = false;
+    } else if (c == '\\') {
+      s->esc = true;
+    } else if (c == '"') {
+      s->in_str = false;
+      if (s->in_key) {
+        s->in_key = false;
+        s->key_done = true;
+        s->key_target = key_is(s);
+      }
+      frame_put(s, c);
+      return;
+    }
+    if (s->in_key) {
+      if (s->keylen < sizeof s->keybuf)
+        s->keybuf[s->keylen++] = (char)c;
+      else
+        s->key_long = true;
+    }
+    frame_put(s, c);
+    return;
+  }
+  if (is_ws(c)) {
+    frame_put(s, c);
+    return;
+  }
+  if (s->depth == 1) {
+    if (c == '"' && s->expect_key) {
+      s->expect_key = false;
+      s->in_key = true;
+      s->keylen = 0;
+      s->key_long = false;
+    } else if (c == ':' && s->key_done) {
+      s->key_done = false;
+      s->want_value = true;
+      frame_put(s, c);
+      return;
+    } else if (c == ',') {
+      s->expect_key = true;
+      s->want_value = false;
+    } else if (s->want_value) {
+      s->want_value = false;
+      if (c == '[' && s->key_target) {
+        /* The array to split: elements go their own way from here. */
+        if (!frame_put(s, c))
+          return;
+        s->astate = A_START;
+        s->array_open = s->off;
+        if (s->fn && s->n_elems) {
+          /* A later occurrence of the key replaces the earlier one (as in Go). */
+          ocidig_error e;
+          s->fn(s->ctx, SIZE_MAX, NULL, &e);
+        }
+        s->deferred = false;
+        s->n_elems = 0;
+        return;
+      }
+    }
+  }
+  if (c == '"')
+    s->in_str = true;
+  else if (c == '{' || c == '[')
+    s->depth++;
+  else if ((c == '}' || c == ']') && s->depth > 0 && --s->depth == 0)
+    s->mode = 2;
+  frame_put(s, c);
+}
+
+void oci_json_stream_feed(oci_json_stream *s, const void *buf, size_t len)
+{
+  const uint8_t *p = buf;
+  for (size_t i = 0; i < len && !s->failed; i++, s->off++) {
+    if (s->astate != A_NONE)
+      array_byte(s, p[i]);
+    else
+      frame_byte(s, p[i]);
+  }
+}
+
+ocidig_code oci_json_stream_finish(oci_json_stream *s, oci_json_doc *doc, ocidig_error *err)
+{
+  ocidig_code rc;
+  memset(doc, 0, sizeof *doc);
+  if (!s->failed && s->astate == A_ELEM) {
+    /* The text ends inside an element: its own error says how. */
+    stream_element(s);
+  }
+  if (!s->failed && s->astate != A_NONE) {
+    /* The text ends inside the array: the frame's error is at its end. */
+    s->removed += s->off - s->array_open - 1;
+    if (oci_grow((void **)&s->gaps, &s->cap_gaps, 2 * (s->n_gaps + 1), sizeof *s->gaps)) {
+      s->gaps[2 * s->n_gaps] = s->frame.len;
+      s->gaps[2 * s->n_gaps + 1] = s->removed;
+      s->n_gaps++;
+    }
+  }
+  if (s->failed) {
+    if (err)
+      *err = s->err;
+    return s->err.code;
+  }
+  rc = parse_piece((const uint8_t *)(s->frame.s ? s->frame.s : ""), s->frame.len, s->what, 0, 0, s->gaps, s->n_gaps,
+                   doc, err);
+  if (rc != OCIDIG_OK)
+    return rc;
+  {
+    /* The elements' duplicate keys first (their objects closed first), then the frame's. */
+    merge_dup_keys(s, doc);
+    oci_strv_free(doc->dup_keys, doc->n_dup_keys);
+    doc->dup_keys = s->dup_keys;
+    doc->n_dup_keys = s->n_dup_keys;
+    s->dup_keys = NULL;
+    s->n_dup_keys = 0;
+    if (s->failed) {
+      oci_json_doc_free(doc);
+      if (err)
+        *err = s->err;
+      return s->err.code;
+    }
+  }
+  return OCIDIG_OK;
+}
+
+bool oci_json_stream_split(const oci_json_stream *s, size_t *n)
+{
+  if (n)
+    *n = s->n_elems;
+  return s->gaps != NULL || s->astate != A_NONE;
+}
+
+const ocidig_error *oci_json_stream_refused(const oci_json_stream *s)
+{
+  return s->deferred ? &s->def : NULL;
 }

@@ -41,6 +41,33 @@ char *oci_json_strdup(json_object *str);
 bool oci_json_int64(json_object *v, int64_t *out);
 const char *oci_json_type_name(json_object *v);
 
+/* A document read as it streams by, for indexes of any length: the elements of the array
+ * under `key` in the top-level object ("manifests") are cut out one by one, each checked
+ * as oci_json_parse checks a document (RFC 8259, UTF-8, duplicate keys, depth, its own 4 MiB
+ * and memory bounds) and handed to fn as a json-c tree freed when fn returns; the rest of
+ * the text (the frame, with that array emptied) is checked and parsed at the end, within the
+ * limits of a document.  Memory: the frame, one element, and what fn keeps.  Offsets in
+ * messages are those of the whole text.
+ *
+ * fn(ctx, i, elem, err): element i (0, 1, ...).  i == SIZE_MAX (elem NULL): the key occurs
+ * again, its earlier elements are to be forgotten.  An error from fn (other than
+ * OCIDIG_ERR_NOMEM, which stops the stream) is kept (oci_json_stream_refused) and fn is not
+ * called again; the text is still checked to its end.
+ *
+ * feed never fails: the first error is kept and the rest ignored, so that the caller can go
+ * on hashing the bytes.  finish returns that error, or the frame's, else the frame's tree
+ * (its dup_keys: the elements' then the frame's, at most 8 names). */
+typedef ocidig_code (*oci_json_element_fn)(void *ctx, size_t i, json_object *elem, ocidig_error *err);
+typedef struct oci_json_stream oci_json_stream;
+oci_json_stream *oci_json_stream_new(const char *what, const char *key, oci_json_element_fn fn, void *ctx);
+void oci_json_stream_feed(oci_json_stream *s, const void *buf, size_t len);
+ocidig_code oci_json_stream_finish(oci_json_stream *s, oci_json_doc *doc, ocidig_error *err);
+/* The error fn returned for an element, or NULL. */
+const ocidig_error *oci_json_stream_refused(const oci_json_stream *s);
+/* True when the array was split (*n: its elements, of the last occurrence of the key). */
+bool oci_json_stream_split(const oci_json_stream *s, size_t *n);
+void oci_json_stream_free(oci_json_stream *s);
+
 /* A writer for reports too large to build as one json-c tree (a verify report of a
  * 10,000-platform layout took 55 MiB that way): containers are written as they open
  * and close, and each member is a small json-c tree, serialized and freed at once.  The

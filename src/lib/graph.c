@@ -1,0 +1,890 @@
+/* graph.c: the documents of a bundle, read once each (see graph.h).
+ *
+ * Reads through view.h only.  Strings and compact descriptors live in an arena freed with
+ * the layout; the nodes are found by a json-c hash table keyed by how they were asked for
+ * (kind, inline data or blob, size, digest, media type: each part can change the answer or
+ * its message). */
+#include "graph.h"
+
+#include "descriptor.h"
+#include "layout.h"
+#include "view.h"
+
+#include <json-c/linkhash.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------ arena */
+
+#define ARENA_CHUNK (64u * 1024)
+
+typedef struct chunk {
+  struct chunk *next;
+  size_t used, cap;
+  max_align_t data[];
+} chunk;
+
+struct oci_graph {
+  ocidig_layout *l;
+  oci_view *v;
+  chunk *chunks;
+  struct lh_table *nodes;
+  oci_gnode *root;
+  const char *media_types[32]; /* interned: the few distinct types of a layout */
+  size_t n_media_types;
+};
+
+static void *arena_alloc(oci_graph *g, size_t n)
+{
+  chunk *c = g->chunks;
+  void *p;
+  n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+  if (!n)
+    n = sizeof(max_align_t);
+  if (!c || c->cap - c->used < n) {
+    size_t cap = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK;
+    chunk *nc = malloc(sizeof *nc + cap);
+    if (!nc)
+      return NULL;
+    nc->used = 0;
+    nc->cap = cap;
+    if (c && cap != ARENA_CHUNK) {
+      /* A large block: behind the current chunk, which stays open. */
+      nc->next = c->next;
+      c->next = nc;
+      nc->used = cap;
+      return (char *)nc->data;
+    }
+    nc->next = c;
+    g->chunks = c = nc;
+  }
+  p = (char *)c->data + c->used;
+  c->used += n;
+  return p;
+}
+
+static const char *arena_strndup(oci_graph *g, const char *s, size_t n, bool *nomem)
+{
+  char *p;
+  if (!s)
+    return NULL;
+  if (!(p = arena_alloc(g, n + 1))) {
+    *nomem = true;
+    return NULL;
+  }
+  memcpy(p, s, n);
+  p[n] = '\0';
+  return p;
+}
+
+static const char *arena_strdup(oci_graph *g, const char *s, bool *nomem)
+{
+  return s ? arena_strndup(g, s, strlen(s), nomem) : NULL;
+}
+
+static const char *intern_media_type(oci_graph *g, const char *s, bool *nomem)
+{
+  if (!s)
+    return NULL;
+  for (size_t i = 0; i < g->n_media_types; i++)
+    if (!strcmp(g->media_types[i], s))
+      return g->media_types[i];
+  s = arena_strdup(g, s, nomem);
+  if (s && g->n_media_types < sizeof g->media_types / sizeof g->media_types[0])
+    g->media_types[g->n_media_types++] = s;
+  return s;
+}
+
+static const char *const *arena_strv(oci_graph *g, char **v, size_t n, bool *nomem)
+{
+  const char **out;
+  if (!n)
+    return NULL;
+  if (!(out = arena_alloc(g, n * sizeof *out))) {
+    *nomem = true;
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++)
+    out[i] = arena_strdup(g, v[i], nomem);
+  return out;
+}
+
+static const ocidig_annotation *arena_annotations(oci_graph *g, const ocidig_annotation *a, size_t n, bool *nomem)
+{
+  ocidig_annotation *out;
+  if (!n)
+    return NULL;
+  if (!(out = arena_alloc(g, n * sizeof *out))) {
+    *nomem = true;
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) {
+    out[i].key = (char *)arena_strdup(g, a[i].key, nomem);
+    out[i].value = (char *)arena_strdup(g, a[i].value, nomem);
+  }
+  return out;
+}
+
+static const ocidig_platform *arena_platform(oci_graph *g, const ocidig_platform *p, bool *nomem)
+{
+  ocidig_platform *out = arena_alloc(g, sizeof *out);
+  if (!out) {
+    *nomem = true;
+    return NULL;
+  }
+  out->os = (char *)arena_strdup(g, p->os, nomem);
+  out->architecture = (char *)arena_strdup(g, p->architecture, nomem);
+  out->variant = (char *)arena_strdup(g, p->variant, nomem);
+  out->os_version = (char *)arena_strdup(g, p->os_version, nomem);
+  out->os_features = (char **)arena_strv(g, p->os_features, p->n_os_features, nomem);
+  out->n_os_features = p->n_os_features;
+  return out;
+}
+
+/* A compact copy of a decoded descriptor. */
+static bool gdesc_from(oci_graph *g, const ocidig_descriptor *d, oci_gdesc *out)
+{
+  bool nomem = false;
+  memset(out, 0, sizeof *out);
+  out->media_type = intern_media_type(g, d->media_type, &nomem);
+  out->digest = arena_strdup(g, d->digest_string, &nomem);
+  out->size = d->size;
+  out->digest_code = d->digest_code;
+  if (d->has_platform) {
+    out->platform = arena_platform(g, &d->platform, &nomem);
+    out->platform_keys = d->platform_keys;
+  }
+  out->artifact_type = arena_strdup(g, d->artifact_type, &nomem);
+  out->annotations = arena_annotations(g, d->annotations, d->n_annotations, &nomem);
+  out->n_annotations = (uint32_t)d->n_annotations;
+  out->urls = arena_strv(g, d->urls, d->n_urls, &nomem);
+  out->n_urls = (uint32_t)d->n_urls;
+  if (d->has_data) {
+    uint8_t *p = arena_alloc(g, d->data_len);
+    if (p && d->data_len)
+      memcpy(p, d->data, d->data_len);
+    nomem = nomem || !p;
+    out->data = p;
+    out->data_len = d->data_len;
+    out->has_data = true;
+  }
+  return !nomem;
+}
+
+/* ------------------------------------------------------------ descriptors */
+
+const char *oci_gdesc_annotation(const oci_gdesc *d, const char *key)
+{
+  if (!d || !key)
+    return NULL;
+  for (uint32_t i = 0; i < d->n_annotations; i++)
+    if (!strcmp(d->annotations[i].key, key))
+      return d->annotations[i].value;
+  return NULL;
+}
+
+bool oci_gdesc_digest(const oci_gdesc *d, ocidig_digest *out)
+{
+  if (!d || d->digest_code != OCIDIG_OK || !d->digest)
+    return false;
+  return ocidig_digest_parse(d->digest, strlen(d->digest), out, NULL) == OCIDIG_OK;
+}
+
+static char *dup_or_fail(const char *s, bool *nomem)
+{
+  char *r;
+  if (!s)
+    return NULL;
+  if (!(r = oci_strdup(s)))
+    *nomem = true;
+  return r;
+}
+
+ocidig_code oci_gdesc_expand(const oci_gdesc *d, ocidig_descriptor *out, ocidig_error *err)
+{
+  bool nomem = false;
+  OCI_REQUIRE(out, "out", err);
+  memset(out, 0, sizeof *out);
+  OCI_REQUIRE(d, "the descriptor", err);
+  out->media_type = dup_or_fail(d->media_type, &nomem);
+  out->digest_string = dup_or_fail(d->digest, &nomem);
+  out->digest_code = d->digest_code;
+  if (d->digest_code == OCIDIG_OK)
+    oci_gdesc_digest(d, &out->digest);
+  out->size = d->size;
+  if (d->platform) {
+    const ocidig_platform *p = d->platform;
+    out->has_platform = true;
+    out->platform_keys = d->platform_keys;
+    out->platform.os = dup_or_fail(p->os, &nomem);
+    out->platform.architecture = dup_or_fail(p->architecture, &nomem);
+    out->platform.variant = dup_or_fail(p->variant, &nomem);
+    out->platform.os_version = dup_or_fail(p->os_version, &nomem);
+    for (size_t i = 0; i < p->n_os_features && !nomem; i++)
+      nomem = !oci_strv_push(&out->platform.os_features, &out->platform.n_os_features, p->os_features[i]);
+  }
+  out->artifact_type = dup_or_fail(d->artifact_type, &nomem);
+  if (d->n_annotations && !nomem) {
+    out->annotations = calloc(d->n_annotations, sizeof *out->annotations);
+    nomem = !out->annotations;
+    for (uint32_t i = 0; i < d->n_annotations && !nomem; i++) {
+      out->annotations[i].key = dup_or_fail(d->annotations[i].key, &nomem);
+      out->annotations[i].value = dup_or_fail(d->annotations[i].value, &nomem);
+      out->n_annotations = i + 1;
+    }
+  }
+  for (uint32_t i = 0; i < d->n_urls && !nomem; i++)
+    nomem = !oci_strv_push(&out->urls, &out->n_urls, d->urls[i]);
+  if (d->has_data && !nomem) {
+    out->has_data = true;
+    out->data = malloc(d->data_len ? d->data_len : 1);
+    nomem = !out->data;
+    if (out->data && d->data_len)
+      memcpy(out->data, d->data, d->data_len);
+    out->data_len = d->data_len;
+  }
+  if (nomem) {
+    ocidig_descriptor_clear(out);
+    return oci_nomem(err);
+  }
+  return OCIDIG_OK;
+}
+
+/* Does d's inline data check out (length and digest)? */
+bool oci_gdesc_inline_ok(const oci_gdesc *d)
+{
+  ocidig_digest dg;
+  char hex[129];
+  if (!d || !d->has_data || (int64_t)d->data_len != d->size || !oci_gdesc_digest(d, &dg))
+    return false;
+  oci_hash_hex(dg.alg, d->data, d->data_len, hex);
+  return !strcmp(hex, dg.hex);
+}
+
+/* ------------------------------------------------------------------ nodes */
+
+static void graph_free(void *p)
+{
+  oci_graph *g = p;
+  chunk *c, *next;
+  if (!g)
+    return;
+  if (g->nodes)
+    lh_table_free(g->nodes);
+  for (c = g->chunks; c; c = next) {
+    next = c->next;
+    free(c);
+  }
+  free(g);
+}
+
+ocidig_code oci_graph_get(ocidig_layout *l, oci_graph **out, ocidig_error *err)
+{
+  oci_graph *g;
+  oci_view *v;
+  ocidig_code rc;
+  OCI_REQUIRE(out, "out", err);
+  *out = NULL;
+  OCI_REQUIRE(l, "the layout", err);
+  if (l->upper[OCI_SLOT_GRAPH]) {
+    *out = l->upper[OCI_SLOT_GRAPH];
+    return OCIDIG_OK;
+  }
+  if ((rc = oci_view_get(l, &v, err)) != OCIDIG_OK)
+    return rc;
+  if (!(g = calloc(1, sizeof *g)) || !(g->nodes = lh_kchar_table_new(64, NULL))) {
+    free(g);
+    return oci_nomem(err);
+  }
+  g->l = l;
+  g->v = v;
+  l->upper[OCI_SLOT_GRAPH] = g;
+  l->upper_free[OCI_SLOT_GRAPH] = graph_free;
+  *out = g;
+  return OCIDIG_OK;
+}
+
+static oci_gnode *node_new(oci_graph *g, const char *name, const char *digest, ocidig_kind kind)
+{
+  bool nomem = false;
+  oci_gnode *n = arena_alloc(g, sizeof *n);
+  if (!n)
+    return NULL;
+  memset(n, 0, sizeof *n);
+  n->name = arena_strdup(g, name, &nomem);
+  n->digest = arena_strdup(g, digest ? digest : "", &nomem);
+  n->kind = kind;
+  return nomem ? NULL : n;
+}
+
+/* Records the node's error; false when out of memory. */
+static bool node_fail(oci_graph *g, oci_gnode *n, const ocidig_error *e)
+{
+  bool nomem = false;
+  n->code = e->code;
+  n->message = arena_strdup(g, e->message, &nomem);
+  return !nomem;
+}
+
+static bool node_dup_keys(oci_graph *g, oci_gnode *n, const oci_json_doc *doc)
+{
+  bool nomem = false;
+  n->dup_keys = arena_strv(g, doc->dup_keys, doc->n_dup_keys, &nomem);
+  n->n_dup_keys = doc->n_dup_keys;
+  return !nomem;
+}
+
+static const char *digest_text(const oci_gdesc *d)
+{
+  return d->digest && *d->digest ? d->digest : "(no digest)";
+}
+
+/* containerd's validateMediaType: key presence counts, whatever the value. */
+static ocidig_code check_kind(json_object *root, ocidig_kind want, const char *what, const char *media_type,
+                              ocidig_error *err)
+{
+  json_object *mt;
+  ocidig_kind body = OCIDIG_KIND_OTHER;
+  if (!json_object_is_type(root, json_type_object))
+    return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: the document is %s, not an object", what,
+                    oci_json_type_name(root));
+  mt = oci_json_get(root, "mediaType");
+  if (mt && !json_object_is_type(mt, json_type_string))
+    return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: \"mediaType\" must be a string, not %s", what,
+                    oci_json_type_name(mt));
+  if (mt)
+    body = ocidig_media_type_kind(json_object_get_string(mt));
+  if (oci_json_has(root, "fsLayers"))
+    return oci_fail(err, OCIDIG_ERR_KIND_MISMATCH, "%s: a Docker schema 1 manifest (fsLayers) behind %s", what,
+                    media_type);
+  if (want == OCIDIG_KIND_MANIFEST && (oci_json_has(root, "manifests") || body == OCIDIG_KIND_INDEX))
+    return oci_fail(err, OCIDIG_ERR_KIND_MISMATCH, "%s: expected a manifest (%s) but the body is an index", what,
+                    media_type);
+  if (want == OCIDIG_KIND_INDEX &&
+      (oci_json_has(root, "config") || oci_json_has(root, "layers") || body == OCIDIG_KIND_MANIFEST))
+    return oci_fail(err, OCIDIG_ERR_KIND_MISMATCH, "%s: expected an index (%s) but the body is a manifest", what,
+                    media_type);
+  return OCIDIG_OK;
+}
+
+/* Step 1 of §4: the digest string.  role: "index", "manifest", "config". */
+static bool check_digest_string(const oci_gdesc *d, const char *role, ocidig_error *e)
+{
+  ocidig_digest tmp;
+  const char *ds;
+  if (d->digest_code == OCIDIG_OK)
+    return true;
+  ds = oci_str(d->digest);
+  ocidig_digest_parse(ds, strlen(ds), &tmp, e);
+  oci_error_prefix(e, "%s", role);
+  return false;
+}
+
+/* ------------------------------------------------------------ index nodes */
+
+typedef struct index_read {
+  oci_graph *g;
+  oci_gnode *n;
+  const char *what;
+  oci_gdesc *kids;
+  size_t n_kids, cap_kids;
+  bool over; /* more elements than the limit: counted, not kept */
+  oci_json_stream *js;
+  /* the blob's checks (not for the root) */
+  oci_hasher *h;
+  uint64_t len;
+} index_read;
+
+static ocidig_code index_element(void *ctx, size_t i, json_object *elem, ocidig_error *err)
+{
+  index_read *ir = ctx;
+  ocidig_descriptor d;
+  char where[256];
+  ocidig_code rc;
+  if (i == SIZE_MAX) {
+    ir->n_kids = 0;
+    ir->over = false;
+    return OCIDIG_OK;
+  }
+  if (ir->n_kids >= OCIDIG_MAX_INDEX_DESCRIPTORS) {
+    ir->over = true;
+    return OCIDIG_OK;
+  }
+  snprintf(where, sizeof where, "%.200s manifests[%zu]", ir->what, i);
+  if ((rc = oci_descriptor_parse(elem, where, &d, err)) != OCIDIG_OK)
+    return rc;
+  if (!oci_grow((void **)&ir->kids, &ir->cap_kids, ir->n_kids + 1, sizeof *ir->kids) ||
+      !gdesc_from(ir->g, &d, &ir->kids[ir->n_kids])) {
+    ocidig_descriptor_clear(&d);
+    return oci_nomem(err);
+  }
+  ir->n_kids++;
+  ocidig_descriptor_clear(&d);
+  return OCIDIG_OK;
+}
+
+static ocidig_code index_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  index_read *ir = ctx;
+  (void)err;
+  if (ir->h)
+    oci_hasher_update(ir->h, buf, len);
+  ir->len += len;
+  oci_json_stream_feed(ir->js, buf, len);
+  return OCIDIG_OK;
+}
+
+/* After the bytes: JSON, kind, "manifests" (§5.5). */
+static ocidig_code index_finish(index_read *ir, const char *media_type, ocidig_error *e)
+{
+  oci_graph *g = ir->g;
+  oci_gnode *n = ir->n;
+  oci_json_doc doc;
+  json_object *arr;
+  const ocidig_error *refused;
+  size_t count = 0;
+  ocidig_code rc;
+
+  if ((rc = oci_json_stream_finish(ir->js, &doc, e)) != OCIDIG_OK)
+    return rc;
+  if (!node_dup_keys(g, n, &doc)) {
+    oci_json_doc_free(&doc);
+    return oci_nomem(e);
+  }
+  rc = check_kind(doc.root, OCIDIG_KIND_INDEX, ir->what, media_type, e);
+  arr = oci_json_get(doc.root, "manifests");
+  if (rc == OCIDIG_OK && !oci_json_has(doc.root, "manifests")) {
+    n->no_manifests = true;
+    ir->n_kids = 0;
+  } else if (rc == OCIDIG_OK && !arr) {
+    ir->n_kids = 0; /* null */
+  } else if (rc == OCIDIG_OK && !json_object_is_type(arr, json_type_array)) {
+    rc = oci_fail(e, OCIDIG_ERR_INVALID_JSON, "%s: \"manifests\" must be an array, not %s", ir->what,
+                  oci_json_type_name(arr));
+  } else if (rc == OCIDIG_OK) {
+    oci_json_stream_split(ir->js, &count);
+    if (count > OCIDIG_MAX_INDEX_DESCRIPTORS)
+      rc = oci_fail(e, OCIDIG_ERR_LIMIT, "%s: %zu descriptors, more than the limit of %d", ir->what, count,
+                    OCIDIG_MAX_INDEX_DESCRIPTORS);
+    else if ((refused = oci_json_stream_refused(ir->js)) != NULL) {
+      *e = *refused;
+      rc = e->code;
+    }
+  }
+  oci_json_doc_free(&doc);
+  if (rc != OCIDIG_OK)
+    return rc;
+  if (ir->n_kids) {
+    oci_gdesc *kids = arena_alloc(g, ir->n_kids * sizeof *kids);
+    if (!kids)
+      return oci_nomem(e);
+    memcpy(kids, ir->kids, ir->n_kids * sizeof *kids);
+    n->children = kids;
+    n->n_children = ir->n_kids;
+  }
+  return OCIDIG_OK;
+}
+
+static void index_read_free(index_read *ir)
+{
+  oci_json_stream_free(ir->js);
+  oci_hasher_free(ir->h);
+  free(ir->kids);
+}
+
+ocidig_code oci_graph_root(oci_graph *g, const oci_gnode **out, ocidig_error *err)
+{
+  index_read ir = {.g = g};
+  ocidig_error e = {0};
+  ocidig_code rc;
+  OCI_REQUIRE(out, "out", err);
+  *out = NULL;
+  OCI_REQUIRE(g, "the graph", err);
+  if (g->root) {
+    *out = g->root;
+    return OCIDIG_OK;
+  }
+  ir.what = oci_view_root_name(g->v);
+  if (!(ir.n = node_new(g, ir.what, "", OCIDIG_KIND_INDEX)) ||
+      !(ir.js = oci_json_stream_new(ir.what, "manifests", index_element, &ir))) {
+    index_read_free(&ir);
+    return oci_nomem(err);
+  }
+  rc = oci_view_root_stream(g->v, index_sink, &ir, &e);
+  if (rc == OCIDIG_OK)
+    rc = index_finish(&ir, OCIDIG_MT_OCI_INDEX, &e);
+  index_read_free(&ir);
+  if (rc == OCIDIG_ERR_NOMEM || (rc != OCIDIG_OK && !node_fail(g, ir.n, &e)))
+    return oci_nomem(err);
+  g->root = ir.n;
+  *out = ir.n;
+  return OCIDIG_OK;
+}
+
+/* An index blob: §4 with the bytes streamed (steps 3 to 6), then §5.5. */
+static ocidig_code read_index(oci_graph *g, const oci_gdesc *d, oci_gnode *n, ocidig_error *e)
+{
+  index_read ir = {.g = g, .n = n, .what = n->name};
+  char dstr[OCIDIG_DIGEST_STRING_MAX], hex[129];
+  const char *member;
+  ocidig_digest dg;
+  ocidig_entry st;
+  ocidig_code rc;
+
+  if (!check_digest_string(d, "index", e))
+    return e->code;
+  oci_gdesc_digest(d, &dg);
+  ocidig_digest_format(&dg, dstr);
+  if (!(ir.js = oci_json_stream_new(ir.what, "manifests", index_element, &ir)))
+    return oci_nomem(e);
+  if (oci_gdesc_inline_ok(d)) {
+    index_sink(&ir, d->data, d->data_len, e);
+    rc = index_finish(&ir, oci_str(d->media_type), e);
+    index_read_free(&ir);
+    return rc;
+  }
+  member = oci_view_blob_member(g->v, &dg, NULL, NULL);
+  if ((rc = oci_view_blob_stat(g->v, &dg, &st, e)) != OCIDIG_OK) {
+    if (rc == OCIDIG_ERR_BLOB_MISSING)
+      oci_fail(e, rc, "blob %s is missing (no %s in the layout)", dstr, oci_str(member));
+    goto out;
+  }
+  member = oci_view_blob_member(g->v, &dg, NULL, NULL);
+  if (st.size != d->size) {
+    rc = oci_fail(e, OCIDIG_ERR_SIZE_MISMATCH, "blob %s: %s is %lld bytes, the descriptor says %lld", dstr,
+                  oci_str(member), (long long)st.size, (long long)d->size);
+    goto out;
+  }
+  if (!(ir.h = oci_hasher_new(dg.alg))) {
+    rc = oci_nomem(e);
+    goto out;
+  }
+  if ((rc = oci_view_blob_stream(g->v, &dg, index_sink, &ir, e)) != OCIDIG_OK)
+    goto out;
+  member = oci_view_blob_member(g->v, &dg, NULL, NULL);
+  if ((int64_t)ir.len != d->size) {
+    rc = oci_fail(e, OCIDIG_ERR_SIZE_MISMATCH, "blob %s: read %llu bytes, the descriptor says %lld", dstr,
+                  (unsigned long long)ir.len, (long long)d->size);
+    goto out;
+  }
+  oci_hasher_final_hex(ir.h, hex);
+  if (strcmp(hex, dg.hex)) {
+    rc = oci_fail(e, OCIDIG_ERR_DIGEST_MISMATCH, "blob %s: the bytes of %s hash to %s:%s", dstr, oci_str(member),
+                  ocidig_digest_alg_name(dg.alg), hex);
+    goto out;
+  }
+  rc = index_finish(&ir, oci_str(d->media_type), e);
+out:
+  index_read_free(&ir);
+  return rc;
+}
+
+/* --------------------------------------------------- manifests and configs */
+
+/* A whole document behind d (a manifest or a config): §4 steps 1 to 6. */
+static ocidig_code read_whole(oci_graph *g, const oci_gdesc *d, const char *role, const char *name,
+                              oci_json_doc *doc, ocidig_error *e)
+{
+  uint8_t *data = NULL;
+  size_t len = 0;
+  ocidig_digest dg;
+  ocidig_code rc;
+  if (!check_digest_string(d, role, e))
+    return e->code;
+  oci_gdesc_digest(d, &dg);
+  if (oci_gdesc_inline_ok(d)) {
+    rc = oci_json_parse(d->data, d->data_len, name, doc, e);
+  } else {
+    if ((rc = oci_view_blob_read(g->v, &dg, d->size, OCIDIG_MAX_JSON_SIZE, &data, &len, e)) != OCIDIG_OK)
+      return rc;
+    rc = oci_json_parse(data, len, name, doc, e);
+    free(data);
+  }
+  return rc;
+}
+
+static bool parse_gdesc(oci_graph *g, json_object *obj, const char *where, const oci_gdesc **out, ocidig_error *e)
+{
+  ocidig_descriptor d;
+  oci_gdesc *gd;
+  *out = NULL;
+  if (oci_descriptor_parse(obj, where, &d, e) != OCIDIG_OK)
+    return true; /* not a descriptor: e says why */
+  gd = arena_alloc(g, sizeof *gd);
+  if (!gd || !gdesc_from(g, &d, gd)) {
+    ocidig_descriptor_clear(&d);
+    return false;
+  }
+  ocidig_descriptor_clear(&d);
+  *out = gd;
+  return true;
+}
+
+/* What a manifest says, past its kind: config (checked), the rest as far as it decodes. */
+static bool manifest_fields(oci_graph *g, oci_gnode *n, json_object *root)
+{
+  json_object *mt = oci_json_get(root, "mediaType");
+  json_object *c = oci_json_get(root, "config");
+  json_object *layers = oci_json_get(root, "layers");
+  json_object *v;
+  ocidig_error e = {0};
+  bool nomem = false;
+
+  if (mt && json_object_is_type(mt, json_type_string)) {
+    char *s = oci_json_strdup(mt);
+    nomem = !s;
+    n->body_media_type = intern_media_type(g, s, &nomem);
+    free(s);
+  }
+  if (!c) {
+    oci_fail(&e, OCIDIG_ERR_INVALID_DIGEST, "%s has no config descriptor", n->name);
+  } else if (!parse_gdesc(g, c, n->name, &n->config, &e)) {
+    return false;
+  }
+  if (!n->config) {
+    n->config_code = e.code;
+    n->config_message = arena_strdup(g, e.message, &nomem);
+  }
+  if (layers && json_object_is_type(layers, json_type_array)) {
+    size_t k = json_object_array_length(layers);
+    oci_gdesc *ls = arena_alloc(g, (k ? k : 1) * sizeof *ls);
+    if (!ls)
+      return false;
+    for (size_t i = 0; i < k; i++) {
+      ocidig_descriptor d;
+      if (oci_descriptor_parse(json_object_array_get_idx(layers, i), "layer", &d, NULL) != OCIDIG_OK)
+        continue;
+      nomem = nomem || !gdesc_from(g, &d, &ls[n->n_layers]);
+      ocidig_descriptor_clear(&d);
+      n->n_layers++;
+    }
+    n->layers = ls;
+  }
+  if ((v = oci_json_get(root, "subject")) != NULL && !parse_gdesc(g, v, "subject", &n->subject, NULL))
+    return false;
+  if ((v = oci_json_get(root, "artifactType")) != NULL && json_object_is_type(v, json_type_string)) {
+    char *s = oci_json_strdup(v);
+    n->artifact_type = arena_strdup(g, s, &nomem);
+    nomem = nomem || !s;
+    free(s);
+  }
+  if ((v = oci_json_get(root, "annotations")) != NULL && json_object_is_type(v, json_type_object)) {
+    size_t k = (size_t)json_object_object_length(v);
+    ocidig_annotation *a = arena_alloc(g, (k ? k : 1) * sizeof *a);
+    if (!a)
+      return false;
+    json_object_object_foreach(v, key, val)
+    {
+      char *s;
+      if (!val || !json_object_is_type(val, json_type_string))
+        continue;
+      s = oci_json_strdup(val);
+      a[n->n_annotations].key = (char *)arena_strdup(g, key, &nomem);
+      a[n->n_annotations].value = (char *)arena_strdup(g, s, &nomem);
+      nomem = nomem || !s;
+      free(s);
+      n->n_annotations++;
+    }
+    n->annotations = a;
+  }
+  return !nomem;
+}
+
+static ocidig_code read_manifest(oci_graph *g, const oci_gdesc *d, oci_gnode *n, ocidig_error *e)
+{
+  oci_json_doc doc;
+  ocidig_code rc;
+  if ((rc = read_whole(g, d, "manifest", n->name, &doc, e)) != OCIDIG_OK)
+    return rc;
+  if (!node_dup_keys(g, n, &doc))
+    rc = oci_nomem(e);
+  else if ((rc = check_kind(doc.root, OCIDIG_KIND_MANIFEST, n->name, oci_str(d->media_type), e)) == OCIDIG_OK &&
+           !manifest_fields(g, n, doc.root))
+    rc = oci_nomem(e);
+  oci_json_doc_free(&doc);
+  return rc;
+}
+
+static ocidig_code read_config(oci_graph *g, const oci_gdesc *d, oci_gnode *n, ocidig_error *e)
+{
+  oci_json_doc doc;
+  ocidig_platform p = {0};
+  ocidig_code rc;
+  bool nomem = false;
+  if ((rc = read_whole(g, d, "config", n->name, &doc, e)) != OCIDIG_OK)
+    return rc;
+  if (!node_dup_keys(g, n, &doc)) {
+    rc = oci_nomem(e);
+  } else if (!json_object_is_type(doc.root, json_type_object)) {
+    rc = oci_fail(e, OCIDIG_ERR_INVALID_JSON, "config %s is %s, not an object", digest_text(d),
+                  oci_json_type_name(doc.root));
+  } else {
+    char where[OCIDIG_DIGEST_STRING_MAX + 16];
+    snprintf(where, sizeof where, "config %.140s", digest_text(d));
+    if ((rc = oci_platform_parse_json(doc.root, where, &p, NULL, e)) == OCIDIG_OK) {
+      n->platform = arena_platform(g, &p, &nomem);
+      if (nomem)
+        rc = oci_nomem(e);
+    }
+    ocidig_platform_clear(&p);
+  }
+  oci_json_doc_free(&doc);
+  return rc;
+}
+
+/* The node for d read as kind (INDEX, MANIFEST, or OTHER: a config), made on first use. */
+static ocidig_code node_get(oci_graph *g, const oci_gdesc *d, ocidig_kind kind, const oci_gnode **out,
+                            ocidig_error *err)
+{
+  char *key, *name;
+  void *found = NULL;
+  oci_gnode *n;
+  ocidig_error e = {0};
+  ocidig_code rc;
+  bool nomem = false;
+  const char *role = kind == OCIDIG_KIND_INDEX ? "index" : kind == OCIDIG_KIND_MANIFEST ? "manifest" : "config";
+
+  *out = NULL;
+  key = oci_sprintf("%c%c%lld %s %s", role[0], oci_gdesc_inline_ok(d) ? 'd' : 'b', (long long)d->size,
+                    oci_str(d->digest), kind == OCIDIG_KIND_OTHER ? "" : oci_str(d->media_type));
+  if (!key)
+    return oci_nomem(err);
+  if (lh_table_lookup_ex(g->nodes, key, &found)) {
+    free(key);
+    *out = found;
+    return OCIDIG_OK;
+  }
+  name = oci_sprintf("%s %s", role, digest_text(d));
+  n = name ? node_new(g, name, d->digest, kind) : NULL;
+  free(name);
+  if (!n) {
+    free(key);
+    return oci_nomem(err);
+  }
+  rc = kind == OCIDIG_KIND_INDEX ? read_index(g, d, n, &e)
+       : kind == OCIDIG_KIND_MANIFEST ? read_manifest(g, d, n, &e)
+                                      : read_config(g, d, n, &e);
+  if (rc == OCIDIG_ERR_NOMEM || (rc != OCIDIG_OK && !node_fail(g, n, &e))) {
+    free(key);
+    return oci_nomem(err);
+  }
+  {
+    const char *k = arena_strdup(g, key, &nomem);
+    free(key);
+    if (nomem || lh_table_insert(g->nodes, k, n) != 0)
+      return oci_nomem(err);
+  }
+  *out = n;
+  return OCIDIG_OK;
+}
+
+ocidig_code oci_graph_open(oci_graph *g, const oci_gdesc *d, const oci_gnode **out, ocidig_error *err)
+{
+  ocidig_kind k;
+  OCI_REQUIRE(out, "out", err);
+  *out = NULL;
+  OCI_REQUIRE(g, "the graph", err);
+  OCI_REQUIRE(d, "the descriptor", err);
+  k = ocidig_media_type_kind(d->media_type);
+  if (k == OCIDIG_KIND_OTHER)
+    return oci_fail(err, OCIDIG_ERR_USAGE, "oci_graph_open: media type %s is neither an index nor a manifest",
+                    oci_str(d->media_type));
+  return node_get(g, d, k, out, err);
+}
+
+ocidig_code oci_graph_config(oci_graph *g, const oci_gdesc *cfg, const oci_gnode **out, ocidig_error *err)
+{
+  OCI_REQUIRE(out, "out", err);
+  *out = NULL;
+  OCI_REQUIRE(g, "the graph", err);
+  OCI_REQUIRE(cfg, "the config descriptor", err);
+  return node_get(g, cfg, OCIDIG_KIND_OTHER, out, err);
+}
+
+/* ------------------------------------------------------------------- walk */
+
+typedef struct walker {
+  oci_graph *g;
+  const oci_graph_visitor *v;
+  void *ctx;
+  const char *stack[OCIDIG_MAX_INDEX_NESTING + 2];
+  size_t depth;
+  struct lh_table *seen; /* indexes walked: node -> node */
+  ocidig_error *err;
+} walker;
+
+/* false: stop (a visitor asked, or out of memory: then *rc). */
+static bool walk_children(walker *w, const oci_gnode *parent, unsigned level, ocidig_code *rc)
+{
+  for (size_t i = 0; i < parent->n_children; i++) {
+    const oci_gdesc *d = &parent->children[i];
+    ocidig_kind k = ocidig_media_type_kind(d->media_type);
+    const oci_gnode *n;
+    if (w->v->child && !w->v->child(w->ctx, parent, d, level + 1))
+      return false;
+    if (k == OCIDIG_KIND_OTHER)
+      continue;
+    if (k == OCIDIG_KIND_INDEX) {
+      bool cycle = false;
+      char msg[OCIDIG_ERROR_MESSAGE_MAX];
+      if (level + 1 > OCIDIG_MAX_INDEX_NESTING) {
+        snprintf(msg, sizeof msg, "index %s is nested %u levels deep, more than the limit of %d", digest_text(d),
+                 level + 1, OCIDIG_MAX_INDEX_NESTING);
+        if (w->v->error && !w->v->error(w->ctx, d, OCIDIG_ERR_NESTING_TOO_DEEP, msg))
+          return false;
+        continue;
+      }
+      for (size_t j = 0; j < w->depth && !cycle; j++)
+        cycle = !strcmp(w->stack[j], oci_str(d->digest));
+      if (cycle) {
+        snprintf(msg, sizeof msg, "index %s contains itself (a cycle)", digest_text(d));
+        if (w->v->error && !w->v->error(w->ctx, d, OCIDIG_ERR_INDEX_CYCLE, msg))
+          return false;
+        continue;
+      }
+    }
+    if ((*rc = oci_graph_open(w->g, d, &n, w->err)) != OCIDIG_OK)
+      return false;
+    if (k == OCIDIG_KIND_MANIFEST) {
+      if (w->v->manifest && !w->v->manifest(w->ctx, n, d, level + 1))
+        return false;
+      continue;
+    }
+    {
+      bool again = lh_table_lookup_ex(w->seen, n, NULL);
+      if (w->v->index && !w->v->index(w->ctx, n, d, level + 1, again))
+        return false;
+      if (again || n->code != OCIDIG_OK)
+        continue;
+      if (lh_table_insert(w->seen, n, n) != 0) {
+        *rc = oci_nomem(w->err);
+        return false;
+      }
+      w->stack[w->depth++] = oci_str(d->digest);
+      if (!walk_children(w, n, level + 1, rc)) {
+        w->depth--;
+        return false;
+      }
+      w->depth--;
+    }
+  }
+  return true;
+}
+
+ocidig_code oci_graph_walk(oci_graph *g, const oci_graph_visitor *v, void *ctx, ocidig_error *err)
+{
+  walker w = {.g = g, .v = v, .ctx = ctx, .err = err};
+  const oci_gnode *root;
+  ocidig_code rc = OCIDIG_OK;
+  OCI_REQUIRE(g, "the graph", err);
+  OCI_REQUIRE(v, "the visitor", err);
+  if ((rc = oci_graph_root(g, &root, err)) != OCIDIG_OK)
+    return rc;
+  if (root->code != OCIDIG_OK)
+    return OCIDIG_OK; /* the visitor reads root->code from oci_graph_root */
+  if (!(w.seen = lh_kptr_table_new(64, NULL)))
+    return oci_nomem(err);
+  walk_children(&w, root, 0, &rc);
+  lh_table_free(w.seen);
+  return rc;
+}

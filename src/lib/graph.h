@@ -1,0 +1,125 @@
+/* graph.h: the one reader of a bundle's documents (indexes, manifests, configs).
+ *
+ * Usage (resolve.c, list, inspect, cat, verify):
+ *
+ *   oci_graph *g;
+ *   const oci_gnode *root, *n;
+ *   if (oci_graph_get(layout, &g, &err) != OCIDIG_OK) ...      // once per layout, kept with it
+ *   oci_graph_root(g, &root);                                  // index.json (or the view's root)
+ *   if (root->code != OCIDIG_OK) ... root->message ...
+ *   for (size_t i = 0; i < root->n_children; i++) {
+ *     const oci_gdesc *d = &root->children[i];
+ *     oci_graph_open(g, d, &n);                                // index or manifest, by d->media_type
+ *     if (n->code == OCIDIG_ERR_BLOB_MISSING) ... absent ...
+ *     else if (n->code != OCIDIG_OK) ... n->message: the one error for it, naming the digest ...
+ *     else if (n->kind == OCIDIG_KIND_MANIFEST && n->config) oci_graph_config(g, n->config, &cfg);
+ *   }
+ *   // or, for everything under the root: oci_graph_walk(g, &visitor, ctx)
+ *   // a descriptor for output: oci_gdesc_expand(d, &public_descriptor, &err)
+ *
+ * Every document is read once per layout, through view.h only, and checked once in the
+ * order of doc/resolution.md §4 (digest string, inline data, present, size, digest, strict
+ * JSON, kind against the descriptor's mediaType): a node holds one code and one message
+ * for its condition, whatever asks.  Indexes (index.json included) are read as they stream
+ * (json.h's oci_json_stream): memory is what is kept, the compact descriptors below, not
+ * the document's size.  Nodes and descriptors live until the layout is closed; they are
+ * read-only to callers.  Not thread-safe (one thread per layout).
+ *
+ * For ls and verify (image.c, verify.c), which call oci_entries_load/oci_resolve_entry
+ * today: those stay in resolve.c, now over the graph, until their callers move; the
+ * replacement is ocidig_resolve itself per image (it reads nothing twice now: the graph
+ * keeps index.json decoded), or oci_graph_root + oci_graph_open + oci_graph_config for
+ * the walks of their own. */
+#ifndef OCIDIG_GRAPH_H
+#define OCIDIG_GRAPH_H
+
+#include "internal.h"
+
+typedef struct oci_graph oci_graph;
+
+/* A descriptor as a document wrote it, compact (strings in the graph's arena). */
+typedef struct oci_gdesc {
+  const char *media_type;          /* NULL: absent */
+  const char *digest;              /* as written; NULL: absent */
+  int64_t size;
+  const ocidig_platform *platform; /* as written; NULL: none (absent or null) */
+  const char *artifact_type;
+  const ocidig_annotation *annotations;
+  const char *const *urls;
+  const uint8_t *data; /* decoded inline data (has_data) */
+  size_t data_len;
+  uint32_t n_annotations, n_urls;
+  unsigned platform_keys; /* OCIDIG_PLATFORM_KEY_* of the raw platform object */
+  ocidig_code digest_code; /* OCIDIG_OK: digest is a valid, supported digest */
+  bool has_data;
+} oci_gdesc;
+
+const char *oci_gdesc_annotation(const oci_gdesc *d, const char *key);
+/* The parsed digest; false when digest_code is not OCIDIG_OK. */
+bool oci_gdesc_digest(const oci_gdesc *d, ocidig_digest *out);
+/* Does d carry inline data that checks out (its length is size, it hashes to digest)?
+ * Then it is the document and the blob is not read (doc/resolution.md §5.10). */
+bool oci_gdesc_inline_ok(const oci_gdesc *d);
+/* A public descriptor (malloc'd copies; ocidig_descriptor_clear frees them). */
+ocidig_code oci_gdesc_expand(const oci_gdesc *d, ocidig_descriptor *out, ocidig_error *err);
+
+/* A document read through a descriptor (or the root). */
+typedef struct oci_gnode {
+  const char *name;   /* for messages: "index.json", "index sha256:...", "manifest sha256:...", "config ..." */
+  const char *digest; /* as written, "" for the root */
+  ocidig_kind kind;   /* INDEX, MANIFEST, or OTHER for a config */
+  ocidig_code code;   /* OCIDIG_OK, or why it cannot be used (OCIDIG_ERR_BLOB_MISSING: absent) */
+  const char *message; /* code != OCIDIG_OK: the error's message */
+  bool inline_ignored; /* the descriptor's inline data did not check out: the blob was read */
+  const char *const *dup_keys; /* keys that occur twice in one object (at most 8) */
+  size_t n_dup_keys;
+  /* index */
+  const oci_gdesc *children;
+  size_t n_children;
+  bool no_manifests; /* no "manifests" key: read as an empty index */
+  /* manifest (best effort beyond what the code covers: see config_code) */
+  const char *body_media_type; /* the body's "mediaType" when a string */
+  const oci_gdesc *config;     /* NULL: absent, null or undecodable (config_code says which) */
+  ocidig_code config_code;     /* OCIDIG_OK, INVALID_DIGEST (no config), INVALID_JSON (not a descriptor) */
+  const char *config_message;
+  const oci_gdesc *layers; /* the layers that decode */
+  size_t n_layers;
+  const oci_gdesc *subject;
+  const char *artifact_type;
+  const ocidig_annotation *annotations;
+  size_t n_annotations;
+  /* config (kind OTHER): the five platform fields, when code is OCIDIG_OK */
+  const ocidig_platform *platform;
+} oci_gnode;
+
+/* The layout's graph, made on first use and kept with the layout (OCI_SLOT_GRAPH).
+ * Errors: those of oci_view_get (the root's), out of memory. */
+ocidig_code oci_graph_get(ocidig_layout *l, oci_graph **out, ocidig_error *err);
+/* The root index (never NULL unless out of memory: then OCIDIG_ERR_NOMEM). */
+ocidig_code oci_graph_root(oci_graph *g, const oci_gnode **out, ocidig_error *err);
+/* The document behind d, read as an index or a manifest according to d->media_type
+ * (doc/resolution.md §1); an other media type is not read (OCIDIG_ERR_USAGE).  The node's
+ * code tells the outcome; the return value is only for out of memory. */
+ocidig_code oci_graph_open(oci_graph *g, const oci_gdesc *d, const oci_gnode **out, ocidig_error *err);
+/* The config behind cfg (a manifest's node->config; when that is NULL, node->config_code
+ * and config_message say why), read once (§5.9): §4 steps 1 to 6, a JSON object, the five
+ * platform fields type-checked (node->platform). */
+ocidig_code oci_graph_config(oci_graph *g, const oci_gdesc *cfg, const oci_gnode **out, ocidig_error *err);
+
+/* A walk of everything under the root, pre-order, each index's children in document
+ * order, each index opened once (a second path to it: index() is called with again set,
+ * its children are not visited again).  Nesting past OCIDIG_MAX_INDEX_NESTING and cycles
+ * are reported to error() and not entered.  Any callback may be NULL; a callback that
+ * returns false stops the walk. */
+typedef struct oci_graph_visitor {
+  /* a child descriptor of parent (depth 1 under the root) */
+  bool (*child)(void *ctx, const oci_gnode *parent, const oci_gdesc *d, unsigned depth);
+  /* the index or manifest behind a child (node->code may be an error) */
+  bool (*index)(void *ctx, const oci_gnode *node, const oci_gdesc *d, unsigned depth, bool again);
+  bool (*manifest)(void *ctx, const oci_gnode *node, const oci_gdesc *d, unsigned depth);
+  /* nesting too deep or a cycle at d */
+  bool (*error)(void *ctx, const oci_gdesc *d, ocidig_code code, const char *message);
+} oci_graph_visitor;
+ocidig_code oci_graph_walk(oci_graph *g, const oci_graph_visitor *v, void *ctx, ocidig_error *err);
+
+#endif
