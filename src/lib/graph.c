@@ -1,16 +1,16 @@
 /* graph.c: the documents of a bundle, read once each (see graph.h).
  *
  * Reads through view.h only.  Strings and compact descriptors live in an arena freed with
- * the layout; the nodes are found by a json-c hash table keyed by how they were asked for
+ * the layout; the nodes are found by the library's string table (strtab.h), keyed by how they were asked for
  * (kind, inline data or blob, size, digest, media type: each part can change the answer or
  * its message). */
 #include "graph.h"
 
 #include "descriptor.h"
 #include "layout.h"
+#include "strtab.h"
 #include "view.h"
 
-#include <json-c/linkhash.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +28,10 @@ struct oci_graph {
   ocidig_layout *l;
   oci_view *v;
   chunk *chunks;
-  struct lh_table *nodes;
+  oci_gnode **nodes; /* every node read, with its key */
+  const char **keys;
+  size_t n_nodes, cap_nodes, cap_keys;
+  oci_strtab by_key;
   oci_gnode *root;
   const char *media_types[32]; /* interned: the few distinct types of a layout */
   size_t n_media_types;
@@ -269,8 +272,9 @@ static void graph_free(void *p)
   chunk *c, *next;
   if (!g)
     return;
-  if (g->nodes)
-    lh_table_free(g->nodes);
+  oci_strtab_free(&g->by_key);
+  free(g->nodes);
+  free(g->keys);
   for (c = g->chunks; c; c = next) {
     next = c->next;
     free(c);
@@ -292,10 +296,8 @@ ocidig_code oci_graph_get(ocidig_layout *l, oci_graph **out, ocidig_error *err)
   }
   if ((rc = oci_view_get(l, &v, err)) != OCIDIG_OK)
     return rc;
-  if (!(g = calloc(1, sizeof *g)) || !(g->nodes = lh_kchar_table_new(64, NULL))) {
-    free(g);
+  if (!(g = calloc(1, sizeof *g)))
     return oci_nomem(err);
-  }
   g->l = l;
   g->v = v;
   l->upper[OCI_SLOT_GRAPH] = g;
@@ -732,12 +734,17 @@ static ocidig_code read_config(oci_graph *g, const oci_gdesc *d, oci_gnode *n, o
   return rc;
 }
 
+static const char *node_key(const void *ctx, size_t i)
+{
+  return ((const oci_graph *)ctx)->keys[i];
+}
+
 /* The node for d read as kind (INDEX, MANIFEST, or OTHER: a config), made on first use. */
 static ocidig_code node_get(oci_graph *g, const oci_gdesc *d, ocidig_kind kind, const oci_gnode **out,
                             ocidig_error *err)
 {
   char *key, *name;
-  void *found = NULL;
+  size_t found;
   oci_gnode *n;
   ocidig_error e = {0};
   ocidig_code rc;
@@ -749,9 +756,9 @@ static ocidig_code node_get(oci_graph *g, const oci_gdesc *d, ocidig_kind kind, 
                     oci_str(d->digest), kind == OCIDIG_KIND_OTHER ? "" : oci_str(d->media_type));
   if (!key)
     return oci_nomem(err);
-  if (lh_table_lookup_ex(g->nodes, key, &found)) {
+  if ((found = oci_strtab_find(&g->by_key, key, node_key, g)) != OCI_STRTAB_NONE) {
     free(key);
-    *out = found;
+    *out = g->nodes[found];
     return OCIDIG_OK;
   }
   name = oci_sprintf("%s %s", role, digest_text(d));
@@ -771,8 +778,14 @@ static ocidig_code node_get(oci_graph *g, const oci_gdesc *d, ocidig_kind kind, 
   {
     const char *k = arena_strdup(g, key, &nomem);
     free(key);
-    if (nomem || lh_table_insert(g->nodes, k, n) != 0)
+    if (nomem || !oci_grow((void **)&g->nodes, &g->cap_nodes, g->n_nodes + 1, sizeof *g->nodes) ||
+        !oci_grow((void **)&g->keys, &g->cap_keys, g->n_nodes + 1, sizeof *g->keys))
       return oci_nomem(err);
+    g->nodes[g->n_nodes] = n;
+    g->keys[g->n_nodes] = k;
+    if (!oci_strtab_put(&g->by_key, g->n_nodes, node_key, g, false))
+      return oci_nomem(err);
+    g->n_nodes++;
   }
   *out = n;
   return OCIDIG_OK;
@@ -809,9 +822,16 @@ typedef struct walker {
   void *ctx;
   const char *stack[OCIDIG_MAX_INDEX_NESTING + 2];
   size_t depth;
-  struct lh_table *seen; /* indexes walked: node -> node */
+  oci_strtab seen; /* indexes walked: positions in seen_keys */
+  const char **seen_keys;
+  size_t n_seen, cap_seen;
   ocidig_error *err;
 } walker;
+
+static const char *seen_key(const void *ctx, size_t i)
+{
+  return ((const walker *)ctx)->seen_keys[i];
+}
 
 /* false: stop (a visitor asked, or out of memory: then *rc). */
 static bool walk_children(walker *w, const oci_gnode *parent, unsigned level, ocidig_code *rc)
@@ -851,15 +871,18 @@ static bool walk_children(walker *w, const oci_gnode *parent, unsigned level, oc
       continue;
     }
     {
-      bool again = lh_table_lookup_ex(w->seen, n, NULL);
+      /* An index is known by its digest (as resolve's "walked already"). */
+      bool again = w->n_seen && oci_strtab_find(&w->seen, n->digest, seen_key, w) != OCI_STRTAB_NONE;
       if (w->v->index && !w->v->index(w->ctx, n, d, level + 1, again))
         return false;
       if (again || n->code != OCIDIG_OK)
         continue;
-      if (lh_table_insert(w->seen, n, n) != 0) {
+      if (!oci_grow((void **)&w->seen_keys, &w->cap_seen, w->n_seen + 1, sizeof *w->seen_keys) ||
+          (w->seen_keys[w->n_seen] = n->digest, !oci_strtab_put(&w->seen, w->n_seen, seen_key, w, false))) {
         *rc = oci_nomem(w->err);
         return false;
       }
+      w->n_seen++;
       w->stack[w->depth++] = oci_str(d->digest);
       if (!walk_children(w, n, level + 1, rc)) {
         w->depth--;
@@ -882,9 +905,8 @@ ocidig_code oci_graph_walk(oci_graph *g, const oci_graph_visitor *v, void *ctx, 
     return rc;
   if (root->code != OCIDIG_OK)
     return OCIDIG_OK; /* the visitor reads root->code from oci_graph_root */
-  if (!(w.seen = lh_kptr_table_new(64, NULL)))
-    return oci_nomem(err);
   walk_children(&w, root, 0, &rc);
-  lh_table_free(w.seen);
+  oci_strtab_free(&w.seen);
+  free(w.seen_keys);
   return rc;
 }
