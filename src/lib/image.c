@@ -57,6 +57,7 @@ static void gnode_free(oci_gnode *n)
   oci_descriptors_free(n->layers, n->n_layers);
   oci_annotations_free(n->annotations, n->n_annotations);
   ocidig_platform_clear(&n->cfg_platform);
+  free(n->cfg_error);
 }
 
 void oci_igraph_free(oci_igraph *g)
@@ -183,6 +184,7 @@ static ocidig_code igraph_read(oci_igraph *g, size_t ni, unsigned level, ocidig_
   ocidig_code rc;
   char what[OCIDIG_DIGEST_STRING_MAX + 16];
   bool is_index = n->kind == OCIDIG_KIND_INDEX;
+  json_object *body_mt;
 
   snprintf(what, sizeof what, "%s %s", is_index ? "index" : "manifest", n->digest);
   if (is_index && level > OCIDIG_MAX_INDEX_NESTING) {
@@ -212,10 +214,20 @@ static ocidig_code igraph_read(oci_igraph *g, size_t ni, unsigned level, ocidig_
   }
   if (!json_object_is_type(doc.root, json_type_object))
     rc = oci_fail(&e, OCIDIG_ERR_INVALID_JSON, "%s is %s, not an object", what, oci_json_type_name(doc.root));
-  else if (is_index && (oci_json_has(doc.root, "config") || oci_json_has(doc.root, "layers")))
-    rc = oci_fail(&e, OCIDIG_ERR_KIND_MISMATCH, "%s: expected an index but the body is a manifest", what);
-  else if (!is_index && oci_json_has(doc.root, "manifests"))
-    rc = oci_fail(&e, OCIDIG_ERR_KIND_MISMATCH, "%s: expected a manifest but the body is an index", what);
+  else if ((body_mt = oci_json_get(doc.root, "mediaType")) && !json_object_is_type(body_mt, json_type_string))
+    rc = oci_fail(&e, OCIDIG_ERR_INVALID_JSON, "%s: \"mediaType\" must be a string, not %s", what,
+                  oci_json_type_name(body_mt));
+  else if (oci_json_has(doc.root, "fsLayers"))
+    rc = oci_fail(&e, OCIDIG_ERR_KIND_MISMATCH, "%s: a Docker schema 1 manifest (fsLayers) behind %s", what,
+                  oci_str(n->desc.media_type));
+  else if (is_index && (oci_json_has(doc.root, "config") || oci_json_has(doc.root, "layers") ||
+                        (body_mt && ocidig_media_type_kind(json_object_get_string(body_mt)) == OCIDIG_KIND_MANIFEST)))
+    rc = oci_fail(&e, OCIDIG_ERR_KIND_MISMATCH, "%s: expected an index (%s) but the body is a manifest", what,
+                  oci_str(n->desc.media_type));
+  else if (!is_index && (oci_json_has(doc.root, "manifests") ||
+                         (body_mt && ocidig_media_type_kind(json_object_get_string(body_mt)) == OCIDIG_KIND_INDEX)))
+    rc = oci_fail(&e, OCIDIG_ERR_KIND_MISMATCH, "%s: expected a manifest (%s) but the body is an index", what,
+                  oci_str(n->desc.media_type));
   else if (is_index)
     rc = parse_manifests(doc.root, what, &n->kids, &n->n_kids, &e);
   else
@@ -304,26 +316,38 @@ ocidig_code oci_igraph_build(ocidig_layout *l, oci_igraph *g, ocidig_error *err)
   return rc;
 }
 
-const ocidig_platform *oci_igraph_config_platform(oci_igraph *g, oci_gnode *n)
+ocidig_code oci_igraph_config(oci_igraph *g, oci_gnode *n)
 {
-  if (n->cfg_state == 0) {
-    uint8_t *data;
-    size_t len;
-    oci_json_doc doc;
-    n->cfg_state = 2;
-    if (!n->has_config || n->config.digest_code != OCIDIG_OK ||
-        ocidig_layout_read_blob(g->layout, &n->config.digest, n->config.size, OCIDIG_MAX_JSON_SIZE, &data, &len,
-                                NULL) != OCIDIG_OK)
-      return NULL;
-    if (oci_json_parse(data, len, "config", &doc, NULL) == OCIDIG_OK) {
-      if (json_object_is_type(doc.root, json_type_object) &&
-          oci_platform_parse_json(doc.root, "config", &n->cfg_platform, NULL, NULL) == OCIDIG_OK)
+  uint8_t *data;
+  size_t len;
+  oci_json_doc doc;
+  ocidig_error e;
+  char what[OCIDIG_DIGEST_STRING_MAX + 16];
+  if (n->cfg_state)
+    return n->cfg_code;
+  n->cfg_state = 2;
+  snprintf(what, sizeof what, "config %s", oci_str(n->config.digest_string));
+  if (!n->has_config)
+    oci_fail(&e, OCIDIG_ERR_INVALID_DIGEST, "manifest %s has no config descriptor", n->digest);
+  else if (n->config.digest_code != OCIDIG_OK)
+    oci_fail(&e, n->config.digest_code, "%s: not a valid digest", what);
+  else if (ocidig_layout_read_blob(g->layout, &n->config.digest, n->config.size, OCIDIG_MAX_JSON_SIZE, &data, &len,
+                                   &e) == OCIDIG_OK) {
+    ocidig_code rc = oci_json_parse(data, len, what, &doc, &e);
+    free(data);
+    if (rc == OCIDIG_OK) {
+      if (!json_object_is_type(doc.root, json_type_object))
+        oci_fail(&e, OCIDIG_ERR_INVALID_JSON, "%s is %s, not an object", what, oci_json_type_name(doc.root));
+      else if (oci_platform_parse_json(doc.root, what, &n->cfg_platform, NULL, &e) == OCIDIG_OK)
         n->cfg_state = 1;
       oci_json_doc_free(&doc);
     }
-    free(data);
   }
-  return n->cfg_state == 1 ? &n->cfg_platform : NULL;
+  if (n->cfg_state == 1)
+    return n->cfg_code = OCIDIG_OK;
+  n->cfg_code = e.code;
+  n->cfg_error = oci_strdup(e.message);
+  return n->cfg_code;
 }
 
 bool oci_blob_present(ocidig_layout *l, const ocidig_descriptor *d, int64_t *size)
@@ -368,6 +392,13 @@ static bool same_layers(const oci_gnode *n, const ocidig_docker_image *im)
     if (!im->layers[i].digest || !oci_streq(im->layers[i].digest, n->layers[i].digest_string))
       return false;
   return true;
+}
+
+bool oci_docker_image_describes(const oci_gnode *n, const ocidig_docker_image *im)
+{
+  const char *cfg = im->config_digest ? im->config_digest : im->image_id;
+  return n && n->kind == OCIDIG_KIND_MANIFEST && n->has_config && cfg && oci_streq(n->config.digest_string, cfg) &&
+         same_layers(n, im);
 }
 
 bool oci_names_match(const char *a, const char *b)
@@ -681,10 +712,12 @@ static ocidig_code load_oci(ocidig_layout *l, const ocidig_resolution *r, ocidig
     has = ocidig_layout_stat(l, "manifest.json", &e, NULL) == OCIDIG_OK;
     if (has && ocidig_docker_archive_read(l, &a, NULL) == OCIDIG_OK) {
       oci_igraph_compare_docker(&g, a);
+      const oci_gnode *self = img->manifest.digest_string ? oci_igraph_node(&g, img->manifest.digest_string) : NULL;
       for (size_t i = 0; i < a->n_images; i++) {
         const ocidig_docker_image *im = &a->images[i];
-        const char *cfg = im->config_digest ? im->config_digest : im->image_id;
-        if (cfg && img->image_id && !strcmp(cfg, img->image_id))
+        /* ctr export writes one entry per image, each with the config and layers of the
+         * platform it kept: images that share a config are told apart by their layers. */
+        if (oci_docker_image_describes(self, im))
           for (size_t t = 0; t < im->n_repo_tags; t++) {
             bool dup = false;
             for (size_t k = 0; k < img->n_names && !dup; k++)

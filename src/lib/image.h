@@ -95,6 +95,8 @@ typedef struct oci_gnode {
   size_t n_annotations;
   int cfg_state;          /* 0 not read, 1 read, 2 could not be read */
   ocidig_platform cfg_platform;
+  ocidig_code cfg_code;   /* why it could not be read */
+  char *cfg_error;
 } oci_gnode;
 
 typedef struct oci_igraph {
@@ -112,8 +114,13 @@ typedef struct oci_igraph {
 ocidig_code oci_igraph_build(ocidig_layout *l, oci_igraph *g, ocidig_error *err);
 void oci_igraph_free(oci_igraph *g);
 oci_gnode *oci_igraph_node(const oci_igraph *g, const char *digest);
-/* The platform in a manifest's config (read once); NULL when it cannot be read. */
-const ocidig_platform *oci_igraph_config_platform(oci_igraph *g, oci_gnode *n);
+/* A manifest's config, read once and checked (present, size, digest, a JSON object, its
+ * platform fields): OCIDIG_OK and n->cfg_platform, or the code, n->cfg_error saying why. */
+ocidig_code oci_igraph_config(oci_igraph *g, oci_gnode *n);
+/* Does the manifest.json entry im describe the manifest n: the same config AND the same
+ * layers (ctr export writes an entry per image, images of one config told apart by their
+ * layers)?  Its RepoTags then name the image n belongs to. */
+bool oci_docker_image_describes(const oci_gnode *n, const ocidig_docker_image *im);
 /* A hybrid archive: appends to a->warnings where manifest.json disagrees with the graph. */
 ocidig_code oci_igraph_compare_docker(oci_igraph *g, ocidig_docker_archive *a);
 

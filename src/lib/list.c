@@ -22,7 +22,29 @@ typedef struct lctx {
   size_t n_info, cap_info;
   size_t next_ref;
   oci_entries *entries; /* for list_resolve */
+  size_t dropped_warnings;
 } lctx;
+
+/* At most this many distinct warnings, then one line saying how many more there were (as
+ * resolve does): 20,000 images each resolving to another platform give one line each. */
+#define LIST_MAX_WARNINGS 100
+
+static void list_warn(lctx *c, const char *fmt, ...) OCI_PRINTF(2, 3);
+static void list_warn(lctx *c, const char *fmt, ...)
+{
+  char buf[OCIDIG_ERROR_MESSAGE_MAX];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  for (size_t i = 0; i < c->out->n_warnings; i++)
+    if (!strcmp(c->out->warnings[i], buf))
+      return;
+  if (c->out->n_warnings >= LIST_MAX_WARNINGS)
+    c->dropped_warnings++;
+  else
+    oci_strv_add_unique(&c->out->warnings, &c->out->n_warnings, buf);
+}
 
 static const char *blob_key(const void *ctx, size_t i)
 {
@@ -136,6 +158,8 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const ocidig_d
   size_t ref = c->next_ref++;
   const char *att;
   blobinfo *b;
+  bool needs_platform;
+  ocidig_code cc;
   if (!row)
     return OCIDIG_ERR_NOMEM;
   if (!(row->manifest = oci_strdup(d->digest_string)) || !(row->media_type = oci_strdup(d->media_type)))
@@ -178,12 +202,20 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const ocidig_d
       return OCIDIG_ERR_NOMEM;
     if (!b || !b->present)
       row->n_missing++;
-    if (!row->platform && !row->attestation_of) {
-      const ocidig_platform *p = oci_igraph_config_platform(&c->g, n);
-      if (p && (p->os || p->architecture)) {
-        row->platform = ocidig_platform_format(p);
-        row->platform_source = "config";
-      }
+    /* The config is read and checked as resolve and verify read it: a corrupt one is an
+     * error of the row, and nothing is shown from its bytes.  Its JSON is held to the rules
+     * only where its platform is needed (no descriptor platform, not an attestation). */
+    needs_platform = !row->platform && !row->attestation_of;
+    cc = oci_igraph_config(&c->g, n);
+    if (cc == OCIDIG_ERR_NOMEM)
+      return oci_nomem(err);
+    if (cc == OCIDIG_OK && needs_platform && (n->cfg_platform.os || n->cfg_platform.architecture)) {
+      row->platform = ocidig_platform_format(&n->cfg_platform);
+      row->platform_source = "config";
+    } else if (cc != OCIDIG_OK && cc != OCIDIG_ERR_BLOB_MISSING &&
+               (needs_platform || (cc != OCIDIG_ERR_INVALID_JSON && cc != OCIDIG_ERR_JSON_TOO_LARGE)) &&
+               row_error(row, cc, oci_str(n->cfg_error), err) != OCIDIG_OK) {
+      return OCIDIG_ERR_NOMEM;
     }
   }
   for (size_t i = 0; i < n->n_layers; i++) {
@@ -195,7 +227,7 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const ocidig_d
     if (!b || !b->present)
       row->n_missing++;
   }
-  row->complete = row->n_missing == 0;
+  row->complete = row->n_missing == 0 && row->code == OCIDIG_OK;
   return OCIDIG_OK;
 }
 
@@ -213,7 +245,7 @@ static ocidig_code list_walk(lctx *c, ocidig_list_image *img, const ocidig_descr
     return OCIDIG_ERR_NOMEM;
   for (unsigned i = 0; i < depth; i++)
     if (n && !strcmp(stack[i], n->digest)) {
-      oci_warning_push(&c->out->warnings, &c->out->n_warnings, "index %s contains itself (a cycle)", n->digest);
+      list_warn(c, "index %s contains itself (a cycle)", n->digest);
       return OCIDIG_OK;
     }
   if (!n || !n->present || n->code != OCIDIG_OK || depth >= OCIDIG_MAX_INDEX_NESTING) {
@@ -330,13 +362,13 @@ static ocidig_code list_resolve(lctx *c, ocidig_list_image *img, ocidig_error *e
   if (!r)
     return oci_nomem(err);
   img->outcome = r->outcome;
+  /* What resolve --ref says of this image, warnings included: a root manifest is selected
+   * whatever its platform, with a warning when it does not match (doc/resolution.md §5.3). */
+  for (size_t i = 0; i < r->n_warnings; i++)
+    list_warn(c, "%s", r->warnings[i]);
   if (r->outcome == OCIDIG_OUTCOME_SELECTED) {
     bool found = false;
-    /* A root manifest is returned whatever its platform: here it must match. */
-    if (r->n_path == 0 && ocidig_media_type_kind(img->media_type) == OCIDIG_KIND_MANIFEST && r->selected_has_platform &&
-        !ocidig_matcher_match(c->opts->matcher, &r->selected_platform))
-      img->outcome = OCIDIG_OUTCOME_NO_MATCH;
-    for (size_t i = 0; i < img->n_rows && !found && img->outcome == OCIDIG_OUTCOME_SELECTED; i++)
+    for (size_t i = 0; i < img->n_rows && !found; i++)
       if (!img->rows[i].attestation_of && oci_streq(img->rows[i].manifest, r->selected.digest_string))
         img->rows[i].selected = found = true;
   } else if (r->outcome == OCIDIG_OUTCOME_ERROR) {
@@ -396,14 +428,14 @@ static ocidig_code list_docker(lctx *c, ocidig_docker_archive *a, bool hybrid, o
     const ocidig_docker_image *im = &a->images[i];
     size_t ref = c->next_ref++;
     if (hybrid) {
-      /* The RepoTags go to the image whose platform uses this config; the files count as
-       * referenced. */
-      const char *cfg = im->config_digest ? im->config_digest : im->image_id;
-      for (size_t k = 0; k < out->n_images && cfg; k++) {
+      /* The RepoTags go to the image with a manifest this entry describes (its config and
+       * its layers: a config alone may be shared by the images of one export). */
+      for (size_t k = 0; k < out->n_images; k++) {
         ocidig_list_image *img = &out->images[k];
         bool uses = false;
         for (size_t j = 0; j < img->n_rows && !uses; j++)
-          uses = oci_streq(img->rows[j].image_id, cfg);
+          uses = !img->rows[j].is_index && img->rows[j].manifest &&
+                 oci_docker_image_describes(oci_igraph_node(&c->g, img->rows[j].manifest), im);
         for (size_t t = 0; uses && t < im->n_repo_tags; t++) {
           bool dup = false;
           for (size_t j = 0; j < img->n_names && !dup; j++)
@@ -569,17 +601,16 @@ ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidi
           }
         }
       } else {
-        oci_warning_push(&c.out->warnings, &c.out->n_warnings,
-                     "manifest.json (docker save) could not be read; index.json is used");
+        list_warn(&c, "manifest.json (docker save) could not be read; index.json is used");
       }
     }
     break;
   }
   if (a)
     for (size_t i = 0; i < a->n_warnings; i++)
-      oci_warning_push(&c.out->warnings, &c.out->n_warnings, "%s", a->warnings[i]);
+      list_warn(&c, "%s", a->warnings[i]);
   for (size_t i = 0; i < c.g.n_warnings; i++)
-    oci_warning_push(&c.out->warnings, &c.out->n_warnings, "%s", c.g.warnings[i]);
+    list_warn(&c, "%s", c.g.warnings[i]);
   for (size_t i = 0; i < c.out->n_images; i++) {
     ocidig_list_image *img = &c.out->images[i];
     if ((rc = finish_image(img, err)) != OCIDIG_OK)
@@ -602,6 +633,14 @@ ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidi
     if (b->refs > 1) {
       c.out->n_shared++;
       c.out->shared_bytes = oci_bytes_add(c.out->shared_bytes, b->size);
+    }
+  }
+  if (c.dropped_warnings) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%zu more warnings not shown", c.dropped_warnings);
+    if (!oci_strv_push(&c.out->warnings, &c.out->n_warnings, buf)) {
+      rc = oci_nomem(err);
+      goto fail;
     }
   }
   *out = c.out;
