@@ -424,7 +424,7 @@ char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty); /* NUL
 /* ------------------------------------------------------------------- verify */
 
 /* ocidig verify: every digest, size and rule of a layout.  The finding codes are listed
- * (with their severities) at the top of src/lib/verify.c and in the README. */
+ * (with their severities and meanings) in src/lib/verify/findings.c and in the README. */
 
 typedef enum ocidig_severity {
   OCIDIG_SEVERITY_INFO = 0,

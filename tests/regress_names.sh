@@ -321,13 +321,11 @@ EOF
 # one's words a part of the other's (json-invalid / invalid-json, digest-unsupported /
 # unsupported-digest-algorithm).  platform-not-found (no manifest for --platform) is not
 # not-found (SOURCE does not exist).
-python3 - "$SRC/src/lib/verify.c" "$SRC/src/lib/error.c" >"$T_TMP/pairs" <<'EOF'
+python3 - "$SRC/src/lib/verify/findings.c" "$SRC/src/lib/error.c" >"$T_TMP/pairs" <<'EOF'
 import re, sys
 verify, error = open(sys.argv[1]).read(), open(sys.argv[2]).read()
 lib = set(re.findall(r'\] = "([a-z0-9-]+)"', error))
-table = verify[:verify.index("#include")]
-findings = set(re.findall(r'^ \*  (?:error|warning|info)\s+([a-z0-9-]+)', table, re.M))
-findings |= set(re.findall(r'vfind\(\s*[^,()]+,\s*[^,()]+,\s*[^,()]+,\s*"([a-z0-9-]+)"', verify))
+findings = set(re.findall(r'\] = \{\s*"([a-z0-9-]+)"', verify))
 allowed = {("platform-not-found", "not-found")}
 print("#", len(findings), "finding codes,", len(lib), "library codes")
 for f in sorted(findings):

@@ -1,0 +1,160 @@
+/* findings.c: the one table of `ocidig verify`'s finding codes.
+ *
+ * Every finding has a code of this table (oci_finding_add takes an oci_vcode), and the
+ * severity of a code never changes.  One name per condition: a finding for a condition the
+ * library and the other commands also report has the same code as their error.code
+ * (invalid-json, invalid-digest, unsupported-digest-algorithm, missing-index-json,
+ * bad-oci-layout, json-too-large, limit-exceeded).  Some findings name which rule of a
+ * document's shape is broken where resolve says invalid-json for all of them: field-type,
+ * field-missing, schema-version, size-negative, docker-manifest-invalid.  In a docker save
+ * archive the common codes keep their meaning: blob-missing for a config or layer file that
+ * manifest.json names and that is absent, digest-mismatch for one whose bytes do not hash to
+ * the digest its name carries, invalid-json, field-missing, field-type and invalid-digest for
+ * a config, link-escapes for a Config or Layers path that is a link leaving the archive.
+ *
+ * The README's table of codes is printed from this one (tests/check_findings.c checks that
+ * it is; `make readme-findings` rewrites it): `readme` is what it adds in parentheses. */
+#include "verify.h"
+
+#define E OCIDIG_SEVERITY_ERROR
+#define W OCIDIG_SEVERITY_WARNING
+#define I OCIDIG_SEVERITY_INFO
+
+static const oci_vcode_info table[] = {
+    [VF_OCI_LAYOUT_MISSING] = {"oci-layout-missing", E, false, "no oci-layout file", NULL},
+    [VF_BAD_OCI_LAYOUT] = {"bad-oci-layout", E, false,
+                           "oci-layout is not a JSON object whose imageLayoutVersion is \"1.0.0\" (the verification "
+                           "stops: exit 3, as for resolve)",
+                           "exit 3, as for every command: `oci-layout` is not JSON, not an object, or names a version "
+                           "other than 1.0.0; an unreadable one is `io-error`, exit 3"},
+    [VF_MISSING_INDEX_JSON] = {"missing-index-json", E, false,
+                               "neither index.json nor manifest.json (the verification stops: exit 3)",
+                               "exit 3; neither `index.json` nor `manifest.json`"},
+    [VF_INVALID_JSON] = {"invalid-json", E, false,
+                         "a document (index.json, index, manifest, config) is not valid JSON (RFC 8259, UTF-8, no BOM) "
+                         "or not an object",
+                         NULL},
+    [VF_JSON_TOO_LARGE] = {"json-too-large", E, false, "a document larger than OCIDIG_MAX_JSON_SIZE", NULL},
+    [VF_SCHEMA_VERSION] = {"schema-version", E, false, "schemaVersion absent or not 2", NULL},
+    [VF_MEDIA_TYPE_MISMATCH] = {"media-type-mismatch", E, false, "the body's mediaType differs from its descriptor's",
+                                NULL},
+    [VF_KIND_MISMATCH] = {"kind-mismatch", E, false,
+                          "an index body behind a manifest descriptor or the reverse (containerd's validateMediaType), "
+                          "or a schema 1 body",
+                          NULL},
+    [VF_FIELD_MISSING] = {"field-missing", E, false,
+                          "a required field is absent (manifests, config, layers, mediaType, digest, size, platform "
+                          "os/architecture)",
+                          NULL},
+    [VF_FIELD_TYPE] = {"field-type", E, false, "a field has the wrong JSON type (or data is not base64)", NULL},
+    [VF_INVALID_DIGEST] = {"invalid-digest", E, false,
+                           "a digest that breaks the grammar or its algorithm's encoding (lowercase hex of the right "
+                           "length)",
+                           NULL},
+    [VF_UNSUPPORTED_DIGEST_ALGORITHM] = {"unsupported-digest-algorithm", E, false,
+                                         "an algorithm other than sha256 and sha512", NULL},
+    [VF_SIZE_NEGATIVE] = {"size-negative", E, false, "a negative size", NULL},
+    [VF_BLOB_MISSING] = {"blob-missing", E, false, "a referenced blob is absent (and not excused)", NULL},
+    [VF_BLOB_UNREADABLE] = {"blob-unreadable", E, false, "a blob that is present but could not be read",
+                            "a blob there but not readable, e.g. no permission: never counted absent"},
+    [VF_LISTING_UNREADABLE] = {"listing-unreadable", E, false,
+                               "a folder of a directory layout that could not be listed, or an entry of it that could "
+                               "not be examined (permissions): unreferenced blobs are then not counted",
+                               "a folder that cannot be listed; unreferenced blobs are then not counted"},
+    [VF_SIZE_MISMATCH] = {"size-mismatch", E, false, "the blob's length differs from the descriptor's size", NULL},
+    [VF_DIGEST_MISMATCH] = {"digest-mismatch", E, false, "the blob's bytes do not hash to its digest", NULL},
+    [VF_DATA_MISMATCH] = {"data-mismatch", E, false, "inline data does not match the descriptor's size or digest",
+                          NULL},
+    [VF_EMPTY_DESCRIPTOR_INVALID] = {"empty-descriptor-invalid", E, false,
+                                     "an application/vnd.oci.empty.v1+json descriptor that is not sha256:44136f... "
+                                     "with size 2",
+                                     NULL},
+    [VF_INDEX_CYCLE] = {"index-cycle", E, false, "an index that contains itself", NULL},
+    [VF_NESTING_TOO_DEEP] = {"nesting-too-deep", E, false, "indexes nested deeper than OCIDIG_MAX_INDEX_NESTING", NULL},
+    [VF_LIMIT_EXCEEDED] = {"limit-exceeded", E, false, "an index with more than OCIDIG_MAX_INDEX_DESCRIPTORS children",
+                           NULL},
+    [VF_LINK_ESCAPES] = {"link-escapes", E, false,
+                         "a symlink (directory) or a symlink/hard-link member (archive) that is absolute or leaves "
+                         "the layout",
+                         NULL},
+    [VF_SPECIAL_MEMBER] = {"special-member", E, false, "a device, FIFO or socket", NULL},
+    [VF_PATH_UNSAFE] = {"path-unsafe", E, false, "an archive member with an absolute or \"..\" name", NULL},
+    [VF_MEMBER_REPLACED] = {"member-replaced", E, false,
+                            "an archive member is a regular file and then a directory, link or device of the same "
+                            "name (tar extracts the latter): ambiguous, the verification stops (corrupt-archive, "
+                            "exit 3)",
+                            "exit 3: an archive member that is a regular file and then a directory or link of the "
+                            "same name; the verification stops with `corrupt-archive`, as `resolve` refuses it"},
+    [VF_REF_NAME_DUPLICATE] = {"ref-name-duplicate", E, false,
+                               "two entries of index.json share a ref name but not the digest (nor distinct "
+                               "platforms)",
+                               NULL},
+    [VF_PLATFORM_NOT_FOUND] = {"platform-not-found", E, false, "--platform: an image has no manifest for it", NULL},
+    [VF_DOCKER_MANIFEST_INVALID] = {"docker-manifest-invalid", E, true,
+                                    "manifest.json is not an array of {\"Config\": file, \"RepoTags\": null or "
+                                    "[names], \"Layers\": [files]}, or names a path that is absolute or climbs out",
+                                    "`manifest.json` is not an array of `{Config, RepoTags, Layers}`"},
+    [VF_DIFF_ID_MISMATCH] = {"diff-id-mismatch", E, true,
+                             "a layer file's bytes do not hash to its config's rootfs.diff_ids entry, or manifest.json "
+                             "lists another number of layers than the config has diff_ids (docker load refuses both)",
+                             "a layer file does not hash to its config's `diff_id`, or `Layers` and "
+                             "`rootfs.diff_ids` differ in number"},
+    [VF_JSON_DUPLICATE_KEY] = {"json-duplicate-key", W, false,
+                               "a key appears twice in one object (parsers may disagree)", NULL},
+    [VF_LINK_MEMBER] = {"link-member", W, false,
+                        "an archive link member at a blob, index.json or oci-layout path: not read (importers ignore "
+                        "links)",
+                        NULL},
+    [VF_DUPLICATE_MEMBER] = {"duplicate-member", W, false, "an archive holds a name twice (the last copy counts)",
+                             NULL},
+    [VF_BLOB_NAME_INVALID] = {"blob-name-invalid", W, false, "a file under blobs/ whose name is not a digest", NULL},
+    [VF_REF_NAME_INVALID] = {"ref-name-invalid", W, false, "org.opencontainers.image.ref.name breaks the OCI grammar",
+                             NULL},
+    [VF_REF_NAME_REPEATED] = {"ref-name-repeated", W, false, "the same ref name and digest listed twice", NULL},
+    [VF_ATTESTATION_SUBJECT_MISSING] = {"attestation-subject-missing", W, false,
+                                        "an attestation manifest whose vnd.docker.reference.digest names nothing in "
+                                        "the layout",
+                                        NULL},
+    [VF_CONFIG_PLATFORM_MISMATCH] = {"config-platform-mismatch", W, false,
+                                     "the config's os/architecture differ from the descriptor's", NULL},
+    [VF_BLOB_UNREFERENCED] = {"blob-unreferenced", W, false,
+                              "a blob nothing reachable from index.json references, or in a docker save archive a file "
+                              "that neither manifest.json nor a legacy layer directory in use refers to (only checked "
+                              "when the whole layout is in scope)",
+                              NULL},
+    [VF_IMAGE_INCOMPLETE] = {"image-incomplete", W, false, "a platform of an image lacks blobs (a sparse export)",
+                             NULL},
+    [VF_PLATFORM_MISMATCH] = {"platform-mismatch", W, false,
+                              "--platform: an image that is a single manifest for another platform (resolve still "
+                              "selects it)",
+                              NULL},
+    [VF_REPOSITORIES_MISMATCH] = {"repositories-mismatch", W, true,
+                                  "repositories is not {repository: {tag: layer ID}}, names a tag no image has among "
+                                  "its RepoTags or a layer that is not that image's top layer, or lacks a RepoTag",
+                                  "`repositories` disagrees with the RepoTags or the top layers"},
+    [VF_DOCKER_MANIFEST_DISAGREES] = {"docker-manifest-disagrees", W, true,
+                                      "hybrid: manifest.json names an image, layers, RepoTags or files that index.json "
+                                      "does not reach or that are absent",
+                                      "hybrid: `manifest.json` disagrees with `index.json`"},
+    [VF_FOREIGN_LAYER_ABSENT] = {"foreign-layer-absent", I, false, "a non-distributable layer (urls) absent: expected",
+                                 NULL},
+    [VF_UNKNOWN_MEDIA_TYPE] = {"unknown-media-type", I, false,
+                               "an index child that is neither index nor manifest: its blob is checked, its content "
+                               "is not",
+                               NULL},
+};
+
+/* A code added to the enum and not here fails the build (the table is one short) or
+ * tests/check_findings.c (a hole in the middle has no name). */
+_Static_assert(sizeof table / sizeof *table == VF_N_CODES, "findings.c: one entry per oci_vcode");
+
+const oci_vcode_info *oci_vcode_get(oci_vcode c)
+{
+  return (unsigned)c < VF_N_CODES ? &table[c] : &table[VF_BLOB_UNREADABLE];
+}
+
+const oci_vcode_info *oci_vcode_table(size_t *n)
+{
+  *n = VF_N_CODES;
+  return table;
+}

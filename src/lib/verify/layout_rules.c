@@ -1,0 +1,136 @@
+/* layout_rules.c: the layout-level rules: the blob table (each digest once: listed, present,
+ * looked up through the source) and the root (index.json or manifest.json, then oci-layout). */
+#include "verify.h"
+
+/* ------------------------------------------------------------ blob table */
+
+static bool btab_grow(vstate *v)
+{
+  size_t cap = v->tab_cap ? v->tab_cap * 2 : 256;
+  size_t *t = calloc(cap, sizeof *t);
+  if (!t)
+    return false;
+  for (size_t i = 0; i < v->n_blobs; i++) {
+    size_t h = (size_t)oci_vfnv(1469598103934665603u, v->blobs[i].digest) & (cap - 1);
+    while (t[h])
+      h = (h + 1) & (cap - 1);
+    t[h] = i + 1;
+  }
+  free(v->tab);
+  v->tab = t;
+  v->tab_cap = cap;
+  return true;
+}
+
+size_t oci_vblob_find(const vstate *v, const char *digest)
+{
+  if (!v->tab_cap || !digest)
+    return NONE;
+  for (size_t h = (size_t)oci_vfnv(1469598103934665603u, digest) & (v->tab_cap - 1); v->tab[h];
+       h = (h + 1) & (v->tab_cap - 1))
+    if (!strcmp(v->blobs[v->tab[h] - 1].digest, digest))
+      return v->tab[h] - 1;
+  return NONE;
+}
+
+/* The record of a digest, created on first use.  NONE when out of memory.  Indexes stay
+ * valid; pointers into v->blobs do not survive this call. */
+size_t oci_vblob_get(vstate *v, const ocidig_digest *d)
+{
+  char buf[OCIDIG_DIGEST_STRING_MAX];
+  size_t i, h;
+  vblob *b;
+  ocidig_digest_format(d, buf);
+  if ((i = oci_vblob_find(v, buf)) != NONE)
+    return i;
+  if (((v->n_blobs + 1) * 2 > v->tab_cap && !btab_grow(v)) ||
+      !oci_grow((void **)&v->blobs, &v->cap_blobs, v->n_blobs + 1, sizeof *v->blobs)) {
+    v->nomem = true;
+    return NONE;
+  }
+  b = &v->blobs[v->n_blobs];
+  memset(b, 0, sizeof *b);
+  if (!(b->digest = oci_strdup(buf))) {
+    v->nomem = true;
+    return NONE;
+  }
+  b->d = *d;
+  b->unit = NONE;
+  b->image = -1;
+  b->plat = -1;
+  for (h = (size_t)oci_vfnv(1469598103934665603u, buf) & (v->tab_cap - 1); v->tab[h]; h = (h + 1) & (v->tab_cap - 1))
+    ;
+  v->tab[h] = v->n_blobs + 1;
+  return v->n_blobs++;
+}
+
+bool oci_vblob_present(vstate *v, size_t bi)
+{
+  vblob *b = &v->blobs[bi];
+  if (b->looked_up)
+    return b->present;
+  b->looked_up = true;
+  if (!v->l->is_archive && !b->present) {
+    /* Not a plain file in the listing: ask the source, which follows links that stay
+     * inside the layout. */
+    char path[OCIDIG_DIGEST_STRING_MAX + 8];
+    ocidig_entry e;
+    ocidig_error err;
+    ocidig_code rc = ocidig_layout_stat(v->l, oci_vblob_path(&b->d, path), &e, &err);
+    if (rc == OCIDIG_OK && e.type == OCIDIG_ENTRY_FILE) {
+      b->present = true;
+      b->size = e.size;
+    } else if (rc == OCIDIG_ERR_NOMEM) {
+      v->nomem = true;
+    } else if (rc != OCIDIG_OK && rc != OCIDIG_ERR_BLOB_MISSING) {
+      /* There, as far as anyone can tell, but not readable (a folder or file without
+       * permission): blob-unreadable, not absent. */
+      b->present = true;
+      b->unreadable = true;
+      if (!b->read_error && !(b->read_error = oci_strdup(err.message)))
+        v->nomem = true;
+    }
+  }
+  return b->present;
+}
+
+/* ------------------------------------------------------------ documents */
+
+/* The root: oci_layout_check_root decides, in the order of every other command: no
+ * index.json (nor manifest.json) is missing-index-json (oci_verify_walk_root says so); then oci-layout:
+ * absent is a finding; invalid (bad-oci-layout) or unreadable (io-error, ...) stops the
+ * verification with that code (exit 3), as resolve stops.  oci-layout is read once. */
+ocidig_code oci_verify_root(vstate *v, ocidig_layout_format *format)
+{
+  oci_json_doc doc;
+  ocidig_error e;
+  bool absent = false;
+  ocidig_code rc = oci_layout_check_root(v->l, format, &absent, &doc, &e);
+  if (rc == OCIDIG_ERR_MISSING_INDEX_JSON)
+    return OCIDIG_OK; /* oci_verify_walk_root reads index.json and reports it */
+  if (rc == OCIDIG_ERR_NOMEM) {
+    v->nomem = true;
+    return OCIDIG_OK;
+  }
+  if (rc != OCIDIG_OK) {
+    if (*format == OCIDIG_FORMAT_OCI || *format == OCIDIG_FORMAT_HYBRID)
+      oci_finding_add(v, LAYOUT_CTX, rc == OCIDIG_ERR_BAD_OCI_LAYOUT ? VF_BAD_OCI_LAYOUT : VF_BLOB_UNREADABLE, NULL,
+                      "oci-layout", "%s", e.message);
+    v->r->error = e;
+    return rc;
+  }
+  if (absent && *format != OCIDIG_FORMAT_DOCKER_ARCHIVE) {
+    oci_finding_add(v, LAYOUT_CTX, VF_OCI_LAYOUT_MISSING, NULL, "oci-layout",
+                    "the layout has no oci-layout file; expected {\"imageLayoutVersion\": \"1.0.0\"}");
+    return OCIDIG_OK;
+  }
+  /* valid: only duplicate keys are left to report */
+  for (size_t i = 0; i < doc.n_dup_keys; i++) {
+    char *q = oci_quote(doc.dup_keys[i], strlen(doc.dup_keys[i]), 80);
+    oci_finding_add(v, LAYOUT_CTX, VF_JSON_DUPLICATE_KEY, NULL, "oci-layout",
+                    "oci-layout: key %s appears more than once in one object", q ? q : "?");
+    free(q);
+  }
+  oci_json_doc_free(&doc);
+  return OCIDIG_OK;
+}

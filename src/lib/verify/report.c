@@ -1,0 +1,680 @@
+/* report.c: findings as they are found, the conclusions (digests, missing blobs per image and platform,
+ * unreferenced blobs, attestations), the report, its JSON and exit status, and ocidig_verify. */
+#include "verify.h"
+
+/* -------------------------------------------------------------- findings */
+
+static bool finding_same(const ocidig_finding *f, const char *code, const char *digest, const char *path,
+                         const char *msg)
+{
+  return !strcmp(f->code, code) && oci_streq(f->digest, digest) && oci_streq(f->path, path) && !strcmp(f->message, msg);
+}
+
+static bool ftab_grow(vstate *v)
+{
+  size_t cap = v->ftab_cap ? v->ftab_cap * 2 : 256;
+  size_t *t = calloc(cap, sizeof *t);
+  if (!t)
+    return false;
+  for (size_t i = 0; i < v->n_findings; i++) {
+    size_t h = (size_t)v->findings[i].key & (cap - 1);
+    while (t[h])
+      h = (h + 1) & (cap - 1);
+    t[h] = i + 1;
+  }
+  free(v->ftab);
+  v->ftab = t;
+  v->ftab_cap = cap;
+  return true;
+}
+
+void oci_finding_add(vstate *v, vctx c, oci_vcode vcode, const char *digest, const char *path, const char *fmt, ...)
+{
+  const oci_vcode_info *info = oci_vcode_get(vcode);
+  const char *code = info->code;
+  ocidig_severity sev = info->severity;
+  char msg[2048];
+  va_list ap;
+  uint64_t key;
+  size_t h = 0;
+  vfinding *f;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  key = oci_vfnv(oci_vfnv(oci_vfnv(oci_vfnv(FNV0, code), digest), path), msg);
+  if (v->ftab_cap) {
+    for (h = (size_t)key & (v->ftab_cap - 1); v->ftab[h]; h = (h + 1) & (v->ftab_cap - 1)) {
+      const vfinding *o = &v->findings[v->ftab[h] - 1];
+      if (o->key == key && finding_same(&o->f, code, digest, path, msg))
+        return;
+    }
+  }
+  if (sev == OCIDIG_SEVERITY_ERROR)
+    v->r->summary.errors++;
+  else if (sev == OCIDIG_SEVERITY_WARNING)
+    v->r->summary.warnings++;
+  else
+    v->r->summary.infos++;
+  if (v->n_findings >= MAX_FINDINGS) {
+    v->r->summary.findings_dropped++;
+    return;
+  }
+  if ((v->n_findings + 1) * 2 > v->ftab_cap && !ftab_grow(v)) {
+    v->nomem = true;
+    return;
+  }
+  if (!oci_grow((void **)&v->findings, &v->cap_findings, v->n_findings + 1, sizeof *v->findings)) {
+    v->nomem = true;
+    return;
+  }
+  f = &v->findings[v->n_findings];
+  memset(f, 0, sizeof *f);
+  f->key = key;
+  f->f.code = code;
+  f->f.severity = sev;
+  f->f.digest = oci_strdup(digest);
+  f->f.path = oci_strdup(path);
+  f->f.message = oci_strdup(msg);
+  f->f.image = c.image;
+  f->f.platform = c.plat;
+  if (!f->f.message || (digest && !f->f.digest) || (path && !f->f.path)) {
+    free(f->f.digest);
+    free(f->f.path);
+    free(f->f.message);
+    v->nomem = true;
+    return;
+  }
+  for (h = (size_t)key & (v->ftab_cap - 1); v->ftab[h]; h = (h + 1) & (v->ftab_cap - 1))
+    ;
+  v->ftab[h] = ++v->n_findings;
+}
+
+/* ----------------------------------------------------------- conclusions */
+
+static const char *role_text(const vmissing *m, char *buf, size_t n)
+{
+  if (m->index >= 0)
+    snprintf(buf, n, "%s %ld", m->role, m->index);
+  else
+    snprintf(buf, n, "%s", m->role);
+  return buf;
+}
+
+static void conclude_blobs(vstate *v)
+{
+  for (size_t i = 0; i < v->n_blobs; i++) {
+    vblob *b = &v->blobs[i];
+    char path[OCIDIG_DIGEST_STRING_MAX + 8];
+    vctx c = {b->image, b->plat};
+    if (!b->referenced || !b->present)
+      continue;
+    oci_vblob_path(&b->d, path);
+    if (b->hash == OCIDIG_HASH_MISMATCH) {
+      oci_finding_add(v, c, VF_DIGEST_MISMATCH, b->digest, path, "the bytes of %s hash to %s; expected %s", path,
+                      b->actual ? b->actual : "something else", b->digest);
+    } else if (b->hash == OCIDIG_HASH_UNKNOWN) {
+      oci_finding_add(v, c, VF_BLOB_UNREADABLE, b->digest, path, "%s could not be read: %s", path,
+                      b->read_error ? b->read_error : "unknown error");
+    }
+    if (b->hash != OCIDIG_HASH_UNKNOWN)
+      v->r->summary.blobs_checked++;
+  }
+}
+
+static void conclude_platforms(vstate *v)
+{
+  bool requested = v->o->matcher != NULL;
+  for (size_t pi = 0; pi < v->n_plats; pi++) {
+    const vplat *p = &v->plats[pi];
+    const vunit *u;
+    vctx c = {p->image, (long)pi};
+    const char *mdigest;
+    if (p->unit == NONE)
+      continue;
+    u = &v->units[p->unit];
+    mdigest = v->blobs[u->blob].digest;
+    for (size_t k = 0; k < u->n_missing; k++) {
+      vblob *b = &v->blobs[u->missing[k].blob];
+      if (!b->missing_counted) {
+        b->missing_counted = true;
+        v->r->summary.blobs_missing++;
+      }
+    }
+    if (!u->n_missing)
+      continue;
+    if (p->has_desc_platform && !requested) {
+      /* A sparse layout: a platform-filtered export holds only some platforms. */
+      oci_buf b = {0};
+      const char *name = v->r->images[p->image].name;
+      for (size_t k = 0; k < u->n_missing && k < 8; k++) {
+        char role[48];
+        oci_buf_printf(&b, "%s%s %s", k ? ", " : "", role_text(&u->missing[k], role, sizeof role),
+                       v->blobs[u->missing[k].blob].digest);
+      }
+      if (u->n_missing > 8)
+        oci_buf_printf(&b, ", and %zu more", u->n_missing - 8);
+      if (u->missing[0].blob == u->blob)
+        oci_finding_add(
+            v, c, VF_IMAGE_INCOMPLETE, mdigest, NULL,
+            "platform %s of image %s is absent (its %s %s is not in the layout): the layout holds only some "
+            "platforms, as a platform-filtered export does; incomplete, not corrupt",
+            p->platform ? p->platform : "?", name ? name : v->r->images[p->image].digest,
+            u->is_index ? "index" : "manifest", mdigest);
+      else
+        oci_finding_add(v, c, VF_IMAGE_INCOMPLETE, mdigest, NULL,
+                        "platform %s of image %s is incomplete: %zu of its %zu blobs are not in the layout (%s)",
+                        p->platform ? p->platform : "?", name ? name : v->r->images[p->image].digest, u->n_missing,
+                        u->n_blobs, b.s ? b.s : "?");
+      oci_buf_free(&b);
+      continue;
+    }
+    for (size_t k = 0; k < u->n_missing; k++) {
+      const vmissing *m = &u->missing[k];
+      const vblob *b = &v->blobs[m->blob];
+      char path[OCIDIG_DIGEST_STRING_MAX + 8], role[48];
+      oci_vblob_path(&b->d, path);
+      role_text(m, role, sizeof role);
+      if (m->blob == u->blob)
+        oci_finding_add(v, c, VF_BLOB_MISSING, b->digest, path, "%s %s is not in the layout (no %s)%s", role, b->digest,
+                        path, requested ? ", and the requested platform needs it" : "");
+      else
+        oci_finding_add(v, c, VF_BLOB_MISSING, b->digest, path, "%s %s of manifest %s is not in the layout (no %s)",
+                        role, b->digest, mdigest, path);
+    }
+  }
+}
+
+static void conclude_unreferenced(vstate *v)
+{
+  ocidig_verify_summary *s = &v->r->summary;
+  s->unreferenced_checked = !v->scoped && v->root_walked && !oci_layout_list_errors(v->l, NULL, NULL);
+  if (!s->unreferenced_checked)
+    return;
+  for (size_t i = 0; i < v->n_blobs; i++) {
+    vblob *b = &v->blobs[i];
+    char path[OCIDIG_DIGEST_STRING_MAX + 8];
+    if (!b->listed || b->referenced)
+      continue;
+    s->blobs_unreferenced++;
+    s->unreferenced_bytes = oci_bytes_add(s->unreferenced_bytes, b->size);
+    oci_finding_add(v, LAYOUT_CTX, VF_BLOB_UNREFERENCED, b->digest, oci_vblob_path(&b->d, path),
+                    "%s (%lld bytes) is not referenced from index.json%s", path, (long long)b->size,
+                    b->hash == OCIDIG_HASH_MISMATCH ? ", and its bytes do not hash to its name" : "");
+  }
+}
+
+static void conclude_attestations(vstate *v)
+{
+  for (size_t i = 0; i < v->n_atts; i++) {
+    const vatt *a = &v->atts[i];
+    ocidig_digest d;
+    size_t bi;
+    vctx c = {a->image, -1};
+    if (!a->target || !*a->target) {
+      oci_finding_add(
+          v, c, VF_ATTESTATION_SUBJECT_MISSING, a->digest, NULL,
+          "%s is an attestation manifest without a %s annotation; expected the digest of the manifest it attests",
+          a->where ? a->where : "?", ANN_REF_DIGEST);
+      continue;
+    }
+    if (ocidig_digest_parse(a->target, strlen(a->target), &d, NULL) != OCIDIG_OK) {
+      char *q = oci_quote(a->target, strlen(a->target), 140);
+      oci_finding_add(v, c, VF_ATTESTATION_SUBJECT_MISSING, a->digest, NULL,
+                      "%s is an attestation manifest whose %s is %s, not a valid digest", a->where ? a->where : "?",
+                      ANN_REF_DIGEST, q ? q : "?");
+      free(q);
+      continue;
+    }
+    bi = oci_vblob_get(v, &d);
+    if (bi != NONE && (v->blobs[bi].described || v->blobs[bi].referenced || oci_vblob_present(v, bi)))
+      continue;
+    oci_finding_add(
+        v, c, VF_ATTESTATION_SUBJECT_MISSING, a->digest, NULL,
+        "%s is an attestation manifest for %s, which nothing in the layout describes (no descriptor, no blob)",
+        a->where ? a->where : "?", a->target);
+  }
+}
+
+/* --------------------------------------------------------------- report */
+
+static int finding_order(const void *a, const void *b)
+{
+  const vfinding *x = a, *y = b;
+  if (x->f.image != y->f.image)
+    return x->f.image < y->f.image ? -1 : 1;
+  if (x->f.platform != y->f.platform)
+    return x->f.platform < y->f.platform ? -1 : 1;
+  /* key holds the insertion order here */
+  return x->key < y->key ? -1 : x->key > y->key ? 1 : 0;
+}
+
+static void build_report(vstate *v)
+{
+  ocidig_verify_report *r = v->r;
+  long *local = calloc(v->n_plats ? v->n_plats : 1, sizeof *local);
+  if (!local) {
+    v->nomem = true;
+    return;
+  }
+  /* platforms per image */
+  for (size_t pi = 0; pi < v->n_plats; pi++) {
+    const vplat *p = &v->plats[pi];
+    ocidig_verify_image *im;
+    ocidig_verify_platform *op;
+    if (p->image < 0 || (size_t)p->image >= r->n_images || (p->unit == NONE && p->again == NONE)) {
+      local[pi] = -1;
+      continue;
+    }
+    im = &r->images[p->image];
+    op = realloc(im->platforms, (im->n_platforms + 1) * sizeof *op);
+    if (!op) {
+      v->nomem = true;
+      local[pi] = -1;
+      continue;
+    }
+    im->platforms = op;
+    local[pi] = (long)im->n_platforms;
+    op = &im->platforms[im->n_platforms++];
+    memset(op, 0, sizeof *op);
+    if (p->again != NONE) {
+      const vblob *b = &v->blobs[p->again];
+      op->platform = oci_strdup(p->platform);
+      op->platform_source = p->platform ? "descriptor" : NULL;
+      op->manifest = oci_strdup(b->digest);
+      op->media_type = oci_strdup(p->media_type);
+      op->is_index = true;
+      op->walked_already = true;
+      op->walked_image = b->index_image;
+      op->requested = v->o->matcher != NULL;
+      op->complete = b->index_complete;
+    } else {
+      const vunit *u = &v->units[p->unit];
+      op->platform = oci_strdup(p->platform ? p->platform : u->config_platform);
+      op->platform_source = p->platform ? "descriptor" : u->config_platform ? "config" : NULL;
+      op->manifest = oci_strdup(v->blobs[u->blob].digest);
+      op->media_type = oci_strdup(p->media_type);
+      op->attestation_of = oci_strdup(p->attestation_of);
+      op->is_index = u->is_index;
+      op->requested = v->o->matcher != NULL;
+      op->complete = u->n_missing == 0;
+      op->n_blobs = u->n_blobs;
+      op->size = u->size;
+      if (u->n_missing && (op->missing = calloc(u->n_missing, sizeof *op->missing)) != NULL) {
+        for (size_t k = 0; k < u->n_missing; k++) {
+          op->missing[k].digest = oci_strdup(v->blobs[u->missing[k].blob].digest);
+          op->missing[k].role = u->missing[k].role;
+          op->missing[k].index = u->missing[k].index;
+          op->missing[k].size = u->missing[k].size;
+        }
+        op->n_missing = u->n_missing;
+      }
+    }
+  }
+  for (size_t i = 0; i < r->n_images; i++) {
+    ocidig_verify_image *im = &r->images[i];
+    im->complete = true;
+    for (size_t k = 0; k < im->n_platforms; k++)
+      im->complete = im->complete && im->platforms[k].complete;
+  }
+  /* findings: the layout first, then by image and platform, else in the order found */
+  for (size_t i = 0; i < v->n_findings; i++) {
+    vfinding *f = &v->findings[i];
+    if (f->f.platform >= 0 && (size_t)f->f.platform < v->n_plats)
+      f->f.platform = local[f->f.platform];
+    else
+      f->f.platform = -1;
+    if (f->f.image >= (long)r->n_images)
+      f->f.image = -1;
+    f->key = i;
+  }
+  free(local);
+  if (v->n_findings > 1) /* qsort(NULL, 0, ...) is undefined: UBSan stops every clean verify */
+    qsort(v->findings, v->n_findings, sizeof *v->findings, finding_order);
+  r->findings = calloc(v->n_findings ? v->n_findings : 1, sizeof *r->findings);
+  if (!r->findings) {
+    v->nomem = true;
+    return;
+  }
+  for (size_t i = 0; i < v->n_findings; i++) {
+    ocidig_finding *f = &r->findings[i];
+    *f = v->findings[i].f;
+    memset(&v->findings[i].f, 0, sizeof v->findings[i].f);
+    if (f->image >= 0) {
+      ocidig_verify_image *im = &r->images[f->image];
+      if (f->severity == OCIDIG_SEVERITY_ERROR)
+        im->n_errors++;
+      else if (f->severity == OCIDIG_SEVERITY_WARNING)
+        im->n_warnings++;
+      if (f->platform >= 0 && (size_t)f->platform < im->n_platforms) {
+        if (f->severity == OCIDIG_SEVERITY_ERROR)
+          im->platforms[f->platform].n_errors++;
+        else if (f->severity == OCIDIG_SEVERITY_WARNING)
+          im->platforms[f->platform].n_warnings++;
+      }
+    }
+  }
+  r->n_findings = v->n_findings;
+  v->n_findings = 0;
+}
+
+static void vstate_free(vstate *v)
+{
+  for (size_t i = 0; i < v->n_blobs; i++) {
+    free(v->blobs[i].digest);
+    free(v->blobs[i].actual);
+    free(v->blobs[i].read_error);
+  }
+  free(v->blobs);
+  free(v->tab);
+  for (size_t i = 0; i < v->n_units; i++) {
+    free(v->units[i].missing);
+    free(v->units[i].config_platform);
+  }
+  free(v->units);
+  for (size_t i = 0; i < v->n_plats; i++) {
+    free(v->plats[i].platform);
+    free(v->plats[i].media_type);
+    free(v->plats[i].attestation_of);
+  }
+  free(v->plats);
+  for (size_t i = 0; i < v->n_atts; i++) {
+    free(v->atts[i].target);
+    free(v->atts[i].where);
+    free(v->atts[i].digest);
+  }
+  free(v->atts);
+  for (size_t i = 0; i < v->n_findings; i++) {
+    free(v->findings[i].f.digest);
+    free(v->findings[i].f.path);
+    free(v->findings[i].f.message);
+  }
+  free(v->findings);
+  free(v->ftab);
+  oci_verify_docker_free(v);
+}
+
+/* ------------------------------------------------------------ public API */
+
+const char *ocidig_severity_name(ocidig_severity s)
+{
+  switch (s) {
+  case OCIDIG_SEVERITY_ERROR:
+    return "error";
+  case OCIDIG_SEVERITY_WARNING:
+    return "warning";
+  default:
+    return "info";
+  }
+}
+
+/* ocidig_verify: every digest, size and rule of a layout.
+ *
+ * The order of work:
+ *  1. the listing (ocidig_layout_entries): links, special members, unsafe names,
+ *     duplicate members, names under blobs/ that are not digests; an archive opened with
+ *     OCIDIG_OPEN_HASH_BLOBS has hashed every blob while it streamed by;
+ *  2. oci-layout and index.json;
+ *  3. the scope: everything reachable from index.json, or (--ref, --platform) the entries
+ *     and manifests ocidig_resolve picks for each image;
+ *  4. the walk: every index and manifest document is read, parsed and checked, every
+ *     descriptor type-checked, every blob looked up (presence, size);
+ *  5. hashing what the walk did not read: a directory's blobs on a small pthread pool,
+ *     each file streamed in chunks (memory stays bounded whatever the sizes);
+ *  6. digests, missing blobs (per image and platform: a platform-filtered export is
+ *     "incomplete", not corrupt, unless --platform asked for it), unreferenced blobs,
+ *     attestations.
+ *
+ * A docker save archive (manifest.json, no index.json: docker save before Docker 25,
+ * containers/image docker-archive) carries no registry manifest; steps 2 to 6 become:
+ * manifest.json (JSON, shape), each image's config (present, hashing to the digest its name
+ * claims, the image ID; JSON; rootfs.diff_ids), each layer file (present, symbolic links
+ * inside the archive followed as docker_archive.c follows them; every byte hashed against
+ * the digest its name carries and against its diff_id: docker save layers are stored
+ * uncompressed), repositories against RepoTags, and the files nothing refers to.  In the
+ * report an image's digest is its image ID and its one platform has no manifest.  A hybrid
+ * (index.json and manifest.json: Docker 25+, ctr export) is verified through index.json;
+ * where manifest.json disagrees with it is a warning. */
+ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *opts, ocidig_verify_report **out,
+                          ocidig_error *err)
+{
+  static const ocidig_verify_options no_opts;
+  static char linux_os[] = "linux", amd64[] = "amd64";
+  ocidig_platform default_host = {.os = linux_os, .architecture = amd64};
+  vstate v = {0};
+  ocidig_verify_report *r;
+  ocidig_layout_format format = OCIDIG_FORMAT_NONE;
+  ocidig_code rc;
+
+  OCI_REQUIRE(out, "out", err);
+  *out = NULL;
+  OCI_REQUIRE(layout, "the layout", err);
+  if (!(r = calloc(1, sizeof *r)))
+    return oci_nomem(err);
+  *out = r;
+  v.l = layout;
+  v.o = opts ? opts : &no_opts;
+  v.r = r;
+  v.host = v.o->host ? v.o->host : &default_host;
+  v.scoped = v.o->matcher || v.o->ref;
+  r->source = oci_strdup(layout->path);
+  r->archive = layout->is_archive;
+  r->strict = v.o->strict;
+  r->ref = oci_strdup(v.o->ref);
+  if (v.o->matcher)
+    r->request = ocidig_platform_format(ocidig_matcher_request(v.o->matcher));
+
+  r->format = ocidig_layout_format_name(OCIDIG_FORMAT_NONE);
+  rc = oci_verify_listing(&v);
+  if (rc == OCIDIG_OK && (rc = oci_verify_root(&v, &format)) == OCIDIG_OK) {
+    r->format = ocidig_layout_format_name(format);
+    v.docker = format == OCIDIG_FORMAT_DOCKER_ARCHIVE;
+  }
+  if (rc == OCIDIG_OK && v.docker)
+    rc = oci_verify_walk_docker(&v);
+  else if (rc == OCIDIG_OK)
+    rc = oci_verify_walk_root(&v);
+  if (!v.docker && (rc == OCIDIG_OK || rc == OCIDIG_ERR_MISSING_INDEX_JSON)) {
+    oci_verify_hash_pending(&v);
+    conclude_blobs(&v);
+    conclude_platforms(&v);
+    if (rc == OCIDIG_OK)
+      conclude_unreferenced(&v);
+    conclude_attestations(&v);
+  }
+  if (rc == OCIDIG_OK && format == OCIDIG_FORMAT_HYBRID)
+    oci_verify_compare_hybrid(&v);
+  r->summary.bytes_hashed = v.bytes_hashed;
+  build_report(&v);
+  if (v.docker)
+    for (size_t i = 0; i < r->n_images; i++)
+      if (r->images[i].n_platforms == 1) {
+        /* one platform per image: what concerns the image concerns it */
+        r->images[i].platforms[0].n_errors = r->images[i].n_errors;
+        r->images[i].platforms[0].n_warnings = r->images[i].n_warnings;
+      }
+  if (rc == OCIDIG_OK && v.nomem)
+    rc = oci_nomem(&r->error);
+  vstate_free(&v);
+  if (rc != OCIDIG_OK && err)
+    *err = r->error;
+  return rc;
+}
+
+void ocidig_verify_report_free(ocidig_verify_report *r)
+{
+  if (!r)
+    return;
+  free(r->source);
+  free(r->request);
+  free(r->ref);
+  for (size_t i = 0; i < r->n_findings; i++) {
+    free(r->findings[i].digest);
+    free(r->findings[i].path);
+    free(r->findings[i].message);
+  }
+  free(r->findings);
+  for (size_t i = 0; i < r->n_images; i++) {
+    ocidig_verify_image *im = &r->images[i];
+    for (size_t k = 0; k < im->n_platforms; k++) {
+      ocidig_verify_platform *p = &im->platforms[k];
+      free(p->platform);
+      free(p->manifest);
+      free(p->media_type);
+      free(p->attestation_of);
+      for (size_t j = 0; j < p->n_missing; j++)
+        free(p->missing[j].digest);
+      free(p->missing);
+    }
+    free(im->platforms);
+    free(im->name);
+    free(im->digest);
+    free(im->media_type);
+  }
+  free(r->images);
+  free(r);
+}
+
+static json_object *str_or_null(const char *s)
+{
+  return s ? json_object_new_string(s) : NULL;
+}
+
+static json_object *finding_to_json(const ocidig_finding *f)
+{
+  json_object *o = json_object_new_object();
+  json_object_object_add(o, "code", json_object_new_string(f->code));
+  json_object_object_add(o, "severity", json_object_new_string(ocidig_severity_name(f->severity)));
+  if (f->digest)
+    json_object_object_add(o, "digest", json_object_new_string(f->digest));
+  if (f->path)
+    json_object_object_add(o, "path", json_object_new_string(f->path));
+  json_object_object_add(o, "message", json_object_new_string(f->message));
+  if (f->image >= 0) {
+    json_object_object_add(o, "image", json_object_new_int64(f->image));
+    if (f->platform >= 0)
+      json_object_object_add(o, "platform", json_object_new_int64(f->platform));
+  }
+  return o;
+}
+
+static json_object *platform_to_json(const ocidig_verify_platform *p)
+{
+  json_object *po = json_object_new_object(), *miss = json_object_new_array();
+  json_object_object_add(po, "platform", str_or_null(p->platform));
+  json_object_object_add(po, "platformSource", str_or_null(p->platform_source));
+  json_object_object_add(po, p->is_index ? "index" : "manifest", str_or_null(p->manifest));
+  json_object_object_add(po, "mediaType", str_or_null(p->media_type));
+  if (p->attestation_of)
+    json_object_object_add(po, "attestationOf", json_object_new_string(p->attestation_of));
+  if (p->walked_already) {
+    json_object_object_add(po, "walkedAlready", json_object_new_boolean(true));
+    json_object_object_add(po, "walkedIn", json_object_new_int64(p->walked_image));
+  }
+  json_object_object_add(po, "requested", json_object_new_boolean(p->requested));
+  json_object_object_add(po, "complete", json_object_new_boolean(p->complete));
+  json_object_object_add(po, "blobs", json_object_new_int64((int64_t)p->n_blobs));
+  json_object_object_add(po, "present", json_object_new_int64((int64_t)(p->n_blobs - p->n_missing)));
+  json_object_object_add(po, "size", json_object_new_int64(p->size));
+  for (size_t j = 0; j < p->n_missing; j++) {
+    json_object *m = json_object_new_object();
+    json_object_object_add(m, "digest", str_or_null(p->missing[j].digest));
+    json_object_object_add(m, "role", json_object_new_string(p->missing[j].role));
+    if (p->missing[j].index >= 0)
+      json_object_object_add(m, "index", json_object_new_int64(p->missing[j].index));
+    json_object_object_add(m, "size", json_object_new_int64(p->missing[j].size));
+    json_object_array_add(miss, m);
+  }
+  json_object_object_add(po, "missing", miss);
+  json_object_object_add(po, "errors", json_object_new_int64((int64_t)p->n_errors));
+  json_object_object_add(po, "warnings", json_object_new_int64((int64_t)p->n_warnings));
+  return po;
+}
+
+/* Written piecewise (json.h's writer): one json-c tree for the whole report of a layout
+ * with thousands of platforms took several times the report's own memory. */
+char *ocidig_verify_report_to_json(const ocidig_verify_report *r, bool pretty)
+{
+  if (!r)
+    return NULL;
+  const ocidig_verify_summary *s = &r->summary;
+  json_object *scope = json_object_new_object(), *sum = json_object_new_object();
+  oci_json_writer w;
+
+  oci_json_writer_init(&w, pretty);
+  oci_json_writer_open(&w, NULL, '{');
+  oci_json_writer_put(&w, "schemaVersion", json_object_new_int(1));
+  oci_json_writer_put(&w, "source", str_or_null(r->source));
+  oci_json_writer_put(&w, "format", str_or_null(r->format));
+  json_object_object_add(scope, "platform", str_or_null(r->request));
+  json_object_object_add(scope, "strict", json_object_new_boolean(r->strict));
+  json_object_object_add(scope, "ref", str_or_null(r->ref));
+  oci_json_writer_put(&w, "scope", scope);
+  oci_json_writer_open(&w, "findings", '[');
+  for (size_t i = 0; i < r->n_findings; i++)
+    oci_json_writer_put(&w, NULL, finding_to_json(&r->findings[i]));
+  oci_json_writer_close(&w);
+  oci_json_writer_open(&w, "images", '[');
+  for (size_t i = 0; i < r->n_images; i++) {
+    const ocidig_verify_image *im = &r->images[i];
+    oci_json_writer_open(&w, NULL, '{');
+    oci_json_writer_put(&w, "name", str_or_null(im->name));
+    oci_json_writer_put(&w, "digest", str_or_null(im->digest));
+    oci_json_writer_put(&w, "mediaType", str_or_null(im->media_type));
+    oci_json_writer_put(&w, "complete", json_object_new_boolean(im->complete));
+    oci_json_writer_put(&w, "errors", json_object_new_int64((int64_t)im->n_errors));
+    oci_json_writer_put(&w, "warnings", json_object_new_int64((int64_t)im->n_warnings));
+    oci_json_writer_open(&w, "platforms", '[');
+    for (size_t k = 0; k < im->n_platforms; k++)
+      oci_json_writer_put(&w, NULL, platform_to_json(&im->platforms[k]));
+    oci_json_writer_close(&w);
+    oci_json_writer_close(&w);
+  }
+  oci_json_writer_close(&w);
+  json_object_object_add(sum, "blobsChecked", json_object_new_int64((int64_t)s->blobs_checked));
+  json_object_object_add(sum, "bytesHashed", json_object_new_int64((int64_t)s->bytes_hashed));
+  json_object_object_add(sum, "blobsMissing", json_object_new_int64((int64_t)s->blobs_missing));
+  json_object_object_add(sum, "errors", json_object_new_int64((int64_t)s->errors));
+  json_object_object_add(sum, "warnings", json_object_new_int64((int64_t)s->warnings));
+  json_object_object_add(sum, "info", json_object_new_int64((int64_t)s->infos));
+  if (s->unreferenced_checked) {
+    json_object_object_add(sum, "unreferencedBlobs", json_object_new_int64((int64_t)s->blobs_unreferenced));
+    json_object_object_add(sum, "unreferencedBytes", json_object_new_int64((int64_t)s->unreferenced_bytes));
+  } else {
+    json_object_object_add(sum, "unreferencedBlobs", NULL);
+    json_object_object_add(sum, "unreferencedBytes", NULL);
+  }
+  json_object_object_add(sum, "findingsDropped", json_object_new_int64((int64_t)s->findings_dropped));
+  oci_json_writer_put(&w, "summary", sum);
+  if (r->error.code != OCIDIG_OK) {
+    json_object *e = json_object_new_object();
+    json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(r->error.code)));
+    json_object_object_add(e, "message", json_object_new_string(r->error.message));
+    oci_json_writer_put(&w, "error", e);
+  }
+  oci_json_writer_close(&w);
+  return oci_json_writer_take(&w);
+}
+
+int ocidig_verify_exit_status(const ocidig_verify_report *r, bool fail_on_warning)
+{
+  if (!r)
+    return 3;
+  if (r->error.code != OCIDIG_OK)
+    return ocidig_code_exit_status(r->error.code);
+  if (r->summary.errors) {
+    /* Only what could not be read (resolve's io-error) is 3, as in every command; one
+     * integrity error, or findings the report dropped, make it 4. */
+    if (r->summary.findings_dropped)
+      return 4;
+    for (size_t i = 0; i < r->n_findings; i++)
+      if (r->findings[i].severity == OCIDIG_SEVERITY_ERROR &&
+          strcmp(r->findings[i].code, oci_vcode_get(VF_BLOB_UNREADABLE)->code) &&
+          strcmp(r->findings[i].code, oci_vcode_get(VF_LISTING_UNREADABLE)->code))
+        return 4;
+    return 3;
+  }
+  if (fail_on_warning && r->summary.warnings)
+    return 4;
+  return 0;
+}

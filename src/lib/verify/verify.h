@@ -1,0 +1,305 @@
+/* verify.h: the private state and the seams of `ocidig verify` (src/lib/verify/).
+ *
+ * The files, by concept (ocidig_verify in report.c runs them in this order):
+ *  listing.c           the listing: links, special members, unsafe names, duplicates, blob names
+ *  layout_rules.c      the blob table (each digest once: listed, present, hashed) and the root
+ *                      (index.json or manifest.json, then oci-layout)
+ *  descriptor_rules.c  the rules of one JSON object: a descriptor (inline data, the empty
+ *                      descriptor, platform objects), a document's header (schemaVersion,
+ *                      mediaType, kind), ref names
+ *  scope.c             --ref and --platform: what ocidig_resolve picks for each image
+ *  walk.c              the walk of the documents from index.json: read, parse, check, descend
+ *  hash.c              hashing what the walk did not read (a pool of threads for a directory)
+ *  docker_files.c      docker save archives: the files manifest.json names (links followed,
+ *                      hashed once), and the files nothing names
+ *  docker_rules.c      docker save archives: manifest.json's shape, configs, layers against
+ *                      diff_ids, repositories against RepoTags, a hybrid's disagreements
+ *  findings.c          the one table of finding codes (code, severity, meaning)
+ *  report.c            findings as they are found, the conclusions, the report and its JSON
+ *
+ * Not thread-safe: one vstate per ocidig_verify call (hash.c's workers touch only their jobs). */
+#ifndef OCIDIG_VERIFY_H
+#define OCIDIG_VERIFY_H
+
+#include "descriptor.h"
+#include "layout.h"
+
+#include <string.h>
+
+#define ANN_REF_NAME "org.opencontainers.image.ref.name"
+#define ANN_CONTAINERD_NAME "io.containerd.image.name"
+#define ANN_REF_TYPE "vnd.docker.reference.type"
+#define ANN_REF_DIGEST "vnd.docker.reference.digest"
+#define MT_EMPTY "application/vnd.oci.empty.v1+json"
+#define EMPTY_DIGEST "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+#define MT_OCI_CONFIG "application/vnd.oci.image.config.v1+json"
+#define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
+
+#define MAX_FINDINGS 5000
+#define NONE ((size_t)-1)
+#define FNV0 1469598103934665603u
+
+/* ------------------------------------------------------------ finding codes */
+
+/* Every finding has one of these codes; findings.c holds each one's name, severity and
+ * meaning (the README's table is printed from it: tests/check_findings.c).  A code is added
+ * here and in findings.c's table, nowhere else. */
+typedef enum oci_vcode {
+  /* errors */
+  VF_OCI_LAYOUT_MISSING,
+  VF_BAD_OCI_LAYOUT,
+  VF_MISSING_INDEX_JSON,
+  VF_INVALID_JSON,
+  VF_JSON_TOO_LARGE,
+  VF_SCHEMA_VERSION,
+  VF_MEDIA_TYPE_MISMATCH,
+  VF_KIND_MISMATCH,
+  VF_FIELD_MISSING,
+  VF_FIELD_TYPE,
+  VF_INVALID_DIGEST,
+  VF_UNSUPPORTED_DIGEST_ALGORITHM,
+  VF_SIZE_NEGATIVE,
+  VF_BLOB_MISSING,
+  VF_BLOB_UNREADABLE,
+  VF_LISTING_UNREADABLE,
+  VF_SIZE_MISMATCH,
+  VF_DIGEST_MISMATCH,
+  VF_DATA_MISMATCH,
+  VF_EMPTY_DESCRIPTOR_INVALID,
+  VF_INDEX_CYCLE,
+  VF_NESTING_TOO_DEEP,
+  VF_LIMIT_EXCEEDED,
+  VF_LINK_ESCAPES,
+  VF_SPECIAL_MEMBER,
+  VF_PATH_UNSAFE,
+  VF_MEMBER_REPLACED,
+  VF_REF_NAME_DUPLICATE,
+  VF_PLATFORM_NOT_FOUND,
+  VF_DOCKER_MANIFEST_INVALID,
+  VF_DIFF_ID_MISMATCH,
+  /* warnings */
+  VF_JSON_DUPLICATE_KEY,
+  VF_LINK_MEMBER,
+  VF_DUPLICATE_MEMBER,
+  VF_BLOB_NAME_INVALID,
+  VF_REF_NAME_INVALID,
+  VF_REF_NAME_REPEATED,
+  VF_ATTESTATION_SUBJECT_MISSING,
+  VF_CONFIG_PLATFORM_MISMATCH,
+  VF_BLOB_UNREFERENCED,
+  VF_IMAGE_INCOMPLETE,
+  VF_PLATFORM_MISMATCH,
+  VF_REPOSITORIES_MISMATCH,
+  VF_DOCKER_MANIFEST_DISAGREES,
+  /* info */
+  VF_FOREIGN_LAYER_ABSENT,
+  VF_UNKNOWN_MEDIA_TYPE,
+  VF_N_CODES
+} oci_vcode;
+
+typedef struct oci_vcode_info {
+  const char *code;         /* stable kebab-case name (the report's and the JSON's "code") */
+  ocidig_severity severity; /* never changes for a code */
+  bool docker;              /* only in docker save archives (manifest.json) */
+  const char *meaning;      /* one line: the condition */
+  const char *readme;       /* what the README adds in parentheses, or NULL */
+} oci_vcode_info;
+
+/* The entry of a code (never NULL for a code of the enum). */
+const oci_vcode_info *oci_vcode_get(oci_vcode c);
+/* The whole table, in the enum's order. */
+const oci_vcode_info *oci_vcode_table(size_t *n);
+
+/* -------------------------------------------------------------------- state */
+
+typedef struct vctx {
+  long image; /* -1: the layout */
+  long plat;  /* global platform record, -1: none */
+} vctx;
+
+#define LAYOUT_CTX ((vctx){-1, -1})
+
+typedef struct vblob {
+  char *digest; /* "alg:hex" */
+  ocidig_digest d;
+  bool listed;     /* a blob path in the listing */
+  bool present;    /* a regular file (or, in a directory, a link to one inside the layout) */
+  bool unreadable; /* present, but could not even be looked at (size unknown): read_error says why */
+  bool looked_up;
+  bool referenced; /* a walked descriptor points at it */
+  bool described;  /* a descriptor of a parsed index points at it */
+  bool scope;      /* --platform/--ref: the walk may descend into it */
+  bool missing_counted;
+  int64_t size; /* actual size when present */
+  ocidig_hash_state hash;
+  char *actual; /* "alg:hex" of the bytes, with OCIDIG_HASH_MISMATCH */
+  char *read_error;
+  bool hashed_here;    /* bytes_hashed already counts it */
+  long image, plat;    /* first walked reference, for findings */
+  size_t unit;         /* manifest memo */
+  int index_state;     /* 0 new, 1 open, 2 done */
+  long index_image;    /* the image an index was walked for */
+  bool index_complete; /* every platform under it complete (set when done) */
+  bool entry_scoped;   /* --platform: scope_from_resolution ran for an index.json entry with this digest */
+} vblob;
+
+typedef struct vmissing {
+  size_t blob;
+  const char *role;
+  long index;
+  int64_t size;
+} vmissing;
+
+/* A manifest (or other leaf, or a missing index) once, whoever points at it. */
+typedef struct vunit {
+  size_t blob;
+  bool is_index;
+  size_t n_blobs;
+  int64_t size;
+  vmissing *missing;
+  size_t n_missing;
+  char *config_platform;
+} vunit;
+
+/* One manifest of one image. */
+typedef struct vplat {
+  long image;
+  size_t unit;
+  char *platform;
+  bool has_desc_platform;
+  char *media_type;
+  char *attestation_of;
+  size_t again; /* NONE, or an index walked already (on another path): this row stands for it */
+} vplat;
+
+typedef struct vatt {
+  char *target;
+  char *where;
+  char *digest; /* the attestation manifest */
+  long image;
+} vatt;
+
+/* A descriptor as read, leniently: whatever is usable, after the findings. */
+typedef struct vdesc {
+  char *where;
+  char *media_type;
+  char *digest; /* valid digests only */
+  ocidig_digest d;
+  bool digest_ok;
+  int64_t size;
+  bool size_ok;
+  bool has_platform;
+  ocidig_platform platform;
+  char *ref_name, *containerd_name, *ref_type, *ref_digest;
+  bool foreign;
+} vdesc;
+
+/* Open addressing over indexes (+1) of an array whose element i has the key key(ctx, i)
+ * (docker save archives: the listing and the files by path, names). */
+typedef struct ptab {
+  size_t *t;
+  size_t cap, used;
+} ptab;
+
+typedef struct vfinding {
+  ocidig_finding f;
+  uint64_t key;
+} vfinding;
+
+typedef struct vstate {
+  ocidig_layout *l;
+  const ocidig_verify_options *o;
+  ocidig_verify_report *r;
+  const ocidig_platform *host;
+  bool scoped;
+  bool root_walked; /* index.json was read and its children listed */
+  bool nomem;
+  vblob *blobs;
+  size_t n_blobs, cap_blobs;
+  size_t *tab;
+  size_t tab_cap;
+  vunit *units;
+  size_t n_units, cap_units;
+  vplat *plats;
+  size_t n_plats, cap_plats;
+  vatt *atts;
+  size_t n_atts, cap_atts;
+  vfinding *findings;
+  size_t n_findings, cap_findings;
+  size_t *ftab;
+  size_t ftab_cap;
+  uint64_t bytes_hashed;
+  /* docker save archives */
+  bool docker;              /* manifest.json without index.json */
+  const ocidig_entry *ents; /* the listing, looked up by path through etab */
+  size_t n_ents;
+  ptab etab;
+  struct dfile *dfiles; /* the config and layer files, each once, by path */
+  size_t n_dfiles, cap_dfiles;
+  ptab dtab;
+} vstate;
+
+/* ------------------------------------------------------------------ helpers */
+
+static inline uint64_t oci_vfnv(uint64_t h, const char *s)
+{
+  if (!s)
+    return (h ^ 0xff) * 1099511628211u;
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return (h ^ 0xfe) * 1099511628211u;
+}
+
+static inline bool oci_vjson_is(json_object *v, json_type t)
+{
+  return v && json_object_is_type(v, t);
+}
+
+static inline const char *oci_vblob_path(const ocidig_digest *d, char *buf)
+{
+  ocidig_digest_blob_path(d, buf);
+  return buf;
+}
+
+/* report.c: a finding (once: the same code, digest, path and message are reported once). */
+void oci_finding_add(vstate *v, vctx c, oci_vcode code, const char *digest, const char *path, const char *fmt, ...)
+    OCI_PRINTF(6, 7);
+
+/* layout_rules.c: the blob table.  oci_vblob_get creates the record of a digest on first use
+ * (NONE when out of memory); indexes stay valid, pointers into v->blobs do not survive it. */
+size_t oci_vblob_find(const vstate *v, const char *digest);
+size_t oci_vblob_get(vstate *v, const ocidig_digest *d);
+bool oci_vblob_present(vstate *v, size_t bi);
+ocidig_code oci_verify_root(vstate *v, ocidig_layout_format *format);
+
+/* listing.c */
+ocidig_code oci_verify_listing(vstate *v);
+
+/* descriptor_rules.c */
+void oci_vdesc_check(vstate *v, vctx c, json_object *obj, const char *where, const char *digest, const char *path,
+                     bool index_child, vdesc *out);
+void oci_vdesc_clear(vdesc *d);
+const char *oci_vdesc_image_name(const vdesc *d);
+char *oci_vdesc_platform_text(const vdesc *d);
+void oci_vref_names_check(vstate *v, const vdesc *kids, size_t n, const char *what);
+bool oci_vdoc_check(vstate *v, vctx c, json_object *root, ocidig_kind want, const char *desc_mt, const char *what,
+                    const char *digest, const char *path);
+bool oci_vjson_is_strings(json_object *a);
+
+/* walk.c */
+bool oci_vdoc_parse(vstate *v, vctx c, const uint8_t *data, size_t len, const char *what, const char *digest,
+                    const char *path, oci_json_doc *doc);
+ocidig_code oci_verify_walk_root(vstate *v);
+
+/* scope.c: which entries of index.json are images here (--ref), and what --platform selects. */
+ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, size_t n, bool *is_image);
+
+/* hash.c: hashes every referenced, present blob whose hash is not known yet. */
+void oci_verify_hash_pending(vstate *v);
+
+/* docker_rules.c, docker_files.c */
+ocidig_code oci_verify_walk_docker(vstate *v);
+void oci_verify_compare_hybrid(vstate *v);
+void oci_verify_docker_free(vstate *v);
+
+#endif

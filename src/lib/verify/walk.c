@@ -1,0 +1,573 @@
+/* walk.c: the walk of the documents: index.json, then every index and manifest it reaches (read,
+ * parsed, checked, each descriptor type-checked, each blob looked up for presence and size),
+ * manifests once whoever points at them, indexes once (cycles, nesting). */
+#include "verify.h"
+
+/* Reads a blob that holds a document; its hash is noted on the way. */
+static uint8_t *read_blob_doc(vstate *v, vctx c, size_t bi, const char *what, size_t *len)
+{
+  char path[OCIDIG_DIGEST_STRING_MAX + 8];
+  uint8_t *data;
+  ocidig_error e;
+  ocidig_code rc;
+  vblob *b = &v->blobs[bi];
+  oci_vblob_path(&b->d, path);
+  if (b->size > (int64_t)OCIDIG_MAX_JSON_SIZE) {
+    oci_finding_add(v, c, VF_JSON_TOO_LARGE, b->digest, path,
+                    "%s is %lld bytes, more than the %u-byte limit for a document", what, (long long)b->size,
+                    OCIDIG_MAX_JSON_SIZE);
+    return NULL;
+  }
+  rc = ocidig_layout_read_file(v->l, path, OCIDIG_MAX_JSON_SIZE, &data, len, &e);
+  if (rc == OCIDIG_ERR_JSON_TOO_LARGE) {
+    oci_finding_add(v, c, VF_JSON_TOO_LARGE, b->digest, path, "%s: %s", what, e.message);
+    return NULL;
+  }
+  if (rc != OCIDIG_OK) {
+    if (rc == OCIDIG_ERR_NOMEM)
+      v->nomem = true;
+    if (!b->read_error)
+      b->read_error = oci_strdup(e.message);
+    return NULL;
+  }
+  if (b->hash == OCIDIG_HASH_UNKNOWN && (int64_t)*len == b->size) {
+    char hex[129];
+    oci_hash_hex(b->d.alg, data, *len, hex);
+    b->hash = strcmp(hex, b->d.hex) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK;
+    if (b->hash == OCIDIG_HASH_MISMATCH && !(b->actual = oci_sprintf("%s:%s", ocidig_digest_alg_name(b->d.alg), hex)))
+      v->nomem = true;
+    if (!b->hashed_here) {
+      b->hashed_here = true;
+      v->bytes_hashed += *len;
+    }
+  }
+  return data;
+}
+
+bool oci_vdoc_parse(vstate *v, vctx c, const uint8_t *data, size_t len, const char *what, const char *digest,
+                    const char *path, oci_json_doc *doc)
+{
+  ocidig_error e;
+  ocidig_code rc = oci_json_parse(data, len, what, doc, &e);
+  if (rc != OCIDIG_OK) {
+    if (rc == OCIDIG_ERR_NOMEM)
+      v->nomem = true;
+    oci_finding_add(v, c, rc == OCIDIG_ERR_JSON_TOO_LARGE ? VF_JSON_TOO_LARGE : VF_INVALID_JSON, digest, path, "%s",
+                    e.message);
+    return false;
+  }
+  if (doc->n_dup_keys) {
+    oci_buf b = {0};
+    for (size_t i = 0; i < doc->n_dup_keys; i++) {
+      oci_buf_puts(&b, i ? ", \"" : "\"");
+      oci_buf_quote(&b, doc->dup_keys[i], strlen(doc->dup_keys[i]) > 80 ? 80 : strlen(doc->dup_keys[i]));
+      oci_buf_puts(&b, "\"");
+    }
+    oci_finding_add(
+        v, c, VF_JSON_DUPLICATE_KEY, digest, path,
+        "%s: key%s %s appear%s more than once in one object; containerd takes the last one, other parsers may "
+        "not (expected unique keys)",
+        what, doc->n_dup_keys > 1 ? "s" : "", b.s ? b.s : "?", doc->n_dup_keys > 1 ? "" : "s");
+    oci_buf_free(&b);
+  }
+  return true;
+}
+
+/* The children of an index, each type-checked. */
+static vdesc *index_children(vstate *v, vctx c, json_object *root, const char *what, const char *digest,
+                             const char *path, size_t *n_out)
+{
+  json_object *arr = oci_json_get(root, "manifests");
+  vdesc *kids;
+  size_t n;
+  *n_out = 0;
+  if (!oci_json_has(root, "manifests")) {
+    oci_finding_add(v, c, VF_FIELD_MISSING, digest, path, "%s has no \"manifests\" (an image index requires an array)",
+                    what);
+    return NULL;
+  }
+  if (!oci_vjson_is(arr, json_type_array)) {
+    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: \"manifests\" must be an array, not %s", what,
+                    oci_json_type_name(arr));
+    return NULL;
+  }
+  n = json_object_array_length(arr);
+  if (n > OCIDIG_MAX_INDEX_DESCRIPTORS) {
+    oci_finding_add(v, c, VF_LIMIT_EXCEEDED, digest, path,
+                    "%s has %zu descriptors, more than the limit of %d; only the first %d are checked", what, n,
+                    OCIDIG_MAX_INDEX_DESCRIPTORS, OCIDIG_MAX_INDEX_DESCRIPTORS);
+    n = OCIDIG_MAX_INDEX_DESCRIPTORS;
+  }
+  kids = calloc(n ? n : 1, sizeof *kids);
+  if (!kids) {
+    v->nomem = true;
+    return NULL;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char where[OCIDIG_DIGEST_STRING_MAX + 64];
+    snprintf(where, sizeof where, "%s manifests[%zu]", what, i);
+    oci_vdesc_check(v, c, json_object_array_get_idx(arr, i), where, digest, path, true, &kids[i]);
+    if (kids[i].digest_ok) {
+      size_t bi = oci_vblob_get(v, &kids[i].d);
+      if (bi != NONE)
+        v->blobs[bi].described = true;
+    }
+    if (kids[i].ref_type && !strcmp(kids[i].ref_type, "attestation-manifest") &&
+        oci_grow((void **)&v->atts, &v->cap_atts, v->n_atts + 1, sizeof *v->atts)) {
+      vatt *a = &v->atts[v->n_atts++];
+      a->target = oci_strdup(oci_str(kids[i].ref_digest));
+      a->where = oci_strdup(where);
+      a->digest = oci_strdup(kids[i].digest);
+      a->image = c.image;
+    }
+  }
+  *n_out = n;
+  return kids;
+}
+
+static void free_children(vdesc *kids, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    oci_vdesc_clear(&kids[i]);
+  free(kids);
+}
+
+/* ------------------------------------------------------------------ walk */
+
+static size_t new_unit(vstate *v, size_t bi, bool is_index)
+{
+  vunit *u;
+  if (!oci_grow((void **)&v->units, &v->cap_units, v->n_units + 1, sizeof *v->units)) {
+    v->nomem = true;
+    return NONE;
+  }
+  u = &v->units[v->n_units];
+  memset(u, 0, sizeof *u);
+  u->blob = bi;
+  u->is_index = is_index;
+  return v->n_units++;
+}
+
+static void unit_add(vstate *v, size_t ui, size_t bi, const char *role, long index, const vdesc *d, bool present)
+{
+  vunit *u;
+  if (ui == NONE)
+    return;
+  u = &v->units[ui];
+  u->n_blobs++;
+  if (d->size_ok)
+    u->size = oci_size_add(u->size, d->size);
+  if (present)
+    return;
+  {
+    vmissing *m = realloc(u->missing, (u->n_missing + 1) * sizeof *m);
+    if (!m) {
+      v->nomem = true;
+      return;
+    }
+    u->missing = m;
+    m[u->n_missing++] = (vmissing){bi, role, index, d->size_ok ? d->size : -1};
+  }
+}
+
+static size_t new_plat(vstate *v, long image, const vdesc *d)
+{
+  vplat *p;
+  if (!oci_grow((void **)&v->plats, &v->cap_plats, v->n_plats + 1, sizeof *v->plats)) {
+    v->nomem = true;
+    return NONE;
+  }
+  p = &v->plats[v->n_plats];
+  memset(p, 0, sizeof *p);
+  p->image = image;
+  p->unit = NONE;
+  p->again = NONE;
+  p->has_desc_platform = d->has_platform;
+  p->platform = oci_vdesc_platform_text(d);
+  p->media_type = oci_strdup(d->media_type);
+  if (d->ref_type && !strcmp(d->ref_type, "attestation-manifest"))
+    p->attestation_of = oci_strdup(d->ref_digest ? d->ref_digest : "");
+  return v->n_plats++;
+}
+
+/* A walked reference: presence and size.  true when the blob is present. */
+static bool check_ref(vstate *v, vctx c, const vdesc *d, size_t bi)
+{
+  vblob *b = &v->blobs[bi];
+  char path[OCIDIG_DIGEST_STRING_MAX + 8];
+  if (!b->referenced) {
+    b->referenced = true;
+    b->image = c.image;
+    b->plat = c.plat;
+  }
+  if (!oci_vblob_present(v, bi))
+    return false;
+  b = &v->blobs[bi];
+  if (d->size_ok && !b->unreadable && d->size != b->size)
+    oci_finding_add(v, c, VF_SIZE_MISMATCH, b->digest, oci_vblob_path(&b->d, path),
+                    "%s is %lld bytes, but the descriptor (%s) says %lld", path, (long long)b->size, d->where,
+                    (long long)d->size);
+  return true;
+}
+
+static bool same_platform(const vstate *v, const ocidig_platform *a, const ocidig_platform *b)
+{
+  ocidig_platform na = {0}, nb = {0};
+  bool same;
+  if (ocidig_platform_normalize(a, v->host, &na, NULL) != OCIDIG_OK ||
+      ocidig_platform_normalize(b, v->host, &nb, NULL) != OCIDIG_OK) {
+    ocidig_platform_clear(&na);
+    ocidig_platform_clear(&nb);
+    return true;
+  }
+  same = oci_streq(na.os, nb.os) && oci_streq(na.architecture, nb.architecture) &&
+         (!na.variant || !nb.variant || oci_streq(na.variant, nb.variant));
+  ocidig_platform_clear(&na);
+  ocidig_platform_clear(&nb);
+  return same;
+}
+
+/* An image config: JSON, and its platform against the manifest's descriptor. */
+static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, size_t cbi, size_t ui)
+{
+  char what[OCIDIG_DIGEST_STRING_MAX + 16], path[OCIDIG_DIGEST_STRING_MAX + 8];
+  size_t len;
+  uint8_t *data;
+  oci_json_doc doc;
+  snprintf(what, sizeof what, "config %s", cd->digest);
+  oci_vblob_path(&cd->d, path);
+  if (!(data = read_blob_doc(v, c, cbi, what, &len)))
+    return;
+  if (!oci_vdoc_parse(v, c, data, len, what, cd->digest, path, &doc)) {
+    free(data);
+    return;
+  }
+  free(data);
+  if (!oci_vjson_is(doc.root, json_type_object)) {
+    oci_finding_add(v, c, VF_INVALID_JSON, cd->digest, path, "%s is %s, not a JSON object", what,
+                    oci_json_type_name(doc.root));
+  } else {
+    ocidig_platform p;
+    unsigned keys = 0;
+    ocidig_error e;
+    if (oci_platform_parse_json(doc.root, what, &p, &keys, &e) != OCIDIG_OK) {
+      oci_finding_add(v, c, VF_FIELD_TYPE, cd->digest, path, "%s", e.message);
+    } else {
+      if ((keys & (OCIDIG_PLATFORM_KEY_OS | OCIDIG_PLATFORM_KEY_ARCHITECTURE)) && ui != NONE &&
+          !v->units[ui].config_platform)
+        v->units[ui].config_platform = ocidig_platform_format(&p);
+      if (md->has_platform && (keys & OCIDIG_PLATFORM_KEY_OS) && (keys & OCIDIG_PLATFORM_KEY_ARCHITECTURE) &&
+          !same_platform(v, &md->platform, &p)) {
+        char *a = ocidig_platform_format(&md->platform), *b = ocidig_platform_format(&p);
+        oci_finding_add(v, c, VF_CONFIG_PLATFORM_MISMATCH, cd->digest, path,
+                        "%s: the index lists manifest %s for %s, but its config says %s", what, md->digest, a ? a : "?",
+                        b ? b : "?");
+        free(a);
+        free(b);
+      }
+      ocidig_platform_clear(&p);
+    }
+  }
+  oci_json_doc_free(&doc);
+}
+
+static void walk_manifest(vstate *v, vctx c, const vdesc *md, size_t bi, size_t ui)
+{
+  char what[OCIDIG_DIGEST_STRING_MAX + 16], path[OCIDIG_DIGEST_STRING_MAX + 8];
+  size_t len;
+  uint8_t *data;
+  oci_json_doc doc;
+  json_object *x;
+  snprintf(what, sizeof what, "manifest %s", md->digest);
+  oci_vblob_path(&md->d, path);
+  if (!(data = read_blob_doc(v, c, bi, what, &len)))
+    return;
+  if (!oci_vdoc_parse(v, c, data, len, what, md->digest, path, &doc)) {
+    free(data);
+    return;
+  }
+  free(data);
+  if (!oci_vdoc_check(v, c, doc.root, OCIDIG_KIND_MANIFEST, md->media_type, what, md->digest, path)) {
+    oci_json_doc_free(&doc);
+    return;
+  }
+  /* config */
+  x = oci_json_get(doc.root, "config");
+  if (!oci_json_has(doc.root, "config")) {
+    oci_finding_add(v, c, VF_FIELD_MISSING, md->digest, path, "%s has no \"config\" (an image manifest requires one)",
+                    what);
+  } else {
+    vdesc cd;
+    char where[OCIDIG_DIGEST_STRING_MAX + 32];
+    snprintf(where, sizeof where, "%s config", what);
+    oci_vdesc_check(v, c, x, where, md->digest, path, false, &cd);
+    if (cd.digest_ok) {
+      size_t cbi = oci_vblob_get(v, &cd.d);
+      if (cbi != NONE) {
+        bool present = check_ref(v, c, &cd, cbi);
+        unit_add(v, ui, cbi, "config", -1, &cd, present);
+        if (present && cd.media_type &&
+            (!strcmp(cd.media_type, MT_OCI_CONFIG) || !strcmp(cd.media_type, MT_DOCKER_CONFIG)))
+          check_config(v, c, md, &cd, cbi, ui);
+      }
+    }
+    oci_vdesc_clear(&cd);
+  }
+  /* layers */
+  x = oci_json_get(doc.root, "layers");
+  if (!oci_json_has(doc.root, "layers")) {
+    oci_finding_add(v, c, VF_FIELD_MISSING, md->digest, path,
+                    "%s has no \"layers\" (an image manifest requires an array)", what);
+  } else if (!oci_vjson_is(x, json_type_array)) {
+    oci_finding_add(v, c, VF_FIELD_TYPE, md->digest, path, "%s: \"layers\" must be an array, not %s", what,
+                    oci_json_type_name(x));
+  } else {
+    size_t n = json_object_array_length(x);
+    for (size_t i = 0; i < n; i++) {
+      vdesc ld;
+      char where[OCIDIG_DIGEST_STRING_MAX + 48];
+      size_t lbi;
+      snprintf(where, sizeof where, "%s layers[%zu]", what, i);
+      oci_vdesc_check(v, c, json_object_array_get_idx(x, i), where, md->digest, path, false, &ld);
+      if (ld.digest_ok && (lbi = oci_vblob_get(v, &ld.d)) != NONE) {
+        if (ld.foreign && !oci_vblob_present(v, lbi)) {
+          char lp[OCIDIG_DIGEST_STRING_MAX + 8];
+          v->blobs[lbi].referenced = true;
+          oci_finding_add(
+              v, c, VF_FOREIGN_LAYER_ABSENT, ld.digest, oci_vblob_path(&ld.d, lp),
+              "%s: a non-distributable layer (%s) is not in the layout, as expected; it is fetched from its "
+              "urls",
+              where, oci_str(ld.media_type));
+        } else {
+          bool present = check_ref(v, c, &ld, lbi);
+          unit_add(v, ui, lbi, "layer", (long)i, &ld, present);
+        }
+      }
+      oci_vdesc_clear(&ld);
+    }
+  }
+  /* subject (OCI 1.1 referrers): checked when present, may point outside the layout */
+  x = oci_json_get(doc.root, "subject");
+  if (x) {
+    vdesc sd;
+    char where[OCIDIG_DIGEST_STRING_MAX + 32];
+    size_t sbi;
+    snprintf(where, sizeof where, "%s subject", what);
+    oci_vdesc_check(v, c, x, where, md->digest, path, false, &sd);
+    if (sd.digest_ok && (sbi = oci_vblob_get(v, &sd.d)) != NONE) {
+      v->blobs[sbi].described = true;
+      if (oci_vblob_present(v, sbi))
+        check_ref(v, c, &sd, sbi);
+    }
+    oci_vdesc_clear(&sd);
+  }
+  oci_json_doc_free(&doc);
+}
+
+static void visit_child(vstate *v, vctx c, const vdesc *kd, unsigned level);
+
+/* A manifest, or a child of another media type (checked as a blob only). */
+static void visit_unit(vstate *v, vctx c, const vdesc *kd, size_t bi, bool manifest)
+{
+  size_t pi = new_plat(v, c.image, kd), ui;
+  bool present;
+  if (pi == NONE)
+    return;
+  c.plat = (long)pi;
+  present = check_ref(v, c, kd, bi);
+  if (!manifest) {
+    char path[OCIDIG_DIGEST_STRING_MAX + 8];
+    oci_finding_add(
+        v, c, VF_UNKNOWN_MEDIA_TYPE, kd->digest, oci_vblob_path(&kd->d, path),
+        "%s: media type %s is neither an image index nor an image manifest: its blob is checked, its content "
+        "is not",
+        kd->where, kd->media_type ? kd->media_type : "(none)");
+  }
+  if (v->blobs[bi].unit != NONE) {
+    v->plats[pi].unit = v->blobs[bi].unit;
+    return;
+  }
+  if ((ui = new_unit(v, bi, false)) == NONE)
+    return;
+  v->blobs[bi].unit = ui;
+  v->plats[pi].unit = ui;
+  unit_add(v, ui, bi, manifest ? "manifest" : "blob", -1, kd, present);
+  if (manifest && present)
+    walk_manifest(v, c, kd, bi, ui);
+}
+
+/* Whether the platforms of rows from..to-1 have all their blobs (an index walked already:
+ * its own). */
+static bool plats_complete(const vstate *v, size_t from, size_t to)
+{
+  for (size_t i = from; i < to; i++) {
+    const vplat *p = &v->plats[i];
+    if (p->again != NONE ? !v->blobs[p->again].index_complete : p->unit != NONE && v->units[p->unit].n_missing)
+      return false;
+  }
+  return true;
+}
+
+static void visit_index(vstate *v, vctx c, const vdesc *kd, size_t bi, unsigned level)
+{
+  char what[OCIDIG_DIGEST_STRING_MAX + 16], path[OCIDIG_DIGEST_STRING_MAX + 8];
+  size_t len, n_kids = 0, first;
+  uint8_t *data;
+  oci_json_doc doc;
+  vdesc *kids = NULL;
+  vblob *b = &v->blobs[bi];
+
+  snprintf(what, sizeof what, "index %s", kd->digest);
+  oci_vblob_path(&kd->d, path);
+  if (b->index_state == 1) {
+    oci_finding_add(v, c, VF_INDEX_CYCLE, kd->digest, path, "%s contains itself (a cycle through %s)", what, kd->where);
+    return;
+  }
+  if (b->index_state == 2) {
+    /* Walked already, on another path or for another entry: its platforms are listed once,
+     * where it was walked, and one row here stands for them.  A copy of its rows for each
+     * path made a graph whose levels each list the next twice cost 2^depth rows. */
+    size_t pi;
+    check_ref(v, c, kd, bi);
+    if ((pi = new_plat(v, c.image, kd)) != NONE)
+      v->plats[pi].again = bi;
+    return;
+  }
+  if (level > OCIDIG_MAX_INDEX_NESTING) {
+    oci_finding_add(v, c, VF_NESTING_TOO_DEEP, kd->digest, path,
+                    "%s is nested %u levels deep, more than the limit of %d", what, level, OCIDIG_MAX_INDEX_NESTING);
+    return;
+  }
+  first = v->n_plats;
+  if (!check_ref(v, c, kd, bi)) {
+    /* Absent: its platforms are unknown; one record stands for it. */
+    size_t pi = new_plat(v, c.image, kd), ui;
+    if (pi != NONE && (ui = new_unit(v, bi, true)) != NONE) {
+      v->plats[pi].unit = ui;
+      unit_add(v, ui, bi, "index", -1, kd, false);
+    }
+    v->blobs[bi].index_state = 2;
+    v->blobs[bi].index_image = c.image;
+    v->blobs[bi].index_complete = false;
+    return;
+  }
+  v->blobs[bi].index_state = 1;
+  v->blobs[bi].index_image = c.image;
+  if ((data = read_blob_doc(v, c, bi, what, &len)) != NULL) {
+    if (oci_vdoc_parse(v, c, data, len, what, kd->digest, path, &doc)) {
+      if (oci_vdoc_check(v, c, doc.root, OCIDIG_KIND_INDEX, kd->media_type, what, kd->digest, path))
+        kids = index_children(v, c, doc.root, what, kd->digest, path, &n_kids);
+      oci_json_doc_free(&doc);
+    }
+    free(data);
+  }
+  if (kids)
+    oci_vref_names_check(v, kids, n_kids, what);
+  for (size_t i = 0; i < n_kids; i++) {
+    if (v->scoped) {
+      size_t k = kids[i].digest_ok ? oci_vblob_find(v, kids[i].digest) : NONE;
+      if (k == NONE || !v->blobs[k].scope)
+        continue;
+    }
+    visit_child(v, c, &kids[i], level + 1);
+  }
+  free_children(kids, n_kids);
+  v->blobs[bi].index_state = 2;
+  v->blobs[bi].index_complete = plats_complete(v, first, v->n_plats);
+}
+
+static void visit_child(vstate *v, vctx c, const vdesc *kd, unsigned level)
+{
+  size_t bi;
+  if (!kd->digest_ok || (bi = oci_vblob_get(v, &kd->d)) == NONE)
+    return;
+  switch (ocidig_media_type_kind(kd->media_type)) {
+  case OCIDIG_KIND_INDEX:
+    visit_index(v, c, kd, bi, level);
+    break;
+  case OCIDIG_KIND_MANIFEST:
+    visit_unit(v, c, kd, bi, true);
+    break;
+  default:
+    visit_unit(v, c, kd, bi, false);
+    break;
+  }
+}
+
+ocidig_code oci_verify_walk_root(vstate *v)
+{
+  uint8_t *data;
+  size_t len, n_kids = 0;
+  oci_json_doc doc;
+  ocidig_error e;
+  ocidig_code rc;
+  vdesc *kids = NULL;
+  bool *is_image;
+  ocidig_verify_report *r = v->r;
+
+  rc = ocidig_layout_read_file(v->l, "index.json", OCIDIG_MAX_JSON_SIZE, &data, &len, &e);
+  if (rc == OCIDIG_ERR_BLOB_MISSING) {
+    oci_finding_add(v, LAYOUT_CTX, VF_MISSING_INDEX_JSON, NULL, "index.json",
+                    "the %s has no index.json: not an OCI image layout", v->l->is_archive ? "archive" : "directory");
+    return oci_fail(&r->error, OCIDIG_ERR_MISSING_INDEX_JSON, "%s: no index.json: not an OCI image layout", v->l->path);
+  }
+  if (rc == OCIDIG_ERR_JSON_TOO_LARGE) {
+    oci_finding_add(v, LAYOUT_CTX, VF_JSON_TOO_LARGE, NULL, "index.json", "%s", e.message);
+    return OCIDIG_OK;
+  }
+  if (rc != OCIDIG_OK) {
+    r->error = e;
+    return rc;
+  }
+  if (!oci_vdoc_parse(v, LAYOUT_CTX, data, len, "index.json", NULL, "index.json", &doc)) {
+    free(data);
+    return OCIDIG_OK;
+  }
+  free(data);
+  if (oci_vdoc_check(v, LAYOUT_CTX, doc.root, OCIDIG_KIND_INDEX, NULL, "index.json", NULL, "index.json"))
+    kids = index_children(v, LAYOUT_CTX, doc.root, "index.json", NULL, "index.json", &n_kids);
+  oci_json_doc_free(&doc);
+  if (!kids)
+    return OCIDIG_OK;
+  v->root_walked = true;
+  oci_vref_names_check(v, kids, n_kids, "index.json");
+
+  if (!(is_image = calloc(n_kids ? n_kids : 1, sizeof *is_image))) {
+    free_children(kids, n_kids);
+    v->nomem = true;
+    return OCIDIG_ERR_NOMEM;
+  }
+  rc = oci_verify_scope(v, kids, n_kids, is_image);
+  if (rc == OCIDIG_OK) {
+    size_t k = 0;
+    for (size_t i = 0; i < n_kids; i++)
+      k += is_image[i];
+    r->images = calloc(k ? k : 1, sizeof *r->images);
+    if (!r->images) {
+      v->nomem = true;
+      rc = OCIDIG_ERR_NOMEM;
+    }
+  }
+  for (size_t i = 0; rc == OCIDIG_OK && i < n_kids; i++) {
+    ocidig_verify_image *im;
+    vctx c;
+    if (!is_image[i])
+      continue;
+    im = &r->images[r->n_images];
+    im->name = oci_strdup(oci_vdesc_image_name(&kids[i]));
+    im->digest = oci_strdup(kids[i].digest);
+    im->media_type = oci_strdup(kids[i].media_type);
+    c.image = (long)r->n_images++;
+    c.plat = -1;
+    /* The entry itself is always in scope. */
+    if (kids[i].digest_ok) {
+      size_t bi = oci_vblob_get(v, &kids[i].d);
+      if (bi != NONE)
+        v->blobs[bi].scope = true;
+    }
+    visit_child(v, c, &kids[i], 1);
+  }
+  free(is_image);
+  free_children(kids, n_kids);
+  return rc;
+}
