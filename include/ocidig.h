@@ -555,9 +555,12 @@ typedef enum ocidig_layout_format {
   OCIDIG_FORMAT_DOCKER_ARCHIVE, /* manifest.json and no index.json: docker save before Docker 25, or a
                                  * containers/image docker-archive.  It carries no registry manifest. */
   OCIDIG_FORMAT_HYBRID,         /* index.json and manifest.json: docker save since Docker 25, ctr export */
+  OCIDIG_FORMAT_CIMAGE_DIR,     /* containers/image's dir: transport (skopeo copy ... dir:DIR, podman save
+                                 * --format docker-dir): manifest.json an object, blobs named by hex, a
+                                 * version file; or several such folders side by side (skopeo sync --dest dir) */
 } ocidig_layout_format;
 
-/* "none", "oci", "docker-archive", "oci+docker-archive". */
+/* "none", "oci", "docker-archive", "oci+docker-archive", "dir". */
 const char *ocidig_layout_format_name(ocidig_layout_format f);
 /* Looks for index.json and manifest.json (an archive is read on until both are settled). */
 ocidig_code ocidig_layout_format_detect(ocidig_layout *layout, ocidig_layout_format *out, ocidig_error *err);

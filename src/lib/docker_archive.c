@@ -12,6 +12,7 @@
  * over manifest.json that resolve.c calls when index.json is absent. */
 #include "descriptor.h"
 #include "layout.h"
+#include "view/view_int.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -29,6 +30,8 @@ const char *ocidig_layout_format_name(ocidig_layout_format f)
     return "docker-archive";
   case OCIDIG_FORMAT_HYBRID:
     return "oci+docker-archive";
+  case OCIDIG_FORMAT_CIMAGE_DIR:
+    return "dir";
   default:
     return "none";
   }
@@ -48,9 +51,80 @@ static ocidig_code has_file(ocidig_layout *l, const char *relpath, bool *yes, oc
   return rc;
 }
 
+/* The first byte of a file that is not JSON white space (0: none). */
+static ocidig_code first_char_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  int *c = ctx;
+  const unsigned char *p = buf;
+  (void)err;
+  for (size_t i = 0; i < len && !*c; i++)
+    if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
+      *c = p[i];
+  return OCIDIG_OK;
+}
+
+#define CIMAGE_VERSION "Directory Transport Version: 1."
+
+ocidig_code oci_cimage_folder_is_image(ocidig_layout *l, const char *folder, bool *yes, ocidig_error *err)
+{
+  char path[OCIDIG_MAX_PATH_LENGTH + 32];
+  uint8_t *data = NULL;
+  size_t len = 0;
+  int c = 0;
+  ocidig_error e;
+  ocidig_code rc;
+  *yes = false;
+  if (strlen(folder) > OCIDIG_MAX_PATH_LENGTH)
+    return OCIDIG_OK;
+  snprintf(path, sizeof path, "%s%sversion", folder, *folder ? "/" : "");
+  rc = ocidig_layout_read_file(l, path, 256, &data, &len, &e);
+  if (rc == OCIDIG_ERR_NOMEM)
+    return oci_nomem(err);
+  if (rc != OCIDIG_OK)
+    return OCIDIG_OK; /* absent, too long, unreadable: not this format */
+  *yes = len >= strlen(CIMAGE_VERSION) && !memcmp(data, CIMAGE_VERSION, strlen(CIMAGE_VERSION));
+  free(data);
+  if (!*yes)
+    return OCIDIG_OK;
+  snprintf(path, sizeof path, "%s%smanifest.json", folder, *folder ? "/" : "");
+  rc = ocidig_layout_stream_file(l, path, first_char_sink, &c, &e);
+  if (rc == OCIDIG_ERR_NOMEM)
+    return oci_nomem(err);
+  *yes = rc == OCIDIG_OK && c == '{';
+  return OCIDIG_OK;
+}
+
+/* Image folders of containers/image's dir: side by side (skopeo sync --dest dir), at any
+ * depth: a folder holding "version" and a manifest.json object.  Only when the root has
+ * neither index.json nor manifest.json; a listing that fails finds none. */
+static ocidig_code cimage_tree(ocidig_layout *l, bool *yes, ocidig_error *err)
+{
+  const ocidig_entry *ents;
+  size_t n;
+  ocidig_error e;
+  *yes = false;
+  if (ocidig_layout_entries(l, &ents, &n, &e) != OCIDIG_OK)
+    return e.code == OCIDIG_ERR_NOMEM ? oci_nomem(err) : OCIDIG_OK;
+  for (size_t i = 0; i < n && !*yes; i++) {
+    const char *p = ents[i].path, *slash = strrchr(p, '/');
+    char *folder;
+    ocidig_code rc;
+    if (!slash || strcmp(slash + 1, "version") || ents[i].escapes || ents[i].type == OCIDIG_ENTRY_DIRECTORY ||
+        ents[i].type == OCIDIG_ENTRY_SPECIAL)
+      continue;
+    if (!(folder = oci_strndup(p, (size_t)(slash - p))))
+      return oci_nomem(err);
+    rc = oci_cimage_folder_is_image(l, folder, yes, err);
+    free(folder);
+    if (rc != OCIDIG_OK)
+      return rc;
+  }
+  return OCIDIG_OK;
+}
+
 ocidig_code ocidig_layout_format_detect(ocidig_layout *l, ocidig_layout_format *out, ocidig_error *err)
 {
-  bool index = false, manifest = false;
+  bool index = false, manifest = false, dir = false;
   ocidig_code rc;
   OCI_REQUIRE(out, "out", err);
   *out = OCIDIG_FORMAT_NONE;
@@ -58,8 +132,16 @@ ocidig_code ocidig_layout_format_detect(ocidig_layout *l, ocidig_layout_format *
   if ((rc = has_file(l, "index.json", &index, err)) != OCIDIG_OK ||
       (rc = has_file(l, "manifest.json", &manifest, err)) != OCIDIG_OK)
     return rc;
-  if (index)
+  if (index) {
     *out = manifest ? OCIDIG_FORMAT_HYBRID : OCIDIG_FORMAT_OCI;
+    return OCIDIG_OK;
+  }
+  /* containers/image dir: manifest.json an object (docker save's is an array) beside a
+   * version file; or several such folders side by side. */
+  if ((rc = manifest ? oci_cimage_folder_is_image(l, "", &dir, err) : cimage_tree(l, &dir, err)) != OCIDIG_OK)
+    return rc;
+  if (dir)
+    *out = OCIDIG_FORMAT_CIMAGE_DIR;
   else if (manifest)
     *out = OCIDIG_FORMAT_DOCKER_ARCHIVE;
   return OCIDIG_OK;

@@ -488,7 +488,7 @@ ocidig_code oci_layout_check_root(ocidig_layout *l, ocidig_layout_format *format
   if (*format == OCIDIG_FORMAT_NONE)
     return oci_fail(err, OCIDIG_ERR_MISSING_INDEX_JSON,
                     "%s: neither index.json (an OCI layout) nor manifest.json (a docker save archive)", l->path);
-  if (*format == OCIDIG_FORMAT_DOCKER_ARCHIVE)
+  if (*format == OCIDIG_FORMAT_DOCKER_ARCHIVE || *format == OCIDIG_FORMAT_CIMAGE_DIR)
     return OCIDIG_OK;
   return check_oci_layout(l, absent, doc, err);
 }

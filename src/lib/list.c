@@ -562,6 +562,7 @@ ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidi
   switch (c.out->format) {
   case OCIDIG_FORMAT_NONE: /* oci_layout_check_root said missing-index-json */
   case OCIDIG_FORMAT_DOCKER_ARCHIVE:
+  case OCIDIG_FORMAT_CIMAGE_DIR: /* not listed until ls reads through view.h */
     if ((rc = ocidig_docker_archive_read(l, &a, err)) != OCIDIG_OK || (rc = list_docker(&c, a, false, err)) != OCIDIG_OK)
       goto fail;
     break;

@@ -50,4 +50,40 @@ ocidig_code oci_view_blob_read(oci_view *v, const ocidig_digest *d, int64_t size
 ocidig_code oci_view_blob_stream(oci_view *v, const ocidig_digest *d, ocidig_sink sink, void *ctx,
                                  ocidig_error *err);
 
+/* ---- what the formats other than OCI add (format-specific rules and wording read these) */
+
+/* A docker save (no index.json): the synthesized index has one entry per RepoTag of each
+ * manifest.json entry (io.containerd.image.name: the RepoTag as manifest.json writes it;
+ * an untagged image: one entry without a name), every entry of one image naming the same
+ * synthesized manifest (application/vnd.docker.distribution.manifest.v2+json; config: the
+ * Config file, its digest the one its name carries, else its bytes' (the image ID); layers:
+ * application/vnd.docker.image.rootfs.diff.tar, the digest their name carries
+ * (blobs/<alg>/<hex>, <hex>.tar), else the config's diff_id (a legacy uncompressed
+ * <id>/layer.tar)).  The manifest.json entry a synthesized manifest was made from: its
+ * position, or (size_t)-1 (not a docker save view, or not one of its manifests). */
+size_t oci_view_docker_image_of(const oci_view *v, const ocidig_digest *manifest);
+
+/* manifest.json as read (a docker save, or the manifest.json of a hybrid, read on first
+ * call): *out NULL (and OCIDIG_OK) when the layout has none or its format is not docker's.
+ * Owned by the view.  An unreadable manifest.json of a hybrid: its error. */
+ocidig_code oci_view_docker_archive(oci_view *v, const ocidig_docker_archive **out, ocidig_error *err);
+
+/* The RepoTags of manifest.json that belong to an image whose manifest references config
+ * `config` and exactly the layers `layers` (in order): those of every manifest.json entry
+ * whose Config and Layers (by digest) equal them.  A hybrid's manifest.json (ctr export
+ * keeps a RepoTag for a config that another platform's manifest also uses) attaches no
+ * tag to any other image.  *tags: malloc'd (oci_strv_free), no duplicates; none: NULL, 0. */
+ocidig_code oci_view_repo_tags_for(oci_view *v, const ocidig_digest *config, const ocidig_digest *layers,
+                                   size_t n_layers, char ***tags, size_t *n_tags, ocidig_error *err);
+
+/* containers/image dir: (skopeo copy ... dir:DIR, podman save --format docker-dir): the
+ * manifest.json of an image folder is a real blob (its digest: its bytes'), named in a
+ * synthesized index (one entry, or, for several image folders side by side as skopeo sync
+ * --dest dir writes them, one entry per folder, org.opencontainers.image.ref.name the
+ * folder's path); other blobs are the files named by their hex (<hex>, and <hex>.manifest.json
+ * for the per-platform manifests of a list).  The number of image folders (0 for other
+ * formats) and the path of one ("" for a single image at the root). */
+size_t oci_view_cimage_images(const oci_view *v);
+const char *oci_view_cimage_folder(const oci_view *v, size_t i);
+
 #endif
