@@ -247,7 +247,7 @@ static void check_cimage_single(const char *path)
   v = get_view(l);
   ck_assert_int_eq(oci_view_format(v), OCIDIG_FORMAT_CIMAGE_DIR);
   ck_assert(oci_view_root_synthesized(v));
-  ck_assert_str_eq(oci_view_root_name(v), "manifest.json");
+  ck_assert_str_eq(oci_view_root_name(v), "manifest.json (dir:)");
   ck_assert_uint_eq(oci_view_cimage_images(v), 1);
   ck_assert_str_eq(oci_view_cimage_folder(v, 0), "");
   idx = root_index(v);

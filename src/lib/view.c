@@ -39,12 +39,31 @@ ocidig_code oci_view_get(ocidig_layout *l, oci_view **out, ocidig_error *err)
     *out = l->upper[OCI_SLOT_VIEW];
     return OCIDIG_OK;
   }
-  if ((rc = oci_layout_check_root(l, &f, NULL, NULL, err)) != OCIDIG_OK)
-    return rc;
+  {
+    /* index.json there makes an OCI view, whether or not a manifest.json is beside it (a
+     * hybrid): that is asked only when someone needs it (oci_view_format,
+     * oci_view_docker_archive), so that a lazy command does not read an archive to its end
+     * to learn that manifest.json is absent. */
+    ocidig_entry st;
+    ocidig_error e;
+    rc = ocidig_layout_stat(l, "index.json", &st, &e);
+    if (rc == OCIDIG_OK) {
+      if ((rc = ocidig_layout_check_oci_layout(l, NULL, err)) != OCIDIG_OK)
+        return rc;
+      f = OCIDIG_FORMAT_OCI;
+    } else if (rc != OCIDIG_ERR_BLOB_MISSING) {
+      if (err)
+        *err = e;
+      return rc;
+    } else if ((rc = oci_layout_check_root(l, &f, NULL, NULL, err)) != OCIDIG_OK) {
+      return rc;
+    }
+  }
   if (!(v = calloc(1, sizeof *v)))
     return oci_nomem(err);
   v->l = l;
   v->format = f;
+  v->format_pending = f == OCIDIG_FORMAT_OCI;
   v->root_name = "index.json";
   if (f == OCIDIG_FORMAT_DOCKER_ARCHIVE)
     rc = oci_view_docker_build(v, err);
@@ -69,6 +88,13 @@ ocidig_layout *oci_view_layout(const oci_view *v)
 
 ocidig_layout_format oci_view_format(const oci_view *v)
 {
+  if (v && v->format_pending) {
+    ocidig_layout_format f;
+    if (ocidig_layout_format_detect(v->l, &f, NULL) == OCIDIG_OK) {
+      ((oci_view *)v)->format = f;
+      ((oci_view *)v)->format_pending = false;
+    }
+  }
   return v ? v->format : OCIDIG_FORMAT_NONE;
 }
 
@@ -322,7 +348,7 @@ ocidig_code oci_view_docker_archive(oci_view *v, const ocidig_docker_archive **o
   OCI_REQUIRE(out, "out", err);
   *out = NULL;
   OCI_REQUIRE(v, "the view", err);
-  if (v->format != OCIDIG_FORMAT_DOCKER_ARCHIVE && v->format != OCIDIG_FORMAT_HYBRID)
+  if (oci_view_format(v) != OCIDIG_FORMAT_DOCKER_ARCHIVE && v->format != OCIDIG_FORMAT_HYBRID)
     return OCIDIG_OK;
   if (!v->docker_read) {
     v->docker_rc = ocidig_docker_archive_read(v->l, &v->docker, &v->docker_err);

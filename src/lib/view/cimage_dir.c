@@ -171,7 +171,8 @@ ocidig_code oci_view_cimage_build(oci_view *v, ocidig_error *err)
 
   if ((rc = ocidig_layout_entries(v->l, &ents, &n, err)) != OCIDIG_OK || (rc = find_folders(v, ents, n, err)) != OCIDIG_OK)
     return rc;
-  v->root_name = v->folders[0][0] ? "the image folders (manifest.json, version)" : "manifest.json";
+  /* Not "manifest.json" alone: that names a docker save's root (ocidig_resolution_is_docker_archive). */
+  v->root_name = v->folders[0][0] ? "the image folders (manifest.json, version)" : "manifest.json (dir:)";
   idx = json_object_new_object();
   manifests = json_object_new_array();
   if (!idx || !manifests || json_object_object_add(idx, "schemaVersion", json_object_new_int(2)) ||

@@ -18,6 +18,7 @@ typedef struct oci_view_blob {
 struct oci_view {
   ocidig_layout *l;
   ocidig_layout_format format;
+  bool format_pending; /* index.json is there: OCI or hybrid, not asked yet (see oci_view_get) */
   char name[OCIDIG_MAX_PATH_LENGTH + OCIDIG_DIGEST_STRING_MAX + 16]; /* the last name oci_view_blob_member made */
   /* the root: index.json, or a synthesized index (root, root_len) made from root_name */
   const char *root_name;
