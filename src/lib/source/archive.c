@@ -8,6 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef OCIDIG_LAYOUT_H
+#error "a source knows nothing of the layout above it (source.h)"
+#endif
+
 /* The block size given to libarchive.  For a file, libarchive reads 64 KiB at a time
  * whatever it is given; bsdtar's 10240 then lays its buffers out as bsdtar's are, which
  * measured 5 to 10% faster on a compressed stream than 32 or 64 KiB (and 1 MiB blocks

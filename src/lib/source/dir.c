@@ -23,6 +23,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#ifdef OCIDIG_LAYOUT_H
+#error "a source knows nothing of the layout above it (source.h)"
+#endif
+
 #define DIR_READ_CHUNK (256u * 1024)
 #define DIR_WALK_MAX_DEPTH 8
 #define DIR_MAX_LINKS 40 /* symbolic links followed in one path, as the kernel's MAXSYMLINKS */

@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef OCIDIG_LAYOUT_H
+#error "a source knows nothing of the layout above it (source.h)"
+#endif
+
 void oci_source_warn(oci_source *s, const char *fmt, ...)
 {
   va_list ap;
