@@ -133,7 +133,8 @@ struct stat;
 int oci_layout_resolve(const ocidig_layout *l, const char *path, struct stat *st, char **canon, char **link,
                        char **target);
 
-/* The root, in the one order every command uses: index.json / manifest.json present (else
+/* root.c (above the layout: it reads it through the functions here).
+ * The root, in the one order every command uses: index.json / manifest.json present (else
  * missing-index-json), then oci-layout for an OCI layout.  *absent: no oci-layout; doc
  * (optional): a valid oci-layout's parsed document, which the caller frees. */
 struct oci_json_doc;
