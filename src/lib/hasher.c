@@ -181,14 +181,15 @@ void oci_hasher_free(oci_hasher *h)
   free(h);
 }
 
-void oci_hash_hex(ocidig_digest_alg alg, const void *buf, size_t n, char *hex)
+bool oci_hash_hex(ocidig_digest_alg alg, const void *buf, size_t n, char *hex)
 {
   oci_hasher *h = oci_hasher_new(alg);
   if (!h) {
     hex[0] = '\0';
-    return;
+    return false;
   }
   oci_hasher_update(h, buf, n);
   oci_hasher_final_hex(h, hex);
   oci_hasher_free(h);
+  return true;
 }

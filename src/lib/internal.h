@@ -94,7 +94,8 @@ void oci_hasher_update(oci_hasher *h, const void *buf, size_t n);
 /* Writes lowercase hex (NUL-terminated) into hex (129 bytes). */
 void oci_hasher_final_hex(oci_hasher *h, char *hex);
 void oci_hasher_free(oci_hasher *h);
-void oci_hash_hex(ocidig_digest_alg alg, const void *buf, size_t n, char *hex);
+/* False (hex "") when out of memory: a caller reports OCIDIG_ERR_NOMEM, not a mismatch. */
+bool oci_hash_hex(ocidig_digest_alg alg, const void *buf, size_t n, char *hex);
 
 /* reference.c: do two image references name the same thing, Docker's short forms counted
  * ("alpine:3" is "docker.io/library/alpine:3")?  Does a full name end in ":tag"? */

@@ -477,6 +477,16 @@ static ocidig_code scan_value(scanner *sc)
   }
 }
 
+/* The text is the literal null (whitespace around it allowed). */
+static bool is_null_text(const uint8_t *p, size_t n)
+{
+  while (n && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+    p++, n--;
+  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\n' || p[n - 1] == '\r'))
+    n--;
+  return n == 4 && !memcmp(p, "null", 4);
+}
+
 /* oci_json_parse for the whole text or a piece of one (see scanner): depth levels enclose
  * the piece. */
 static ocidig_code parse_piece(const uint8_t *data, size_t len, const char *what, size_t base, unsigned depth,
@@ -524,6 +534,15 @@ static ocidig_code parse_piece(const uint8_t *data, size_t len, const char *what
     size_t off = json_tokener_get_parse_end(tok);
     json_tokener_free(tok);
     oci_json_doc_free(doc);
+    /* An allocation failed inside json-c: json-c 0.17 says so (json_tokener_error_memory);
+     * before, it returns no tree and no error, which otherwise only the text null gives.
+     * Out of memory, not an invalid document. */
+#if defined(JSON_C_VERSION_NUM) && JSON_C_VERSION_NUM >= 0x001100
+    if (e == json_tokener_error_memory)
+      return oci_nomem(err);
+#endif
+    if (e == json_tokener_success && !is_null_text(data, len))
+      return oci_nomem(err);
     if (e == json_tokener_continue)
       return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: invalid JSON: unexpected end of input", what);
     return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: invalid JSON at byte %zu: %s", what,
