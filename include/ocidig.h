@@ -15,6 +15,62 @@
  *    OCIDIG_ERR_USAGE ("ocidig_resolve: out is NULL") and, where it has an `out`, sets *out
  *    to NULL first when out itself is given.  The _free and _clear functions accept NULL;
  *    the others return a neutral value for a NULL object (false, 0, NULL; see each).
+ *
+ * Ownership (who frees what, and what stays valid until when):
+ *  - Handles: ocidig_layout (ocidig_layout_open .. ocidig_layout_close) and ocidig_matcher
+ *    (ocidig_matcher_new .. ocidig_matcher_free) are opaque; the caller frees each once.
+ *  - Results: ocidig_resolution, ocidig_listing, ocidig_verify_report, ocidig_image and
+ *    ocidig_docker_archive are allocated by the function that returns them and freed by the
+ *    caller with their own _free (ocidig_resolution_free, ...; ocidig_related_free for the
+ *    array of ocidig_find_related).  Every string and array they hold is theirs (freed with
+ *    them; the few said to be "static" are constants).  Nothing in a result points into the
+ *    layout, the matcher, the options or another result: a result stays valid after
+ *    ocidig_layout_close and ocidig_matcher_free, and ocidig_image_load's image after its
+ *    resolution is freed.
+ *  - Value structs the caller provides (ocidig_platform, ocidig_descriptor,
+ *    ocidig_image_config): a function filling one gives it strings the caller releases with
+ *    ocidig_platform_clear, ocidig_descriptor_clear, ocidig_image_config_clear.
+ *    ocidig_error and ocidig_digest hold no pointers.
+ *  - Borrowed from a handle, not freed by the caller: ocidig_layout_entries' array (valid
+ *    until ocidig_layout_close), ocidig_layout_warnings' array (until the next call that
+ *    reads the layout), ocidig_matcher_accepts' and ocidig_matcher_request's platforms
+ *    (until ocidig_matcher_free).  Names returned as const char * (ocidig_code_name,
+ *    ocidig_verdict_name, ocidig_media_type_short, ...) are static.
+ *  - Text: ocidig_*_to_json, ocidig_platform_format and ocidig_json_utf8 return malloc'd
+ *    strings the caller frees with free(); ocidig_layout_read_file and ocidig_layout_read_blob
+ *    a malloc'd buffer, likewise.
+ *  - Options structs are read during the call only, with one exception: the progress
+ *    callback and progress_ctx of ocidig_open_options are kept by the layout, which calls
+ *    them while later calls read it, so progress_ctx must stay valid until
+ *    ocidig_layout_close.  Arguments (paths, refs, hosts) are copied where they are kept.
+ *
+ * Threads (the library keeps no global state, so different handles are independent):
+ *  - ocidig_layout: one thread at a time.  Every function taking a layout, the const ones
+ *    included (its reads fill caches, an archive advances), must not run concurrently with
+ *    another on the same layout; two layouts can be used from two threads at once, even
+ *    over the same path.  ocidig_verify hashes a directory's blobs on threads of its own
+ *    and joins them before it returns.
+ *  - ocidig_matcher: immutable after ocidig_matcher_new; share it between threads and
+ *    layouts freely (match, less, sort, accepts, request), and free it once after every
+ *    call using it has returned.
+ *  - Results and value structs: plain data; read them from any number of threads; free
+ *    once, when no thread reads them.
+ *  - Callbacks (progress, an ocidig_sink) run on the thread that made the call, never on
+ *    the library's own threads, and only during calls on the layout they were given to.
+ *
+ * Options structs (ocidig_open_options, ocidig_resolve_options, ocidig_list_options,
+ * ocidig_verify_options) grow by appending fields.  The rule: a zeroed struct is the
+ * defaults, and stays so (each field added later means, at zero, what the library did
+ * before it existed), so `ocidig_resolve_options o = {0}` or designated initializers
+ * (`{.matcher = m}`) keep working; ocidig_<noun>_options_init() sets the same defaults, for
+ * callers that prefer a call.  There is no size or version field: a program is rebuilt
+ * against the header of the library it runs with (the soname changes when a public struct
+ * does).  Result structs are allocated by the library and grow by appending fields too;
+ * their arrays can be read through accessors (ocidig_resolution_row, ...) that do not
+ * depend on the element's size.
+ *
+ * Names: public functions are ocidig_<noun>_<verb> (ocidig_layout_open,
+ * ocidig_matcher_free); those that are not are listed at the end of this header.
  */
 #ifndef OCIDIG_H
 #define OCIDIG_H
@@ -79,6 +135,7 @@ typedef enum ocidig_code {
 
 #define OCIDIG_ERROR_MESSAGE_MAX 1024
 
+/* A value (no pointers), provided by the caller; optional in every call. */
 typedef struct ocidig_error {
   ocidig_code code;
   char message[OCIDIG_ERROR_MESSAGE_MAX];
@@ -93,6 +150,7 @@ const char *ocidig_version(void);
 
 /* ---------------------------------------------------------------- platforms */
 
+/* A value: its strings are its own (ocidig_platform_clear); plain data for threads. */
 typedef struct ocidig_platform {
   char *os;
   char *architecture;
@@ -141,6 +199,8 @@ typedef enum ocidig_matcher_kind {
   OCIDIG_MATCHER_WINDOWS_DEFAULT, /* Default() on a Windows host whose DefaultSpec() is platforms[0] */
 } ocidig_matcher_kind;
 
+/* Opaque.  Immutable after ocidig_matcher_new: share it between threads and layouts;
+ * ocidig_matcher_free once, after the last call using it. */
 typedef struct ocidig_matcher ocidig_matcher;
 
 /* Builds a matcher.  The platforms are taken raw (Only/OnlyStrict normalize them, as
@@ -171,6 +231,7 @@ typedef enum ocidig_digest_alg { OCIDIG_DIGEST_SHA256 = 0, OCIDIG_DIGEST_SHA512 
 
 #define OCIDIG_DIGEST_STRING_MAX (OCIDIG_MAX_DIGEST_LENGTH + 1)
 
+/* A value (no pointers). */
 typedef struct ocidig_digest {
   ocidig_digest_alg alg;
   char hex[129]; /* lowercase, NUL-terminated: 64 or 128 characters */
@@ -198,6 +259,8 @@ bool ocidig_digest_matches(const char *digest, const char *want);
 
 /* ------------------------------------------------------------------ layouts */
 
+/* Opaque.  One thread at a time (see the top of this header); ocidig_layout_close frees
+ * it and whatever it lent (entries, warnings, the strings of an ocidig_entry). */
 typedef struct ocidig_layout ocidig_layout;
 
 enum {
@@ -207,6 +270,8 @@ enum {
   OCIDIG_OPEN_HASH_BLOBS = 1u << 1,
 };
 
+/* Read by ocidig_layout_open, except progress and progress_ctx, which the layout keeps
+ * until ocidig_layout_close.  Zeroed: the defaults (ocidig_open_options_init). */
 typedef struct ocidig_open_options {
   unsigned flags;
   size_t small_cap; /* 0: OCIDIG_DEFAULT_SMALL_CAP */
@@ -239,6 +304,8 @@ typedef enum ocidig_entry_type {
   OCIDIG_ENTRY_SPECIAL, /* device, FIFO, socket */
 } ocidig_entry_type;
 
+/* Filled by ocidig_layout_stat and ocidig_layout_entries: its strings belong to the
+ * layout (valid until ocidig_layout_close). */
 typedef struct ocidig_entry {
   const char *path;     /* relative to the layout root, no "./" */
   ocidig_entry_type type;
@@ -302,6 +369,9 @@ ocidig_code ocidig_layout_find_digest(ocidig_layout *layout, const char *prefix,
  * resolve, inspect, ls, verify and cat all use it: one condition, one code. */
 ocidig_code ocidig_layout_check_oci_layout(ocidig_layout *layout, bool *absent, ocidig_error *err);
 
+/* Sets *opts to the defaults (the same as zeroing it); NULL: nothing. */
+void ocidig_open_options_init(ocidig_open_options *opts);
+
 /* -------------------------------------------------------------- media types */
 
 #define OCIDIG_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
@@ -323,6 +393,8 @@ typedef struct ocidig_annotation {
   char *value;
 } ocidig_annotation;
 
+/* A value: its strings and buffers are its own (ocidig_descriptor_clear); inside a result,
+ * the result's. */
 typedef struct ocidig_descriptor {
   char *media_type;
   char *digest_string;   /* as written */
@@ -378,6 +450,7 @@ typedef struct ocidig_row {
   unsigned depth;        /* 1 for children of index.json */
 } ocidig_row;
 
+/* Read during ocidig_resolve only.  Zeroed: the defaults (ocidig_resolve_options_init). */
 typedef struct ocidig_resolve_options {
   /* NULL: the nil matcher (no filter, no sort, configs not read). */
   const ocidig_matcher *matcher;
@@ -385,6 +458,8 @@ typedef struct ocidig_resolve_options {
   const char *ref; /* NULL, "NAME" or "@DIGEST" */
 } ocidig_resolve_options;
 
+/* A result: the caller's, freed with ocidig_resolution_free; plain data (any threads may
+ * read it); independent of the layout and matcher it came from. */
 typedef struct ocidig_resolution {
   ocidig_outcome outcome;
   /* the request as formatted for the report ("" with a nil matcher) */
@@ -420,6 +495,12 @@ ocidig_code ocidig_resolve(ocidig_layout *layout, const ocidig_resolve_options *
 void ocidig_resolution_free(ocidig_resolution *r);
 /* The report of doc/resolution.md §7 as a JSON text (malloc'd, caller frees). */
 char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty); /* NULL for NULL */
+
+/* Sets *opts to the defaults (the same as zeroing it); NULL: nothing. */
+void ocidig_resolve_options_init(ocidig_resolve_options *opts);
+/* r->rows[i], or NULL past the end or for a NULL r (an accessor that does not depend on
+ * sizeof(ocidig_row)). */
+const ocidig_row *ocidig_resolution_row(const ocidig_resolution *r, size_t i);
 
 /* ------------------------------------------------------------------- verify */
 
@@ -496,6 +577,8 @@ typedef struct ocidig_verify_summary {
   size_t findings_dropped;     /* beyond the limit kept in memory (still counted above) */
 } ocidig_verify_summary;
 
+/* Read during ocidig_verify only; progress runs on the calling thread.  Zeroed: the
+ * defaults (ocidig_verify_options_init). */
 typedef struct ocidig_verify_options {
   /* NULL: everything reachable from index.json.  Else only what ocidig_resolve selects
    * for each image, plus the indexes on the way. */
@@ -510,6 +593,8 @@ typedef struct ocidig_verify_options {
   void *progress_ctx;
 } ocidig_verify_options;
 
+/* A result: the caller's, freed with ocidig_verify_report_free; plain data; independent
+ * of the layout and matcher. */
 typedef struct ocidig_verify_report {
   char *source;
   bool archive;
@@ -545,6 +630,13 @@ char *ocidig_verify_report_to_json(const ocidig_verify_report *r, bool pretty); 
  * not be read, resolve's io-error); the error's status (2, 3) when the verification could
  * not run; 3 for a NULL report. */
 int ocidig_verify_exit_status(const ocidig_verify_report *r, bool fail_on_warning);
+
+/* Sets *opts to the defaults (the same as zeroing it); NULL: nothing. */
+void ocidig_verify_options_init(ocidig_verify_options *opts);
+/* r->findings[i], r->images[i], im->platforms[i]; NULL past the end or for NULL. */
+const ocidig_finding *ocidig_verify_report_finding(const ocidig_verify_report *r, size_t i);
+const ocidig_verify_image *ocidig_verify_report_image(const ocidig_verify_report *r, size_t i);
+const ocidig_verify_platform *ocidig_verify_image_platform(const ocidig_verify_image *im, size_t i);
 
 /* ------------------------------------------------------- docker save archives */
 
@@ -600,6 +692,8 @@ typedef struct ocidig_docker_tag { /* one entry of "repositories" */
   char *layer_id;                  /* the top layer's legacy ID */
 } ocidig_docker_tag;
 
+/* A result: the caller's, freed with ocidig_docker_archive_free; plain data; independent
+ * of the layout (ocidig_docker_archive_compare reads the layout, one thread at a time). */
 typedef struct ocidig_docker_archive {
   ocidig_layout_format format;     /* DOCKER_ARCHIVE or HYBRID */
   ocidig_docker_image *images;     /* manifest.json, in order */
@@ -645,6 +739,8 @@ typedef struct ocidig_history {
 } ocidig_history;
 
 /* An image config (OCI or Docker: the same keys).  NULL strings and empty lists when absent. */
+/* A value: its strings are its own (ocidig_image_config_clear); inside an ocidig_image,
+ * the image's. */
 typedef struct ocidig_image_config {
   ocidig_platform platform; /* raw */
   char *created;
@@ -688,6 +784,8 @@ typedef enum ocidig_related_kind {
   OCIDIG_RELATED_REFERRER,        /* OCI 1.1: a manifest whose subject is the image's manifest */
 } ocidig_related_kind;
 
+/* Results of ocidig_find_related: the caller's array, freed with ocidig_related_free;
+ * plain data; independent of the layout. */
 typedef struct ocidig_related {
   ocidig_related_kind kind;
   ocidig_descriptor desc;   /* as the index that lists it says */
@@ -711,6 +809,8 @@ typedef struct ocidig_image_layer {
   bool present;
 } ocidig_image_layer;
 
+/* A result: the caller's, freed with ocidig_image_free; plain data; independent of the
+ * layout and of the resolution it was loaded from. */
 typedef struct ocidig_image {
   ocidig_layout_format format;
   bool registry_manifest;   /* false for a docker save archive without index.json: no manifest digest exists */
@@ -781,6 +881,8 @@ typedef struct ocidig_list_image {
   ocidig_code code;
 } ocidig_list_image;
 
+/* A result: the caller's, freed with ocidig_listing_free; plain data; independent of the
+ * layout and matcher. */
 typedef struct ocidig_listing {
   ocidig_layout_format format;
   char *request;            /* the formatted request, or NULL without a matcher */
@@ -798,6 +900,7 @@ typedef struct ocidig_listing {
   size_t n_warnings;
 } ocidig_listing;
 
+/* Read during ocidig_list only.  Zeroed: the defaults (ocidig_list_options_init). */
 typedef struct ocidig_list_options {
   const ocidig_matcher *matcher; /* NULL: every platform; else also what each image resolves to */
   const ocidig_platform *host;   /* NULL: linux/amd64 */
@@ -810,6 +913,12 @@ ocidig_code ocidig_list(ocidig_layout *layout, const ocidig_list_options *opts, 
                         ocidig_error *err);
 void ocidig_listing_free(ocidig_listing *l);
 char *ocidig_listing_to_json(const ocidig_listing *l, bool pretty); /* NULL for NULL */
+
+/* Sets *opts to the defaults (the same as zeroing it); NULL: nothing. */
+void ocidig_list_options_init(ocidig_list_options *opts);
+/* l->images[i], img->rows[i]; NULL past the end or for NULL. */
+const ocidig_list_image *ocidig_listing_image(const ocidig_listing *l, size_t i);
+const ocidig_list_row *ocidig_list_image_row(const ocidig_list_image *img, size_t i);
 
 /* ---------------------------------------------------------------- blob copy */
 
@@ -830,6 +939,24 @@ ocidig_code ocidig_copy_verified(ocidig_layout *layout, const char *relpath, con
  * (the JSON text holds \\xNN).  Every *_to_json function above already returns such a
  * text.  Malloc'd; NULL when text is NULL or an allocation failed. */
 char *ocidig_json_utf8(const char *text);
+
+/* ------------------------------------------------------------------- names */
+
+/* The pattern is ocidig_<noun>_<verb>: ocidig_layout_open, ocidig_matcher_free,
+ * ocidig_image_config_parse.  Two forms count as the pattern: a getter or predicate names
+ * what it returns after the noun (ocidig_code_name, ocidig_layout_warnings,
+ * ocidig_layout_is_archive, ocidig_digest_equal, ocidig_resolution_row), and a conversion
+ * says what it converts to (ocidig_resolution_to_json).  Not to the pattern (kept as they
+ * are for now; a later version adds the names in brackets and keeps these as aliases):
+ *   ocidig_resolve           no noun          [ocidig_layout_resolve]
+ *   ocidig_verify            no noun          [ocidig_layout_verify]
+ *   ocidig_list              no noun; its result is an ocidig_listing  [ocidig_layout_list]
+ *   ocidig_find_related      verb before noun [ocidig_layout_find_related]
+ *   ocidig_copy_verified     verb before noun [ocidig_layout_copy_verified]
+ *   ocidig_verify_exit_status  the noun is the report  [ocidig_verify_report_exit_status]
+ *   ocidig_layer_compression   the noun is a media type  [ocidig_media_type_compression]
+ *   ocidig_json_utf8         no verb          [ocidig_json_make_utf8]
+ *   ocidig_version           no verb; as libarchive's archive_version_number, kept */
 
 #ifdef __cplusplus
 }
