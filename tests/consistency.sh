@@ -81,6 +81,8 @@ XFAIL='
 [verify] verify says complete for a row whose manifest or config has an error; ls says not complete
   b: model/case1-manifest-says-index[ .:]*
   b: model/case2-config-corrupt[ .:]*
+[views] containers/image dir: layouts are not read by the commands yet (ls, resolve: invalid-json or blob-missing; verify: missing-index-json)
+  c: cimage/*: ls, resolve and verify agree on the layout*
 '
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }
