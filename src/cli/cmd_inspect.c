@@ -189,8 +189,8 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
   if (img->n_layers) {
     int wd = 6;
     for (size_t i = 0; i < img->n_layers; i++)
-      if (img->layers[i].desc.digest_string && (int)strlen(img->layers[i].desc.digest_string) > wd)
-        wd = (int)strlen(img->layers[i].desc.digest_string);
+      if (img->layers[i].desc.digest_string)
+        cli_width_fit(&wd, cli_text(img->layers[i].desc.digest_string), 0);
     cli_printf("  %-3s %-*s  %-12s %10s  %s\n", "#", wd, "digest", "compression", "size", "diff_id");
     for (size_t i = 0; i < img->n_layers; i++) {
       const ocidig_image_layer *ly = &img->layers[i];

@@ -81,25 +81,20 @@ static const char *row_note(const ocidig_list_row *r, char *buf, size_t len)
 
 static void print_table(cell_row *rows, size_t n, const char *const *head, bool color)
 {
-  int w[5] = {0};
-  const char *z = color ? CLI_RESET : "";
+  cli_table t = {.n_cols = 6, .right = 1u << 4, .last_free = true};
   for (int k = 0; k < 5; k++)
-    w[k] = (int)strlen(head[k]);
+    cli_table_width(&t, k, head[k]);
   for (size_t i = 0; i < n; i++) {
     const char *cells[5] = {rows[i].image, rows[i].platform, rows[i].digest, rows[i].complete, rows[i].size};
     for (int k = 0; k < 5; k++)
-      if ((int)strlen(cells[k]) > w[k])
-        w[k] = (int)strlen(cells[k]);
+      cli_table_width(&t, k, cells[k]);
   }
-  cli_printf("%s%-*s  %-*s  %-*s  %-*s  %*s%s%s%s\n", color ? CLI_BOLD : "", w[0], head[0], w[1], head[1], w[2], head[2],
-         w[3], head[3], w[4], head[4], head[5][0] ? "  " : "", head[5], z);
+  cli_table_row(&t, head, NULL, color ? CLI_BOLD : "");
   for (size_t i = 0; i < n; i++) {
     const cell_row *r = &rows[i];
-    cli_printf("%-*s  %-*s  %-*s  %s%-*s%s  %*s", w[0], r->image, w[1], r->platform, w[2], r->digest,
-           color && r->color ? r->color : "", w[3], r->complete, color && r->color ? z : "", w[4], r->size);
-    if (*r->note)
-      cli_printf("  %s", r->note);
-    cli_printf("\n");
+    const char *cells[6] = {r->image, r->platform, r->digest, r->complete, r->size, r->note};
+    const char *colors[6] = {NULL, NULL, NULL, r->color, NULL, NULL};
+    cli_table_row(&t, cells, colors, NULL);
   }
 }
 

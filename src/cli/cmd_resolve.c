@@ -85,12 +85,10 @@ static void print_text(const ocidig_resolution *r, const char *source)
       char *plat = row_platform(&row->desc);
       int indent = (int)(row->depth > 0 ? row->depth : 1) * 2;
       cli_short_digest(row->desc.digest_string, 0, sd, sizeof sd);
-      if (indent + (int)strlen(sd) > wd)
-        wd = indent + (int)strlen(sd);
-      if ((int)strlen(cli_clean(ocidig_media_type_short(row->desc.media_type))) > wm)
-        wm = (int)strlen(cli_clean(ocidig_media_type_short(row->desc.media_type)));
-      if (plat && (int)strlen(cli_clean(plat)) > wp)
-        wp = (int)strlen(cli_clean(plat));
+      cli_width_fit(&wd, cli_clean(sd), indent);
+      cli_width_fit(&wm, cli_clean(ocidig_media_type_short(row->desc.media_type)), 0);
+      if (plat)
+        cli_width_fit(&wp, cli_clean(plat), 0);
       free(plat);
     }
     for (size_t i = 0; i < r->n_rows; i++) {

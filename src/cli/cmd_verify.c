@@ -64,9 +64,7 @@ static void help(void)
 
 /* -------------------------------------------------------------------- text */
 
-typedef struct style {
-  const char *bold, *red, *yellow, *green, *dim, *reset;
-} style;
+typedef cli_style style; /* output.h's: the escape sequences, "" without colour */
 
 static const char *severity_color(const style *s, ocidig_severity sev)
 {
@@ -138,7 +136,7 @@ static void platform_label(const ocidig_verify_platform *p, char *buf, size_t n)
 
 static void print_text(const ocidig_verify_report *r, const char *source, bool fail_on_warning)
 {
-  style s = {"", "", "", "", "", ""};
+  style s = *cli_styles();
   const ocidig_verify_summary *sum = &r->summary;
   /* A docker save archive without index.json: images are known by image ID, their blobs
    * are files (configs and layers), and there is no manifest. */
@@ -146,8 +144,6 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
   bool hybrid = r->format && !strcmp(r->format, "oci+docker-archive");
   const char *blobs = docker ? "file" : "blob";
   char size[32];
-  if (cli_color())
-    s = (style){CLI_BOLD, CLI_RED, CLI_YELLOW, CLI_GREEN, CLI_DIM, CLI_RESET};
 
   cli_printf("%s%s%s: ", s.bold, cli_text(source), s.reset);
   if (r->request)
@@ -186,8 +182,7 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
     for (size_t k = 0; k < im->n_platforms; k++) {
       char label[160];
       platform_label(&im->platforms[k], label, sizeof label);
-      if ((int)strlen(cli_text(label)) > w) /* the platform comes from the layout */
-        w = (int)strlen(cli_text(label));
+      cli_width_fit(&w, cli_text(label), 0); /* the platform comes from the layout */
     }
     for (size_t k = 0; k < im->n_platforms; k++) {
       const ocidig_verify_platform *p = &im->platforms[k];

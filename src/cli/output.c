@@ -390,11 +390,44 @@ const cli_style *cli_styles(void)
   return cli_color() ? &color : &plain;
 }
 
+void cli_width_fit(int *w, const char *cell, int extra)
+{
+  int n = (cell ? (int)strlen(cell) : 0) + extra;
+  if (n > *w)
+    *w = n;
+}
+
 void cli_table_width(cli_table *t, int col, const char *cell)
 {
-  int n = cell ? (int)strlen(cell) : 0;
-  if (col >= 0 && col < CLI_TABLE_MAX && n > t->width[col])
-    t->width[col] = n;
+  if (col >= 0 && col < CLI_TABLE_MAX)
+    cli_width_fit(&t->width[col], cell, 0);
+}
+
+void cli_table_row(const cli_table *t, const char *const *cells, const char *const *colors, const char *line_style)
+{
+  const cli_style *st = cli_styles();
+  if (line_style)
+    cli_puts(line_style);
+  for (int k = 0; k < t->n_cols && k < CLI_TABLE_MAX; k++) {
+    const char *cell = cells[k] ? cells[k] : "";
+    const char *color = colors && colors[k] && *st->reset ? colors[k] : NULL;
+    bool last = k == t->n_cols - 1;
+    if (last && t->last_free && !*cell)
+      break;
+    if (k)
+      cli_puts("  ");
+    if (color)
+      cli_puts(color);
+    if (last && t->last_free)
+      cli_puts(cell);
+    else
+      cli_printf(t->right & (1u << k) ? "%*s" : "%-*s", t->width[k], cell);
+    if (color)
+      cli_puts(st->reset);
+  }
+  if (line_style)
+    cli_puts(cli_styles()->reset);
+  cli_putc('\n');
 }
 
 /* ------------------------------------------------------------ progress */

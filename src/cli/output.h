@@ -120,12 +120,23 @@ const cli_style *cli_styles(void);
 /* ------------------------------------------------------------ tables */
 
 /* Columns aligned by the byte length of their (already escaped) cells, as printf's %-*s
- * pads: cli_table_width grows a column to fit a cell. */
+ * pads: cli_table_width grows a column to fit a cell (every command's widths are computed
+ * so).  cli_table_row writes one row of n_cols cells separated by two spaces: padded to the
+ * column's width (on the left for the columns of `right`, a bit per column), each cell
+ * wrapped in its colour when colors[k] is not NULL and colour is on; the last column, when
+ * `last_free`, is not padded and is left out with its separator when empty.  line_style
+ * (NULL: none) wraps the whole row (a bold header). */
 #define CLI_TABLE_MAX 8
 typedef struct cli_table {
   int width[CLI_TABLE_MAX];
+  int n_cols;
+  unsigned right;
+  bool last_free;
 } cli_table;
 void cli_table_width(cli_table *t, int col, const char *cell);
+/* The same for a width kept apart: *w grows to strlen(cell) + extra (an indent). */
+void cli_width_fit(int *w, const char *cell, int extra);
+void cli_table_row(const cli_table *t, const char *const *cells, const char *const *colors, const char *line_style);
 
 /* ------------------------------------------------------------ progress */
 
