@@ -153,6 +153,43 @@ const oci_vcode_info *oci_vcode_get(oci_vcode c)
   return (unsigned)c < VF_N_CODES ? &table[c] : &table[VF_BLOB_UNREADABLE];
 }
 
+/* The one mapping from the library's error codes (a graph node's, a read's) to findings: the
+ * same name where the condition is the same; what could not be read is blob-unreadable (what
+ * resolve calls io-error, truncated-archive, ...). */
+oci_vcode oci_vcode_of(ocidig_code rc)
+{
+  switch (rc) {
+  case OCIDIG_ERR_BAD_OCI_LAYOUT:
+    return VF_BAD_OCI_LAYOUT;
+  case OCIDIG_ERR_MISSING_INDEX_JSON:
+    return VF_MISSING_INDEX_JSON;
+  case OCIDIG_ERR_LIMIT:
+    return VF_LIMIT_EXCEEDED;
+  case OCIDIG_ERR_BLOB_MISSING:
+    return VF_BLOB_MISSING;
+  case OCIDIG_ERR_INVALID_DIGEST:
+    return VF_INVALID_DIGEST;
+  case OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM:
+    return VF_UNSUPPORTED_DIGEST_ALGORITHM;
+  case OCIDIG_ERR_SIZE_MISMATCH:
+    return VF_SIZE_MISMATCH;
+  case OCIDIG_ERR_DIGEST_MISMATCH:
+    return VF_DIGEST_MISMATCH;
+  case OCIDIG_ERR_INVALID_JSON:
+    return VF_INVALID_JSON;
+  case OCIDIG_ERR_KIND_MISMATCH:
+    return VF_KIND_MISMATCH;
+  case OCIDIG_ERR_NESTING_TOO_DEEP:
+    return VF_NESTING_TOO_DEEP;
+  case OCIDIG_ERR_INDEX_CYCLE:
+    return VF_INDEX_CYCLE;
+  case OCIDIG_ERR_JSON_TOO_LARGE:
+    return VF_JSON_TOO_LARGE;
+  default:
+    return VF_BLOB_UNREADABLE;
+  }
+}
+
 const oci_vcode_info *oci_vcode_table(size_t *n)
 {
   *n = VF_N_CODES;

@@ -176,16 +176,19 @@ static ocidig_code stream_hash_sink(void *ctx, const void *buf, size_t len, ocid
   return OCIDIG_OK;
 }
 
-/* Hashes every referenced, present blob whose hash is not known yet. */
+/* Hashes every present blob whose hash is not known yet that is referenced, or, when the
+ * whole layout is verified, that is listed (an unreferenced blob whose bytes do not hash to
+ * its name says so, in a directory as in an archive hashed as it streamed by). */
 void oci_verify_hash_pending(vstate *v)
 {
   hjob *jobs = NULL;
   size_t n = 0, cap = 0;
   uint64_t total = 0;
+  bool whole = oci_verify_whole(v);
   for (size_t i = 0; i < v->n_blobs; i++) {
     vblob *b = &v->blobs[i];
     hjob *j;
-    if (!b->referenced || !b->present || b->hash != OCIDIG_HASH_UNKNOWN || b->read_error)
+    if ((!b->referenced && !(whole && b->listed)) || !b->present || b->hash != OCIDIG_HASH_UNKNOWN || b->read_error)
       continue;
     if (!oci_grow((void **)&jobs, &cap, n + 1, sizeof *jobs)) {
       v->nomem = true;

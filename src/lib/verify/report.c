@@ -185,23 +185,45 @@ static void conclude_platforms(vstate *v)
   }
 }
 
+bool oci_verify_whole(const vstate *v)
+{
+  return !v->scoped && v->root_walked && !oci_layout_list_errors(v->l, NULL, NULL);
+}
+
+static int digest_order(const void *a, const void *b)
+{
+  return strcmp((*(const vblob *const *)a)->digest, (*(const vblob *const *)b)->digest);
+}
+
+/* In the order of their digests, not of the listing: a directory and an archive of one
+ * layout list their blobs in different orders and give the same findings. */
 static void conclude_unreferenced(vstate *v)
 {
   ocidig_verify_summary *s = &v->r->summary;
-  s->unreferenced_checked = !v->scoped && v->root_walked && !oci_layout_list_errors(v->l, NULL, NULL);
+  vblob **un;
+  size_t n = 0;
+  s->unreferenced_checked = oci_verify_whole(v);
   if (!s->unreferenced_checked)
     return;
-  for (size_t i = 0; i < v->n_blobs; i++) {
-    vblob *b = &v->blobs[i];
+  if (!(un = malloc((v->n_blobs ? v->n_blobs : 1) * sizeof *un))) {
+    v->nomem = true;
+    return;
+  }
+  for (size_t i = 0; i < v->n_blobs; i++)
+    if (v->blobs[i].listed && !v->blobs[i].referenced)
+      un[n++] = &v->blobs[i];
+  if (n > 1)
+    qsort(un, n, sizeof *un, digest_order);
+  for (size_t i = 0; i < n; i++) {
+    vblob *b = un[i];
     char path[OCIDIG_DIGEST_STRING_MAX + 8];
-    if (!b->listed || b->referenced)
-      continue;
     s->blobs_unreferenced++;
     s->unreferenced_bytes = oci_bytes_add(s->unreferenced_bytes, b->size);
     oci_finding_add(v, LAYOUT_CTX, VF_BLOB_UNREFERENCED, b->digest, oci_vblob_path(&b->d, path),
                     "%s (%lld bytes) is not referenced from index.json%s", path, (long long)b->size,
                     b->hash == OCIDIG_HASH_MISMATCH ? ", and its bytes do not hash to its name" : "");
   }
+  free(un);
 }
 
 static void conclude_attestations(vstate *v)

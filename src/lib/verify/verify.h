@@ -107,6 +107,9 @@ typedef struct oci_vcode_info {
 
 /* The entry of a code (never NULL for a code of the enum). */
 const oci_vcode_info *oci_vcode_get(oci_vcode c);
+/* The finding for a library error code (a graph node's, a read's): the same name where the
+ * condition is the same, blob-unreadable for what could not be read. */
+oci_vcode oci_vcode_of(ocidig_code rc);
 /* The whole table, in the enum's order. */
 const oci_vcode_info *oci_vcode_table(size_t *n);
 
@@ -294,7 +297,10 @@ ocidig_code oci_verify_walk_root(vstate *v);
 /* scope.c: which entries of index.json are images here (--ref), and what --platform selects. */
 ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, size_t n, bool *is_image);
 
-/* hash.c: hashes every referenced, present blob whose hash is not known yet. */
+/* report.c: is the whole layout in scope (unreferenced blobs are looked for)? */
+bool oci_verify_whole(const vstate *v);
+
+/* hash.c: hashes the blobs whose hash is not known yet (see there). */
 void oci_verify_hash_pending(vstate *v);
 
 /* docker_rules.c, docker_files.c */

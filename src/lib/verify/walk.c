@@ -3,6 +3,8 @@
  * manifests once whoever points at them, indexes once (cycles, nesting). */
 #include "verify.h"
 
+#include "graph.h"
+
 /* Reads a blob that holds a document; its hash is noted on the way. */
 static uint8_t *read_blob_doc(vstate *v, vctx c, size_t bi, const char *what, size_t *len)
 {
@@ -227,48 +229,76 @@ static bool same_platform(const vstate *v, const ocidig_platform *a, const ocidi
   return same;
 }
 
-/* An image config: JSON, and its platform against the manifest's descriptor. */
+/* An image config, read through the graph (once per layout, as every command reads it): what
+ * the graph finds wrong with it is a finding through oci_vcode_of, except what the blob
+ * checks report (absent, size, digest: conclude_blobs).  A config that fails its checks gives
+ * no platform: its bytes are not trusted.  Its platform against the manifest's descriptor. */
 static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, size_t cbi, size_t ui)
 {
   char what[OCIDIG_DIGEST_STRING_MAX + 16], path[OCIDIG_DIGEST_STRING_MAX + 8];
-  size_t len;
-  uint8_t *data;
-  oci_json_doc doc;
+  oci_gdesc gd = {.media_type = cd->media_type, .digest = cd->digest, .size = cd->size, .digest_code = OCIDIG_OK};
+  const oci_gnode *n;
+  const ocidig_platform *p;
+  oci_graph *g;
+  ocidig_error e;
+  vblob *b;
   snprintf(what, sizeof what, "config %s", cd->digest);
   oci_vblob_path(&cd->d, path);
-  if (!(data = read_blob_doc(v, c, cbi, what, &len)))
-    return;
-  if (!oci_vdoc_parse(v, c, data, len, what, cd->digest, path, &doc)) {
-    free(data);
+  if (oci_graph_get(v->l, &g, &e) != OCIDIG_OK || oci_graph_config(g, &gd, &n, &e) != OCIDIG_OK) {
+    if (e.code == OCIDIG_ERR_NOMEM)
+      v->nomem = true;
+    else
+      oci_finding_add(v, c, oci_vcode_of(e.code), cd->digest, path, "%s: %s", what, e.message);
     return;
   }
-  free(data);
-  if (!oci_vjson_is(doc.root, json_type_object)) {
-    oci_finding_add(v, c, VF_INVALID_JSON, cd->digest, path, "%s is %s, not a JSON object", what,
-                    oci_json_type_name(doc.root));
-  } else {
-    ocidig_platform p;
-    unsigned keys = 0;
-    ocidig_error e;
-    if (oci_platform_parse_json(doc.root, what, &p, &keys, &e) != OCIDIG_OK) {
-      oci_finding_add(v, c, VF_FIELD_TYPE, cd->digest, path, "%s", e.message);
-    } else {
-      if ((keys & (OCIDIG_PLATFORM_KEY_OS | OCIDIG_PLATFORM_KEY_ARCHITECTURE)) && ui != NONE &&
-          !v->units[ui].config_platform)
-        v->units[ui].config_platform = ocidig_platform_format(&p);
-      if (md->has_platform && (keys & OCIDIG_PLATFORM_KEY_OS) && (keys & OCIDIG_PLATFORM_KEY_ARCHITECTURE) &&
-          !same_platform(v, &md->platform, &p)) {
-        char *a = ocidig_platform_format(&md->platform), *b = ocidig_platform_format(&p);
-        oci_finding_add(v, c, VF_CONFIG_PLATFORM_MISMATCH, cd->digest, path,
-                        "%s: the index lists manifest %s for %s, but its config says %s", what, md->digest, a ? a : "?",
-                        b ? b : "?");
-        free(a);
-        free(b);
-      }
-      ocidig_platform_clear(&p);
+  b = &v->blobs[cbi];
+  if (n->code == OCIDIG_ERR_NOMEM) {
+    v->nomem = true;
+    return;
+  }
+  if (n->code != OCIDIG_OK) {
+    oci_vcode code = oci_vcode_of(n->code);
+    if (code == VF_BLOB_UNREADABLE) {
+      if (!b->read_error && !(b->read_error = oci_strdup(oci_str(n->message))))
+        v->nomem = true;
+    } else if (code != VF_BLOB_MISSING && code != VF_SIZE_MISMATCH && code != VF_DIGEST_MISMATCH) {
+      oci_finding_add(v, c, code, cd->digest, path, "%s", oci_str(n->message));
+    }
+    return;
+  }
+  /* read whole and checked (size, digest): not hashed again */
+  if (b->hash == OCIDIG_HASH_UNKNOWN && !b->unreadable) {
+    b->hash = OCIDIG_HASH_OK;
+    if (!b->hashed_here) {
+      b->hashed_here = true;
+      v->bytes_hashed = oci_bytes_add(v->bytes_hashed, b->size);
     }
   }
-  oci_json_doc_free(&doc);
+  if (n->n_dup_keys) {
+    oci_buf q = {0};
+    for (size_t i = 0; i < n->n_dup_keys; i++) {
+      oci_buf_puts(&q, i ? ", \"" : "\"");
+      oci_buf_quote(&q, n->dup_keys[i], strlen(n->dup_keys[i]) > 80 ? 80 : strlen(n->dup_keys[i]));
+      oci_buf_puts(&q, "\"");
+    }
+    oci_finding_add(v, c, VF_JSON_DUPLICATE_KEY, cd->digest, path,
+                    "%s: key%s %s appear%s more than once in one object; containerd takes the last one, other "
+                    "parsers may not (expected unique keys)",
+                    what, n->n_dup_keys > 1 ? "s" : "", q.s ? q.s : "?", n->n_dup_keys > 1 ? "" : "s");
+    oci_buf_free(&q);
+  }
+  if (!(p = n->platform))
+    return;
+  if ((p->os || p->architecture) && ui != NONE && !v->units[ui].config_platform)
+    v->units[ui].config_platform = ocidig_platform_format(p);
+  if (md->has_platform && p->os && p->architecture && !same_platform(v, &md->platform, p)) {
+    char *x = ocidig_platform_format(&md->platform), *y = ocidig_platform_format(p);
+    oci_finding_add(v, c, VF_CONFIG_PLATFORM_MISMATCH, cd->digest, path,
+                    "%s: the index lists manifest %s for %s, but its config says %s", what, md->digest, x ? x : "?",
+                    y ? y : "?");
+    free(x);
+    free(y);
+  }
 }
 
 static void walk_manifest(vstate *v, vctx c, const vdesc *md, size_t bi, size_t ui)
@@ -508,7 +538,7 @@ ocidig_code oci_verify_walk_root(vstate *v)
   rc = ocidig_layout_read_file(v->l, "index.json", OCIDIG_MAX_JSON_SIZE, &data, &len, &e);
   if (rc == OCIDIG_ERR_BLOB_MISSING) {
     oci_finding_add(v, LAYOUT_CTX, VF_MISSING_INDEX_JSON, NULL, "index.json",
-                    "the %s has no index.json: not an OCI image layout", v->l->is_archive ? "archive" : "directory");
+                    "the layout has no index.json: not an OCI image layout");
     return oci_fail(&r->error, OCIDIG_ERR_MISSING_INDEX_JSON, "%s: no index.json: not an OCI image layout", v->l->path);
   }
   if (rc == OCIDIG_ERR_JSON_TOO_LARGE) {
