@@ -66,11 +66,6 @@ XFAIL='
 [views] the directory form of a hybrid (index.json and manifest.json) warns about manifest.json, the archive form does not
   d: verify/hybrid-clean[ .:]*
   d: verify/hybrid-disagrees[ .:]*
-[verify] case 2: verify shows the platform read from the corrupt config
-  case 2 (*): a corrupted config: verify shows no platform read from the corrupt bytes
-[verify] case 4: the directory form does not hash unreferenced blobs
-  case 4: a flipped byte in an unreferenced blob: directory and archive give the same findings
-  case 4 (directory): the unreferenced blob is hashed and found not to match its name
 [graph] case 6: index.json over 4 MiB is json-too-large
   case 6: ls lists the 20,000 images
   case 6: resolve --ref (the last image) selects it
