@@ -56,7 +56,6 @@ XFAIL='
   b: verify/field-type[ .:]*
   b: verify/foreign-layer[ .:]*
   b: verify/index-cycle[ .:]*
-  b: verify/kind-mismatch[ .:]*
   b: verify/nesting-too-deep[ .:]*
   b: verify/size-negative[ .:]*
 [graph/listing] ls reads these documents without the checks verify makes (kind, descriptors, fields, digest)
@@ -73,9 +72,6 @@ XFAIL='
   case 6: verify checks the 20,000 images, exit 0
 [verify] verify --platform P does not check an image whose index.json entry names another platform, though resolve --ref selects it and ls shows it (doc/resolution.md 5.3)
   b: verify/index-json-platforms[ .:]*--platform *
-[verify] verify says complete for a row whose manifest or config has an error; ls says not complete
-  b: model/case1-manifest-says-index[ .:]*
-  b: model/case2-config-corrupt[ .:]*
 [views] containers/image dir: layouts are not read by the commands yet (ls, resolve: invalid-json or blob-missing; verify: missing-index-json)
   c: cimage/*: ls, resolve and verify agree on the layout*
 '

@@ -319,7 +319,8 @@ static void build_report(vstate *v)
       op->attestation_of = oci_strdup(p->attestation_of);
       op->is_index = u->is_index;
       op->requested = v->o->matcher != NULL;
-      op->complete = u->n_missing == 0;
+      /* complete: every blob there, and the manifest and its config usable (as ls says) */
+      op->complete = u->n_missing == 0 && !u->broken && v->blobs[u->blob].hash != OCIDIG_HASH_MISMATCH;
       op->n_blobs = u->n_blobs;
       op->size = u->size;
       if (u->n_missing && (op->missing = calloc(u->n_missing, sizeof *op->missing)) != NULL) {

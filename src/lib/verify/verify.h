@@ -162,6 +162,7 @@ typedef struct vunit {
   vmissing *missing;
   size_t n_missing;
   char *config_platform;
+  bool broken;   /* the manifest or its config cannot be used (read, JSON, kind, config): not complete */
 } vunit;
 
 /* One manifest of one image. */

@@ -245,6 +245,8 @@ static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, si
   snprintf(what, sizeof what, "config %s", cd->digest);
   oci_vblob_path(&cd->d, path);
   if (oci_graph_get(v->l, &g, &e) != OCIDIG_OK || oci_graph_config(g, &gd, &n, &e) != OCIDIG_OK) {
+    if (ui != NONE)
+      v->units[ui].broken = true;
     if (e.code == OCIDIG_ERR_NOMEM)
       v->nomem = true;
     else
@@ -258,6 +260,8 @@ static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, si
   }
   if (n->code != OCIDIG_OK) {
     oci_vcode code = oci_vcode_of(n->code);
+    if (ui != NONE && code != VF_BLOB_MISSING)
+      v->units[ui].broken = true;
     if (code == VF_BLOB_UNREADABLE) {
       if (!b->read_error && !(b->read_error = oci_strdup(oci_str(n->message))))
         v->nomem = true;
@@ -310,14 +314,18 @@ static void walk_manifest(vstate *v, vctx c, const vdesc *md, size_t bi, size_t 
   json_object *x;
   snprintf(what, sizeof what, "manifest %s", md->digest);
   oci_vblob_path(&md->d, path);
-  if (!(data = read_blob_doc(v, c, bi, what, &len)))
+  if (!(data = read_blob_doc(v, c, bi, what, &len))) {
+    v->units[ui].broken = true;
     return;
+  }
   if (!oci_vdoc_parse(v, c, data, len, what, md->digest, path, &doc)) {
+    v->units[ui].broken = true;
     free(data);
     return;
   }
   free(data);
   if (!oci_vdoc_check(v, c, doc.root, OCIDIG_KIND_MANIFEST, md->media_type, what, md->digest, path)) {
+    v->units[ui].broken = true;
     oci_json_doc_free(&doc);
     return;
   }
@@ -432,7 +440,9 @@ static bool plats_complete(const vstate *v, size_t from, size_t to)
 {
   for (size_t i = from; i < to; i++) {
     const vplat *p = &v->plats[i];
-    if (p->again != NONE ? !v->blobs[p->again].index_complete : p->unit != NONE && v->units[p->unit].n_missing)
+    const vunit *u = p->unit != NONE ? &v->units[p->unit] : NULL;
+    if (p->again != NONE ? !v->blobs[p->again].index_complete
+                         : u && (u->n_missing || u->broken || v->blobs[u->blob].hash == OCIDIG_HASH_MISMATCH))
       return false;
   }
   return true;
