@@ -81,12 +81,21 @@ command -v bsdtar >/dev/null || { echo "bsdtar (libarchive-tools) is required"; 
 ocidig_real
 # the real binary, not libtool's wrapper script: thousands of runs
 [ -n "$OCIDIG_LIBS" ] && export LD_LIBRARY_PATH="$OCIDIG_LIBS${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-XFAIL="$XFAIL" python3 - "$OCIDIG_REAL" "$TESTDATA" "$T_TMP" <<'PY'
+# a sanitizer build (each run about ten times slower): the platforms none and linux/arm64
+REDUCED=no
+for f in "$OCIDIG_REAL" ${OCIDIG_LIBS:+"$OCIDIG_LIBS"/libocidig.so}; do
+  if grep -qa -e __asan_init -e __ubsan_handle "$f" 2>/dev/null; then REDUCED=yes; fi
+done
+[ "$REDUCED" = yes ] && echo "# a sanitizer build: platforms none and linux/arm64 only"
+XFAIL="$XFAIL" REDUCED="$REDUCED" python3 - "$OCIDIG_REAL" "$TESTDATA" "$T_TMP" <<'PY'
 import concurrent.futures, fnmatch, hashlib, json, os, re, shlex, shutil, subprocess, sys, tarfile
 
 OCIDIG, TESTDATA, TMP = sys.argv[1], sys.argv[2], sys.argv[3]
 WRAPPER = shlex.split(os.environ.get("OCIDIG_WRAPPER", ""))
 PLATFORMS = [None, "linux/amd64", "linux/arm64", "linux/arm/v7", "windows/amd64"]
+REDUCED = os.environ.get("REDUCED") == "yes"
+if REDUCED:  # a sanitizer build: ten times slower per run; two platforms, not five
+    PLATFORMS = [None, "linux/arm64"]
 INTEGRITY = {"invalid-digest", "unsupported-digest-algorithm", "size-mismatch", "digest-mismatch",
              "invalid-json", "kind-mismatch", "json-too-large", "nesting-too-deep", "index-cycle",
              "limit-exceeded"}
@@ -122,6 +131,9 @@ def emit(rep):
     for name, good, detail in rep.lines:
         if good is None:
             skipped += 1
+            for x in XFAIL:  # a pattern whose checks were all skipped is neither stale nor XPASS
+                if fnmatch.fnmatchcase(name, x[0]) and "skipped" not in x:
+                    x.append("skipped")
             print("ok - %s # SKIP %s" % (name, detail))
             continue
         pats = [x for x in XFAIL if fnmatch.fnmatchcase(name, x[0])]
@@ -815,9 +827,13 @@ def main():
         for f in futs + cfuts:
             emit(f.result())
     global failed
-    for pat, why, nfail, npass in XFAIL:
+    for pat, why, nfail, npass, *skips in XFAIL:
         if only or (WRAPPER and not pat.startswith("case")):
             continue
+        if nfail == 0 and npass == 0 and skips:
+            continue  # its checks were skipped
+        if REDUCED and pat.startswith(tuple("abcd")):
+            continue  # the reduced matrix may not run the checks that fail
         if nfail == 0:
             failed += 1
             if npass:

@@ -78,6 +78,9 @@ def check(name, good, detail=""):
 def skip(name, why):
     global skipped
     skipped += 1
+    for x in XFAIL:  # a pattern whose checks were all skipped is neither stale nor XPASS
+        if fnmatch.fnmatchcase(name, x[0]):
+            x.append("skipped")
     print("ok - %s # SKIP %s" % (name, why))
 
 
@@ -184,7 +187,9 @@ def suite(n, archive):
             sel = ((doc or {}).get("selected") or {}).get("digest") if isinstance(doc, dict) else None
             check(name + ": exit 0, the image selected", rc == 0 and sel == want, "%s; selected %s" % (detail, sel))
         if not LIMITS:
-            skip(name + ": time and memory", os.environ["LIMITS"][4:-1])
+            for what_limit in ("peak RSS <= 64 MiB", "CPU time <= 2 s", "wall time <= limit"):
+                if n <= 20000 or what_limit.startswith("peak"):
+                    skip(name + ": " + what_limit, os.environ["LIMITS"][4:-1])
             continue
         # a command that failed did not do the work: its time and memory say nothing
         failed_run = "" if rc == 0 else "not measured: the command failed (exit %d)" % rc
@@ -206,8 +211,8 @@ t0 = time.monotonic()
 suite(20000, False)
 suite(100000, True)
 print("# scale suite: %.1f s" % (time.monotonic() - t0))
-for pat, why, nfail, npass in XFAIL:
-    if nfail == 0:
+for pat, why, nfail, npass, *skips in XFAIL:
+    if nfail == 0 and not (skips and npass == 0):
         failed += 1
         print("not ok - XPASS %s (%s): all %d of its checks pass now; remove it from the XFAIL list" % (pat, why, npass)
               if npass else "not ok - XFAIL %s matches no check; remove it from the list" % pat)
