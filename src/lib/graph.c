@@ -33,18 +33,30 @@ struct oci_graph {
   size_t n_nodes, cap_nodes, cap_keys;
   oci_strtab by_key;
   oci_gnode *root;
-  const char *media_types[32]; /* interned: the few distinct types of a layout */
+  /* Interned: the few distinct media types, annotation keys and platforms of a layout,
+   * shared by every descriptor that has them (an index of 100,000 images has a handful). */
+  const char *media_types[32];
   size_t n_media_types;
+  const char *keys_seen[64];
+  size_t n_keys_seen;
+  const ocidig_platform *platforms[32];
+  unsigned platform_keys[32];
+  size_t n_platforms;
+  /* arrays of children, malloc'd (not copied into the arena) */
+  void **arrays;
+  size_t n_arrays, cap_arrays;
 };
 
-static void *arena_alloc(oci_graph *g, size_t n)
+/* n bytes aligned for any type (align) or not (strings). */
+static void *arena_get(oci_graph *g, size_t n, bool align)
 {
   chunk *c = g->chunks;
   void *p;
-  n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+  if (align && c)
+    c->used = (c->used + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
   if (!n)
-    n = sizeof(max_align_t);
-  if (!c || c->cap - c->used < n) {
+    n = 1;
+  if (!c || c->used > c->cap || c->cap - c->used < n) {
     size_t cap = n > ARENA_CHUNK / 4 ? n : ARENA_CHUNK;
     chunk *nc = malloc(sizeof *nc + cap);
     if (!nc)
@@ -66,12 +78,17 @@ static void *arena_alloc(oci_graph *g, size_t n)
   return p;
 }
 
+static void *arena_alloc(oci_graph *g, size_t n)
+{
+  return arena_get(g, n, true);
+}
+
 static const char *arena_strndup(oci_graph *g, const char *s, size_t n, bool *nomem)
 {
   char *p;
   if (!s)
     return NULL;
-  if (!(p = arena_alloc(g, n + 1))) {
+  if (!(p = arena_get(g, n + 1, false))) {
     *nomem = true;
     return NULL;
   }
@@ -95,6 +112,17 @@ static const char *intern_media_type(oci_graph *g, const char *s, bool *nomem)
   s = arena_strdup(g, s, nomem);
   if (s && g->n_media_types < sizeof g->media_types / sizeof g->media_types[0])
     g->media_types[g->n_media_types++] = s;
+  return s;
+}
+
+static const char *intern_key(oci_graph *g, const char *s, bool *nomem)
+{
+  for (size_t i = 0; i < g->n_keys_seen; i++)
+    if (!strcmp(g->keys_seen[i], s))
+      return g->keys_seen[i];
+  s = arena_strdup(g, s, nomem);
+  if (s && g->n_keys_seen < sizeof g->keys_seen / sizeof g->keys_seen[0])
+    g->keys_seen[g->n_keys_seen++] = s;
   return s;
 }
 
@@ -122,7 +150,7 @@ static const ocidig_annotation *arena_annotations(oci_graph *g, const ocidig_ann
     return NULL;
   }
   for (size_t i = 0; i < n; i++) {
-    out[i].key = (char *)arena_strdup(g, a[i].key, nomem);
+    out[i].key = (char *)intern_key(g, a[i].key, nomem);
     out[i].value = (char *)arena_strdup(g, a[i].value, nomem);
   }
   return out;
@@ -144,6 +172,39 @@ static const ocidig_platform *arena_platform(oci_graph *g, const ocidig_platform
   return out;
 }
 
+static bool same_field(const char *a, const char *b)
+{
+  return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static bool platform_same(const ocidig_platform *a, const ocidig_platform *b)
+{
+  if (!same_field(a->os, b->os) || !same_field(a->architecture, b->architecture) ||
+      !same_field(a->variant, b->variant) || !same_field(a->os_version, b->os_version) ||
+      a->n_os_features != b->n_os_features)
+    return false;
+  for (size_t i = 0; i < a->n_os_features; i++)
+    if (strcmp(a->os_features[i], b->os_features[i]))
+      return false;
+  return true;
+}
+
+/* A descriptor's platform, shared with the descriptors before it that have the same one
+ * (the same fields, present or absent alike, and the same keys). */
+static const ocidig_platform *intern_platform(oci_graph *g, const ocidig_platform *p, unsigned keys, bool *nomem)
+{
+  const ocidig_platform *out;
+  for (size_t i = 0; i < g->n_platforms; i++)
+    if (g->platform_keys[i] == keys && platform_same(g->platforms[i], p))
+      return g->platforms[i];
+  out = arena_platform(g, p, nomem);
+  if (out && g->n_platforms < sizeof g->platforms / sizeof g->platforms[0]) {
+    g->platform_keys[g->n_platforms] = keys;
+    g->platforms[g->n_platforms++] = out;
+  }
+  return out;
+}
+
 /* A compact copy of a decoded descriptor. */
 static bool gdesc_from(oci_graph *g, const ocidig_descriptor *d, oci_gdesc *out)
 {
@@ -154,7 +215,7 @@ static bool gdesc_from(oci_graph *g, const ocidig_descriptor *d, oci_gdesc *out)
   out->size = d->size;
   out->digest_code = d->digest_code;
   if (d->has_platform) {
-    out->platform = arena_platform(g, &d->platform, &nomem);
+    out->platform = intern_platform(g, &d->platform, d->platform_keys, &nomem);
     out->platform_keys = d->platform_keys;
   }
   out->artifact_type = arena_strdup(g, d->artifact_type, &nomem);
@@ -275,6 +336,9 @@ static void graph_free(void *p)
   oci_strtab_free(&g->by_key);
   free(g->nodes);
   free(g->keys);
+  for (size_t i = 0; i < g->n_arrays; i++)
+    free(g->arrays[i]);
+  free(g->arrays);
   for (c = g->chunks; c; c = next) {
     next = c->next;
     free(c);
@@ -477,12 +541,16 @@ static ocidig_code index_finish(index_read *ir, const char *media_type, ocidig_e
   if (rc != OCIDIG_OK)
     return rc;
   if (ir->n_kids) {
-    oci_gdesc *kids = arena_alloc(g, ir->n_kids * sizeof *kids);
-    if (!kids)
+    /* The array itself becomes the node's (trimmed, freed with the graph). */
+    oci_gdesc *kids = realloc(ir->kids, ir->n_kids * sizeof *kids);
+    if (kids)
+      ir->kids = kids;
+    if (!oci_grow((void **)&g->arrays, &g->cap_arrays, g->n_arrays + 1, sizeof *g->arrays))
       return oci_nomem(e);
-    memcpy(kids, ir->kids, ir->n_kids * sizeof *kids);
-    n->children = kids;
+    g->arrays[g->n_arrays++] = ir->kids;
+    n->children = ir->kids;
     n->n_children = ir->n_kids;
+    ir->kids = NULL;
   }
   return OCIDIG_OK;
 }

@@ -31,21 +31,23 @@ static json_object *descriptor_json(const ocidig_descriptor *d)
   return o;
 }
 
+/* Written as it goes (json.h's writer): a walk of 10,000 rows, each with its annotations,
+ * took 60 MiB as one json-c tree; the text is the same. */
 char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty)
 {
+  oci_json_writer w;
+  json_object *req;
+
   if (!r)
     return NULL;
-  json_object *root = json_object_new_object();
-  json_object *req = json_object_new_object();
-  json_object *rows = json_object_new_array();
-  json_object *warnings = json_object_new_array();
-  char *out;
-
-  json_object_object_add(root, "schemaVersion", json_object_new_int(1));
+  oci_json_writer_init(&w, pretty);
+  oci_json_writer_open(&w, NULL, '{');
+  oci_json_writer_put(&w, "schemaVersion", json_object_new_int(1));
+  req = json_object_new_object();
   json_object_object_add(req, "platform", json_object_new_string(oci_str(r->request)));
   json_object_object_add(req, "strict", json_object_new_boolean(r->strict));
-  json_object_object_add(root, "request", req);
-  json_object_object_add(root, "outcome", json_object_new_string(ocidig_outcome_name(r->outcome)));
+  oci_json_writer_put(&w, "request", req);
+  oci_json_writer_put(&w, "outcome", json_object_new_string(ocidig_outcome_name(r->outcome)));
 
   if (r->outcome == OCIDIG_OUTCOME_SELECTED) {
     json_object *sel = descriptor_json(&r->selected);
@@ -64,11 +66,12 @@ char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty)
       json_object_object_add(sel, "layers", layers);
       json_object_object_add(sel, "layersSize", json_object_new_int64(r->layers_size));
     }
-    json_object_object_add(root, "selected", sel);
+    oci_json_writer_put(&w, "selected", sel);
   } else {
-    json_object_object_add(root, "selected", NULL);
+    oci_json_writer_put(&w, "selected", NULL);
   }
 
+  oci_json_writer_open(&w, "descriptors", '[');
   for (size_t i = 0; i < r->n_rows; i++) {
     const ocidig_row *row = &r->rows[i];
     json_object *o = descriptor_json(&row->desc);
@@ -90,21 +93,19 @@ char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty)
                                json_object_new_string(oci_str(row->desc.annotations[j].value)));
       json_object_object_add(ordered, "annotations", ann);
     }
-    json_object_array_add(rows, ordered);
+    oci_json_writer_put(&w, NULL, ordered);
   }
-  json_object_object_add(root, "descriptors", rows);
+  oci_json_writer_close(&w);
+  oci_json_writer_open(&w, "warnings", '[');
   for (size_t i = 0; i < r->n_warnings; i++)
-    json_object_array_add(warnings, json_object_new_string(r->warnings[i]));
-  json_object_object_add(root, "warnings", warnings);
+    oci_json_writer_put(&w, NULL, json_object_new_string(r->warnings[i]));
+  oci_json_writer_close(&w);
   if (r->outcome == OCIDIG_OUTCOME_ERROR) {
     json_object *e = json_object_new_object();
     json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(r->error.code)));
     json_object_object_add(e, "message", json_object_new_string(r->error.message));
-    json_object_object_add(root, "error", e);
+    oci_json_writer_put(&w, "error", e);
   }
-  out = oci_json_text_utf8(oci_strdup(json_object_to_json_string_ext(
-      root, (pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN) |
-                JSON_C_TO_STRING_NOSLASHESCAPE)));
-  json_object_put(root);
-  return out;
+  oci_json_writer_close(&w);
+  return oci_json_text_utf8(oci_json_writer_take(&w));
 }

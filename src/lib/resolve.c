@@ -1,8 +1,11 @@
 /* resolve.c: the walk of doc/resolution.md §2-§5 from index.json to one manifest.
  *
  * containerd's images.Manifest tries only the first candidate of each index; this walk
- * goes on to the next one and gives every child of every index it opens one verdict. */
+ * goes on to the next one and gives every child of every index it opens one verdict.
+ * Every document comes from the graph (graph.h): read and checked once per layout, whatever
+ * route reaches it; this file reads none itself. */
 #include "descriptor.h"
+#include "graph.h"
 #include "layout.h"
 
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 
 typedef struct walk {
   ocidig_layout *layout;
+  oci_graph *g;
   const ocidig_matcher *matcher;
   const ocidig_platform *host;
   ocidig_resolution *r;
@@ -52,22 +56,22 @@ static void warn(walk *w, const char *fmt, ...)
   oci_strv_push(&w->r->warnings, &w->r->n_warnings, buf);
 }
 
-static char *format_raw_platform(const ocidig_descriptor *d)
+static char *format_raw_platform(const oci_gdesc *d)
 {
-  if (!d->has_platform)
+  if (!d->platform)
     return oci_strdup("(no platform)");
-  if (!d->platform.os && !d->platform.architecture && !d->platform.variant)
+  if (!d->platform->os && !d->platform->architecture && !d->platform->variant)
     return oci_strdup("{}");
-  return ocidig_platform_format(&d->platform);
+  return ocidig_platform_format(d->platform);
 }
 
-static const char *digest_text(const ocidig_descriptor *d)
+static const char *digest_text(const oci_gdesc *d)
 {
-  return d->digest_string && *d->digest_string ? d->digest_string : "(no digest)";
+  return d->digest && *d->digest ? d->digest : "(no digest)";
 }
 
 /* Appends a row; returns its index, or (size_t)-1 when out of memory. */
-static size_t add_row(walk *w, const char *parent, const ocidig_descriptor *d, ocidig_verdict v, unsigned depth,
+static size_t add_row(walk *w, const char *parent, const oci_gdesc *d, ocidig_verdict v, unsigned depth,
                       const char *reason)
 {
   ocidig_resolution *r = w->r;
@@ -85,7 +89,7 @@ static size_t add_row(walk *w, const char *parent, const ocidig_descriptor *d, o
   row->verdict = v;
   row->depth = depth;
   row->reason = oci_strdup(reason ? reason : "");
-  if (oci_descriptor_copy(&row->desc, d, NULL) != OCIDIG_OK || !row->parent || !row->reason) {
+  if (oci_gdesc_expand(d, &row->desc, NULL) != OCIDIG_OK || !row->parent || !row->reason) {
     free(row->parent);
     free(row->reason);
     ocidig_descriptor_clear(&row->desc);
@@ -137,10 +141,10 @@ static ocidig_code fail_with(walk *w, const ocidig_error *e)
 }
 
 /* A buildx attestation manifest, named as such in reasons. */
-static char *attestation_note(const ocidig_descriptor *d)
+static char *attestation_note(const oci_gdesc *d)
 {
-  const char *type = ocidig_descriptor_annotation(d, ANN_REF_TYPE);
-  const char *target = ocidig_descriptor_annotation(d, ANN_REF_DIGEST);
+  const char *type = oci_gdesc_annotation(d, ANN_REF_TYPE);
+  const char *target = oci_gdesc_annotation(d, ANN_REF_DIGEST);
   if (!type || strcmp(type, "attestation-manifest"))
     return NULL;
   return oci_sprintf("buildx attestation manifest for %s", target && *target ? target : "(no digest named)");
@@ -148,198 +152,67 @@ static char *attestation_note(const ocidig_descriptor *d)
 
 /* ------------------------------------------------------------ documents */
 
-/* Reads a JSON document behind a descriptor: digest, presence, size, digest match,
- * JSON, in the order of §4.  Inline data is used when it checks out (§5.10). */
-static ocidig_code read_document(walk *w, const ocidig_descriptor *d, const char *what, oci_json_doc *doc,
-                                 ocidig_error *err)
+/* The node behind d (an index or a manifest), with the warnings its reading gives: inline
+ * data that does not check out (§5.10), duplicate keys (§5.7).  NULL: out of memory (the
+ * walk's error is set). */
+static const oci_gnode *open_node(walk *w, const oci_gdesc *d, const char *role)
 {
-  uint8_t *data = NULL;
-  size_t len = 0;
-  ocidig_code rc;
-  char *name;
-
-  if (d->digest_code != OCIDIG_OK) {
-    const char *ds = oci_str(d->digest_string);
-    ocidig_digest tmp;
-    ocidig_digest_parse(ds, strlen(ds), &tmp, err);
-    oci_error_prefix(err, "%s", what);
-    return err ? err->code : d->digest_code;
+  const oci_gnode *n;
+  ocidig_error e;
+  if (d->has_data && !oci_gdesc_inline_ok(d))
+    warn(w, "%s %s: inline data does not match the descriptor's size and digest; ignored, the blob is read", role,
+         digest_text(d));
+  if (oci_graph_open(w->g, d, &n, &e) != OCIDIG_OK) {
+    fail_with(w, &e);
+    return NULL;
   }
-  if (d->has_data) {
-    char hex[129];
-    if ((int64_t)d->data_len == d->size) {
-      oci_hash_hex(d->digest.alg, d->data, d->data_len, hex);
-      if (!strcmp(hex, d->digest.hex) && (data = malloc(d->data_len + 1))) {
-        memcpy(data, d->data, d->data_len);
-        len = d->data_len;
-      }
-    }
-    if (!data)
-      warn(w, "%s %s: inline data does not match the descriptor's size and digest; ignored, the blob is read", what,
-           digest_text(d));
-  }
-  if (!data) {
-    rc = ocidig_layout_read_blob(w->layout, &d->digest, d->size, OCIDIG_MAX_JSON_SIZE, &data, &len, err);
-    if (rc != OCIDIG_OK)
-      return rc;
-  }
-  name = oci_sprintf("%s %s", what, digest_text(d));
-  rc = oci_json_parse(data, len, name ? name : what, doc, err);
-  free(data);
-  if (rc == OCIDIG_OK) {
-    for (size_t i = 0; i < doc->n_dup_keys; i++)
-      warn(w, "%s: key \"%s\" appears twice in one object; the last one is used", name ? name : what,
-           doc->dup_keys[i]);
-  }
-  free(name);
-  return rc;
+  for (size_t i = 0; i < n->n_dup_keys; i++)
+    warn(w, "%s: key \"%s\" appears twice in one object; the last one is used", n->name, n->dup_keys[i]);
+  return n;
 }
 
-/* containerd's validateMediaType: key presence counts, whatever the value. */
-static ocidig_code check_kind(json_object *root, ocidig_kind want, const char *what, const char *media_type,
-                              ocidig_error *err)
+/* The five platform fields of manifest m's config (newest containerd: ConfigPlatform), read
+ * through the graph: *out, or an error in *err (*missing: the config blob is absent). */
+static ocidig_code config_platform(walk *w, const oci_gnode *m, const ocidig_platform **out, bool *missing,
+                                   ocidig_error *err)
 {
-  json_object *mt;
-  ocidig_kind body = OCIDIG_KIND_OTHER;
-  if (!json_object_is_type(root, json_type_object))
-    return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: the document is %s, not an object", what,
-                    oci_json_type_name(root));
-  mt = oci_json_get(root, "mediaType");
-  if (mt && !json_object_is_type(mt, json_type_string))
-    return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: \"mediaType\" must be a string, not %s", what,
-                    oci_json_type_name(mt));
-  if (mt)
-    body = ocidig_media_type_kind(json_object_get_string(mt));
-  if (oci_json_has(root, "fsLayers"))
-    return oci_fail(err, OCIDIG_ERR_KIND_MISMATCH, "%s: a Docker schema 1 manifest (fsLayers) behind %s", what,
-                    media_type);
-  if (want == OCIDIG_KIND_MANIFEST && (oci_json_has(root, "manifests") || body == OCIDIG_KIND_INDEX))
-    return oci_fail(err, OCIDIG_ERR_KIND_MISMATCH, "%s: expected a manifest (%s) but the body is an index", what,
-                    media_type);
-  if (want == OCIDIG_KIND_INDEX &&
-      (oci_json_has(root, "config") || oci_json_has(root, "layers") || body == OCIDIG_KIND_MANIFEST))
-    return oci_fail(err, OCIDIG_ERR_KIND_MISMATCH, "%s: expected an index (%s) but the body is a manifest", what,
-                    media_type);
-  return OCIDIG_OK;
-}
-
-typedef struct child_list {
-  ocidig_descriptor *v;
-  size_t n;
-} child_list;
-
-static void child_list_free(child_list *c)
-{
-  for (size_t i = 0; i < c->n; i++)
-    ocidig_descriptor_clear(&c->v[i]);
-  free(c->v);
-  memset(c, 0, sizeof *c);
-}
-
-typedef struct oci_entry_pos {
-  const char *digest; /* kids.v[pos].digest_string, "" for none */
-  size_t pos;
-} oci_entry_pos;
-
-/* index.json read, checked and decoded once for many resolutions (oci_entries_load). */
-struct oci_entries {
-  bool missing;    /* no index.json */
-  ocidig_error e;  /* e.code != OCIDIG_OK: why index.json cannot be walked */
-  child_list kids;
-  oci_entry_pos *order; /* kids by digest, then position */
-  char **warnings; /* met on the way (oci-layout absent, duplicate keys, ...) */
-  size_t n_warnings;
-};
-
-/* Decodes and type-checks every child of an index (as containerd does). */
-static ocidig_code parse_children(walk *w, json_object *root, const char *what, child_list *out, ocidig_error *err)
-{
-  json_object *arr = oci_json_get(root, "manifests");
-  size_t n;
-  memset(out, 0, sizeof *out);
-  if (!oci_json_has(root, "manifests")) {
-    warn(w, "%s has no \"manifests\": read as an empty index", what);
-    return OCIDIG_OK;
-  }
-  if (!arr)
-    return OCIDIG_OK; /* null */
-  if (!json_object_is_type(arr, json_type_array))
-    return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: \"manifests\" must be an array, not %s", what,
-                    oci_json_type_name(arr));
-  n = json_object_array_length(arr);
-  if (n > OCIDIG_MAX_INDEX_DESCRIPTORS)
-    return oci_fail(err, OCIDIG_ERR_LIMIT, "%s: %zu descriptors, more than the limit of %d", what, n,
-                    OCIDIG_MAX_INDEX_DESCRIPTORS);
-  out->v = calloc(n ? n : 1, sizeof *out->v);
-  if (!out->v)
-    return oci_nomem(err);
-  for (size_t i = 0; i < n; i++) {
-    char where[256];
-    ocidig_code rc;
-    snprintf(where, sizeof where, "%.200s manifests[%zu]", what, i);
-    rc = oci_descriptor_parse(json_object_array_get_idx(arr, i), where, &out->v[i], err);
-    if (rc != OCIDIG_OK) {
-      child_list_free(out);
-      return rc;
-    }
-    out->n = i + 1;
-  }
-  return OCIDIG_OK;
-}
-
-/* The five platform fields of a config (newest containerd: ConfigPlatform). */
-static ocidig_code config_platform(walk *w, json_object *manifest, const char *what, ocidig_descriptor *cfg,
-                                   ocidig_platform *out, bool *missing, ocidig_error *err)
-{
-  json_object *c = oci_json_get(manifest, "config");
-  oci_json_doc doc;
+  const oci_gnode *c;
   ocidig_code rc;
   *missing = false;
-  memset(cfg, 0, sizeof *cfg);
-  if (!c)
-    return oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "%s has no config descriptor", what);
-  if ((rc = oci_descriptor_parse(c, what, cfg, err)) != OCIDIG_OK)
+  *out = NULL;
+  if (!m->config)
+    return oci_fail(err, m->config_code, "%s", oci_str(m->config_message));
+  if (m->config->has_data && !oci_gdesc_inline_ok(m->config))
+    warn(w, "config %s: inline data does not match the descriptor's size and digest; ignored, the blob is read",
+         digest_text(m->config));
+  if ((rc = oci_graph_config(w->g, m->config, &c, err)) != OCIDIG_OK)
     return rc;
-  rc = read_document(w, cfg, "config", &doc, err);
-  if (rc == OCIDIG_ERR_BLOB_MISSING) {
-    *missing = true;
-    return rc;
+  for (size_t i = 0; i < c->n_dup_keys; i++)
+    warn(w, "%s: key \"%s\" appears twice in one object; the last one is used", c->name, c->dup_keys[i]);
+  if (c->code != OCIDIG_OK) {
+    *missing = c->code == OCIDIG_ERR_BLOB_MISSING;
+    return oci_fail(err, c->code, "%s", oci_str(c->message));
   }
-  if (rc != OCIDIG_OK)
-    return rc;
-  if (!json_object_is_type(doc.root, json_type_object)) {
-    rc = oci_fail(err, OCIDIG_ERR_INVALID_JSON, "config %s is %s, not an object", digest_text(cfg),
-                  oci_json_type_name(doc.root));
-  } else {
-    char where[OCIDIG_DIGEST_STRING_MAX + 16];
-    snprintf(where, sizeof where, "config %.140s", digest_text(cfg));
-    rc = oci_platform_parse_json(doc.root, where, out, NULL, err);
-  }
-  oci_json_doc_free(&doc);
-  return rc;
+  *out = c->platform;
+  return OCIDIG_OK;
 }
 
 /* Fills what the answer shows of the selected manifest (best effort: the walk has
  * already checked what it needed). */
-static void describe_selected(walk *w, json_object *manifest)
+static void describe_selected(walk *w, const oci_gnode *m)
 {
   ocidig_resolution *r = w->r;
-  json_object *mt = oci_json_get(manifest, "mediaType");
-  json_object *c = oci_json_get(manifest, "config");
-  json_object *layers = oci_json_get(manifest, "layers");
   r->manifest_read = true;
-  if (mt && json_object_is_type(mt, json_type_string))
-    r->manifest_media_type = oci_json_strdup(mt);
-  if (c && oci_descriptor_parse(c, "config", &r->config, NULL) != OCIDIG_OK)
+  if (m->body_media_type)
+    r->manifest_media_type = oci_strdup(m->body_media_type);
+  if (m->config && oci_gdesc_expand(m->config, &r->config, NULL) != OCIDIG_OK)
     memset(&r->config, 0, sizeof r->config);
-  if (layers && json_object_is_type(layers, json_type_array)) {
-    size_t n = json_object_array_length(layers);
-    r->layers = calloc(n ? n : 1, sizeof *r->layers);
+  if (m->layers) {
+    r->layers = calloc(m->n_layers ? m->n_layers : 1, sizeof *r->layers);
     if (!r->layers)
       return;
-    for (size_t i = 0; i < n; i++) {
-      if (oci_descriptor_parse(json_object_array_get_idx(layers, i), "layer", &r->layers[r->n_layers], NULL) !=
-          OCIDIG_OK)
+    for (size_t i = 0; i < m->n_layers; i++) {
+      if (oci_gdesc_expand(&m->layers[i], &r->layers[r->n_layers], NULL) != OCIDIG_OK)
         continue;
       r->layers_size = oci_size_add(r->layers_size, r->layers[r->n_layers].size);
       r->n_layers++;
@@ -347,12 +220,12 @@ static void describe_selected(walk *w, json_object *manifest)
   }
 }
 
-static void select_manifest(walk *w, const ocidig_descriptor *d, const ocidig_platform *platform,
-                            const char *source, json_object *manifest)
+static void select_manifest(walk *w, const oci_gdesc *d, const ocidig_platform *platform, const char *source,
+                            const oci_gnode *m)
 {
   ocidig_resolution *r = w->r;
   ocidig_error e;
-  oci_descriptor_copy(&r->selected, d, &e);
+  oci_gdesc_expand(d, &r->selected, &e);
   r->platform_source = source;
   if (platform) {
     if (ocidig_platform_normalize(platform, w->host, &r->selected_platform, &e) == OCIDIG_OK)
@@ -360,122 +233,128 @@ static void select_manifest(walk *w, const ocidig_descriptor *d, const ocidig_pl
   }
   for (size_t i = 1; i < w->depth; i++)
     oci_strv_push(&r->path, &r->n_path, w->stack[i]);
-  describe_selected(w, manifest);
+  describe_selected(w, m);
 }
 
 /* ------------------------------------------------------------------ walk */
 
-static step walk_index(walk *w, const child_list *kids, const char *parent, unsigned level, bool *found);
+/* The children of an index, as the graph keeps them. */
+typedef struct child_list {
+  const oci_gdesc *v;
+  size_t n;
+} child_list;
 
-static step try_manifest(walk *w, const ocidig_descriptor *d, size_t row, bool is_root, char **reason)
+typedef struct oci_entry_pos {
+  const char *digest; /* kids.v[pos].digest, "" for none */
+  size_t pos;
+} oci_entry_pos;
+
+/* index.json's entries sorted by digest, for resolving them one by one (oci_entries_load). */
+struct oci_entries {
+  oci_entry_pos *order;
+  size_t n;
+};
+
+static step walk_index(walk *w, const oci_gdesc *kids, size_t n_kids, const char *parent, unsigned level,
+                       bool *found);
+
+static step try_manifest(walk *w, const oci_gdesc *d, size_t row, bool is_root, char **reason)
 {
-  oci_json_doc doc;
+  const oci_gnode *m;
   ocidig_error e;
   ocidig_code rc;
-  char *what = oci_sprintf("manifest %s", digest_text(d));
+  const char *what;
   step result = STEP_ERROR;
 
-  rc = read_document(w, d, "manifest", &doc, &e);
-  if (rc == OCIDIG_OK && (rc = check_kind(doc.root, OCIDIG_KIND_MANIFEST, what ? what : "manifest",
-                                          oci_str(d->media_type), &e)) != OCIDIG_OK)
-    oci_json_doc_free(&doc);
-  if (rc == OCIDIG_ERR_BLOB_MISSING) {
+  if (!(m = open_node(w, d, "manifest")))
+    return STEP_ERROR;
+  what = m->name;
+  if (m->code == OCIDIG_ERR_BLOB_MISSING) {
     *reason = oci_sprintf("blob %s is not in the layout", digest_text(d));
-    free(what);
     return STEP_SKIPPED;
   }
-  if (rc != OCIDIG_OK) {
-    fail_with(w, &e);
-    free(what);
+  if (m->code != OCIDIG_OK) {
+    fail(w, m->code, "%s", oci_str(m->message));
     return STEP_ERROR;
   }
 
   if (is_root || !w->matcher) {
     /* The root is never platform-checked (§5.3); the nil matcher takes the first manifest. */
-    ocidig_platform cp = {0};
-    ocidig_descriptor cfg;
-    bool missing;
-    const ocidig_platform *p = d->has_platform ? &d->platform : NULL;
-    const char *source = d->has_platform ? "descriptor" : NULL;
-    if (is_root && !d->has_platform) {
-      rc = config_platform(w, doc.root, what ? what : "manifest", &cfg, &cp, &missing, &e);
+    const ocidig_platform *p = d->platform;
+    const char *source = d->platform ? "descriptor" : NULL;
+    if (is_root && !d->platform) {
+      /* Its platform comes from its config, read as for any platform-less candidate
+       * (§5.9): a config that is there but fails its checks is the same error on every
+       * route; only an absent one leaves the platform unknown (a warning). */
+      const ocidig_platform *cp;
+      bool missing;
+      rc = config_platform(w, m, &cp, &missing, &e);
       if (rc == OCIDIG_OK) {
-        p = &cp;
+        p = cp;
         source = "config";
+      } else if (missing) {
+        warn(w, "the platform of root %s could not be read from its config: %s", what, e.message);
       } else {
-        warn(w, "the platform of root %s could not be read from its config: %s", what ? what : "manifest",
-             e.message);
+        fail_with(w, &e);
+        return STEP_ERROR;
       }
-      ocidig_descriptor_clear(&cfg);
     }
     if (is_root && w->matcher) {
       if (!p)
         ;
       else if (!ocidig_matcher_match(w->matcher, p)) {
         char *f = ocidig_platform_format(p);
-        warn(w, "the selected %s is for %s (from its %s), which does not match the request %s", what ? what : "manifest",
-             f ? f : "?", source, w->request_text);
+        warn(w, "the selected %s is for %s (from its %s), which does not match the request %s", what, f ? f : "?",
+             source, w->request_text);
         free(f);
       }
     }
-    select_manifest(w, d, p, source, doc.root);
+    select_manifest(w, d, p, source, m);
     *reason = oci_strdup(is_root ? "the manifest --ref names (a root is not platform-checked)"
                                  : "the first manifest in document order (no platform filter)");
-    ocidig_platform_clear(&cp);
-    oci_json_doc_free(&doc);
-    free(what);
     return STEP_SELECTED;
   }
 
-  if (d->has_platform) {
+  if (d->platform) {
     char *f = format_raw_platform(d);
-    select_manifest(w, d, &d->platform, "descriptor", doc.root);
+    select_manifest(w, d, d->platform, "descriptor", m);
     *reason = oci_sprintf("platform %s matches %s", f ? f : "?", w->request_text);
     free(f);
     result = STEP_SELECTED;
   } else {
-    ocidig_platform cp = {0};
-    ocidig_descriptor cfg;
+    const ocidig_platform *cp;
     bool missing;
-    rc = config_platform(w, doc.root, what ? what : "manifest", &cfg, &cp, &missing, &e);
+    rc = config_platform(w, m, &cp, &missing, &e);
     if (rc == OCIDIG_OK) {
-      char *f = ocidig_platform_format(&cp);
-      if (ocidig_matcher_match(w->matcher, &cp)) {
-        select_manifest(w, d, &cp, "config", doc.root);
+      char *f = ocidig_platform_format(cp);
+      if (ocidig_matcher_match(w->matcher, cp)) {
+        select_manifest(w, d, cp, "config", m);
         *reason = oci_sprintf("no platform on the descriptor; its config %s says %s, which matches %s",
-                              digest_text(&cfg), f ? f : "?", w->request_text);
+                              digest_text(m->config), f ? f : "?", w->request_text);
         result = STEP_SELECTED;
       } else {
         set_row(w, row, OCIDIG_VERDICT_CONFIG_PLATFORM_MISMATCH, NULL);
         *reason = oci_sprintf("no platform on the descriptor; its config %s says %s, which does not match %s",
-                              digest_text(&cfg), f ? f : "?", w->request_text);
+                              digest_text(m->config), f ? f : "?", w->request_text);
         result = STEP_SKIPPED;
       }
       free(f);
     } else if (missing) {
       set_row(w, row, OCIDIG_VERDICT_BLOB_MISSING, NULL);
       *reason = oci_sprintf("no platform on the descriptor, and its config %s is not in the layout",
-                            digest_text(&cfg));
+                            digest_text(m->config));
       result = STEP_SKIPPED;
     } else {
       fail_with(w, &e);
       result = STEP_ERROR;
     }
-    ocidig_descriptor_clear(&cfg);
-    ocidig_platform_clear(&cp);
   }
-  oci_json_doc_free(&doc);
-  free(what);
   return result;
 }
 
-static step try_index(walk *w, const ocidig_descriptor *d, unsigned level, char **reason)
+static step try_index(walk *w, const oci_gdesc *d, unsigned level, char **reason)
 {
-  oci_json_doc doc;
-  ocidig_error e;
-  ocidig_code rc;
-  child_list kids;
-  char *what;
+  const oci_gnode *n;
   bool found = false;
   step result;
 
@@ -485,55 +364,43 @@ static step try_index(walk *w, const ocidig_descriptor *d, unsigned level, char 
     return STEP_ERROR;
   }
   for (size_t i = 1; i < w->depth; i++)
-    if (!strcmp(w->stack[i], oci_str(d->digest_string))) {
+    if (!strcmp(w->stack[i], oci_str(d->digest))) {
       fail(w, OCIDIG_ERR_INDEX_CYCLE, "index %s contains itself (a cycle)", digest_text(d));
       return STEP_ERROR;
     }
   for (size_t i = 0; i < w->n_no_match; i++)
-    if (!strcmp(w->no_match[i], oci_str(d->digest_string))) {
+    if (!strcmp(w->no_match[i], oci_str(d->digest))) {
       *reason = oci_sprintf("walked already on another path: nothing inside matches %s", w->request_text);
       return STEP_SKIPPED;
     }
-  what = oci_sprintf("index %s", digest_text(d));
-  rc = read_document(w, d, "index", &doc, &e);
-  if (rc == OCIDIG_OK &&
-      (rc = check_kind(doc.root, OCIDIG_KIND_INDEX, what ? what : "index", oci_str(d->media_type), &e)) != OCIDIG_OK)
-    oci_json_doc_free(&doc);
-  if (rc == OCIDIG_ERR_BLOB_MISSING) {
+  if (!(n = open_node(w, d, "index")))
+    return STEP_ERROR;
+  if (n->code == OCIDIG_ERR_BLOB_MISSING) {
     *reason = oci_sprintf("blob %s is not in the layout", digest_text(d));
-    free(what);
     return STEP_SKIPPED;
   }
-  if (rc != OCIDIG_OK) {
-    fail_with(w, &e);
-    free(what);
+  if (n->code != OCIDIG_OK) {
+    fail(w, n->code, "%s", oci_str(n->message));
     return STEP_ERROR;
   }
-  rc = parse_children(w, doc.root, what ? what : "index", &kids, &e);
-  oci_json_doc_free(&doc);
-  if (rc != OCIDIG_OK) {
-    fail_with(w, &e);
-    free(what);
-    return STEP_ERROR;
-  }
-  w->stack[w->depth++] = oci_str(d->digest_string);
-  result = walk_index(w, &kids, oci_str(d->digest_string), level, &found);
+  if (n->no_manifests)
+    warn(w, "%s has no \"manifests\": read as an empty index", n->name);
+  w->stack[w->depth++] = oci_str(d->digest);
+  result = walk_index(w, n->children, n->n_children, oci_str(d->digest), level, &found);
   w->depth--;
-  child_list_free(&kids);
-  free(what);
   if (result == STEP_ERROR)
     return STEP_ERROR;
   if (found) {
     *reason = oci_sprintf("the selected manifest is inside");
     return STEP_SELECTED;
   }
-  oci_strv_push(&w->no_match, &w->n_no_match, oci_str(d->digest_string));
+  oci_strv_push(&w->no_match, &w->n_no_match, oci_str(d->digest));
   *reason = oci_sprintf("nothing inside matches %s", w->request_text);
   return STEP_SKIPPED;
 }
 
 /* Tries one candidate whose row is `row`. */
-static step try_candidate(walk *w, const ocidig_descriptor *d, size_t row, unsigned level, bool is_root)
+static step try_candidate(walk *w, const oci_gdesc *d, size_t row, unsigned level, bool is_root)
 {
   char *reason = NULL;
   step s;
@@ -572,9 +439,10 @@ static step try_candidate(walk *w, const ocidig_descriptor *d, size_t row, unsig
   return s;
 }
 
-static step walk_index(walk *w, const child_list *kids, const char *parent, unsigned level, bool *found)
+static step walk_index(walk *w, const oci_gdesc *kids, size_t n_kids, const char *parent, unsigned level,
+                       bool *found)
 {
-  size_t n = kids->n, n_cand = 0, n_with = 0;
+  size_t n = n_kids, n_cand = 0, n_with = 0;
   size_t *cand = calloc(n ? n : 1, sizeof *cand);
   const ocidig_platform **plats = calloc(n ? n : 1, sizeof *plats);
   size_t *order = calloc(n ? n : 1, sizeof *order);
@@ -590,8 +458,8 @@ static step walk_index(walk *w, const child_list *kids, const char *parent, unsi
   }
   /* 1. Filter; the removed children come first, in document order. */
   for (i = 0; i < n; i++) {
-    const ocidig_descriptor *d = &kids->v[i];
-    if (w->matcher && d->has_platform && !ocidig_matcher_match(w->matcher, &d->platform)) {
+    const oci_gdesc *d = &kids[i];
+    if (w->matcher && d->platform && !ocidig_matcher_match(w->matcher, d->platform)) {
       char *f = format_raw_platform(d);
       char *att = attestation_note(d);
       char *reason = att ? oci_sprintf("%s (platform %s)", att, f ? f : "?")
@@ -607,8 +475,8 @@ static step walk_index(walk *w, const child_list *kids, const char *parent, unsi
       }
       continue;
     }
-    if (d->has_platform || !w->matcher)
-      plats[n_with] = &d->platform, order[n_with++] = i;
+    if (d->platform || !w->matcher)
+      plats[n_with] = d->platform, order[n_with++] = i;
   }
   /* 2. Sort: platform-bearing candidates by the matcher's preference, then the rest in
    * document order.  The nil matcher keeps document order for all. */
@@ -633,12 +501,12 @@ static step walk_index(walk *w, const child_list *kids, const char *parent, unsi
     cand[n_cand++] = order[k];
   if (w->matcher)
     for (i = 0; i < n; i++)
-      if (!kids->v[i].has_platform)
+      if (!kids[i].platform)
         cand[n_cand++] = i;
 
   /* 3. Walk the candidates in that order; stop at the first success. */
   for (k = 0; k < n_cand; k++) {
-    const ocidig_descriptor *d = &kids->v[cand[k]];
+    const oci_gdesc *d = &kids[cand[k]];
     size_t row = add_row(w, parent, d, OCIDIG_VERDICT_NOT_REACHED, child_level, "");
     step s;
     if (row == (size_t)-1) {
@@ -661,7 +529,7 @@ static step walk_index(walk *w, const child_list *kids, const char *parent, unsi
   }
   /* 4. The candidates after it are not reached. */
   for (; k < n_cand; k++)
-    add_row(w, parent, &kids->v[cand[k]], OCIDIG_VERDICT_NOT_REACHED, child_level,
+    add_row(w, parent, &kids[cand[k]], OCIDIG_VERDICT_NOT_REACHED, child_level,
             result == STEP_ERROR ? "not tried: the walk stopped on an error" : "ranked after the selected manifest");
 out:
   free(cand);
@@ -672,11 +540,11 @@ out:
 
 /* ------------------------------------------------------------------ root */
 
-static const char *image_name(const ocidig_descriptor *d)
+static const char *image_name(const oci_gdesc *d)
 {
-  const char *n = ocidig_descriptor_annotation(d, ANN_REF_NAME);
+  const char *n = oci_gdesc_annotation(d, ANN_REF_NAME);
   if (!n || !*n)
-    n = ocidig_descriptor_annotation(d, ANN_CONTAINERD_NAME);
+    n = oci_gdesc_annotation(d, ANN_CONTAINERD_NAME);
   return n && *n ? n : NULL;
 }
 
@@ -684,8 +552,8 @@ static void list_names(const child_list *kids, oci_buf *b)
 {
   size_t shown = 0;
   for (size_t i = 0; i < kids->n; i++) {
-    const char *names[2] = {ocidig_descriptor_annotation(&kids->v[i], ANN_REF_NAME),
-                            ocidig_descriptor_annotation(&kids->v[i], ANN_CONTAINERD_NAME)};
+    const char *names[2] = {oci_gdesc_annotation(&kids->v[i], ANN_REF_NAME),
+                            oci_gdesc_annotation(&kids->v[i], ANN_CONTAINERD_NAME)};
     for (int j = 0; j < 2; j++) {
       if (!names[j] || !*names[j])
         continue;
@@ -704,13 +572,13 @@ static void list_names(const child_list *kids, oci_buf *b)
  * or a prefix of 12+ hex digits); 1: the same reference in Docker's short form ("alpine:3"
  * is "docker.io/library/alpine:3", as Docker 25 writes io.containerd.image.name); 2: a
  * full name ending in ":NAME". */
-static bool ref_hit(const ocidig_descriptor *d, const char *ref, int pass)
+static bool ref_hit(const oci_gdesc *d, const char *ref, int pass)
 {
   const char *a, *c;
   if (ref[0] == '@')
-    return pass == 0 && ocidig_digest_matches(d->digest_string, ref + 1);
-  a = ocidig_descriptor_annotation(d, ANN_REF_NAME);
-  c = ocidig_descriptor_annotation(d, ANN_CONTAINERD_NAME);
+    return pass == 0 && ocidig_digest_matches(d->digest, ref + 1);
+  a = oci_gdesc_annotation(d, ANN_REF_NAME);
+  c = oci_gdesc_annotation(d, ANN_CONTAINERD_NAME);
   if (pass == 0)
     return (a && !strcmp(a, ref)) || (c && !strcmp(c, ref));
   if (pass == 1)
@@ -731,7 +599,7 @@ static ocidig_code pick_ref(walk *w, const child_list *kids, const oci_entries *
   int pass;
   oci_buf b = {0};
   ocidig_code rc;
-  if (pre && ref[0] == '@') {
+  if (pre && pre->n == kids->n && ref[0] == '@') {
     /* The first entry with that digest, found in the sorted positions. */
     size_t lo = 0, hi = kids->n;
     while (lo < hi) {
@@ -754,7 +622,7 @@ static ocidig_code pick_ref(walk *w, const child_list *kids, const oci_entries *
       if (!hit) {
         hit = true;
         first = i;
-      } else if (!oci_streq(kids->v[first].digest_string, kids->v[i].digest_string)) {
+      } else if (!oci_streq(kids->v[first].digest, kids->v[i].digest)) {
         several = true;
       }
     }
@@ -775,7 +643,7 @@ static ocidig_code pick_ref(walk *w, const child_list *kids, const oci_entries *
       if (ref_hit(&kids->v[i], ref, pass)) {
         oci_buf_printf(&b, "%s%s (%s)", b.len ? ", " : "", image_name(&kids->v[i]), digest_text(&kids->v[i]));
         if (digests)
-          digests[n++] = oci_str(kids->v[i].digest_string);
+          digests[n++] = oci_str(kids->v[i].digest);
       }
     if (digests) {
       qsort(digests, n, sizeof *digests, compare_strings);
@@ -845,56 +713,47 @@ static void warn_unneeded_bad_digests(walk *w)
   }
 }
 
-/* The start (§2.1): index.json read, oci-layout checked, index.json decoded into kids.  *missing:
- * there is no index.json (OCIDIG_ERR_BLOB_MISSING). */
+/* The start (§2.1): the graph's root (index.json read, checked and decoded once per
+ * layout), oci-layout checked.  *missing: there is no index.json (a docker save archive, or
+ * nothing: MISSING_INDEX_JSON from the view). */
 static ocidig_code read_root(walk *w, child_list *kids, bool *missing, ocidig_error *e)
 {
-  uint8_t *data;
-  size_t len;
-  oci_json_doc doc;
+  const oci_gnode *root;
   ocidig_code rc;
 
   memset(kids, 0, sizeof *kids);
-  rc = ocidig_layout_read_file(w->layout, "index.json", OCIDIG_MAX_JSON_SIZE, &data, &len, e);
-  if (rc == OCIDIG_ERR_BLOB_MISSING)
-    *missing = true;
-  if (rc != OCIDIG_OK)
-    return rc;
-  if ((rc = check_oci_layout(w, e)) != OCIDIG_OK) {
-    free(data);
+  if ((rc = oci_graph_get(w->layout, &w->g, e)) != OCIDIG_OK) {
+    *missing = rc == OCIDIG_ERR_MISSING_INDEX_JSON;
     return rc;
   }
-  rc = oci_json_parse(data, len, "index.json", &doc, e);
-  free(data);
-  if (rc != OCIDIG_OK)
+  if ((rc = oci_graph_root(w->g, &root, e)) != OCIDIG_OK)
     return rc;
-  for (size_t i = 0; i < doc.n_dup_keys; i++)
-    warn(w, "index.json: key \"%s\" appears twice in one object; the last one is used", doc.dup_keys[i]);
-  if ((rc = check_kind(doc.root, OCIDIG_KIND_INDEX, "index.json", OCIDIG_MT_OCI_INDEX, e)) == OCIDIG_OK)
-    rc = parse_children(w, doc.root, "index.json", kids, e);
-  oci_json_doc_free(&doc);
-  return rc;
+  if (root->code == OCIDIG_ERR_BLOB_MISSING) {
+    *missing = true;
+    return oci_fail(e, root->code, "%s", oci_str(root->message));
+  }
+  if ((rc = check_oci_layout(w, e)) != OCIDIG_OK)
+    return rc;
+  for (size_t i = 0; i < root->n_dup_keys; i++)
+    warn(w, "%s: key \"%s\" appears twice in one object; the last one is used", root->name, root->dup_keys[i]);
+  if (root->code != OCIDIG_OK)
+    return oci_fail(e, root->code, "%s", oci_str(root->message));
+  if (root->no_manifests)
+    warn(w, "%s has no \"manifests\": read as an empty index", root->name);
+  kids->v = root->children;
+  kids->n = root->n_children;
+  return OCIDIG_OK;
 }
 
 static ocidig_code run(walk *w, const ocidig_resolve_options *opts, const oci_entries *pre)
 {
   ocidig_resolution *r = w->r;
-  child_list own = {0};
-  const child_list *kids = &own;
+  child_list kids;
   ocidig_error e;
   ocidig_code rc;
   bool found = false, missing = false;
 
-  if (pre) {
-    for (size_t i = 0; i < pre->n_warnings; i++)
-      warn(w, "%s", pre->warnings[i]);
-    missing = pre->missing;
-    e = pre->e;
-    rc = missing ? OCIDIG_ERR_BLOB_MISSING : e.code;
-    kids = &pre->kids;
-  } else {
-    rc = read_root(w, &own, &missing, &e);
-  }
+  rc = read_root(w, &kids, &missing, &e);
   if (missing) {
     /* A docker save archive (manifest.json, no index.json): docker_archive.c resolves it. */
     if ((rc = oci_docker_resolve(w->layout, opts, r)) != OCIDIG_ERR_MISSING_INDEX_JSON)
@@ -909,25 +768,20 @@ static ocidig_code run(walk *w, const ocidig_resolve_options *opts, const oci_en
   if (opts->ref) {
     size_t pick = 0, row;
     step s;
-    if ((rc = pick_ref(w, kids, pre, opts->ref, &pick)) != OCIDIG_OK) {
-      child_list_free(&own);
+    if ((rc = pick_ref(w, &kids, pre, opts->ref, &pick)) != OCIDIG_OK)
       return rc;
-    }
-    row = add_row(w, "index.json", &kids->v[pick], OCIDIG_VERDICT_NOT_REACHED, 1, "");
-    if (row == (size_t)-1) {
-      child_list_free(&own);
+    row = add_row(w, "index.json", &kids.v[pick], OCIDIG_VERDICT_NOT_REACHED, 1, "");
+    if (row == (size_t)-1)
       return row_failed(w);
-    }
-    s = try_candidate(w, &kids->v[pick], row, 1, true);
+    s = try_candidate(w, &kids.v[pick], row, 1, true);
     found = s == STEP_SELECTED;
     rc = s == STEP_ERROR ? r->error.code : OCIDIG_OK;
   } else {
     step s;
-    note_several_images(w, kids);
-    s = walk_index(w, kids, "index.json", 0, &found);
+    note_several_images(w, &kids);
+    s = walk_index(w, kids.v, kids.n, "index.json", 0, &found);
     rc = s == STEP_ERROR ? r->error.code : OCIDIG_OK;
   }
-  child_list_free(&own);
   /* Every index on the path to an error gets the verdict error (§5.2). */
   if (rc != OCIDIG_OK)
     return rc;
@@ -1056,29 +910,26 @@ static int order_cmp(const void *a, const void *b)
 oci_entries *oci_entries_load(ocidig_layout *layout)
 {
   oci_entries *pre = calloc(1, sizeof *pre);
-  ocidig_resolution *r = calloc(1, sizeof *r);
-  walk w = {.layout = layout, .r = r};
-  ocidig_code rc;
-  if (!pre || !r) {
+  oci_graph *g;
+  const oci_gnode *root = NULL;
+  ocidig_error e;
+  if (!pre)
+    return NULL;
+  /* index.json is the graph's, read once; what cannot be read, each resolution reports. */
+  if (oci_graph_get(layout, &g, &e) == OCIDIG_OK && oci_graph_root(g, &root, &e) != OCIDIG_OK) {
     free(pre);
-    free(r);
     return NULL;
   }
-  rc = read_root(&w, &pre->kids, &pre->missing, &pre->e);
-  pre->e.code = pre->missing ? OCIDIG_OK : rc;
-  pre->warnings = r->warnings;
-  pre->n_warnings = r->n_warnings;
-  r->warnings = NULL;
-  r->n_warnings = 0;
-  ocidig_resolution_free(r);
-  if (rc == OCIDIG_ERR_NOMEM || !(pre->order = calloc(pre->kids.n ? pre->kids.n : 1, sizeof *pre->order))) {
-    oci_entries_free(pre);
+  if (root && root->code == OCIDIG_OK)
+    pre->n = root->n_children;
+  if (!(pre->order = calloc(pre->n ? pre->n : 1, sizeof *pre->order))) {
+    free(pre);
     return NULL;
   }
-  for (size_t i = 0; i < pre->kids.n; i++)
-    pre->order[i] = (oci_entry_pos){oci_str(pre->kids.v[i].digest_string), i};
-  if (pre->kids.n > 1)
-    qsort(pre->order, pre->kids.n, sizeof *pre->order, order_cmp);
+  for (size_t i = 0; i < pre->n; i++)
+    pre->order[i] = (oci_entry_pos){oci_str(root->children[i].digest), i};
+  if (pre->n > 1)
+    qsort(pre->order, pre->n, sizeof *pre->order, order_cmp);
   return pre;
 }
 
@@ -1086,9 +937,7 @@ void oci_entries_free(oci_entries *pre)
 {
   if (!pre)
     return;
-  child_list_free(&pre->kids);
   free(pre->order);
-  oci_strv_free(pre->warnings, pre->n_warnings);
   free(pre);
 }
 
