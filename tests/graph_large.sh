@@ -15,6 +15,11 @@ ocidig_real
 MEASURE=yes
 [ -n "${OCIDIG_WRAPPER:-}" ] && MEASURE= # memcheck: no resource figures
 [ -x /usr/bin/time ] || MEASURE=
+# Under AddressSanitizer the figures are the sanitizer's (shadow memory, slower code).
+if LD_LIBRARY_PATH="$OCIDIG_LIBS" ldd "$OCIDIG_REAL" 2>/dev/null | grep -q 'lib[at]san'; then
+  MEASURE=
+  echo "# sanitizers: no resource figures"
+fi
 
 # measure NAME MAX_KIB MAX_CPU_S ARGS...: runs the real binary under /usr/bin/time.
 measure() {
