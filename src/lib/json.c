@@ -525,7 +525,8 @@ static ocidig_code parse_piece(const uint8_t *data, size_t len, const char *what
   if (!doc->root && json_tokener_get_error(tok) == json_tokener_continue)
     doc->root = json_tokener_parse_ex(tok, "", 1);
   /* An element that is null (json-c's null is a NULL tree): valid inside a document. */
-  if (!doc->root && depth > 0 && json_tokener_get_error(tok) == json_tokener_success && is_null_text(data, len)) {
+  if (!doc->root && depth > 0 && json_tokener_get_error(tok) == json_tokener_success &&
+      is_null_text(data, len)) {
     json_tokener_free(tok);
     return OCIDIG_OK;
   }
