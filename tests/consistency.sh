@@ -67,8 +67,6 @@ XFAIL='
   d: verify/hybrid-disagrees[ .:]*
 [graph] case 6: index.json over 4 MiB is json-too-large
   case 6: ls lists the 20,000 images
-  case 6: resolve --ref (the last image) selects it
-  case 6: resolve reads the index (never json-too-large)
   case 6: verify checks the 20,000 images, exit 0
 [verify] verify --platform P does not check an image whose index.json entry names another platform, though resolve --ref selects it and ls shows it (doc/resolution.md 5.3)
   b: verify/index-json-platforms[ .:]*--platform *
