@@ -89,6 +89,10 @@ void oci_json_writer_put(oci_json_writer *w, const char *key, json_object *v);
 /* The text (caller frees), or NULL if an allocation failed or a container is open. */
 char *oci_json_writer_take(oci_json_writer *w);
 
+/* The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or 0 (json.c; json_write.c uses it too). */
+size_t oci_utf8_len(const uint8_t *p, const uint8_t *end);
+
 /* A JSON text made valid UTF-8 (see ocidig_json_utf8); takes text, returns it or its
  * replacement (NULL when an allocation failed). */
 char *oci_json_text_utf8(char *text);
