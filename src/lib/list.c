@@ -1,11 +1,15 @@
 /* list.c: what a layout holds, for `ocidig ls` (ocidig_list, ocidig_listing_to_json): each
  * index.json entry (or docker save image) with its platforms, whether each is complete,
  * attestations beside them; blobs counted once for the footer (shared, missing,
- * unreferenced); with a platform, what resolving each entry selects. */
+ * unreferenced); with a platform, what resolving each entry selects.  Documents come from
+ * the graph (graph.h), checked as every command checks them: an error of a document a row
+ * needs (its manifest, its config) is the row's error. */
 #include "image.h"
+#include "layout.h"
 
 typedef struct blobinfo {
-  char *key; /* the digest, or "file:<path>" */
+  const char *key; /* the digest (the graph's string), or "file:<path>" (owned, below) */
+  char *owned;
   int64_t size;
   bool present;
   size_t refs;     /* rows (or images, for indexes) that reference it */
@@ -16,13 +20,20 @@ typedef struct lctx {
   ocidig_layout *layout;
   const ocidig_list_options *opts;
   ocidig_listing *out;
-  oci_igraph g;
+  oci_graph *g;
+  oci_view *v;
   oci_strtab blobs; /* key -> index into info */
   blobinfo *info;
   size_t n_info, cap_info;
   size_t next_ref;
   oci_entries *entries; /* for list_resolve */
   size_t dropped_warnings;
+  /* the manifests the rows were read from, for manifest.json's RepoTags (hybrid) */
+  struct mrow {
+    size_t image;
+    const oci_gnode *n;
+  } *mrows;
+  size_t n_mrows, cap_mrows;
 } lctx;
 
 /* At most this many distinct warnings, then one line saying how many more there were (as
@@ -89,8 +100,10 @@ static void dset_free(dset *s)
   oci_strtab_free(&s->tab);
 }
 
-/* Counts a blob for the footer; `present`/`size` are computed when first met (size -1: stat). */
-static blobinfo *note_blob(lctx *c, const char *key, const ocidig_descriptor *d, const char *file, size_t ref,
+/* Counts a blob for the footer; `present`/`size` are computed when first met.  With d, key
+ * is d's digest, kept as it is (the graph's strings live as long as the layout); without,
+ * a file's key ("file:<path>", "sha256:<hex>"), copied. */
+static blobinfo *note_blob(lctx *c, const char *key, const oci_gdesc *d, const char *file, size_t ref,
                            ocidig_error *err)
 {
   size_t i;
@@ -105,14 +118,15 @@ static blobinfo *note_blob(lctx *c, const char *key, const ocidig_descriptor *d,
     i = c->n_info;
     b = &c->info[i];
     memset(b, 0, sizeof *b);
-    if (!(b->key = oci_strdup(key)) || !oci_strtab_put(&c->blobs, i, blob_key, c, false)) {
-      free(b->key);
+    b->key = d ? key : (b->owned = oci_strdup(key));
+    if (!b->key || !oci_strtab_put(&c->blobs, i, blob_key, c, false)) {
+      free(b->owned);
       oci_nomem(err);
       return NULL;
     }
     c->n_info++;
     if (d) {
-      b->present = oci_blob_present(c->layout, d, &b->size);
+      b->present = oci_gdesc_present(c->v, d, &b->size);
       if (!b->present)
         b->size = d->size;
     } else {
@@ -151,54 +165,63 @@ static ocidig_code row_error(ocidig_list_row *row, ocidig_code code, const char 
   return OCIDIG_OK;
 }
 
-static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const ocidig_descriptor *d, oci_gnode *n,
-                                 ocidig_error *err)
+static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdesc *d, ocidig_error *err)
 {
   ocidig_list_row *row = new_row(img, err);
   size_t ref = c->next_ref++;
   const char *att;
+  const oci_gnode *n = NULL, *cn;
   blobinfo *b;
+  ocidig_code rc;
   bool needs_platform;
-  ocidig_code cc;
   if (!row)
     return OCIDIG_ERR_NOMEM;
-  if (!(row->manifest = oci_strdup(d->digest_string)) || !(row->media_type = oci_strdup(d->media_type)))
+  if ((!(row->manifest = oci_strdup(d->digest)) && d->digest) ||
+      (!(row->media_type = oci_strdup(d->media_type)) && d->media_type))
     return oci_nomem(err);
   if (ocidig_media_type_kind(d->media_type) == OCIDIG_KIND_OTHER)
     row->other = true;
-  if (d->has_platform) {
-    row->platform = ocidig_platform_format(&d->platform);
+  if (d->platform) {
+    row->platform = ocidig_platform_format(d->platform);
     row->platform_source = "descriptor";
   }
-  att = ocidig_descriptor_annotation(d, ANN_REF_TYPE);
+  att = oci_gdesc_annotation(d, ANN_REF_TYPE);
   if (att && !strcmp(att, "attestation-manifest")) {
-    const char *t = ocidig_descriptor_annotation(d, ANN_REF_DIGEST);
+    const char *t = oci_gdesc_annotation(d, ANN_REF_DIGEST);
     if (!(row->attestation_of = oci_strdup(t ? t : "")))
       return oci_nomem(err);
   }
   row->n_blobs = 1;
-  if (!(b = note_blob(c, d->digest_string, d, NULL, ref, err)) && d->digest_string)
+  if (!(b = note_blob(c, d->digest, d, NULL, ref, err)) && d->digest)
     return OCIDIG_ERR_NOMEM;
-  row->present = n ? n->present : (b && b->present);
+  if (d->digest_code != OCIDIG_OK) {
+    row->n_missing++;
+    return row_error(row, OCIDIG_ERR_INVALID_DIGEST, "not a valid digest", err);
+  }
+  if (!row->other) {
+    if ((rc = oci_graph_open(c->g, d, &n, err)) != OCIDIG_OK)
+      return rc;
+    if (!oci_grow((void **)&c->mrows, &c->cap_mrows, c->n_mrows + 1, sizeof *c->mrows))
+      return oci_nomem(err);
+    c->mrows[c->n_mrows].image = (size_t)(img - c->out->images);
+    c->mrows[c->n_mrows++].n = n;
+  }
+  row->present = n ? n->code != OCIDIG_ERR_BLOB_MISSING : (b && b->present);
   if (!row->present)
     row->n_missing++;
   if (!n) {
-    if (d->digest_code != OCIDIG_OK)
-      return row_error(row, OCIDIG_ERR_INVALID_DIGEST, "not a valid digest", err);
     row->complete = row->present;
     return OCIDIG_OK;
   }
   if (n->code != OCIDIG_OK)
-    return row_error(row, n->code, n->error, err);
-  if (row->other || !row->present) {
-    row->complete = row->present && row->other;
-    return OCIDIG_OK;
-  }
-  if (n->has_config) {
+    return row->present ? row_error(row, n->code, n->message, err) : OCIDIG_OK;
+  if (!n->config && n->config_code == OCIDIG_ERR_INVALID_JSON)
+    return row_error(row, n->config_code, oci_str(n->config_message), err); /* a config that is no descriptor */
+  if (n->config) {
     row->n_blobs++;
-    if (!(row->image_id = oci_strdup(n->config.digest_string)) && n->config.digest_string)
+    if (!(row->image_id = oci_strdup(n->config->digest)) && n->config->digest)
       return oci_nomem(err);
-    if (!(b = note_blob(c, n->config.digest_string, &n->config, NULL, ref, err)) && n->config.digest_string)
+    if (!(b = note_blob(c, n->config->digest, n->config, NULL, ref, err)) && n->config->digest)
       return OCIDIG_ERR_NOMEM;
     if (!b || !b->present)
       row->n_missing++;
@@ -206,23 +229,23 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const ocidig_d
      * error of the row, and nothing is shown from its bytes.  Its JSON is held to the rules
      * only where its platform is needed (no descriptor platform, not an attestation). */
     needs_platform = !row->platform && !row->attestation_of;
-    cc = oci_igraph_config(&c->g, n);
-    if (cc == OCIDIG_ERR_NOMEM)
-      return oci_nomem(err);
-    if (cc == OCIDIG_OK && needs_platform && (n->cfg_platform.os || n->cfg_platform.architecture)) {
-      row->platform = ocidig_platform_format(&n->cfg_platform);
+    if ((rc = oci_graph_config(c->g, n->config, &cn, err)) != OCIDIG_OK)
+      return rc;
+    if (cn->code == OCIDIG_OK && needs_platform && cn->platform &&
+        (cn->platform->os || cn->platform->architecture)) {
+      row->platform = ocidig_platform_format(cn->platform);
       row->platform_source = "config";
-    } else if (cc != OCIDIG_OK && cc != OCIDIG_ERR_BLOB_MISSING &&
-               (needs_platform || (cc != OCIDIG_ERR_INVALID_JSON && cc != OCIDIG_ERR_JSON_TOO_LARGE)) &&
-               row_error(row, cc, oci_str(n->cfg_error), err) != OCIDIG_OK) {
+    } else if (cn->code != OCIDIG_OK && cn->code != OCIDIG_ERR_BLOB_MISSING &&
+               (needs_platform || (cn->code != OCIDIG_ERR_INVALID_JSON && cn->code != OCIDIG_ERR_JSON_TOO_LARGE)) &&
+               row_error(row, cn->code, oci_str(cn->message), err) != OCIDIG_OK) {
       return OCIDIG_ERR_NOMEM;
     }
   }
   for (size_t i = 0; i < n->n_layers; i++) {
-    const ocidig_descriptor *ly = &n->layers[i];
+    const oci_gdesc *ly = &n->layers[i];
     row->n_blobs++;
     row->size = oci_size_add(row->size, ly->size);
-    if (!(b = note_blob(c, ly->digest_string, ly, NULL, ref, err)) && ly->digest_string)
+    if (!(b = note_blob(c, ly->digest, ly, NULL, ref, err)) && ly->digest)
       return OCIDIG_ERR_NOMEM;
     if (!b || !b->present)
       row->n_missing++;
@@ -233,39 +256,42 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const ocidig_d
 
 /* Walks an index.json entry down to its manifests.  `seen`: the nested indexes already
  * expanded for this image (a DAG is walked once per index, not once per path). */
-static ocidig_code list_walk(lctx *c, ocidig_list_image *img, const ocidig_descriptor *d, size_t image_ref,
+static ocidig_code list_walk(lctx *c, ocidig_list_image *img, const oci_gdesc *d, size_t image_ref,
                              const char **stack, unsigned depth, dset *seen, ocidig_error *err)
 {
-  oci_gnode *n = d->digest_string ? oci_igraph_node(&c->g, d->digest_string) : NULL;
+  const oci_gnode *n = NULL;
   ocidig_list_row *row;
   ocidig_code rc;
   if (ocidig_media_type_kind(d->media_type) != OCIDIG_KIND_INDEX)
-    return list_manifest(c, img, d, n, err);
-  if (d->digest_string && !note_blob(c, d->digest_string, d, NULL, image_ref, err))
+    return list_manifest(c, img, d, err);
+  if (d->digest && !note_blob(c, d->digest, d, NULL, image_ref, err))
     return OCIDIG_ERR_NOMEM;
-  for (unsigned i = 0; i < depth; i++)
-    if (n && !strcmp(stack[i], n->digest)) {
-      list_warn(c, "index %s contains itself (a cycle)", n->digest);
+  for (unsigned i = 0; i < depth && d->digest; i++)
+    if (!strcmp(stack[i], d->digest)) {
+      list_warn(c, "index %s contains itself (a cycle)", d->digest);
       return OCIDIG_OK;
     }
-  if (!n || !n->present || n->code != OCIDIG_OK || depth >= OCIDIG_MAX_INDEX_NESTING) {
+  if (d->digest_code == OCIDIG_OK && depth < OCIDIG_MAX_INDEX_NESTING &&
+      (rc = oci_graph_open(c->g, d, &n, err)) != OCIDIG_OK)
+    return rc;
+  if (!n || n->code != OCIDIG_OK) {
     if (!(row = new_row(img, err)))
       return OCIDIG_ERR_NOMEM;
     row->is_index = true;
     row->n_blobs = 1;
-    row->present = n && n->present;
+    row->present = n ? n->code != OCIDIG_ERR_BLOB_MISSING : oci_gdesc_present(c->v, d, NULL);
     row->n_missing = !row->present;
-    if (!(row->manifest = oci_strdup(d->digest_string)) && d->digest_string)
+    if (!(row->manifest = oci_strdup(d->digest)) && d->digest)
       return oci_nomem(err);
     if (!(row->media_type = oci_strdup(d->media_type)) && d->media_type)
       return oci_nomem(err);
-    if (d->has_platform)
-      row->platform = ocidig_platform_format(&d->platform);
-    if (n && n->code != OCIDIG_OK)
-      return row_error(row, n->code, n->error, err);
+    if (d->platform)
+      row->platform = ocidig_platform_format(d->platform);
+    if (n && n->code != OCIDIG_ERR_BLOB_MISSING)
+      return row_error(row, n->code, n->message, err);
     if (!n && d->digest_code != OCIDIG_OK)
       return row_error(row, OCIDIG_ERR_INVALID_DIGEST, "not a valid digest", err);
-    if (depth >= OCIDIG_MAX_INDEX_NESTING)
+    if (!n)
       return row_error(row, OCIDIG_ERR_NESTING_TOO_DEEP, "nested too deep", err);
     return OCIDIG_OK;
   }
@@ -277,8 +303,8 @@ static ocidig_code list_walk(lctx *c, ocidig_list_image *img, const ocidig_descr
       return OCIDIG_OK;
   }
   stack[depth] = n->digest;
-  for (size_t i = 0; i < n->n_kids; i++)
-    if ((rc = list_walk(c, img, &n->kids[i], image_ref, stack, depth + 1, seen, err)) != OCIDIG_OK)
+  for (size_t i = 0; i < n->n_children; i++)
+    if ((rc = list_walk(c, img, &n->children[i], image_ref, stack, depth + 1, seen, err)) != OCIDIG_OK)
       return rc;
   return OCIDIG_OK;
 }
@@ -390,11 +416,16 @@ static ocidig_code list_oci(lctx *c, ocidig_error *err)
   const char *stack[OCIDIG_MAX_INDEX_NESTING + 2];
   ocidig_code rc = OCIDIG_OK;
   oci_strtab by_digest = {0}; /* an image's digest -> its position in out->images */
-  for (size_t i = 0; i < c->g.n_roots && rc == OCIDIG_OK; i++) {
-    const ocidig_descriptor *d = &c->g.roots[i];
+  const oci_gnode *root;
+  if ((rc = oci_graph_root(c->g, &root, err)) != OCIDIG_OK)
+    return rc;
+  if (root->code != OCIDIG_OK)
+    return oci_fail(err, root->code, "%s", root->message);
+  for (size_t i = 0; i < root->n_children && rc == OCIDIG_OK; i++) {
+    const oci_gdesc *d = &root->children[i];
     ocidig_list_image *img = NULL;
     size_t k;
-    if ((k = oci_strtab_find(&by_digest, oci_str(d->digest_string), image_key, out)) != OCI_STRTAB_NONE) {
+    if ((k = oci_strtab_find(&by_digest, oci_str(d->digest), image_key, out)) != OCI_STRTAB_NONE) {
       img = &out->images[k];
       if (!oci_entry_names_add(d, &img->names, &img->n_names))
         rc = oci_nomem(err);
@@ -404,7 +435,7 @@ static ocidig_code list_oci(lctx *c, ocidig_error *err)
       rc = OCIDIG_ERR_NOMEM;
       break;
     }
-    if ((!(img->digest = oci_strdup(d->digest_string)) && d->digest_string) ||
+    if ((!(img->digest = oci_strdup(d->digest)) && d->digest) ||
         (!(img->media_type = oci_strdup(d->media_type)) && d->media_type) ||
         !oci_entry_names_add(d, &img->names, &img->n_names) ||
         !oci_strtab_put(&by_digest, out->n_images - 1, image_key, out, false)) {
@@ -430,13 +461,11 @@ static ocidig_code list_docker(lctx *c, ocidig_docker_archive *a, bool hybrid, o
     if (hybrid) {
       /* The RepoTags go to the image with a manifest this entry describes (its config and
        * its layers: a config alone may be shared by the images of one export). */
-      for (size_t k = 0; k < out->n_images; k++) {
-        ocidig_list_image *img = &out->images[k];
-        bool uses = false;
-        for (size_t j = 0; j < img->n_rows && !uses; j++)
-          uses = !img->rows[j].is_index && img->rows[j].manifest &&
-                 oci_docker_image_describes(oci_igraph_node(&c->g, img->rows[j].manifest), im);
-        for (size_t t = 0; uses && t < im->n_repo_tags; t++) {
+      for (size_t k = 0; k < c->n_mrows; k++) {
+        ocidig_list_image *img = &out->images[c->mrows[k].image];
+        if (!oci_docker_image_describes(c->mrows[k].n, im))
+          continue;
+        for (size_t t = 0; t < im->n_repo_tags; t++) {
           bool dup = false;
           for (size_t j = 0; j < img->n_names && !dup; j++)
             dup = oci_names_match(img->names[j], im->repo_tags[t]);
@@ -545,7 +574,6 @@ ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidi
   lctx c = {.layout = l, .opts = opts ? opts : &none};
   ocidig_docker_archive *a = NULL;
   ocidig_code rc;
-  bool graph_built = false;
 
   OCI_REQUIRE(out, "out", err);
   *out = NULL;
@@ -568,14 +596,12 @@ ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidi
     break;
   case OCIDIG_FORMAT_OCI:
   case OCIDIG_FORMAT_HYBRID:
-    if ((rc = oci_igraph_build(l, &c.g, err)) != OCIDIG_OK)
-      goto fail;
-    graph_built = true;
-    if ((rc = list_oci(&c, err)) != OCIDIG_OK)
+    if ((rc = oci_graph_get(l, &c.g, err)) != OCIDIG_OK || (rc = oci_view_get(l, &c.v, err)) != OCIDIG_OK ||
+        (rc = list_oci(&c, err)) != OCIDIG_OK)
       goto fail;
     if (c.out->format == OCIDIG_FORMAT_HYBRID) {
       if (ocidig_docker_archive_read(l, &a, NULL) == OCIDIG_OK) {
-        oci_igraph_compare_docker(&c.g, a);
+        ocidig_docker_archive_compare(l, a, NULL);
         if ((rc = list_docker(&c, a, true, err)) != OCIDIG_OK)
           goto fail;
         /* manifest.json's files count as referenced too (by it), once. */
@@ -610,8 +636,6 @@ ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidi
   if (a)
     for (size_t i = 0; i < a->n_warnings; i++)
       list_warn(&c, "%s", a->warnings[i]);
-  for (size_t i = 0; i < c.g.n_warnings; i++)
-    list_warn(&c, "%s", c.g.warnings[i]);
   for (size_t i = 0; i < c.out->n_images; i++) {
     ocidig_list_image *img = &c.out->images[i];
     if ((rc = finish_image(img, err)) != OCIDIG_OK)
@@ -647,12 +671,11 @@ ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidi
   *out = c.out;
   c.out = NULL;
 fail:
-  if (graph_built)
-    oci_igraph_free(&c.g);
+  free(c.mrows);
   ocidig_docker_archive_free(a);
   oci_strtab_free(&c.blobs);
   for (size_t i = 0; i < c.n_info; i++)
-    free(c.info[i].key);
+    free(c.info[i].owned);
   free(c.info);
   oci_entries_free(c.entries);
   ocidig_listing_free(c.out);
