@@ -722,13 +722,27 @@ static bool manifest_fields(oci_graph *g, oci_gnode *n, json_object *root)
       return false;
     for (size_t i = 0; i < k; i++) {
       ocidig_descriptor d;
-      if (oci_descriptor_parse(json_object_array_get_idx(layers, i), "layer", &d, NULL) != OCIDIG_OK)
+      char where[256];
+      snprintf(where, sizeof where, "%.150s layers[%zu]", n->name, i);
+      if (oci_descriptor_parse(json_object_array_get_idx(layers, i), where, &d, &e) != OCIDIG_OK) {
+        if (e.code == OCIDIG_ERR_NOMEM)
+          return false;
+        if (!n->layers_code) {
+          n->layers_code = e.code;
+          n->layers_message = arena_strdup(g, e.message, &nomem);
+        }
         continue;
+      }
       nomem = nomem || !gdesc_from(g, &d, &ls[n->n_layers]);
       ocidig_descriptor_clear(&d);
       n->n_layers++;
     }
     n->layers = ls;
+  } else if (layers) {
+    n->layers_code = OCIDIG_ERR_INVALID_JSON;
+    snprintf(e.message, sizeof e.message, "%.150s: \"layers\" must be an array, not %s", n->name,
+             oci_json_type_name(layers));
+    n->layers_message = arena_strdup(g, e.message, &nomem);
   }
   if ((v = oci_json_get(root, "subject")) != NULL && !parse_gdesc(g, v, "subject", &n->subject, NULL))
     return false;

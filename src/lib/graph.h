@@ -84,6 +84,8 @@ typedef struct oci_gnode {
   const char *config_message;
   const oci_gdesc *layers; /* the layers that decode */
   size_t n_layers;
+  ocidig_code layers_code;     /* OCIDIG_OK, or why the first layer that does not decode does not (ls) */
+  const char *layers_message;
   const oci_gdesc *subject;
   const char *artifact_type;
   const ocidig_annotation *annotations;

@@ -217,6 +217,8 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdes
     return row->present ? row_error(row, n->code, n->message, err) : OCIDIG_OK;
   if (!n->config && n->config_code == OCIDIG_ERR_INVALID_JSON)
     return row_error(row, n->config_code, oci_str(n->config_message), err); /* a config that is no descriptor */
+  if (n->layers_code != OCIDIG_OK && row_error(row, n->layers_code, oci_str(n->layers_message), err) != OCIDIG_OK)
+    return OCIDIG_ERR_NOMEM; /* a layer that does not decode: the row's size and blobs are not known */
   if (n->config) {
     row->n_blobs++;
     if (!(row->image_id = oci_strdup(n->config->digest)) && n->config->digest)
