@@ -727,7 +727,7 @@ ocidig_code ocidig_docker_archive_pick(const ocidig_docker_archive *a, const cha
   return rc;
 }
 
-/* ------------------------------------------------------------ resolve */
+/* ------------------------------------------------------------ resolve's wording */
 
 bool ocidig_resolution_is_docker_archive(const ocidig_resolution *r)
 {
@@ -766,85 +766,25 @@ nomem:
   return oci_nomem(err);
 }
 
-typedef struct dwalk {
-  ocidig_layout *layout;
-  const ocidig_resolve_options *opts;
-  ocidig_resolution *r;
-  const char *request_text;
-} dwalk;
-
-static void dwarn(dwalk *w, const char *fmt, ...) OCI_PRINTF(2, 3);
-static void dwarn(dwalk *w, const char *fmt, ...)
+static void rwarn(ocidig_resolution *r, bool first, const char *fmt, ...) OCI_PRINTF(3, 4);
+static void rwarn(ocidig_resolution *r, bool first, const char *fmt, ...)
 {
   char buf[OCIDIG_ERROR_MESSAGE_MAX];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  for (size_t i = 0; i < w->r->n_warnings; i++)
-    if (!strcmp(w->r->warnings[i], buf))
+  for (size_t i = 0; i < r->n_warnings; i++)
+    if (!strcmp(r->warnings[i], buf))
       return;
-  oci_strv_push(&w->r->warnings, &w->r->n_warnings, buf);
-}
-
-static ocidig_code dfail(dwalk *w, const ocidig_error *e)
-{
-  w->r->error = *e;
-  return e->code;
-}
-
-static ocidig_code add_row(dwalk *w, const ocidig_docker_image *im, ocidig_verdict v, const char *reason)
-{
-  ocidig_resolution *r = w->r;
-  ocidig_row *rows = realloc(r->rows, (r->n_rows + 1) * sizeof *rows);
-  ocidig_row *row;
-  ocidig_error e;
-  if (!rows)
-    return dfail(w, &(ocidig_error){OCIDIG_ERR_NOMEM, "out of memory"});
-  r->rows = rows;
-  row = &rows[r->n_rows];
-  memset(row, 0, sizeof *row);
-  row->parent = oci_strdup("manifest.json");
-  row->reason = oci_strdup(reason ? reason : "");
-  row->verdict = v;
-  row->depth = 1;
-  if (image_descriptor(im, &row->desc, &e) != OCIDIG_OK || !row->parent || !row->reason) {
-    free(row->parent);
-    free(row->reason);
-    ocidig_descriptor_clear(&row->desc);
-    return dfail(w, &(ocidig_error){OCIDIG_ERR_NOMEM, "out of memory"});
+  if (!oci_strv_push(&r->warnings, &r->n_warnings, buf) || !first)
+    return;
+  /* to the front */
+  {
+    char *w = r->warnings[r->n_warnings - 1];
+    memmove(r->warnings + 1, r->warnings, (r->n_warnings - 1) * sizeof *r->warnings);
+    r->warnings[0] = w;
   }
-  r->n_rows++;
-  return OCIDIG_OK;
-}
-
-static ocidig_code select_image(dwalk *w, const ocidig_docker_image *im)
-{
-  ocidig_resolution *r = w->r;
-  ocidig_error e;
-  if (image_descriptor(im, &r->selected, &e) != OCIDIG_OK || image_descriptor(im, &r->config, &e) != OCIDIG_OK)
-    return dfail(w, &e);
-  if (im->has_platform &&
-      ocidig_platform_normalize(&im->platform, w->opts->host, &r->selected_platform, &e) == OCIDIG_OK) {
-    r->selected_has_platform = true;
-    r->platform_source = "config";
-  }
-  r->manifest_read = true;
-  r->layers = calloc(im->n_layers ? im->n_layers : 1, sizeof *r->layers);
-  if (!r->layers)
-    return dfail(w, &(ocidig_error){OCIDIG_ERR_NOMEM, "out of memory"});
-  for (size_t i = 0; i < im->n_layers; i++) {
-    const ocidig_docker_layer *ly = &im->layers[i];
-    ocidig_descriptor *d = &r->layers[i];
-    const char *ds = ly->digest ? ly->digest : ly->diff_id;
-    r->n_layers = i + 1;
-    d->media_type = oci_strdup(OCIDIG_MT_DOCKER_LAYER);
-    d->digest_string = oci_strdup(ds);
-    d->size = ly->size > 0 ? ly->size : 0;
-    d->digest_code = ds ? ocidig_digest_parse(ds, strlen(ds), &d->digest, NULL) : OCIDIG_ERR_INVALID_DIGEST;
-    r->layers_size = oci_size_add(r->layers_size, d->size);
-  }
-  return OCIDIG_OK;
 }
 
 static char *format_platform(const ocidig_docker_image *im)
@@ -854,155 +794,163 @@ static char *format_platform(const ocidig_docker_image *im)
   return ocidig_platform_format(&im->platform);
 }
 
-/* The error that stops the walk at an image whose config it needs but cannot trust. */
-static bool config_blocks(const ocidig_docker_image *im)
+char *oci_docker_ref(oci_view *v, const char *ref)
 {
-  return im->config_code != OCIDIG_OK && im->config_code != OCIDIG_ERR_BLOB_MISSING;
-}
-
-static ocidig_code walk_images(dwalk *w, const ocidig_docker_archive *a)
-{
-  ocidig_resolution *r = w->r;
-  bool found = false;
-  size_t i;
-  ocidig_code rc = OCIDIG_OK;
-  for (i = 0; i < a->n_images && !found; i++) {
-    const ocidig_docker_image *im = &a->images[i];
-    char *reason = NULL, *f;
-    ocidig_verdict v;
-    if (im->config_code == OCIDIG_ERR_BLOB_MISSING) {
-      reason = oci_sprintf("image %s: its config %s is not in the archive", image_label(im), im->config_path);
-      v = OCIDIG_VERDICT_BLOB_MISSING;
-    } else if (config_blocks(im)) {
-      ocidig_error e = {.code = im->config_code};
-      snprintf(e.message, sizeof e.message, "%s", oci_str(im->config_error));
-      add_row(w, im, OCIDIG_VERDICT_ERROR, e.message);
-      rc = dfail(w, &e);
-      i++;
-      break;
-    } else {
-      f = format_platform(im);
-      if (!w->opts->matcher || ocidig_matcher_match(w->opts->matcher, &im->platform)) {
-        v = OCIDIG_VERDICT_SELECTED;
-        reason = w->opts->matcher ? oci_sprintf("image %s (image ID %s): its config says %s, which matches %s",
-                                                image_label(im), im->image_id, f ? f : "?", w->request_text)
-                                  : oci_sprintf("image %s (image ID %s): the first image of manifest.json (no "
-                                                "platform filter)",
-                                                image_label(im), im->image_id);
-        found = true;
-      } else {
-        v = OCIDIG_VERDICT_CONFIG_PLATFORM_MISMATCH;
-        reason = oci_sprintf("image %s (image ID %s): its config says %s, which does not match %s", image_label(im),
-                             im->image_id, f ? f : "?", w->request_text);
-      }
-      free(f);
-    }
-    rc = add_row(w, im, v, reason);
-    free(reason);
-    if (rc != OCIDIG_OK)
-      return rc;
-    if (found && (rc = select_image(w, im)) != OCIDIG_OK)
-      return rc;
-  }
-  for (; i < a->n_images; i++)
-    add_row(w, &a->images[i], OCIDIG_VERDICT_NOT_REACHED,
-            rc != OCIDIG_OK ? "not tried: the walk stopped on an error" : "ranked after the selected image");
-  if (rc == OCIDIG_OK)
-    r->outcome = found ? OCIDIG_OUTCOME_SELECTED : OCIDIG_OUTCOME_NO_MATCH;
-  return rc;
-}
-
-static ocidig_code resolve_ref(dwalk *w, const ocidig_docker_archive *a)
-{
-  ocidig_resolution *r = w->r;
-  ocidig_error e;
-  size_t pick;
-  const ocidig_docker_image *im;
-  ocidig_code rc;
-  if (ocidig_docker_archive_pick(a, w->opts->ref, &pick, &e) != OCIDIG_OK)
-    return dfail(w, &e);
-  im = &a->images[pick];
-  if (im->config_code == OCIDIG_ERR_BLOB_MISSING) {
-    char *reason = oci_sprintf("image %s: its config %s is not in the archive", image_label(im), im->config_path);
-    rc = add_row(w, im, OCIDIG_VERDICT_BLOB_MISSING, reason);
-    free(reason);
-    if (rc == OCIDIG_OK)
-      r->outcome = OCIDIG_OUTCOME_NO_MATCH;
-    return rc;
-  }
-  if (config_blocks(im)) {
-    e.code = im->config_code;
-    snprintf(e.message, sizeof e.message, "%s", oci_str(im->config_error));
-    add_row(w, im, OCIDIG_VERDICT_ERROR, e.message);
-    return dfail(w, &e);
-  }
-  if (w->opts->matcher && im->has_platform && !ocidig_matcher_match(w->opts->matcher, &im->platform)) {
-    char *f = format_platform(im);
-    dwarn(w, "the selected image %s is for %s (from its config), which does not match the request %s",
-          image_label(im), f ? f : "?", w->request_text);
-    free(f);
-  }
-  {
-    char *reason = oci_sprintf("image %s (image ID %s): the image --ref names (a root is not platform-checked)",
-                               image_label(im), im->image_id);
-    rc = add_row(w, im, OCIDIG_VERDICT_SELECTED, reason);
-    free(reason);
-  }
-  if (rc == OCIDIG_OK && (rc = select_image(w, im)) == OCIDIG_OK)
-    r->outcome = OCIDIG_OUTCOME_SELECTED;
-  return rc;
-}
-
-static void note_several(dwalk *w, const ocidig_docker_archive *a)
-{
-  oci_buf b = {0};
-  size_t named = 0;
-  if (a->n_images < 2)
-    return;
+  const ocidig_docker_archive *a;
+  if (!ref || ref[0] != '@' || oci_view_format(v) != OCIDIG_FORMAT_DOCKER_ARCHIVE ||
+      oci_view_docker_archive(v, &a, NULL) != OCIDIG_OK || !a)
+    return NULL;
   for (size_t i = 0; i < a->n_images; i++) {
-    oci_buf_printf(&b, "%s%s", i ? ", " : "", image_label(&a->images[i]));
-    named++;
+    const ocidig_docker_image *im = &a->images[i];
+    const char *m;
+    if ((ocidig_digest_matches(im->image_id, ref + 1) || ocidig_digest_matches(im->config_digest, ref + 1)) &&
+        (m = oci_view_docker_manifest_of(v, i)))
+      return oci_sprintf("@%s", m);
   }
-  dwarn(w, "manifest.json holds %zu images (%s); the first whose config matches is taken; pick one with --ref",
-        named, b.s ? b.s : "");
-  oci_buf_free(&b);
+  return NULL;
 }
 
-ocidig_code oci_docker_resolve(ocidig_layout *l, const ocidig_resolve_options *opts, ocidig_resolution *r)
+/* The image a row's descriptor names (a synthesized manifest), or NULL. */
+static const ocidig_docker_image *row_image(oci_view *v, const ocidig_docker_archive *a, const ocidig_descriptor *d)
 {
-  dwalk w = {.layout = l, .opts = opts, .r = r};
-  ocidig_docker_archive *a = NULL;
-  ocidig_error e;
-  bool has = false;
-  ocidig_code rc;
+  size_t i;
+  if (d->digest_code != OCIDIG_OK || (i = oci_view_docker_image_of(v, &d->digest)) == (size_t)-1 || i >= a->n_images)
+    return NULL;
+  return &a->images[i];
+}
 
-  if ((rc = has_file(l, "manifest.json", &has, &e)) != OCIDIG_OK)
-    return dfail(&w, &e);
-  if (!has)
-    return OCIDIG_ERR_MISSING_INDEX_JSON;
-  w.request_text = r->request && *r->request ? r->request : "(any platform)";
-  dwarn(&w,
+static char *row_reason(const ocidig_docker_image *im, const ocidig_row *row, const ocidig_resolve_options *opts,
+                        const char *request)
+{
+  char *f, *out = NULL;
+  switch (row->verdict) {
+  case OCIDIG_VERDICT_SELECTED:
+    if (opts && opts->ref)
+      return oci_sprintf("image %s (image ID %s): the image --ref names (a root is not platform-checked)",
+                         image_label(im), oci_str(im->image_id));
+    if (!opts || !opts->matcher)
+      return oci_sprintf("image %s (image ID %s): the first image of manifest.json (no platform filter)",
+                         image_label(im), oci_str(im->image_id));
+    f = format_platform(im);
+    out = oci_sprintf("image %s (image ID %s): its config says %s, which matches %s", image_label(im),
+                      oci_str(im->image_id), f ? f : "?", request);
+    free(f);
+    return out;
+  case OCIDIG_VERDICT_CONFIG_PLATFORM_MISMATCH:
+    f = format_platform(im);
+    out = oci_sprintf("image %s (image ID %s): its config says %s, which does not match %s", image_label(im),
+                      oci_str(im->image_id), f ? f : "?", request);
+    free(f);
+    return out;
+  case OCIDIG_VERDICT_BLOB_MISSING:
+    if (im->config_code == OCIDIG_ERR_BLOB_MISSING)
+      return oci_sprintf("image %s: its config %s is not in the archive", image_label(im), im->config_path);
+    return NULL;
+  case OCIDIG_VERDICT_NOT_REACHED:
+    if (row->reason && !strncmp(row->reason, "ranked after", 12))
+      return oci_strdup("ranked after the selected image");
+    return NULL;
+  default:
+    return NULL;
+  }
+}
+
+void oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_resolution *r)
+{
+  const ocidig_docker_archive *a;
+  ocidig_layout *l = oci_view_layout(v);
+  const char *request = r->request && *r->request ? r->request : "(any platform)";
+  size_t k = 0;
+  bool *shown;
+  ocidig_error e;
+
+  if (oci_view_format(v) != OCIDIG_FORMAT_DOCKER_ARCHIVE || oci_view_docker_archive(v, &a, NULL) != OCIDIG_OK || !a)
+    return;
+  for (size_t i = 0; i < a->n_warnings; i++)
+    rwarn(r, false, "%s", a->warnings[i]);
+  /* Several images: said of manifest.json's images, not of the index's names. */
+  for (size_t i = 0; i < r->n_warnings; i++)
+    if (!strncmp(r->warnings[i], "manifest.json names several images", 34)) {
+      free(r->warnings[i]);
+      memmove(r->warnings + i, r->warnings + i + 1, (r->n_warnings - i - 1) * sizeof *r->warnings);
+      r->n_warnings--;
+      break;
+    }
+  if (a->n_images > 1 && !(opts && opts->ref)) {
+    oci_buf b = {0};
+    for (size_t i = 0; i < a->n_images; i++)
+      oci_buf_printf(&b, "%s%s", i ? ", " : "", image_label(&a->images[i]));
+    rwarn(r, false, "manifest.json holds %zu images (%s); the first whose config matches is taken; pick one with --ref",
+          a->n_images, b.s ? b.s : "");
+    oci_buf_free(&b);
+  }
+  rwarn(r, true,
         "%s is a docker save archive (manifest.json, no index.json): it carries no registry manifest, so no "
         "manifest digest exists; the digest shown for an image is its image ID (the digest of its config)",
         ocidig_layout_is_archive(l) && !strcmp(l->path, "-") ? "standard input" : l->path);
-  if ((rc = ocidig_docker_archive_read(l, &a, &e)) != OCIDIG_OK)
-    return dfail(&w, &e);
-  for (size_t i = 0; i < a->n_warnings; i++)
-    dwarn(&w, "%s", a->warnings[i]);
-  if (opts->ref) {
-    rc = resolve_ref(&w, a);
-  } else {
-    note_several(&w, a);
-    rc = walk_images(&w, a);
+  /* The rows: one per image (the synthesized index has one entry per RepoTag), shown by the
+   * image's config; the first row of an image stands for it. */
+  if (!(shown = calloc(a->n_images ? a->n_images : 1, 1)))
+    return;
+  for (size_t i = 0; i < r->n_rows; i++) {
+    ocidig_row *row = &r->rows[i];
+    const ocidig_docker_image *im = row->depth == 1 ? row_image(v, a, &row->desc) : NULL;
+    ocidig_descriptor d;
+    char *reason;
+    if (im && shown[im - a->images]) {
+      free(row->parent);
+      free(row->reason);
+      ocidig_descriptor_clear(&row->desc);
+      continue;
+    }
+    if (im && image_descriptor(im, &d, &e) == OCIDIG_OK) {
+      shown[im - a->images] = true;
+      if ((reason = row_reason(im, row, opts, request))) {
+        free(row->reason);
+        row->reason = reason;
+      }
+      ocidig_descriptor_clear(&row->desc);
+      row->desc = d;
+    }
+    if (row->depth == 1 && row->parent && strcmp(row->parent, "manifest.json")) {
+      char *p = oci_strdup("manifest.json");
+      if (p) {
+        free(row->parent);
+        row->parent = p;
+      }
+    }
+    r->rows[k++] = *row;
   }
-  ocidig_docker_archive_free(a);
-  return rc;
+  free(shown);
+  r->n_rows = k;
+  /* The selected image: its config is what it is known by (no registry manifest). */
+  if (r->outcome == OCIDIG_OUTCOME_SELECTED && r->selected.digest_code == OCIDIG_OK) {
+    const ocidig_docker_image *im = row_image(v, a, &r->selected);
+    ocidig_descriptor s, c;
+    if (im && image_descriptor(im, &s, &e) == OCIDIG_OK) {
+      if (image_descriptor(im, &c, &e) == OCIDIG_OK) {
+        ocidig_descriptor_clear(&r->config);
+        r->config = c;
+      }
+      ocidig_descriptor_clear(&r->selected);
+      r->selected = s;
+      free(r->manifest_media_type);
+      r->manifest_media_type = NULL;
+    }
+  }
+  /* --ref naming no image, or several: the names are manifest.json's RepoTags */
+  if (opts && opts->ref &&
+      (r->error.code == OCIDIG_ERR_REF_NOT_FOUND || r->error.code == OCIDIG_ERR_REF_AMBIGUOUS)) {
+    size_t pick;
+    if (ocidig_docker_archive_pick(a, opts->ref, &pick, &e) == r->error.code)
+      r->error = e;
+  }
 }
 
 void oci_docker_hybrid_warnings(ocidig_layout *l, ocidig_resolution *r)
 {
   ocidig_docker_archive *a = NULL;
-  dwalk w = {.layout = l, .r = r};
+  oci_view *v;
   bool has = false;
   /* Only when manifest.json costs nothing more to find: already met in an archive (tools
    * write it between index.json and oci-layout), or a file of a directory. */
@@ -1010,14 +958,14 @@ void oci_docker_hybrid_warnings(ocidig_layout *l, ocidig_resolution *r)
     has = oci_member_find(l, "manifest.json") != NULL;
   else if (has_file(l, "manifest.json", &has, NULL) != OCIDIG_OK)
     return;
-  if (!has)
+  if (!has || oci_view_get(l, &v, NULL) != OCIDIG_OK || oci_view_format(v) != OCIDIG_FORMAT_HYBRID)
     return;
   if (ocidig_docker_archive_read(l, &a, NULL) != OCIDIG_OK) {
-    dwarn(&w, "the archive also holds a manifest.json (docker save), which could not be read; index.json is used");
+    rwarn(r, false, "the archive also holds a manifest.json (docker save), which could not be read; index.json is used");
     return;
   }
   if (ocidig_docker_archive_compare(l, a, NULL) == OCIDIG_OK)
     for (size_t i = 0; i < a->n_warnings; i++)
-      dwarn(&w, "%s", a->warnings[i]);
+      rwarn(r, false, "%s", a->warnings[i]);
   ocidig_docker_archive_free(a);
 }

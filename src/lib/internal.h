@@ -104,10 +104,7 @@ bool oci_reference_same(const char *a, const char *b);
 char *oci_reference_full(const char *ref);
 bool oci_reference_has_tag(const char *name, const char *tag);
 
-/* docker_archive.c: the hooks resolve.c calls.  index.json is absent: resolve over a docker
- * save archive's manifest.json (fills r; sets r->error on failure).  Returns
- * OCIDIG_ERR_MISSING_INDEX_JSON, r untouched, when there is no manifest.json either. */
-ocidig_code oci_docker_resolve(ocidig_layout *layout, const ocidig_resolve_options *opts, ocidig_resolution *r);
+/* docker_archive.c: the hook resolve.c calls. */
 /* index.json and a manifest.json side by side: appends to r->warnings where they disagree. */
 void oci_docker_hybrid_warnings(ocidig_layout *layout, ocidig_resolution *r);
 

@@ -20,6 +20,8 @@
 typedef struct walk {
   ocidig_layout *layout;
   oci_graph *g;
+  oci_view *v;      /* the view the graph reads (a docker save's, dir:'s or the layout itself) */
+  const char *root; /* its root's name: "index.json", "manifest.json", ... */
   const ocidig_matcher *matcher;
   const ocidig_platform *host;
   ocidig_resolution *r;
@@ -634,7 +636,7 @@ static ocidig_code pick_ref(walk *w, const child_list *kids, const oci_entries *
   }
   if (!hit) {
     list_names(kids, &b);
-    rc = fail(w, OCIDIG_ERR_REF_NOT_FOUND, "--ref %s names no entry of index.json (names there: %s)", ref,
+    rc = fail(w, OCIDIG_ERR_REF_NOT_FOUND, "--ref %s names no entry of %s (names there: %s)", ref, w->root,
               b.s ? b.s : "");
   } else {
     /* The entries of the pass that decided, and how many different digests they have. */
@@ -685,7 +687,7 @@ static void note_several_images(walk *w, const child_list *kids)
     if (n)
       oci_buf_printf(&b, "%s%s", b.len ? ", " : "", n);
   }
-  warn(w, "index.json names several images (%s); resolved over all of them as containerd would; pick one with --ref",
+  warn(w, "%s names several images (%s); resolved over all of them as containerd would; pick one with --ref", w->root,
        b.s ? b.s : "");
   oci_buf_free(&b);
 }
@@ -694,7 +696,10 @@ static void note_several_images(walk *w, const child_list *kids)
 static ocidig_code check_oci_layout(walk *w, ocidig_error *err)
 {
   bool absent = false;
-  ocidig_code rc = ocidig_layout_check_oci_layout(w->layout, &absent, err);
+  ocidig_code rc;
+  if (w->v && oci_view_root_synthesized(w->v))
+    return OCIDIG_OK; /* not an OCI layout: no oci-layout file to have */
+  rc = ocidig_layout_check_oci_layout(w->layout, &absent, err);
   if (rc == OCIDIG_OK && absent)
     warn(w, "the layout has no oci-layout file");
   return rc;
@@ -730,17 +735,9 @@ static ocidig_code read_root(walk *w, child_list *kids, bool *missing, ocidig_er
     *missing = rc == OCIDIG_ERR_MISSING_INDEX_JSON;
     return rc;
   }
-  if ((rc = oci_view_get(w->layout, &v, e)) != OCIDIG_OK)
+  if ((rc = oci_view_get(w->layout, &w->v, e)) != OCIDIG_OK || (rc = oci_graph_root(w->g, &root, e)) != OCIDIG_OK)
     return rc;
-  if (oci_view_root_synthesized(v) && oci_view_format(v) == OCIDIG_FORMAT_DOCKER_ARCHIVE) {
-    /* A docker save archive without index.json: resolved over its manifest.json (§9).
-     * (Only a synthesized root is asked its format: an OCI view would learn whether a
-     * manifest.json is beside index.json by reading an archive to its end.) */
-    *missing = true;
-    return OCIDIG_ERR_BLOB_MISSING;
-  }
-  if ((rc = oci_graph_root(w->g, &root, e)) != OCIDIG_OK)
-    return rc;
+  w->root = oci_view_root_name(w->v);
   if (root->code == OCIDIG_ERR_BLOB_MISSING) {
     *missing = true;
     return oci_fail(e, root->code, "%s", oci_str(root->message));
@@ -767,23 +764,23 @@ static ocidig_code run(walk *w, const ocidig_resolve_options *opts, const oci_en
   bool found = false, missing = false;
 
   rc = read_root(w, &kids, &missing, &e);
-  if (missing) {
-    /* A docker save archive (manifest.json, no index.json): docker_archive.c resolves it. */
-    if ((rc = oci_docker_resolve(w->layout, opts, r)) != OCIDIG_ERR_MISSING_INDEX_JSON)
-      return rc;
+  if (missing)
     return fail(w, OCIDIG_ERR_MISSING_INDEX_JSON, "%s: no index.json: not an OCI image layout",
                 ocidig_layout_is_archive(w->layout) ? "the archive has" : "the directory has");
-  }
   if (rc != OCIDIG_OK)
     return fail_with(w, &e);
 
-  w->stack[w->depth++] = "index.json";
+  w->stack[w->depth++] = w->root;
   if (opts->ref) {
     size_t pick = 0, row;
     step s;
-    if ((rc = pick_ref(w, &kids, pre, opts->ref, &pick)) != OCIDIG_OK)
+    /* a docker save: "@<image ID>" names the image's synthesized manifest */
+    char *dref = oci_docker_ref(w->v, opts->ref);
+    rc = pick_ref(w, &kids, dref ? NULL : pre, dref ? dref : opts->ref, &pick);
+    free(dref);
+    if (rc != OCIDIG_OK)
       return rc;
-    row = add_row(w, "index.json", &kids.v[pick], OCIDIG_VERDICT_NOT_REACHED, 1, "");
+    row = add_row(w, w->root, &kids.v[pick], OCIDIG_VERDICT_NOT_REACHED, 1, "");
     if (row == (size_t)-1)
       return row_failed(w);
     s = try_candidate(w, &kids.v[pick], row, 1, true);
@@ -792,7 +789,7 @@ static ocidig_code run(walk *w, const ocidig_resolve_options *opts, const oci_en
   } else {
     step s;
     note_several_images(w, &kids);
-    s = walk_index(w, kids.v, kids.n, "index.json", 0, &found);
+    s = walk_index(w, kids.v, kids.n, w->root, 0, &found);
     rc = s == STEP_ERROR ? r->error.code : OCIDIG_OK;
   }
   /* Every index on the path to an error gets the verdict error (§5.2). */
@@ -866,6 +863,8 @@ static ocidig_code resolve(ocidig_layout *layout, const ocidig_resolve_options *
   }
   w.request_text = r->request && *r->request ? r->request : "(any platform)";
   rc = run(&w, opts, pre);
+  if (w.v) /* a docker save: said by image ID (wording only) */
+    oci_docker_present(w.v, opts, r);
   /* A lazy walk answers as soon as it has what it needs, so a later copy of a member it
    * read (tar extracts the last copy) would go unseen.  Where the rest of the archive
    * costs only headers, read on: such an archive is then refused as ambiguous

@@ -343,6 +343,16 @@ size_t oci_view_docker_image_of(const oci_view *v, const ocidig_digest *manifest
   return b && !b->member && v->format == OCIDIG_FORMAT_DOCKER_ARCHIVE ? b->image : (size_t)-1;
 }
 
+const char *oci_view_docker_manifest_of(const oci_view *v, size_t i)
+{
+  if (!v || v->format != OCIDIG_FORMAT_DOCKER_ARCHIVE)
+    return NULL;
+  for (size_t k = 0; k < v->n_blobs; k++)
+    if (!v->blobs[k].member && v->blobs[k].image == i)
+      return v->blobs[k].digest;
+  return NULL;
+}
+
 ocidig_code oci_view_docker_archive(oci_view *v, const ocidig_docker_archive **out, ocidig_error *err)
 {
   OCI_REQUIRE(out, "out", err);

@@ -63,6 +63,20 @@ ocidig_code oci_view_blob_stream(oci_view *v, const ocidig_digest *d, ocidig_sin
  * position, or (size_t)-1 (not a docker save view, or not one of its manifests). */
 size_t oci_view_docker_image_of(const oci_view *v, const ocidig_digest *manifest);
 
+/* The synthesized manifest of manifest.json entry i ("alg:hex", owned by the view), or NULL. */
+const char *oci_view_docker_manifest_of(const oci_view *v, size_t i);
+
+/* docker_archive.c: resolve's wording over a docker save view.  oci_docker_ref: a --ref
+ * "@<image ID>" (or a prefix of it) as the synthesized manifest's "@<digest>" (malloc'd),
+ * or NULL (any other ref, or another format: use the ref as given).  oci_docker_present:
+ * a resolution made over the synthesized documents said as a docker save says it: one row
+ * per image (parent "manifest.json"), each image and the selection shown by its config
+ * (the image ID; no registry manifest, so no manifest media type), the warning that says
+ * so, the archive's own warnings, and --ref errors naming manifest.json's RepoTags.  No-op
+ * for other formats. */
+char *oci_docker_ref(oci_view *v, const char *ref);
+void oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_resolution *r);
+
 /* manifest.json as read (a docker save, or the manifest.json of a hybrid, read on first
  * call): *out NULL (and OCIDIG_OK) when the layout has none or its format is not docker's.
  * Owned by the view.  An unreadable manifest.json of a hybrid: its error. */
