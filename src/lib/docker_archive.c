@@ -797,7 +797,9 @@ static char *format_platform(const ocidig_docker_image *im)
 char *oci_docker_ref(oci_view *v, const char *ref)
 {
   const ocidig_docker_archive *a;
-  if (!ref || ref[0] != '@' || oci_view_format(v) != OCIDIG_FORMAT_DOCKER_ARCHIVE ||
+  /* oci_view_root_synthesized first: an OCI view's format (hybrid or not) is not asked for,
+   * which could read an archive on standard input past what the walk needs. */
+  if (!ref || ref[0] != '@' || !oci_view_root_synthesized(v) || oci_view_format(v) != OCIDIG_FORMAT_DOCKER_ARCHIVE ||
       oci_view_docker_archive(v, &a, NULL) != OCIDIG_OK || !a)
     return NULL;
   for (size_t i = 0; i < a->n_images; i++) {
@@ -864,7 +866,8 @@ void oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_
   bool *shown;
   ocidig_error e;
 
-  if (oci_view_format(v) != OCIDIG_FORMAT_DOCKER_ARCHIVE || oci_view_docker_archive(v, &a, NULL) != OCIDIG_OK || !a)
+  if (!oci_view_root_synthesized(v) || oci_view_format(v) != OCIDIG_FORMAT_DOCKER_ARCHIVE ||
+      oci_view_docker_archive(v, &a, NULL) != OCIDIG_OK || !a)
     return;
   for (size_t i = 0; i < a->n_warnings; i++)
     rwarn(r, false, "%s", a->warnings[i]);
