@@ -857,6 +857,87 @@ START_TEST(oci_plain)
 }
 END_TEST
 
+/* ---------------------------------------------------- resolve over the views */
+
+static ocidig_resolution *resolve_ref(const char *path, const char *ref, const char *platform, ocidig_code want)
+{
+  ocidig_layout *l = open_layout(path);
+  ocidig_resolution *r = NULL;
+  ocidig_matcher *m = NULL;
+  ocidig_platform p;
+  ocidig_resolve_options o = {.ref = ref};
+  ocidig_error e;
+  ocidig_code rc;
+  if (platform) {
+    ck_assert_int_eq(ocidig_platform_parse(platform, NULL, &p, &e), OCIDIG_OK);
+    ck_assert_int_eq(ocidig_matcher_new(OCIDIG_MATCHER_ONLY, &p, 1, NULL, &m, &e), OCIDIG_OK);
+    ocidig_platform_clear(&p);
+    o.matcher = m;
+  }
+  rc = ocidig_resolve(l, &o, &r, &e);
+  ck_assert_msg(rc == want, "%s --ref %s: %s (%d)", path, ref ? ref : "-", e.message, rc);
+  ocidig_matcher_free(m);
+  ocidig_layout_close(l);
+  return r;
+}
+
+/* A dir: tree resolves like any layout: --ref the folder name selects that image's manifest
+ * (the digest the OCI layout skopeo copied from gives). */
+START_TEST(resolve_cimage)
+{
+  json_object *v1 = oci_entry(SAMPLES "/umoci-multitag/index.json", "v1");
+  ocidig_resolution *r = resolve_ref(CIMAGE "/sync", "umoci:v1", NULL, OCIDIG_OK);
+  ck_assert_int_eq(r->outcome, OCIDIG_OUTCOME_SELECTED);
+  ck_assert_str_eq(r->selected.digest_string, jstr(v1, "digest"));
+  ck_assert(!ocidig_resolution_is_docker_archive(r));
+  ocidig_resolution_free(r);
+  r = resolve_ref(CIMAGE "/multiarch-all", NULL, "linux/arm/v7", OCIDIG_OK);
+  ck_assert_int_eq(r->outcome, OCIDIG_OUTCOME_SELECTED);
+  ck_assert_str_eq(r->selected_platform.architecture, "arm");
+  ocidig_resolution_free(r);
+  json_object_put(v1);
+}
+END_TEST
+
+/* A docker save resolves over its view and is said by image ID: the selection is the config
+ * (manifest.json's Config names its digest), one row per image under manifest.json, --ref
+ * by RepoTag, by tag alone and by @<image ID>. */
+START_TEST(resolve_docker)
+{
+  const char *tar = VERIFY "/docker-clean-links.tar";
+  char *mj = tar_member(tar, "manifest.json", NULL);
+  json_object *want = json_tokener_parse(mj);
+  const char *cfg0 = jstr(json_object_array_get_idx(want, 0), "Config");
+  const char *cfg1 = jstr(json_object_array_get_idx(want, 1), "Config");
+  char id0[80], id1[80], ref[90];
+  ocidig_resolution *r;
+  snprintf(id0, sizeof id0, "sha256:%.64s", cfg0);
+  snprintf(id1, sizeof id1, "sha256:%.64s", cfg1);
+  r = resolve_ref(tar, NULL, NULL, OCIDIG_OK);
+  ck_assert(ocidig_resolution_is_docker_archive(r));
+  ck_assert_str_eq(r->selected.digest_string, id0);
+  ck_assert_str_eq(r->selected.media_type, OCIDIG_MT_DOCKER_CONFIG);
+  ck_assert_ptr_null(r->manifest_media_type);
+  ck_assert_uint_eq(r->n_rows, json_object_array_length(want)); /* one per image, not per RepoTag */
+  for (size_t i = 0; i < r->n_rows; i++)
+    ck_assert_str_eq(r->rows[i].parent, "manifest.json");
+  ocidig_resolution_free(r);
+  r = resolve_ref(tar, "fixture/app:latest", NULL, OCIDIG_OK);
+  ck_assert_str_eq(r->selected.digest_string, id0);
+  ocidig_resolution_free(r);
+  snprintf(ref, sizeof ref, "@%s", id1);
+  r = resolve_ref(tar, ref, NULL, OCIDIG_OK); /* the untagged image */
+  ck_assert_str_eq(r->selected.digest_string, id1);
+  ocidig_resolution_free(r);
+  r = resolve_ref(tar, "nosuch", NULL, OCIDIG_ERR_REF_NOT_FOUND);
+  ck_assert_msg(strstr(r->error.message, "RepoTags there: fixture/app:1, fixture/app:latest") != NULL, "%s",
+                r->error.message);
+  ocidig_resolution_free(r);
+  json_object_put(want);
+  free(mj);
+}
+END_TEST
+
 static Suite *view_suite(void)
 {
   Suite *s = suite_create("view");
@@ -879,6 +960,11 @@ static Suite *view_suite(void)
   tcase_add_test(c, docker_faults);
   tcase_add_test(c, hybrid_repo_tags);
   tcase_add_test(c, oci_plain);
+  suite_add_tcase(s, c);
+  c = tcase_create("resolve");
+  tcase_set_timeout(c, 60);
+  tcase_add_test(c, resolve_cimage);
+  tcase_add_test(c, resolve_docker);
   suite_add_tcase(s, c);
   return s;
 }
