@@ -946,8 +946,9 @@ char *ocidig_json_utf8(const char *text);
  * ocidig_image_config_parse.  Two forms count as the pattern: a getter or predicate names
  * what it returns after the noun (ocidig_code_name, ocidig_layout_warnings,
  * ocidig_layout_is_archive, ocidig_digest_equal, ocidig_resolution_row), and a conversion
- * says what it converts to (ocidig_resolution_to_json).  Not to the pattern (kept as they
- * are for now; a later version adds the names in brackets and keeps these as aliases):
+ * says what it converts to (ocidig_resolution_to_json).  Not to the pattern, each with the
+ * name to use (declared below; the old names stay, deprecated: the same functions;
+ * define OCIDIG_WARN_DEPRECATED before including this header to be warned of them):
  *   ocidig_resolve           no noun          [ocidig_layout_resolve]
  *   ocidig_verify            no noun          [ocidig_layout_verify]
  *   ocidig_list              no noun; its result is an ocidig_listing  [ocidig_layout_list]
@@ -957,6 +958,43 @@ char *ocidig_json_utf8(const char *text);
  *   ocidig_layer_compression   the noun is a media type  [ocidig_media_type_compression]
  *   ocidig_json_utf8         no verb          [ocidig_json_make_utf8]
  *   ocidig_version           no verb; as libarchive's archive_version_number, kept */
+
+ocidig_code ocidig_layout_resolve(ocidig_layout *layout, const ocidig_resolve_options *opts, ocidig_resolution **out,
+                                  ocidig_error *err);
+ocidig_code ocidig_layout_verify(ocidig_layout *layout, const ocidig_verify_options *opts, ocidig_verify_report **out,
+                                 ocidig_error *err);
+ocidig_code ocidig_layout_list(ocidig_layout *layout, const ocidig_list_options *opts, ocidig_listing **out,
+                               ocidig_error *err);
+ocidig_code ocidig_layout_find_related(ocidig_layout *layout, const char *digest, ocidig_related **out, size_t *n,
+                                       ocidig_error *err);
+ocidig_code ocidig_layout_copy_verified(ocidig_layout *layout, const char *relpath, const ocidig_digest *digest,
+                                        int64_t size, size_t small_cap, ocidig_sink sink, void *ctx,
+                                        uint64_t *written, ocidig_error *err);
+int ocidig_verify_report_exit_status(const ocidig_verify_report *r, bool fail_on_warning);
+const char *ocidig_media_type_compression(const char *media_type);
+char *ocidig_json_make_utf8(const char *text);
+
+#if defined(OCIDIG_WARN_DEPRECATED) && defined(__GNUC__)
+#define OCIDIG_DEPRECATED_(use) __attribute__((deprecated("use " use)))
+OCIDIG_DEPRECATED_("ocidig_layout_resolve")
+ocidig_code ocidig_resolve(ocidig_layout *, const ocidig_resolve_options *, ocidig_resolution **, ocidig_error *);
+OCIDIG_DEPRECATED_("ocidig_layout_verify")
+ocidig_code ocidig_verify(ocidig_layout *, const ocidig_verify_options *, ocidig_verify_report **, ocidig_error *);
+OCIDIG_DEPRECATED_("ocidig_layout_list")
+ocidig_code ocidig_list(ocidig_layout *, const ocidig_list_options *, ocidig_listing **, ocidig_error *);
+OCIDIG_DEPRECATED_("ocidig_layout_find_related")
+ocidig_code ocidig_find_related(ocidig_layout *, const char *, ocidig_related **, size_t *, ocidig_error *);
+OCIDIG_DEPRECATED_("ocidig_layout_copy_verified")
+ocidig_code ocidig_copy_verified(ocidig_layout *, const char *, const ocidig_digest *, int64_t, size_t, ocidig_sink,
+                                 void *, uint64_t *, ocidig_error *);
+OCIDIG_DEPRECATED_("ocidig_verify_report_exit_status")
+int ocidig_verify_exit_status(const ocidig_verify_report *, bool);
+OCIDIG_DEPRECATED_("ocidig_media_type_compression")
+const char *ocidig_layer_compression(const char *);
+OCIDIG_DEPRECATED_("ocidig_json_make_utf8")
+char *ocidig_json_utf8(const char *);
+#undef OCIDIG_DEPRECATED_
+#endif
 
 #ifdef __cplusplus
 }

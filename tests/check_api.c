@@ -11,6 +11,7 @@
  *  - Options: a zeroed struct, one set by ocidig_<noun>_options_init and NULL give the same
  *    result; _init overwrites whatever the struct held.
  *  - The array accessors return the elements, NULL past the end and for NULL.
+ *  - The names of the pattern (ocidig_layout_resolve, ...) give what the old names give.
  *
  * Fixtures: testdata/samples (buildah, docker save, containerd export: real tools' output). */
 #include "testutil.h"
@@ -176,6 +177,12 @@ START_TEST(test_results_outlive_handles)
   texts_free(&after);
 }
 END_TEST
+
+static ocidig_code discard(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  (void)ctx, (void)buf, (void)len, (void)err;
+  return OCIDIG_OK;
+}
 
 /* ------------------------------------------------------------- a shared matcher */
 
@@ -398,6 +405,64 @@ START_TEST(test_accessors)
 }
 END_TEST
 
+START_TEST(test_names_of_the_pattern)
+{
+  /* the new names are the old functions: the same answers */
+  const char *src = sources[_i];
+  ocidig_layout *a = open_source(src, OCIDIG_OPEN_HASH_BLOBS), *b = open_source(src, OCIDIG_OPEN_HASH_BLOBS);
+  ocidig_resolution *ra = NULL, *rb = NULL;
+  ocidig_listing *la = NULL, *lb = NULL;
+  ocidig_verify_report *va = NULL, *vb = NULL;
+  char *ta, *tb;
+  ck_assert_int_eq(ocidig_resolve(a, NULL, &ra, NULL), ocidig_layout_resolve(b, NULL, &rb, NULL));
+  ck_assert_int_eq(ocidig_list(a, NULL, &la, NULL), ocidig_layout_list(b, NULL, &lb, NULL));
+  ck_assert_int_eq(ocidig_verify(a, NULL, &va, NULL), ocidig_layout_verify(b, NULL, &vb, NULL));
+  ta = ocidig_resolution_to_json(ra, false);
+  tb = ocidig_resolution_to_json(rb, false);
+  ck_assert_str_eq(ta, tb);
+  free(ta);
+  free(tb);
+  ta = ocidig_listing_to_json(la, false);
+  tb = ocidig_listing_to_json(lb, false);
+  ck_assert_str_eq(ta, tb);
+  free(ta);
+  free(tb);
+  ck_assert_int_eq(ocidig_verify_exit_status(va, false), ocidig_verify_report_exit_status(vb, false));
+  if (ra->outcome == OCIDIG_OUTCOME_SELECTED && !ocidig_resolution_is_docker_archive(ra)) {
+    ocidig_related *xa = NULL, *xb = NULL;
+    size_t na = 0, nb = 0;
+    uint64_t wa = 0, wb = 0;
+    char path[OCIDIG_DIGEST_STRING_MAX + 8];
+    ck_assert_int_eq(ocidig_find_related(a, ra->selected.digest_string, &xa, &na, NULL),
+                     ocidig_layout_find_related(b, rb->selected.digest_string, &xb, &nb, NULL));
+    ck_assert_uint_eq(na, nb);
+    ocidig_related_free(xa, na);
+    ocidig_related_free(xb, nb);
+    ocidig_digest_blob_path(&ra->selected.digest, path);
+    ck_assert_int_eq(ocidig_copy_verified(a, path, &ra->selected.digest, -1, 0, discard, NULL, &wa, NULL), OCIDIG_OK);
+    ck_assert_int_eq(ocidig_layout_copy_verified(b, path, &rb->selected.digest, -1, 0, discard, NULL, &wb, NULL),
+                     OCIDIG_OK);
+    ck_assert_uint_eq(wa, wb);
+    ck_assert_uint_gt(wa, 0);
+  }
+  ck_assert_str_eq(ocidig_media_type_compression("application/vnd.oci.image.layer.v1.tar+zstd"),
+                   ocidig_layer_compression("application/vnd.oci.image.layer.v1.tar+zstd"));
+  ta = ocidig_json_utf8("\"a\xff\"");
+  tb = ocidig_json_make_utf8("\"a\xff\"");
+  ck_assert_str_eq(ta, tb);
+  free(ta);
+  free(tb);
+  ocidig_resolution_free(ra);
+  ocidig_resolution_free(rb);
+  ocidig_listing_free(la);
+  ocidig_listing_free(lb);
+  ocidig_verify_report_free(va);
+  ocidig_verify_report_free(vb);
+  ocidig_layout_close(a);
+  ocidig_layout_close(b);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("api");
@@ -409,6 +474,7 @@ int main(void)
   tcase_add_test(tc, test_options_init);
   tcase_add_loop_test(tc, test_options_zero_init_null_same, 0, (int)N_SOURCES);
   tcase_add_test(tc, test_accessors);
+  tcase_add_loop_test(tc, test_names_of_the_pattern, 0, (int)N_SOURCES);
   suite_add_tcase(s, tc);
   return tu_run(s);
 }

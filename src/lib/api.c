@@ -58,3 +58,50 @@ const ocidig_list_row *ocidig_list_image_row(const ocidig_list_image *img, size_
 {
   return img && i < img->n_rows ? &img->rows[i] : NULL;
 }
+
+/* The names of the pattern (ocidig.h, "names"): the same functions. */
+ocidig_code ocidig_layout_resolve(ocidig_layout *layout, const ocidig_resolve_options *opts, ocidig_resolution **out,
+                                  ocidig_error *err)
+{
+  return ocidig_resolve(layout, opts, out, err);
+}
+
+ocidig_code ocidig_layout_verify(ocidig_layout *layout, const ocidig_verify_options *opts, ocidig_verify_report **out,
+                                 ocidig_error *err)
+{
+  return ocidig_verify(layout, opts, out, err);
+}
+
+ocidig_code ocidig_layout_list(ocidig_layout *layout, const ocidig_list_options *opts, ocidig_listing **out,
+                               ocidig_error *err)
+{
+  return ocidig_list(layout, opts, out, err);
+}
+
+ocidig_code ocidig_layout_find_related(ocidig_layout *layout, const char *digest, ocidig_related **out, size_t *n,
+                                       ocidig_error *err)
+{
+  return ocidig_find_related(layout, digest, out, n, err);
+}
+
+ocidig_code ocidig_layout_copy_verified(ocidig_layout *layout, const char *relpath, const ocidig_digest *digest,
+                                        int64_t size, size_t small_cap, ocidig_sink sink, void *ctx,
+                                        uint64_t *written, ocidig_error *err)
+{
+  return ocidig_copy_verified(layout, relpath, digest, size, small_cap, sink, ctx, written, err);
+}
+
+int ocidig_verify_report_exit_status(const ocidig_verify_report *r, bool fail_on_warning)
+{
+  return ocidig_verify_exit_status(r, fail_on_warning);
+}
+
+const char *ocidig_media_type_compression(const char *media_type)
+{
+  return ocidig_layer_compression(media_type);
+}
+
+char *ocidig_json_make_utf8(const char *text)
+{
+  return ocidig_json_utf8(text);
+}
