@@ -727,7 +727,6 @@ static void warn_unneeded_bad_digests(walk *w)
 static ocidig_code read_root(walk *w, child_list *kids, bool *missing, ocidig_error *e)
 {
   const oci_gnode *root;
-  oci_view *v;
   ocidig_code rc;
 
   memset(kids, 0, sizeof *kids);
@@ -742,7 +741,7 @@ static ocidig_code read_root(walk *w, child_list *kids, bool *missing, ocidig_er
     *missing = true;
     return oci_fail(e, root->code, "%s", oci_str(root->message));
   }
-  if (!oci_view_root_synthesized(v) && (rc = check_oci_layout(w, e)) != OCIDIG_OK)
+  if (!oci_view_root_synthesized(w->v) && (rc = check_oci_layout(w, e)) != OCIDIG_OK)
     return rc;
   for (size_t i = 0; i < root->n_dup_keys; i++)
     warn(w, "%s: key \"%s\" appears twice in one object; the last one is used", root->name, root->dup_keys[i]);
