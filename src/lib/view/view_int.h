@@ -4,6 +4,7 @@
 #define OCIDIG_VIEW_INT_H
 
 #include "view.h"
+#include "docker_manifest.h" /* oci_cimage_folder_is_image */
 
 /* One blob the view knows by digest: a member that holds it, or bytes it synthesized. */
 typedef struct oci_view_blob {
@@ -47,11 +48,6 @@ void oci_view_sort_blobs(oci_view *v);
 const oci_view_blob *oci_view_find_blob(const oci_view *v, const ocidig_digest *d);
 /* sha256 of data as "sha256:<hex>" into out (OCIDIG_DIGEST_STRING_MAX bytes). */
 void oci_view_sha256(const void *data, size_t len, char *out);
-
-/* docker_archive.c (beside the format detection): is `folder` ("" the root) an image of
- * containers/image's dir: transport, a version file saying "Directory Transport Version:
- * 1.x" beside a manifest.json whose first character is '{'?  Errors: out of memory only. */
-ocidig_code oci_cimage_folder_is_image(ocidig_layout *l, const char *folder, bool *yes, ocidig_error *err);
 
 /* The kinds: fill v (format already set) or fail; v is freed by the caller on failure. */
 ocidig_code oci_view_docker_build(oci_view *v, ocidig_error *err);
