@@ -205,8 +205,12 @@ def suite(n, archive):
               failed_run or "%.1f MiB" % (rss / 1024.0))
         if n <= 20000:
             check(name + ": CPU time <= 2 s", rc == 0 and cpu <= 2.0, failed_run or "%.2f s" % cpu)
-            check(name + ": wall time <= %.1f s (2 s x %g)" % (2 * FACTOR, FACTOR),
-                  rc == 0 and wall <= 2.0 * FACTOR, failed_run or "%.2f s" % wall)
+            wname = name + ": wall time <= %.1f s (2 s x %g)" % (2 * FACTOR, FACTOR)
+            load, ncpu = os.getloadavg()[0], os.cpu_count() or 1
+            if load > ncpu:  # others hold the CPUs: the wall clock measures them, CPU time is checked above
+                skip(wname, "the machine is busy (load %.1f on %d CPUs; wall %.2f s, CPU %.2f s)" % (load, ncpu, wall, cpu))
+            else:
+                check(wname, rc == 0 and wall <= 2.0 * FACTOR, failed_run or "%.2f s" % wall)
     if archive:
         os.unlink(root)
     else:
