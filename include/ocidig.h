@@ -458,6 +458,18 @@ typedef struct ocidig_resolve_options {
   const char *ref; /* NULL, "NAME" or "@DIGEST" */
 } ocidig_resolve_options;
 
+/* What a source holds at its root. */
+typedef enum ocidig_layout_format {
+  OCIDIG_FORMAT_NONE = 0,       /* neither index.json nor manifest.json */
+  OCIDIG_FORMAT_OCI,            /* index.json (an OCI image layout) */
+  OCIDIG_FORMAT_DOCKER_ARCHIVE, /* manifest.json and no index.json: docker save before Docker 25, or a
+                                 * containers/image docker-archive.  It carries no registry manifest. */
+  OCIDIG_FORMAT_HYBRID,         /* index.json and manifest.json: docker save since Docker 25, ctr export */
+  OCIDIG_FORMAT_CIMAGE_DIR,     /* containers/image's dir: transport (skopeo copy ... dir:DIR, podman save
+                                 * --format docker-dir): manifest.json an object, blobs named by hex, a
+                                 * version file; or several such folders side by side (skopeo sync --dest dir) */
+} ocidig_layout_format;
+
 /* A result: the caller's, freed with ocidig_resolution_free; plain data (any threads may
  * read it); independent of the layout and matcher it came from. */
 typedef struct ocidig_resolution {
@@ -485,6 +497,12 @@ typedef struct ocidig_resolution {
   char **warnings;
   size_t n_warnings;
   ocidig_error error; /* outcome == ERROR */
+  /* the root the walk began at, as the view names it: "index.json", "manifest.json" (a
+   * docker save), "manifest.json (dir:)", ...; NULL when there was none to read */
+  char *root;
+  /* OCIDIG_FORMAT_OCI for an index.json (a hybrid included), else the format whose
+   * manifest.json the root index was synthesized from; OCIDIG_FORMAT_NONE: no root */
+  ocidig_layout_format root_format;
 } ocidig_resolution;
 
 /* Resolves the manifest for the matcher.  opts optional (NULL: the nil matcher, no ref).
@@ -640,17 +658,7 @@ const ocidig_verify_platform *ocidig_verify_image_platform(const ocidig_verify_i
 
 /* ------------------------------------------------------- docker save archives */
 
-/* What a source holds at its root. */
-typedef enum ocidig_layout_format {
-  OCIDIG_FORMAT_NONE = 0,       /* neither index.json nor manifest.json */
-  OCIDIG_FORMAT_OCI,            /* index.json (an OCI image layout) */
-  OCIDIG_FORMAT_DOCKER_ARCHIVE, /* manifest.json and no index.json: docker save before Docker 25, or a
-                                 * containers/image docker-archive.  It carries no registry manifest. */
-  OCIDIG_FORMAT_HYBRID,         /* index.json and manifest.json: docker save since Docker 25, ctr export */
-  OCIDIG_FORMAT_CIMAGE_DIR,     /* containers/image's dir: transport (skopeo copy ... dir:DIR, podman save
-                                 * --format docker-dir): manifest.json an object, blobs named by hex, a
-                                 * version file; or several such folders side by side (skopeo sync --dest dir) */
-} ocidig_layout_format;
+/* ocidig_layout_format: above, with the resolution that names its root's. */
 
 /* "none", "oci", "docker-archive", "oci+docker-archive", "dir". */
 const char *ocidig_layout_format_name(ocidig_layout_format f);

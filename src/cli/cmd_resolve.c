@@ -75,7 +75,7 @@ static void print_text(const ocidig_resolution *r, const char *source)
   if (ocidig_resolution_is_docker_archive(r))
     cli_printf("manifest.json (a docker save archive: no registry manifest; images are known by image ID)\n");
   else
-    cli_printf("index.json\n");
+    cli_printf("%s\n", cli_text(r->root ? r->root : "index.json"));
   {
     /* Column widths from the rows themselves, so that deep trees stay aligned. */
     int wd = 0, wm = 0, wp = 0;
@@ -125,7 +125,7 @@ static void print_text(const ocidig_resolution *r, const char *source)
              r->platform_source ? cli_clean(r->platform_source) : "descriptor");
     else
       cli_printf("  platform    (none)\n");
-    cli_printf("  path        index.json");
+    cli_printf("  path        %s", cli_text(r->root ? r->root : "index.json"));
     for (size_t i = 0; i < r->n_path; i++) {
       char sd[64];
       cli_short_digest(r->path[i], 0, sd, sizeof sd);

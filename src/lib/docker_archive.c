@@ -19,7 +19,7 @@
 
 bool ocidig_resolution_is_docker_archive(const ocidig_resolution *r)
 {
-  return r && r->n_rows > 0 && r->rows[0].parent && !strcmp(r->rows[0].parent, "manifest.json");
+  return r && r->root_format == OCIDIG_FORMAT_DOCKER_ARCHIVE;
 }
 
 /* The descriptor a docker save image is shown with: its config (the digest is the image ID). */

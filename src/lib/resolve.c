@@ -737,6 +737,10 @@ static ocidig_code read_root(walk *w, child_list *kids, bool *missing, ocidig_er
   if ((rc = oci_view_get(w->layout, &w->v, e)) != OCIDIG_OK || (rc = oci_graph_root(w->g, &root, e)) != OCIDIG_OK)
     return rc;
   w->root = oci_view_root_name(w->v);
+  /* the report names the root as the view does (index.json, manifest.json, ...) */
+  if (!(w->r->root = oci_strdup(w->root)))
+    return oci_nomem(e);
+  w->r->root_format = oci_view_root_synthesized(w->v) ? oci_view_format(w->v) : OCIDIG_FORMAT_OCI;
   if (root->code == OCIDIG_ERR_BLOB_MISSING) {
     *missing = true;
     return oci_fail(e, root->code, "%s", oci_str(root->message));
@@ -978,6 +982,7 @@ void ocidig_resolution_free(ocidig_resolution *r)
   }
   free(r->rows);
   oci_strv_free(r->warnings, r->n_warnings);
+  free(r->root);
   free(r);
 }
 
