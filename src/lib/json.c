@@ -489,6 +489,25 @@ static bool is_null_text(const uint8_t *p, size_t n)
 
 /* oci_json_parse for the whole text or a piece of one (see scanner): depth levels enclose
  * the piece. */
+/* The values of a tree: each object, array and other value once, a null slot included. */
+static size_t tree_values(json_object *o)
+{
+  size_t n = 1;
+  if (json_object_is_type(o, json_type_object)) {
+    json_object_object_foreach(o, k, v) {
+      (void)k;
+      n += v ? tree_values(v) : 1;
+    }
+  } else if (json_object_is_type(o, json_type_array)) {
+    size_t len = json_object_array_length(o);
+    for (size_t i = 0; i < len; i++) {
+      json_object *v = json_object_array_get_idx(o, i);
+      n += v ? tree_values(v) : 1;
+    }
+  }
+  return n;
+}
+
 static ocidig_code parse_piece(const uint8_t *data, size_t len, const char *what, size_t base, unsigned depth,
                                const size_t *gaps, size_t n_gaps, oci_json_doc *doc, ocidig_error *err)
 {
@@ -550,6 +569,14 @@ static ocidig_code parse_piece(const uint8_t *data, size_t len, const char *what
                     text_offset(gaps, n_gaps, base, off), json_tokener_error_desc(e));
   }
   json_tokener_free(tok);
+  /* json-c before 0.17 drops a member or element it could not allocate and says nothing:
+   * a tree with fewer values than the text (the scanner counted them; a duplicate key
+   * leaves fewer too, so only without one) is out of memory, not a document that lacks
+   * them.  The depth is bounded by the scanner: the recursion is too. */
+  if (!doc->n_dup_keys && tree_values(doc->root) != sc.n_objects + sc.n_arrays + sc.n_values) {
+    oci_json_doc_free(doc);
+    return oci_nomem(err);
+  }
   return OCIDIG_OK;
 }
 
