@@ -603,6 +603,24 @@ json_object *oci_json_get(json_object *obj, const char *key)
   return v;
 }
 
+bool oci_json_add(json_object *obj, const char *key, json_object *val)
+{
+  if (!obj || !val || json_object_object_add(obj, key, val)) {
+    json_object_put(val);
+    return false;
+  }
+  return true;
+}
+
+bool oci_json_push(json_object *arr, json_object *val)
+{
+  if (!arr || !val || json_object_array_add(arr, val)) {
+    json_object_put(val);
+    return false;
+  }
+  return true;
+}
+
 bool oci_json_has(json_object *obj, const char *key)
 {
   return obj && json_object_is_type(obj, json_type_object) && json_object_object_get_ex(obj, key, NULL);

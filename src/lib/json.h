@@ -39,6 +39,11 @@ bool oci_json_has(json_object *obj, const char *key);
 char *oci_json_strdup(json_object *str);
 /* An integer literal within int64; false for doubles, other types and overflow. */
 bool oci_json_int64(json_object *v, int64_t *out);
+/* Building a tree: adds val under key (to an array: appends it).  False when val is NULL
+ * (the allocation that made it failed) or the add fails; val is then released.  json-c
+ * itself adds a NULL as null, which would read back as a null field, not out of memory. */
+bool oci_json_add(json_object *obj, const char *key, json_object *val);
+bool oci_json_push(json_object *arr, json_object *val);
 const char *oci_json_type_name(json_object *v);
 
 /* A document read as it streams by, for indexes of any length: the elements of the array

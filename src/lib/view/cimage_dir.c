@@ -136,9 +136,9 @@ static ocidig_code add_image(oci_view *v, const char *folder, json_object *manif
     return rc;
   }
   d = json_object_new_object();
-  if (!d || json_object_object_add(d, "mediaType", json_object_new_string(mt)) ||
-      json_object_object_add(d, "digest", json_object_new_string(dig)) ||
-      json_object_object_add(d, "size", json_object_new_int64((int64_t)len))) {
+  if (!oci_json_add(d, "mediaType", json_object_new_string(mt)) ||
+      !oci_json_add(d, "digest", json_object_new_string(dig)) ||
+      !oci_json_add(d, "size", json_object_new_int64((int64_t)len))) {
     free(mt);
     json_object_put(d);
     return oci_nomem(err);
@@ -146,18 +146,12 @@ static ocidig_code add_image(oci_view *v, const char *folder, json_object *manif
   free(mt);
   if (*folder) {
     json_object *ann = json_object_new_object();
-    if (!ann || json_object_object_add(ann, ANN_REF_NAME, json_object_new_string(folder)) ||
-        json_object_object_add(d, "annotations", ann)) {
-      json_object_put(ann);
+    if (!oci_json_add(ann, ANN_REF_NAME, json_object_new_string(folder)) || !oci_json_add(d, "annotations", ann)) {
       json_object_put(d);
       return oci_nomem(err);
     }
   }
-  if (json_object_array_add(manifests, d)) {
-    json_object_put(d);
-    return oci_nomem(err);
-  }
-  return OCIDIG_OK;
+  return oci_json_push(manifests, d) ? OCIDIG_OK : oci_nomem(err);
 }
 
 ocidig_code oci_view_cimage_build(oci_view *v, ocidig_error *err)
@@ -175,15 +169,14 @@ ocidig_code oci_view_cimage_build(oci_view *v, ocidig_error *err)
   v->root_name = v->folders[0][0] ? "the image folders (manifest.json, version)" : "manifest.json (dir:)";
   idx = json_object_new_object();
   manifests = json_object_new_array();
-  if (!idx || !manifests || json_object_object_add(idx, "schemaVersion", json_object_new_int(2)) ||
-      json_object_object_add(idx, "mediaType", json_object_new_string(OCIDIG_MT_OCI_INDEX))) {
+  if (!oci_json_add(idx, "schemaVersion", json_object_new_int(2)) ||
+      !oci_json_add(idx, "mediaType", json_object_new_string(OCIDIG_MT_OCI_INDEX))) {
     json_object_put(idx);
     json_object_put(manifests);
     return oci_nomem(err);
   }
-  if (json_object_object_add(idx, "manifests", manifests)) {
+  if (!oci_json_add(idx, "manifests", manifests)) {
     json_object_put(idx);
-    json_object_put(manifests);
     return oci_nomem(err);
   }
   /* manifest.json first: where a hex-named file has the same digest, both hold the same bytes
