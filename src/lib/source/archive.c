@@ -41,6 +41,12 @@ typedef struct archive_source {
   uint64_t bytes_read;
   uint64_t counted;   /* member bytes the reader produced (sparse holes included) */
   uint64_t max_bytes; /* the cap on counted, 0 = none */
+  /* The second reader of reread, kept open between calls: members passed over are asked
+   * for again mostly in the order they were written (a level of the graph, in the order
+   * its parent lists them), so the next one asked for is usually further on; the reader
+   * then goes on from where it stopped instead of scanning from the start again. */
+  struct archive *rr;
+  size_t rr_next; /* the ordinal of the next header rr reads */
 } archive_source;
 
 /* Formats and filters that decode in-process.  Not mtree: its entries name files on the
@@ -572,6 +578,8 @@ static void archive_close(oci_source *src)
     return;
   if (s->ar)
     archive_read_free(s->ar);
+  if (s->rr)
+    archive_read_free(s->rr);
   free(s->path);
   free(s->last_name);
   free(s);
@@ -581,34 +589,47 @@ static ocidig_code archive_reread(oci_source *src, const char *path, size_t ordi
                                   void *ctx, ocidig_error *err)
 {
   archive_source *s = (archive_source *)src;
-  struct archive *a;
   struct archive_entry *e;
   ocidig_code rc = OCIDIG_OK;
   uint64_t total = 0, counted = 0;
+  int stopped = 0;
   if (s->from_stdin) /* the layer above says why it was asked for only after it went by */
     return oci_fail(err, OCIDIG_ERR_NOT_REREADABLE,
                     "%s has already gone by in the archive on standard input, and a stream cannot be re-read", path);
-  if (!(a = reader_open(s, err)))
-    return err ? err->code : OCIDIG_ERR_IO;
-  for (size_t i = 0;; i++) {
-    int r = archive_read_next_header(a, &e);
+  /* Behind where the reader stands (or no reader yet): the archive opened again. */
+  if (s->rr && ordinal < s->rr_next) {
+    archive_read_free(s->rr);
+    s->rr = NULL;
+  }
+  if (!s->rr) {
+    if (!(s->rr = reader_open(s, err)))
+      return err ? err->code : OCIDIG_ERR_IO;
+    s->rr_next = 0;
+  }
+  for (;;) {
+    int r = archive_read_next_header(s->rr, &e);
     if (r == ARCHIVE_EOF) {
       rc = oci_fail(err, OCIDIG_ERR_IO, "%s: member %s is gone (was the file changed?)", s->path, path);
       break;
     }
     if (r < ARCHIVE_WARN) {
-      rc = archive_failure(s, a, path, err);
+      rc = archive_failure(s, s->rr, path, err);
       break;
     }
-    if (i == ordinal) {
-      rc = consume_data(s, a, path, false, 0, size, archive_entry_sparse_count(e) > 0, NULL, sink, ctx, NULL, &total,
-                        &counted, NULL, err);
+    if (s->rr_next++ == ordinal) {
+      rc = consume_data(s, s->rr, path, false, 0, size, archive_entry_sparse_count(e) > 0, NULL, sink, ctx, NULL,
+                        &total, &counted, &stopped, err);
       if (rc == OCIDIG_OK && (int64_t)total != size)
         rc = oci_fail(err, OCIDIG_ERR_IO, "%s: member %s changed size (was the file changed?)", s->path, path);
       break;
     }
   }
-  archive_read_free(a);
+  /* A reader that met an error or the end starts again next time; one whose caller's sink
+   * stopped it inside the member goes on (the next header skips the rest). */
+  if (rc != OCIDIG_OK && !stopped) {
+    archive_read_free(s->rr);
+    s->rr = NULL;
+  }
   return rc;
 }
 
