@@ -948,6 +948,27 @@ ocidig_code ocidig_copy_verified(ocidig_layout *layout, const char *relpath, con
  * text.  Malloc'd; NULL when text is NULL or an allocation failed. */
 char *ocidig_json_utf8(const char *text);
 
+/* The *_write_json functions write the text their *_to_json twin returns (valid UTF-8 the
+ * same way) to sink, in pieces as it is made: a report of any size costs the memory of one
+ * piece (about 64 KiB), not of the whole text.  head and tail: members added to the top
+ * object before and after its own, each a key and its value as a JSON text (a number, a
+ * quoted string, true, ...; written as it is, not checked); read during the call only. */
+typedef struct ocidig_json_member {
+  const char *key;
+  const char *value;
+} ocidig_json_member;
+typedef struct ocidig_json_options {
+  bool pretty;
+  const ocidig_json_member *head, *tail;
+  size_t n_head, n_tail;
+} ocidig_json_options;
+/* Returns OCIDIG_OK, the sink's first error (nothing more is written after it), or
+ * out of memory.  opts optional (NULL: plain, no members added). */
+ocidig_code ocidig_resolution_write_json(const ocidig_resolution *r, const ocidig_json_options *opts,
+                                         ocidig_sink sink, void *ctx, ocidig_error *err);
+ocidig_code ocidig_listing_write_json(const ocidig_listing *l, const ocidig_json_options *opts, ocidig_sink sink,
+                                      void *ctx, ocidig_error *err);
+
 /* ------------------------------------------------------------------- names */
 
 /* The pattern is ocidig_<noun>_<verb>: ocidig_layout_open, ocidig_matcher_free,

@@ -278,18 +278,20 @@ int cmd_ls(int argc, char **argv)
     goto out;
   }
   if (json) {
-    char *text = ocidig_listing_to_json(l, false);
-    json_object *o = text ? json_tokener_parse(text) : NULL, *root = json_object_new_object();
-    free(text);
-    json_object_object_add(root, "schemaVersion", json_object_new_int(1));
-    json_object_object_add(root, "source", json_object_new_string(source));
-    if (o) {
-      json_object_object_foreach(o, k, v) json_object_object_add(root, k, json_object_get(v));
-      json_object_put(o);
+    /* Written as it is made (the JSON of 100,000 images is never whole in memory). */
+    char *src_text = cli_json_quote(source);
+    ocidig_json_member head[] = {{"schemaVersion", "1"}, {"source", src_text}};
+    ocidig_json_member tail[] = {{"strict", strict ? "true" : "false"}};
+    ocidig_json_options jo = {.pretty = true, .head = head, .n_head = 2, .tail = tail, .n_tail = 1};
+    cli_json_stream st = {0};
+    ocidig_error jerr;
+    ocidig_code jrc = src_text ? ocidig_listing_write_json(l, &jo, cli_json_sink, &st, &jerr) : OCIDIG_ERR_NOMEM;
+    free(src_text);
+    cli_json_end(&st);
+    if (jrc != OCIDIG_OK && jrc != OCIDIG_ERR_OUTPUT) {
+      status = cli_fail(&jerr);
+      goto out;
     }
-    json_object_object_add(root, "strict", json_object_new_boolean(strict));
-    cli_put_json_object(root);
-    json_object_put(root);
   } else {
     print_text(l, source);
     for (size_t i = 0; i < l->n_warnings; i++)

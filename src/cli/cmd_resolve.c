@@ -220,10 +220,16 @@ int cmd_resolve(int argc, char **argv)
   r->strict = strict;
 
   if (json) {
-    char *text = ocidig_resolution_to_json(r, true);
-    if (text)
-      cli_put_json(text);
-    free(text);
+    /* Written as it is made: the rows of 100,000 images are never one text in memory. */
+    ocidig_json_options jo = {.pretty = true};
+    cli_json_stream st = {0};
+    ocidig_error jerr;
+    ocidig_code jrc = ocidig_resolution_write_json(r, &jo, cli_json_sink, &st, &jerr);
+    cli_json_end(&st);
+    if (jrc != OCIDIG_OK && jrc != OCIDIG_ERR_OUTPUT) {
+      status = cli_fail(&jerr);
+      goto out;
+    }
   } else if (quiet) {
     if (r->outcome == OCIDIG_OUTCOME_SELECTED)
       cli_printf("%s\n", cli_clean(r->selected.digest_string));

@@ -96,25 +96,75 @@ bool cli_flush(void)
   return !out_failed;
 }
 
-void cli_put_json(const char *json)
+/* A piece of a JSON text that is valid UTF-8, written with C1 controls as \u00NN: inside a
+ * JSON document, bytes C2 80..C2 9F (U+0080..U+009F) can only be in a string, where \u00NN
+ * is the same string, and so no C1 control reaches a terminal.  A piece that ends with
+ * the first byte of such a pair holds it (*held) for the next. */
+static void put_json_piece(const char *text, size_t len, bool *held)
 {
-  /* A byte outside well-formed UTF-8 (a member name, a path) becomes \\xNN, so that the
-   * document is UTF-8 (RFC 8259 §8.1).  Then, inside a JSON document, bytes C2 80..C2 9F
-   * (U+0080..U+009F) can only be in a string: \u00NN there is the same string, and no C1
-   * control reaches a terminal. */
-  char *clean = ocidig_json_utf8(json);
-  const char *text = clean ? clean : json;
-  const char *s = text, *run = text;
-  for (; *s; s++) {
-    if ((unsigned char)s[0] == 0xc2 && (unsigned char)s[1] >= 0x80 && (unsigned char)s[1] <= 0x9f) {
+  const unsigned char *s = (const unsigned char *)text, *end = s + len, *run = s;
+  if (*held) {
+    *held = false;
+    if (s < end && s[0] >= 0x80 && s[0] <= 0x9f) {
+      cli_printf("\\u%04x", s[0]);
+      run = ++s;
+    } else {
+      cli_write("\xc2", 1, NULL);
+    }
+  }
+  for (; s < end; s++) {
+    if (s[0] != 0xc2)
+      continue;
+    if (s + 1 == end) {
       cli_write(run, (size_t)(s - run), NULL);
-      cli_printf("\\u%04x", (unsigned char)s[1]);
+      *held = true;
+      return;
+    }
+    if (s[1] >= 0x80 && s[1] <= 0x9f) {
+      cli_write(run, (size_t)(s - run), NULL);
+      cli_printf("\\u%04x", s[1]);
       run = ++s + 1;
     }
   }
-  cli_write(run, (size_t)(s - run), NULL);
+  cli_write(run, (size_t)(end - run), NULL);
+}
+
+void cli_put_json(const char *json)
+{
+  /* A byte outside well-formed UTF-8 (a member name, a path) becomes \\xNN, so that the
+   * document is UTF-8 (RFC 8259 §8.1). */
+  char *clean = ocidig_json_utf8(json);
+  const char *text = clean ? clean : json;
+  bool held = false;
+  put_json_piece(text, strlen(text), &held);
+  if (held)
+    cli_write("\xc2", 1, NULL);
   cli_putc('\n');
   free(clean);
+}
+
+char *cli_json_quote(const char *s)
+{
+  json_object *o = json_object_new_string(s ? s : "");
+  const char *t = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_NOSLASHESCAPE) : NULL;
+  char *out = t ? strdup(t) : NULL;
+  json_object_put(o);
+  return out;
+}
+
+ocidig_code cli_json_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  cli_json_stream *st = ctx;
+  put_json_piece(buf, len, &st->held);
+  return cli_write("", 0, err) ? OCIDIG_OK : OCIDIG_ERR_OUTPUT;
+}
+
+void cli_json_end(cli_json_stream *st)
+{
+  if (st->held)
+    cli_write("\xc2", 1, NULL);
+  st->held = false;
+  cli_putc('\n');
 }
 
 void cli_put_json_object(json_object *o)

@@ -7,7 +7,8 @@
  *     descriptor) is remembered, later writes are skipped, and cli_finish reports it once
  *     as output-error, exit 5;
  *   - colour (cli_style) and aligned columns (cli_table) are decided here;
- *   - a JSON document is written by cli_put_json (a library *_to_json text) or
+ *   - a JSON document is written by cli_put_json (a library *_to_json text),
+ *     cli_json_sink (a library *_write_json document, as it is made) or
  *     cli_put_json_object (a json-c tree), the one JSON writer. */
 #ifndef OCIDIG_CLI_OUTPUT_H
 #define OCIDIG_CLI_OUTPUT_H
@@ -41,6 +42,17 @@ bool cli_flush(void);
  * (ocidig_json_utf8: a byte outside well-formed UTF-8 as the text \\xNN), C1 controls in
  * its strings as \u00NN. */
 void cli_put_json(const char *text);
+/* A library *_write_json document streamed to stdout as cli_put_json writes one: pass
+ * cli_json_sink and a zeroed cli_json_stream, then cli_json_end (the newline).  The sink
+ * returns OCIDIG_ERR_OUTPUT once a write failed (cli_finish reports it). */
+typedef struct cli_json_stream {
+  bool held; /* the piece before ended inside a C2 xx pair */
+} cli_json_stream;
+ocidig_code cli_json_sink(void *ctx, const void *buf, size_t len, ocidig_error *err);
+void cli_json_end(cli_json_stream *st);
+/* s as a JSON string (quoted and escaped as json-c writes one), for ocidig_json_member's
+ * values; malloc'd, NULL when out of memory. */
+char *cli_json_quote(const char *s);
 /* The same for a json-c tree, in the one layout of all JSON output (pretty, spaced, no
  * escaped slashes).  NULL (out of memory) writes nothing. */
 void cli_put_json_object(struct json_object *o);

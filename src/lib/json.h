@@ -84,15 +84,31 @@ typedef struct oci_json_writer {
   int depth;
   bool had[OCI_JSON_WRITER_DEPTH]; /* the container open at each depth has a member */
   char close[OCI_JSON_WRITER_DEPTH];
+  /* With a sink (oci_json_writer_init_sink), the text goes to it as it is made, in pieces
+   * of about OCI_JSON_WRITER_FLUSH bytes that end between two values (made valid UTF-8
+   * piece by piece), so that a report of 100,000 rows never exists whole in memory. */
+  ocidig_sink sink;
+  void *sink_ctx;
+  ocidig_code sink_rc; /* the sink's first error: nothing more is written */
+  ocidig_error sink_err;
 } oci_json_writer;
+#define OCI_JSON_WRITER_FLUSH (64u * 1024)
 void oci_json_writer_init(oci_json_writer *w, bool pretty);
+void oci_json_writer_init_sink(oci_json_writer *w, bool pretty, ocidig_sink sink, void *ctx);
 /* key: the member's name inside an object; NULL inside an array or at the top. */
 void oci_json_writer_open(oci_json_writer *w, const char *key, char bracket /* '{' or '[' */);
 void oci_json_writer_close(oci_json_writer *w);
 /* Writes v (NULL: null) and releases it. */
 void oci_json_writer_put(oci_json_writer *w, const char *key, json_object *v);
+/* Writes a value given as JSON text (a number, a quoted string, true, ...) as it is. */
+void oci_json_writer_put_text(oci_json_writer *w, const char *key, const char *text);
+/* The caller's members (ocidig_json_options' head and tail), keys escaped, values as given. */
+void oci_json_writer_put_members(oci_json_writer *w, const ocidig_json_member *m, size_t n);
 /* The text (caller frees), or NULL if an allocation failed or a container is open. */
 char *oci_json_writer_take(oci_json_writer *w);
+/* With a sink: writes the rest.  OCIDIG_OK, the sink's first error (its message in *err),
+ * or out of memory; a container left open is a usage error.  Frees the writer's buffer. */
+ocidig_code oci_json_writer_finish(oci_json_writer *w, ocidig_error *err);
 
 /* The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms, no
  * surrogates, nothing above U+10FFFF), or 0 (json.c; json_write.c uses it too). */

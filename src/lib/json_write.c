@@ -6,6 +6,8 @@
 #include <string.h>
 /* --- Streaming writer ---------------------------------------------------------------- */
 
+static size_t utf8_fixed_len(const char *s, size_t *bad);
+
 /* What json-c writes between a container's members and around its brackets (json-c's
  * json_object_object_to_json_string and _array_to_json_string), so that a report written
  * piecewise reads exactly as the same tree written by json-c at once. */
@@ -43,6 +45,56 @@ void oci_json_writer_init(oci_json_writer *w, bool pretty)
              JSON_C_TO_STRING_NOSLASHESCAPE;
 }
 
+void oci_json_writer_init_sink(oci_json_writer *w, bool pretty, ocidig_sink sink, void *ctx)
+{
+  oci_json_writer_init(w, pretty);
+  w->sink = sink;
+  w->sink_ctx = ctx;
+}
+
+/* Hands what is buffered to the sink (all, or once there is a piece's worth).  Called only
+ * between values: a piece never ends inside a string, nor inside a UTF-8 sequence. */
+static void writer_flush(oci_json_writer *w, bool all)
+{
+  char *fixed = NULL;
+  const char *text;
+  size_t bad;
+  if (!w->sink || w->out.failed || !w->out.len || (!all && w->out.len < OCI_JSON_WRITER_FLUSH))
+    return;
+  text = w->out.s;
+  utf8_fixed_len(text, &bad);
+  if (bad && !(text = fixed = ocidig_json_utf8(text))) {
+    w->out.failed = true;
+    return;
+  }
+  if (w->sink_rc == OCIDIG_OK)
+    w->sink_rc = w->sink(w->sink_ctx, text, strlen(text), &w->sink_err);
+  if (w->sink_rc != OCIDIG_OK)
+    w->sink_err.code = w->sink_rc;
+  free(fixed);
+  w->out.len = 0;
+  w->out.s[0] = '\0';
+}
+
+ocidig_code oci_json_writer_finish(oci_json_writer *w, ocidig_error *err)
+{
+  ocidig_code rc;
+  if (w->depth != 0)
+    w->out.failed = true;
+  writer_flush(w, true);
+  if (w->sink_rc != OCIDIG_OK) {
+    if (err)
+      *err = w->sink_err;
+    rc = w->sink_rc;
+  } else if (w->out.failed) {
+    rc = w->depth ? oci_fail(err, OCIDIG_ERR_USAGE, "a JSON container was left open") : oci_nomem(err);
+  } else {
+    rc = OCIDIG_OK;
+  }
+  oci_buf_free(&w->out);
+  return rc;
+}
+
 void oci_json_writer_open(oci_json_writer *w, const char *key, char bracket)
 {
   if (w->depth >= OCI_JSON_WRITER_DEPTH) {
@@ -71,6 +123,26 @@ void oci_json_writer_close(oci_json_writer *w)
   if ((w->flags & JSON_C_TO_STRING_SPACED) && !(w->flags & JSON_C_TO_STRING_PRETTY))
     oci_buf_add(&w->out, " ", 1);
   oci_buf_add(&w->out, &w->close[w->depth], 1);
+  writer_flush(w, false);
+}
+
+/* A value's text at the current depth: json-c wrote it at level 0, so every line after the
+ * first moves to this depth.  A raw newline only ever comes from pretty-printing: strings
+ * have theirs escaped. */
+static void writer_text(oci_json_writer *w, const char *s, size_t n)
+{
+  if (!(w->flags & JSON_C_TO_STRING_PRETTY)) {
+    oci_buf_add(&w->out, s, n);
+  } else {
+    const char *p = s, *end = s + n, *nl;
+    while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+      oci_buf_add(&w->out, p, (size_t)(nl - p) + 1);
+      writer_indent(w, w->depth);
+      p = nl + 1;
+    }
+    oci_buf_add(&w->out, p, (size_t)(end - p));
+  }
+  writer_flush(w, false);
 }
 
 void oci_json_writer_put(oci_json_writer *w, const char *key, json_object *v)
@@ -80,25 +152,42 @@ void oci_json_writer_put(oci_json_writer *w, const char *key, json_object *v)
   writer_member(w, key);
   if (!v) {
     oci_buf_puts(&w->out, "null");
+    writer_flush(w, false);
     return;
   }
   s = json_object_to_json_string_length(v, w->flags, &n);
-  if (!s) {
+  if (!s)
     w->out.failed = true;
-  } else if (!(w->flags & JSON_C_TO_STRING_PRETTY)) {
-    oci_buf_add(&w->out, s, n);
-  } else {
-    /* json-c wrote v at level 0; every line after the first moves to this depth.  A raw
-     * newline only ever comes from pretty-printing: strings have theirs escaped. */
-    const char *p = s, *end = s + n, *nl;
-    while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-      oci_buf_add(&w->out, p, (size_t)(nl - p) + 1);
-      writer_indent(w, w->depth);
-      p = nl + 1;
-    }
-    oci_buf_add(&w->out, p, (size_t)(end - p));
-  }
+  else
+    writer_text(w, s, n);
   json_object_put(v);
+}
+
+void oci_json_writer_put_text(oci_json_writer *w, const char *key, const char *text)
+{
+  writer_member(w, key);
+  if (!text)
+    w->out.failed = true;
+  else
+    writer_text(w, text, strlen(text));
+}
+
+void oci_json_writer_put_members(oci_json_writer *w, const ocidig_json_member *m, size_t n)
+{
+  for (size_t i = 0; m && i < n; i++) {
+    /* The caller's keys: written as json-c writes a string. */
+    json_object *k = json_object_new_string(m[i].key ? m[i].key : "");
+    const char *ks = k ? json_object_to_json_string_ext(k, w->flags) : NULL;
+    writer_member(w, NULL);
+    if (!ks || !m[i].value) {
+      w->out.failed = true;
+    } else {
+      oci_buf_puts(&w->out, ks);
+      oci_buf_puts(&w->out, w->flags & JSON_C_TO_STRING_SPACED ? ": " : ":");
+      writer_text(w, m[i].value, strlen(m[i].value));
+    }
+    json_object_put(k);
+  }
 }
 
 char *oci_json_writer_take(oci_json_writer *w)

@@ -32,22 +32,20 @@ static json_object *descriptor_json(const ocidig_descriptor *d)
 }
 
 /* Written as it goes (json.h's writer): a walk of 10,000 rows, each with its annotations,
- * took 60 MiB as one json-c tree; the text is the same. */
-char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty)
+ * took 60 MiB as one json-c tree; the text is the same.  With a sink, only a piece of the
+ * text is held at a time. */
+static void resolution_write(const ocidig_resolution *r, const ocidig_json_options *opts, oci_json_writer *w)
 {
-  oci_json_writer w;
   json_object *req;
 
-  if (!r)
-    return NULL;
-  oci_json_writer_init(&w, pretty);
-  oci_json_writer_open(&w, NULL, '{');
-  oci_json_writer_put(&w, "schemaVersion", json_object_new_int(1));
+  oci_json_writer_open(w, NULL, '{');
+  oci_json_writer_put_members(w, opts->head, opts->n_head);
+  oci_json_writer_put(w, "schemaVersion", json_object_new_int(1));
   req = json_object_new_object();
   json_object_object_add(req, "platform", json_object_new_string(oci_str(r->request)));
   json_object_object_add(req, "strict", json_object_new_boolean(r->strict));
-  oci_json_writer_put(&w, "request", req);
-  oci_json_writer_put(&w, "outcome", json_object_new_string(ocidig_outcome_name(r->outcome)));
+  oci_json_writer_put(w, "request", req);
+  oci_json_writer_put(w, "outcome", json_object_new_string(ocidig_outcome_name(r->outcome)));
 
   if (r->outcome == OCIDIG_OUTCOME_SELECTED) {
     json_object *sel = descriptor_json(&r->selected);
@@ -66,12 +64,12 @@ char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty)
       json_object_object_add(sel, "layers", layers);
       json_object_object_add(sel, "layersSize", json_object_new_int64(r->layers_size));
     }
-    oci_json_writer_put(&w, "selected", sel);
+    oci_json_writer_put(w, "selected", sel);
   } else {
-    oci_json_writer_put(&w, "selected", NULL);
+    oci_json_writer_put(w, "selected", NULL);
   }
 
-  oci_json_writer_open(&w, "descriptors", '[');
+  oci_json_writer_open(w, "descriptors", '[');
   for (size_t i = 0; i < r->n_rows; i++) {
     const ocidig_row *row = &r->rows[i];
     json_object *o = descriptor_json(&row->desc);
@@ -93,19 +91,44 @@ char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty)
                                json_object_new_string(oci_str(row->desc.annotations[j].value)));
       json_object_object_add(ordered, "annotations", ann);
     }
-    oci_json_writer_put(&w, NULL, ordered);
+    oci_json_writer_put(w, NULL, ordered);
   }
-  oci_json_writer_close(&w);
-  oci_json_writer_open(&w, "warnings", '[');
+  oci_json_writer_close(w);
+  oci_json_writer_open(w, "warnings", '[');
   for (size_t i = 0; i < r->n_warnings; i++)
-    oci_json_writer_put(&w, NULL, json_object_new_string(r->warnings[i]));
-  oci_json_writer_close(&w);
+    oci_json_writer_put(w, NULL, json_object_new_string(r->warnings[i]));
+  oci_json_writer_close(w);
   if (r->outcome == OCIDIG_OUTCOME_ERROR) {
     json_object *e = json_object_new_object();
     json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(r->error.code)));
     json_object_object_add(e, "message", json_object_new_string(r->error.message));
-    oci_json_writer_put(&w, "error", e);
+    oci_json_writer_put(w, "error", e);
   }
-  oci_json_writer_close(&w);
-  return oci_json_text_utf8(oci_json_writer_take(&w));
+  oci_json_writer_put_members(w, opts->tail, opts->n_tail);
+  oci_json_writer_close(w);
+}
+
+char *ocidig_resolution_to_json(const ocidig_resolution *r, bool pretty)
+{
+  ocidig_json_options o = {.pretty = pretty};
+  oci_json_writer w;
+  if (!r)
+    return NULL;
+  oci_json_writer_init(&w, pretty);
+  resolution_write(r, &o, &w);
+  return oci_json_writer_take(&w);
+}
+
+ocidig_code ocidig_resolution_write_json(const ocidig_resolution *r, const ocidig_json_options *opts,
+                                         ocidig_sink sink, void *ctx, ocidig_error *err)
+{
+  static const ocidig_json_options none = {0};
+  oci_json_writer w;
+  OCI_REQUIRE(r, "the resolution", err);
+  OCI_REQUIRE(sink, "the sink", err);
+  if (!opts)
+    opts = &none;
+  oci_json_writer_init_sink(&w, opts->pretty, sink, ctx);
+  resolution_write(r, opts, &w);
+  return oci_json_writer_finish(&w, err);
 }

@@ -1,0 +1,113 @@
+/* list_json.c: a listing (ocidig_list's result) as JSON, written as it goes through json.h's
+ * writer: each image a small json-c tree, serialized and freed at once, so that the JSON of
+ * 100,000 images costs one image's tree and, with a sink, one piece of text. */
+#include "image.h"
+
+/* One image as a small tree, written and freed at once. */
+static json_object *image_json(const ocidig_listing *l, const ocidig_list_image *img)
+{
+  json_object *o = json_object_new_object(), *rows = json_object_new_array(), *atts = json_object_new_array();
+  json_object_object_add(o, "name", oci_jstr(img->name));
+  json_object_object_add(o, "names", oci_jstrv(img->names, img->n_names));
+  json_object_object_add(o, "digest", oci_jstr(img->digest));
+  json_object_object_add(o, "mediaType", oci_jstr(img->media_type));
+  json_object_object_add(o, "complete", json_object_new_boolean(img->complete));
+  for (size_t k = 0; k < img->n_rows; k++) {
+    const ocidig_list_row *r = &img->rows[k];
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "platform", oci_jstr(r->platform));
+    json_object_object_add(p, "platformSource", oci_jstr(r->platform_source));
+    json_object_object_add(p, "manifest", oci_jstr(r->manifest));
+    json_object_object_add(p, "mediaType", oci_jstr(r->media_type));
+    json_object_object_add(p, "imageId", oci_jstr(r->image_id));
+    if (r->attestation_of)
+      json_object_object_add(p, "attestationOf", oci_jstr(r->attestation_of));
+    json_object_object_add(p, "kind", json_object_new_string(r->is_index ? "index" : r->other ? "other"
+                                                                : r->attestation_of ? "attestation"
+                                                                                    : "image"));
+    json_object_object_add(p, "present", json_object_new_boolean(r->present));
+    json_object_object_add(p, "complete", json_object_new_boolean(r->complete));
+    json_object_object_add(p, "blobs", json_object_new_int64((int64_t)r->n_blobs));
+    json_object_object_add(p, "missing", json_object_new_int64((int64_t)r->n_missing));
+    json_object_object_add(p, "size", json_object_new_int64(r->size));
+    if (l->request)
+      json_object_object_add(p, "selected", json_object_new_boolean(r->selected));
+    if (r->code != OCIDIG_OK) {
+      json_object *e = json_object_new_object();
+      json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(r->code)));
+      json_object_object_add(e, "message", oci_jstr(r->error));
+      json_object_object_add(p, "error", e);
+    }
+    json_object_array_add(r->attestation_of ? atts : rows, p);
+  }
+  json_object_object_add(o, "platforms", rows);
+  json_object_object_add(o, "attestations", atts);
+  if (l->request) {
+    json_object *res = json_object_new_object();
+    json_object_object_add(res, "outcome", json_object_new_string(ocidig_outcome_name(img->outcome)));
+    for (size_t k = 0; k < img->n_rows; k++)
+      if (img->rows[k].selected) {
+        json_object_object_add(res, "manifest", oci_jstr(img->rows[k].manifest));
+        json_object_object_add(res, "platform", oci_jstr(img->rows[k].platform));
+        json_object_object_add(res, "imageId", oci_jstr(img->rows[k].image_id));
+      }
+    if (img->outcome == OCIDIG_OUTCOME_ERROR) {
+      json_object *e = json_object_new_object();
+      json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(img->code)));
+      json_object_object_add(e, "message", oci_jstr(img->error));
+      json_object_object_add(res, "error", e);
+    }
+    json_object_object_add(o, "resolved", res);
+  }
+  return o;
+}
+
+static void listing_write(const ocidig_listing *l, const ocidig_json_options *opts, oci_json_writer *w)
+{
+  json_object *sum = json_object_new_object();
+  oci_json_writer_open(w, NULL, '{');
+  oci_json_writer_put_members(w, opts->head, opts->n_head);
+  oci_json_writer_put(w, "format", json_object_new_string(ocidig_layout_format_name(l->format)));
+  oci_json_writer_put(w, "request", oci_jstr(l->request));
+  oci_json_writer_open(w, "images", '[');
+  for (size_t i = 0; i < l->n_images; i++)
+    oci_json_writer_put(w, NULL, image_json(l, &l->images[i]));
+  oci_json_writer_close(w);
+  json_object_object_add(sum, "blobs", json_object_new_int64((int64_t)l->n_blobs));
+  json_object_object_add(sum, "totalBytes", json_object_new_int64((int64_t)l->total_bytes));
+  json_object_object_add(sum, "sharedBlobs", json_object_new_int64((int64_t)l->n_shared));
+  json_object_object_add(sum, "sharedBytes", json_object_new_int64((int64_t)l->shared_bytes));
+  json_object_object_add(sum, "unreferencedFiles", json_object_new_int64((int64_t)l->n_unreferenced));
+  json_object_object_add(sum, "unreferencedBytes", json_object_new_int64((int64_t)l->unreferenced_bytes));
+  json_object_object_add(sum, "missingBlobs", json_object_new_int64((int64_t)l->n_missing));
+  json_object_object_add(sum, "errors", json_object_new_int64((int64_t)l->n_errors));
+  oci_json_writer_put(w, "summary", sum);
+  oci_json_writer_put(w, "warnings", oci_jstrv(l->warnings, l->n_warnings));
+  oci_json_writer_put_members(w, opts->tail, opts->n_tail);
+  oci_json_writer_close(w);
+}
+
+char *ocidig_listing_to_json(const ocidig_listing *l, bool pretty)
+{
+  ocidig_json_options o = {.pretty = pretty};
+  oci_json_writer w;
+  if (!l)
+    return NULL;
+  oci_json_writer_init(&w, pretty);
+  listing_write(l, &o, &w);
+  return oci_json_writer_take(&w);
+}
+
+ocidig_code ocidig_listing_write_json(const ocidig_listing *l, const ocidig_json_options *opts, ocidig_sink sink,
+                                      void *ctx, ocidig_error *err)
+{
+  static const ocidig_json_options none = {0};
+  oci_json_writer w;
+  OCI_REQUIRE(l, "the listing", err);
+  OCI_REQUIRE(sink, "the sink", err);
+  if (!opts)
+    opts = &none;
+  oci_json_writer_init_sink(&w, opts->pretty, sink, ctx);
+  listing_write(l, opts, &w);
+  return oci_json_writer_finish(&w, err);
+}
