@@ -28,10 +28,16 @@ struct oci_graph {
   ocidig_layout *l;
   oci_view *v;
   chunk *chunks;
-  oci_gnode **nodes; /* every node read, with its key */
-  const char **keys;
-  size_t n_nodes, cap_nodes, cap_keys;
-  oci_strtab by_key;
+  /* Every node read, found by its digest (the first node of each digest; the others of that
+   * digest, read as another kind, size or media type, follow it: gnode.next). */
+  struct gnode **nodes;
+  size_t n_nodes, cap_nodes;
+  oci_strtab by_digest;
+  /* Every digest string met, once: descriptors and nodes share it (a manifest's digest is
+   * its index entry's; the config and layer digests shared by images are one string). */
+  const char **digests;
+  size_t n_digests, cap_digests;
+  oci_strtab digest_tab;
   oci_gnode *root;
   /* Interned: the few distinct media types, annotation keys and platforms of a layout,
    * shared by every descriptor that has them (an index of 100,000 images has a handful). */
@@ -100,6 +106,34 @@ static const char *arena_strndup(oci_graph *g, const char *s, size_t n, bool *no
 static const char *arena_strdup(oci_graph *g, const char *s, bool *nomem)
 {
   return s ? arena_strndup(g, s, strlen(s), nomem) : NULL;
+}
+
+static const char *digest_at(const void *ctx, size_t i)
+{
+  return ((const oci_graph *)ctx)->digests[i];
+}
+
+/* A digest string (as written, whatever it holds), stored once per graph. */
+static const char *intern_digest(oci_graph *g, const char *s, bool *nomem)
+{
+  size_t i;
+  const char *p;
+  if (!s)
+    return NULL;
+  if ((i = oci_strtab_find(&g->digest_tab, s, digest_at, g)) != OCI_STRTAB_NONE)
+    return g->digests[i];
+  if (!(p = arena_strdup(g, s, nomem)))
+    return NULL;
+  if (!oci_grow((void **)&g->digests, &g->cap_digests, g->n_digests + 1, sizeof *g->digests)) {
+    *nomem = true;
+    return p;
+  }
+  g->digests[g->n_digests] = p;
+  if (!oci_strtab_put(&g->digest_tab, g->n_digests, digest_at, g, false))
+    *nomem = true;
+  else
+    g->n_digests++;
+  return p;
 }
 
 static const char *intern_media_type(oci_graph *g, const char *s, bool *nomem)
@@ -205,13 +239,14 @@ static const ocidig_platform *intern_platform(oci_graph *g, const ocidig_platfor
   return out;
 }
 
-/* A compact copy of a decoded descriptor. */
-static bool gdesc_from(oci_graph *g, const ocidig_descriptor *d, oci_gdesc *out)
+/* A compact copy of a decoded descriptor.  share: its digest is likely to recur (a config
+ * or a layer, which images share): stored once.  An index's entries are each their own. */
+static bool gdesc_from(oci_graph *g, const ocidig_descriptor *d, bool share, oci_gdesc *out)
 {
   bool nomem = false;
   memset(out, 0, sizeof *out);
   out->media_type = intern_media_type(g, d->media_type, &nomem);
-  out->digest = arena_strdup(g, d->digest_string, &nomem);
+  out->digest = share ? intern_digest(g, d->digest_string, &nomem) : arena_strdup(g, d->digest_string, &nomem);
   out->size = d->size;
   out->digest_code = d->digest_code;
   if (d->has_platform) {
@@ -333,9 +368,10 @@ static void graph_free(void *p)
   chunk *c, *next;
   if (!g)
     return;
-  oci_strtab_free(&g->by_key);
+  oci_strtab_free(&g->by_digest);
+  oci_strtab_free(&g->digest_tab);
   free(g->nodes);
-  free(g->keys);
+  free(g->digests);
   for (size_t i = 0; i < g->n_arrays; i++)
     free(g->arrays[i]);
   free(g->arrays);
@@ -370,15 +406,26 @@ ocidig_code oci_graph_get(ocidig_layout *l, oci_graph **out, ocidig_error *err)
   return OCIDIG_OK;
 }
 
-static oci_gnode *node_new(oci_graph *g, const char *name, const char *digest, ocidig_kind kind)
+/* A node and what it was asked for as (the lookup's key). */
+typedef struct gnode {
+  oci_gnode pub;          /* first: what callers see */
+  struct gnode *next;     /* the next node of the same digest */
+  const char *media_type; /* the descriptor's, for an index or a manifest */
+  int64_t size;
+  ocidig_kind kind;
+  bool inline_data;       /* read from the descriptor's inline data */
+} gnode;
+
+static gnode *node_new(oci_graph *g, const char *name, const char *digest, ocidig_kind kind)
 {
   bool nomem = false;
-  oci_gnode *n = arena_alloc(g, sizeof *n);
+  gnode *n = arena_alloc(g, sizeof *n);
   if (!n)
     return NULL;
   memset(n, 0, sizeof *n);
-  n->name = arena_strdup(g, name, &nomem);
-  n->digest = arena_strdup(g, digest ? digest : "", &nomem);
+  n->pub.name = arena_strdup(g, name, &nomem);
+  n->pub.digest = arena_strdup(g, digest ? digest : "", &nomem);
+  n->pub.kind = kind;
   n->kind = kind;
   return nomem ? NULL : n;
 }
@@ -480,7 +527,7 @@ static ocidig_code index_element(void *ctx, size_t i, json_object *elem, ocidig_
   if ((rc = oci_descriptor_parse(elem, where, &d, err)) != OCIDIG_OK)
     return rc;
   if (!oci_grow((void **)&ir->kids, &ir->cap_kids, ir->n_kids + 1, sizeof *ir->kids) ||
-      !gdesc_from(ir->g, &d, &ir->kids[ir->n_kids])) {
+      !gdesc_from(ir->g, &d, false, &ir->kids[ir->n_kids])) {
     ocidig_descriptor_clear(&d);
     return oci_nomem(err);
   }
@@ -575,7 +622,9 @@ ocidig_code oci_graph_root(oci_graph *g, const oci_gnode **out, ocidig_error *er
     return OCIDIG_OK;
   }
   ir.what = oci_view_root_name(g->v);
-  if (!(ir.n = node_new(g, ir.what, "", OCIDIG_KIND_INDEX)) ||
+  gnode *rn = node_new(g, ir.what, "", OCIDIG_KIND_INDEX);
+  ir.n = rn ? &rn->pub : NULL;
+  if (!ir.n ||
       !(ir.js = oci_json_stream_new(ir.what, "manifests", index_element, &ir))) {
     index_read_free(&ir);
     return oci_nomem(err);
@@ -681,7 +730,7 @@ static bool parse_gdesc(oci_graph *g, json_object *obj, const char *where, const
   if (oci_descriptor_parse(obj, where, &d, e) != OCIDIG_OK)
     return true; /* not a descriptor: e says why */
   gd = arena_alloc(g, sizeof *gd);
-  if (!gd || !gdesc_from(g, &d, gd)) {
+  if (!gd || !gdesc_from(g, &d, true, gd)) {
     ocidig_descriptor_clear(&d);
     return false;
   }
@@ -733,7 +782,7 @@ static bool manifest_fields(oci_graph *g, oci_gnode *n, json_object *root)
         }
         continue;
       }
-      nomem = nomem || !gdesc_from(g, &d, &ls[n->n_layers]);
+      nomem = nomem || !gdesc_from(g, &d, true, &ls[n->n_layers]);
       ocidig_descriptor_clear(&d);
       n->n_layers++;
     }
@@ -818,58 +867,66 @@ static ocidig_code read_config(oci_graph *g, const oci_gdesc *d, oci_gnode *n, o
 
 static const char *node_key(const void *ctx, size_t i)
 {
-  return ((const oci_graph *)ctx)->keys[i];
+  return ((const oci_graph *)ctx)->nodes[i]->pub.digest;
+}
+
+/* Was n read as d asks now?  Each part can change the answer or its message: the kind,
+ * inline data or the blob, the size, the media type (not for a config). */
+static bool node_is(const gnode *n, const oci_gdesc *d, ocidig_kind kind, bool inline_data)
+{
+  return n->kind == kind && n->inline_data == inline_data && n->size == d->size &&
+         (kind == OCIDIG_KIND_OTHER || oci_streq(n->media_type, d->media_type));
 }
 
 /* The node for d read as kind (INDEX, MANIFEST, or OTHER: a config), made on first use. */
 static ocidig_code node_get(oci_graph *g, const oci_gdesc *d, ocidig_kind kind, const oci_gnode **out,
                             ocidig_error *err)
 {
-  char *key, *name;
+  char *name;
   size_t found;
-  oci_gnode *n;
+  gnode *n, *first = NULL;
   ocidig_error e = {0};
   ocidig_code rc;
-  bool nomem = false;
+  bool nomem = false, inline_data = oci_gdesc_inline_ok(d);
   const char *role = kind == OCIDIG_KIND_INDEX ? "index" : kind == OCIDIG_KIND_MANIFEST ? "manifest" : "config";
 
   *out = NULL;
-  key = oci_sprintf("%c%c%lld %s %s", role[0], oci_gdesc_inline_ok(d) ? 'd' : 'b', (long long)d->size,
-                    oci_str(d->digest), kind == OCIDIG_KIND_OTHER ? "" : oci_str(d->media_type));
-  if (!key)
-    return oci_nomem(err);
-  if ((found = oci_strtab_find(&g->by_key, key, node_key, g)) != OCI_STRTAB_NONE) {
-    free(key);
-    *out = g->nodes[found];
-    return OCIDIG_OK;
+  if ((found = oci_strtab_find(&g->by_digest, oci_str(d->digest), node_key, g)) != OCI_STRTAB_NONE) {
+    for (first = n = g->nodes[found]; n; n = n->next)
+      if (node_is(n, d, kind, inline_data)) {
+        *out = &n->pub;
+        return OCIDIG_OK;
+      }
   }
   name = oci_sprintf("%s %s", role, digest_text(d));
-  n = name ? node_new(g, name, d->digest, kind) : NULL;
+  n = name ? node_new(g, name, oci_str(d->digest), kind) : NULL;
   free(name);
-  if (!n) {
-    free(key);
+  if (!n)
     return oci_nomem(err);
-  }
-  rc = kind == OCIDIG_KIND_INDEX ? read_index(g, d, n, &e)
-       : kind == OCIDIG_KIND_MANIFEST ? read_manifest(g, d, n, &e)
-                                      : read_config(g, d, n, &e);
-  if (rc == OCIDIG_ERR_NOMEM || (rc != OCIDIG_OK && !node_fail(g, n, &e))) {
-    free(key);
+  n->media_type = kind == OCIDIG_KIND_OTHER ? NULL : intern_media_type(g, d->media_type, &nomem);
+  n->size = d->size;
+  n->inline_data = inline_data;
+  if (nomem)
     return oci_nomem(err);
-  }
-  {
-    const char *k = arena_strdup(g, key, &nomem);
-    free(key);
-    if (nomem || !oci_grow((void **)&g->nodes, &g->cap_nodes, g->n_nodes + 1, sizeof *g->nodes) ||
-        !oci_grow((void **)&g->keys, &g->cap_keys, g->n_nodes + 1, sizeof *g->keys))
+  rc = kind == OCIDIG_KIND_INDEX ? read_index(g, d, &n->pub, &e)
+       : kind == OCIDIG_KIND_MANIFEST ? read_manifest(g, d, &n->pub, &e)
+                                      : read_config(g, d, &n->pub, &e);
+  if (rc == OCIDIG_ERR_NOMEM || (rc != OCIDIG_OK && !node_fail(g, &n->pub, &e)))
+    return oci_nomem(err);
+  if (first) {
+    /* behind the others of its digest */
+    while (first->next)
+      first = first->next;
+    first->next = n;
+  } else {
+    if (!oci_grow((void **)&g->nodes, &g->cap_nodes, g->n_nodes + 1, sizeof *g->nodes))
       return oci_nomem(err);
     g->nodes[g->n_nodes] = n;
-    g->keys[g->n_nodes] = k;
-    if (!oci_strtab_put(&g->by_key, g->n_nodes, node_key, g, false))
+    if (!oci_strtab_put(&g->by_digest, g->n_nodes, node_key, g, false))
       return oci_nomem(err);
     g->n_nodes++;
   }
-  *out = n;
+  *out = &n->pub;
   return OCIDIG_OK;
 }
 
