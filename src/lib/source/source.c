@@ -28,31 +28,38 @@ void oci_source_warn(oci_source *s, const char *fmt, ...)
 
 char *oci_member_name_clean(const char *name, bool *unsafe)
 {
-  oci_buf b = {0};
   const char *p = name;
+  char *out;
+  size_t len = 0;
   *unsafe = false;
   if (!name || !*name || strlen(name) > OCIDIG_MAX_PATH_LENGTH || *name == '/') {
     *unsafe = true;
     return NULL;
   }
+  /* Never longer than the name: one allocation of its size (a table of 100,000 members
+   * keeps every one). */
+  if (!(out = malloc(strlen(name) + 1)))
+    return NULL;
   while (*p) {
     const char *slash = strchr(p, '/');
     size_t n = slash ? (size_t)(slash - p) : strlen(p);
     if (n == 2 && p[0] == '.' && p[1] == '.') {
       *unsafe = true;
-      oci_buf_free(&b);
+      free(out);
       return NULL;
     }
     if (n && !(n == 1 && p[0] == '.')) {
-      if (b.len)
-        oci_buf_add(&b, "/", 1);
-      oci_buf_add(&b, p, n);
+      if (len)
+        out[len++] = '/';
+      memcpy(out + len, p, n);
+      len += n;
     }
     p += n;
     if (*p == '/')
       p++;
   }
-  return oci_buf_take(&b); /* "" for "./" */
+  out[len] = '\0'; /* "" for "./" */
+  return out;
 }
 
 /* Does a link at `path` pointing at `target` stay inside the root? */
