@@ -425,3 +425,166 @@ void oci_verify_docker_free(vstate *v)
   free(v->dtab.t);
   free(v->etab.t);
 }
+
+/* ------------------------------------------------------------ blobs through the view */
+
+const char *oci_vblob_file(const vstate *v, const ocidig_digest *d)
+{
+  const char *m;
+  if (!v->foreign || !v->view)
+    return NULL;
+  m = oci_view_blob_member(v->view, d, NULL, NULL);
+  /* a name the view keeps (a blob it knows), not one it makes for the call */
+  return m && oci_view_blob_synthesized(v->view, d) ? NULL : m;
+}
+
+const char *oci_vblob_member(const vstate *v, const ocidig_digest *d, char *buf)
+{
+  const char *m;
+  if (!v->foreign || !v->view) {
+    ocidig_digest_blob_path(d, buf);
+    return buf;
+  }
+  if (!(m = oci_view_blob_member(v->view, d, NULL, NULL)))
+    return oci_view_root_name(v->view);
+  if (strlen(m) < OCIDIG_DIGEST_STRING_MAX + 8) {
+    memcpy(buf, m, strlen(m) + 1);
+    return buf;
+  }
+  return m;
+}
+
+const char *oci_vroot_name(const vstate *v)
+{
+  return v->foreign && v->view ? oci_view_root_name(v->view) : "index.json";
+}
+
+typedef struct vbuf {
+  uint8_t *p;
+  size_t n, cap, max;
+} vbuf;
+
+static ocidig_code vbuf_sink(void *ctx, const void *data, size_t len, ocidig_error *err)
+{
+  vbuf *b = ctx;
+  if (len > b->max - b->n)
+    return oci_fail(err, OCIDIG_ERR_JSON_TOO_LARGE, "more than the %zu-byte limit for a document", b->max);
+  if (!oci_grow((void **)&b->p, &b->cap, b->n + len + 1, 1))
+    return oci_nomem(err);
+  memcpy(b->p + b->n, data, len);
+  b->n += len;
+  return OCIDIG_OK;
+}
+
+ocidig_code oci_vroot_read(vstate *v, size_t max, uint8_t **data, size_t *len, ocidig_error *e)
+{
+  vbuf b = {.max = max};
+  ocidig_code rc;
+  *data = NULL;
+  *len = 0;
+  if (!v->foreign || !v->view)
+    return ocidig_layout_read_file(v->l, "index.json", max, data, len, e);
+  if ((rc = oci_view_root_stream(v->view, vbuf_sink, &b, e)) != OCIDIG_OK) {
+    free(b.p);
+    return rc;
+  }
+  if (!b.p && !(b.p = malloc(1)))
+    return oci_nomem(e);
+  *data = b.p;
+  *len = b.n;
+  return OCIDIG_OK;
+}
+
+ocidig_code oci_vblob_read_doc(vstate *v, const ocidig_digest *d, size_t max, uint8_t **data, size_t *len,
+                               ocidig_error *e)
+{
+  char path[OCIDIG_DIGEST_STRING_MAX + 8];
+  const char *file;
+  vbuf b = {.max = max};
+  ocidig_code rc;
+  *data = NULL;
+  *len = 0;
+  if (!v->foreign || !v->view)
+    return ocidig_layout_read_file(v->l, oci_vblob_member(v, d, path), max, data, len, e);
+  if ((file = oci_vblob_file(v, d)))
+    return ocidig_layout_read_file(v->l, file, max, data, len, e);
+  if ((rc = oci_view_blob_stream(v->view, d, vbuf_sink, &b, e)) != OCIDIG_OK) {
+    free(b.p);
+    return rc;
+  }
+  if (!b.p && !(b.p = malloc(1)))
+    return oci_nomem(e);
+  *data = b.p;
+  *len = b.n;
+  return OCIDIG_OK;
+}
+
+bool oci_vblob_present_foreign(vstate *v, size_t bi)
+{
+  vblob *b = &v->blobs[bi];
+  const uint8_t *synth;
+  size_t synth_len;
+  ocidig_entry e;
+  ocidig_error err;
+  ocidig_code rc;
+  if (b->looked_up)
+    return b->present;
+  b->looked_up = true;
+  if (!oci_view_blob_member(v->view, &b->d, &synth, &synth_len)) {
+    /* a document the view made to its digest: there, and checked */
+    b->present = true;
+    b->size = (int64_t)synth_len;
+    b->hash = OCIDIG_HASH_OK;
+    return true;
+  }
+  rc = oci_view_blob_stat(v->view, &b->d, &e, &err);
+  if (rc == OCIDIG_OK && e.type == OCIDIG_ENTRY_FILE) {
+    b->present = true;
+    b->size = e.size;
+  } else if (rc == OCIDIG_ERR_NOMEM) {
+    v->nomem = true;
+  } else if (rc != OCIDIG_OK && rc != OCIDIG_ERR_BLOB_MISSING) {
+    b->present = true;
+    b->unreadable = true;
+    if (!b->read_error && !(b->read_error = oci_strdup(err.message)))
+      v->nomem = true;
+  }
+  return b->present;
+}
+
+static bool hex_name(const char *s, size_t n)
+{
+  if (n != 64)
+    return false;
+  for (size_t i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return false;
+  return true;
+}
+
+void oci_vforeign_listing(vstate *v)
+{
+  const ocidig_entry *ents;
+  size_t n;
+  ocidig_error e;
+  if (!v->foreign || !v->view || ocidig_layout_entries(v->l, &ents, &n, &e) != OCIDIG_OK)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    const ocidig_entry *en = &ents[i];
+    const char *slash = strrchr(en->path, '/'), *base = slash ? slash + 1 : en->path, *m;
+    ocidig_digest d;
+    size_t bi;
+    if (en->type != OCIDIG_ENTRY_FILE || en->escapes || !hex_name(base, strlen(base) < 64 ? 0 : 64))
+      continue;
+    d.alg = OCIDIG_DIGEST_SHA256;
+    memcpy(d.hex, base, 64);
+    d.hex[64] = '\0';
+    /* the view's file for that digest: this one (not a copy elsewhere, not a stray name) */
+    if (!(m = oci_vblob_file(v, &d)) || strcmp(m, en->path) || (bi = oci_vblob_get(v, &d)) == NONE)
+      continue;
+    v->blobs[bi].listed = true;
+    v->blobs[bi].size = en->size;
+    v->blobs[bi].present = true;
+    v->blobs[bi].looked_up = true;
+  }
+}

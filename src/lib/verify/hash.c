@@ -16,6 +16,7 @@
 typedef struct hjob {
   size_t blob;
   char path[OCIDIG_DIGEST_STRING_MAX + 8];
+  const char *member; /* a foreign format's file (the view's), else path */
   ocidig_digest_alg alg;
   int64_t size;
   char hex[129];
@@ -37,7 +38,7 @@ typedef struct hpool {
 static void hash_one(hpool *p, hjob *j, uint8_t *buf)
 {
   oci_hasher *h;
-  int fd = oci_layout_open_member(p->l, j->path, &j->err);
+  int fd = oci_layout_open_member(p->l, j->member ? j->member : j->path, &j->err);
   if (fd < 0)
     return;
   if (!(h = oci_hasher_new(j->alg))) {
@@ -200,6 +201,7 @@ void oci_verify_hash_pending(vstate *v)
     j->alg = b->d.alg;
     j->size = b->size;
     oci_vblob_path(&b->d, j->path);
+    j->member = oci_vblob_file(v, &b->d);
     total = oci_bytes_add(total, b->size);
   }
   if (!n) {
@@ -219,7 +221,7 @@ void oci_verify_hash_pending(vstate *v)
         v->nomem = true;
         break;
       }
-      rc = ocidig_layout_stream_file(v->l, jobs[k].path, stream_hash_sink, &s, &e);
+      rc = ocidig_layout_stream_file(v->l, jobs[k].member ? jobs[k].member : jobs[k].path, stream_hash_sink, &s, &e);
       if (rc == OCIDIG_OK) {
         oci_hasher_final_hex(s.h, jobs[k].hex);
         jobs[k].done = true;
@@ -246,8 +248,9 @@ void oci_verify_hash_pending(vstate *v)
         v->bytes_hashed += j->bytes;
       }
     } else if (!b->read_error && !v->l->is_archive) {
-      b->read_error = j->err > 0 ? oci_sprintf("%s/%s: %s", v->l->path, j->path, strerror(j->err))
-                                 : oci_sprintf("%s/%s: not a regular file inside the layout", v->l->path, j->path);
+      const char *jp = j->member ? j->member : j->path;
+      b->read_error = j->err > 0 ? oci_sprintf("%s/%s: %s", v->l->path, jp, strerror(j->err))
+                                 : oci_sprintf("%s/%s: not a regular file inside the layout", v->l->path, jp);
     }
   }
   free(jobs);

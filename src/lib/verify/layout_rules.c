@@ -67,6 +67,8 @@ size_t oci_vblob_get(vstate *v, const ocidig_digest *d)
 bool oci_vblob_present(vstate *v, size_t bi)
 {
   vblob *b = &v->blobs[bi];
+  if (v->foreign)
+    return oci_vblob_present_foreign(v, bi);
   if (b->looked_up)
     return b->present;
   b->looked_up = true;

@@ -105,11 +105,12 @@ static void conclude_blobs(vstate *v)
 {
   for (size_t i = 0; i < v->n_blobs; i++) {
     vblob *b = &v->blobs[i];
-    char path[OCIDIG_DIGEST_STRING_MAX + 8];
+    char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
+    const char *path;
     vctx c = {b->image, b->plat};
     if (!b->referenced || !b->present)
       continue;
-    oci_vblob_path(&b->d, path);
+    path = oci_vblob_member(v, &b->d, pathbuf);
     if (b->hash == OCIDIG_HASH_MISMATCH) {
       oci_finding_add(v, c, VF_DIGEST_MISMATCH, b->digest, path, "the bytes of %s hash to %s; expected %s", path,
                       b->actual ? b->actual : "something else", b->digest);
@@ -172,8 +173,8 @@ static void conclude_platforms(vstate *v)
     for (size_t k = 0; k < u->n_missing; k++) {
       const vmissing *m = &u->missing[k];
       const vblob *b = &v->blobs[m->blob];
-      char path[OCIDIG_DIGEST_STRING_MAX + 8], role[48];
-      oci_vblob_path(&b->d, path);
+      char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8], role[48];
+      const char *path = oci_vblob_member(v, &b->d, pathbuf);
       role_text(m, role, sizeof role);
       if (m->blob == u->blob)
         oci_finding_add(v, c, VF_BLOB_MISSING, b->digest, path, "%s %s is not in the layout (no %s)%s", role, b->digest,
@@ -216,11 +217,12 @@ static void conclude_unreferenced(vstate *v)
     qsort(un, n, sizeof *un, digest_order);
   for (size_t i = 0; i < n; i++) {
     vblob *b = un[i];
-    char path[OCIDIG_DIGEST_STRING_MAX + 8];
+    char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
+    const char *path = oci_vblob_member(v, &b->d, pathbuf);
     s->blobs_unreferenced++;
     s->unreferenced_bytes = oci_bytes_add(s->unreferenced_bytes, b->size);
-    oci_finding_add(v, LAYOUT_CTX, VF_BLOB_UNREFERENCED, b->digest, oci_vblob_path(&b->d, path),
-                    "%s (%lld bytes) is not referenced from index.json%s", path, (long long)b->size,
+    oci_finding_add(v, LAYOUT_CTX, VF_BLOB_UNREFERENCED, b->digest, path,
+                    "%s (%lld bytes) is not referenced from %s%s", path, (long long)b->size, oci_vroot_name(v),
                     b->hash == OCIDIG_HASH_MISMATCH ? ", and its bytes do not hash to its name" : "");
   }
   free(un);
@@ -492,6 +494,20 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
   if (rc == OCIDIG_OK && (rc = oci_verify_root(&v, &format)) == OCIDIG_OK) {
     r->format = ocidig_layout_format_name(format);
     v.docker = format == OCIDIG_FORMAT_DOCKER_ARCHIVE;
+    /* containers/image dir: read through the view like an OCI layout: its synthesized index,
+     * its files named by hex */
+    if (format == OCIDIG_FORMAT_CIMAGE_DIR) {
+      ocidig_error e;
+      if ((rc = oci_view_get(layout, &v.view, &e)) == OCIDIG_OK) {
+        v.foreign = true;
+        oci_vforeign_listing(&v);
+      } else if (rc == OCIDIG_ERR_NOMEM) {
+        v.nomem = true;
+        rc = OCIDIG_OK;
+      } else {
+        r->error = e;
+      }
+    }
   }
   if (rc == OCIDIG_OK && v.docker)
     rc = oci_verify_walk_docker(&v);

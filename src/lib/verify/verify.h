@@ -23,6 +23,7 @@
 
 #include "descriptor.h"
 #include "layout.h"
+#include "view.h"
 
 #include <string.h>
 
@@ -233,6 +234,10 @@ typedef struct vstate {
   size_t *ftab;
   size_t ftab_cap;
   uint64_t bytes_hashed;
+  /* the view the walk reads through; `foreign`: a format whose blobs are not blobs/<alg>/<hex>
+   * (containers/image dir:, docker save): their files are where the view says (docker_files.c) */
+  oci_view *view;
+  bool foreign;
   /* docker save archives */
   bool docker;              /* manifest.json without index.json */
   const ocidig_entry *ents; /* the listing, looked up by path through etab */
@@ -303,6 +308,24 @@ bool oci_verify_whole(const vstate *v);
 
 /* hash.c: hashes the blobs whose hash is not known yet (see there). */
 void oci_verify_hash_pending(vstate *v);
+
+/* docker_files.c: where the view keeps a blob (formats other than OCI).  oci_vblob_member:
+ * blobs/<alg>/<hex> for an OCI layout, else the view's member (buf holds
+ * OCIDIG_DIGEST_STRING_MAX + 8 bytes; a longer name is the view's, valid until the next call
+ * on it), or the root's name for a document the view synthesized.  oci_vblob_file: the
+ * view's member of a foreign format's blob (owned by the view), NULL for an OCI layout. */
+const char *oci_vblob_member(const vstate *v, const ocidig_digest *d, char *buf);
+const char *oci_vblob_file(const vstate *v, const ocidig_digest *d);
+/* The root's name ("index.json", or the file a synthesized index was made from). */
+const char *oci_vroot_name(const vstate *v);
+/* Reads the root index, or a document blob, through the view (at most max bytes). */
+ocidig_code oci_vroot_read(vstate *v, size_t max, uint8_t **data, size_t *len, ocidig_error *e);
+ocidig_code oci_vblob_read_doc(vstate *v, const ocidig_digest *d, size_t max, uint8_t **data, size_t *len,
+                               ocidig_error *e);
+/* A foreign format's blob: present where the view says (a synthesized document always is). */
+bool oci_vblob_present_foreign(vstate *v, size_t bi);
+/* A foreign format's listing: the files the view names by digest are blobs (listed). */
+void oci_vforeign_listing(vstate *v);
 
 /* docker_rules.c, docker_files.c */
 ocidig_code oci_verify_walk_docker(vstate *v);

@@ -8,19 +8,20 @@
 /* Reads a blob that holds a document; its hash is noted on the way. */
 static uint8_t *read_blob_doc(vstate *v, vctx c, size_t bi, const char *what, size_t *len)
 {
-  char path[OCIDIG_DIGEST_STRING_MAX + 8];
+  char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
+  const char *path;
   uint8_t *data;
   ocidig_error e;
   ocidig_code rc;
   vblob *b = &v->blobs[bi];
-  oci_vblob_path(&b->d, path);
+  path = oci_vblob_member(v, &b->d, pathbuf);
   if (b->size > (int64_t)OCIDIG_MAX_JSON_SIZE) {
     oci_finding_add(v, c, VF_JSON_TOO_LARGE, b->digest, path,
                     "%s is %lld bytes, more than the %u-byte limit for a document", what, (long long)b->size,
                     OCIDIG_MAX_JSON_SIZE);
     return NULL;
   }
-  rc = ocidig_layout_read_file(v->l, path, OCIDIG_MAX_JSON_SIZE, &data, len, &e);
+  rc = oci_vblob_read_doc(v, &b->d, OCIDIG_MAX_JSON_SIZE, &data, len, &e);
   if (rc == OCIDIG_ERR_JSON_TOO_LARGE) {
     oci_finding_add(v, c, VF_JSON_TOO_LARGE, b->digest, path, "%s: %s", what, e.message);
     return NULL;
@@ -206,7 +207,7 @@ static bool check_ref(vstate *v, vctx c, const vdesc *d, size_t bi)
     return false;
   b = &v->blobs[bi];
   if (d->size_ok && !b->unreadable && d->size != b->size)
-    oci_finding_add(v, c, VF_SIZE_MISMATCH, b->digest, oci_vblob_path(&b->d, path),
+    oci_finding_add(v, c, VF_SIZE_MISMATCH, b->digest, oci_vblob_member(v, &b->d, path),
                     "%s is %lld bytes, but the descriptor (%s) says %lld", path, (long long)b->size, d->where,
                     (long long)d->size);
   return true;
@@ -235,7 +236,8 @@ static bool same_platform(const vstate *v, const ocidig_platform *a, const ocidi
  * no platform: its bytes are not trusted.  Its platform against the manifest's descriptor. */
 static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, size_t cbi, size_t ui)
 {
-  char what[OCIDIG_DIGEST_STRING_MAX + 16], path[OCIDIG_DIGEST_STRING_MAX + 8];
+  char what[OCIDIG_DIGEST_STRING_MAX + 16], pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
+  const char *path;
   oci_gdesc gd = {.media_type = cd->media_type, .digest = cd->digest, .size = cd->size, .digest_code = OCIDIG_OK};
   const oci_gnode *n;
   const ocidig_platform *p;
@@ -243,7 +245,7 @@ static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, si
   ocidig_error e;
   vblob *b;
   snprintf(what, sizeof what, "config %s", cd->digest);
-  oci_vblob_path(&cd->d, path);
+  path = oci_vblob_member(v, &cd->d, pathbuf);
   if (oci_graph_get(v->l, &g, &e) != OCIDIG_OK || oci_graph_config(g, &gd, &n, &e) != OCIDIG_OK) {
     if (ui != NONE)
       v->units[ui].broken = true;
@@ -307,13 +309,14 @@ static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, si
 
 static void walk_manifest(vstate *v, vctx c, const vdesc *md, size_t bi, size_t ui)
 {
-  char what[OCIDIG_DIGEST_STRING_MAX + 16], path[OCIDIG_DIGEST_STRING_MAX + 8];
+  char what[OCIDIG_DIGEST_STRING_MAX + 16], pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
+  const char *path;
   size_t len;
   uint8_t *data;
   oci_json_doc doc;
   json_object *x;
   snprintf(what, sizeof what, "manifest %s", md->digest);
-  oci_vblob_path(&md->d, path);
+  path = oci_vblob_member(v, &md->d, pathbuf);
   if (!(data = read_blob_doc(v, c, bi, what, &len))) {
     v->units[ui].broken = true;
     return;
@@ -372,7 +375,7 @@ static void walk_manifest(vstate *v, vctx c, const vdesc *md, size_t bi, size_t 
           char lp[OCIDIG_DIGEST_STRING_MAX + 8];
           v->blobs[lbi].referenced = true;
           oci_finding_add(
-              v, c, VF_FOREIGN_LAYER_ABSENT, ld.digest, oci_vblob_path(&ld.d, lp),
+              v, c, VF_FOREIGN_LAYER_ABSENT, ld.digest, oci_vblob_member(v, &ld.d, lp),
               "%s: a non-distributable layer (%s) is not in the layout, as expected; it is fetched from its "
               "urls",
               where, oci_str(ld.media_type));
@@ -416,7 +419,7 @@ static void visit_unit(vstate *v, vctx c, const vdesc *kd, size_t bi, bool manif
   if (!manifest) {
     char path[OCIDIG_DIGEST_STRING_MAX + 8];
     oci_finding_add(
-        v, c, VF_UNKNOWN_MEDIA_TYPE, kd->digest, oci_vblob_path(&kd->d, path),
+        v, c, VF_UNKNOWN_MEDIA_TYPE, kd->digest, oci_vblob_member(v, &kd->d, path),
         "%s: media type %s is neither an image index nor an image manifest: its blob is checked, its content "
         "is not",
         kd->where, kd->media_type ? kd->media_type : "(none)");
@@ -450,7 +453,8 @@ static bool plats_complete(const vstate *v, size_t from, size_t to)
 
 static void visit_index(vstate *v, vctx c, const vdesc *kd, size_t bi, unsigned level)
 {
-  char what[OCIDIG_DIGEST_STRING_MAX + 16], path[OCIDIG_DIGEST_STRING_MAX + 8];
+  char what[OCIDIG_DIGEST_STRING_MAX + 16], pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
+  const char *path;
   size_t len, n_kids = 0, first;
   uint8_t *data;
   oci_json_doc doc;
@@ -458,7 +462,7 @@ static void visit_index(vstate *v, vctx c, const vdesc *kd, size_t bi, unsigned 
   vblob *b = &v->blobs[bi];
 
   snprintf(what, sizeof what, "index %s", kd->digest);
-  oci_vblob_path(&kd->d, path);
+  path = oci_vblob_member(v, &kd->d, pathbuf);
   if (b->index_state == 1) {
     oci_finding_add(v, c, VF_INDEX_CYCLE, kd->digest, path, "%s contains itself (a cycle through %s)", what, kd->where);
     return;
@@ -544,28 +548,29 @@ ocidig_code oci_verify_walk_root(vstate *v)
   vdesc *kids = NULL;
   bool *is_image;
   ocidig_verify_report *r = v->r;
+  const char *root = oci_vroot_name(v);
 
-  rc = ocidig_layout_read_file(v->l, "index.json", OCIDIG_MAX_JSON_SIZE, &data, &len, &e);
+  rc = oci_vroot_read(v, OCIDIG_MAX_JSON_SIZE, &data, &len, &e);
   if (rc == OCIDIG_ERR_BLOB_MISSING) {
     oci_finding_add(v, LAYOUT_CTX, VF_MISSING_INDEX_JSON, NULL, "index.json",
                     "the layout has no index.json: not an OCI image layout");
     return oci_fail(&r->error, OCIDIG_ERR_MISSING_INDEX_JSON, "%s: no index.json: not an OCI image layout", v->l->path);
   }
   if (rc == OCIDIG_ERR_JSON_TOO_LARGE) {
-    oci_finding_add(v, LAYOUT_CTX, VF_JSON_TOO_LARGE, NULL, "index.json", "%s", e.message);
+    oci_finding_add(v, LAYOUT_CTX, VF_JSON_TOO_LARGE, NULL, root, "%s", e.message);
     return OCIDIG_OK;
   }
   if (rc != OCIDIG_OK) {
     r->error = e;
     return rc;
   }
-  if (!oci_vdoc_parse(v, LAYOUT_CTX, data, len, "index.json", NULL, "index.json", &doc)) {
+  if (!oci_vdoc_parse(v, LAYOUT_CTX, data, len, root, NULL, root, &doc)) {
     free(data);
     return OCIDIG_OK;
   }
   free(data);
-  if (oci_vdoc_check(v, LAYOUT_CTX, doc.root, OCIDIG_KIND_INDEX, NULL, "index.json", NULL, "index.json"))
-    kids = index_children(v, LAYOUT_CTX, doc.root, "index.json", NULL, "index.json", &n_kids);
+  if (oci_vdoc_check(v, LAYOUT_CTX, doc.root, OCIDIG_KIND_INDEX, NULL, root, NULL, root))
+    kids = index_children(v, LAYOUT_CTX, doc.root, root, NULL, root, &n_kids);
   oci_json_doc_free(&doc);
   if (!kids)
     return OCIDIG_OK;
