@@ -50,9 +50,7 @@ XFAIL='
 [listing/verify] ls says not complete where verify says complete (a row with an error, a foreign layer, a config it cannot read)
   b: verify/digest-invalid[ .:]*
   b: verify/digest-unsupported[ .:]*
-  b: verify/docker-config-invalid[ .:]*
   b: verify/docker-config-missing[ .:]*
-  b: verify/docker-config-tampered[ .:]*
   b: verify/field-type[ .:]*
   b: verify/foreign-layer[ .:]*
   b: verify/index-cycle[ .:]*

@@ -3,11 +3,29 @@
 # containers/image dir: layouts (testdata/cimage, written by skopeo) are walked like an OCI
 # layout from their synthesized index: every manifest, config and layer named by its hex,
 # hashed; a file changed, removed or added is found, in the directory and in a tar of it.
+# A docker save: the image whose config cannot be used (absent, not JSON, not its image ID)
+# is not complete, as ls says of it.
 . "$TESTS_DIR/lib.sh"
 C="$TESTDATA/cimage"
 if ! command -v python3 >/dev/null 2>&1; then
   skip "verify: dir: layouts" "python3 is needed to read the JSON reports"
-  finish
+  
+# docker save: one image's config is broken; the other image is intact
+V="$TESTDATA/verify"
+for spec in "docker-config-invalid invalid-json" "docker-config-tampered digest-mismatch" \
+  "docker-config-missing blob-missing" "docker-clean -"; do
+  set -- $spec
+  run verify --json "$V/$1.tar"
+  printf '%s' "$out" >"$T_TMP/r.json"
+  got=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(sorted({f["code"] for f in d["findings"]})) or "-",
+      sorted((i["complete"], [p["complete"] for p in i["platforms"]]) for i in d["images"]))' "$T_TMP/r.json")
+  if [ "$2" = - ]; then want="- [(True, [True]), (True, [True])]"; else want="$2 [(False, [False]), (True, [True])]"; fi
+  expect_eq "$got" "$want" "$1: the finding; the image is complete only when its config can be used"
+done
+finish
 fi
 
 # summary FILE: "exit images platforms blobsChecked codes..." of a JSON report
@@ -38,6 +56,7 @@ done
 
 run verify "$C/umoci-v1"
 expect_out_has "linux/amd64 (config)" "umoci-v1: the platform is read from the config"
+expect_out_has "verifying everything reachable from manifest.json (dir:)" "umoci-v1: the header names the root"
 
 # a changed layer, an added file named by a digest, a removed config
 cp -R "$C/umoci-v1" "$T_TMP/bad"
@@ -64,4 +83,20 @@ expect_rc 4 "a removed config: exit 4"
 printf '%s' "$out" >"$T_TMP/r.json"
 expect_eq "$(summary "$T_TMP/r.json")" "dir 1 1 2 blob-missing:$config digest-mismatch:$layer" \
   "a removed config: blob-missing, named by its file"
+
+# docker save: one image's config is broken; the other image is intact
+V="$TESTDATA/verify"
+for spec in "docker-config-invalid invalid-json" "docker-config-tampered digest-mismatch" \
+  "docker-config-missing blob-missing" "docker-clean -"; do
+  set -- $spec
+  run verify --json "$V/$1.tar"
+  printf '%s' "$out" >"$T_TMP/r.json"
+  got=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(" ".join(sorted({f["code"] for f in d["findings"]})) or "-",
+      sorted((i["complete"], [p["complete"] for p in i["platforms"]]) for i in d["images"]))' "$T_TMP/r.json")
+  if [ "$2" = - ]; then want="- [(True, [True]), (True, [True])]"; else want="$2 [(False, [False]), (True, [True])]"; fi
+  expect_eq "$got" "$want" "$1: the finding; the image is complete only when its config can be used"
+done
 finish

@@ -142,6 +142,7 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
    * are files (configs and layers), and there is no manifest. */
   bool docker = r->format && !strcmp(r->format, "docker-archive");
   bool hybrid = r->format && !strcmp(r->format, "oci+docker-archive");
+  bool dir = r->format && !strcmp(r->format, "dir");
   const char *blobs = docker ? "file" : "blob";
   char size[32];
 
@@ -152,11 +153,15 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
   else if (docker)
     cli_printf("verifying %s", r->ref ? "the image of manifest.json that --ref names" : "every image of manifest.json");
   else
-    cli_printf("verifying everything reachable from %s", r->ref ? "the entry --ref names" : "index.json");
+    cli_printf("verifying everything reachable from %s",
+               r->ref ? "the entry --ref names" : dir ? "manifest.json (dir:)" : "index.json");
   cli_printf(" (%s)\n", r->archive ? "archive" : "directory");
   if (docker)
     cli_printf("  a docker save archive (manifest.json, no index.json): it carries no registry manifest, so no\n"
            "  manifest digest exists; the digest shown for an image is its image ID (the digest of its config)\n");
+  else if (dir)
+    cli_printf("  a containers/image dir: layout (manifest.json, blobs named by their hex, version): read as an\n"
+               "  OCI layout whose index names each image folder's manifest.json\n");
   else if (hybrid)
     cli_printf("  with a docker save manifest.json beside index.json: index.json is verified, manifest.json is\n"
            "  compared with it\n");

@@ -170,7 +170,7 @@ static void docker_absent(vstate *v, vctx c, ocidig_verify_platform *p, const ch
 
 /* An image's config, read again for what docker_archive.c does not check: a JSON object, its
  * platform fields, rootfs.diff_ids.  Returns the number of diff_ids, or -1 when unknown. */
-static long docker_check_config(vstate *v, vctx c, const ocidig_docker_image *im)
+static long docker_check_config(vstate *v, vctx c, const ocidig_docker_image *im, bool *unusable)
 {
   uint8_t *data;
   size_t len;
@@ -192,25 +192,30 @@ static long docker_check_config(vstate *v, vctx c, const ocidig_docker_image *im
     oci_finding_add(v, c, rc == OCIDIG_ERR_JSON_TOO_LARGE ? VF_JSON_TOO_LARGE : VF_BLOB_UNREADABLE, digest,
                     im->config_path, "%s: %s", what, e.message);
     free(what);
+    *unusable = true;
     return -1;
   }
   if (!oci_vdoc_parse(v, c, data, len, what, digest, im->config_path, &doc)) {
     free(data);
     free(what);
+    *unusable = true;
     return -1;
   }
   free(data);
   if (!oci_vjson_is(doc.root, json_type_object)) {
     oci_finding_add(v, c, VF_INVALID_JSON, digest, im->config_path, "%s is %s, not a JSON object", what,
                     oci_json_type_name(doc.root));
+    *unusable = true;
     goto out;
   }
   {
     ocidig_platform p;
-    if (oci_platform_parse_json(doc.root, what, &p, NULL, &e) != OCIDIG_OK)
+    if (oci_platform_parse_json(doc.root, what, &p, NULL, &e) != OCIDIG_OK) {
       oci_finding_add(v, c, VF_FIELD_TYPE, digest, im->config_path, "%s", e.message);
-    else
+      *unusable = true;
+    } else {
       ocidig_platform_clear(&p);
+    }
   }
   rootfs = oci_json_get(doc.root, "rootfs");
   if (!oci_json_has(doc.root, "rootfs")) {
@@ -269,6 +274,9 @@ static void docker_image(vstate *v, const ocidig_docker_image *im, long k, dlaye
   vctx c = {k, -1};
   const char *label = dimage_label(im);
   long n_diff = -1;
+  /* the config cannot be used (absent, unreadable, not its image ID, not a JSON object, bad
+   * platform fields): the image is not complete, as ls says of it */
+  bool unusable = false;
 
   ri->name = join_tags(im);
   ri->digest = oci_strdup(im->image_id ? im->image_id : im->config_digest);
@@ -290,6 +298,7 @@ static void docker_image(vstate *v, const ocidig_docker_image *im, long k, dlaye
   /* the config: present, its bytes hash to its name (the image ID), JSON */
   if (im->config_code == OCIDIG_ERR_BLOB_MISSING || !im->config_file) {
     docker_absent(v, c, p, "config", -1, im->config_digest, im->config_path, label);
+    unusable = true;
   } else {
     char *file = NULL;
     const char *bad;
@@ -300,7 +309,9 @@ static void docker_image(vstate *v, const ocidig_docker_image *im, long k, dlaye
       free(file);
     if (im->config_code == OCIDIG_ERR_JSON_TOO_LARGE) {
       oci_finding_add(v, c, VF_JSON_TOO_LARGE, im->config_digest, im->config_path, "%s", oci_str(im->config_error));
+      unusable = true;
     } else if (!im->image_id) {
+      unusable = true;
       oci_finding_add(v, c, VF_BLOB_UNREADABLE, im->config_digest, im->config_path, "config %s of image %s: %s",
                       im->config_path, label, oci_str(im->config_error));
     } else {
@@ -309,13 +320,14 @@ static void docker_image(vstate *v, const ocidig_docker_image *im, long k, dlaye
         v->r->summary.blobs_checked++;
         v->bytes_hashed = oci_bytes_add(v->bytes_hashed, im->config_size);
       }
+      unusable = unusable || im->config_mismatch;
       if (im->config_mismatch)
         oci_finding_add(
             v, c, VF_DIGEST_MISMATCH, im->config_digest, im->config_path,
             "config %s of image %s: its bytes hash to %s; its name says %s (an image ID is the digest of the "
             "config)",
             im->config_path, label, im->image_id, im->config_digest);
-      n_diff = docker_check_config(v, c, im);
+      n_diff = docker_check_config(v, c, im, &unusable);
     }
   }
   if (n_diff >= 0 && (size_t)n_diff != im->n_layers)
@@ -347,7 +359,7 @@ static void docker_image(vstate *v, const ocidig_docker_image *im, long k, dlaye
     d = &(*dl)[(*n_dl)++];
     *d = (dlayer){k, i, fi, ly->path, ly->digest, ly->diff_id, label};
   }
-  p->complete = p->n_missing == 0;
+  p->complete = p->n_missing == 0 && !unusable;
 }
 
 static void docker_layers_conclude(vstate *v, const dlayer *dl, size_t n)
@@ -585,11 +597,13 @@ static ocidig_code docker_scope(vstate *v, const ocidig_docker_archive *a, bool 
   return OCIDIG_OK;
 }
 
-/* A docker save archive without index.json: everything manifest.json names. */
+/* A docker save archive without index.json: the rules over the images of manifest.json as the
+ * view read it (oci_view_docker_archive: read once per layout, the manifest.json every command
+ * reads), not a second reading of it. */
 ocidig_code oci_verify_walk_docker(vstate *v)
 {
   ocidig_verify_report *r = v->r;
-  ocidig_docker_archive *a = NULL;
+  const ocidig_docker_archive *a = NULL;
   ocidig_error e;
   ocidig_code rc;
   bool *pick;
@@ -602,18 +616,18 @@ ocidig_code oci_verify_walk_docker(vstate *v)
   }
   if (!docker_manifest_shape(v))
     return OCIDIG_OK;
-  if ((rc = ocidig_docker_archive_read(v->l, &a, &e)) != OCIDIG_OK) {
+  if ((rc = oci_view_get(v->l, &v->view, &e)) != OCIDIG_OK || (rc = oci_view_docker_archive(v->view, &a, &e)) != OCIDIG_OK) {
     docker_read_failed(v, &e);
     return OCIDIG_OK;
   }
+  if (!a)
+    return OCIDIG_OK; /* not a docker save: the view says so (the layout changed under us) */
   if (!(pick = calloc(a->n_images ? a->n_images : 1, sizeof *pick))) {
-    ocidig_docker_archive_free(a);
     v->nomem = true;
     return OCIDIG_OK;
   }
   if ((rc = docker_scope(v, a, pick)) != OCIDIG_OK) {
     free(pick);
-    ocidig_docker_archive_free(a);
     return rc;
   }
   for (size_t i = 0; i < a->n_images; i++)
@@ -634,7 +648,6 @@ ocidig_code oci_verify_walk_docker(vstate *v)
     oci_vdocker_unreferenced(v);
   free(dl);
   free(pick);
-  ocidig_docker_archive_free(a);
   return OCIDIG_OK;
 }
 
