@@ -60,9 +60,6 @@ XFAIL='
   c: verify/digest-invalid[ .:]*
   c: verify/digest-unsupported[ .:]*
   c: verify/field-missing[ .:]*
-[views] the directory form of a hybrid (index.json and manifest.json) warns about manifest.json, the archive form does not
-  d: verify/hybrid-clean[ .:]*
-  d: verify/hybrid-disagrees[ .:]*
 [graph] case 6: index.json over 4 MiB is json-too-large
   case 6: verify checks the 20,000 images, exit 0
 [verify] verify --platform P does not check an image whose index.json entry names another platform, though resolve --ref selects it and ls shows it (doc/resolution.md 5.3)

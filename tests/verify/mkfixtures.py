@@ -126,8 +126,9 @@ class Layout:
     def write_targz(self, path):
         buf = io.BytesIO()
         files = self.files()
-        # index.json and oci-layout first (as a docker/containerd export does), then blobs.
-        order = [n for n in ("oci-layout", "index.json") if n in files]
+        # index.json and oci-layout first, then a hybrid's manifest.json (docker save and ctr
+        # export write it beside index.json, not after the blobs), then blobs.
+        order = [n for n in ("oci-layout", "index.json", "manifest.json") if n in files]
         order += sorted(n for n in files if n not in order)
         dirs_done = set()
         with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
