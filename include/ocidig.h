@@ -362,6 +362,15 @@ uint64_t ocidig_layout_bytes_read(const ocidig_layout *layout);
  * None: OCIDIG_ERR_BLOB_MISSING; several: OCIDIG_ERR_REF_AMBIGUOUS (the message lists them);
  * not a digest nor a prefix: OCIDIG_ERR_INVALID_DIGEST. */
 ocidig_code ocidig_layout_find_digest(ocidig_layout *layout, const char *prefix, char *out, ocidig_error *err);
+/* The file of the layout that holds the blob `digest`, as the layout's format names it
+ * (blobs/<alg>/<hex> in an OCI layout; in a docker save the config or layer file whose name,
+ * image ID or diff_id is that digest; <hex> in a containers/image dir: layout), written to
+ * out (out_size bytes; OCIDIG_MAX_PATH_LENGTH + 1 hold any).  The name is given whether or
+ * not the file is there.  A document no file holds (a docker save's image manifest, made
+ * from manifest.json): OCIDIG_ERR_BLOB_MISSING.  A layout whose root cannot be read (no
+ * index.json nor manifest.json, ...): blobs/<alg>/<hex>.  Errors: out of memory. */
+ocidig_code ocidig_layout_find_blob(ocidig_layout *layout, const ocidig_digest *digest, char *out, size_t out_size,
+                                    ocidig_error *err);
 /* Checks the layout's oci-layout file: OCIDIG_OK when it is {"imageLayoutVersion": "1.0.0"}
  * or absent (then *absent, when not NULL, is true: a warning, not a failure);
  * OCIDIG_ERR_BAD_OCI_LAYOUT when it is not JSON, not an object, larger than 64 KiB or names

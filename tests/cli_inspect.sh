@@ -241,8 +241,12 @@ expect_out_has "platform     linux/arm/v7 (from the config)" "arm/v7 from the co
 run ls --platform linux/arm/v7 "$S/podman-save.docker-archive.tar"
 expect_rc 0 "ls --platform on a docker-archive"
 expect_out_has "linux/arm/v7" "resolves to arm/v7"
+# ls --platform shows what resolve --ref IMAGE --platform P selects (issue 13): an image of a
+# docker save is a root manifest, selected whatever its platform, with a warning
 run ls --platform linux/amd64 "$S/podman-save.docker-archive.tar"
-expect_rc 1 "ls --platform: no image resolves"
+expect_rc 0 "ls --platform: the image resolves as resolve --ref says"
+expect_out_has "linux/arm/v7" "ls --platform: the image's own platform is shown"
+expect_err_has "which does not match the request linux/amd64" "ls --platform: the warning resolve --ref gives"
 
 # --- a docker save archive of several images, made here -------------------------------------
 python3 - "$T_TMP/multi.tar" <<'PY'
@@ -293,7 +297,9 @@ expect_eq "$(jq_ "$T_TMP/j" '[i["name"] for i in j["images"]]')" "['example.com/
 expect_eq "$(jq_ "$T_TMP/j" 'j["summary"]["sharedBlobs"], j["summary"]["sharedBytes"], j["summary"]["unreferencedFiles"]')" \
   "(1, 10240, 1)" "ls: the shared layer and the stray file"
 run ls --platform linux/arm64 "$T_TMP/multi.tar"
-expect_out_has "(no match for linux/arm64)" "ls --platform: the amd64 image does not match"
+expect_out_has "linux/amd64" "ls --platform: the amd64 image is selected as resolve --ref selects it"
+expect_err_has "is for linux/amd64 (from its config), which does not match the request linux/arm64" \
+  "ls --platform: the amd64 image does not match: resolve --ref's warning"
 # a config altered after the fact: its name no longer is its digest
 python3 - "$T_TMP/multi.tar" "$T_TMP/altered.tar" <<'PY'
 import io, sys, tarfile

@@ -115,13 +115,13 @@ static int cat_verified(ocidig_layout *l, const char *path, const ocidig_digest 
   return 0;
 }
 
-/* A digest: blobs/<alg>/<hex>, or (docker save) a config or layer file by image ID or diff_id. */
+/* A digest: the file that holds the blob as the layout's format names it (blobs/<alg>/<hex>;
+ * in a docker save a config or layer file by image ID or diff_id; <hex> in a dir: layout). */
 static int cat_digest(ocidig_layout *l, const char *given, bool from_stdin)
 {
   ocidig_digest d;
   ocidig_error err;
-  char path[OCIDIG_DIGEST_STRING_MAX + 8], what[OCIDIG_DIGEST_STRING_MAX];
-  ocidig_docker_archive *a = NULL;
+  char path[OCIDIG_MAX_PATH_LENGTH + 1], what[OCIDIG_DIGEST_STRING_MAX];
   ocidig_code rc;
   int status;
   bool missing, short_on_stdin;
@@ -139,7 +139,8 @@ static int cat_digest(ocidig_layout *l, const char *given, bool from_stdin)
     return cli_fail(&err); /* ref-ambiguous (2), or the archive could not be read */
   if (ocidig_digest_parse(what, strlen(what), &d, &err) != OCIDIG_OK)
     return cli_usage("cat", "WHAT: %s", cli_clean(err.message));
-  ocidig_digest_blob_path(&d, path);
+  if ((rc = ocidig_layout_find_blob(l, &d, path, sizeof path, &err)) != OCIDIG_OK)
+    return cli_fail(&err);
   short_on_stdin = from_stdin && strcmp(what, given);
   /* Not looked up first: in an archive on stdin, a blob not reached yet streams as it passes. */
   if (short_on_stdin) {
@@ -153,32 +154,6 @@ static int cat_digest(ocidig_layout *l, const char *given, bool from_stdin)
   status = cat_verified(l, path, &d, -1, &missing, gone);
   if (!missing)
     return status;
-  if (ocidig_docker_archive_read(l, &a, NULL) == OCIDIG_OK) {
-    const char *file = NULL;
-    for (size_t i = 0; i < a->n_images && !file; i++) {
-      const ocidig_docker_image *im = &a->images[i];
-      if (im->config_file && (!strcmp(what, im->image_id ? im->image_id : "") ||
-                              !strcmp(what, im->config_digest ? im->config_digest : "")))
-        file = im->config_file;
-      for (size_t k = 0; k < im->n_layers && !file; k++) {
-        const ocidig_docker_layer *ly = &im->layers[k];
-        if (ly->file && (!strcmp(what, ly->digest ? ly->digest : "") || !strcmp(what, ly->diff_id ? ly->diff_id : "")))
-          file = ly->file;
-      }
-    }
-    if (file) {
-      char *f = strdup(file);
-      ocidig_docker_archive_free(a);
-      if (!f) {
-        cli_error("out of memory");
-        return EXIT_UNREADABLE;
-      }
-      status = cat_verified(l, f, &d, -1, NULL, gone);
-      free(f);
-      return status;
-    }
-    ocidig_docker_archive_free(a);
-  }
   cli_error("blob %s is not in the layout (no %s)", what, path);
   return ocidig_code_exit_status(OCIDIG_ERR_BLOB_MISSING);
 }
@@ -189,7 +164,7 @@ static int cat_resolved(ocidig_layout *l, const char *what, const ocidig_matcher
   ocidig_resolve_options opts = {.matcher = m, .host = cli_host(), .ref = ref};
   ocidig_resolution *r = NULL;
   ocidig_error err = {0};
-  char path[OCIDIG_DIGEST_STRING_MAX + 8];
+  char path[OCIDIG_MAX_PATH_LENGTH + 1];
   int status = 0;
   bool manifest = !strcmp(what, "manifest");
 
@@ -208,27 +183,10 @@ static int cat_resolved(ocidig_layout *l, const char *what, const ocidig_matcher
     cli_error("no manifest matches %s (run 'ocidig resolve' to see why each was skipped)", req ? req : "?");
     free(req);
     status = EXIT_NO_MATCH;
-  } else if (ocidig_resolution_is_docker_archive(r)) {
-    if (manifest) {
-      cli_error("a docker save archive without index.json carries no registry manifest; 'ocidig cat SOURCE "
-                "manifest.json' writes docker's manifest.json, 'config' the image's config");
-      status = EXIT_USAGE;
-    } else {
-      ocidig_docker_archive *a = NULL;
-      if (ocidig_docker_archive_read(l, &a, &err) != OCIDIG_OK) {
-        status = cli_fail(&err);
-      } else {
-        const ocidig_docker_image *im = NULL;
-        for (size_t i = 0; i < a->n_images && !im; i++)
-          if (a->images[i].image_id && !strcmp(a->images[i].image_id, r->selected.digest_string))
-            im = &a->images[i];
-        if (!im || !im->config_file)
-          status = cli_fail(&(ocidig_error){OCIDIG_ERR_BLOB_MISSING, "the image's config is not in the archive"});
-        else
-          status = cat_verified(l, im->config_file, &r->selected.digest, -1, NULL, NULL);
-      }
-      ocidig_docker_archive_free(a);
-    }
+  } else if (ocidig_resolution_is_docker_archive(r) && manifest) {
+    cli_error("a docker save archive without index.json carries no registry manifest; 'ocidig cat SOURCE "
+              "manifest.json' writes docker's manifest.json, 'config' the image's config");
+    status = EXIT_USAGE;
   } else {
     const ocidig_descriptor *d = manifest ? &r->selected : &r->config;
     if (!d->digest_string) {
@@ -244,8 +202,11 @@ static int cat_resolved(ocidig_layout *l, const char *what, const ocidig_matcher
                "so it had gone by (not kept: over %u bytes) before they said it was needed, and a stream cannot "
                "be re-read; give the archive as a file, or one with index.json and the manifests first",
                what, d->digest_string, OCIDIG_DEFAULT_SMALL_CAP);
-      ocidig_digest_blob_path(&d->digest, path);
-      status = cat_verified(l, path, &d->digest, d->size, NULL, from_stdin ? gone : NULL);
+      ocidig_error e;
+      if (ocidig_layout_find_blob(l, &d->digest, path, sizeof path, &e) != OCIDIG_OK)
+        status = cli_fail(&e);
+      else
+        status = cat_verified(l, path, &d->digest, d->size, NULL, from_stdin ? gone : NULL);
     }
   }
   ocidig_resolution_free(r);

@@ -159,6 +159,21 @@ void oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_
     return;
   for (size_t i = 0; i < a->n_warnings; i++)
     rwarn(r, false, "%s", a->warnings[i]);
+  /* A warning naming an image's synthesized manifest names the image (no registry manifest). */
+  for (size_t i = 0; i < r->n_warnings; i++)
+    for (size_t j = 0; j < a->n_images; j++) {
+      const char *m = oci_view_docker_manifest_of(v, j), *at;
+      char *w;
+      if (!m || !(at = strstr(r->warnings[i], m)) || at - r->warnings[i] < 9 || strncmp(at - 9, "manifest ", 9))
+        continue;
+      w = oci_sprintf("%.*simage %s (image ID %s)%s", (int)(at - 9 - r->warnings[i]), r->warnings[i],
+                      oci_docker_image_label(&a->images[j]), oci_str(a->images[j].image_id), at + strlen(m));
+      if (w) {
+        free(r->warnings[i]);
+        r->warnings[i] = w;
+      }
+      break;
+    }
   /* Several images: said of manifest.json's images, not of the index's names. */
   for (size_t i = 0; i < r->n_warnings; i++)
     if (!strncmp(r->warnings[i], "manifest.json names several images", 34)) {
@@ -265,4 +280,43 @@ void oci_docker_hybrid_warnings(ocidig_layout *l, ocidig_resolution *r)
     for (size_t i = 0; i < a->n_warnings; i++)
       rwarn(r, false, "%s", a->warnings[i]);
   ocidig_docker_archive_free(a);
+}
+
+ocidig_code oci_docker_hybrid_notes(oci_view *v, char ***out, size_t *n, ocidig_error *err)
+{
+  const ocidig_docker_archive *a = NULL;
+  ocidig_docker_archive tmp;
+  ocidig_error e;
+  ocidig_code rc;
+  OCI_REQUIRE(out, "out", err);
+  OCI_REQUIRE(n, "n", err);
+  *out = NULL;
+  *n = 0;
+  OCI_REQUIRE(v, "the view", err);
+  if (oci_view_format(v) != OCIDIG_FORMAT_HYBRID)
+    return OCIDIG_OK;
+  if ((rc = oci_view_docker_archive(v, &a, &e)) == OCIDIG_ERR_NOMEM)
+    return oci_nomem(err);
+  if (rc != OCIDIG_OK)
+    return oci_strv_push(out, n, "manifest.json (docker save) could not be read; index.json is used")
+             ? OCIDIG_OK
+             : oci_nomem(err);
+  if (!a)
+    return OCIDIG_OK;
+  /* The view's copy stays as read: the comparison adds its warnings to a shallow copy. */
+  tmp = *a;
+  tmp.warnings = NULL;
+  tmp.n_warnings = 0;
+  for (size_t i = 0; i < a->n_warnings; i++)
+    if (!oci_strv_push(&tmp.warnings, &tmp.n_warnings, a->warnings[i])) {
+      oci_strv_free(tmp.warnings, tmp.n_warnings);
+      return oci_nomem(err);
+    }
+  if ((rc = ocidig_docker_archive_compare(oci_view_layout(v), &tmp, &e)) == OCIDIG_ERR_NOMEM) {
+    oci_strv_free(tmp.warnings, tmp.n_warnings);
+    return oci_nomem(err);
+  }
+  *out = tmp.warnings;
+  *n = tmp.n_warnings;
+  return OCIDIG_OK;
 }

@@ -1,7 +1,11 @@
 /* image.c: the image a resolution selected, for `ocidig inspect` (ocidig_image_load,
  * ocidig_image_to_json): its manifest, config, layers, names, attestations and referrers,
- * the documents read through the graph (graph.h), the blobs found through the view. */
+ * the documents read through the graph (graph.h), the blobs found through the view; and
+ * cat's lookups (ocidig_layout_find_digest, ocidig_layout_find_blob) over the view.  A
+ * docker save differs only in wording: its image manifest is the view's (no registry
+ * manifest), the image is known by its config. */
 #include "image.h"
+#include "layout.h"
 
 /* ------------------------------------------------------------ inspect */
 
@@ -46,61 +50,6 @@ static ocidig_code layers_alloc(ocidig_image *img, size_t n, ocidig_error *err)
   return img->layers ? OCIDIG_OK : oci_nomem(err);
 }
 
-static ocidig_code load_docker(ocidig_layout *l, const ocidig_resolution *r, ocidig_image *img, ocidig_error *err)
-{
-  ocidig_docker_archive *a = NULL;
-  const ocidig_docker_image *im = NULL;
-  ocidig_code rc;
-  uint8_t *data;
-  size_t len;
-
-  img->registry_manifest = false;
-  if ((rc = ocidig_docker_archive_read(l, &a, err)) != OCIDIG_OK)
-    return rc;
-  for (size_t i = 0; i < a->n_images && !im; i++)
-    if (oci_streq(a->images[i].image_id, r->selected.digest_string))
-      im = &a->images[i];
-  if (!im) {
-    ocidig_docker_archive_free(a);
-    return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "manifest.json: no image with the image ID %s",
-                    oci_str(r->selected.digest_string));
-  }
-  for (size_t i = 0; i < a->n_warnings; i++)
-    oci_warning_push(&img->warnings, &img->n_warnings, "%s", a->warnings[i]);
-  for (size_t i = 0; i < im->n_repo_tags; i++)
-    if (!oci_strv_add_unique(&img->names, &img->n_names, im->repo_tags[i]))
-      goto nomem;
-  if (!(img->image_id = oci_strdup(im->image_id)) || oci_descriptor_copy(&img->config, &r->config, err) != OCIDIG_OK)
-    goto nomem;
-  if ((rc = layers_alloc(img, im->n_layers, err)) != OCIDIG_OK)
-    goto out;
-  for (size_t i = 0; i < im->n_layers && i < r->n_layers; i++) {
-    ocidig_image_layer *ly = &img->layers[i];
-    img->n_layers = i + 1;
-    if (oci_descriptor_copy(&ly->desc, &r->layers[i], err) != OCIDIG_OK)
-      goto nomem;
-    ly->compression = "uncompressed";
-    ly->present = im->layers[i].file != NULL;
-    ly->diff_id = oci_strdup(im->layers[i].diff_id);
-    ly->file = oci_strdup(im->layers[i].file);
-    if (!ly->present)
-      img->n_missing++;
-    img->layers_size = oci_size_add(img->layers_size, ly->desc.size);
-  }
-  rc = ocidig_layout_read_file(l, im->config_file, OCIDIG_MAX_JSON_SIZE, &data, &len, err);
-  if (rc == OCIDIG_OK) {
-    char what[OCIDIG_MAX_PATH_LENGTH + 16];
-    snprintf(what, sizeof what, "config %s", im->config_path);
-    rc = load_config_bytes(img, data, len, what, err);
-  }
-  goto out;
-nomem:
-  rc = oci_nomem(err);
-out:
-  ocidig_docker_archive_free(a);
-  return rc;
-}
-
 /* The index.json entry the resolution started from: the row at depth 1 with verdict selected. */
 static const char *root_digest(const ocidig_resolution *r)
 {
@@ -140,34 +89,96 @@ static ocidig_code copy_annotations(const oci_gnode *m, ocidig_image *img, ocidi
   return OCIDIG_OK;
 }
 
+/* A docker save view: the synthesized manifest of the image resolve selected (resolve shows
+ * it by its config, the image ID): the root's entry whose manifest has that config. */
+static ocidig_code docker_manifest(oci_graph *g, oci_view *v, const oci_gnode *root, const ocidig_resolution *r,
+                                   const oci_gdesc **out, ocidig_error *err)
+{
+  *out = NULL;
+  for (size_t i = 0; i < root->n_children && !*out; i++) {
+    const oci_gdesc *d = &root->children[i];
+    const oci_gnode *n;
+    ocidig_digest dg;
+    ocidig_code rc;
+    if (!oci_gdesc_digest(d, &dg) || oci_view_docker_image_of(v, &dg) == (size_t)-1)
+      continue;
+    if ((rc = oci_graph_open(g, d, &n, err)) != OCIDIG_OK)
+      return rc;
+    if (n->code == OCIDIG_OK && n->config && oci_streq(n->config->digest, r->config.digest_string))
+      *out = d;
+  }
+  if (!*out)
+    return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s: no image with the image ID %s", oci_view_root_name(v),
+                    oci_str(r->config.digest_string));
+  return OCIDIG_OK;
+}
+
+/* The RepoTags a hybrid's manifest.json gives the manifest m (its config and layers). */
+static ocidig_code hybrid_names(oci_view *v, const oci_gnode *m, ocidig_image *img, ocidig_error *err)
+{
+  ocidig_digest cfg, *layers;
+  char **tags = NULL;
+  size_t n_tags = 0, nl = 0;
+  ocidig_code rc;
+  if (m->code != OCIDIG_OK || !m->config || !oci_gdesc_digest(m->config, &cfg))
+    return OCIDIG_OK;
+  if (!(layers = calloc(m->n_layers + 1, sizeof *layers)))
+    return oci_nomem(err);
+  for (size_t i = 0; i < m->n_layers; i++)
+    if (oci_gdesc_digest(&m->layers[i], &layers[nl]))
+      nl++;
+  rc = nl == m->n_layers ? oci_view_repo_tags_for(v, &cfg, layers, nl, &tags, &n_tags, err) : OCIDIG_OK;
+  free(layers);
+  if (rc != OCIDIG_OK)
+    return rc == OCIDIG_ERR_NOMEM ? rc : OCIDIG_OK; /* an unreadable manifest.json: warned by the notes */
+  for (size_t t = 0; t < n_tags && rc == OCIDIG_OK; t++) {
+    bool dup = false;
+    for (size_t j = 0; j < img->n_names && !dup; j++)
+      dup = oci_names_match(img->names[j], tags[t]);
+    if (!dup && !oci_strv_push(&img->names, &img->n_names, tags[t]))
+      rc = oci_nomem(err);
+  }
+  oci_strv_free(tags, n_tags);
+  return rc;
+}
+
 static ocidig_code load_oci(ocidig_layout *l, const ocidig_resolution *r, ocidig_image *img, ocidig_error *err)
 {
   oci_graph *g;
   oci_view *v;
   const oci_gnode *m, *root;
+  const oci_gdesc *synth = NULL;
   oci_gdesc gd;
   ocidig_code rc;
   const char *root_entry = root_digest(r);
 
-  img->registry_manifest = true;
-  if (oci_descriptor_copy(&img->manifest, &r->selected, err) != OCIDIG_OK ||
+  if ((rc = oci_graph_get(l, &g, err)) != OCIDIG_OK || (rc = oci_view_get(l, &v, err)) != OCIDIG_OK ||
+      (rc = oci_graph_root(g, &root, err)) != OCIDIG_OK)
+    return rc;
+  /* A docker save: no registry manifest; the image is known by its config (the image ID). */
+  if (oci_view_root_synthesized(v) && oci_view_format(v) == OCIDIG_FORMAT_DOCKER_ARCHIVE) {
+    if ((rc = docker_manifest(g, v, root, r, &synth, err)) != OCIDIG_OK)
+      return rc;
+    root_entry = synth->digest;
+  }
+  img->registry_manifest = !synth;
+  if ((!synth && oci_descriptor_copy(&img->manifest, &r->selected, err) != OCIDIG_OK) ||
       oci_descriptor_copy(&img->config, &r->config, err) != OCIDIG_OK ||
       (r->config.digest_string && !(img->image_id = oci_strdup(r->config.digest_string))))
     return oci_nomem(err);
-  if ((rc = oci_graph_get(l, &g, err)) != OCIDIG_OK || (rc = oci_view_get(l, &v, err)) != OCIDIG_OK)
-    return rc;
 
   /* The manifest, from the graph, for what the resolution does not keep (its body's media
    * type, annotations, subject). */
-  if (r->selected.digest_code != OCIDIG_OK)
+  if (!synth && r->selected.digest_code != OCIDIG_OK)
     return oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "manifest %s: not a valid digest",
                     oci_str(r->selected.digest_string));
-  gdesc_borrow(&r->selected, &gd);
-  if ((rc = oci_graph_open(g, &gd, &m, err)) != OCIDIG_OK)
+  if (!synth)
+    gdesc_borrow(&r->selected, &gd);
+  if ((rc = oci_graph_open(g, synth ? synth : &gd, &m, err)) != OCIDIG_OK)
     return rc;
   if (m->code != OCIDIG_OK)
     return oci_fail(err, m->code, "%s", m->message);
-  if ((m->body_media_type && !(img->manifest_media_type = oci_strdup(m->body_media_type))) ||
+  if ((!synth && m->body_media_type && !(img->manifest_media_type = oci_strdup(m->body_media_type))) ||
       (m->subject && m->subject->digest && !(img->subject = oci_strdup(m->subject->digest))))
     return oci_nomem(err);
   if ((rc = copy_annotations(m, img, err)) != OCIDIG_OK)
@@ -225,36 +236,28 @@ static ocidig_code load_oci(ocidig_layout *l, const ocidig_resolution *r, ocidig
     }
     img->layers_size = oci_size_add(img->layers_size, ly->desc.size);
   }
-  if (img->config_read && img->cfg.n_diff_ids != r->n_layers)
+  if (img->config_read && img->cfg.n_diff_ids != r->n_layers && !synth) /* a docker save's: the view's warning */
     oci_warning_push(&img->warnings, &img->n_warnings, "the manifest lists %zu layers, its config %zu diff_ids",
                      r->n_layers, img->cfg.n_diff_ids);
 
   /* Names: the index.json entry's; attestations and referrers: from everything it reaches. */
-  if ((rc = oci_graph_root(g, &root, err)) != OCIDIG_OK)
-    return rc;
   for (size_t i = 0; i < root->n_children; i++)
     if (root_entry && oci_streq(root->children[i].digest, root_entry) &&
         !oci_entry_names_add(&root->children[i], &img->names, &img->n_names))
       return oci_nomem(err);
-  if (img->manifest.digest_string &&
+  if (!synth && img->manifest.digest_string &&
       (rc = ocidig_find_related(l, img->manifest.digest_string, &img->related, &img->n_related, err)) != OCIDIG_OK)
     return rc;
-  /* A hybrid archive: the RepoTags of the manifest.json entries that describe this manifest. */
+  /* A hybrid archive: the RepoTags of the manifest.json entries that describe this manifest
+   * (the view's), and where manifest.json disagrees with index.json. */
   if (img->format == OCIDIG_FORMAT_HYBRID) {
-    ocidig_docker_archive *a = NULL;
-    if (ocidig_docker_archive_read(l, &a, NULL) == OCIDIG_OK) {
-      ocidig_docker_archive_compare(l, a, NULL);
-      if (!oci_docker_names_add(a, m, &img->names, &img->n_names)) {
-        ocidig_docker_archive_free(a);
-        return oci_nomem(err);
-      }
-      for (size_t i = 0; i < a->n_warnings; i++)
-        oci_warning_push(&img->warnings, &img->n_warnings, "%s", a->warnings[i]);
-    } else {
-      oci_warning_push(&img->warnings, &img->n_warnings,
-                       "manifest.json (docker save) could not be read; index.json is used");
-    }
-    ocidig_docker_archive_free(a);
+    char **w = NULL;
+    size_t n_w = 0;
+    if ((rc = hybrid_names(v, m, img, err)) != OCIDIG_OK || (rc = oci_docker_hybrid_notes(v, &w, &n_w, err)) != OCIDIG_OK)
+      return rc;
+    for (size_t i = 0; i < n_w; i++)
+      oci_warning_push(&img->warnings, &img->n_warnings, "%s", w[i]);
+    oci_strv_free(w, n_w);
   }
   return OCIDIG_OK;
 }
@@ -271,9 +274,13 @@ ocidig_code ocidig_image_load(ocidig_layout *l, const ocidig_resolution *r, ocid
     return oci_fail(err, OCIDIG_ERR_USAGE, "no manifest was selected");
   if (!(img = calloc(1, sizeof *img)))
     return oci_nomem(err);
-  if ((rc = ocidig_layout_format_detect(l, &img->format, err)) != OCIDIG_OK) {
-    ocidig_image_free(img);
-    return rc;
+  {
+    oci_view *v;
+    if ((rc = oci_view_get(l, &v, err)) != OCIDIG_OK) {
+      ocidig_image_free(img);
+      return rc;
+    }
+    img->format = oci_view_format(v);
   }
   if (r->selected_has_platform) {
     if (ocidig_platform_copy(&img->platform, &r->selected_platform, err) != OCIDIG_OK) {
@@ -285,12 +292,143 @@ ocidig_code ocidig_image_load(ocidig_layout *l, const ocidig_resolution *r, ocid
   }
   for (size_t i = 0; i < r->n_warnings; i++)
     oci_warning_push(&img->warnings, &img->n_warnings, "%s", r->warnings[i]);
-  rc = ocidig_resolution_is_docker_archive(r) ? load_docker(l, r, img, err) : load_oci(l, r, img, err);
+  rc = load_oci(l, r, img, err);
   if (rc != OCIDIG_OK) {
     ocidig_image_free(img);
     return rc;
   }
   *out = img;
+  return OCIDIG_OK;
+}
+
+/* ------------------------------------------------------------ cat's lookups */
+
+/* Adds d to the candidates when `want` names it (once). */
+static bool note_candidate(char ***v, size_t *n, const char *d, const char *want)
+{
+  if (!d || !ocidig_digest_matches(d, want))
+    return true;
+  for (size_t i = 0; i < *n; i++)
+    if (!strcmp((*v)[i], d))
+      return true;
+  return oci_strv_push(v, n, d);
+}
+
+ocidig_code ocidig_layout_find_digest(ocidig_layout *l, const char *prefix, char *out, ocidig_error *err)
+{
+  ocidig_digest d;
+  const ocidig_entry *ents;
+  size_t n_ents, n = 0;
+  char **cand = NULL;
+  bool ok = true;
+  oci_view *v;
+  ocidig_code rc;
+
+  if (!l || !prefix || !out)
+    return oci_fail(err, OCIDIG_ERR_USAGE, "no layout or no digest given");
+  if (ocidig_digest_parse(prefix, strlen(prefix), &d, NULL) == OCIDIG_OK) {
+    ocidig_digest_format(&d, out);
+    return OCIDIG_OK;
+  }
+  if (strchr(prefix, ':') && (!ocidig_digest_is_prefix(prefix) || (strncmp(prefix, "sha256:", 7) &&
+                                                                   strncmp(prefix, "sha512:", 7))))
+    return ocidig_digest_parse(prefix, strlen(prefix), &d, err); /* its own message: grammar, algorithm */
+  if (!strncmp(prefix, "sha256:", 7) && strlen(prefix + 7) > 64)
+    return oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "%s is not a digest, nor a prefix of one: sha256 takes %d to 64 "
+                                                    "hex digits",
+                    prefix, OCIDIG_MIN_DIGEST_PREFIX);
+  if (!ocidig_digest_is_prefix(prefix))
+    return oci_fail(err, OCIDIG_ERR_INVALID_DIGEST,
+                    "%s is not a digest, nor a prefix of one (\"alg:HEX\" or \"HEX\" with at least %d lowercase hex "
+                    "digits)",
+                    prefix, OCIDIG_MIN_DIGEST_PREFIX);
+  /* the blobs present */
+  if ((rc = ocidig_layout_scan_all(l, err)) != OCIDIG_OK || (rc = ocidig_layout_entries(l, &ents, &n_ents, err)) != OCIDIG_OK)
+    return rc;
+  for (size_t i = 0; i < n_ents && ok; i++) {
+    ocidig_digest_alg alg;
+    const char *hex;
+    char s[OCIDIG_DIGEST_STRING_MAX];
+    if (ents[i].type == OCIDIG_ENTRY_DIRECTORY || !(hex = oci_blob_path_hex(ents[i].path, &alg)))
+      continue;
+    snprintf(s, sizeof s, "%s:%s", ocidig_digest_alg_name(alg), hex);
+    ok = note_candidate(&cand, &n, s, prefix);
+  }
+  /* the view: the root index's descriptors (not the documents a view synthesized: no file
+   * holds them), and a docker save's image IDs, layer digests and diff_ids (manifest.json as
+   * the view read it) */
+  if (ok && oci_view_get(l, &v, NULL) == OCIDIG_OK) {
+    oci_graph *g;
+    const oci_gnode *root;
+    const ocidig_docker_archive *a = NULL;
+    if (oci_graph_get(l, &g, NULL) == OCIDIG_OK && oci_graph_root(g, &root, NULL) == OCIDIG_OK &&
+        root->code == OCIDIG_OK)
+      for (size_t i = 0; i < root->n_children && ok; i++) {
+        ocidig_digest dg;
+        const oci_gdesc *c = &root->children[i];
+        if (!oci_gdesc_digest(c, &dg) || !oci_view_blob_synthesized(v, &dg))
+          ok = note_candidate(&cand, &n, c->digest, prefix);
+      }
+    if (ok && oci_view_docker_archive(v, &a, NULL) == OCIDIG_OK && a)
+      for (size_t i = 0; i < a->n_images && ok; i++) {
+        const ocidig_docker_image *im = &a->images[i];
+        ok = note_candidate(&cand, &n, im->image_id, prefix) && note_candidate(&cand, &n, im->config_digest, prefix);
+        for (size_t k = 0; k < im->n_layers && ok; k++)
+          ok = note_candidate(&cand, &n, im->layers[k].digest, prefix) &&
+               note_candidate(&cand, &n, im->layers[k].diff_id, prefix);
+      }
+  }
+  if (!ok) {
+    oci_strv_free(cand, n);
+    return oci_nomem(err);
+  }
+  if (n == 1) {
+    snprintf(out, OCIDIG_DIGEST_STRING_MAX, "%s", cand[0]);
+    rc = OCIDIG_OK;
+  } else if (n == 0) {
+    rc = oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "no blob or descriptor of %s has a digest that begins with %s",
+                  ocidig_layout_is_archive(l) && !strcmp(oci_layout_path(l), "-") ? "standard input" : oci_layout_path(l), prefix);
+  } else {
+    oci_buf b = {0};
+    for (size_t i = 0; i < n && i < 10; i++)
+      oci_buf_printf(&b, "%s%s", i ? ", " : "", cand[i]);
+    rc = oci_fail(err, OCIDIG_ERR_REF_AMBIGUOUS, "%s is ambiguous: %zu digests begin with it: %s%s; give more digits",
+                  prefix, n, b.s ? b.s : "", n > 10 ? ", ..." : "");
+    oci_buf_free(&b);
+  }
+  oci_strv_free(cand, n);
+  return rc;
+}
+
+ocidig_code ocidig_layout_find_blob(ocidig_layout *l, const ocidig_digest *digest, char *out, size_t out_size,
+                                    ocidig_error *err)
+{
+  char ds[OCIDIG_DIGEST_STRING_MAX];
+  const char *member;
+  oci_view *v;
+  ocidig_code rc;
+  OCI_REQUIRE(l, "the layout", err);
+  OCI_REQUIRE(digest, "the digest", err);
+  OCI_REQUIRE(out && out_size, "out", err);
+  *out = 0;
+  ocidig_digest_format(digest, ds);
+  if ((rc = oci_view_get(l, &v, NULL)) != OCIDIG_OK) {
+    /* No root to read (a bare blobs/ folder, an oci-layout of another version): the blob
+     * is where an OCI layout keeps it, found there or not. */
+    if (rc == OCIDIG_ERR_NOMEM)
+      return oci_nomem(err);
+    if (out_size < OCIDIG_DIGEST_STRING_MAX + 8)
+      return oci_fail(err, OCIDIG_ERR_LIMIT, "%s: the name of the file that holds it is too long", ds);
+    ocidig_digest_blob_path(digest, out);
+    return OCIDIG_OK;
+  }
+  if (!(member = oci_view_blob_member(v, digest, NULL, NULL)))
+    return oci_fail(err, OCIDIG_ERR_BLOB_MISSING,
+                    "%s is a document made from %s (no file of the %s holds it: the format has no registry manifest)",
+                    ds, oci_view_root_name(v), ocidig_layout_is_archive(l) ? "archive" : "directory");
+  if (strlen(member) >= out_size)
+    return oci_fail(err, OCIDIG_ERR_LIMIT, "%s: the name of the file that holds it is too long", ds);
+  memcpy(out, member, strlen(member) + 1);
   return OCIDIG_OK;
 }
 

@@ -35,13 +35,6 @@ bool oci_strv_add_unique(char ***v, size_t *n, const char *s);
 bool oci_entry_names_add(const oci_gdesc *d, char ***names, size_t *n);
 /* A name as index.json may write it: "docker.io/library/x:t" and "x:t" are the same. */
 bool oci_names_match(const char *a, const char *b);
-/* Does the manifest.json entry im describe the manifest n (read without error): the same
- * config AND the same layers?  ctr export writes an entry per image, and images that share
- * a config are told apart by their layers.  Its RepoTags then name the image n is in. */
-bool oci_docker_image_describes(const oci_gnode *n, const ocidig_docker_image *im);
-/* Appends to names the RepoTags of a's entries that describe n (a short and a long form of
- * one name count once).  false: out of memory. */
-bool oci_docker_names_add(const ocidig_docker_archive *a, const oci_gnode *n, char ***names, size_t *count);
 
 /* Appends a formatted warning unless it is already there. */
 static inline void oci_warning_push(char ***v, size_t *n, const char *fmt, ...) OCI_PRINTF(3, 4);

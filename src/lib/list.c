@@ -1,9 +1,12 @@
 /* list.c: what a layout holds, for `ocidig ls` (ocidig_list, ocidig_listing_to_json): each
- * index.json entry (or docker save image) with its platforms, whether each is complete,
+ * entry of the root index (index.json, or the index a view synthesized: a docker save's
+ * images, containers/image dir: folders) with its platforms, whether each is complete,
  * attestations beside them; blobs counted once for the footer (shared, missing,
- * unreferenced); with a platform, what resolving each entry selects.  Documents come from
- * the graph (graph.h), checked as every command checks them: an error of a document a row
- * needs (its manifest, its config) is the row's error. */
+ * unreferenced); with a platform, what resolving each entry selects (resolve --ref over the
+ * same view).  Documents come from the graph (graph.h), checked as every command checks
+ * them: an error of a document a row needs (its manifest, its config) is the row's error.
+ * The formats differ only in wording read from the view: a docker save image has no
+ * registry manifest and is shown by its image ID (oci_view_docker_image_of). */
 #include "image.h"
 #include "layout.h"
 
@@ -14,6 +17,7 @@ typedef struct blobinfo {
   bool present;
   size_t refs;     /* rows (or images, for indexes) that reference it */
   size_t last_ref; /* the last one, +1 */
+  bool synth;      /* a document the view synthesized (no file: not counted) */
 } blobinfo;
 
 typedef struct lctx {
@@ -126,6 +130,8 @@ static blobinfo *note_blob(lctx *c, const char *key, const oci_gdesc *d, const c
     }
     c->n_info++;
     if (d) {
+      ocidig_digest dg;
+      b->synth = oci_gdesc_digest(d, &dg) && oci_view_blob_synthesized(c->v, &dg);
       b->present = oci_gdesc_present(c->v, d, &b->size);
       if (!b->present)
         b->size = d->size;
@@ -397,7 +403,8 @@ static ocidig_code list_resolve(lctx *c, ocidig_list_image *img, ocidig_error *e
   if (r->outcome == OCIDIG_OUTCOME_SELECTED) {
     bool found = false;
     for (size_t i = 0; i < img->n_rows && !found; i++)
-      if (!img->rows[i].attestation_of && oci_streq(img->rows[i].manifest, r->selected.digest_string))
+      if (!img->rows[i].attestation_of &&
+          oci_streq(img->rows[i].manifest ? img->rows[i].manifest : img->rows[i].image_id, r->selected.digest_string))
         img->rows[i].selected = found = true;
   } else if (r->outcome == OCIDIG_OUTCOME_ERROR) {
     img->code = r->error.code;
@@ -454,93 +461,121 @@ static ocidig_code list_oci(lctx *c, ocidig_error *err)
   return rc;
 }
 
-static ocidig_code list_docker(lctx *c, ocidig_docker_archive *a, bool hybrid, ocidig_error *err)
+/* A docker save image (the synthesized manifest of a manifest.json entry): no registry
+ * manifest, so the image and its row are shown by the image ID (its config's digest), as
+ * resolve shows it (oci_docker_present). */
+static ocidig_code docker_wording(lctx *c, ocidig_list_image *img, ocidig_error *err)
 {
-  ocidig_listing *out = c->out;
-  for (size_t i = 0; i < a->n_images; i++) {
-    const ocidig_docker_image *im = &a->images[i];
-    size_t ref = c->next_ref++;
-    if (hybrid) {
-      /* The RepoTags go to the image with a manifest this entry describes (its config and
-       * its layers: a config alone may be shared by the images of one export). */
-      for (size_t k = 0; k < c->n_mrows; k++) {
-        ocidig_list_image *img = &out->images[c->mrows[k].image];
-        if (!oci_docker_image_describes(c->mrows[k].n, im))
-          continue;
-        for (size_t t = 0; t < im->n_repo_tags; t++) {
-          bool dup = false;
-          for (size_t j = 0; j < img->n_names && !dup; j++)
-            dup = oci_names_match(img->names[j], im->repo_tags[t]);
-          if (!dup && !oci_strv_push(&img->names, &img->n_names, im->repo_tags[t]))
-            return oci_nomem(err);
-        }
-      }
-      continue;
-    }
-    {
-      ocidig_list_image *img = new_image(out, err);
-      ocidig_list_row *row;
-      char key[OCIDIG_MAX_PATH_LENGTH + 8];
-      if (!img || !(row = new_row(img, err)))
-        return OCIDIG_ERR_NOMEM;
-      for (size_t t = 0; t < im->n_repo_tags; t++)
-        if (!oci_strv_add_unique(&img->names, &img->n_names, im->repo_tags[t]))
-          return oci_nomem(err);
-      if ((!(img->digest = oci_strdup(im->image_id)) && im->image_id) ||
-          !(img->media_type = oci_strdup(OCIDIG_MT_DOCKER_CONFIG)) ||
-          !(row->media_type = oci_strdup(OCIDIG_MT_DOCKER_CONFIG)) ||
-          (!(row->image_id = oci_strdup(im->image_id)) && im->image_id))
-        return oci_nomem(err);
-      if (im->has_platform) {
-        row->platform = ocidig_platform_format(&im->platform);
-        row->platform_source = "config";
-      }
-      row->present = im->config_file != NULL;
-      row->n_blobs = 1 + im->n_layers;
-      row->n_missing = im->n_missing;
-      row->size = im->layers_size;
-      if (im->config_file) {
-        snprintf(key, sizeof key, "file:%s", im->config_file);
-        if (!note_blob(c, key, NULL, im->config_file, ref, err))
-          return OCIDIG_ERR_NOMEM;
-      }
-      for (size_t k = 0; k < im->n_layers; k++) {
-        if (!im->layers[k].file)
-          continue;
-        snprintf(key, sizeof key, "file:%s", im->layers[k].file);
-        if (!note_blob(c, key, NULL, im->layers[k].file, ref, err))
-          return OCIDIG_ERR_NOMEM;
-      }
-      if (im->config_code != OCIDIG_OK && im->config_code != OCIDIG_ERR_BLOB_MISSING &&
-          row_error(row, im->config_code, oci_str(im->config_error), err) != OCIDIG_OK)
-        return OCIDIG_ERR_NOMEM;
-      row->complete = row->n_missing == 0 && row->code == OCIDIG_OK;
-      if (c->opts->matcher) {
-        if (row->code != OCIDIG_OK) {
-          img->outcome = OCIDIG_OUTCOME_ERROR;
-          img->code = row->code;
-          img->error = oci_strdup(row->error);
-        } else if (im->has_platform && ocidig_matcher_match(c->opts->matcher, &im->platform)) {
-          img->outcome = OCIDIG_OUTCOME_SELECTED;
-          row->selected = true;
-        } else {
-          img->outcome = OCIDIG_OUTCOME_NO_MATCH;
-        }
-      }
-    }
-  }
+  ocidig_digest d;
+  ocidig_list_row *row = img->n_rows == 1 ? &img->rows[0] : NULL;
+  if (!img->digest || ocidig_digest_parse(img->digest, strlen(img->digest), &d, NULL) != OCIDIG_OK ||
+      oci_view_docker_image_of(c->v, &d) == (size_t)-1 || !row)
+    return OCIDIG_OK;
+  free(img->digest);
+  free(img->media_type);
+  free(row->media_type);
+  free(row->manifest);
+  row->manifest = NULL;
+  img->digest = row->image_id ? oci_strdup(row->image_id) : NULL;
+  img->media_type = oci_strdup(OCIDIG_MT_DOCKER_CONFIG);
+  row->media_type = oci_strdup(OCIDIG_MT_DOCKER_CONFIG);
+  if ((row->image_id && !img->digest) || !img->media_type || !row->media_type)
+    return oci_nomem(err);
+  /* the row counts the config and the layers: the manifest is the view's, not a file */
+  if (row->n_blobs)
+    row->n_blobs--;
   return OCIDIG_OK;
 }
 
-/* Files nothing references: blobs/ for a layout; for a docker save archive, every file but
- * its metadata (manifest.json, repositories, <id>/json, <id>/VERSION). */
-static ocidig_code count_unreferenced(lctx *c, bool docker_only, ocidig_error *err)
+/* A hybrid (manifest.json beside index.json): the RepoTags of the manifest.json entries
+ * that describe a row's manifest (its config and its layers: a config alone may be shared
+ * by the images of one export) name the row's image too. */
+static ocidig_code hybrid_names(lctx *c, ocidig_error *err)
+{
+  ocidig_digest *layers = NULL;
+  size_t cap = 0;
+  ocidig_code rc = OCIDIG_OK;
+  for (size_t k = 0; k < c->n_mrows && rc == OCIDIG_OK; k++) {
+    const oci_gnode *n = c->mrows[k].n;
+    ocidig_list_image *img = &c->out->images[c->mrows[k].image];
+    ocidig_digest cfg;
+    char **tags = NULL;
+    size_t n_tags = 0, nl = 0;
+    if (!n || n->code != OCIDIG_OK || !n->config || !oci_gdesc_digest(n->config, &cfg))
+      continue;
+    if (!oci_grow((void **)&layers, &cap, n->n_layers + 1, sizeof *layers)) {
+      rc = oci_nomem(err);
+      break;
+    }
+    for (size_t i = 0; i < n->n_layers; i++)
+      if (oci_gdesc_digest(&n->layers[i], &layers[nl]))
+        nl++;
+    if (nl != n->n_layers)
+      continue;
+    if ((rc = oci_view_repo_tags_for(c->v, &cfg, layers, nl, &tags, &n_tags, err)) != OCIDIG_OK) {
+      if (rc != OCIDIG_ERR_NOMEM)
+        rc = OCIDIG_OK; /* an unreadable manifest.json: warned below */
+      break;
+    }
+    for (size_t t = 0; t < n_tags && rc == OCIDIG_OK; t++) {
+      bool dup = false;
+      for (size_t j = 0; j < img->n_names && !dup; j++)
+        dup = oci_names_match(img->names[j], tags[t]);
+      if (!dup && !oci_strv_push(&img->names, &img->n_names, tags[t]))
+        rc = oci_nomem(err);
+    }
+    oci_strv_free(tags, n_tags);
+  }
+  free(layers);
+  return rc;
+}
+
+/* Is path a file the format keeps beside its blobs (its own metadata, never a blob)? */
+static bool format_metadata(ocidig_layout_format f, const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  if (!strcmp(path, "index.json") || !strcmp(path, "oci-layout"))
+    return true;
+  if (f == OCIDIG_FORMAT_DOCKER_ARCHIVE)
+    return !strcmp(path, "manifest.json") || !strcmp(path, "repositories") ||
+           (slash && (!strcmp(base, "json") || !strcmp(base, "VERSION")));
+  if (f == OCIDIG_FORMAT_CIMAGE_DIR)
+    return !strcmp(base, "version");
+  return false;
+}
+
+/* Files nothing references: blobs/ for an OCI layout; for a view synthesized from other
+ * files (a docker save, containers/image dir:), every file that holds no blob listed and
+ * is not the format's metadata (manifest.json, repositories, <id>/json, <id>/VERSION;
+ * version). */
+static ocidig_code count_unreferenced(lctx *c, ocidig_error *err)
 {
   const ocidig_entry *entries;
   size_t n;
+  bool synthesized = oci_view_root_synthesized(c->v);
+  ocidig_layout_format f = oci_view_format(c->v);
+  dset members = {0}; /* the strings are copies, freed below */
   ocidig_code rc = ocidig_layout_entries(c->layout, &entries, &n, err);
   if (rc != OCIDIG_OK)
     return rc;
+  /* the members that hold the blobs listed (a view names them: <hex>.json, <id>/layer.tar, ...) */
+  for (size_t i = 0; synthesized && i < c->n_info; i++) {
+    ocidig_digest d;
+    const char *m;
+    char *copy;
+    bool had;
+    if (ocidig_digest_parse(c->info[i].key, strlen(c->info[i].key), &d, NULL) != OCIDIG_OK ||
+        !(m = oci_view_blob_member(c->v, &d, NULL, NULL)))
+      continue;
+    if (!(copy = oci_strdup(m)) || !dset_add(&members, copy, &had)) {
+      free(copy);
+      rc = oci_nomem(err);
+      goto out;
+    }
+    if (had)
+      free(copy);
+  }
   for (size_t i = 0; i < n; i++) {
     const ocidig_entry *e = &entries[i];
     ocidig_digest_alg alg;
@@ -548,14 +583,9 @@ static ocidig_code count_unreferenced(lctx *c, bool docker_only, ocidig_error *e
     char key[OCIDIG_MAX_PATH_LENGTH + 8];
     if (e->type != OCIDIG_ENTRY_FILE || e->escapes)
       continue;
-    snprintf(key, sizeof key, "file:%s", e->path);
-    if (blob_noted(c, key))
-      continue;
-    if (docker_only) {
-      const char *slash = strrchr(e->path, '/');
-      const char *base = slash ? slash + 1 : e->path;
-      if (!strcmp(e->path, "manifest.json") || !strcmp(e->path, "repositories") || !strcmp(e->path, "index.json") ||
-          !strcmp(e->path, "oci-layout") || (slash && (!strcmp(base, "json") || !strcmp(base, "VERSION"))))
+    if (synthesized) {
+      if (format_metadata(f, e->path) ||
+          oci_strtab_find(&members.tab, e->path, dset_key, &members) != OCI_STRTAB_NONE)
         continue;
     } else {
       if (!(hex = oci_blob_path_hex(e->path, &alg)))
@@ -567,14 +597,17 @@ static ocidig_code count_unreferenced(lctx *c, bool docker_only, ocidig_error *e
     c->out->n_unreferenced++;
     c->out->unreferenced_bytes = oci_bytes_add(c->out->unreferenced_bytes, e->size);
   }
-  return OCIDIG_OK;
+out:
+  for (size_t i = 0; i < members.n; i++)
+    free((char *)members.v[i]);
+  dset_free(&members);
+  return rc;
 }
 
 ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidig_listing **out, ocidig_error *err)
 {
   static const ocidig_list_options none = {0};
   lctx c = {.layout = l, .opts = opts ? opts : &none};
-  ocidig_docker_archive *a = NULL;
   ocidig_code rc;
 
   OCI_REQUIRE(out, "out", err);
@@ -582,75 +615,48 @@ ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidi
   OCI_REQUIRE(l, "the layout", err);
   if (!(c.out = calloc(1, sizeof *c.out)))
     return oci_nomem(err);
-  /* index.json / manifest.json first, then oci-layout: the order of every command */
-  if ((rc = oci_layout_check_root(l, &c.out->format, NULL, NULL, err)) != OCIDIG_OK)
+  /* The view: index.json / manifest.json first, then oci-layout (the order of every
+   * command); then the root index, read and checked by the graph. */
+  if ((rc = oci_view_get(l, &c.v, err)) != OCIDIG_OK || (rc = oci_graph_get(l, &c.g, err)) != OCIDIG_OK)
     goto fail;
+  c.out->format = oci_view_format(c.v);
   if (c.opts->matcher && !(c.out->request = ocidig_platform_format(ocidig_matcher_request(c.opts->matcher)))) {
     rc = oci_nomem(err);
     goto fail;
   }
-  switch (c.out->format) {
-  case OCIDIG_FORMAT_NONE: /* oci_layout_check_root said missing-index-json */
-  case OCIDIG_FORMAT_DOCKER_ARCHIVE:
-  case OCIDIG_FORMAT_CIMAGE_DIR: /* not listed until ls reads through view.h */
-    if ((rc = ocidig_docker_archive_read(l, &a, err)) != OCIDIG_OK || (rc = list_docker(&c, a, false, err)) != OCIDIG_OK)
+  if ((rc = list_oci(&c, err)) != OCIDIG_OK)
+    goto fail;
+  if (c.out->format == OCIDIG_FORMAT_HYBRID) {
+    char **w = NULL;
+    size_t n_w = 0;
+    if ((rc = hybrid_names(&c, err)) != OCIDIG_OK || (rc = oci_docker_hybrid_notes(c.v, &w, &n_w, err)) != OCIDIG_OK)
       goto fail;
-    break;
-  case OCIDIG_FORMAT_OCI:
-  case OCIDIG_FORMAT_HYBRID:
-    if ((rc = oci_graph_get(l, &c.g, err)) != OCIDIG_OK || (rc = oci_view_get(l, &c.v, err)) != OCIDIG_OK ||
-        (rc = list_oci(&c, err)) != OCIDIG_OK)
+    for (size_t i = 0; i < n_w; i++)
+      list_warn(&c, "%s", w[i]);
+    oci_strv_free(w, n_w);
+  } else if (oci_view_root_synthesized(c.v)) {
+    /* what the view met reading a docker save's own files (manifest.json, repositories) */
+    const ocidig_docker_archive *a = NULL;
+    if ((rc = oci_view_docker_archive(c.v, &a, err)) != OCIDIG_OK)
       goto fail;
-    if (c.out->format == OCIDIG_FORMAT_HYBRID) {
-      if (ocidig_docker_archive_read(l, &a, NULL) == OCIDIG_OK) {
-        ocidig_docker_archive_compare(l, a, NULL);
-        if ((rc = list_docker(&c, a, true, err)) != OCIDIG_OK)
-          goto fail;
-        /* manifest.json's files count as referenced too (by it), once. */
-        for (size_t i = 0; i < a->n_images; i++) {
-          const ocidig_docker_image *im = &a->images[i];
-          size_t ref = c.next_ref++;
-          for (size_t k = 0; k <= im->n_layers; k++) {
-            const char *f = k < im->n_layers ? im->layers[k].file : im->config_file;
-            char key[OCIDIG_MAX_PATH_LENGTH + 8];
-            ocidig_digest_alg alg;
-            const char *hex;
-            if (!f)
-              continue;
-            if ((hex = oci_blob_path_hex(f, &alg)) != NULL)
-              snprintf(key, sizeof key, "%s:%s", ocidig_digest_alg_name(alg), hex);
-            else
-              snprintf(key, sizeof key, "file:%s", f);
-            if (blob_noted(&c, key))
-              continue;
-            if (!note_blob(&c, key, NULL, f, ref, err)) {
-              rc = OCIDIG_ERR_NOMEM;
-              goto fail;
-            }
-          }
-        }
-      } else {
-        list_warn(&c, "manifest.json (docker save) could not be read; index.json is used");
-      }
-    }
-    break;
-  }
-  if (a)
-    for (size_t i = 0; i < a->n_warnings; i++)
+    for (size_t i = 0; a && i < a->n_warnings; i++)
       list_warn(&c, "%s", a->warnings[i]);
+  }
   for (size_t i = 0; i < c.out->n_images; i++) {
     ocidig_list_image *img = &c.out->images[i];
-    if ((rc = finish_image(img, err)) != OCIDIG_OK)
+    if ((rc = docker_wording(&c, img, err)) != OCIDIG_OK || (rc = finish_image(img, err)) != OCIDIG_OK)
       goto fail;
     for (size_t k = 0; k < img->n_rows; k++)
       c.out->n_errors += img->rows[k].code != OCIDIG_OK;
-    if (c.opts->matcher && c.out->format != OCIDIG_FORMAT_DOCKER_ARCHIVE && (rc = list_resolve(&c, img, err)) != OCIDIG_OK)
+    if (c.opts->matcher && (rc = list_resolve(&c, img, err)) != OCIDIG_OK)
       goto fail;
   }
-  if ((rc = count_unreferenced(&c, c.out->format == OCIDIG_FORMAT_DOCKER_ARCHIVE, err)) != OCIDIG_OK)
+  if ((rc = count_unreferenced(&c, err)) != OCIDIG_OK)
     goto fail;
   for (size_t i = 0; i < c.n_info; i++) {
     const blobinfo *b = &c.info[i];
+    if (b->synth)
+      continue;
     if (!b->present) {
       c.out->n_missing++;
       continue;
@@ -674,7 +680,6 @@ ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidi
   c.out = NULL;
 fail:
   free(c.mrows);
-  ocidig_docker_archive_free(a);
   oci_strtab_free(&c.blobs);
   for (size_t i = 0; i < c.n_info; i++)
     free(c.info[i].owned);

@@ -2,8 +2,9 @@
  * (io.containerd.image.name, org.opencontainers.image.ref.name); in a hybrid archive (a
  * docker manifest.json beside index.json: Docker 25+, ctr export), the RepoTags of each
  * manifest.json entry name the image whose manifest the entry describes: the same config
- * AND the same layers (ctr keeps one entry per image, and images may share a config).
- * ocidig_docker_archive_compare checks manifest.json against what index.json reaches. */
+ * AND the same layers (ctr keeps one entry per image, and images may share a config; the
+ * view answers that: oci_view_repo_tags_for).  ocidig_docker_archive_compare checks
+ * manifest.json against what index.json reaches. */
 #include "image.h"
 
 static bool strv_has(char **v, size_t n, const char *s)
@@ -73,28 +74,6 @@ static bool uses_config(const oci_gnode *n, const char *cfg)
 {
   return n && n->kind == OCIDIG_KIND_MANIFEST && n->code == OCIDIG_OK && n->config && cfg &&
          oci_streq(n->config->digest, cfg);
-}
-
-bool oci_docker_image_describes(const oci_gnode *n, const ocidig_docker_image *im)
-{
-  return uses_config(n, entry_config(im)) && same_layers(n, im);
-}
-
-bool oci_docker_names_add(const ocidig_docker_archive *a, const oci_gnode *n, char ***names, size_t *count)
-{
-  for (size_t i = 0; a && i < a->n_images; i++) {
-    const ocidig_docker_image *im = &a->images[i];
-    if (!oci_docker_image_describes(n, im))
-      continue;
-    for (size_t t = 0; t < im->n_repo_tags; t++) {
-      bool dup = false;
-      for (size_t k = 0; k < *count && !dup; k++)
-        dup = oci_names_match((*names)[k], im->repo_tags[t]);
-      if (!dup && !oci_strv_push(names, count, im->repo_tags[t]))
-        return false;
-    }
-  }
-  return true;
 }
 
 /* ------------------------------------------------------------ manifest.json against the graph */

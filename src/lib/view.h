@@ -76,6 +76,10 @@ const char *oci_view_docker_manifest_of(const oci_view *v, size_t i);
  * for other formats. */
 char *oci_docker_ref(oci_view *v, const char *ref);
 void oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_resolution *r);
+/* A hybrid (manifest.json beside index.json; other formats: none): what manifest.json says
+ * of itself and where it disagrees with what index.json reaches (ls and inspect show them),
+ * or that it could not be read.  *w malloc'd (oci_strv_free).  Errors: out of memory. */
+ocidig_code oci_docker_hybrid_notes(oci_view *v, char ***w, size_t *n, ocidig_error *err);
 
 /* manifest.json as read (a docker save, or the manifest.json of a hybrid, read on first
  * call): *out NULL (and OCIDIG_OK) when the layout has none or its format is not docker's.
