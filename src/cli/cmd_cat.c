@@ -121,7 +121,7 @@ static int cat_digest(ocidig_layout *l, const char *given, bool from_stdin)
 {
   ocidig_digest d;
   ocidig_error err;
-  char path[OCIDIG_MAX_PATH_LENGTH + 1], what[OCIDIG_DIGEST_STRING_MAX];
+  char path[OCIDIG_DIGEST_STRING_MAX + 8], what[OCIDIG_DIGEST_STRING_MAX];
   ocidig_code rc;
   int status;
   bool missing, short_on_stdin;
@@ -139,8 +139,7 @@ static int cat_digest(ocidig_layout *l, const char *given, bool from_stdin)
     return cli_fail(&err); /* ref-ambiguous (2), or the archive could not be read */
   if (ocidig_digest_parse(what, strlen(what), &d, &err) != OCIDIG_OK)
     return cli_usage("cat", "WHAT: %s", cli_clean(err.message));
-  if ((rc = ocidig_layout_find_blob(l, &d, path, sizeof path, &err)) != OCIDIG_OK)
-    return cli_fail(&err);
+  ocidig_digest_blob_path(&d, path);
   short_on_stdin = from_stdin && strcmp(what, given);
   /* Not looked up first: in an archive on stdin, a blob not reached yet streams as it passes. */
   if (short_on_stdin) {
@@ -151,9 +150,23 @@ static int cat_digest(ocidig_layout *l, const char *given, bool from_stdin)
              "digest (%s, which streams as it passes) or give the archive as a file",
              given, what, OCIDIG_DEFAULT_SMALL_CAP, what);
   }
+  /* Absent where an OCI layout keeps it: the file the layout's format keeps it in (a docker
+   * save's config or layer by image ID or diff_id, a dir: layout's file named by its hex). */
   status = cat_verified(l, path, &d, -1, &missing, gone);
   if (!missing)
     return status;
+  {
+    char member[OCIDIG_MAX_PATH_LENGTH + 1];
+    rc = ocidig_layout_find_blob(l, &d, member, sizeof member, &err);
+    if (rc == OCIDIG_ERR_BLOB_MISSING) {
+      cli_error("blob %s is not in the layout (%s)", what, cli_clean(err.message));
+      return ocidig_code_exit_status(rc);
+    }
+    if (rc != OCIDIG_OK)
+      return cli_fail(&err);
+    if (strcmp(member, path))
+      return cat_verified(l, member, &d, -1, NULL, gone);
+  }
   cli_error("blob %s is not in the layout (no %s)", what, path);
   return ocidig_code_exit_status(OCIDIG_ERR_BLOB_MISSING);
 }

@@ -320,7 +320,7 @@ ocidig_code ocidig_layout_find_digest(ocidig_layout *l, const char *prefix, char
   const ocidig_entry *ents;
   size_t n_ents, n = 0;
   char **cand = NULL;
-  bool ok = true;
+  bool ok = true, cimage;
   oci_view *v;
   ocidig_code rc;
 
@@ -343,14 +343,23 @@ ocidig_code ocidig_layout_find_digest(ocidig_layout *l, const char *prefix, char
                     "digits)",
                     prefix, OCIDIG_MIN_DIGEST_PREFIX);
   /* the blobs present */
+  cimage = oci_view_get(l, &v, NULL) == OCIDIG_OK && oci_view_format(v) == OCIDIG_FORMAT_CIMAGE_DIR;
   if ((rc = ocidig_layout_scan_all(l, err)) != OCIDIG_OK || (rc = ocidig_layout_entries(l, &ents, &n_ents, err)) != OCIDIG_OK)
     return rc;
   for (size_t i = 0; i < n_ents && ok; i++) {
     ocidig_digest_alg alg;
     const char *hex;
     char s[OCIDIG_DIGEST_STRING_MAX];
-    if (ents[i].type == OCIDIG_ENTRY_DIRECTORY || !(hex = oci_blob_path_hex(ents[i].path, &alg)))
+    if (ents[i].type == OCIDIG_ENTRY_DIRECTORY)
       continue;
+    if (!(hex = oci_blob_path_hex(ents[i].path, &alg))) {
+      /* a dir: layout names its blobs by their hex (sha256), in each image's folder */
+      const char *slash = strrchr(ents[i].path, '/'), *base = slash ? slash + 1 : ents[i].path;
+      if (!cimage || strlen(base) != 64 || !ocidig_digest_is_prefix(base))
+        continue;
+      hex = base;
+      alg = OCIDIG_DIGEST_SHA256;
+    }
     snprintf(s, sizeof s, "%s:%s", ocidig_digest_alg_name(alg), hex);
     ok = note_candidate(&cand, &n, s, prefix);
   }
