@@ -210,8 +210,12 @@ ocidig_code ocidig_matcher_new(ocidig_matcher_kind kind, const ocidig_platform *
                                size_t n_platforms, const ocidig_platform *host,
                                ocidig_matcher **out, ocidig_error *err);
 void ocidig_matcher_free(ocidig_matcher *m);
-/* Match(candidate); the candidate is raw (normalized inside).  False when either is NULL. */
+/* Match(candidate); the candidate is raw (normalized inside).  False when either is NULL,
+ * and when normalizing the candidate runs out of memory: ocidig_matcher_test tells that
+ * apart (OCIDIG_ERR_NOMEM; *matches false), and is what the library uses itself. */
 bool ocidig_matcher_match(const ocidig_matcher *m, const ocidig_platform *candidate);
+ocidig_code ocidig_matcher_test(const ocidig_matcher *m, const ocidig_platform *candidate, bool *matches,
+                                ocidig_error *err);
 /* Less(a, b): a is preferred over b.  False when any argument is NULL. */
 bool ocidig_matcher_less(const ocidig_matcher *m, const ocidig_platform *a, const ocidig_platform *b);
 /* Stable sort of n candidates by Less; writes the permutation (input positions) to order

@@ -151,7 +151,10 @@ ocidig_code ocidig_copy_verified(ocidig_layout *l, const char *relpath, const oc
     size_t len;
     if ((rc = ocidig_layout_read_file(l, relpath, small_cap, &data, &len, err)) != OCIDIG_OK)
       return rc;
-    oci_hash_hex(digest->alg, data, len, hex);
+    if (!oci_hash_hex(digest->alg, data, len, hex)) {
+      free(data);
+      return oci_nomem(err);
+    }
     if (strcmp(hex, digest->hex)) {
       free(data);
       return oci_fail(err, OCIDIG_ERR_DIGEST_MISMATCH, "%s: the bytes of %s hash to %s:%s; nothing written", dstr,

@@ -54,8 +54,9 @@ nomem:
   return oci_nomem(err);
 }
 
-static void rwarn(ocidig_resolution *r, bool first, const char *fmt, ...) OCI_PRINTF(3, 4);
-static void rwarn(ocidig_resolution *r, bool first, const char *fmt, ...)
+/* false: out of memory. */
+static bool rwarn(ocidig_resolution *r, bool first, const char *fmt, ...) OCI_PRINTF(3, 4);
+static bool rwarn(ocidig_resolution *r, bool first, const char *fmt, ...)
 {
   char buf[OCIDIG_ERROR_MESSAGE_MAX];
   va_list ap;
@@ -64,15 +65,15 @@ static void rwarn(ocidig_resolution *r, bool first, const char *fmt, ...)
   va_end(ap);
   for (size_t i = 0; i < r->n_warnings; i++)
     if (!strcmp(r->warnings[i], buf))
-      return;
-  if (!oci_strv_push(&r->warnings, &r->n_warnings, buf) || !first)
-    return;
-  /* to the front */
-  {
+      return true;
+  if (!oci_strv_push(&r->warnings, &r->n_warnings, buf))
+    return false;
+  if (first) { /* to the front */
     char *w = r->warnings[r->n_warnings - 1];
     memmove(r->warnings + 1, r->warnings, (r->n_warnings - 1) * sizeof *r->warnings);
     r->warnings[0] = w;
   }
+  return true;
 }
 
 static char *format_platform(const ocidig_docker_image *im)
@@ -109,56 +110,62 @@ static const ocidig_docker_image *row_image(oci_view *v, const ocidig_docker_arc
   return &a->images[i];
 }
 
+/* The row's reason said of the image, or NULL to keep the walk's (*nomem: or out of memory). */
 static char *row_reason(const ocidig_docker_image *im, const ocidig_row *row, const ocidig_resolve_options *opts,
-                        const char *request)
+                        const char *request, bool *nomem)
 {
-  char *f, *out = NULL;
+  char *f = NULL, *out = NULL;
   switch (row->verdict) {
   case OCIDIG_VERDICT_SELECTED:
     if (opts && opts->ref)
-      return oci_sprintf("image %s (image ID %s): the image --ref names (a root is not platform-checked)",
-                         oci_docker_image_label(im), oci_str(im->image_id));
-    if (!opts || !opts->matcher)
-      return oci_sprintf("image %s (image ID %s): the first image of manifest.json (no platform filter)",
-                         oci_docker_image_label(im), oci_str(im->image_id));
-    f = format_platform(im);
-    out = oci_sprintf("image %s (image ID %s): its config says %s, which matches %s", oci_docker_image_label(im),
-                      oci_str(im->image_id), f ? f : "?", request);
-    free(f);
-    return out;
+      out = oci_sprintf("image %s (image ID %s): the image --ref names (a root is not platform-checked)",
+                        oci_docker_image_label(im), oci_str(im->image_id));
+    else if (!opts || !opts->matcher)
+      out = oci_sprintf("image %s (image ID %s): the first image of manifest.json (no platform filter)",
+                        oci_docker_image_label(im), oci_str(im->image_id));
+    else if ((f = format_platform(im)))
+      out = oci_sprintf("image %s (image ID %s): its config says %s, which matches %s", oci_docker_image_label(im),
+                        oci_str(im->image_id), f, request);
+    break;
   case OCIDIG_VERDICT_CONFIG_PLATFORM_MISMATCH:
-    f = format_platform(im);
-    out = oci_sprintf("image %s (image ID %s): its config says %s, which does not match %s", oci_docker_image_label(im),
-                      oci_str(im->image_id), f ? f : "?", request);
-    free(f);
-    return out;
+    if ((f = format_platform(im)))
+      out = oci_sprintf("image %s (image ID %s): its config says %s, which does not match %s",
+                        oci_docker_image_label(im), oci_str(im->image_id), f, request);
+    break;
   case OCIDIG_VERDICT_BLOB_MISSING:
-    if (im->config_code == OCIDIG_ERR_BLOB_MISSING)
-      return oci_sprintf("image %s: its config %s is not in the archive", oci_docker_image_label(im), im->config_path);
-    return NULL;
+    if (im->config_code != OCIDIG_ERR_BLOB_MISSING)
+      return NULL;
+    out = oci_sprintf("image %s: its config %s is not in the archive", oci_docker_image_label(im),
+                      im->config_path);
+    break;
   case OCIDIG_VERDICT_NOT_REACHED:
-    if (row->reason && !strncmp(row->reason, "ranked after", 12))
-      return oci_strdup("ranked after the selected image");
-    return NULL;
+    if (!row->reason || strncmp(row->reason, "ranked after", 12))
+      return NULL;
+    out = oci_strdup("ranked after the selected image");
+    break;
   default:
     return NULL;
   }
+  free(f);
+  if (!out)
+    *nomem = true;
+  return out;
 }
 
-void oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_resolution *r)
+bool oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_resolution *r)
 {
   const ocidig_docker_archive *a;
   ocidig_layout *l = oci_view_layout(v);
   const char *request = r->request && *r->request ? r->request : "(any platform)";
   size_t k = 0;
-  bool *shown;
+  bool *shown, ok = true, nomem = false;
   ocidig_error e;
 
   if (!oci_view_root_synthesized(v) || oci_view_format(v) != OCIDIG_FORMAT_DOCKER_ARCHIVE ||
       oci_view_docker_archive(v, &a, NULL) != OCIDIG_OK || !a)
-    return;
+    return true;
   for (size_t i = 0; i < a->n_warnings; i++)
-    rwarn(r, false, "%s", a->warnings[i]);
+    ok = rwarn(r, false, "%s", a->warnings[i]) && ok;
   /* A warning naming an image's synthesized manifest names the image (no registry manifest). */
   for (size_t i = 0; i < r->n_warnings; i++)
     for (size_t j = 0; j < a->n_images; j++) {
@@ -172,6 +179,7 @@ void oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_
         free(r->warnings[i]);
         r->warnings[i] = w;
       }
+      nomem = nomem || !w;
       break;
     }
   /* Several images: said of manifest.json's images, not of the index's names. */
@@ -186,18 +194,21 @@ void oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_
     oci_buf b = {0};
     for (size_t i = 0; i < a->n_images; i++)
       oci_buf_printf(&b, "%s%s", i ? ", " : "", oci_docker_image_label(&a->images[i]));
-    rwarn(r, false, "manifest.json holds %zu images (%s); the first whose config matches is taken; pick one with --ref",
-          a->n_images, b.s ? b.s : "");
+    ok = b.s && !b.failed && ok;
+    ok = rwarn(r, false,
+               "manifest.json holds %zu images (%s); the first whose config matches is taken; pick one with --ref",
+               a->n_images, b.s ? b.s : "") &&
+         ok;
     oci_buf_free(&b);
   }
-  rwarn(r, true,
+  ok = rwarn(r, true,
         "%s is a docker save archive (manifest.json, no index.json): it carries no registry manifest, so no "
         "manifest digest exists; the digest shown for an image is its image ID (the digest of its config)",
-        ocidig_layout_is_archive(l) && !strcmp(l->path, "-") ? "standard input" : l->path);
+        ocidig_layout_is_archive(l) && !strcmp(l->path, "-") ? "standard input" : l->path) && ok;
   /* The rows: one per image (the synthesized index has one entry per RepoTag), shown by the
    * image's config; the first row of an image stands for it. */
   if (!(shown = calloc(a->n_images ? a->n_images : 1, 1)))
-    return;
+    return false;
   for (size_t i = 0; i < r->n_rows; i++) {
     ocidig_row *row = &r->rows[i];
     const ocidig_docker_image *im = row->depth == 1 ? row_image(v, a, &row->desc) : NULL;
@@ -209,9 +220,11 @@ void oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_
       ocidig_descriptor_clear(&row->desc);
       continue;
     }
-    if (im && image_descriptor(im, &d, &e) == OCIDIG_OK) {
+    if (im && image_descriptor(im, &d, &e) != OCIDIG_OK) {
+      nomem = true; /* its only failure */
+    } else if (im) {
       shown[im - a->images] = true;
-      if ((reason = row_reason(im, row, opts, request))) {
+      if ((reason = row_reason(im, row, opts, request, &nomem))) {
         free(row->reason);
         row->reason = reason;
       }
@@ -224,6 +237,7 @@ void oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_
         free(row->parent);
         row->parent = p;
       }
+      nomem = nomem || !p;
     }
     r->rows[k++] = *row;
   }
@@ -233,10 +247,14 @@ void oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_
   if (r->outcome == OCIDIG_OUTCOME_SELECTED && r->selected.digest_code == OCIDIG_OK) {
     const ocidig_docker_image *im = row_image(v, a, &r->selected);
     ocidig_descriptor s, c;
-    if (im && image_descriptor(im, &s, &e) == OCIDIG_OK) {
+    if (im && image_descriptor(im, &s, &e) != OCIDIG_OK) {
+      nomem = true;
+    } else if (im) {
       if (image_descriptor(im, &c, &e) == OCIDIG_OK) {
         ocidig_descriptor_clear(&r->config);
         r->config = c;
+      } else {
+        nomem = true;
       }
       ocidig_descriptor_clear(&r->selected);
       r->selected = s;
@@ -248,9 +266,13 @@ void oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_
   if (opts && opts->ref &&
       (r->error.code == OCIDIG_ERR_REF_NOT_FOUND || r->error.code == OCIDIG_ERR_REF_AMBIGUOUS)) {
     size_t pick;
-    if (ocidig_docker_archive_pick(a, opts->ref, &pick, &e) == r->error.code)
+    ocidig_code pc = ocidig_docker_archive_pick(a, opts->ref, &pick, &e);
+    if (pc == r->error.code)
       r->error = e;
+    else if (pc == OCIDIG_ERR_NOMEM)
+      nomem = true;
   }
+  return ok && !nomem;
 }
 
 void oci_docker_hybrid_warnings(ocidig_layout *l, ocidig_resolution *r)

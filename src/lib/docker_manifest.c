@@ -213,9 +213,12 @@ static const oci_member *find_symlink(dctx *c, const char *path)
 static ocidig_code find_file(dctx *c, const char *path, char **file, int64_t *size, ocidig_error *err)
 {
   ocidig_layout *l = c->l;
-  char *cur = oci_link_join("", path, NULL);
+  bool nomem;
+  char *cur = oci_link_join("", path, &nomem);
   *file = NULL;
   *size = -1;
+  if (!cur && nomem)
+    return oci_nomem(err);
   if (!cur)
     return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s: not a path inside the archive", path);
   for (int hop = 0; hop <= MAX_LINK_HOPS; hop++) {
@@ -237,9 +240,11 @@ static ocidig_code find_file(dctx *c, const char *path, char **file, int64_t *si
     }
     if (!l->is_archive || !(m = find_symlink(c, cur)))
       break;
-    next = oci_link_join(cur, m->link_target, NULL);
+    next = oci_link_join(cur, m->link_target, &nomem);
     free(cur);
-    if (!(cur = next))
+    if (!(cur = next) && nomem)
+      return oci_nomem(err);
+    if (!cur)
       return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s: a symbolic link leading outside the archive", path);
   }
   free(cur);
@@ -370,8 +375,8 @@ static ocidig_code read_config(dctx *c, ocidig_docker_image *im, char ***diff_id
     if (ocidig_digest_parse(im->config_digest, strlen(im->config_digest), &d, NULL) == OCIDIG_OK)
       alg = d.alg;
   }
-  oci_hash_hex(alg, data, len, hex);
-  im->image_id = oci_sprintf("%s:%s", ocidig_digest_alg_name(alg), hex);
+  if (oci_hash_hex(alg, data, len, hex))
+    im->image_id = oci_sprintf("%s:%s", ocidig_digest_alg_name(alg), hex);
   if (!im->image_id) {
     free(data);
     return oci_nomem(err);

@@ -350,14 +350,23 @@ ocidig_code oci_gdesc_expand(const oci_gdesc *d, ocidig_descriptor *out, ocidig_
 }
 
 /* Does d's inline data check out (length and digest)? */
-bool oci_gdesc_inline_ok(const oci_gdesc *d)
+ocidig_code oci_gdesc_inline_check(const oci_gdesc *d, bool *ok, ocidig_error *err)
 {
   ocidig_digest dg;
   char hex[129];
+  *ok = false;
   if (!d || !d->has_data || (int64_t)d->data_len != d->size || !oci_gdesc_digest(d, &dg))
-    return false;
-  oci_hash_hex(dg.alg, d->data, d->data_len, hex);
-  return !strcmp(hex, dg.hex);
+    return OCIDIG_OK;
+  if (!oci_hash_hex(dg.alg, d->data, d->data_len, hex))
+    return oci_nomem(err);
+  *ok = !strcmp(hex, dg.hex);
+  return OCIDIG_OK;
+}
+
+bool oci_gdesc_inline_ok(const oci_gdesc *d)
+{
+  bool ok;
+  return oci_gdesc_inline_check(d, &ok, NULL) == OCIDIG_OK && ok;
 }
 
 /* ------------------------------------------------------------------ nodes */
@@ -645,6 +654,7 @@ static ocidig_code read_index(oci_graph *g, const oci_gdesc *d, oci_gnode *n, oc
 {
   index_read ir = {.g = g, .n = n, .what = n->name};
   char dstr[OCIDIG_DIGEST_STRING_MAX], hex[129];
+  bool inline_ok;
   const char *member;
   ocidig_digest dg;
   ocidig_entry st;
@@ -654,9 +664,11 @@ static ocidig_code read_index(oci_graph *g, const oci_gdesc *d, oci_gnode *n, oc
     return e->code;
   oci_gdesc_digest(d, &dg);
   ocidig_digest_format(&dg, dstr);
+  if ((rc = oci_gdesc_inline_check(d, &inline_ok, e)) != OCIDIG_OK)
+    return rc;
   if (!(ir.js = oci_json_stream_new(ir.what, "manifests", index_element, &ir)))
     return oci_nomem(e);
-  if (oci_gdesc_inline_ok(d)) {
+  if (inline_ok) {
     index_sink(&ir, d->data, d->data_len, e);
     rc = index_finish(&ir, oci_str(d->media_type), e);
     index_read_free(&ir);
@@ -708,10 +720,13 @@ static ocidig_code read_whole(oci_graph *g, const oci_gdesc *d, const char *role
   size_t len = 0;
   ocidig_digest dg;
   ocidig_code rc;
+  bool inline_ok;
   if (!check_digest_string(d, role, e))
     return e->code;
   oci_gdesc_digest(d, &dg);
-  if (oci_gdesc_inline_ok(d)) {
+  if ((rc = oci_gdesc_inline_check(d, &inline_ok, e)) != OCIDIG_OK)
+    return rc;
+  if (inline_ok) {
     rc = oci_json_parse(d->data, d->data_len, name, doc, e);
   } else {
     if ((rc = oci_view_blob_read(g->v, &dg, d->size, OCIDIG_MAX_JSON_SIZE, &data, &len, e)) != OCIDIG_OK)
@@ -726,9 +741,10 @@ static bool parse_gdesc(oci_graph *g, json_object *obj, const char *where, const
 {
   ocidig_descriptor d;
   oci_gdesc *gd;
+  ocidig_code rc;
   *out = NULL;
-  if (oci_descriptor_parse(obj, where, &d, e) != OCIDIG_OK)
-    return true; /* not a descriptor: e says why */
+  if ((rc = oci_descriptor_parse(obj, where, &d, e)) != OCIDIG_OK)
+    return rc != OCIDIG_ERR_NOMEM; /* not a descriptor: e says why */
   gd = arena_alloc(g, sizeof *gd);
   if (!gd || !gdesc_from(g, &d, true, gd)) {
     ocidig_descriptor_clear(&d);
@@ -887,10 +903,12 @@ static ocidig_code node_get(oci_graph *g, const oci_gdesc *d, ocidig_kind kind, 
   gnode *n, *first = NULL;
   ocidig_error e = {0};
   ocidig_code rc;
-  bool nomem = false, inline_data = oci_gdesc_inline_ok(d);
+  bool nomem = false, inline_data;
   const char *role = kind == OCIDIG_KIND_INDEX ? "index" : kind == OCIDIG_KIND_MANIFEST ? "manifest" : "config";
 
   *out = NULL;
+  if ((rc = oci_gdesc_inline_check(d, &inline_data, err)) != OCIDIG_OK)
+    return rc;
   if ((found = oci_strtab_find(&g->by_digest, oci_str(d->digest), node_key, g)) != OCI_STRTAB_NONE) {
     for (first = n = g->nodes[found]; n; n = n->next)
       if (node_is(n, d, kind, inline_data)) {

@@ -58,7 +58,10 @@ const char *oci_gdesc_annotation(const oci_gdesc *d, const char *key);
 /* The parsed digest; false when digest_code is not OCIDIG_OK. */
 bool oci_gdesc_digest(const oci_gdesc *d, ocidig_digest *out);
 /* Does d carry inline data that checks out (its length is size, it hashes to digest)?
- * Then it is the document and the blob is not read (doc/resolution.md §5.10). */
+ * Then it is the document and the blob is not read (doc/resolution.md §5.10).
+ * oci_gdesc_inline_check: *ok, or OCIDIG_ERR_NOMEM when hashing could not allocate;
+ * oci_gdesc_inline_ok: false then too (for what only warns). */
+ocidig_code oci_gdesc_inline_check(const oci_gdesc *d, bool *ok, ocidig_error *err);
 bool oci_gdesc_inline_ok(const oci_gdesc *d);
 /* A public descriptor (malloc'd copies; ocidig_descriptor_clear frees them). */
 ocidig_code oci_gdesc_expand(const oci_gdesc *d, ocidig_descriptor *out, ocidig_error *err);

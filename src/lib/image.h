@@ -48,14 +48,18 @@ static inline void oci_warning_push(char ***v, size_t *n, const char *fmt, ...)
   oci_strv_add_unique(v, n, buf);
 }
 
-/* Is the blob d names in the layout (*size, when given: its size, -1 when absent)? */
-static inline bool oci_gdesc_present(oci_view *v, const oci_gdesc *d, int64_t *size)
+/* Is the blob d names in the layout (*size, when given: its size, -1 when absent)?  Out
+ * of memory: false, and *nomem set. */
+static inline bool oci_gdesc_present(oci_view *v, const oci_gdesc *d, int64_t *size, bool *nomem)
 {
   ocidig_digest dg;
   ocidig_entry e;
-  bool present = oci_gdesc_digest(d, &dg) && oci_view_blob_stat(v, &dg, &e, NULL) == OCIDIG_OK;
+  ocidig_code rc = oci_gdesc_digest(d, &dg) ? oci_view_blob_stat(v, &dg, &e, NULL) : OCIDIG_ERR_INVALID_DIGEST;
+  bool present = rc == OCIDIG_OK;
   if (size)
     *size = present ? e.size : -1;
+  if (rc == OCIDIG_ERR_NOMEM)
+    *nomem = true;
   return present;
 }
 

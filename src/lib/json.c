@@ -4,10 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What json-c's tree of a text holds, counted from the text and from the tree.  json-c
+ * before 0.17 drops what it cannot allocate without saying so (a member whose key it could
+ * not copy, an element it could not append, a value it could not make becomes null, a
+ * string loses the piece it could not append): a tree that does not match the text is
+ * out of memory, not a document with fields missing (tree_matches). */
+typedef struct json_census {
+  size_t members, elements, nulls, bytes; /* bytes: of keys and strings, decoded */
+} json_census;
+
 typedef struct key_span {
   const char *s; /* raw text between the quotes, or a decoded copy */
   size_t n;
   bool owned;
+  size_t ord;         /* its place in the object: json-c keeps the last value of a key */
+  json_census member; /* what the member (its key and value) adds to the tree */
 } key_span;
 
 typedef struct scanner {
@@ -24,6 +35,10 @@ typedef struct scanner {
    * take 1 GiB, so the text size alone bounds nothing. */
   size_t n_objects, n_arrays, n_values, memory;
   bool too_big;
+  json_census census;  /* of the tree json-c will build from the text */
+  bool census_off;     /* a key holds U+0000 (json-c cuts it there): no census */
+  size_t str_len;      /* the last string scanned: its length once decoded */
+  bool str_nul;        /* and whether it holds U+0000 */
   /* A piece of a larger text (oci_json_stream): offsets in messages are counted in the
    * whole text.  base: where the piece starts; gaps: (position in the piece, bytes left out
    * before it) pairs, ascending, for the elements a stream took out of the piece. */
@@ -193,7 +208,9 @@ size_t oci_utf8_len(const uint8_t *p, const uint8_t *end)
 static ocidig_code scan_string(scanner *sc, const uint8_t **body, size_t *body_len, bool *escaped)
 {
   const uint8_t *p = sc->p + 1;
+  size_t out = 0;
   *escaped = false;
+  sc->str_nul = false;
   while (p < sc->end && *p != '"') {
     if (*p < 0x20) {
       sc->p = p;
@@ -206,6 +223,7 @@ static ocidig_code scan_string(scanner *sc, const uint8_t **body, size_t *body_l
       switch (p[1]) {
       case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
         p += 2;
+        out++;
         continue;
       case 'u': {
         unsigned cp, lo;
@@ -224,8 +242,11 @@ static ocidig_code scan_string(scanner *sc, const uint8_t **body, size_t *body_l
             return scan_fail(sc, "a \\u escape of a high surrogate without a low one after it");
           }
           p += 6;
+          out++; /* 4 bytes in all */
         }
         p += 6;
+        out += cp < 0x80 ? 1 : cp < 0x800 ? 2 : 3;
+        sc->str_nul = sc->str_nul || cp == 0;
         continue;
       }
       default:
@@ -240,14 +261,17 @@ static ocidig_code scan_string(scanner *sc, const uint8_t **body, size_t *body_l
         return scan_fail(sc, "invalid UTF-8 in a string");
       }
       p += n;
+      out += n;
       continue;
     }
     p++;
+    out++;
   }
   if (p >= sc->end) {
     sc->p = p;
     return scan_fail(sc, "unterminated string");
   }
+  sc->str_len = out;
   *body = sc->p + 1;
   *body_len = (size_t)(p - (sc->p + 1));
   sc->p = p + 1;
@@ -301,6 +325,30 @@ static int key_cmp(const void *a, const void *b)
   return memcmp(x->s, y->s, x->n);
 }
 
+/* By key, then by place in the object. */
+static int key_ord_cmp(const void *a, const void *b)
+{
+  const key_span *x = a, *y = b;
+  int c = key_cmp(a, b);
+  return c ? c : x->ord < y->ord ? -1 : x->ord > y->ord;
+}
+
+static void census_add(json_census *to, const json_census *c)
+{
+  to->members += c->members;
+  to->elements += c->elements;
+  to->nulls += c->nulls;
+  to->bytes += c->bytes;
+}
+
+static void census_sub(json_census *to, const json_census *c)
+{
+  to->members -= c->members;
+  to->elements -= c->elements;
+  to->nulls -= c->nulls;
+  to->bytes -= c->bytes;
+}
+
 static void note_duplicate(scanner *sc, const key_span *k)
 {
   oci_json_doc *doc = sc->doc;
@@ -316,17 +364,20 @@ static void note_duplicate(scanner *sc, const key_span *k)
   free(name);
 }
 
-/* Checks the keys of the object that began at keys[first]. */
+/* Checks the keys of the object that began at keys[first].  A key that occurs again
+ * replaces the member before it in json-c's tree: the census loses that member. */
 static void check_duplicates(scanner *sc, size_t first)
 {
   size_t n = sc->n_keys - first;
   key_span *k = sc->keys + first;
   if (n < 2)
     return;
-  qsort(k, n, sizeof *k, key_cmp);
+  qsort(k, n, sizeof *k, key_ord_cmp);
   for (size_t i = 1; i < n; i++)
-    if (!key_cmp(&k[i - 1], &k[i]))
+    if (!key_cmp(&k[i - 1], &k[i])) {
       note_duplicate(sc, &k[i]);
+      census_sub(&sc->census, &k[i - 1].member);
+    }
 }
 
 static void pop_keys(scanner *sc, size_t first)
@@ -342,6 +393,7 @@ static ocidig_code scan_value(scanner *sc);
 static ocidig_code scan_object(scanner *sc)
 {
   size_t first = sc->n_keys;
+  json_census before;
   ocidig_code rc;
   sc->p++; /* { */
   skip_ws(sc);
@@ -362,6 +414,9 @@ static ocidig_code scan_object(scanner *sc)
     k.s = (const char *)body;
     k.n = blen;
     k.owned = false;
+    k.ord = sc->n_keys - first;
+    k.member = (json_census){.members = 1, .bytes = sc->str_len};
+    sc->census_off = sc->census_off || sc->str_nul;
     if (esc) {
       k.s = decode_escapes(body, blen, &k.n);
       k.owned = true;
@@ -381,8 +436,17 @@ static ocidig_code scan_object(scanner *sc)
     if (sc->p >= sc->end || *sc->p != ':')
       return scan_fail(sc, "expected ':' after a key");
     sc->p++;
+    before = sc->census;
     if ((rc = scan_value(sc)) != OCIDIG_OK)
       return rc;
+    { /* the member: its key and what its value added (nested objects' keys are popped) */
+      key_span *mine = &sc->keys[first + k.ord];
+      json_census value = sc->census;
+      census_sub(&value, &before);
+      census_add(&mine->member, &value);
+      sc->census.members++;
+      sc->census.bytes += k.member.bytes; /* the key's own */
+    }
     skip_ws(sc);
     if (sc->p < sc->end && *sc->p == ',') {
       sc->p++;
@@ -411,6 +475,7 @@ static ocidig_code scan_array(scanner *sc)
   for (;;) {
     if ((rc = scan_value(sc)) != OCIDIG_OK)
       return rc;
+    sc->census.elements++;
     skip_ws(sc);
     if (sc->p < sc->end && *sc->p == ',') {
       sc->p++;
@@ -460,13 +525,16 @@ static ocidig_code scan_value(scanner *sc)
     const uint8_t *b;
     size_t n;
     bool e;
-    return scan_string(sc, &b, &n, &e);
+    rc = scan_string(sc, &b, &n, &e);
+    sc->census.bytes += sc->str_len;
+    return rc;
   }
   case 't':
     return scan_literal(sc, "true");
   case 'f':
     return scan_literal(sc, "false");
   case 'n':
+    sc->census.nulls++;
     return scan_literal(sc, "null");
   default:
     if (*sc->p == '-' || (*sc->p >= '0' && *sc->p <= '9'))
@@ -475,6 +543,46 @@ static ocidig_code scan_value(scanner *sc)
       return scan_fail(sc, "UTF-8 byte-order mark");
     return scan_fail(sc, "unexpected character");
   }
+}
+
+/* Counts what the tree holds (see json_census). */
+static void tree_census(json_object *v, json_census *c)
+{
+  switch (json_object_get_type(v)) {
+  case json_type_null:
+    c->nulls++;
+    break;
+  case json_type_string:
+    c->bytes += (size_t)json_object_get_string_len(v);
+    break;
+  case json_type_object: {
+    json_object_object_foreach(v, key, val) {
+      c->members++;
+      c->bytes += strlen(key);
+      tree_census(val, c);
+    }
+    break;
+  }
+  case json_type_array:
+    for (size_t i = 0, n = json_object_array_length(v); i < n; i++) {
+      c->elements++;
+      tree_census(json_object_array_get_idx(v, i), c);
+    }
+    break;
+  default:
+    break;
+  }
+}
+
+/* Does the tree hold all the text does (json-c before 0.17 drops what it cannot allocate)? */
+static bool tree_matches(const scanner *sc, json_object *root)
+{
+  json_census c = {0};
+  if (sc->census_off)
+    return true;
+  tree_census(root, &c);
+  return c.members == sc->census.members && c.elements == sc->census.elements && c.nulls == sc->census.nulls &&
+         c.bytes == sc->census.bytes;
 }
 
 /* The text is the literal null (whitespace around it allowed). */
@@ -489,25 +597,6 @@ static bool is_null_text(const uint8_t *p, size_t n)
 
 /* oci_json_parse for the whole text or a piece of one (see scanner): depth levels enclose
  * the piece. */
-/* The values of a tree: each object, array and other value once, a null slot included. */
-static size_t tree_values(json_object *o)
-{
-  size_t n = 1;
-  if (json_object_is_type(o, json_type_object)) {
-    json_object_object_foreach(o, k, v) {
-      (void)k;
-      n += v ? tree_values(v) : 1;
-    }
-  } else if (json_object_is_type(o, json_type_array)) {
-    size_t len = json_object_array_length(o);
-    for (size_t i = 0; i < len; i++) {
-      json_object *v = json_object_array_get_idx(o, i);
-      n += v ? tree_values(v) : 1;
-    }
-  }
-  return n;
-}
-
 static ocidig_code parse_piece(const uint8_t *data, size_t len, const char *what, size_t base, unsigned depth,
                                const size_t *gaps, size_t n_gaps, oci_json_doc *doc, ocidig_error *err)
 {
@@ -569,11 +658,7 @@ static ocidig_code parse_piece(const uint8_t *data, size_t len, const char *what
                     text_offset(gaps, n_gaps, base, off), json_tokener_error_desc(e));
   }
   json_tokener_free(tok);
-  /* json-c before 0.17 drops a member or element it could not allocate and says nothing:
-   * a tree with fewer values than the text (the scanner counted them; a duplicate key
-   * leaves fewer too, so only without one) is out of memory, not a document that lacks
-   * them.  The depth is bounded by the scanner: the recursion is too. */
-  if (!doc->n_dup_keys && tree_values(doc->root) != sc.n_objects + sc.n_arrays + sc.n_values) {
+  if (!tree_matches(&sc, doc->root)) {
     oci_json_doc_free(doc);
     return oci_nomem(err);
   }

@@ -110,6 +110,11 @@ char *oci_json_writer_take(oci_json_writer *w);
  * or out of memory; a container left open is a usage error.  Frees the writer's buffer. */
 ocidig_code oci_json_writer_finish(oci_json_writer *w, ocidig_error *err);
 
+/* o as compact text (no slash escaped; malloc'd, *len bytes), o released (json_write.c);
+ * false for a NULL o or out of memory.  json-c before 0.17 leaves out a piece it cannot
+ * append and says nothing, so the text is made twice: two texts that differ ran out. */
+bool oci_json_text(json_object *o, uint8_t **text, size_t *len);
+
 /* The length of the well-formed UTF-8 sequence at p (RFC 3629: no overlong forms, no
  * surrogates, nothing above U+10FFFF), or 0 (json.c; json_write.c uses it too). */
 size_t oci_utf8_len(const uint8_t *p, const uint8_t *end);

@@ -273,3 +273,27 @@ char *oci_json_text_utf8(char *text)
   return fixed;
 }
 
+
+/* --- Building ------------------------------------------------------------------------ */
+
+bool oci_json_text(json_object *o, uint8_t **text, size_t *len)
+{
+  const int flags = JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE;
+  size_t n = 0, again = 0;
+  const char *s = o ? json_object_to_json_string_length(o, flags, &n) : NULL;
+  *text = NULL;
+  *len = 0;
+  if (s && (*text = malloc(n ? n : 1)) != NULL) {
+    memcpy(*text, s, n);
+    s = json_object_to_json_string_length(o, flags, &again);
+    if (!s || again != n || memcmp(s, *text, n)) {
+      free(*text);
+      *text = NULL;
+    }
+  }
+  json_object_put(o);
+  if (!*text)
+    return false;
+  *len = n;
+  return true;
+}

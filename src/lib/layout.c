@@ -331,7 +331,11 @@ ocidig_code ocidig_layout_read_blob(ocidig_layout *l, const ocidig_digest *diges
     return oci_fail(err, OCIDIG_ERR_SIZE_MISMATCH, "blob %s: read %zu bytes, the descriptor says %lld", dstr, *len,
                     (long long)size);
   }
-  oci_hash_hex(digest->alg, *data, *len, hex);
+  if (!oci_hash_hex(digest->alg, *data, *len, hex)) {
+    free(*data);
+    *data = NULL;
+    return oci_nomem(err);
+  }
   if (strcmp(hex, digest->hex)) {
     free(*data);
     *data = NULL;

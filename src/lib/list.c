@@ -131,8 +131,13 @@ static blobinfo *note_blob(lctx *c, const char *key, const oci_gdesc *d, const c
     c->n_info++;
     if (d) {
       ocidig_digest dg;
+      bool nomem = false;
       b->synth = oci_gdesc_digest(d, &dg) && oci_view_blob_synthesized(c->v, &dg);
-      b->present = oci_gdesc_present(c->v, d, &b->size);
+      b->present = oci_gdesc_present(c->v, d, &b->size, &nomem);
+      if (nomem) {
+        oci_nomem(err);
+        return NULL;
+      }
       if (!b->present)
         b->size = d->size;
     } else {
@@ -188,7 +193,8 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdes
   if (ocidig_media_type_kind(d->media_type) == OCIDIG_KIND_OTHER)
     row->other = true;
   if (d->platform) {
-    row->platform = ocidig_platform_format(d->platform);
+    if (!(row->platform = ocidig_platform_format(d->platform)))
+      return oci_nomem(err);
     row->platform_source = "descriptor";
   }
   att = oci_gdesc_annotation(d, ANN_REF_TYPE);
@@ -241,7 +247,8 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdes
       return rc;
     if (cn->code == OCIDIG_OK && needs_platform && cn->platform &&
         (cn->platform->os || cn->platform->architecture)) {
-      row->platform = ocidig_platform_format(cn->platform);
+      if (!(row->platform = ocidig_platform_format(cn->platform)))
+        return oci_nomem(err);
       row->platform_source = "config";
     } else if (cn->code != OCIDIG_OK && cn->code != OCIDIG_ERR_BLOB_MISSING &&
                (needs_platform || (cn->code != OCIDIG_ERR_INVALID_JSON && cn->code != OCIDIG_ERR_JSON_TOO_LARGE)) &&
@@ -283,18 +290,21 @@ static ocidig_code list_walk(lctx *c, ocidig_list_image *img, const oci_gdesc *d
       (rc = oci_graph_open(c->g, d, &n, err)) != OCIDIG_OK)
     return rc;
   if (!n || n->code != OCIDIG_OK) {
+    bool nomem = false;
     if (!(row = new_row(img, err)))
       return OCIDIG_ERR_NOMEM;
     row->is_index = true;
     row->n_blobs = 1;
-    row->present = n ? n->code != OCIDIG_ERR_BLOB_MISSING : oci_gdesc_present(c->v, d, NULL);
+    row->present = n ? n->code != OCIDIG_ERR_BLOB_MISSING : oci_gdesc_present(c->v, d, NULL, &nomem);
+    if (nomem)
+      return oci_nomem(err);
     row->n_missing = !row->present;
     if (!(row->manifest = oci_strdup(d->digest)) && d->digest)
       return oci_nomem(err);
     if (!(row->media_type = oci_strdup(d->media_type)) && d->media_type)
       return oci_nomem(err);
-    if (d->platform)
-      row->platform = ocidig_platform_format(d->platform);
+    if (d->platform && !(row->platform = ocidig_platform_format(d->platform)))
+      return oci_nomem(err);
     if (n && n->code != OCIDIG_ERR_BLOB_MISSING)
       return row_error(row, n->code, n->message, err);
     if (!n && d->digest_code != OCIDIG_OK)

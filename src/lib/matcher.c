@@ -516,13 +516,26 @@ static bool key_matches(const ocidig_matcher *m, const mkey *k)
   }
 }
 
-bool ocidig_matcher_match(const ocidig_matcher *m, const ocidig_platform *candidate)
+ocidig_code ocidig_matcher_test(const ocidig_matcher *m, const ocidig_platform *candidate, bool *matches,
+                                ocidig_error *err)
 {
   mkey k;
-  if (!m || !candidate)
-    return false;
-  /* Out of memory reads as "no match": Match has no error channel in containerd either. */
-  return key_of(m, candidate, &k) && key_matches(m, &k);
+  OCI_REQUIRE(matches, "matches", err);
+  *matches = false;
+  OCI_REQUIRE(m, "the matcher", err);
+  OCI_REQUIRE(candidate, "the candidate", err);
+  if (!key_of(m, candidate, &k)) /* its only failure */
+    return oci_nomem(err);
+  *matches = key_matches(m, &k);
+  return OCIDIG_OK;
+}
+
+bool ocidig_matcher_match(const ocidig_matcher *m, const ocidig_platform *candidate)
+{
+  bool matches;
+  /* Out of memory reads as "no match" here: Match has no error channel in containerd
+   * either (ocidig_matcher_test has one). */
+  return m && candidate && ocidig_matcher_test(m, candidate, &matches, NULL) == OCIDIG_OK && matches;
 }
 
 /* orderedPlatformComparer.Less (rc.5): the first entry that matches either decides;

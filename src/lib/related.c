@@ -38,10 +38,14 @@ static ocidig_code add_related(oci_view *v, rlist *l, ocidig_related_kind kind, 
   memset(r, 0, sizeof *r);
   l->n++;
   r->kind = kind;
-  if (node)
+  if (node) {
     r->present = node->code != OCIDIG_ERR_BLOB_MISSING;
-  else
-    r->present = oci_gdesc_present(v, d, NULL);
+  } else {
+    bool nomem = false;
+    r->present = oci_gdesc_present(v, d, NULL, &nomem);
+    if (nomem)
+      return oci_nomem(err);
+  }
   if (oci_gdesc_expand(d, &r->desc, err) != OCIDIG_OK || !(r->found_in = oci_strdup(found_in)))
     return oci_nomem(err);
   if (node && node->code != OCIDIG_OK)

@@ -34,6 +34,7 @@ typedef struct walk {
   char **no_match;
   size_t n_no_match;
   size_t dropped_warnings;
+  bool nomem; /* something of the answer (a row, a reason, a warning) could not be kept */
 } walk;
 
 typedef enum step { STEP_SELECTED, STEP_SKIPPED, STEP_ERROR } step;
@@ -56,7 +57,8 @@ static void warn(walk *w, const char *fmt, ...)
   for (size_t i = 0; i < w->r->n_warnings; i++)
     if (!strcmp(w->r->warnings[i], buf))
       return;
-  oci_strv_push(&w->r->warnings, &w->r->n_warnings, buf);
+  if (!oci_strv_push(&w->r->warnings, &w->r->n_warnings, buf))
+    w->nomem = true;
 }
 
 static char *format_raw_platform(const oci_gdesc *d)
@@ -71,6 +73,24 @@ static char *format_raw_platform(const oci_gdesc *d)
 static const char *digest_text(const oci_gdesc *d)
 {
   return d->digest && *d->digest ? d->digest : "(no digest)";
+}
+
+/* s, a string the answer needs; NULL (out of memory) is noted. */
+static char *need(walk *w, char *s)
+{
+  if (!s)
+    w->nomem = true;
+  return s;
+}
+
+/* Match, with out of memory noted (as no match). */
+static bool matches(walk *w, const ocidig_platform *p)
+{
+  bool yes;
+  ocidig_error e;
+  if (ocidig_matcher_test(w->matcher, p, &yes, &e) != OCIDIG_OK)
+    w->nomem = true;
+  return yes;
 }
 
 /* Appends a row; returns its index, or (size_t)-1 when out of memory. */
@@ -124,6 +144,7 @@ static void set_row(walk *w, size_t i, ocidig_verdict v, const char *reason)
       free(row->reason);
       row->reason = s;
     }
+    w->nomem = w->nomem || !s;
   }
 }
 
@@ -162,7 +183,12 @@ static const oci_gnode *open_node(walk *w, const oci_gdesc *d, const char *role)
 {
   const oci_gnode *n;
   ocidig_error e;
-  if (d->has_data && !oci_gdesc_inline_ok(d))
+  bool inline_ok;
+  if (oci_gdesc_inline_check(d, &inline_ok, &e) != OCIDIG_OK) {
+    fail_with(w, &e);
+    return NULL;
+  }
+  if (d->has_data && !inline_ok)
     warn(w, "%s %s: inline data does not match the descriptor's size and digest; ignored, the blob is read", role,
          digest_text(d));
   if (oci_graph_open(w->g, d, &n, &e) != OCIDIG_OK) {
@@ -181,11 +207,14 @@ static ocidig_code config_platform(walk *w, const oci_gnode *m, const ocidig_pla
 {
   const oci_gnode *c;
   ocidig_code rc;
+  bool inline_ok;
   *missing = false;
   *out = NULL;
   if (!m->config)
     return oci_fail(err, m->config_code, "%s", oci_str(m->config_message));
-  if (m->config->has_data && !oci_gdesc_inline_ok(m->config))
+  if ((rc = oci_gdesc_inline_check(m->config, &inline_ok, err)) != OCIDIG_OK)
+    return rc;
+  if (m->config->has_data && !inline_ok)
     warn(w, "config %s: inline data does not match the descriptor's size and digest; ignored, the blob is read",
          digest_text(m->config));
   if ((rc = oci_graph_config(w->g, m->config, &c, err)) != OCIDIG_OK)
@@ -207,16 +236,22 @@ static void describe_selected(walk *w, const oci_gnode *m)
   ocidig_resolution *r = w->r;
   r->manifest_read = true;
   if (m->body_media_type)
-    r->manifest_media_type = oci_strdup(m->body_media_type);
-  if (m->config && oci_gdesc_expand(m->config, &r->config, NULL) != OCIDIG_OK)
+    r->manifest_media_type = need(w, oci_strdup(m->body_media_type));
+  if (m->config && oci_gdesc_expand(m->config, &r->config, NULL) != OCIDIG_OK) { /* out of memory */
     memset(&r->config, 0, sizeof r->config);
+    w->nomem = true;
+  }
   if (m->layers) {
     r->layers = calloc(m->n_layers ? m->n_layers : 1, sizeof *r->layers);
-    if (!r->layers)
+    if (!r->layers) {
+      w->nomem = true;
       return;
+    }
     for (size_t i = 0; i < m->n_layers; i++) {
-      if (oci_gdesc_expand(&m->layers[i], &r->layers[r->n_layers], NULL) != OCIDIG_OK)
+      if (oci_gdesc_expand(&m->layers[i], &r->layers[r->n_layers], NULL) != OCIDIG_OK) {
+        w->nomem = true;
         continue;
+      }
       r->layers_size = oci_size_add(r->layers_size, r->layers[r->n_layers].size);
       r->n_layers++;
     }
@@ -228,14 +263,18 @@ static void select_manifest(walk *w, const oci_gdesc *d, const ocidig_platform *
 {
   ocidig_resolution *r = w->r;
   ocidig_error e;
-  oci_gdesc_expand(d, &r->selected, &e);
+  if (oci_gdesc_expand(d, &r->selected, &e) != OCIDIG_OK)
+    w->nomem = true;
   r->platform_source = source;
   if (platform) {
     if (ocidig_platform_normalize(platform, w->host, &r->selected_platform, &e) == OCIDIG_OK)
       r->selected_has_platform = true;
+    else
+      w->nomem = true; /* its only failure */
   }
   for (size_t i = 1; i < w->depth; i++)
-    oci_strv_push(&r->path, &r->n_path, w->stack[i]);
+    if (!oci_strv_push(&r->path, &r->n_path, w->stack[i]))
+      w->nomem = true;
   describe_selected(w, m);
 }
 
@@ -305,8 +344,8 @@ static step try_manifest(walk *w, const oci_gdesc *d, size_t row, bool is_root, 
     if (is_root && w->matcher) {
       if (!p)
         ;
-      else if (!ocidig_matcher_match(w->matcher, p)) {
-        char *f = ocidig_platform_format(p);
+      else if (!matches(w, p)) {
+        char *f = need(w, ocidig_platform_format(p));
         warn(w, "the selected %s is for %s (from its %s), which does not match the request %s", what, f ? f : "?",
              source, w->request_text);
         free(f);
@@ -319,7 +358,7 @@ static step try_manifest(walk *w, const oci_gdesc *d, size_t row, bool is_root, 
   }
 
   if (d->platform) {
-    char *f = format_raw_platform(d);
+    char *f = need(w, format_raw_platform(d));
     select_manifest(w, d, d->platform, "descriptor", m);
     *reason = oci_sprintf("platform %s matches %s", f ? f : "?", w->request_text);
     free(f);
@@ -329,8 +368,8 @@ static step try_manifest(walk *w, const oci_gdesc *d, size_t row, bool is_root, 
     bool missing;
     rc = config_platform(w, m, &cp, &missing, &e);
     if (rc == OCIDIG_OK) {
-      char *f = ocidig_platform_format(cp);
-      if (ocidig_matcher_match(w->matcher, cp)) {
+      char *f = need(w, ocidig_platform_format(cp));
+      if (matches(w, cp)) {
         select_manifest(w, d, cp, "config", m);
         *reason = oci_sprintf("no platform on the descriptor; its config %s says %s, which matches %s",
                               digest_text(m->config), f ? f : "?", w->request_text);
@@ -438,6 +477,8 @@ static step try_candidate(walk *w, const oci_gdesc *d, size_t row, unsigned leve
   }
   if (s == STEP_ERROR)
     set_row(w, row, OCIDIG_VERDICT_ERROR, w->r->error.message);
+  else if (!reason) /* every other step gives one */
+    w->nomem = true;
   free(reason);
   return s;
 }
@@ -462,8 +503,8 @@ static step walk_index(walk *w, const oci_gdesc *kids, size_t n_kids, const char
   /* 1. Filter; the removed children come first, in document order. */
   for (i = 0; i < n; i++) {
     const oci_gdesc *d = &kids[i];
-    if (w->matcher && d->platform && !ocidig_matcher_match(w->matcher, d->platform)) {
-      char *f = format_raw_platform(d);
+    if (w->matcher && d->platform && !matches(w, d->platform)) {
+      char *f = need(w, format_raw_platform(d));
       char *att = attestation_note(d);
       char *reason = att ? oci_sprintf("%s (platform %s)", att, f ? f : "?")
                          : oci_sprintf("platform %s does not match %s", f ? f : "?", w->request_text);
@@ -530,10 +571,13 @@ static step walk_index(walk *w, const oci_gdesc *kids, size_t n_kids, const char
       break;
     }
   }
-  /* 4. The candidates after it are not reached. */
+  /* 4. The candidates after it are not reached (rows past the limit are not kept). */
   for (; k < n_cand; k++)
-    add_row(w, parent, &kids[cand[k]], OCIDIG_VERDICT_NOT_REACHED, child_level,
-            result == STEP_ERROR ? "not tried: the walk stopped on an error" : "ranked after the selected manifest");
+    if (add_row(w, parent, &kids[cand[k]], OCIDIG_VERDICT_NOT_REACHED, child_level,
+                result == STEP_ERROR ? "not tried: the walk stopped on an error"
+                                     : "ranked after the selected manifest") == (size_t)-1 &&
+        w->r->n_rows < OCIDIG_MAX_WALK_ROWS)
+      w->nomem = true;
 out:
   free(cand);
   free(plats);
@@ -866,8 +910,8 @@ static ocidig_code resolve(ocidig_layout *layout, const ocidig_resolve_options *
   }
   w.request_text = r->request && *r->request ? r->request : "(any platform)";
   rc = run(&w, opts, pre);
-  if (w.v) /* a docker save: said by image ID (wording only) */
-    oci_docker_present(w.v, opts, r);
+  if (w.v && !oci_docker_present(w.v, opts, r)) /* a docker save: said by image ID (wording only) */
+    w.nomem = true;
   /* A lazy walk answers as soon as it has what it needs, so a later copy of a member it
    * read (tar extracts the last copy) would go unseen.  Where the rest of the archive
    * costs only headers, read on: such an archive is then refused as ambiguous
@@ -899,7 +943,17 @@ static ocidig_code resolve(ocidig_layout *layout, const ocidig_resolve_options *
   if (w.dropped_warnings) {
     char buf[96];
     snprintf(buf, sizeof buf, "%zu more warnings not shown", w.dropped_warnings);
-    oci_strv_push(&r->warnings, &r->n_warnings, buf);
+    if (!oci_strv_push(&r->warnings, &r->n_warnings, buf))
+      w.nomem = true;
+  }
+  /* An answer with a part missing for want of memory is no answer, and a walk cut short
+   * by it says nothing of the layout (rows of a match not tried, ...): no resolution, as
+   * ocidig.h says. */
+  if (rc == OCIDIG_OK && (w.nomem || !r->request))
+    rc = oci_nomem(err);
+  if (rc == OCIDIG_ERR_NOMEM) {
+    ocidig_resolution_free(r);
+    *out = NULL;
   }
   return rc;
 }

@@ -119,11 +119,13 @@ ocidig_code oci_view_root_stream(oci_view *v, ocidig_sink sink, void *ctx, ocidi
 
 /* ------------------------------------------------------------ blobs by digest */
 
-void oci_view_sha256(const void *data, size_t len, char *out)
+bool oci_view_sha256(const void *data, size_t len, char *out)
 {
   char hex[129];
-  oci_hash_hex(OCIDIG_DIGEST_SHA256, data, len, hex);
+  if (!oci_hash_hex(OCIDIG_DIGEST_SHA256, data, len, hex))
+    return false;
   snprintf(out, OCIDIG_DIGEST_STRING_MAX, "sha256:%s", hex);
+  return true;
 }
 
 ocidig_code oci_view_add_blob(oci_view *v, const char *digest, const char *member, uint8_t *data, size_t len,
@@ -310,7 +312,11 @@ ocidig_code oci_view_blob_read(oci_view *v, const ocidig_digest *d, int64_t size
     return oci_fail(err, OCIDIG_ERR_SIZE_MISMATCH, "blob %s: read %zu bytes from %s, the descriptor says %lld", dstr,
                     *len, member, (long long)size);
   }
-  oci_hash_hex(d->alg, *data, *len, hex);
+  if (!oci_hash_hex(d->alg, *data, *len, hex)) {
+    free(*data);
+    *data = NULL;
+    return oci_nomem(err);
+  }
   if (strcmp(hex, d->hex)) {
     free(*data);
     *data = NULL;

@@ -73,9 +73,9 @@ const char *oci_view_docker_manifest_of(const oci_view *v, size_t i);
  * per image (parent "manifest.json"), each image and the selection shown by its config
  * (the image ID; no registry manifest, so no manifest media type), the warning that says
  * so, the archive's own warnings, and --ref errors naming manifest.json's RepoTags.  No-op
- * for other formats. */
+ * for other formats.  false: out of memory (part of it could not be said). */
 char *oci_docker_ref(oci_view *v, const char *ref);
-void oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_resolution *r);
+bool oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_resolution *r);
 /* A hybrid (manifest.json beside index.json; other formats: none): what manifest.json says
  * of itself and where it disagrees with what index.json reaches (ls and inspect show them),
  * or that it could not be read.  *w malloc'd (oci_strv_free).  Errors: out of memory. */

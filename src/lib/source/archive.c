@@ -5,6 +5,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,38 +51,52 @@ typedef struct archive_source {
 } archive_source;
 
 /* Formats and filters that decode in-process.  Not mtree: its entries name files on the
- * host, which would read outside the layout.  No filter that runs an external program. */
-static void enable_formats(struct archive *a)
+ * host, which would read outside the layout.  No filter that runs an external program.
+ * false: out of memory. */
+static bool enable_formats(struct archive *a)
 {
-  archive_read_support_filter_gzip(a);
-  archive_read_support_filter_bzip2(a);
-  archive_read_support_filter_xz(a);
-  archive_read_support_filter_lzma(a);
-  archive_read_support_filter_lzip(a);
-  archive_read_support_filter_zstd(a);
-  archive_read_support_filter_lz4(a);
-  archive_read_support_filter_compress(a);
-  archive_read_support_format_tar(a);
-  archive_read_support_format_gnutar(a);
-  archive_read_support_format_cpio(a);
-  archive_read_support_format_zip(a);
-  archive_read_support_format_7zip(a);
-  archive_read_support_format_ar(a);
-  archive_read_support_format_iso9660(a);
-  archive_read_support_format_xar(a);
-  archive_read_support_format_cab(a);
-  archive_read_support_format_lha(a);
-  archive_read_support_format_rar(a);
-  archive_read_support_format_rar5(a);
-  archive_read_support_format_empty(a);
+  static int (*const enable[])(struct archive *) = {
+    archive_read_support_filter_gzip,
+    archive_read_support_filter_bzip2,
+    archive_read_support_filter_xz,
+    archive_read_support_filter_lzma,
+    archive_read_support_filter_lzip,
+    archive_read_support_filter_zstd,
+    archive_read_support_filter_lz4,
+    archive_read_support_filter_compress,
+    archive_read_support_format_tar,
+    archive_read_support_format_gnutar,
+    archive_read_support_format_cpio,
+    archive_read_support_format_zip,
+    archive_read_support_format_7zip,
+    archive_read_support_format_ar,
+    archive_read_support_format_iso9660,
+    archive_read_support_format_xar,
+    archive_read_support_format_cab,
+    archive_read_support_format_lha,
+    archive_read_support_format_rar,
+    archive_read_support_format_rar5,
+    archive_read_support_format_empty,
+  };
+  /* ARCHIVE_WARN: a decoder that is not built in (an external program would run): left
+   * off, as is any other refusal but out of memory. */
+  for (size_t i = 0; i < sizeof enable / sizeof enable[0]; i++)
+    if (enable[i](a) < ARCHIVE_WARN && archive_errno(a) == ENOMEM)
+      return false;
+  return true;
 }
 
-/* libarchive reports all read errors as text; tell truncation from corruption. */
+/* libarchive reports all read errors as text; tell truncation from corruption.  Out of
+ * memory: libarchive says ENOMEM, or (some of its allocations fail without a word) says
+ * nothing while errno, cleared before the call, is ENOMEM. */
 static ocidig_code archive_failure(archive_source *s, struct archive *a, const char *member, ocidig_error *err)
 {
+  int sys = errno;
   const char *msg = archive_error_string(a);
   const char *src = s->from_stdin ? "standard input" : s->path;
   ocidig_code code = OCIDIG_ERR_CORRUPT_ARCHIVE;
+  if (archive_errno(a) == ENOMEM || (!msg && sys == ENOMEM)) /* not the input's fault */
+    return oci_nomem(err);
   if (!msg) {
     /* libarchive gives no text when a compressed stream ends before its trailer (gzip). */
     msg = "read error: the input ends early";
@@ -121,7 +136,12 @@ static struct archive *reader_open(archive_source *s, ocidig_error *err)
     oci_nomem(err);
     return NULL;
   }
-  enable_formats(a);
+  if (!enable_formats(a)) {
+    archive_read_free(a);
+    oci_nomem(err);
+    return NULL;
+  }
+  errno = 0;
   if (s->from_stdin)
     r = archive_read_open_fd(a, 0, STDIN_BLOCK);
   else
@@ -251,7 +271,9 @@ static ocidig_code consume_data(archive_source *s, struct archive *a, const char
     const void *block;
     size_t size;
     la_int64_t offset;
-    int r = archive_read_data_block(a, &block, &size, &offset);
+    int r;
+    errno = 0;
+    r = archive_read_data_block(a, &block, &size, &offset);
     if (r == ARCHIVE_EOF) {
       /* A sparse member that ends in a hole: libarchive gives no block for it. */
       if (sparse && declared >= 0 && pos < (uint64_t)declared)
@@ -347,8 +369,10 @@ static bool archive_rest_is_cheap(const oci_source *src)
 static ocidig_code read_header(archive_source *s, ocidig_error *err)
 {
   struct archive_entry *e;
-  int r = archive_read_next_header(s->ar, &e);
   const char *skipped = s->last_unread ? s->last_name : NULL;
+  int r;
+  errno = 0;
+  r = archive_read_next_header(s->ar, &e);
   if (r == ARCHIVE_EOF) {
     s->eof = true;
     s->last_unread = false;
@@ -607,7 +631,9 @@ static ocidig_code archive_reread(oci_source *src, const char *path, size_t ordi
     s->rr_next = 0;
   }
   for (;;) {
-    int r = archive_read_next_header(s->rr, &e);
+    int r;
+    errno = 0;
+    r = archive_read_next_header(s->rr, &e);
     if (r == ARCHIVE_EOF) {
       rc = oci_fail(err, OCIDIG_ERR_IO, "%s: member %s is gone (was the file changed?)", s->path, path);
       break;

@@ -422,6 +422,8 @@ static ocidig_code open_inside(dir_source *s, const char *relpath, int *fd_out, 
   bool unsafe;
   char *clean = oci_member_name_clean(relpath, &unsafe);
   *fd_out = -1;
+  if (!clean && !unsafe)
+    return oci_nomem(err);
   if (!clean || !*clean) {
     free(clean);
     return oci_fail(err, OCIDIG_ERR_BLOB_MISSING, "%s: not a path inside the layout", relpath);
@@ -549,8 +551,11 @@ static ocidig_code walk(dir_source *s, int dfd, const char *rel, int depth, ocid
   size_t unexamined = 0;
   int unexamined_errno = 0;
   if (!d) {
-    list_error(s, rel, 0, errno);
+    int e = errno;
     close(dfd);
+    if (e == ENOMEM) /* fdopendir's buffer: not the folder's fault */
+      return oci_nomem(err);
+    list_error(s, rel, 0, e);
     return OCIDIG_OK;
   }
   for (;;) {
@@ -559,7 +564,9 @@ static ocidig_code walk(dir_source *s, int dfd, const char *rel, int depth, ocid
     int sub = -1;
     errno = 0;
     if (!(de = readdir(d))) {
-      if (errno)
+      if (errno == ENOMEM)
+        rc = oci_nomem(err);
+      else if (errno)
         list_error(s, rel, 0, errno);
       break;
     }
@@ -588,6 +595,11 @@ static ocidig_code walk(dir_source *s, int dfd, const char *rel, int depth, ocid
       int e = dir_resolve(&s->base, m.path, &tst, NULL, NULL, NULL);
       m.type = OCIDIG_ENTRY_SYMLINK;
       m.link_target = oci_strndup(target, n > 0 ? (size_t)n : 0);
+      if (e == ENOMEM || !m.link_target) {
+        member_free(&m);
+        rc = oci_nomem(err);
+        break;
+      }
       /* leaves the root (dangling or not): the walk says so, absolute targets included */
       m.escapes = e == EXDEV;
       if (!e && S_ISREG(tst.st_mode))

@@ -189,6 +189,7 @@ void oci_vdesc_check(vstate *v, vctx c, json_object *obj, const char *where, con
       ocidig_digest_format(&out->d, buf);
       out->digest = oci_strdup(buf);
       out->digest_ok = out->digest != NULL;
+      v->nomem = v->nomem || !out->digest;
     } else if (rc == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM) {
       oci_finding_add(v, c, VF_UNSUPPORTED_DIGEST_ALGORITHM, digest, path, "%s: %s", where, e.message);
     } else {
@@ -243,8 +244,9 @@ void oci_vdesc_check(vstate *v, vctx c, json_object *obj, const char *where, con
                         (long long)out->size);
       } else if (out->digest_ok) {
         char hex[129];
-        oci_hash_hex(out->d.alg, data, len, hex);
-        if (strcmp(hex, out->d.hex))
+        if (!oci_hash_hex(out->d.alg, data, len, hex))
+          v->nomem = true;
+        else if (strcmp(hex, out->d.hex))
           oci_finding_add(v, c, VF_DATA_MISMATCH, digest, path, "%s: inline data hashes to %s:%s; expected %s", where,
                           ocidig_digest_alg_name(out->d.alg), hex, out->digest);
       }

@@ -247,6 +247,8 @@ void oci_verify_hash_pending(vstate *v)
         b->hashed_here = true;
         v->bytes_hashed += j->bytes;
       }
+    } else if (j->err == ENOMEM) { /* the hasher or the buffer: not the blob's fault */
+      v->nomem = true;
     } else if (!b->read_error && !v->l->is_archive) {
       const char *jp = j->member ? j->member : j->path;
       b->read_error = j->err > 0 ? oci_sprintf("%s/%s: %s", v->l->path, jp, strerror(j->err))

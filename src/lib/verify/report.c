@@ -537,6 +537,12 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
   vstate_free(&v);
   if (rc != OCIDIG_OK && err)
     *err = r->error;
+  if (rc == OCIDIG_ERR_NOMEM) {
+    /* What was found before memory ran out is no account of the layout (a document not
+     * parsed leaves its blobs unreferenced, ...): no report, as ocidig.h says. */
+    ocidig_verify_report_free(r);
+    *out = NULL;
+  }
   return rc;
 }
 

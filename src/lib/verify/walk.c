@@ -35,7 +35,10 @@ static uint8_t *read_blob_doc(vstate *v, vctx c, size_t bi, const char *what, si
   }
   if (b->hash == OCIDIG_HASH_UNKNOWN && (int64_t)*len == b->size) {
     char hex[129];
-    oci_hash_hex(b->d.alg, data, *len, hex);
+    if (!oci_hash_hex(b->d.alg, data, *len, hex)) {
+      v->nomem = true;
+      return data;
+    }
     b->hash = strcmp(hex, b->d.hex) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK;
     if (b->hash == OCIDIG_HASH_MISMATCH && !(b->actual = oci_sprintf("%s:%s", ocidig_digest_alg_name(b->d.alg), hex)))
       v->nomem = true;

@@ -126,8 +126,7 @@ static ocidig_code add_image(oci_view *v, const char *folder, json_object *manif
       return oci_fail(err, rc, "%s: larger than the %u-byte limit for a document", path, OCIDIG_MAX_JSON_SIZE);
     return rc;
   }
-  oci_view_sha256(data, len, dig);
-  mt = media_type_of(data, len, path);
+  mt = oci_view_sha256(data, len, dig) ? media_type_of(data, len, path) : NULL;
   free(data);
   if (!mt)
     return oci_nomem(err);
@@ -136,7 +135,7 @@ static ocidig_code add_image(oci_view *v, const char *folder, json_object *manif
     return rc;
   }
   d = json_object_new_object();
-  if (!oci_json_add(d, "mediaType", json_object_new_string(mt)) ||
+  if (!d || !oci_json_add(d, "mediaType", json_object_new_string(mt)) ||
       !oci_json_add(d, "digest", json_object_new_string(dig)) ||
       !oci_json_add(d, "size", json_object_new_int64((int64_t)len))) {
     free(mt);
@@ -146,7 +145,12 @@ static ocidig_code add_image(oci_view *v, const char *folder, json_object *manif
   free(mt);
   if (*folder) {
     json_object *ann = json_object_new_object();
-    if (!oci_json_add(ann, ANN_REF_NAME, json_object_new_string(folder)) || !oci_json_add(d, "annotations", ann)) {
+    if (!ann || !oci_json_add(ann, ANN_REF_NAME, json_object_new_string(folder))) {
+      json_object_put(ann);
+      json_object_put(d);
+      return oci_nomem(err);
+    }
+    if (!oci_json_add(d, "annotations", ann)) { /* ann released */
       json_object_put(d);
       return oci_nomem(err);
     }
@@ -159,8 +163,6 @@ ocidig_code oci_view_cimage_build(oci_view *v, ocidig_error *err)
   const ocidig_entry *ents;
   size_t n;
   json_object *idx, *manifests;
-  const char *s;
-  size_t slen = 0;
   ocidig_code rc;
 
   if ((rc = ocidig_layout_entries(v->l, &ents, &n, err)) != OCIDIG_OK || (rc = find_folders(v, ents, n, err)) != OCIDIG_OK)
@@ -169,7 +171,7 @@ ocidig_code oci_view_cimage_build(oci_view *v, ocidig_error *err)
   v->root_name = v->folders[0][0] ? "the image folders (manifest.json, version)" : "manifest.json (dir:)";
   idx = json_object_new_object();
   manifests = json_object_new_array();
-  if (!oci_json_add(idx, "schemaVersion", json_object_new_int(2)) ||
+  if (!idx || !manifests || !oci_json_add(idx, "schemaVersion", json_object_new_int(2)) ||
       !oci_json_add(idx, "mediaType", json_object_new_string(OCIDIG_MT_OCI_INDEX))) {
     json_object_put(idx);
     json_object_put(manifests);
@@ -203,13 +205,5 @@ ocidig_code oci_view_cimage_build(oci_view *v, ocidig_error *err)
       return rc;
     }
   }
-  s = json_object_to_json_string_length(idx, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &slen);
-  if (!s || !(v->root = malloc(slen ? slen : 1))) {
-    json_object_put(idx);
-    return oci_nomem(err);
-  }
-  memcpy(v->root, s, slen);
-  v->root_len = slen;
-  json_object_put(idx);
-  return OCIDIG_OK;
+  return oci_json_text(idx, &v->root, &v->root_len) ? OCIDIG_OK : oci_nomem(err);
 }

@@ -59,7 +59,8 @@ static ocidig_code pick_digest(oci_view *v, const char *named, const char *fallb
     if (rc == OCIDIG_ERR_NOMEM)
       return oci_nomem(err);
   }
-  oci_view_sha256(path, strlen(path), out);
+  if (!oci_view_sha256(path, strlen(path), out))
+    return oci_nomem(err);
   return OCIDIG_OK;
 }
 
@@ -68,9 +69,9 @@ static json_object *descriptor(const char *mt, const char *digest, int64_t size)
   json_object *o = json_object_new_object();
   if (!o)
     return NULL;
-  if (json_object_object_add(o, "mediaType", json_object_new_string(mt)) ||
-      json_object_object_add(o, "digest", json_object_new_string(digest)) ||
-      json_object_object_add(o, "size", json_object_new_int64(size > 0 ? size : 0))) {
+  if (!oci_json_add(o, "mediaType", json_object_new_string(mt)) ||
+      !oci_json_add(o, "digest", json_object_new_string(digest)) ||
+      !oci_json_add(o, "size", json_object_new_int64(size > 0 ? size : 0))) {
     json_object_put(o);
     return NULL;
   }
@@ -80,18 +81,7 @@ static json_object *descriptor(const char *mt, const char *digest, int64_t size)
 /* Serializes and releases o; *text malloc'd.  NULL o: out of memory. */
 static ocidig_code serialize(json_object *o, uint8_t **text, size_t *len, ocidig_error *err)
 {
-  size_t n = 0;
-  const char *s = o ? json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE,
-                                                         &n)
-                    : NULL;
-  *text = NULL;
-  *len = 0;
-  if (s && (*text = malloc(n ? n : 1))) {
-    memcpy(*text, s, n);
-    *len = n;
-  }
-  json_object_put(o);
-  return *text ? OCIDIG_OK : oci_nomem(err);
+  return oci_json_text(o, text, len) ? OCIDIG_OK : oci_nomem(err);
 }
 
 /* The image manifest of manifest.json entry i; adds it, its config and layers to the blobs
@@ -105,8 +95,8 @@ static ocidig_code synthesize_image(oci_view *v, const ocidig_docker_image *im, 
   size_t len;
   ocidig_code rc;
 
-  if (!m || !layers || json_object_object_add(m, "schemaVersion", json_object_new_int(2)) ||
-      json_object_object_add(m, "mediaType", json_object_new_string(OCIDIG_MT_DOCKER_MANIFEST))) {
+  if (!m || !layers || !oci_json_add(m, "schemaVersion", json_object_new_int(2)) ||
+      !oci_json_add(m, "mediaType", json_object_new_string(OCIDIG_MT_DOCKER_MANIFEST))) {
     json_object_put(m);
     json_object_put(layers);
     return oci_nomem(err);
@@ -118,7 +108,7 @@ static ocidig_code synthesize_image(oci_view *v, const ocidig_docker_image *im, 
     json_object_put(layers);
     return rc;
   }
-  if (json_object_object_add(m, "config", descriptor(OCIDIG_MT_DOCKER_CONFIG, cfg, im->config_size))) {
+  if (!oci_json_add(m, "config", descriptor(OCIDIG_MT_DOCKER_CONFIG, cfg, im->config_size))) {
     json_object_put(m);
     json_object_put(layers);
     return oci_nomem(err);
@@ -130,21 +120,22 @@ static ocidig_code synthesize_image(oci_view *v, const ocidig_docker_image *im, 
   }
   for (size_t k = 0; k < im->n_layers; k++) {
     const ocidig_docker_layer *ly = &im->layers[k];
-    json_object *d;
     if ((rc = pick_digest(v, ly->digest, ly->diff_id, ly->file, ly->path, dig, err)) != OCIDIG_OK ||
         (rc = oci_view_add_blob(v, dig, ly->file ? ly->file : ly->path, NULL, 0, (size_t)-1, err)) != OCIDIG_OK) {
       json_object_put(m);
       return rc;
     }
-    if (!(d = descriptor(OCIDIG_MT_DOCKER_LAYER, dig, ly->size)) || json_object_array_add(layers, d)) {
-      json_object_put(d);
+    if (!oci_json_push(layers, descriptor(OCIDIG_MT_DOCKER_LAYER, dig, ly->size))) {
       json_object_put(m);
       return oci_nomem(err);
     }
   }
   if ((rc = serialize(m, &text, &len, err)) != OCIDIG_OK)
     return rc;
-  oci_view_sha256(text, len, dig);
+  if (!oci_view_sha256(text, len, dig)) {
+    free(text);
+    return oci_nomem(err);
+  }
   if ((rc = oci_view_add_blob(v, dig, NULL, text, len, i, err)) != OCIDIG_OK)
     return rc;
   /* One index entry per RepoTag (an untagged image: one, without a name), as Docker 25
@@ -153,17 +144,17 @@ static ocidig_code synthesize_image(oci_view *v, const ocidig_docker_image *im, 
     json_object *d = descriptor(OCIDIG_MT_DOCKER_MANIFEST, dig, (int64_t)len), *ann = NULL;
     if (d && im->n_repo_tags) {
       ann = json_object_new_object();
-      if (!ann || json_object_object_add(ann, ANN_CONTAINERD_NAME, json_object_new_string(im->repo_tags[k])) ||
-          json_object_object_add(d, "annotations", ann)) {
+      if (!ann || !oci_json_add(ann, ANN_CONTAINERD_NAME, json_object_new_string(im->repo_tags[k]))) {
         json_object_put(ann);
+        json_object_put(d);
+        d = NULL;
+      } else if (!oci_json_add(d, "annotations", ann)) { /* ann released */
         json_object_put(d);
         d = NULL;
       }
     }
-    if (!d || json_object_array_add(manifests, d)) {
-      json_object_put(d);
+    if (!oci_json_push(manifests, d))
       return oci_nomem(err);
-    }
   }
   return OCIDIG_OK;
 }
@@ -179,8 +170,8 @@ ocidig_code oci_view_docker_build(oci_view *v, ocidig_error *err)
   v->root_name = "manifest.json";
   idx = json_object_new_object();
   manifests = json_object_new_array();
-  if (!idx || !manifests || json_object_object_add(idx, "schemaVersion", json_object_new_int(2)) ||
-      json_object_object_add(idx, "mediaType", json_object_new_string(OCIDIG_MT_OCI_INDEX))) {
+  if (!idx || !manifests || !oci_json_add(idx, "schemaVersion", json_object_new_int(2)) ||
+      !oci_json_add(idx, "mediaType", json_object_new_string(OCIDIG_MT_OCI_INDEX))) {
     json_object_put(idx);
     json_object_put(manifests);
     return oci_nomem(err);

@@ -47,7 +47,7 @@ ocidig_code oci_view_add_blob(oci_view *v, const char *digest, const char *membe
 void oci_view_sort_blobs(oci_view *v);
 const oci_view_blob *oci_view_find_blob(const oci_view *v, const ocidig_digest *d);
 /* sha256 of data as "sha256:<hex>" into out (OCIDIG_DIGEST_STRING_MAX bytes). */
-void oci_view_sha256(const void *data, size_t len, char *out);
+bool oci_view_sha256(const void *data, size_t len, char *out);
 
 /* The kinds: fill v (format already set) or fail; v is freed by the caller on failure. */
 ocidig_code oci_view_docker_build(oci_view *v, ocidig_error *err);
