@@ -330,6 +330,8 @@ static const op ops[] = {
   {OP_LIST, SAMPLES "containerd-export-allplatforms.tar", "linux/arm64"},
   {OP_VERIFY, SAMPLES "buildah-multiarch", NULL},
   {OP_VERIFY, SAMPLES "skopeo-v2.oci-archive.tar", NULL},
+  {OP_VERIFY, SAMPLES "containerd-export-allplatforms.tar", "linux/arm64"},
+  {OP_VERIFY, SAMPLES "docker-save-legacy-build.tar", "linux/amd64"},
 };
 
 /* Allocations tried: all up to DENSE, then about SPREAD more spread over the rest

@@ -569,7 +569,7 @@ static ocidig_code docker_scope(vstate *v, const ocidig_docker_archive *a, bool 
       return rc;
     }
     pick[i] = true;
-    if (m && a->images[i].has_platform && !ocidig_matcher_match(m, &a->images[i].platform)) {
+    if (m && a->images[i].has_platform && !oci_verify_match(v, m, &a->images[i].platform)) {
       char *f = ocidig_platform_format(&a->images[i].platform);
       oci_finding_add(v, (vctx){0, -1}, VF_PLATFORM_MISMATCH, a->images[i].image_id, NULL,
                       "image %s is for %s (its config), not %s; it is verified because --ref names it",
@@ -579,7 +579,7 @@ static ocidig_code docker_scope(vstate *v, const ocidig_docker_archive *a, bool 
     return OCIDIG_OK;
   }
   for (size_t i = 0; i < a->n_images; i++) {
-    pick[i] = !m || !a->images[i].has_platform || ocidig_matcher_match(m, &a->images[i].platform);
+    pick[i] = !m || !a->images[i].has_platform || oci_verify_match(v, m, &a->images[i].platform);
     kept += pick[i];
   }
   if (m && a->n_images && !kept) {

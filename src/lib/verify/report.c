@@ -191,6 +191,14 @@ bool oci_verify_whole(const vstate *v)
   return !v->scoped && v->root_walked && !oci_layout_list_errors(v->l, NULL, NULL);
 }
 
+bool oci_verify_match(vstate *v, const ocidig_matcher *m, const ocidig_platform *p)
+{
+  bool yes;
+  if (ocidig_matcher_test(m, p, &yes, NULL) != OCIDIG_OK)
+    v->nomem = true;
+  return yes;
+}
+
 static int digest_order(const void *a, const void *b)
 {
   return strcmp((*(const vblob *const *)a)->digest, (*(const vblob *const *)b)->digest);

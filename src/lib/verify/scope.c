@@ -67,7 +67,7 @@ static void scope_from_resolution(vstate *v, long image, const ocidig_resolution
     oci_buf_free(&b);
   }
   if (res->outcome == OCIDIG_OUTCOME_SELECTED && res->selected_has_platform && v->o->matcher &&
-      !ocidig_matcher_match(v->o->matcher, &res->selected_platform)) {
+      !oci_verify_match(v, v->o->matcher, &res->selected_platform)) {
     char *f = ocidig_platform_format(&res->selected_platform);
     oci_finding_add(v, (vctx){image, -1}, VF_PLATFORM_MISMATCH, res->selected.digest_string, NULL,
                     "image %s is a single manifest for %s, not %s; it is verified because resolve selects it", name,
@@ -139,7 +139,7 @@ ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, size_t n, bool *is_im
     size_t kept = 0;
     oci_buf b = {0};
     for (size_t i = 0; i < n; i++) {
-      if (kids[i].has_platform && !ocidig_matcher_match(v->o->matcher, &kids[i].platform)) {
+      if (kids[i].has_platform && !oci_verify_match(v, v->o->matcher, &kids[i].platform)) {
         char *f = oci_vdesc_platform_text(&kids[i]);
         is_image[i] = false;
         oci_buf_printf(&b, "%s%s", b.len ? ", " : "", f ? f : "?");

@@ -305,6 +305,8 @@ ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, size_t n, bool *is_im
 
 /* report.c: is the whole layout in scope (unreferenced blobs are looked for)? */
 bool oci_verify_whole(const vstate *v);
+/* report.c: Match (ocidig_matcher_test), out of memory noted in v (the report is dropped). */
+bool oci_verify_match(vstate *v, const ocidig_matcher *m, const ocidig_platform *p);
 
 /* hash.c: hashes the blobs whose hash is not known yet (see there). */
 void oci_verify_hash_pending(vstate *v);
