@@ -508,41 +508,76 @@ typedef struct index_read {
   oci_graph *g;
   oci_gnode *n;
   const char *what;
-  oci_gdesc *kids;
+  const char *shape_mt; /* the descriptor's media type for the shape rules (NULL: the root) */
+  oci_gdesc *kids;      /* as they decode (resolve's children), up to the first refused */
   size_t n_kids, cap_kids;
+  oci_gdesc *lkids; /* leniently (verify), once one differs from kids */
+  size_t n_lkids, cap_lkids;
+  bool differ;
+  bool refused; /* an element did not decode: rerr says why */
+  ocidig_error rerr;
   bool over; /* more elements than the limit: counted, not kept */
+  bool content_only; /* the bytes failed their checks: the shape and lenient children only */
+  oci_shapes shapes;
   oci_json_stream *js;
   /* the blob's checks (not for the root) */
   oci_hasher *h;
   uint64_t len;
 } index_read;
 
+static bool push_gdesc(oci_graph *g, oci_gdesc **v, size_t *n, size_t *cap, const ocidig_descriptor *d)
+{
+  if (!oci_grow((void **)v, cap, *n + 1, sizeof **v) || !gdesc_from(g, d, false, &(*v)[*n]))
+    return false;
+  (*n)++;
+  return true;
+}
+
 static ocidig_code index_element(void *ctx, size_t i, json_object *elem, ocidig_error *err)
 {
   index_read *ir = ctx;
-  ocidig_descriptor d;
+  ocidig_descriptor d, ld;
+  ocidig_error pe;
   char where[256];
-  ocidig_code rc;
+  ocidig_code rc = OCIDIG_ERR_INVALID_JSON;
+  bool bad, ok;
   if (i == SIZE_MAX) {
-    ir->n_kids = 0;
-    ir->over = false;
+    ir->n_kids = ir->n_lkids = 0;
+    ir->over = ir->differ = ir->refused = false;
+    oci_shapes_drop_children(&ir->shapes);
     return OCIDIG_OK;
   }
-  if (ir->n_kids >= OCIDIG_MAX_INDEX_DESCRIPTORS) {
+  if (i >= OCIDIG_MAX_INDEX_DESCRIPTORS) {
     ir->over = true;
     return OCIDIG_OK;
   }
   snprintf(where, sizeof where, "%.200s manifests[%zu]", ir->what, i);
-  if ((rc = oci_descriptor_parse(elem, where, &d, err)) != OCIDIG_OK)
-    return rc;
-  if (!oci_grow((void **)&ir->kids, &ir->cap_kids, ir->n_kids + 1, sizeof *ir->kids) ||
-      !gdesc_from(ir->g, &d, false, &ir->kids[ir->n_kids])) {
-    ocidig_descriptor_clear(&d);
-    return oci_nomem(err);
+  bad = oci_shape_descriptor(&ir->shapes, (uint32_t)i, elem, where, true, &ld);
+  if (!ir->refused && (rc = oci_descriptor_parse(elem, where, &d, &pe)) != OCIDIG_OK && rc != OCIDIG_ERR_NOMEM) {
+    ir->refused = true; /* the node's error (resolve); the rest is read leniently (verify) */
+    ir->rerr = pe;
   }
-  ir->n_kids++;
-  ocidig_descriptor_clear(&d);
-  return OCIDIG_OK;
+  ok = rc != OCIDIG_ERR_NOMEM && !ir->shapes.nomem;
+  if (ok && (bad || rc != OCIDIG_OK) && !ir->differ) {
+    /* from here on the lenient children are kept apart: the decoded ones so far */
+    ir->differ = true;
+    ok = !ir->n_kids || oci_grow((void **)&ir->lkids, &ir->cap_lkids, ir->n_kids, sizeof *ir->lkids);
+    if (ok && ir->n_kids)
+      memcpy(ir->lkids, ir->kids, ir->n_kids * sizeof *ir->kids);
+    ir->n_lkids = ir->n_kids;
+  }
+  if (ok && rc == OCIDIG_OK)
+    ok = push_gdesc(ir->g, &ir->kids, &ir->n_kids, &ir->cap_kids, &d);
+  if (ok && ir->differ && rc == OCIDIG_OK && !bad) {
+    if ((ok = oci_grow((void **)&ir->lkids, &ir->cap_lkids, ir->n_lkids + 1, sizeof *ir->lkids)))
+      ir->lkids[ir->n_lkids++] = ir->kids[ir->n_kids - 1];
+  } else if (ok && ir->differ) {
+    ok = push_gdesc(ir->g, &ir->lkids, &ir->n_lkids, &ir->cap_lkids, &ld);
+  }
+  if (rc == OCIDIG_OK)
+    ocidig_descriptor_clear(&d);
+  ocidig_descriptor_clear(&ld);
+  return ok ? OCIDIG_OK : oci_nomem(err);
 }
 
 static ocidig_code index_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
@@ -556,25 +591,75 @@ static ocidig_code index_sink(void *ctx, const void *buf, size_t len, ocidig_err
   return OCIDIG_OK;
 }
 
-/* After the bytes: JSON, kind, "manifests" (§5.5). */
+/* An array of descriptors becomes the graph's (trimmed, freed with the graph). */
+static oci_gdesc *keep_array(oci_graph *g, oci_gdesc **v, size_t n)
+{
+  oci_gdesc *a = realloc(*v, (n ? n : 1) * sizeof *a);
+  if (a)
+    *v = a;
+  if (!oci_grow((void **)&g->arrays, &g->cap_arrays, g->n_arrays + 1, sizeof *g->arrays))
+    return NULL;
+  g->arrays[g->n_arrays++] = a = *v;
+  *v = NULL;
+  return a;
+}
+
+/* The shape problems found, copied to the node. */
+static bool keep_shapes(oci_graph *g, oci_gnode *n, const oci_shapes *s)
+{
+  oci_gshape *out;
+  bool nomem = false;
+  for (size_t i = 0; i < OCI_SHAPE_N_CODES; i++) {
+    if (s->more[i] && !n->shapes_more) {
+      uint32_t *m = arena_alloc(g, OCI_SHAPE_N_CODES * sizeof *m);
+      if (!m)
+        return false;
+      memset(m, 0, OCI_SHAPE_N_CODES * sizeof *m);
+      n->shapes_more = m;
+    }
+    if (s->more[i])
+      ((uint32_t *)n->shapes_more)[i] = s->more[i] > UINT32_MAX ? UINT32_MAX : (uint32_t)s->more[i];
+  }
+  if (!s->n)
+    return true;
+  if (!(out = arena_alloc(g, s->n * sizeof *out)))
+    return false;
+  for (size_t i = 0; i < s->n; i++) {
+    out[i].slot = s->v[i].slot;
+    out[i].code = s->v[i].code;
+    out[i].message = arena_strdup(g, s->v[i].message, &nomem);
+  }
+  n->shapes = out;
+  n->n_shapes = s->n;
+  return !nomem;
+}
+
+/* After the bytes: JSON, kind, "manifests" (§5.5); the shape rules (verify). */
 static ocidig_code index_finish(index_read *ir, const char *media_type, ocidig_error *e)
 {
   oci_graph *g = ir->g;
   oci_gnode *n = ir->n;
   oci_json_doc doc;
   json_object *arr;
-  const ocidig_error *refused;
   size_t count = 0;
   ocidig_code rc;
+  bool kind_ok;
 
   if ((rc = oci_json_stream_finish(ir->js, &doc, e)) != OCIDIG_OK)
     return rc;
+  n->parsed = true;
   if (!node_dup_keys(g, n, &doc)) {
     oci_json_doc_free(&doc);
     return oci_nomem(e);
   }
+  kind_ok = oci_shape_document(&ir->shapes, doc.root, OCIDIG_KIND_INDEX, ir->shape_mt, ir->what);
   rc = check_kind(doc.root, OCIDIG_KIND_INDEX, ir->what, media_type, e);
   arr = oci_json_get(doc.root, "manifests");
+  oci_json_stream_split(ir->js, &count);
+  if (kind_ok && count > OCIDIG_MAX_INDEX_DESCRIPTORS)
+    oci_shapes_add(&ir->shapes, OCI_SHAPE_DOC, OCI_SHAPE_LIMIT_EXCEEDED,
+                   "%s has %zu descriptors, more than the limit of %d; only the first %d are checked", ir->what, count,
+                   OCIDIG_MAX_INDEX_DESCRIPTORS, OCIDIG_MAX_INDEX_DESCRIPTORS);
   if (rc == OCIDIG_OK && !oci_json_has(doc.root, "manifests")) {
     n->no_manifests = true;
     ir->n_kids = 0;
@@ -584,29 +669,42 @@ static ocidig_code index_finish(index_read *ir, const char *media_type, ocidig_e
     rc = oci_fail(e, OCIDIG_ERR_INVALID_JSON, "%s: \"manifests\" must be an array, not %s", ir->what,
                   oci_json_type_name(arr));
   } else if (rc == OCIDIG_OK) {
-    oci_json_stream_split(ir->js, &count);
     if (count > OCIDIG_MAX_INDEX_DESCRIPTORS)
       rc = oci_fail(e, OCIDIG_ERR_LIMIT, "%s: %zu descriptors, more than the limit of %d", ir->what, count,
                     OCIDIG_MAX_INDEX_DESCRIPTORS);
-    else if ((refused = oci_json_stream_refused(ir->js)) != NULL) {
-      *e = *refused;
+    else if (ir->refused) {
+      *e = ir->rerr;
       rc = e->code;
     }
   }
+  kind_ok = kind_ok && arr && json_object_is_type(arr, json_type_array);
   oci_json_doc_free(&doc);
-  if (rc != OCIDIG_OK)
+  if (ir->shapes.nomem || !keep_shapes(g, n, &ir->shapes))
+    return oci_nomem(e);
+  if (kind_ok) {
+    /* every child, leniently (verify) */
+    n->walkable = true;
+    if (ir->differ) {
+      if (ir->n_lkids && !(n->lenient_children = keep_array(g, &ir->lkids, ir->n_lkids)))
+        return oci_nomem(e);
+      n->n_lenient_children = ir->n_lkids;
+    } else if (ir->n_kids) {
+      if (!(n->lenient_children = keep_array(g, &ir->kids, ir->n_kids)))
+        return oci_nomem(e);
+      n->n_lenient_children = ir->n_kids;
+      if (rc == OCIDIG_OK && !ir->content_only) {
+        n->children = n->lenient_children;
+        n->n_children = ir->n_kids;
+      }
+      return rc;
+    }
+  }
+  if (rc != OCIDIG_OK || ir->content_only)
     return rc;
   if (ir->n_kids) {
-    /* The array itself becomes the node's (trimmed, freed with the graph). */
-    oci_gdesc *kids = realloc(ir->kids, ir->n_kids * sizeof *kids);
-    if (kids)
-      ir->kids = kids;
-    if (!oci_grow((void **)&g->arrays, &g->cap_arrays, g->n_arrays + 1, sizeof *g->arrays))
+    if (!(n->children = keep_array(g, &ir->kids, ir->n_kids)))
       return oci_nomem(e);
-    g->arrays[g->n_arrays++] = ir->kids;
-    n->children = ir->kids;
     n->n_children = ir->n_kids;
-    ir->kids = NULL;
   }
   return OCIDIG_OK;
 }
@@ -616,6 +714,8 @@ static void index_read_free(index_read *ir)
   oci_json_stream_free(ir->js);
   oci_hasher_free(ir->h);
   free(ir->kids);
+  free(ir->lkids);
+  oci_shapes_free(&ir->shapes);
 }
 
 ocidig_code oci_graph_root(oci_graph *g, const oci_gnode **out, ocidig_error *err)
@@ -649,16 +749,20 @@ ocidig_code oci_graph_root(oci_graph *g, const oci_gnode **out, ocidig_error *er
   return OCIDIG_OK;
 }
 
-/* An index blob: §4 with the bytes streamed (steps 3 to 6), then §5.5. */
+/* An index blob: §4 with the bytes streamed (steps 3 to 6), then §5.5.  Bytes that fail
+ * their size or digest are the node's error; their content is still read for its shape
+ * (verify reports what is inside a tampered index, a cycle for one), never as children. */
 static ocidig_code read_index(oci_graph *g, const oci_gdesc *d, oci_gnode *n, ocidig_error *e)
 {
-  index_read ir = {.g = g, .n = n, .what = n->name};
+  index_read ir = {.g = g, .n = n, .what = n->name, .shape_mt = d->media_type};
   char dstr[OCIDIG_DIGEST_STRING_MAX], hex[129];
   bool inline_ok;
   const char *member;
   ocidig_digest dg;
   ocidig_entry st;
+  ocidig_error e2 = {0};
   ocidig_code rc;
+  bool bad = false;
 
   if (!check_digest_string(d, "index", e))
     return e->code;
@@ -684,24 +788,39 @@ static ocidig_code read_index(oci_graph *g, const oci_gdesc *d, oci_gnode *n, oc
   if (st.size != d->size) {
     rc = oci_fail(e, OCIDIG_ERR_SIZE_MISMATCH, "blob %s: %s is %lld bytes, the descriptor says %lld", dstr,
                   oci_str(member), (long long)st.size, (long long)d->size);
-    goto out;
+    if (st.size > (int64_t)OCIDIG_MAX_JSON_SIZE)
+      goto out;
+    bad = true;
   }
   if (!(ir.h = oci_hasher_new(dg.alg))) {
     rc = oci_nomem(e);
     goto out;
   }
-  if ((rc = oci_view_blob_stream(g->v, &dg, index_sink, &ir, e)) != OCIDIG_OK)
-    goto out;
+  {
+    ocidig_code src = oci_view_blob_stream(g->v, &dg, index_sink, &ir, bad ? &e2 : e);
+    if (src == OCIDIG_ERR_NOMEM)
+      rc = oci_nomem(e);
+    if (src != OCIDIG_OK) {
+      rc = bad && src != OCIDIG_ERR_NOMEM ? rc : src;
+      goto out;
+    }
+  }
   member = oci_view_blob_member(g->v, &dg, NULL, NULL);
-  if ((int64_t)ir.len != d->size) {
+  if (!bad && (int64_t)ir.len != d->size) {
     rc = oci_fail(e, OCIDIG_ERR_SIZE_MISMATCH, "blob %s: read %llu bytes, the descriptor says %lld", dstr,
                   (unsigned long long)ir.len, (long long)d->size);
-    goto out;
+    bad = true;
   }
   oci_hasher_final_hex(ir.h, hex);
-  if (strcmp(hex, dg.hex)) {
+  if (!bad && strcmp(hex, dg.hex)) {
     rc = oci_fail(e, OCIDIG_ERR_DIGEST_MISMATCH, "blob %s: the bytes of %s hash to %s:%s", dstr, oci_str(member),
                   ocidig_digest_alg_name(dg.alg), hex);
+    bad = true;
+  }
+  if (bad) {
+    ir.content_only = true;
+    if (index_finish(&ir, oci_str(d->media_type), &e2) == OCIDIG_ERR_NOMEM)
+      rc = oci_nomem(e);
     goto out;
   }
   rc = index_finish(&ir, oci_str(d->media_type), e);
@@ -839,17 +958,103 @@ static bool manifest_fields(oci_graph *g, oci_gnode *n, json_object *root)
   return !nomem;
 }
 
+/* A lenient descriptor into the arena (NULL when out of memory: *nomem). */
+static const oci_gdesc *lenient_gdesc(oci_graph *g, const ocidig_descriptor *d, bool *nomem)
+{
+  oci_gdesc *gd = arena_alloc(g, sizeof *gd);
+  if (!gd || !gdesc_from(g, d, true, gd)) {
+    *nomem = true;
+    return NULL;
+  }
+  return gd;
+}
+
+/* The shape rules of a manifest's content and the content read leniently (verify): the
+ * node's own config and layers when they decoded without a problem.  The first layer with a
+ * problem that decodes all the same is the row's error for ls (layers_code), as one that
+ * does not decode is. */
+static bool manifest_shapes(oci_graph *g, oci_gnode *n, json_object *root, oci_shapes *s)
+{
+  oci_shape_manifest m;
+  bool nomem = false;
+  oci_shape_manifest_read(s, root, n->name, &m);
+  if (m.has_config)
+    n->lenient_config = n->config && !oci_shapes_has(s, OCI_SHAPE_CONFIG) ? n->config
+                                                                          : lenient_gdesc(g, &m.config, &nomem);
+  if (m.has_layers && m.first_layer_problem == SIZE_MAX && n->n_layers == m.n_layers) {
+    n->lenient_layers = n->layers;
+  } else if (m.has_layers && m.n_layers) {
+    oci_gdesc *ls = arena_alloc(g, m.n_layers * sizeof *ls);
+    for (size_t i = 0; ls && i < m.n_layers && !nomem; i++)
+      nomem = !gdesc_from(g, &m.layers[i], true, &ls[i]);
+    nomem = nomem || !ls;
+    n->lenient_layers = ls;
+  }
+  n->n_lenient_layers = m.n_layers;
+  if (m.first_layer_problem != SIZE_MAX && n->layers_code == OCIDIG_OK) {
+    const oci_shape *p = &s->v[m.first_layer_problem];
+    n->layers_code = p->code == OCI_SHAPE_INVALID_DIGEST                   ? OCIDIG_ERR_INVALID_DIGEST
+                     : p->code == OCI_SHAPE_UNSUPPORTED_DIGEST_ALGORITHM ? OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM
+                                                                          : OCIDIG_ERR_INVALID_JSON;
+    n->layers_message = arena_strdup(g, p->message, &nomem);
+  }
+  if (m.has_subject)
+    n->lenient_subject = lenient_gdesc(g, &m.subject, &nomem);
+  oci_shape_manifest_clear(&m);
+  return !nomem && !s->nomem;
+}
+
+static ocidig_code raw_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  oci_buf *b = ctx;
+  if (b->len + len > OCIDIG_MAX_JSON_SIZE)
+    return oci_fail(err, OCIDIG_ERR_JSON_TOO_LARGE, "too large");
+  oci_buf_add(b, buf, len);
+  return b->failed ? oci_nomem(err) : OCIDIG_OK;
+}
+
+/* A manifest whose bytes fail their size or digest: its content for its shape only (verify
+ * reports what is inside it, as it reports a tampered index's).  OK: *doc is parsed. */
+static ocidig_code read_tampered(oci_graph *g, const oci_gdesc *d, const char *name, oci_json_doc *doc)
+{
+  oci_buf b = {0};
+  ocidig_digest dg;
+  ocidig_error e;
+  ocidig_code rc;
+  oci_gdesc_digest(d, &dg);
+  if ((rc = oci_view_blob_stream(g->v, &dg, raw_sink, &b, &e)) == OCIDIG_OK)
+    rc = oci_json_parse((const uint8_t *)(b.s ? b.s : ""), b.len, name, doc, &e);
+  oci_buf_free(&b);
+  return rc;
+}
+
 static ocidig_code read_manifest(oci_graph *g, const oci_gdesc *d, oci_gnode *n, ocidig_error *e)
 {
   oci_json_doc doc;
-  ocidig_code rc;
-  if ((rc = read_whole(g, d, "manifest", n->name, &doc, e)) != OCIDIG_OK)
-    return rc;
-  if (!node_dup_keys(g, n, &doc))
+  oci_shapes shapes = {0};
+  ocidig_code rc, r2 = OCIDIG_OK;
+  bool tampered = false, kind_ok;
+  if ((rc = read_whole(g, d, "manifest", n->name, &doc, e)) != OCIDIG_OK) {
+    if ((rc != OCIDIG_ERR_SIZE_MISMATCH && rc != OCIDIG_ERR_DIGEST_MISMATCH) || oci_gdesc_inline_ok(d) ||
+        (r2 = read_tampered(g, d, n->name, &doc)) != OCIDIG_OK)
+      return r2 == OCIDIG_ERR_NOMEM ? oci_nomem(e) : rc;
+    tampered = true;
+  }
+  n->parsed = true;
+  if (!node_dup_keys(g, n, &doc)) {
     rc = oci_nomem(e);
-  else if ((rc = check_kind(doc.root, OCIDIG_KIND_MANIFEST, n->name, oci_str(d->media_type), e)) == OCIDIG_OK &&
-           !manifest_fields(g, n, doc.root))
-    rc = oci_nomem(e);
+  } else {
+    kind_ok = oci_shape_document(&shapes, doc.root, OCIDIG_KIND_MANIFEST, d->media_type, n->name);
+    /* the layers first: what decodes (ls's sizes) and the first that does not */
+    if (!tampered && !(rc = check_kind(doc.root, OCIDIG_KIND_MANIFEST, n->name, oci_str(d->media_type), e)) &&
+        !manifest_fields(g, n, doc.root))
+      rc = oci_nomem(e);
+    if (rc != OCIDIG_ERR_NOMEM && kind_ok && !manifest_shapes(g, n, doc.root, &shapes))
+      rc = oci_nomem(e);
+    if (rc != OCIDIG_ERR_NOMEM && (shapes.nomem || !keep_shapes(g, n, &shapes)))
+      rc = oci_nomem(e);
+  }
+  oci_shapes_free(&shapes);
   oci_json_doc_free(&doc);
   return rc;
 }

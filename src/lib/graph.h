@@ -34,6 +34,7 @@
 #define OCIDIG_GRAPH_H
 
 #include "internal.h"
+#include "shape.h"
 
 typedef struct oci_graph oci_graph;
 
@@ -66,6 +67,15 @@ bool oci_gdesc_inline_ok(const oci_gdesc *d);
 /* A public descriptor (malloc'd copies; ocidig_descriptor_clear frees them). */
 ocidig_code oci_gdesc_expand(const oci_gdesc *d, ocidig_descriptor *out, ocidig_error *err);
 
+/* A shape problem of a document (shape.h), recorded on its node: which part (slot:
+ * OCI_SHAPE_DOC, OCI_SHAPE_CONFIG, OCI_SHAPE_SUBJECT, or a child's or layer's position),
+ * what (oci_shape_code) and the message (in the graph's strings). */
+typedef struct oci_gshape {
+  uint32_t slot;
+  uint32_t code;
+  const char *message;
+} oci_gshape;
+
 /* A document read through a descriptor (or the root). */
 typedef struct oci_gnode {
   const char *name;   /* for messages: "index.json", "index sha256:...", "manifest sha256:...", "config ..." */
@@ -95,6 +105,23 @@ typedef struct oci_gnode {
   size_t n_annotations;
   /* config (kind OTHER): the five platform fields, when code is OCIDIG_OK */
   const ocidig_platform *platform;
+  /* The shape of an index or manifest (verify), whatever the code says of it:
+   * parsed: the bytes were read and are JSON (else code says why, and nothing below is set);
+   * shapes: every shape problem found (shape.h), in document order;
+   * the lenient_* fields: the content as far as it decodes, when the document is of its kind
+   * (a descriptor that does not decode is read leniently: size -1 when unusable, platform
+   * only when valid, digest_code); the same arrays as children and layers when all decode. */
+  bool parsed;
+  bool walkable; /* an index of its kind whose "manifests" is an array (lenient_children, maybe none) */
+  const oci_gshape *shapes;
+  size_t n_shapes;
+  const uint32_t *shapes_more; /* NULL, or by code the descriptors' problems past those kept */
+  const oci_gdesc *lenient_children;
+  size_t n_lenient_children;
+  const oci_gdesc *lenient_config; /* NULL: absent or not an object */
+  const oci_gdesc *lenient_layers;
+  size_t n_lenient_layers;
+  const oci_gdesc *lenient_subject;
 } oci_gnode;
 
 /* The layout's graph, made on first use and kept with the layout (OCI_SLOT_GRAPH).
