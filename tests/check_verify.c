@@ -126,8 +126,9 @@ static const fixture fixtures[] = {
   {"index-cycle", "digest-mismatch", E, 4, true, NULL},
   {"nesting-too-deep", "nesting-too-deep", E, 4, true, NULL},
   {"index-json-platforms", NULL, E, 0, true, NULL},
-  {"index-json-platforms", NULL, E, 0, true, "linux/arm64"},
-  {"index-json-platforms", "platform-not-found", E, 4, true, "linux/s390x"},
+  /* each entry is an image, verified as resolve --ref selects it (doc/resolution.md 5.3) */
+  {"index-json-platforms", "platform-mismatch", W, 0, true, "linux/arm64"},
+  {"index-json-platforms", "platform-mismatch", W, 0, true, "linux/s390x"},
   {"link-escapes", "link-escapes", E, 4, false, NULL},
   {"special-member", "special-member", E, 4, false, NULL},
   {"path-unsafe", "path-unsafe", E, 4, false, NULL},
@@ -324,7 +325,9 @@ START_TEST(test_sparse_lists_missing)
 }
 END_TEST
 
-/* index.json listing platform manifests itself: --platform keeps the matching entry only. */
+/* index.json listing platform manifests itself: each entry is an image, verified as resolve
+ * --ref selects it whatever --platform asks (doc/resolution.md 5.3): the other platform's
+ * entry with a platform-mismatch warning, as ls shows it. */
 START_TEST(test_index_json_platforms)
 {
   int status;
@@ -336,10 +339,15 @@ START_TEST(test_index_json_platforms)
   ck_assert_uint_eq(r->n_images, 2);
   ocidig_verify_report_free(r);
   r = verify(path, &ro, &status);
-  ck_assert_uint_eq(r->n_images, 1);
+  ck_assert_uint_eq(r->n_images, 2);
   ck_assert_uint_eq(r->images[0].n_platforms, 1);
-  ck_assert_str_eq(r->images[0].platforms[0].platform, "linux/arm64/v8");
-  ck_assert_uint_eq(r->n_findings, 0);
+  ck_assert_str_eq(r->images[0].platforms[0].platform, "linux/amd64");
+  ck_assert_uint_eq(r->images[1].n_platforms, 1);
+  ck_assert_str_eq(r->images[1].platforms[0].platform, "linux/arm64/v8");
+  ck_assert_uint_eq(r->n_findings, 1);
+  ck_assert_str_eq(r->findings[0].code, "platform-mismatch");
+  ck_assert_int_eq(r->findings[0].image, 0);
+  ck_assert_int_eq(status, 0);
   ocidig_verify_report_free(r);
 }
 END_TEST

@@ -128,7 +128,8 @@ expect_rc 0 "layer-tampered: another platform is intact"
 run verify --platform linux/arm64 "$V/index-json-platforms"
 expect_rc 0 "index.json of platform manifests: --platform picks its entry"
 expect_out_has "linux/arm64/v8" "index.json of platform manifests: the arm64 entry"
-expect_code "$V/index-json-platforms.tar.gz" platform-not-found 4 --platform linux/s390x
+# each entry is an image, verified as resolve --ref selects it (doc/resolution.md 5.3)
+expect_code "$V/index-json-platforms.tar.gz" platform-mismatch 0 --platform linux/s390x
 run verify --fail-on warning "$V/duplicate-key"
 expect_rc 4 "--fail-on warning with a warning"
 expect_out_has "failed: 1 warning (--fail-on warning)" "--fail-on warning: the verdict"

@@ -322,8 +322,9 @@ bool oci_shape_descriptor(oci_shapes *s, uint32_t slot, json_object *obj, const 
                        where, len, (long long)out->size);
       } else if (out->digest_code == OCIDIG_OK) {
         char hex[129];
-        oci_hash_hex(out->digest.alg, data, len, hex);
-        if (strcmp(hex, out->digest.hex))
+        if (!oci_hash_hex(out->digest.alg, data, len, hex))
+          s->nomem = true; /* out of memory, not a mismatch */
+        else if (strcmp(hex, out->digest.hex))
           oci_shapes_add(s, slot, OCI_SHAPE_DATA_MISMATCH, "%s: inline data hashes to %s:%s; expected %s", where,
                          ocidig_digest_alg_name(out->digest.alg), hex, ds);
       }

@@ -1,15 +1,22 @@
-/* descriptor_rules.c: the rules of one JSON object: a descriptor (types, digest, size, urls,
- * annotations, inline data, the empty descriptor, a platform object), the header of a document
- * (schemaVersion, mediaType against the descriptor, kind), and ref names. */
+/* descriptor_rules.c: the rules of documents and descriptors as findings.  The graph checks
+ * each document's shape where it reads it (shape.c: schemaVersion, mediaType against the
+ * descriptor, kind, each descriptor's fields, digest, size, inline data, the empty
+ * descriptor, platform objects) and keeps the problems on its node; here they become
+ * findings, and a node's descriptors become verify's (vdesc).  Ref names are checked here. */
 #include "verify.h"
 
-#include <openssl/evp.h>
+#include "graph.h"
+#include "strtab.h"
 
 /* ---------------------------------------------------------- descriptors */
 
 void oci_vdesc_clear(vdesc *d)
 {
   free(d->where);
+  if (d->borrowed) {
+    memset(d, 0, sizeof *d);
+    return;
+  }
   free(d->media_type);
   free(d->digest);
   ocidig_platform_clear(&d->platform);
@@ -18,53 +25,6 @@ void oci_vdesc_clear(vdesc *d)
   free(d->ref_type);
   free(d->ref_digest);
   memset(d, 0, sizeof *d);
-}
-
-/* A short text of a JSON value for messages: its JSON serialization (escaped by json-c),
- * at most 60 bytes. */
-static char *json_text(json_object *v)
-{
-  const char *s =
-      v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE) : "null";
-  size_t n = strlen(s);
-  return n > 60 ? oci_sprintf("%.60s...", s) : oci_strdup(s);
-}
-
-/* Standard base64 with padding (RFC 4648 section 4): what the image spec's "data" is (Go's
- * []byte in JSON).  The text must be of the standard alphabet, its length a multiple of 4,
- * '=' only as its last one or two characters, no whitespace nor line breaks.  OpenSSL decodes;
- * EVP_DecodeBlock alone would also take leading and trailing whitespace, a trailing '-' and
- * '=' in the middle, so the text is checked first.  EVP_DecodeBlock counts the pad characters
- * as bytes: the length is trimmed by their number.  false when invalid or out of memory. */
-static bool base64_decode(const char *s, size_t n, uint8_t **out, size_t *outlen)
-{
-  static const char alphabet[64] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const size_t chunk = (size_t)1 << 20; /* a multiple of 4 that fits an int */
-  size_t pad = 0, k = 0;
-  uint8_t *buf;
-  *out = NULL;
-  *outlen = 0;
-  if (n % 4)
-    return false;
-  while (pad < 2 && pad < n && s[n - 1 - pad] == '=')
-    pad++;
-  for (size_t i = 0; i < n - pad; i++)
-    if (!memchr(alphabet, s[i], sizeof alphabet))
-      return false;
-  if (!(buf = malloc(n / 4 * 3 + 1)))
-    return false;
-  for (size_t off = 0; off < n; off += chunk) {
-    size_t len = n - off < chunk ? n - off : chunk;
-    int got = EVP_DecodeBlock(buf + k, (const unsigned char *)s + off, (int)len);
-    if (got < 0) {
-      free(buf);
-      return false;
-    }
-    k += (size_t)got;
-  }
-  *out = buf;
-  *outlen = k - pad;
-  return true;
 }
 
 bool oci_vjson_is_strings(json_object *a)
@@ -77,195 +37,106 @@ bool oci_vjson_is_strings(json_object *a)
   return true;
 }
 
-static bool is_string_map(json_object *o)
+/* The finding of each shape code (shape.h). */
+static oci_vcode shape_vcode(uint32_t code)
 {
-  if (!oci_vjson_is(o, json_type_object))
-    return false;
-  json_object_object_foreach(o, k, val)
-  {
-    (void)k;
-    if (!oci_vjson_is(val, json_type_string))
-      return false;
+  switch ((oci_shape_code)code) {
+  case OCI_SHAPE_INVALID_JSON:
+    return VF_INVALID_JSON;
+  case OCI_SHAPE_SCHEMA_VERSION:
+    return VF_SCHEMA_VERSION;
+  case OCI_SHAPE_MEDIA_TYPE_MISMATCH:
+    return VF_MEDIA_TYPE_MISMATCH;
+  case OCI_SHAPE_KIND_MISMATCH:
+    return VF_KIND_MISMATCH;
+  case OCI_SHAPE_FIELD_MISSING:
+    return VF_FIELD_MISSING;
+  case OCI_SHAPE_FIELD_TYPE:
+    return VF_FIELD_TYPE;
+  case OCI_SHAPE_INVALID_DIGEST:
+    return VF_INVALID_DIGEST;
+  case OCI_SHAPE_UNSUPPORTED_DIGEST_ALGORITHM:
+    return VF_UNSUPPORTED_DIGEST_ALGORITHM;
+  case OCI_SHAPE_SIZE_NEGATIVE:
+    return VF_SIZE_NEGATIVE;
+  case OCI_SHAPE_DATA_MISMATCH:
+    return VF_DATA_MISMATCH;
+  case OCI_SHAPE_EMPTY_DESCRIPTOR_INVALID:
+    return VF_EMPTY_DESCRIPTOR_INVALID;
+  case OCI_SHAPE_LIMIT_EXCEEDED:
+    return VF_LIMIT_EXCEEDED;
+  case OCI_SHAPE_N_CODES:
+    break;
   }
-  return true;
+  return VF_FIELD_TYPE;
 }
 
-/* An optional field: absent or null is fine; else it must be of type t. */
-static void check_optional(vstate *v, vctx c, json_object *obj, const char *key, json_type t, const char *want,
-                           const char *where, const char *digest, const char *path)
+/* The document's own problems first (a limit, a kind), then its descriptors'; those the
+ * graph only counted are counted here too (past the findings kept, each is one more). */
+void oci_vshapes_report(vstate *v, vctx c, const oci_gnode *n, const char *digest, const char *path)
 {
-  json_object *x = oci_json_get(obj, key);
-  if (x && !json_object_is_type(x, t))
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: \"%s\" must be %s, not %s", where, key, want,
-                    oci_json_type_name(x));
+  for (int pass = 0; pass < 2; pass++)
+    for (size_t i = 0; i < n->n_shapes; i++)
+      if ((n->shapes[i].slot >= OCI_SHAPE_SUBJECT) == (pass == 0))
+        oci_finding_add(v, c, shape_vcode(n->shapes[i].code), digest, path, "%s", oci_str(n->shapes[i].message));
+  for (uint32_t k = 0; n->shapes_more && k < OCI_SHAPE_N_CODES; k++)
+    for (uint32_t i = 0; i < n->shapes_more[k]; i++)
+      oci_finding_add(v, c, shape_vcode(k), digest, path, "%s: one more problem of a descriptor (%u)", n->name, i);
 }
 
-static char *annotation(json_object *ann, const char *key)
+bool oci_vshapes_any(const oci_gnode *n, uint32_t slot)
 {
-  json_object *x = oci_json_get(ann, key);
-  return oci_vjson_is(x, json_type_string) ? oci_json_strdup(x) : NULL;
+  for (size_t i = 0; i < n->n_shapes; i++)
+    if (n->shapes[i].slot == slot)
+      return true;
+  return false;
 }
 
-static void check_platform_object(vstate *v, vctx c, json_object *p, const char *where, const char *digest,
-                                  const char *path, vdesc *out)
+void oci_vdup_keys(vstate *v, vctx c, const char *what, const char *const *keys, size_t n, const char *digest,
+                   const char *path)
 {
-  bool ok = true;
-  static const char *const required[] = {"architecture", "os"};
-  if (!oci_vjson_is(p, json_type_object)) {
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: \"platform\" must be an object, not %s", where,
-                    oci_json_type_name(p));
+  oci_buf b = {0};
+  if (!n)
     return;
+  for (size_t i = 0; i < n; i++) {
+    oci_buf_puts(&b, i ? ", \"" : "\"");
+    oci_buf_quote(&b, keys[i], strlen(keys[i]) > 80 ? 80 : strlen(keys[i]));
+    oci_buf_puts(&b, "\"");
   }
-  for (int i = 0; i < 2; i++) {
-    json_object *x = oci_json_get(p, required[i]);
-    if (!oci_json_has(p, required[i])) {
-      oci_finding_add(v, c, VF_FIELD_MISSING, digest, path, "%s: the platform has no \"%s\" (required, a string)",
-                      where, required[i]);
-      ok = false;
-    } else if (!oci_vjson_is(x, json_type_string)) {
-      oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: platform \"%s\" must be a string, not %s", where,
-                      required[i], oci_json_type_name(x));
-      ok = false;
-    }
-  }
-  if (oci_json_get(p, "variant") && !oci_vjson_is(oci_json_get(p, "variant"), json_type_string)) {
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: platform \"variant\" must be a string, not %s", where,
-                    oci_json_type_name(oci_json_get(p, "variant")));
-    ok = false;
-  }
-  if (oci_json_get(p, "os.version") && !oci_vjson_is(oci_json_get(p, "os.version"), json_type_string)) {
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: platform \"os.version\" must be a string, not %s", where,
-                    oci_json_type_name(oci_json_get(p, "os.version")));
-    ok = false;
-  }
-  if (oci_json_get(p, "os.features") && !oci_vjson_is_strings(oci_json_get(p, "os.features"))) {
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: platform \"os.features\" must be an array of strings",
-                    where);
-    ok = false;
-  }
-  if (ok) {
-    ocidig_error e;
-    if (oci_platform_parse_json(p, where, &out->platform, NULL, &e) == OCIDIG_OK)
-      out->has_platform = true;
-  }
+  oci_finding_add(v, c, VF_JSON_DUPLICATE_KEY, digest, path,
+                  "%s: key%s %s appear%s more than once in one object; containerd takes the last one, other parsers "
+                  "may not (expected unique keys)",
+                  what, n > 1 ? "s" : "", b.s ? b.s : "?", n > 1 ? "" : "s");
+  oci_buf_free(&b);
 }
 
-/* Reads and checks one descriptor.  `digest`/`path` name the document holding it. */
-void oci_vdesc_check(vstate *v, vctx c, json_object *obj, const char *where, const char *digest, const char *path,
-                     bool index_child, vdesc *out)
+/* verify's descriptor over the graph's: its strings are the graph's (borrowed, kept with the
+ * layout), only `where` is its own; a digest only when valid (written as parsed). */
+void oci_vdesc_from(vstate *v, const oci_gdesc *g, const char *where, bool index_child, vdesc *out)
 {
-  json_object *x;
   memset(out, 0, sizeof *out);
-  out->where = oci_strdup(where);
-  if (!out->where)
+  out->borrowed = true;
+  if (!(out->where = oci_strdup(where)))
     v->nomem = true;
-  if (!oci_vjson_is(obj, json_type_object)) {
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: a descriptor must be an object, not %s", where,
-                    oci_json_type_name(obj));
-    return;
+  out->media_type = (char *)g->media_type;
+  if (oci_gdesc_digest(g, &out->d)) {
+    out->digest = (char *)g->digest;
+    out->digest_ok = true;
   }
-  /* mediaType */
-  x = oci_json_get(obj, "mediaType");
-  if (!oci_json_has(obj, "mediaType"))
-    oci_finding_add(v, c, VF_FIELD_MISSING, digest, path, "%s: no \"mediaType\" (a descriptor requires a string)",
-                    where);
-  else if (!oci_vjson_is(x, json_type_string))
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: \"mediaType\" must be a string, not %s", where,
-                    oci_json_type_name(x));
-  else
-    out->media_type = oci_json_strdup(x);
-  /* digest */
-  x = oci_json_get(obj, "digest");
-  if (!oci_json_has(obj, "digest")) {
-    oci_finding_add(v, c, VF_FIELD_MISSING, digest, path, "%s: no \"digest\" (a descriptor requires one)", where);
-  } else if (!oci_vjson_is(x, json_type_string)) {
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: \"digest\" must be a string, not %s", where,
-                    oci_json_type_name(x));
-  } else {
-    ocidig_error e;
-    ocidig_code rc = ocidig_digest_parse(json_object_get_string(x), (size_t)json_object_get_string_len(x), &out->d, &e);
-    if (rc == OCIDIG_OK) {
-      char buf[OCIDIG_DIGEST_STRING_MAX];
-      ocidig_digest_format(&out->d, buf);
-      out->digest = oci_strdup(buf);
-      out->digest_ok = out->digest != NULL;
-      v->nomem = v->nomem || !out->digest;
-    } else if (rc == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM) {
-      oci_finding_add(v, c, VF_UNSUPPORTED_DIGEST_ALGORITHM, digest, path, "%s: %s", where, e.message);
-    } else {
-      oci_finding_add(v, c, VF_INVALID_DIGEST, digest, path, "%s: %s", where, e.message);
-    }
-  }
-  /* size */
-  x = oci_json_get(obj, "size");
-  if (!oci_json_has(obj, "size")) {
-    oci_finding_add(v, c, VF_FIELD_MISSING, digest, path, "%s: no \"size\" (a descriptor requires an integer)", where);
-  } else if (!oci_json_int64(x, &out->size)) {
-    char *t = json_text(x);
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path,
-                    "%s: \"size\" must be an integer literal within int64, not %s %s", where, oci_json_type_name(x),
-                    t ? t : "");
-    free(t);
-  } else if (out->size < 0) {
-    oci_finding_add(v, c, VF_SIZE_NEGATIVE, digest, path, "%s: \"size\" is %lld; a size is 0 or more", where,
-                    (long long)out->size);
-  } else {
+  if (g->size >= 0) {
+    out->size = g->size;
     out->size_ok = true;
   }
-  /* the optional fields */
-  check_optional(v, c, obj, "artifactType", json_type_string, "a string", where, digest, path);
-  x = oci_json_get(obj, "urls");
-  if (x && !oci_vjson_is_strings(x))
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: \"urls\" must be an array of strings", where);
-  else if (x && json_object_array_length(x) > 0)
-    out->foreign = true;
-  x = oci_json_get(obj, "annotations");
-  if (x && !is_string_map(x))
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: \"annotations\" must be an object of strings", where);
-  if (oci_vjson_is(x, json_type_object)) {
-    out->ref_name = annotation(x, ANN_REF_NAME);
-    out->containerd_name = annotation(x, ANN_CONTAINERD_NAME);
-    out->ref_type = annotation(x, ANN_REF_TYPE);
-    out->ref_digest = annotation(x, ANN_REF_DIGEST);
+  if (index_child && g->platform) {
+    out->has_platform = true;
+    out->platform = *g->platform;
   }
-  x = oci_json_get(obj, "data");
-  if (x && !oci_vjson_is(x, json_type_string)) {
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: \"data\" must be a base64 string, not %s", where,
-                    oci_json_type_name(x));
-  } else if (x) {
-    uint8_t *data;
-    size_t len;
-    if (!base64_decode(json_object_get_string(x), (size_t)json_object_get_string_len(x), &data, &len)) {
-      oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: \"data\" is not valid standard base64", where);
-    } else {
-      if (out->size_ok && (int64_t)len != out->size) {
-        oci_finding_add(v, c, VF_DATA_MISMATCH, digest, path,
-                        "%s: inline data is %zu bytes; the descriptor's size is %lld", where, len,
-                        (long long)out->size);
-      } else if (out->digest_ok) {
-        char hex[129];
-        if (!oci_hash_hex(out->d.alg, data, len, hex))
-          v->nomem = true;
-        else if (strcmp(hex, out->d.hex))
-          oci_finding_add(v, c, VF_DATA_MISMATCH, digest, path, "%s: inline data hashes to %s:%s; expected %s", where,
-                          ocidig_digest_alg_name(out->d.alg), hex, out->digest);
-      }
-      free(data);
-    }
-  }
-  if (index_child && (x = oci_json_get(obj, "platform")) != NULL)
-    check_platform_object(v, c, x, where, digest, path, out);
-  /* the empty descriptor */
-  if (out->media_type && !strcmp(out->media_type, MT_EMPTY) &&
-      ((out->digest_ok && strcmp(out->digest, EMPTY_DIGEST)) || (out->size_ok && out->size != 2)))
-    oci_finding_add(v, c, VF_EMPTY_DESCRIPTOR_INVALID, digest, path,
-                    "%s: an empty descriptor (%s) must have digest %s and size 2 (the bytes \"{}\"), not %s and %lld",
-                    where, MT_EMPTY, EMPTY_DIGEST, out->digest ? out->digest : "an invalid digest",
-                    (long long)out->size);
-  if (out->media_type && (strstr(out->media_type, "nondistributable") || strstr(out->media_type, "foreign.diff")))
-    out->foreign = true;
-  if (!out->media_type && oci_vjson_is(oci_json_get(obj, "mediaType"), json_type_string))
-    v->nomem = true;
+  out->ref_name = (char *)oci_gdesc_annotation(g, ANN_REF_NAME);
+  out->containerd_name = (char *)oci_gdesc_annotation(g, ANN_CONTAINERD_NAME);
+  out->ref_type = (char *)oci_gdesc_annotation(g, ANN_REF_TYPE);
+  out->ref_digest = (char *)oci_gdesc_annotation(g, ANN_REF_DIGEST);
+  out->foreign = g->n_urls > 0 || (out->media_type && (strstr(out->media_type, "nondistributable") ||
+                                                        strstr(out->media_type, "foreign.diff")));
 }
 
 /* ------------------------------------------------------------ ref names */
@@ -318,11 +189,25 @@ char *oci_vdesc_platform_text(const vdesc *d)
   return ocidig_platform_format(&d->platform);
 }
 
+typedef struct names_ctx {
+  const vdesc *kids;
+} names_ctx;
+
+static const char *ref_name_key(const void *ctx, size_t i)
+{
+  return ((const names_ctx *)ctx)->kids[i].ref_name;
+}
+
+/* Each ref name against the grammar; in index.json, each against the first earlier entry
+ * of the same name (found by the string table: N entries cost N lookups, not N^2/2). */
 void oci_vref_names_check(vstate *v, const vdesc *kids, size_t n, const char *what)
 {
   bool top = !strcmp(what, "index.json");
+  names_ctx nc = {kids};
+  oci_strtab first = {0};
   for (size_t i = 0; i < n; i++) {
     const vdesc *a = &kids[i];
+    size_t j;
     if (!a->ref_name)
       continue;
     if (!ref_name_valid(a->ref_name)) {
@@ -335,15 +220,15 @@ void oci_vref_names_check(vstate *v, const vdesc *kids, size_t n, const char *wh
     }
     if (!top)
       continue;
-    for (size_t j = 0; j < i; j++) {
+    if ((j = oci_strtab_find(&first, a->ref_name, ref_name_key, &nc)) == OCI_STRTAB_NONE) {
+      if (!oci_strtab_put(&first, i, ref_name_key, &nc, false))
+        v->nomem = true;
+      continue;
+    }
+    {
       const vdesc *b = &kids[j];
-      char *pa, *pb;
-      bool same_platform;
-      if (!b->ref_name || strcmp(a->ref_name, b->ref_name))
-        continue;
-      pa = oci_vdesc_platform_text(a);
-      pb = oci_vdesc_platform_text(b);
-      same_platform = oci_streq(pa, pb);
+      char *pa = oci_vdesc_platform_text(a), *pb = oci_vdesc_platform_text(b);
+      bool same_platform = oci_streq(pa, pb);
       free(pa);
       free(pb);
       if (oci_streq(a->digest, b->digest) && same_platform) {
@@ -361,72 +246,7 @@ void oci_vref_names_check(vstate *v, const vdesc *kids, size_t n, const char *wh
             j, i, q ? q : "?", b->digest ? b->digest : "(invalid digest)", a->digest ? a->digest : "(invalid digest)");
         free(q);
       }
-      break;
     }
   }
-}
-
-/* schemaVersion, mediaType against the descriptor, kind, annotations.  false when the
- * document is not an object or not of the kind its descriptor says (not checked further). */
-bool oci_vdoc_check(vstate *v, vctx c, json_object *root, ocidig_kind want, const char *desc_mt, const char *what,
-                    const char *digest, const char *path)
-{
-  json_object *x;
-  const char *body_mt = NULL;
-  ocidig_kind body = OCIDIG_KIND_OTHER;
-  int64_t sv;
-  bool kind_ok = true;
-  if (!oci_vjson_is(root, json_type_object)) {
-    oci_finding_add(v, c, VF_INVALID_JSON, digest, path, "%s is %s, not a JSON object", what, oci_json_type_name(root));
-    return false;
-  }
-  x = oci_json_get(root, "schemaVersion");
-  if (!oci_json_has(root, "schemaVersion")) {
-    oci_finding_add(v, c, VF_SCHEMA_VERSION, digest, path, "%s has no schemaVersion; expected 2", what);
-  } else if (!oci_json_int64(x, &sv) || sv != 2) {
-    char *t = json_text(x);
-    oci_finding_add(v, c, VF_SCHEMA_VERSION, digest, path, "%s: schemaVersion is %s; expected 2", what, t ? t : "?");
-    free(t);
-  }
-  x = oci_json_get(root, "mediaType");
-  if (x && !oci_vjson_is(x, json_type_string))
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: \"mediaType\" must be a string, not %s", what,
-                    oci_json_type_name(x));
-  else if (x)
-    body_mt = json_object_get_string(x);
-  if (body_mt)
-    body = ocidig_media_type_kind(body_mt);
-  if (oci_json_has(root, "fsLayers")) {
-    oci_finding_add(v, c, VF_KIND_MISMATCH, digest, path,
-                    "%s is a Docker schema 1 manifest (fsLayers), which is not supported; expected %s", what,
-                    want == OCIDIG_KIND_INDEX ? "an image index" : "an image manifest");
-    kind_ok = false;
-  } else if (want == OCIDIG_KIND_MANIFEST && (oci_json_has(root, "manifests") || body == OCIDIG_KIND_INDEX)) {
-    oci_finding_add(v, c, VF_KIND_MISMATCH, digest, path,
-                    "%s: the body is an index, but its descriptor says %s; its content is not checked further", what,
-                    oci_str(desc_mt));
-    kind_ok = false;
-  } else if (want == OCIDIG_KIND_INDEX &&
-             (oci_json_has(root, "config") || oci_json_has(root, "layers") || body == OCIDIG_KIND_MANIFEST)) {
-    oci_finding_add(v, c, VF_KIND_MISMATCH, digest, path,
-                    "%s: the body is a manifest, but %s; its content is not checked further", what,
-                    desc_mt ? "its descriptor says an index" : "index.json must be an image index");
-    kind_ok = false;
-  } else if (body_mt && desc_mt && strcmp(body_mt, desc_mt)) {
-    char *q = oci_quote(body_mt, strlen(body_mt), 100);
-    oci_finding_add(v, c, VF_MEDIA_TYPE_MISMATCH, digest, path,
-                    "%s: the body's mediaType is %s, but the descriptor that points at it says %s", what, q ? q : "?",
-                    desc_mt);
-    free(q);
-  } else if (body_mt && !desc_mt && strcmp(body_mt, OCIDIG_MT_OCI_INDEX)) {
-    char *q = oci_quote(body_mt, strlen(body_mt), 100);
-    oci_finding_add(v, c, VF_MEDIA_TYPE_MISMATCH, digest, path, "%s: mediaType is %s; expected %s", what, q ? q : "?",
-                    OCIDIG_MT_OCI_INDEX);
-    free(q);
-  }
-  check_optional(v, c, root, "artifactType", json_type_string, "a string", what, digest, path);
-  x = oci_json_get(root, "annotations");
-  if (x && !is_string_map(x))
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: \"annotations\" must be an object of strings", what);
-  return kind_ok;
+  oci_strtab_free(&first);
 }

@@ -2,6 +2,8 @@
  * manifests that ocidig_resolve picks for each image (the walk descends into those only). */
 #include "verify.h"
 
+#include "graph.h"
+
 /* ----------------------------------------------------------------- scope */
 
 static bool ends_with_tag(const char *name, const char *tag)
@@ -76,13 +78,12 @@ static void scope_from_resolution(vstate *v, long image, const ocidig_resolution
   }
 }
 
-/* entries: index.json as read once for many refs (NULL: ocidig_resolve reads it). */
-static ocidig_code resolve_for(vstate *v, const ocidig_matcher *m, const char *ref, const oci_entries *entries,
-                               ocidig_resolution **res)
+/* What resolve picks for ref (index.json is the graph's, read once for every ref). */
+static ocidig_code resolve_for(vstate *v, const ocidig_matcher *m, const char *ref, ocidig_resolution **res)
 {
   ocidig_resolve_options ro = {.matcher = m, .host = v->host, .ref = ref};
   ocidig_error e;
-  ocidig_code rc = entries ? oci_resolve_entry(v->l, &ro, entries, res, &e) : ocidig_resolve(v->l, &ro, res, &e);
+  ocidig_code rc = ocidig_resolve(v->l, &ro, res, &e);
   if (!*res) {
     v->nomem = true;
     return OCIDIG_ERR_NOMEM;
@@ -91,19 +92,19 @@ static ocidig_code resolve_for(vstate *v, const ocidig_matcher *m, const char *r
 }
 
 /* Which entries of index.json are images here (--ref), and what --platform selects. */
-ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, size_t n, bool *is_image)
+ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, const oci_gdesc *gkids, size_t n, bool *is_image)
 {
   const char *ref = v->o->ref;
   ocidig_resolution *res = NULL;
-  oci_entries *entries;
   ocidig_code rc;
+  (void)gkids;
   if (!ref) {
     for (size_t i = 0; i < n; i++)
       is_image[i] = true;
   } else {
     const char *picked;
     size_t hit = NONE;
-    rc = resolve_for(v, v->o->matcher, ref, NULL, &res);
+    rc = resolve_for(v, v->o->matcher, ref, &res);
     if (rc == OCIDIG_ERR_REF_NOT_FOUND || rc == OCIDIG_ERR_REF_AMBIGUOUS || rc == OCIDIG_ERR_NOMEM) {
       if (res)
         v->r->error = res->error;
@@ -133,31 +134,9 @@ ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, size_t n, bool *is_im
   }
   if (!v->o->matcher)
     return OCIDIG_OK;
-  /* An entry of index.json with a platform of its own (index.json used as the image
-   * index) is for that platform only: another platform's entry is not in scope. */
-  {
-    size_t kept = 0;
-    oci_buf b = {0};
-    for (size_t i = 0; i < n; i++) {
-      if (kids[i].has_platform && !oci_verify_match(v, v->o->matcher, &kids[i].platform)) {
-        char *f = oci_vdesc_platform_text(&kids[i]);
-        is_image[i] = false;
-        oci_buf_printf(&b, "%s%s", b.len ? ", " : "", f ? f : "?");
-        free(f);
-      }
-      kept += is_image[i];
-    }
-    if (n && !kept)
-      oci_finding_add(v, LAYOUT_CTX, VF_PLATFORM_NOT_FOUND, NULL, "index.json",
-                      "no entry of index.json is for %s (platforms there: %s)", v->r->request ? v->r->request : "?",
-                      b.s ? b.s : "none");
-    oci_buf_free(&b);
-  }
-  /* index.json is read once for all the images, not once for each (N images cost N^2). */
-  if (!(entries = oci_entries_load(v->l))) {
-    v->nomem = true;
-    return OCIDIG_ERR_NOMEM;
-  }
+  /* Every entry is an image, as ls shows it: one whose descriptor names another platform is
+   * verified when resolve --ref selects it (doc/resolution.md 5.3: the root row is never
+   * platform-checked; a warning says that its platform is not the one asked for). */
   for (size_t i = 0, k = 0; i < n; i++) {
     char at[OCIDIG_DIGEST_STRING_MAX + 2];
     size_t bi;
@@ -178,10 +157,9 @@ ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, size_t n, bool *is_im
       v->blobs[bi].entry_scoped = true;
     }
     snprintf(at, sizeof at, "@%s", kids[i].digest);
-    rc = resolve_for(v, v->o->matcher, at, entries, &res);
+    rc = resolve_for(v, v->o->matcher, at, &res);
     if (rc == OCIDIG_ERR_NOMEM) {
       ocidig_resolution_free(res);
-      oci_entries_free(entries);
       return rc;
     }
     scope_from_resolution(v, (long)k, res,
@@ -189,6 +167,5 @@ ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, size_t n, bool *is_im
     ocidig_resolution_free(res);
     k++;
   }
-  oci_entries_free(entries);
   return OCIDIG_OK;
 }

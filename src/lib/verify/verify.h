@@ -4,11 +4,11 @@
  *  listing.c           the listing: links, special members, unsafe names, duplicates, blob names
  *  layout_rules.c      the blob table (each digest once: listed, present, hashed) and the root
  *                      (index.json or manifest.json, then oci-layout)
- *  descriptor_rules.c  the rules of one JSON object: a descriptor (inline data, the empty
- *                      descriptor, platform objects), a document's header (schemaVersion,
- *                      mediaType, kind), ref names
+ *  descriptor_rules.c  the shape problems the graph found in a document (shape.c: its header,
+ *                      each descriptor) as findings; ref names
  *  scope.c             --ref and --platform: what ocidig_resolve picks for each image
- *  walk.c              the walk of the documents from index.json: read, parse, check, descend
+ *  walk.c              the walk of the documents from index.json, over the graph (graph.h):
+ *                      each document read once per layout, as every command reads it
  *  hash.c              hashing what the walk did not read (a pool of threads for a directory)
  *  docker_files.c      docker save archives: the files manifest.json names (links followed,
  *                      hashed once), and the files nothing names
@@ -197,6 +197,7 @@ typedef struct vdesc {
   ocidig_platform platform;
   char *ref_name, *containerd_name, *ref_type, *ref_digest;
   bool foreign;
+  bool borrowed; /* the strings (all but where) and the platform's are the graph's: not freed */
 } vdesc;
 
 /* Open addressing over indexes (+1) of an array whose element i has the key key(ctx, i)
@@ -284,15 +285,19 @@ ocidig_code oci_verify_root(vstate *v, ocidig_layout_format *format);
 /* listing.c */
 ocidig_code oci_verify_listing(vstate *v);
 
-/* descriptor_rules.c */
-void oci_vdesc_check(vstate *v, vctx c, json_object *obj, const char *where, const char *digest, const char *path,
-                     bool index_child, vdesc *out);
+/* descriptor_rules.c: the graph's shape problems of a node as findings (digest, path: the
+ * document's), a node's descriptor as verify's (index_child: its platform is kept). */
+struct oci_gnode;
+struct oci_gdesc;
+void oci_vshapes_report(vstate *v, vctx c, const struct oci_gnode *n, const char *digest, const char *path);
+bool oci_vshapes_any(const struct oci_gnode *n, uint32_t slot);
+void oci_vdup_keys(vstate *v, vctx c, const char *what, const char *const *keys, size_t n, const char *digest,
+                   const char *path);
+void oci_vdesc_from(vstate *v, const struct oci_gdesc *g, const char *where, bool index_child, vdesc *out);
 void oci_vdesc_clear(vdesc *d);
 const char *oci_vdesc_image_name(const vdesc *d);
 char *oci_vdesc_platform_text(const vdesc *d);
 void oci_vref_names_check(vstate *v, const vdesc *kids, size_t n, const char *what);
-bool oci_vdoc_check(vstate *v, vctx c, json_object *root, ocidig_kind want, const char *desc_mt, const char *what,
-                    const char *digest, const char *path);
 bool oci_vjson_is_strings(json_object *a);
 
 /* walk.c */
@@ -300,8 +305,9 @@ bool oci_vdoc_parse(vstate *v, vctx c, const uint8_t *data, size_t len, const ch
                     const char *path, oci_json_doc *doc);
 ocidig_code oci_verify_walk_root(vstate *v);
 
-/* scope.c: which entries of index.json are images here (--ref), and what --platform selects. */
-ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, size_t n, bool *is_image);
+/* scope.c: which entries of index.json are images here (--ref), and what --platform selects
+ * (gkids: the same entries as the graph's root holds them). */
+ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, const struct oci_gdesc *gkids, size_t n, bool *is_image);
 
 /* report.c: is the whole layout in scope (unreferenced blobs are looked for)? */
 bool oci_verify_whole(const vstate *v);

@@ -5,49 +5,48 @@
 
 #include "graph.h"
 
-/* Reads a blob that holds a document; its hash is noted on the way. */
-static uint8_t *read_blob_doc(vstate *v, vctx c, size_t bi, const char *what, size_t *len)
+/* The layout's graph; NULL when out of memory (v->nomem). */
+static oci_graph *graph(vstate *v)
 {
-  char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
-  const char *path;
-  uint8_t *data;
+  oci_graph *g;
   ocidig_error e;
-  ocidig_code rc;
+  if (oci_graph_get(v->l, &g, &e) != OCIDIG_OK) {
+    v->nomem = true;
+    return NULL;
+  }
+  return g;
+}
+
+/* A document the graph read through d: what it says of its bytes.  Bytes that passed their
+ * checks are not hashed again; a read error is the blob's; size and digest are the blob
+ * checks' to report.  Returns whether the content was read (n->parsed). */
+static bool node_read(vstate *v, vctx c, const oci_gnode *n, const oci_gdesc *d, size_t bi, const char *path)
+{
   vblob *b = &v->blobs[bi];
-  path = oci_vblob_member(v, &b->d, pathbuf);
-  if (b->size > (int64_t)OCIDIG_MAX_JSON_SIZE) {
-    oci_finding_add(v, c, VF_JSON_TOO_LARGE, b->digest, path,
-                    "%s is %lld bytes, more than the %u-byte limit for a document", what, (long long)b->size,
-                    OCIDIG_MAX_JSON_SIZE);
-    return NULL;
+  oci_vcode code;
+  if (n->code == OCIDIG_ERR_NOMEM) {
+    v->nomem = true;
+    return false;
   }
-  rc = oci_vblob_read_doc(v, &b->d, OCIDIG_MAX_JSON_SIZE, &data, len, &e);
-  if (rc == OCIDIG_ERR_JSON_TOO_LARGE) {
-    oci_finding_add(v, c, VF_JSON_TOO_LARGE, b->digest, path, "%s: %s", what, e.message);
-    return NULL;
-  }
-  if (rc != OCIDIG_OK) {
-    if (rc == OCIDIG_ERR_NOMEM)
-      v->nomem = true;
-    if (!b->read_error)
-      b->read_error = oci_strdup(e.message);
-    return NULL;
-  }
-  if (b->hash == OCIDIG_HASH_UNKNOWN && (int64_t)*len == b->size) {
-    char hex[129];
-    if (!oci_hash_hex(b->d.alg, data, *len, hex)) {
-      v->nomem = true;
-      return data;
+  if (n->parsed) {
+    if (n->code != OCIDIG_ERR_SIZE_MISMATCH && n->code != OCIDIG_ERR_DIGEST_MISMATCH && !oci_gdesc_inline_ok(d) &&
+        b->hash == OCIDIG_HASH_UNKNOWN && !b->unreadable) {
+      b->hash = OCIDIG_HASH_OK;
+      if (!b->hashed_here) {
+        b->hashed_here = true;
+        v->bytes_hashed = oci_bytes_add(v->bytes_hashed, b->size);
+      }
     }
-    b->hash = strcmp(hex, b->d.hex) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK;
-    if (b->hash == OCIDIG_HASH_MISMATCH && !(b->actual = oci_sprintf("%s:%s", ocidig_digest_alg_name(b->d.alg), hex)))
-      v->nomem = true;
-    if (!b->hashed_here) {
-      b->hashed_here = true;
-      v->bytes_hashed += *len;
-    }
+    return true;
   }
-  return data;
+  code = oci_vcode_of(n->code);
+  if (code == VF_BLOB_UNREADABLE) {
+    if (!b->read_error && !(b->read_error = oci_strdup(oci_str(n->message))))
+      v->nomem = true;
+  } else if (code != VF_BLOB_MISSING && code != VF_SIZE_MISMATCH && code != VF_DIGEST_MISMATCH) {
+    oci_finding_add(v, c, code, b->digest, path, "%s", oci_str(n->message));
+  }
+  return false;
 }
 
 bool oci_vdoc_parse(vstate *v, vctx c, const uint8_t *data, size_t len, const char *what, const char *digest,
@@ -79,40 +78,18 @@ bool oci_vdoc_parse(vstate *v, vctx c, const uint8_t *data, size_t len, const ch
   return true;
 }
 
-/* The children of an index, each type-checked. */
-static vdesc *index_children(vstate *v, vctx c, json_object *root, const char *what, const char *digest,
-                             const char *path, size_t *n_out)
+/* The children of an index as the graph read them (leniently), as verify's descriptors. */
+static vdesc *index_children(vstate *v, vctx c, const oci_gnode *n, const char *what)
 {
-  json_object *arr = oci_json_get(root, "manifests");
-  vdesc *kids;
-  size_t n;
-  *n_out = 0;
-  if (!oci_json_has(root, "manifests")) {
-    oci_finding_add(v, c, VF_FIELD_MISSING, digest, path, "%s has no \"manifests\" (an image index requires an array)",
-                    what);
-    return NULL;
-  }
-  if (!oci_vjson_is(arr, json_type_array)) {
-    oci_finding_add(v, c, VF_FIELD_TYPE, digest, path, "%s: \"manifests\" must be an array, not %s", what,
-                    oci_json_type_name(arr));
-    return NULL;
-  }
-  n = json_object_array_length(arr);
-  if (n > OCIDIG_MAX_INDEX_DESCRIPTORS) {
-    oci_finding_add(v, c, VF_LIMIT_EXCEEDED, digest, path,
-                    "%s has %zu descriptors, more than the limit of %d; only the first %d are checked", what, n,
-                    OCIDIG_MAX_INDEX_DESCRIPTORS, OCIDIG_MAX_INDEX_DESCRIPTORS);
-    n = OCIDIG_MAX_INDEX_DESCRIPTORS;
-  }
-  kids = calloc(n ? n : 1, sizeof *kids);
+  vdesc *kids = calloc(n->n_lenient_children ? n->n_lenient_children : 1, sizeof *kids);
   if (!kids) {
     v->nomem = true;
     return NULL;
   }
-  for (size_t i = 0; i < n; i++) {
+  for (size_t i = 0; i < n->n_lenient_children; i++) {
     char where[OCIDIG_DIGEST_STRING_MAX + 64];
     snprintf(where, sizeof where, "%s manifests[%zu]", what, i);
-    oci_vdesc_check(v, c, json_object_array_get_idx(arr, i), where, digest, path, true, &kids[i]);
+    oci_vdesc_from(v, &n->lenient_children[i], where, true, &kids[i]);
     if (kids[i].digest_ok) {
       size_t bi = oci_vblob_get(v, &kids[i].d);
       if (bi != NONE)
@@ -127,7 +104,6 @@ static vdesc *index_children(vstate *v, vctx c, json_object *root, const char *w
       a->image = c.image;
     }
   }
-  *n_out = n;
   return kids;
 }
 
@@ -200,7 +176,8 @@ static size_t new_plat(vstate *v, long image, const vdesc *d)
 static bool check_ref(vstate *v, vctx c, const vdesc *d, size_t bi)
 {
   vblob *b = &v->blobs[bi];
-  char path[OCIDIG_DIGEST_STRING_MAX + 8];
+  char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
+  const char *path;
   if (!b->referenced) {
     b->referenced = true;
     b->image = c.image;
@@ -209,8 +186,9 @@ static bool check_ref(vstate *v, vctx c, const vdesc *d, size_t bi)
   if (!oci_vblob_present(v, bi))
     return false;
   b = &v->blobs[bi];
+  path = oci_vblob_member(v, &b->d, pathbuf);
   if (d->size_ok && !b->unreadable && d->size != b->size)
-    oci_finding_add(v, c, VF_SIZE_MISMATCH, b->digest, oci_vblob_member(v, &b->d, path),
+    oci_finding_add(v, c, VF_SIZE_MISMATCH, b->digest, path,
                     "%s is %lld bytes, but the descriptor (%s) says %lld", path, (long long)b->size, d->where,
                     (long long)d->size);
   return true;
@@ -237,11 +215,11 @@ static bool same_platform(const vstate *v, const ocidig_platform *a, const ocidi
  * the graph finds wrong with it is a finding through oci_vcode_of, except what the blob
  * checks report (absent, size, digest: conclude_blobs).  A config that fails its checks gives
  * no platform: its bytes are not trusted.  Its platform against the manifest's descriptor. */
-static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, size_t cbi, size_t ui)
+static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, const oci_gdesc *gd, size_t cbi,
+                         size_t ui)
 {
   char what[OCIDIG_DIGEST_STRING_MAX + 16], pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
   const char *path;
-  oci_gdesc gd = {.media_type = cd->media_type, .digest = cd->digest, .size = cd->size, .digest_code = OCIDIG_OK};
   const oci_gnode *n;
   const ocidig_platform *p;
   oci_graph *g;
@@ -249,7 +227,9 @@ static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, si
   vblob *b;
   snprintf(what, sizeof what, "config %s", cd->digest);
   path = oci_vblob_member(v, &cd->d, pathbuf);
-  if (oci_graph_get(v->l, &g, &e) != OCIDIG_OK || oci_graph_config(g, &gd, &n, &e) != OCIDIG_OK) {
+  if (!(g = graph(v)))
+    return;
+  if (oci_graph_config(g, gd, &n, &e) != OCIDIG_OK) {
     if (ui != NONE)
       v->units[ui].broken = true;
     if (e.code == OCIDIG_ERR_NOMEM)
@@ -283,19 +263,7 @@ static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, si
       v->bytes_hashed = oci_bytes_add(v->bytes_hashed, b->size);
     }
   }
-  if (n->n_dup_keys) {
-    oci_buf q = {0};
-    for (size_t i = 0; i < n->n_dup_keys; i++) {
-      oci_buf_puts(&q, i ? ", \"" : "\"");
-      oci_buf_quote(&q, n->dup_keys[i], strlen(n->dup_keys[i]) > 80 ? 80 : strlen(n->dup_keys[i]));
-      oci_buf_puts(&q, "\"");
-    }
-    oci_finding_add(v, c, VF_JSON_DUPLICATE_KEY, cd->digest, path,
-                    "%s: key%s %s appear%s more than once in one object; containerd takes the last one, other "
-                    "parsers may not (expected unique keys)",
-                    what, n->n_dup_keys > 1 ? "s" : "", q.s ? q.s : "?", n->n_dup_keys > 1 ? "" : "s");
-    oci_buf_free(&q);
-  }
+  oci_vdup_keys(v, c, what, n->dup_keys, n->n_dup_keys, cd->digest, path);
   if (!(p = n->platform))
     return;
   if ((p->os || p->architecture) && ui != NONE && !v->units[ui].config_platform)
@@ -310,41 +278,34 @@ static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, si
   }
 }
 
-static void walk_manifest(vstate *v, vctx c, const vdesc *md, size_t bi, size_t ui)
+static void walk_manifest(vstate *v, vctx c, const vdesc *md, const oci_gdesc *gd, size_t bi, size_t ui)
 {
   char what[OCIDIG_DIGEST_STRING_MAX + 16], pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
   const char *path;
-  size_t len;
-  uint8_t *data;
-  oci_json_doc doc;
-  json_object *x;
+  const oci_gnode *n;
+  oci_graph *g;
+  ocidig_error e;
   snprintf(what, sizeof what, "manifest %s", md->digest);
   path = oci_vblob_member(v, &md->d, pathbuf);
-  if (!(data = read_blob_doc(v, c, bi, what, &len))) {
-    v->units[ui].broken = true;
+  if (!(g = graph(v)))
+    return;
+  if (oci_graph_open(g, gd, &n, &e) != OCIDIG_OK) {
+    v->nomem = true;
     return;
   }
-  if (!oci_vdoc_parse(v, c, data, len, what, md->digest, path, &doc)) {
+  /* usable as every command uses it: read, JSON, kind, its descriptors decode */
+  if (n->code != OCIDIG_OK || n->layers_code != OCIDIG_OK || n->config_code != OCIDIG_OK)
     v->units[ui].broken = true;
-    free(data);
+  if (!node_read(v, c, n, gd, bi, path))
     return;
-  }
-  free(data);
-  if (!oci_vdoc_check(v, c, doc.root, OCIDIG_KIND_MANIFEST, md->media_type, what, md->digest, path)) {
-    v->units[ui].broken = true;
-    oci_json_doc_free(&doc);
-    return;
-  }
+  oci_vdup_keys(v, c, what, n->dup_keys, n->n_dup_keys, md->digest, path);
+  oci_vshapes_report(v, c, n, md->digest, path);
   /* config */
-  x = oci_json_get(doc.root, "config");
-  if (!oci_json_has(doc.root, "config")) {
-    oci_finding_add(v, c, VF_FIELD_MISSING, md->digest, path, "%s has no \"config\" (an image manifest requires one)",
-                    what);
-  } else {
+  if (n->lenient_config) {
     vdesc cd;
     char where[OCIDIG_DIGEST_STRING_MAX + 32];
     snprintf(where, sizeof where, "%s config", what);
-    oci_vdesc_check(v, c, x, where, md->digest, path, false, &cd);
+    oci_vdesc_from(v, n->lenient_config, where, false, &cd);
     if (cd.digest_ok) {
       size_t cbi = oci_vblob_get(v, &cd.d);
       if (cbi != NONE) {
@@ -352,52 +313,42 @@ static void walk_manifest(vstate *v, vctx c, const vdesc *md, size_t bi, size_t 
         unit_add(v, ui, cbi, "config", -1, &cd, present);
         if (present && cd.media_type &&
             (!strcmp(cd.media_type, MT_OCI_CONFIG) || !strcmp(cd.media_type, MT_DOCKER_CONFIG)))
-          check_config(v, c, md, &cd, cbi, ui);
+          check_config(v, c, md, &cd, n->lenient_config, cbi, ui);
       }
     }
     oci_vdesc_clear(&cd);
   }
   /* layers */
-  x = oci_json_get(doc.root, "layers");
-  if (!oci_json_has(doc.root, "layers")) {
-    oci_finding_add(v, c, VF_FIELD_MISSING, md->digest, path,
-                    "%s has no \"layers\" (an image manifest requires an array)", what);
-  } else if (!oci_vjson_is(x, json_type_array)) {
-    oci_finding_add(v, c, VF_FIELD_TYPE, md->digest, path, "%s: \"layers\" must be an array, not %s", what,
-                    oci_json_type_name(x));
-  } else {
-    size_t n = json_object_array_length(x);
-    for (size_t i = 0; i < n; i++) {
-      vdesc ld;
-      char where[OCIDIG_DIGEST_STRING_MAX + 48];
-      size_t lbi;
-      snprintf(where, sizeof where, "%s layers[%zu]", what, i);
-      oci_vdesc_check(v, c, json_object_array_get_idx(x, i), where, md->digest, path, false, &ld);
-      if (ld.digest_ok && (lbi = oci_vblob_get(v, &ld.d)) != NONE) {
-        if (ld.foreign && !oci_vblob_present(v, lbi)) {
-          char lp[OCIDIG_DIGEST_STRING_MAX + 8];
-          v->blobs[lbi].referenced = true;
-          oci_finding_add(
-              v, c, VF_FOREIGN_LAYER_ABSENT, ld.digest, oci_vblob_member(v, &ld.d, lp),
-              "%s: a non-distributable layer (%s) is not in the layout, as expected; it is fetched from its "
-              "urls",
-              where, oci_str(ld.media_type));
-        } else {
-          bool present = check_ref(v, c, &ld, lbi);
-          unit_add(v, ui, lbi, "layer", (long)i, &ld, present);
-        }
+  for (size_t i = 0; i < n->n_lenient_layers; i++) {
+    vdesc ld;
+    char where[OCIDIG_DIGEST_STRING_MAX + 48];
+    size_t lbi;
+    snprintf(where, sizeof where, "%s layers[%zu]", what, i);
+    oci_vdesc_from(v, &n->lenient_layers[i], where, false, &ld);
+    if (ld.digest_ok && (lbi = oci_vblob_get(v, &ld.d)) != NONE) {
+      if (ld.foreign && !oci_vblob_present(v, lbi)) {
+        char lp[OCIDIG_DIGEST_STRING_MAX + 8];
+        v->blobs[lbi].referenced = true;
+        /* not a finding, but the layout does not hold the whole image (ls: not complete) */
+        v->units[ui].broken = true;
+        oci_finding_add(v, c, VF_FOREIGN_LAYER_ABSENT, ld.digest, oci_vblob_member(v, &ld.d, lp),
+                        "%s: a non-distributable layer (%s) is not in the layout, as expected; it is fetched from "
+                        "its urls",
+                        where, oci_str(ld.media_type));
+      } else {
+        bool present = check_ref(v, c, &ld, lbi);
+        unit_add(v, ui, lbi, "layer", (long)i, &ld, present);
       }
-      oci_vdesc_clear(&ld);
     }
+    oci_vdesc_clear(&ld);
   }
   /* subject (OCI 1.1 referrers): checked when present, may point outside the layout */
-  x = oci_json_get(doc.root, "subject");
-  if (x) {
+  if (n->lenient_subject) {
     vdesc sd;
     char where[OCIDIG_DIGEST_STRING_MAX + 32];
     size_t sbi;
     snprintf(where, sizeof where, "%s subject", what);
-    oci_vdesc_check(v, c, x, where, md->digest, path, false, &sd);
+    oci_vdesc_from(v, n->lenient_subject, where, false, &sd);
     if (sd.digest_ok && (sbi = oci_vblob_get(v, &sd.d)) != NONE) {
       v->blobs[sbi].described = true;
       if (oci_vblob_present(v, sbi))
@@ -405,13 +356,12 @@ static void walk_manifest(vstate *v, vctx c, const vdesc *md, size_t bi, size_t 
     }
     oci_vdesc_clear(&sd);
   }
-  oci_json_doc_free(&doc);
 }
 
-static void visit_child(vstate *v, vctx c, const vdesc *kd, unsigned level);
+static void visit_child(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd, unsigned level);
 
 /* A manifest, or a child of another media type (checked as a blob only). */
-static void visit_unit(vstate *v, vctx c, const vdesc *kd, size_t bi, bool manifest)
+static void visit_unit(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd, size_t bi, bool manifest)
 {
   size_t pi = new_plat(v, c.image, kd), ui;
   bool present;
@@ -437,7 +387,7 @@ static void visit_unit(vstate *v, vctx c, const vdesc *kd, size_t bi, bool manif
   v->plats[pi].unit = ui;
   unit_add(v, ui, bi, manifest ? "manifest" : "blob", -1, kd, present);
   if (manifest && present)
-    walk_manifest(v, c, kd, bi, ui);
+    walk_manifest(v, c, kd, gd, bi, ui);
 }
 
 /* Whether the platforms of rows from..to-1 have all their blobs (an index walked already:
@@ -454,20 +404,34 @@ static bool plats_complete(const vstate *v, size_t from, size_t to)
   return true;
 }
 
-static void visit_index(vstate *v, vctx c, const vdesc *kd, size_t bi, unsigned level)
+/* One row that stands for an index (absent, not usable, nested too deep, in a cycle): its
+ * platforms are unknown; not complete (as ls shows it, an error row). */
+static void index_row(vstate *v, vctx c, const vdesc *kd, size_t bi, bool present)
+{
+  size_t pi = new_plat(v, c.image, kd), ui;
+  if (pi != NONE && (ui = new_unit(v, bi, true)) != NONE) {
+    v->plats[pi].unit = ui;
+    unit_add(v, ui, bi, "index", -1, kd, present);
+    v->units[ui].broken = present;
+  }
+}
+
+static void visit_index(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd, size_t bi, unsigned level)
 {
   char what[OCIDIG_DIGEST_STRING_MAX + 16], pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
   const char *path;
-  size_t len, n_kids = 0, first;
-  uint8_t *data;
-  oci_json_doc doc;
+  size_t first;
   vdesc *kids = NULL;
+  const oci_gnode *n = NULL;
+  oci_graph *g;
+  ocidig_error e;
   vblob *b = &v->blobs[bi];
 
   snprintf(what, sizeof what, "index %s", kd->digest);
   path = oci_vblob_member(v, &kd->d, pathbuf);
   if (b->index_state == 1) {
     oci_finding_add(v, c, VF_INDEX_CYCLE, kd->digest, path, "%s contains itself (a cycle through %s)", what, kd->where);
+    index_row(v, c, kd, bi, true);
     return;
   }
   if (b->index_state == 2) {
@@ -483,16 +447,13 @@ static void visit_index(vstate *v, vctx c, const vdesc *kd, size_t bi, unsigned 
   if (level > OCIDIG_MAX_INDEX_NESTING) {
     oci_finding_add(v, c, VF_NESTING_TOO_DEEP, kd->digest, path,
                     "%s is nested %u levels deep, more than the limit of %d", what, level, OCIDIG_MAX_INDEX_NESTING);
+    index_row(v, c, kd, bi, true);
     return;
   }
   first = v->n_plats;
   if (!check_ref(v, c, kd, bi)) {
     /* Absent: its platforms are unknown; one record stands for it. */
-    size_t pi = new_plat(v, c.image, kd), ui;
-    if (pi != NONE && (ui = new_unit(v, bi, true)) != NONE) {
-      v->plats[pi].unit = ui;
-      unit_add(v, ui, bi, "index", -1, kd, false);
-    }
+    index_row(v, c, kd, bi, false);
     v->blobs[bi].index_state = 2;
     v->blobs[bi].index_image = c.image;
     v->blobs[bi].index_complete = false;
@@ -500,92 +461,110 @@ static void visit_index(vstate *v, vctx c, const vdesc *kd, size_t bi, unsigned 
   }
   v->blobs[bi].index_state = 1;
   v->blobs[bi].index_image = c.image;
-  if ((data = read_blob_doc(v, c, bi, what, &len)) != NULL) {
-    if (oci_vdoc_parse(v, c, data, len, what, kd->digest, path, &doc)) {
-      if (oci_vdoc_check(v, c, doc.root, OCIDIG_KIND_INDEX, kd->media_type, what, kd->digest, path))
-        kids = index_children(v, c, doc.root, what, kd->digest, path, &n_kids);
-      oci_json_doc_free(&doc);
-    }
-    free(data);
+  if ((g = graph(v)) != NULL && oci_graph_open(g, gd, &n, &e) != OCIDIG_OK) {
+    v->nomem = true;
+    n = NULL;
   }
-  if (kids)
-    oci_vref_names_check(v, kids, n_kids, what);
-  for (size_t i = 0; i < n_kids; i++) {
+  if (n && n->code != OCIDIG_OK && n->code != OCIDIG_ERR_NOMEM)
+    index_row(v, c, kd, bi, true);
+  if (n && node_read(v, c, n, gd, bi, path)) {
+    oci_vdup_keys(v, c, what, n->dup_keys, n->n_dup_keys, kd->digest, path);
+    oci_vshapes_report(v, c, n, kd->digest, path);
+    if (n->n_lenient_children && (kids = index_children(v, c, n, what)) != NULL)
+      oci_vref_names_check(v, kids, n->n_lenient_children, what);
+  }
+  for (size_t i = 0; kids && i < n->n_lenient_children; i++) {
     if (v->scoped) {
       size_t k = kids[i].digest_ok ? oci_vblob_find(v, kids[i].digest) : NONE;
       if (k == NONE || !v->blobs[k].scope)
         continue;
     }
-    visit_child(v, c, &kids[i], level + 1);
+    visit_child(v, c, &kids[i], &n->lenient_children[i], level + 1);
   }
-  free_children(kids, n_kids);
+  if (kids)
+    free_children(kids, n->n_lenient_children);
   v->blobs[bi].index_state = 2;
   v->blobs[bi].index_complete = plats_complete(v, first, v->n_plats);
 }
 
-static void visit_child(vstate *v, vctx c, const vdesc *kd, unsigned level)
+static void visit_child(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd, unsigned level)
 {
   size_t bi;
   if (!kd->digest_ok || (bi = oci_vblob_get(v, &kd->d)) == NONE)
     return;
   switch (ocidig_media_type_kind(kd->media_type)) {
   case OCIDIG_KIND_INDEX:
-    visit_index(v, c, kd, bi, level);
+    visit_index(v, c, kd, gd, bi, level);
     break;
   case OCIDIG_KIND_MANIFEST:
-    visit_unit(v, c, kd, bi, true);
+    visit_unit(v, c, kd, gd, bi, true);
     break;
   default:
-    visit_unit(v, c, kd, bi, false);
+    visit_unit(v, c, kd, gd, bi, false);
     break;
   }
 }
 
+/* index.json through the graph (read as it streams: any number of images).  What cannot be
+ * read is missing-index-json, invalid-json, json-too-large, or the verification's error. */
 ocidig_code oci_verify_walk_root(vstate *v)
 {
-  uint8_t *data;
-  size_t len, n_kids = 0;
-  oci_json_doc doc;
+  const oci_gnode *root = NULL;
+  oci_graph *g;
   ocidig_error e;
   ocidig_code rc;
   vdesc *kids = NULL;
   bool *is_image;
+  size_t n_kids;
   ocidig_verify_report *r = v->r;
-  const char *root = oci_vroot_name(v);
+  const char *name = oci_vroot_name(v);
 
-  rc = oci_vroot_read(v, OCIDIG_MAX_JSON_SIZE, &data, &len, &e);
-  if (rc == OCIDIG_ERR_BLOB_MISSING) {
+  rc = oci_graph_get(v->l, &g, &e);
+  if (rc == OCIDIG_OK)
+    rc = oci_graph_root(g, &root, &e);
+  if (rc == OCIDIG_ERR_NOMEM) {
+    v->nomem = true;
+    return rc;
+  }
+  if (rc == OCIDIG_OK && root->code == OCIDIG_ERR_NOMEM) {
+    v->nomem = true;
+    return OCIDIG_ERR_NOMEM;
+  }
+  if (rc == OCIDIG_ERR_MISSING_INDEX_JSON || rc == OCIDIG_ERR_BLOB_MISSING ||
+      (rc == OCIDIG_OK && !root->parsed &&
+       (root->code == OCIDIG_ERR_BLOB_MISSING || root->code == OCIDIG_ERR_MISSING_INDEX_JSON))) {
     oci_finding_add(v, LAYOUT_CTX, VF_MISSING_INDEX_JSON, NULL, "index.json",
                     "the layout has no index.json: not an OCI image layout");
     return oci_fail(&r->error, OCIDIG_ERR_MISSING_INDEX_JSON, "%s: no index.json: not an OCI image layout", v->l->path);
-  }
-  if (rc == OCIDIG_ERR_JSON_TOO_LARGE) {
-    oci_finding_add(v, LAYOUT_CTX, VF_JSON_TOO_LARGE, NULL, root, "%s", e.message);
-    return OCIDIG_OK;
   }
   if (rc != OCIDIG_OK) {
     r->error = e;
     return rc;
   }
-  if (!oci_vdoc_parse(v, LAYOUT_CTX, data, len, root, NULL, root, &doc)) {
-    free(data);
-    return OCIDIG_OK;
+  if (!root->parsed) {
+    if (root->code == OCIDIG_ERR_INVALID_JSON || root->code == OCIDIG_ERR_JSON_TOO_LARGE) {
+      oci_finding_add(v, LAYOUT_CTX, oci_vcode_of(root->code), NULL, name, "%s", oci_str(root->message));
+      return OCIDIG_OK;
+    }
+    oci_fail(&r->error, root->code, "%s", oci_str(root->message));
+    return root->code;
   }
-  free(data);
-  if (oci_vdoc_check(v, LAYOUT_CTX, doc.root, OCIDIG_KIND_INDEX, NULL, root, NULL, root))
-    kids = index_children(v, LAYOUT_CTX, doc.root, root, NULL, root, &n_kids);
-  oci_json_doc_free(&doc);
-  if (!kids)
+  oci_vdup_keys(v, LAYOUT_CTX, name, root->dup_keys, root->n_dup_keys, NULL, name);
+  oci_vshapes_report(v, LAYOUT_CTX, root, NULL, name);
+  if (!root->lenient_children && !root->walkable)
     return OCIDIG_OK;
+  n_kids = root->n_lenient_children;
+  if (n_kids && !(kids = index_children(v, LAYOUT_CTX, root, name)))
+    return OCIDIG_ERR_NOMEM;
   v->root_walked = true;
-  oci_vref_names_check(v, kids, n_kids, "index.json");
+  oci_vref_names_check(v, kids, n_kids, name);
 
   if (!(is_image = calloc(n_kids ? n_kids : 1, sizeof *is_image))) {
     free_children(kids, n_kids);
     v->nomem = true;
     return OCIDIG_ERR_NOMEM;
   }
-  rc = oci_verify_scope(v, kids, n_kids, is_image);
+  rc = oci_verify_scope(v, kids, root->lenient_children, n_kids, is_image);
   if (rc == OCIDIG_OK) {
     size_t k = 0;
     for (size_t i = 0; i < n_kids; i++)
@@ -613,7 +592,7 @@ ocidig_code oci_verify_walk_root(vstate *v)
       if (bi != NONE)
         v->blobs[bi].scope = true;
     }
-    visit_child(v, c, &kids[i], 1);
+    visit_child(v, c, &kids[i], &root->lenient_children[i], 1);
   }
   free(is_image);
   free_children(kids, n_kids);
