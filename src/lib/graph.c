@@ -461,47 +461,6 @@ static const char *digest_text(const oci_gdesc *d)
   return d->digest && *d->digest ? d->digest : "(no digest)";
 }
 
-/* containerd's validateMediaType: key presence counts, whatever the value. */
-static ocidig_code check_kind(json_object *root, ocidig_kind want, const char *what, const char *media_type,
-                              ocidig_error *err)
-{
-  json_object *mt;
-  ocidig_kind body = OCIDIG_KIND_OTHER;
-  if (!json_object_is_type(root, json_type_object))
-    return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: the document is %s, not an object", what,
-                    oci_json_type_name(root));
-  mt = oci_json_get(root, "mediaType");
-  if (mt && !json_object_is_type(mt, json_type_string))
-    return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: \"mediaType\" must be a string, not %s", what,
-                    oci_json_type_name(mt));
-  if (mt)
-    body = ocidig_media_type_kind(json_object_get_string(mt));
-  if (oci_json_has(root, "fsLayers"))
-    return oci_fail(err, OCIDIG_ERR_KIND_MISMATCH, "%s: a Docker schema 1 manifest (fsLayers) behind %s", what,
-                    media_type);
-  if (want == OCIDIG_KIND_MANIFEST && (oci_json_has(root, "manifests") || body == OCIDIG_KIND_INDEX))
-    return oci_fail(err, OCIDIG_ERR_KIND_MISMATCH, "%s: expected a manifest (%s) but the body is an index", what,
-                    media_type);
-  if (want == OCIDIG_KIND_INDEX &&
-      (oci_json_has(root, "config") || oci_json_has(root, "layers") || body == OCIDIG_KIND_MANIFEST))
-    return oci_fail(err, OCIDIG_ERR_KIND_MISMATCH, "%s: expected an index (%s) but the body is a manifest", what,
-                    media_type);
-  return OCIDIG_OK;
-}
-
-/* Step 1 of §4: the digest string.  role: "index", "manifest", "config". */
-static bool check_digest_string(const oci_gdesc *d, const char *role, ocidig_error *e)
-{
-  ocidig_digest tmp;
-  const char *ds;
-  if (d->digest_code == OCIDIG_OK)
-    return true;
-  ds = oci_str(d->digest);
-  ocidig_digest_parse(ds, strlen(ds), &tmp, e);
-  oci_error_prefix(e, "%s", role);
-  return false;
-}
-
 /* ------------------------------------------------------------ index nodes */
 
 typedef struct index_read {
@@ -653,7 +612,7 @@ static ocidig_code index_finish(index_read *ir, const char *media_type, ocidig_e
     return oci_nomem(e);
   }
   kind_ok = oci_shape_document(&ir->shapes, doc.root, OCIDIG_KIND_INDEX, ir->shape_mt, ir->what);
-  rc = check_kind(doc.root, OCIDIG_KIND_INDEX, ir->what, media_type, e);
+  rc = oci_shape_check_kind(doc.root, OCIDIG_KIND_INDEX, ir->what, media_type, e);
   arr = oci_json_get(doc.root, "manifests");
   oci_json_stream_split(ir->js, &count);
   if (kind_ok && count > OCIDIG_MAX_INDEX_DESCRIPTORS)
@@ -764,7 +723,7 @@ static ocidig_code read_index(oci_graph *g, const oci_gdesc *d, oci_gnode *n, oc
   ocidig_code rc;
   bool bad = false;
 
-  if (!check_digest_string(d, "index", e))
+  if (!oci_shape_check_digest_string(d->digest_code, d->digest, "index", e))
     return e->code;
   oci_gdesc_digest(d, &dg);
   ocidig_digest_format(&dg, dstr);
@@ -840,7 +799,7 @@ static ocidig_code read_whole(oci_graph *g, const oci_gdesc *d, const char *role
   ocidig_digest dg;
   ocidig_code rc;
   bool inline_ok;
-  if (!check_digest_string(d, role, e))
+  if (!oci_shape_check_digest_string(d->digest_code, d->digest, role, e))
     return e->code;
   oci_gdesc_digest(d, &dg);
   if ((rc = oci_gdesc_inline_check(d, &inline_ok, e)) != OCIDIG_OK)
@@ -1004,30 +963,6 @@ static bool manifest_shapes(oci_graph *g, oci_gnode *n, json_object *root, oci_s
   return !nomem && !s->nomem;
 }
 
-static ocidig_code raw_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
-{
-  oci_buf *b = ctx;
-  if (b->len + len > OCIDIG_MAX_JSON_SIZE)
-    return oci_fail(err, OCIDIG_ERR_JSON_TOO_LARGE, "too large");
-  oci_buf_add(b, buf, len);
-  return b->failed ? oci_nomem(err) : OCIDIG_OK;
-}
-
-/* A manifest whose bytes fail their size or digest: its content for its shape only (verify
- * reports what is inside it, as it reports a tampered index's).  OK: *doc is parsed. */
-static ocidig_code read_tampered(oci_graph *g, const oci_gdesc *d, const char *name, oci_json_doc *doc)
-{
-  oci_buf b = {0};
-  ocidig_digest dg;
-  ocidig_error e;
-  ocidig_code rc;
-  oci_gdesc_digest(d, &dg);
-  if ((rc = oci_view_blob_stream(g->v, &dg, raw_sink, &b, &e)) == OCIDIG_OK)
-    rc = oci_json_parse((const uint8_t *)(b.s ? b.s : ""), b.len, name, doc, &e);
-  oci_buf_free(&b);
-  return rc;
-}
-
 static ocidig_code read_manifest(oci_graph *g, const oci_gdesc *d, oci_gnode *n, ocidig_error *e)
 {
   oci_json_doc doc;
@@ -1035,8 +970,10 @@ static ocidig_code read_manifest(oci_graph *g, const oci_gdesc *d, oci_gnode *n,
   ocidig_code rc, r2 = OCIDIG_OK;
   bool tampered = false, kind_ok;
   if ((rc = read_whole(g, d, "manifest", n->name, &doc, e)) != OCIDIG_OK) {
+    ocidig_digest dg;
+    oci_gdesc_digest(d, &dg);
     if ((rc != OCIDIG_ERR_SIZE_MISMATCH && rc != OCIDIG_ERR_DIGEST_MISMATCH) || oci_gdesc_inline_ok(d) ||
-        (r2 = read_tampered(g, d, n->name, &doc)) != OCIDIG_OK)
+        (r2 = oci_shape_read_tampered(g->v, &dg, n->name, &doc)) != OCIDIG_OK)
       return r2 == OCIDIG_ERR_NOMEM ? oci_nomem(e) : rc;
     tampered = true;
   }
@@ -1046,8 +983,8 @@ static ocidig_code read_manifest(oci_graph *g, const oci_gdesc *d, oci_gnode *n,
   } else {
     kind_ok = oci_shape_document(&shapes, doc.root, OCIDIG_KIND_MANIFEST, d->media_type, n->name);
     /* the layers first: what decodes (ls's sizes) and the first that does not */
-    if (!tampered && !(rc = check_kind(doc.root, OCIDIG_KIND_MANIFEST, n->name, oci_str(d->media_type), e)) &&
-        !manifest_fields(g, n, doc.root))
+    rc = tampered ? rc : oci_shape_check_kind(doc.root, OCIDIG_KIND_MANIFEST, n->name, oci_str(d->media_type), e);
+    if (!tampered && rc == OCIDIG_OK && !manifest_fields(g, n, doc.root))
       rc = oci_nomem(e);
     if (rc != OCIDIG_ERR_NOMEM && kind_ok && !manifest_shapes(g, n, doc.root, &shapes))
       rc = oci_nomem(e);

@@ -2,6 +2,7 @@
 #include "shape.h"
 
 #include "descriptor.h"
+#include "view.h"
 
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -469,4 +470,62 @@ void oci_shape_manifest_clear(oci_shape_manifest *m)
     ocidig_descriptor_clear(&m->layers[i]);
   free(m->layers);
   memset(m, 0, sizeof *m);
+}
+
+ocidig_code oci_shape_check_kind(json_object *root, ocidig_kind want, const char *what, const char *media_type,
+                                 ocidig_error *err)
+{
+  json_object *mt;
+  ocidig_kind body = OCIDIG_KIND_OTHER;
+  if (!json_object_is_type(root, json_type_object))
+    return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: the document is %s, not an object", what,
+                    oci_json_type_name(root));
+  mt = oci_json_get(root, "mediaType");
+  if (mt && !json_object_is_type(mt, json_type_string))
+    return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: \"mediaType\" must be a string, not %s", what,
+                    oci_json_type_name(mt));
+  if (mt)
+    body = ocidig_media_type_kind(json_object_get_string(mt));
+  if (oci_json_has(root, "fsLayers"))
+    return oci_fail(err, OCIDIG_ERR_KIND_MISMATCH, "%s: a Docker schema 1 manifest (fsLayers) behind %s", what,
+                    media_type);
+  if (want == OCIDIG_KIND_MANIFEST && (oci_json_has(root, "manifests") || body == OCIDIG_KIND_INDEX))
+    return oci_fail(err, OCIDIG_ERR_KIND_MISMATCH, "%s: expected a manifest (%s) but the body is an index", what,
+                    media_type);
+  if (want == OCIDIG_KIND_INDEX &&
+      (oci_json_has(root, "config") || oci_json_has(root, "layers") || body == OCIDIG_KIND_MANIFEST))
+    return oci_fail(err, OCIDIG_ERR_KIND_MISMATCH, "%s: expected an index (%s) but the body is a manifest", what,
+                    media_type);
+  return OCIDIG_OK;
+}
+
+bool oci_shape_check_digest_string(ocidig_code digest_code, const char *digest, const char *role, ocidig_error *e)
+{
+  ocidig_digest tmp;
+  const char *ds = oci_str(digest);
+  if (digest_code == OCIDIG_OK)
+    return true;
+  ocidig_digest_parse(ds, strlen(ds), &tmp, e);
+  oci_error_prefix(e, "%s", role);
+  return false;
+}
+
+static ocidig_code raw_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  oci_buf *b = ctx;
+  if (b->len + len > OCIDIG_MAX_JSON_SIZE)
+    return oci_fail(err, OCIDIG_ERR_JSON_TOO_LARGE, "too large");
+  oci_buf_add(b, buf, len);
+  return b->failed ? oci_nomem(err) : OCIDIG_OK;
+}
+
+ocidig_code oci_shape_read_tampered(struct oci_view *v, const ocidig_digest *dg, const char *name, oci_json_doc *doc)
+{
+  oci_buf b = {0};
+  ocidig_error e;
+  ocidig_code rc;
+  if ((rc = oci_view_blob_stream(v, dg, raw_sink, &b, &e)) == OCIDIG_OK)
+    rc = oci_json_parse((const uint8_t *)(b.s ? b.s : ""), b.len, name, doc, &e);
+  oci_buf_free(&b);
+  return rc;
 }

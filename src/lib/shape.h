@@ -86,4 +86,17 @@ typedef struct oci_shape_manifest {
 void oci_shape_manifest_read(oci_shapes *s, json_object *root, const char *name, oci_shape_manifest *out);
 void oci_shape_manifest_clear(oci_shape_manifest *m);
 
+/* The checks of the contract that are rules of a document too (doc/resolution.md §4, §5):
+ * kind (containerd's validateMediaType: key presence counts, whatever the value); the
+ * descriptor's digest string (step 1; role: "index", "manifest", "config"; false: *e says
+ * why). */
+ocidig_code oci_shape_check_kind(json_object *root, ocidig_kind want, const char *what, const char *media_type,
+                                 ocidig_error *err);
+bool oci_shape_check_digest_string(ocidig_code digest_code, const char *digest, const char *role, ocidig_error *e);
+
+/* A document whose bytes fail their size or digest, read whole (at most a document's
+ * size) for its shape only: verify reports what is inside a tampered manifest.  OK: *doc. */
+struct oci_view;
+ocidig_code oci_shape_read_tampered(struct oci_view *v, const ocidig_digest *dg, const char *name, oci_json_doc *doc);
+
 #endif
