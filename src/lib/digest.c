@@ -21,7 +21,7 @@ static bool encoded_char(char c)
          c == '-';
 }
 
-static bool lower_hex(const char *s, size_t n)
+bool oci_lower_hex(const char *s, size_t n)
 {
   for (size_t i = 0; i < n; i++)
     if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
@@ -81,14 +81,14 @@ ocidig_code ocidig_digest_parse(const char *s, size_t len, ocidig_digest *out, o
     }
   if (alen == 6 && !memcmp(s, "sha256", 6)) {
     out->alg = OCIDIG_DIGEST_SHA256;
-    if (elen != 64 || !lower_hex(colon + 1, elen)) {
+    if (elen != 64 || !oci_lower_hex(colon + 1, elen)) {
       rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: sha256 wants 64 lowercase hex characters",
                     q ? q : "");
       goto out;
     }
   } else if (alen == 6 && !memcmp(s, "sha512", 6)) {
     out->alg = OCIDIG_DIGEST_SHA512;
-    if (elen != 128 || !lower_hex(colon + 1, elen)) {
+    if (elen != 128 || !oci_lower_hex(colon + 1, elen)) {
       rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST,
                     "invalid digest %s: sha512 wants 128 lowercase hex characters", q ? q : "");
       goto out;
@@ -156,7 +156,7 @@ bool ocidig_digest_is_prefix(const char *s)
         return false;
   }
   n = strlen(hex);
-  return n >= OCIDIG_MIN_DIGEST_PREFIX && n <= 128 && lower_hex(hex, n);
+  return n >= OCIDIG_MIN_DIGEST_PREFIX && n <= 128 && oci_lower_hex(hex, n);
 }
 
 bool ocidig_digest_matches(const char *digest, const char *want)

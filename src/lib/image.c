@@ -131,13 +131,7 @@ static ocidig_code hybrid_names(oci_view *v, const oci_gnode *m, ocidig_image *i
   free(layers);
   if (rc != OCIDIG_OK)
     return rc == OCIDIG_ERR_NOMEM ? rc : OCIDIG_OK; /* an unreadable manifest.json: warned by the notes */
-  for (size_t t = 0; t < n_tags && rc == OCIDIG_OK; t++) {
-    bool dup = false;
-    for (size_t j = 0; j < img->n_names && !dup; j++)
-      dup = oci_names_match(img->names[j], tags[t]);
-    if (!dup && !oci_strv_push(&img->names, &img->n_names, tags[t]))
-      rc = oci_nomem(err);
-  }
+  rc = oci_names_merge(&img->names, &img->n_names, tags, n_tags, err);
   oci_strv_free(tags, n_tags);
   return rc;
 }

@@ -35,6 +35,8 @@ bool oci_strv_add_unique(char ***v, size_t *n, const char *s);
 bool oci_entry_names_add(const oci_gdesc *d, char ***names, size_t *n);
 /* A name as index.json may write it: "docker.io/library/x:t" and "x:t" are the same. */
 bool oci_names_match(const char *a, const char *b);
+/* Adds each of tags to *names unless one there names the same (oci_names_match). */
+ocidig_code oci_names_merge(char ***names, size_t *n_names, char *const *tags, size_t n_tags, ocidig_error *err);
 
 /* Appends a formatted warning unless it is already there. */
 static inline void oci_warning_push(char ***v, size_t *n, const char *fmt, ...) OCI_PRINTF(3, 4);

@@ -94,6 +94,8 @@ void oci_hasher_update(oci_hasher *h, const void *buf, size_t n);
 /* Writes lowercase hex (NUL-terminated) into hex (129 bytes). */
 void oci_hasher_final_hex(oci_hasher *h, char *hex);
 void oci_hasher_free(oci_hasher *h);
+/* Are the n bytes at s all lowercase hex (the encoding of sha256 and sha512 digests)? */
+bool oci_lower_hex(const char *s, size_t n);
 /* False (hex "") when out of memory: a caller reports OCIDIG_ERR_NOMEM, not a mismatch. */
 bool oci_hash_hex(ocidig_digest_alg alg, const void *buf, size_t n, char *hex);
 

@@ -706,6 +706,18 @@ bool oci_json_push(json_object *arr, json_object *val)
   return true;
 }
 
+bool oci_json_is_strings(json_object *a)
+{
+  if (!a || !json_object_is_type(a, json_type_array))
+    return false;
+  for (size_t i = 0; i < json_object_array_length(a); i++) {
+    json_object *x = json_object_array_get_idx(a, i);
+    if (!x || !json_object_is_type(x, json_type_string))
+      return false;
+  }
+  return true;
+}
+
 bool oci_json_has(json_object *obj, const char *key)
 {
   return obj && json_object_is_type(obj, json_type_object) && json_object_object_get_ex(obj, key, NULL);

@@ -34,6 +34,8 @@ void oci_json_doc_free(oci_json_doc *doc);
 /* Field access; keys are case-sensitive.  NULL when absent. */
 json_object *oci_json_get(json_object *obj, const char *key);
 bool oci_json_has(json_object *obj, const char *key);
+/* Is a an array whose elements are all strings? */
+bool oci_json_is_strings(json_object *a);
 /* A copy of a JSON string; an embedded NUL is kept visible as the text "\u0000" so that
  * no comparison can be fooled by truncation. */
 char *oci_json_strdup(json_object *str);

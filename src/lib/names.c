@@ -54,6 +54,18 @@ bool oci_names_match(const char *a, const char *b)
   return !strcmp(sa, sb);
 }
 
+ocidig_code oci_names_merge(char ***names, size_t *n_names, char *const *tags, size_t n_tags, ocidig_error *err)
+{
+  for (size_t t = 0; t < n_tags; t++) {
+    bool dup = false;
+    for (size_t j = 0; j < *n_names && !dup; j++)
+      dup = oci_names_match((*names)[j], tags[t]);
+    if (!dup && !oci_strv_push(names, n_names, tags[t]))
+      return oci_nomem(err);
+  }
+  return OCIDIG_OK;
+}
+
 /* Do the layer digests of a manifest equal the files manifest.json lists? */
 static bool same_layers(const oci_gnode *n, const ocidig_docker_image *im)
 {

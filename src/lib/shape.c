@@ -68,16 +68,6 @@ static bool is_type(json_object *v, json_type t)
   return v && json_object_is_type(v, t);
 }
 
-static bool is_strings(json_object *a)
-{
-  if (!is_type(a, json_type_array))
-    return false;
-  for (size_t i = 0; i < json_object_array_length(a); i++)
-    if (!is_type(json_object_array_get_idx(a, i), json_type_string))
-      return false;
-  return true;
-}
-
 static bool is_string_map(json_object *o)
 {
   if (!is_type(o, json_type_object))
@@ -182,7 +172,7 @@ static void check_platform_object(oci_shapes *s, uint32_t slot, json_object *p, 
                    oci_json_type_name(oci_json_get(p, "os.version")));
     ok = false;
   }
-  if (oci_json_get(p, "os.features") && !is_strings(oci_json_get(p, "os.features"))) {
+  if (oci_json_get(p, "os.features") && !oci_json_is_strings(oci_json_get(p, "os.features"))) {
     oci_shapes_add(s, slot, OCI_SHAPE_FIELD_TYPE, "%s: platform \"os.features\" must be an array of strings", where);
     ok = false;
   }
@@ -292,7 +282,7 @@ bool oci_shape_descriptor(oci_shapes *s, uint32_t slot, json_object *obj, const 
   if (is_type(x, json_type_string) && !(out->artifact_type = oci_json_strdup(x)))
     s->nomem = true;
   x = oci_json_get(obj, "urls");
-  if (x && !is_strings(x)) {
+  if (x && !oci_json_is_strings(x)) {
     oci_shapes_add(s, slot, OCI_SHAPE_FIELD_TYPE, "%s: \"urls\" must be an array of strings", where);
   } else if (x && json_object_array_length(x) > 0) {
     size_t n = json_object_array_length(x);

@@ -27,16 +27,6 @@ void oci_vdesc_clear(vdesc *d)
   memset(d, 0, sizeof *d);
 }
 
-bool oci_vjson_is_strings(json_object *a)
-{
-  if (!oci_vjson_is(a, json_type_array))
-    return false;
-  for (size_t i = 0; i < json_object_array_length(a); i++)
-    if (!oci_vjson_is(json_object_array_get_idx(a, i), json_type_string))
-      return false;
-  return true;
-}
-
 /* The finding of each shape code (shape.h). */
 static oci_vcode shape_vcode(uint32_t code)
 {

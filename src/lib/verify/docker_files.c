@@ -538,28 +538,13 @@ bool oci_vblob_present_foreign(vstate *v, size_t bi)
     return true;
   }
   rc = oci_view_blob_stat(v->view, &b->d, &e, &err);
-  if (rc == OCIDIG_OK && e.type == OCIDIG_ENTRY_FILE) {
-    b->present = true;
-    b->size = e.size;
-  } else if (rc == OCIDIG_ERR_NOMEM) {
-    v->nomem = true;
-  } else if (rc != OCIDIG_OK && rc != OCIDIG_ERR_BLOB_MISSING) {
-    b->present = true;
-    b->unreadable = true;
-    if (!b->read_error && !(b->read_error = oci_strdup(err.message)))
-      v->nomem = true;
-  }
+  oci_vblob_stat_result(v, b, rc, &e, &err);
   return b->present;
 }
 
 static bool hex_name(const char *s, size_t n)
 {
-  if (n != 64)
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-      return false;
-  return true;
+  return n == 64 && oci_lower_hex(s, n);
 }
 
 void oci_vforeign_listing(vstate *v)

@@ -67,7 +67,7 @@ static bool docker_manifest_shape(vstate *v)
       ok = false;
     }
     x = oci_json_get(o, "RepoTags");
-    if (x && !oci_vjson_is_strings(x)) {
+    if (x && !oci_json_is_strings(x)) {
       oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
                       "manifest.json[%zu]: \"RepoTags\" must be null or an array of strings, not %s", i,
                       oci_json_type_name(x));
@@ -79,7 +79,7 @@ static bool docker_manifest_shape(vstate *v)
       oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
                       "manifest.json[%zu] %s; expected the array of the image's layer files, in order", i,
                       oci_json_has(o, "Layers") ? "has \"Layers\": null" : "has no \"Layers\"");
-    } else if (!oci_vjson_is_strings(x)) {
+    } else if (!oci_json_is_strings(x)) {
       oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
                       "manifest.json[%zu]: \"Layers\" must be an array of strings (file names), not %s", i,
                       oci_json_type_name(x));

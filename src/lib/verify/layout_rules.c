@@ -64,6 +64,23 @@ size_t oci_vblob_get(vstate *v, const ocidig_digest *d)
   return v->n_blobs++;
 }
 
+void oci_vblob_stat_result(vstate *v, vblob *b, ocidig_code rc, const ocidig_entry *e, const ocidig_error *err)
+{
+  if (rc == OCIDIG_OK && e->type == OCIDIG_ENTRY_FILE) {
+    b->present = true;
+    b->size = e->size;
+  } else if (rc == OCIDIG_ERR_NOMEM) {
+    v->nomem = true;
+  } else if (rc != OCIDIG_OK && rc != OCIDIG_ERR_BLOB_MISSING) {
+    /* There, as far as anyone can tell, but not readable (a folder or file without
+     * permission): blob-unreadable, not absent. */
+    b->present = true;
+    b->unreadable = true;
+    if (!b->read_error && !(b->read_error = oci_strdup(err->message)))
+      v->nomem = true;
+  }
+}
+
 bool oci_vblob_present(vstate *v, size_t bi)
 {
   vblob *b = &v->blobs[bi];
@@ -79,19 +96,7 @@ bool oci_vblob_present(vstate *v, size_t bi)
     ocidig_entry e;
     ocidig_error err;
     ocidig_code rc = ocidig_layout_stat(v->l, oci_vblob_path(&b->d, path), &e, &err);
-    if (rc == OCIDIG_OK && e.type == OCIDIG_ENTRY_FILE) {
-      b->present = true;
-      b->size = e.size;
-    } else if (rc == OCIDIG_ERR_NOMEM) {
-      v->nomem = true;
-    } else if (rc != OCIDIG_OK && rc != OCIDIG_ERR_BLOB_MISSING) {
-      /* There, as far as anyone can tell, but not readable (a folder or file without
-       * permission): blob-unreadable, not absent. */
-      b->present = true;
-      b->unreadable = true;
-      if (!b->read_error && !(b->read_error = oci_strdup(err.message)))
-        v->nomem = true;
-    }
+    oci_vblob_stat_result(v, b, rc, &e, &err);
   }
   return b->present;
 }

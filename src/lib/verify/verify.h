@@ -280,6 +280,9 @@ void oci_finding_add(vstate *v, vctx c, oci_vcode code, const char *digest, cons
 size_t oci_vblob_find(const vstate *v, const char *digest);
 size_t oci_vblob_get(vstate *v, const ocidig_digest *d);
 bool oci_vblob_present(vstate *v, size_t bi);
+/* What a stat of blob b said: present (a regular file, its size), absent, unreadable (there
+ * but not readable: blob-unreadable), or out of memory (v->nomem). */
+void oci_vblob_stat_result(vstate *v, vblob *b, ocidig_code rc, const ocidig_entry *e, const ocidig_error *err);
 ocidig_code oci_verify_root(vstate *v, ocidig_layout_format *format);
 
 /* listing.c */
@@ -298,7 +301,6 @@ void oci_vdesc_clear(vdesc *d);
 const char *oci_vdesc_image_name(const vdesc *d);
 char *oci_vdesc_platform_text(const vdesc *d);
 void oci_vref_names_check(vstate *v, const vdesc *kids, size_t n, const char *what);
-bool oci_vjson_is_strings(json_object *a);
 
 /* walk.c */
 bool oci_vdoc_parse(vstate *v, vctx c, const uint8_t *data, size_t len, const char *what, const char *digest,

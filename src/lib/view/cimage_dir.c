@@ -26,12 +26,7 @@ static int cmp_str(const void *a, const void *b)
 
 static bool is_hex64(const char *s, size_t n)
 {
-  if (n != 64)
-    return false;
-  for (size_t i = 0; i < n; i++)
-    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-      return false;
-  return true;
+  return n == 64 && oci_lower_hex(s, n);
 }
 
 /* The media type manifest.json's entry is given: its own mediaType, else what its fields
