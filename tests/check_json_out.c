@@ -75,7 +75,11 @@ static void check_listing(const char *path, bool pretty)
   ck_assert_int_eq(ocidig_listing_write_json(li, &o, collect_sink, &c, &e), OCIDIG_OK);
   want = wrapped(text, pretty);
   ck_assert_str_eq(c.text, want);
-  ck_assert_ptr_nonnull(json_tokener_parse(c.text) ? c.text : NULL);
+  {
+    json_object *parsed = json_tokener_parse(c.text); /* the streamed text is one JSON document */
+    ck_assert_ptr_nonnull(parsed);
+    json_object_put(parsed);
+  }
   ck_assert_int_eq(ocidig_listing_write_json(li, NULL, collect_sink, &plain, &e), OCIDIG_OK);
   {
     char *flat = ocidig_listing_to_json(li, false);

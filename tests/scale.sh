@@ -216,9 +216,13 @@ t0 = time.monotonic()
 # 20,000 as a directory (an air-gapped store's form); 100,000 as a tar archive: 100,000
 # files cost about 20 s of file creation on a CI machine, one tar stream about 2 s
 suite(20000, False)
-suite(100000, True)
+# under a sanitizer (about ten times slower, no limits measured) 30,000 in a tar take the same
+# paths as 100,000 (past the 8 MiB of members kept: the forward re-read) in a third of the time
+suite(100000 if LIMITS else 30000, True)
 print("# scale suite: %.1f s" % (time.monotonic() - t0))
 for pat, why, nfail, npass, *skips in XFAIL:
+    if not LIMITS:
+        continue  # the patterns are about the limits, which a sanitizer build does not measure
     if nfail == 0 and not (skips and npass == 0):
         failed += 1
         print("not ok - XPASS %s (%s): all %d of its checks pass now; remove it from the XFAIL list" % (pat, why, npass)
