@@ -101,21 +101,35 @@ ocidig_code oci_cimage_folder_is_image(ocidig_layout *l, const char *folder, boo
 static ocidig_code cimage_tree(ocidig_layout *l, bool *yes, ocidig_error *err)
 {
   const ocidig_entry *ents;
-  size_t n;
+  size_t n, n_folders = 0;
+  char **folders = NULL;
   ocidig_error e;
+  ocidig_code rc;
   *yes = false;
   if (ocidig_layout_entries(l, &ents, &n, &e) != OCIDIG_OK)
     return e.code == OCIDIG_ERR_NOMEM ? oci_nomem(err) : OCIDIG_OK;
-  for (size_t i = 0; i < n && !*yes; i++) {
+  rc = oci_cimage_folders(l, ents, n, 1, &folders, &n_folders, err);
+  *yes = n_folders > 0;
+  oci_strv_free(folders, n_folders);
+  return rc;
+}
+
+ocidig_code oci_cimage_folders(ocidig_layout *l, const ocidig_entry *ents, size_t n, size_t max, char ***folders,
+                               size_t *n_folders, ocidig_error *err)
+{
+  for (size_t i = 0; i < n && *n_folders < max; i++) {
     const char *p = ents[i].path, *slash = strrchr(p, '/');
     char *folder;
+    bool yes = false;
     ocidig_code rc;
     if (!slash || strcmp(slash + 1, "version") || ents[i].escapes || ents[i].type == OCIDIG_ENTRY_DIRECTORY ||
         ents[i].type == OCIDIG_ENTRY_SPECIAL)
       continue;
     if (!(folder = oci_strndup(p, (size_t)(slash - p))))
       return oci_nomem(err);
-    rc = oci_cimage_folder_is_image(l, folder, yes, err);
+    rc = oci_cimage_folder_is_image(l, folder, &yes, err);
+    if (rc == OCIDIG_OK && yes && !oci_strv_push(folders, n_folders, folder))
+      rc = oci_nomem(err);
     free(folder);
     if (rc != OCIDIG_OK)
       return rc;

@@ -14,5 +14,10 @@ const char *oci_docker_image_label(const ocidig_docker_image *im);
  * saying "Directory Transport Version: 1.x" beside a manifest.json whose first character is
  * '{'?  Errors: out of memory only. */
 ocidig_code oci_cimage_folder_is_image(ocidig_layout *l, const char *folder, bool *yes, ocidig_error *err);
+/* Appends to *folders the image folders among ents (a version file's folder that
+ * oci_cimage_folder_is_image says yes to), in listing order, until *n_folders reaches max.
+ * Errors: out of memory only. */
+ocidig_code oci_cimage_folders(ocidig_layout *l, const ocidig_entry *ents, size_t n, size_t max, char ***folders,
+                               size_t *n_folders, ocidig_error *err);
 
 #endif

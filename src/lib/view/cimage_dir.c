@@ -62,20 +62,8 @@ static ocidig_code find_folders(oci_view *v, const ocidig_entry *ents, size_t n,
   ocidig_error e2;
   if (ocidig_layout_stat(v->l, "manifest.json", &e, &e2) == OCIDIG_OK)
     return oci_strv_push(&v->folders, &v->n_folders, "") ? OCIDIG_OK : oci_nomem(err);
-  for (size_t i = 0; i < n; i++) {
-    const char *p = ents[i].path, *slash = strrchr(p, '/');
-    char *folder;
-    bool yes = false;
-    ocidig_code rc;
-    if (!slash || strcmp(slash + 1, "version") || ents[i].escapes || ents[i].type == OCIDIG_ENTRY_DIRECTORY ||
-        ents[i].type == OCIDIG_ENTRY_SPECIAL)
-      continue;
-    if (!(folder = oci_strndup(p, (size_t)(slash - p))))
-      return oci_nomem(err);
-    rc = oci_cimage_folder_is_image(v->l, folder, &yes, err);
-    if (rc == OCIDIG_OK && yes && !oci_strv_push(&v->folders, &v->n_folders, folder))
-      rc = oci_nomem(err);
-    free(folder);
+  {
+    ocidig_code rc = oci_cimage_folders(v->l, ents, n, SIZE_MAX, &v->folders, &v->n_folders, err);
     if (rc != OCIDIG_OK)
       return rc;
   }
