@@ -654,7 +654,8 @@ typedef struct ocidig_verify_report {
 ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *opts, ocidig_verify_report **out,
                           ocidig_error *err);
 void ocidig_verify_report_free(ocidig_verify_report *r);
-/* {schemaVersion, source, scope, findings, images, summary[, error]} (malloc'd). */
+/* {schemaVersion, source, format, scope, findings, images, summary[, error]} (malloc'd; to a
+ * sink as it is made: ocidig_verify_report_write_json, below). */
 char *ocidig_verify_report_to_json(const ocidig_verify_report *r, bool pretty); /* NULL for NULL */
 /* 0 when no error finding (and no warning with fail_on_warning); 4 when there is one,
  * but 3 when every error finding is blob-unreadable or listing-unreadable (the input could
@@ -981,6 +982,8 @@ ocidig_code ocidig_resolution_write_json(const ocidig_resolution *r, const ocidi
                                          ocidig_sink sink, void *ctx, ocidig_error *err);
 ocidig_code ocidig_listing_write_json(const ocidig_listing *l, const ocidig_json_options *opts, ocidig_sink sink,
                                       void *ctx, ocidig_error *err);
+ocidig_code ocidig_verify_report_write_json(const ocidig_verify_report *r, const ocidig_json_options *opts,
+                                            ocidig_sink sink, void *ctx, ocidig_error *err);
 
 /* ------------------------------------------------------------------- names */
 

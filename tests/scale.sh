@@ -20,8 +20,6 @@
 XFAIL='
 [scale] ls of 100,000 images peaks near 215 MiB: a graph node of about 500 bytes per manifest, a listing row of about 600 bytes per image (its strings copied one by one), the member table
   100000 images: ls: peak RSS <= 64 MiB
-[scale] verify of 20,000 images peaks near 90 MiB (the nodes of the graph, the rows of verify and its report, its JSON text kept whole before it is written)
-  20000 images: verify: peak RSS <= 64 MiB
 [scale] verify of 100,000 images (tar) peaks far over 64 MiB (as ls, and its rows and report)
   100000 images: verify: peak RSS <= 64 MiB
 '

@@ -369,10 +369,16 @@ int cmd_verify(int argc, char **argv)
   }
 
   if (json) {
-    char *text = ocidig_verify_report_to_json(r, true);
-    if (text)
-      cli_put_json(text);
-    free(text);
+    /* Written as it is made: the report of 100,000 images is never one text in memory. */
+    ocidig_json_options jo = {.pretty = true};
+    cli_json_stream st = {0};
+    ocidig_error jerr;
+    ocidig_code jrc = ocidig_verify_report_write_json(r, &jo, cli_json_sink, &st, &jerr);
+    cli_json_end(&st);
+    if (jrc != OCIDIG_OK && jrc != OCIDIG_ERR_OUTPUT) {
+      status = cli_fail(&jerr);
+      goto out;
+    }
   } else if (rc == OCIDIG_OK || (r->n_findings && ocidig_code_exit_status(r->error.code) != EXIT_USAGE)) {
     print_text(r, source, fail_on_warning);
   }

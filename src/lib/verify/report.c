@@ -1,5 +1,6 @@
 /* report.c: findings as they are found, the conclusions (digests, missing blobs per image and platform,
- * unreferenced blobs, attestations), the report, its JSON and exit status, and ocidig_verify. */
+ * unreferenced blobs, attestations), the report and its exit status, and ocidig_verify (its JSON:
+ * report_json.c). */
 #include "verify.h"
 
 /* -------------------------------------------------------------- findings */
@@ -586,127 +587,6 @@ void ocidig_verify_report_free(ocidig_verify_report *r)
   }
   free(r->images);
   free(r);
-}
-
-static json_object *str_or_null(const char *s)
-{
-  return s ? json_object_new_string(s) : NULL;
-}
-
-static json_object *finding_to_json(const ocidig_finding *f)
-{
-  json_object *o = json_object_new_object();
-  json_object_object_add(o, "code", json_object_new_string(f->code));
-  json_object_object_add(o, "severity", json_object_new_string(ocidig_severity_name(f->severity)));
-  if (f->digest)
-    json_object_object_add(o, "digest", json_object_new_string(f->digest));
-  if (f->path)
-    json_object_object_add(o, "path", json_object_new_string(f->path));
-  json_object_object_add(o, "message", json_object_new_string(f->message));
-  if (f->image >= 0) {
-    json_object_object_add(o, "image", json_object_new_int64(f->image));
-    if (f->platform >= 0)
-      json_object_object_add(o, "platform", json_object_new_int64(f->platform));
-  }
-  return o;
-}
-
-static json_object *platform_to_json(const ocidig_verify_platform *p)
-{
-  json_object *po = json_object_new_object(), *miss = json_object_new_array();
-  json_object_object_add(po, "platform", str_or_null(p->platform));
-  json_object_object_add(po, "platformSource", str_or_null(p->platform_source));
-  json_object_object_add(po, p->is_index ? "index" : "manifest", str_or_null(p->manifest));
-  json_object_object_add(po, "mediaType", str_or_null(p->media_type));
-  if (p->attestation_of)
-    json_object_object_add(po, "attestationOf", json_object_new_string(p->attestation_of));
-  if (p->walked_already) {
-    json_object_object_add(po, "walkedAlready", json_object_new_boolean(true));
-    json_object_object_add(po, "walkedIn", json_object_new_int64(p->walked_image));
-  }
-  json_object_object_add(po, "requested", json_object_new_boolean(p->requested));
-  json_object_object_add(po, "complete", json_object_new_boolean(p->complete));
-  json_object_object_add(po, "blobs", json_object_new_int64((int64_t)p->n_blobs));
-  json_object_object_add(po, "present", json_object_new_int64((int64_t)(p->n_blobs - p->n_missing)));
-  json_object_object_add(po, "size", json_object_new_int64(p->size));
-  for (size_t j = 0; j < p->n_missing; j++) {
-    json_object *m = json_object_new_object();
-    json_object_object_add(m, "digest", str_or_null(p->missing[j].digest));
-    json_object_object_add(m, "role", json_object_new_string(p->missing[j].role));
-    if (p->missing[j].index >= 0)
-      json_object_object_add(m, "index", json_object_new_int64(p->missing[j].index));
-    json_object_object_add(m, "size", json_object_new_int64(p->missing[j].size));
-    json_object_array_add(miss, m);
-  }
-  json_object_object_add(po, "missing", miss);
-  json_object_object_add(po, "errors", json_object_new_int64((int64_t)p->n_errors));
-  json_object_object_add(po, "warnings", json_object_new_int64((int64_t)p->n_warnings));
-  return po;
-}
-
-/* Written piecewise (json.h's writer): one json-c tree for the whole report of a layout
- * with thousands of platforms took several times the report's own memory. */
-char *ocidig_verify_report_to_json(const ocidig_verify_report *r, bool pretty)
-{
-  if (!r)
-    return NULL;
-  const ocidig_verify_summary *s = &r->summary;
-  json_object *scope = json_object_new_object(), *sum = json_object_new_object();
-  oci_json_writer w;
-
-  oci_json_writer_init(&w, pretty);
-  oci_json_writer_open(&w, NULL, '{');
-  oci_json_writer_put(&w, "schemaVersion", json_object_new_int(1));
-  oci_json_writer_put(&w, "source", str_or_null(r->source));
-  oci_json_writer_put(&w, "format", str_or_null(r->format));
-  json_object_object_add(scope, "platform", str_or_null(r->request));
-  json_object_object_add(scope, "strict", json_object_new_boolean(r->strict));
-  json_object_object_add(scope, "ref", str_or_null(r->ref));
-  oci_json_writer_put(&w, "scope", scope);
-  oci_json_writer_open(&w, "findings", '[');
-  for (size_t i = 0; i < r->n_findings; i++)
-    oci_json_writer_put(&w, NULL, finding_to_json(&r->findings[i]));
-  oci_json_writer_close(&w);
-  oci_json_writer_open(&w, "images", '[');
-  for (size_t i = 0; i < r->n_images; i++) {
-    const ocidig_verify_image *im = &r->images[i];
-    oci_json_writer_open(&w, NULL, '{');
-    oci_json_writer_put(&w, "name", str_or_null(im->name));
-    oci_json_writer_put(&w, "digest", str_or_null(im->digest));
-    oci_json_writer_put(&w, "mediaType", str_or_null(im->media_type));
-    oci_json_writer_put(&w, "complete", json_object_new_boolean(im->complete));
-    oci_json_writer_put(&w, "errors", json_object_new_int64((int64_t)im->n_errors));
-    oci_json_writer_put(&w, "warnings", json_object_new_int64((int64_t)im->n_warnings));
-    oci_json_writer_open(&w, "platforms", '[');
-    for (size_t k = 0; k < im->n_platforms; k++)
-      oci_json_writer_put(&w, NULL, platform_to_json(&im->platforms[k]));
-    oci_json_writer_close(&w);
-    oci_json_writer_close(&w);
-  }
-  oci_json_writer_close(&w);
-  json_object_object_add(sum, "blobsChecked", json_object_new_int64((int64_t)s->blobs_checked));
-  json_object_object_add(sum, "bytesHashed", json_object_new_int64((int64_t)s->bytes_hashed));
-  json_object_object_add(sum, "blobsMissing", json_object_new_int64((int64_t)s->blobs_missing));
-  json_object_object_add(sum, "errors", json_object_new_int64((int64_t)s->errors));
-  json_object_object_add(sum, "warnings", json_object_new_int64((int64_t)s->warnings));
-  json_object_object_add(sum, "info", json_object_new_int64((int64_t)s->infos));
-  if (s->unreferenced_checked) {
-    json_object_object_add(sum, "unreferencedBlobs", json_object_new_int64((int64_t)s->blobs_unreferenced));
-    json_object_object_add(sum, "unreferencedBytes", json_object_new_int64((int64_t)s->unreferenced_bytes));
-  } else {
-    json_object_object_add(sum, "unreferencedBlobs", NULL);
-    json_object_object_add(sum, "unreferencedBytes", NULL);
-  }
-  json_object_object_add(sum, "findingsDropped", json_object_new_int64((int64_t)s->findings_dropped));
-  oci_json_writer_put(&w, "summary", sum);
-  if (r->error.code != OCIDIG_OK) {
-    json_object *e = json_object_new_object();
-    json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(r->error.code)));
-    json_object_object_add(e, "message", json_object_new_string(r->error.message));
-    oci_json_writer_put(&w, "error", e);
-  }
-  oci_json_writer_close(&w);
-  return oci_json_writer_take(&w);
 }
 
 int ocidig_verify_exit_status(const ocidig_verify_report *r, bool fail_on_warning)

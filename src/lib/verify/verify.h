@@ -15,7 +15,8 @@
  *  docker_rules.c      docker save archives: manifest.json's shape, configs, layers against
  *                      diff_ids, repositories against RepoTags, a hybrid's disagreements
  *  findings.c          the one table of finding codes (code, severity, meaning)
- *  report.c            findings as they are found, the conclusions, the report and its JSON
+ *  report.c            findings as they are found, the conclusions, the report
+ *  report_json.c       the report as JSON, written as it is made
  *
  * Not thread-safe: one vstate per ocidig_verify call (hash.c's workers touch only their jobs). */
 #ifndef OCIDIG_VERIFY_H
