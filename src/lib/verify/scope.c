@@ -78,12 +78,15 @@ static void scope_from_resolution(vstate *v, long image, const ocidig_resolution
   }
 }
 
-/* What resolve picks for ref (index.json is the graph's, read once for every ref). */
-static ocidig_code resolve_for(vstate *v, const ocidig_matcher *m, const char *ref, ocidig_resolution **res)
+/* What resolve picks for ref (index.json is the graph's, read once for every ref).  With
+ * entries (the positions of index.json's entries by digest, loaded once): "@DIGEST" finds its
+ * entry without a pass over all of them, so that N entries cost N, not N^2. */
+static ocidig_code resolve_for(vstate *v, const ocidig_matcher *m, const char *ref, const oci_entries *entries,
+                               ocidig_resolution **res)
 {
   ocidig_resolve_options ro = {.matcher = m, .host = v->host, .ref = ref};
   ocidig_error e;
-  ocidig_code rc = ocidig_resolve(v->l, &ro, res, &e);
+  ocidig_code rc = entries ? oci_resolve_entry(v->l, &ro, entries, res, &e) : ocidig_resolve(v->l, &ro, res, &e);
   if (!*res) {
     v->nomem = true;
     return OCIDIG_ERR_NOMEM;
@@ -96,6 +99,7 @@ ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, const oci_gdesc *gkid
 {
   const char *ref = v->o->ref;
   ocidig_resolution *res = NULL;
+  oci_entries *entries;
   ocidig_code rc;
   (void)gkids;
   if (!ref) {
@@ -104,7 +108,7 @@ ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, const oci_gdesc *gkid
   } else {
     const char *picked;
     size_t hit = NONE;
-    rc = resolve_for(v, v->o->matcher, ref, &res);
+    rc = resolve_for(v, v->o->matcher, ref, NULL, &res);
     if (rc == OCIDIG_ERR_REF_NOT_FOUND || rc == OCIDIG_ERR_REF_AMBIGUOUS || rc == OCIDIG_ERR_NOMEM) {
       if (res)
         v->r->error = res->error;
@@ -134,6 +138,10 @@ ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, const oci_gdesc *gkid
   }
   if (!v->o->matcher)
     return OCIDIG_OK;
+  if (!(entries = oci_entries_load(v->l))) {
+    v->nomem = true;
+    return OCIDIG_ERR_NOMEM;
+  }
   /* Every entry is an image, as ls shows it: one whose descriptor names another platform is
    * verified when resolve --ref selects it (doc/resolution.md 5.3: the root row is never
    * platform-checked; a warning says that its platform is not the one asked for). */
@@ -157,9 +165,10 @@ ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, const oci_gdesc *gkid
       v->blobs[bi].entry_scoped = true;
     }
     snprintf(at, sizeof at, "@%s", kids[i].digest);
-    rc = resolve_for(v, v->o->matcher, at, &res);
+    rc = resolve_for(v, v->o->matcher, at, entries, &res);
     if (rc == OCIDIG_ERR_NOMEM) {
       ocidig_resolution_free(res);
+      oci_entries_free(entries);
       return rc;
     }
     scope_from_resolution(v, (long)k, res,
@@ -167,5 +176,6 @@ ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, const oci_gdesc *gkid
     ocidig_resolution_free(res);
     k++;
   }
+  oci_entries_free(entries);
   return OCIDIG_OK;
 }
