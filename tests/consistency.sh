@@ -28,27 +28,6 @@
 # that matches no check fails too.  Under a wrapper (make check-valgrind) only the six
 # cases run: the whole matrix is thousands of runs.
 XFAIL='
-[listing/verify] ls says not complete where verify says complete (a row with an error, a foreign layer, a config it cannot read)
-  b: verify/docker-config-missing[ .:]*
-  b: verify/docker-config-tampered[ .:]*COMPLETE of fixture/app:1 None*
-[verify] verify --platform P does not check a docker save image of another platform, though resolve --ref selects it (a root is not platform-checked) and ls --platform shows it so (doc/resolution.md 5.3, 9)
-  b: samples/buildah-arm64.docker-archive[ .:]*--platform *
-  b: samples/docker-save-by-id[ .:]*--platform *
-  b: samples/docker-save-legacy-build[ .:]*--platform *
-  b: samples/podman-save.docker-archive[ .:]*--platform *
-  b: verify/docker-clean[ .:]*--platform *
-  b: verify/docker-clean-links[ .:]*--platform *
-  b: verify/docker-config-invalid[ .:]*--platform *
-  b: verify/docker-config-tampered[ .:]*--platform *
-  b: verify/docker-diff-id-count[ .:]*--platform *
-  b: verify/docker-large-layer[ .:]*--platform *
-  b: verify/docker-large-layer-tampered[ .:]*--platform *
-  b: verify/docker-layer-missing[ .:]*--platform *
-  b: verify/docker-layer-tampered[ .:]*--platform *
-  b: verify/docker-layer-tampered-links[ .:]*--platform *
-  b: verify/docker-link-escapes[ .:]*--platform *
-  b: verify/docker-repositories-mismatch[ .:]*--platform *
-  b: verify/docker-unreferenced[ .:]*--platform *
 '
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 command -v python3 >/dev/null || { echo "python3 is required"; exit 1; }

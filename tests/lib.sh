@@ -58,6 +58,10 @@ expect_rc() {
 expect_out_has() {
   case "$out" in *"$1"*) ok "$2" ;; *) not_ok "$2: stdout lacks '$1'; stdout: $out" ;; esac
 }
+# expect_out_lacks TEXT DESCRIPTION
+expect_out_lacks() {
+  case "$out" in *"$1"*) not_ok "$2: stdout has '$1'; stdout: $out" ;; *) ok "$2" ;; esac
+}
 expect_err_has() {
   case "$err" in *"$1"*) ok "$2" ;; *) not_ok "$2: stderr lacks '$1'; stderr: $err" ;; esac
 }

@@ -22,10 +22,11 @@ bool ocidig_resolution_is_docker_archive(const ocidig_resolution *r)
   return r && r->root_format == OCIDIG_FORMAT_DOCKER_ARCHIVE;
 }
 
-/* The descriptor a docker save image is shown with: its config (the digest is the image ID). */
+/* The descriptor a docker save image is shown with: its config, by the digest its file name
+ * claims (the image ID; the view's name for it), not by what bytes that do not match say. */
 static ocidig_code image_descriptor(const ocidig_docker_image *im, ocidig_descriptor *d, ocidig_error *err)
 {
-  const char *ds = im->image_id ? im->image_id : im->config_digest;
+  const char *ds = im->config_digest ? im->config_digest : im->image_id;
   memset(d, 0, sizeof *d);
   d->media_type = oci_strdup(OCIDIG_MT_DOCKER_CONFIG);
   d->digest_string = oci_strdup(ds);

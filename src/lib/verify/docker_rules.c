@@ -4,16 +4,15 @@
  * against RepoTags, --ref and --platform over manifest.json's images, and a hybrid's
  * manifest.json against index.json.  In the report an image's digest is its image ID and its
  * one platform has no manifest. */
+#include "../docker_manifest.h"
 #include "docker.h"
 #include "verify.h"
 
-static const char *dimage_label(const ocidig_docker_image *im)
+/* The platform its config says, unless the config is not the one its name claims: what
+ * corrupt bytes say is no account of the image (the graph reads no platform from them). */
+static const ocidig_platform *dimage_platform(const ocidig_docker_image *im)
 {
-  if (im->n_repo_tags)
-    return im->repo_tags[0];
-  if (im->image_id)
-    return im->image_id;
-  return im->config_path;
+  return im->has_platform && !im->config_mismatch ? &im->platform : NULL;
 }
 
 static bool docker_manifest_shape(vstate *v)
@@ -272,14 +271,15 @@ static void docker_image(vstate *v, const ocidig_docker_image *im, long k, dlaye
   ocidig_verify_image *ri = &v->r->images[k];
   ocidig_verify_platform *p;
   vctx c = {k, -1};
-  const char *label = dimage_label(im);
+  const char *label = oci_docker_image_label(im);
   long n_diff = -1;
   /* the config cannot be used (absent, unreadable, not its image ID, not a JSON object, bad
    * platform fields): the image is not complete, as ls says of it */
   bool unusable = false;
 
   ri->name = join_tags(im);
-  ri->digest = oci_strdup(im->image_id ? im->image_id : im->config_digest);
+  /* the digest the view names the image by (its config's file name), as every command does */
+  ri->digest = oci_strdup(im->config_digest ? im->config_digest : im->image_id);
   ri->media_type = oci_strdup(OCIDIG_MT_DOCKER_CONFIG);
   if (!(ri->platforms = calloc(1, sizeof *ri->platforms)) || !ri->media_type) {
     v->nomem = true;
@@ -287,8 +287,8 @@ static void docker_image(vstate *v, const ocidig_docker_image *im, long k, dlaye
   }
   ri->n_platforms = 1;
   p = &ri->platforms[0];
-  if (im->has_platform) {
-    p->platform = ocidig_platform_format(&im->platform);
+  if (dimage_platform(im)) {
+    p->platform = ocidig_platform_format(dimage_platform(im));
     p->platform_source = "config";
   }
   p->requested = v->o->matcher != NULL;
@@ -531,7 +531,7 @@ static void docker_repositories(vstate *v, const ocidig_docker_archive *a)
         char *ql = oci_quote(json_object_get_string(id), (size_t)json_object_get_string_len(id), 80);
         oci_finding_add(v, LAYOUT_CTX, VF_REPOSITORIES_MISMATCH, NULL, "repositories",
                         "repositories: %s points at layer %s, but %s/layer.tar is not the top layer of image %s (%s)",
-                        qn ? qn : "?", ql ? ql : "?", ql ? ql : "?", dimage_label(im),
+                        qn ? qn : "?", ql ? ql : "?", ql ? ql : "?", oci_docker_image_label(im),
                         im->layers[im->n_layers - 1].path);
         free(ql);
       }
@@ -547,7 +547,7 @@ static void docker_repositories(vstate *v, const ocidig_docker_archive *a)
       if (nameset_find(v, &listed, im->repo_tags[k]) == NONE) {
         char *q = oci_quote(im->repo_tags[k], strlen(im->repo_tags[k]), 160);
         oci_finding_add(v, LAYOUT_CTX, VF_REPOSITORIES_MISMATCH, NULL, "repositories",
-                        "image %s has the RepoTag %s, which repositories does not list", dimage_label(im), q ? q : "?");
+                        "image %s has the RepoTag %s, which repositories does not list", oci_docker_image_label(im), q ? q : "?");
         free(q);
       }
   }
@@ -556,10 +556,16 @@ static void docker_repositories(vstate *v, const ocidig_docker_archive *a)
 }
 
 /* Is path <dir>/<leaf> with dir one component?  Sets *dlen. */
+/* The images --ref and --platform select.  Each image of manifest.json is a root of its own (a
+ * single config, no index): resolve --ref selects it whatever --platform asks, with a warning
+ * when its config says another platform (doc/resolution.md 5.3), so verify --platform checks
+ * every image and says so of the ones for another platform, as it does for an OCI layout's
+ * single manifests.  The finding goes to the image it concerns: pick[i] images are numbered
+ * in order. */
 static ocidig_code docker_scope(vstate *v, const ocidig_docker_archive *a, bool *pick)
 {
   const ocidig_matcher *m = v->o->matcher;
-  size_t kept = 0;
+  long k = 0;
   if (v->o->ref) {
     size_t i;
     ocidig_error e;
@@ -569,30 +575,23 @@ static ocidig_code docker_scope(vstate *v, const ocidig_docker_archive *a, bool 
       return rc;
     }
     pick[i] = true;
-    if (m && a->images[i].has_platform && !oci_verify_match(v, m, &a->images[i].platform)) {
-      char *f = ocidig_platform_format(&a->images[i].platform);
-      oci_finding_add(v, (vctx){0, -1}, VF_PLATFORM_MISMATCH, a->images[i].image_id, NULL,
-                      "image %s is for %s (its config), not %s; it is verified because --ref names it",
-                      dimage_label(&a->images[i]), f ? f : "?", v->r->request ? v->r->request : "?");
-      free(f);
-    }
-    return OCIDIG_OK;
+  } else {
+    for (size_t i = 0; i < a->n_images; i++)
+      pick[i] = true;
   }
   for (size_t i = 0; i < a->n_images; i++) {
-    pick[i] = !m || !a->images[i].has_platform || oci_verify_match(v, m, &a->images[i].platform);
-    kept += pick[i];
-  }
-  if (m && a->n_images && !kept) {
-    oci_buf b = {0};
-    for (size_t i = 0; i < a->n_images; i++) {
-      char *f = ocidig_platform_format(&a->images[i].platform);
-      oci_buf_printf(&b, "%s%s", i ? ", " : "", f ? f : "?");
+    if (!pick[i])
+      continue;
+    if (m && dimage_platform(&a->images[i]) && !oci_verify_match(v, m, dimage_platform(&a->images[i]))) {
+      char *f = ocidig_platform_format(dimage_platform(&a->images[i]));
+      oci_finding_add(v, (vctx){k, -1}, VF_PLATFORM_MISMATCH,
+                      a->images[i].config_digest ? a->images[i].config_digest : a->images[i].image_id, NULL,
+                      "image %s is for %s (its config), not %s; it is verified because %s", oci_docker_image_label(&a->images[i]),
+                      f ? f : "?", v->r->request ? v->r->request : "?",
+                      v->o->ref ? "--ref names it" : "resolve selects it");
       free(f);
     }
-    oci_finding_add(v, LAYOUT_CTX, VF_PLATFORM_NOT_FOUND, NULL, "manifest.json",
-                    "no image of manifest.json is for %s (their configs say: %s)", v->r->request ? v->r->request : "?",
-                    b.s ? b.s : "?");
-    oci_buf_free(&b);
+    k++;
   }
   return OCIDIG_OK;
 }
