@@ -24,9 +24,10 @@ bool ocidig_resolution_is_docker_archive(const ocidig_resolution *r)
 
 /* The descriptor a docker save image is shown with: its config, by the digest its file name
  * claims (the image ID; the view's name for it), not by what bytes that do not match say. */
-static ocidig_code image_descriptor(const ocidig_docker_image *im, ocidig_descriptor *d, ocidig_error *err)
+static ocidig_code image_descriptor(oci_view *v, const ocidig_docker_archive *a, const ocidig_docker_image *im,
+                                    ocidig_descriptor *d, ocidig_error *err)
 {
-  const char *ds = im->config_digest ? im->config_digest : im->image_id;
+  const char *ds = oci_view_docker_config_of(v, (size_t)(im - a->images));
   memset(d, 0, sizeof *d);
   d->media_type = oci_strdup(OCIDIG_MT_DOCKER_CONFIG);
   d->digest_string = oci_strdup(ds);
@@ -53,6 +54,13 @@ static ocidig_code image_descriptor(const ocidig_docker_image *im, ocidig_descri
 nomem:
   ocidig_descriptor_clear(d);
   return oci_nomem(err);
+}
+
+/* The image ID, or why there is none (its config could not be read: absent, outside the
+ * archive, unreadable). */
+static const char *image_id_text(const ocidig_docker_image *im)
+{
+  return im->image_id ? im->image_id : "unknown";
 }
 
 /* false: out of memory. */
@@ -120,18 +128,18 @@ static char *row_reason(const ocidig_docker_image *im, const ocidig_row *row, co
   case OCIDIG_VERDICT_SELECTED:
     if (opts && opts->ref)
       out = oci_sprintf("image %s (image ID %s): the image --ref names (a root is not platform-checked)",
-                        oci_docker_image_label(im), oci_str(im->image_id));
+                        oci_docker_image_label(im), image_id_text(im));
     else if (!opts || !opts->matcher)
       out = oci_sprintf("image %s (image ID %s): the first image of manifest.json (no platform filter)",
-                        oci_docker_image_label(im), oci_str(im->image_id));
+                        oci_docker_image_label(im), image_id_text(im));
     else if ((f = format_platform(im)))
       out = oci_sprintf("image %s (image ID %s): its config says %s, which matches %s", oci_docker_image_label(im),
-                        oci_str(im->image_id), f, request);
+                        image_id_text(im), f, request);
     break;
   case OCIDIG_VERDICT_CONFIG_PLATFORM_MISMATCH:
     if ((f = format_platform(im)))
       out = oci_sprintf("image %s (image ID %s): its config says %s, which does not match %s",
-                        oci_docker_image_label(im), oci_str(im->image_id), f, request);
+                        oci_docker_image_label(im), image_id_text(im), f, request);
     break;
   case OCIDIG_VERDICT_BLOB_MISSING:
     if (im->config_code != OCIDIG_ERR_BLOB_MISSING)
@@ -175,7 +183,7 @@ bool oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_
       if (!m || !(at = strstr(r->warnings[i], m)) || at - r->warnings[i] < 9 || strncmp(at - 9, "manifest ", 9))
         continue;
       w = oci_sprintf("%.*simage %s (image ID %s)%s", (int)(at - 9 - r->warnings[i]), r->warnings[i],
-                      oci_docker_image_label(&a->images[j]), oci_str(a->images[j].image_id), at + strlen(m));
+                      oci_docker_image_label(&a->images[j]), image_id_text(&a->images[j]), at + strlen(m));
       if (w) {
         free(r->warnings[i]);
         r->warnings[i] = w;
@@ -221,7 +229,7 @@ bool oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_
       ocidig_descriptor_clear(&row->desc);
       continue;
     }
-    if (im && image_descriptor(im, &d, &e) != OCIDIG_OK) {
+    if (im && image_descriptor(v, a, im, &d, &e) != OCIDIG_OK) {
       nomem = true; /* its only failure */
     } else if (im) {
       shown[im - a->images] = true;
@@ -248,10 +256,10 @@ bool oci_docker_present(oci_view *v, const ocidig_resolve_options *opts, ocidig_
   if (r->outcome == OCIDIG_OUTCOME_SELECTED && r->selected.digest_code == OCIDIG_OK) {
     const ocidig_docker_image *im = row_image(v, a, &r->selected);
     ocidig_descriptor s, c;
-    if (im && image_descriptor(im, &s, &e) != OCIDIG_OK) {
+    if (im && image_descriptor(v, a, im, &s, &e) != OCIDIG_OK) {
       nomem = true;
     } else if (im) {
-      if (image_descriptor(im, &c, &e) == OCIDIG_OK) {
+      if (image_descriptor(v, a, im, &c, &e) == OCIDIG_OK) {
         ocidig_descriptor_clear(&r->config);
         r->config = c;
       } else {

@@ -23,6 +23,7 @@ static void view_free(void *p)
   free(v->root);
   ocidig_docker_archive_free(v->docker);
   oci_strv_free(v->folders, v->n_folders);
+  oci_strv_free(v->docker_configs, v->n_docker_configs);
   free(v);
 }
 
@@ -357,6 +358,13 @@ const char *oci_view_docker_manifest_of(const oci_view *v, size_t i)
     if (!v->blobs[k].member && v->blobs[k].image == i)
       return v->blobs[k].digest;
   return NULL;
+}
+
+const char *oci_view_docker_config_of(const oci_view *v, size_t i)
+{
+  if (!v || v->format != OCIDIG_FORMAT_DOCKER_ARCHIVE || i >= v->n_docker_configs)
+    return NULL;
+  return v->docker_configs[i];
 }
 
 ocidig_code oci_view_docker_archive(oci_view *v, const ocidig_docker_archive **out, ocidig_error *err)

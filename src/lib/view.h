@@ -65,6 +65,9 @@ size_t oci_view_docker_image_of(const oci_view *v, const ocidig_digest *manifest
 
 /* The synthesized manifest of manifest.json entry i ("alg:hex", owned by the view), or NULL. */
 const char *oci_view_docker_manifest_of(const oci_view *v, size_t i);
+/* The config digest image i's synthesized manifest names (the digest its file name carries,
+ * else the image ID, else a stand-in made from its path): what every command calls it. */
+const char *oci_view_docker_config_of(const oci_view *v, size_t i);
 
 /* docker_archive.c: resolve's wording over a docker save view.  oci_docker_ref: a --ref
  * "@<image ID>" (or a prefix of it) as the synthesized manifest's "@<digest>" (malloc'd),

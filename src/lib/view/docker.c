@@ -108,7 +108,8 @@ static ocidig_code synthesize_image(oci_view *v, const ocidig_docker_image *im, 
     json_object_put(layers);
     return rc;
   }
-  if (!oci_json_add(m, "config", descriptor(OCIDIG_MT_DOCKER_CONFIG, cfg, im->config_size))) {
+  if (!(v->docker_configs[i] = oci_strdup(cfg)) ||
+      !oci_json_add(m, "config", descriptor(OCIDIG_MT_DOCKER_CONFIG, cfg, im->config_size))) {
     json_object_put(m);
     json_object_put(layers);
     return oci_nomem(err);
@@ -181,6 +182,11 @@ ocidig_code oci_view_docker_build(oci_view *v, ocidig_error *err)
     json_object_put(manifests);
     return oci_nomem(err);
   }
+  if (a && a->n_images && !(v->docker_configs = calloc(a->n_images, sizeof *v->docker_configs))) {
+    json_object_put(idx);
+    return oci_nomem(err);
+  }
+  v->n_docker_configs = a ? a->n_images : 0;
   for (size_t i = 0; a && i < a->n_images; i++)
     if ((rc = synthesize_image(v, &a->images[i], i, manifests, err)) != OCIDIG_OK) {
       json_object_put(idx);

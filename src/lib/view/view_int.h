@@ -34,6 +34,9 @@ struct oci_view {
   bool docker_read;
   ocidig_code docker_rc;
   ocidig_error docker_err;
+  /* docker: the config digest of each image of manifest.json, as its manifest names it */
+  char **docker_configs;
+  size_t n_docker_configs;
   /* dir: image folders ("" for one image at the root) */
   char **folders;
   size_t n_folders;
