@@ -643,6 +643,11 @@ typedef struct ocidig_verify_report {
    * the config and layer files), "oci+docker-archive" (index.json verified, manifest.json compared
    * with it), or "none". */
   const char *format;
+  /* The library's: where the rows of images (their platforms, missing blobs and strings) are
+   * kept, all freed at once by ocidig_verify_report_free (a row of 100,000 images is not
+   * a dozen allocations each).  NULL in a report the caller made itself (then each string
+   * and array of images is freed on its own).  Read the rows, never free one of them. */
+  struct ocidig_verify_storage *storage;
 } ocidig_verify_report;
 
 /* Verifies a layout.  Open an archive with OCIDIG_OPEN_HASH_BLOBS so that its blobs are

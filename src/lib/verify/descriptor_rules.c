@@ -129,6 +129,13 @@ void oci_vdesc_from(vstate *v, const oci_gdesc *g, const char *where, bool index
                                                         strstr(out->media_type, "foreign.diff")));
 }
 
+void oci_vkid(vstate *v, const oci_gdesc *kids, size_t i, const char *what, vdesc *out)
+{
+  char where[OCIDIG_DIGEST_STRING_MAX + 64];
+  snprintf(where, sizeof where, "%s manifests[%zu]", what, i);
+  oci_vdesc_from(v, &kids[i], where, true, out);
+}
+
 /* ------------------------------------------------------------ ref names */
 
 static bool alnum(char ch)
@@ -180,63 +187,70 @@ char *oci_vdesc_platform_text(const vdesc *d)
 }
 
 typedef struct names_ctx {
-  const vdesc *kids;
+  const oci_gdesc *kids;
 } names_ctx;
 
 static const char *ref_name_key(const void *ctx, size_t i)
 {
-  return ((const names_ctx *)ctx)->kids[i].ref_name;
+  return oci_gdesc_annotation(&((const names_ctx *)ctx)->kids[i], ANN_REF_NAME);
 }
 
 /* Each ref name against the grammar; in index.json, each against the first earlier entry
- * of the same name (found by the string table: N entries cost N lookups, not N^2/2). */
-void oci_vref_names_check(vstate *v, const vdesc *kids, size_t n, const char *what)
+ * of the same name (found by the string table: N entries cost N lookups, not N^2/2).  The
+ * entries are verify's descriptors one at a time (the graph's hold them all). */
+void oci_vref_names_check(vstate *v, const oci_gdesc *kids, size_t n, const char *what)
 {
   bool top = !strcmp(what, "index.json");
   names_ctx nc = {kids};
   oci_strtab first = {0};
   for (size_t i = 0; i < n; i++) {
-    const vdesc *a = &kids[i];
+    vdesc a, b;
     size_t j;
-    if (!a->ref_name)
+    if (!oci_gdesc_annotation(&kids[i], ANN_REF_NAME))
       continue;
-    if (!ref_name_valid(a->ref_name)) {
-      char *q = oci_quote(a->ref_name, strlen(a->ref_name), 120);
-      oci_finding_add(v, LAYOUT_CTX, VF_REF_NAME_INVALID, a->digest, top ? "index.json" : NULL,
+    oci_vkid(v, kids, i, what, &a);
+    if (!ref_name_valid(a.ref_name)) {
+      char *q = oci_quote(a.ref_name, strlen(a.ref_name), 120);
+      oci_finding_add(v, LAYOUT_CTX, VF_REF_NAME_INVALID, a.digest, top ? "index.json" : NULL,
                       "%s: ref name %s does not match the OCI grammar (components of [A-Za-z0-9] joined by one of "
                       "-._:@+ or \"--\", separated by \"/\")",
-                      a->where, q ? q : "?");
+                      a.where ? a.where : "?", q ? q : "?");
       free(q);
     }
-    if (!top)
-      continue;
-    if ((j = oci_strtab_find(&first, a->ref_name, ref_name_key, &nc)) == OCI_STRTAB_NONE) {
-      if (!oci_strtab_put(&first, i, ref_name_key, &nc, false))
-        v->nomem = true;
+    if (!top) {
+      oci_vdesc_clear(&a);
       continue;
     }
+    if ((j = oci_strtab_find(&first, a.ref_name, ref_name_key, &nc)) == OCI_STRTAB_NONE) {
+      if (!oci_strtab_put(&first, i, ref_name_key, &nc, false))
+        v->nomem = true;
+      oci_vdesc_clear(&a);
+      continue;
+    }
+    oci_vkid(v, kids, j, what, &b);
     {
-      const vdesc *b = &kids[j];
-      char *pa = oci_vdesc_platform_text(a), *pb = oci_vdesc_platform_text(b);
+      char *pa = oci_vdesc_platform_text(&a), *pb = oci_vdesc_platform_text(&b);
       bool same_platform = oci_streq(pa, pb);
       free(pa);
       free(pb);
-      if (oci_streq(a->digest, b->digest) && same_platform) {
-        char *q = oci_quote(a->ref_name, strlen(a->ref_name), 120);
-        oci_finding_add(v, LAYOUT_CTX, VF_REF_NAME_REPEATED, a->digest, "index.json",
+      if (oci_streq(a.digest, b.digest) && same_platform) {
+        char *q = oci_quote(a.ref_name, strlen(a.ref_name), 120);
+        oci_finding_add(v, LAYOUT_CTX, VF_REF_NAME_REPEATED, a.digest, "index.json",
                         "index.json manifests[%zu] and manifests[%zu] both name %s for the same digest", j, i,
                         q ? q : "?");
         free(q);
       } else if (same_platform) {
-        char *q = oci_quote(a->ref_name, strlen(a->ref_name), 120);
+        char *q = oci_quote(a.ref_name, strlen(a.ref_name), 120);
         oci_finding_add(
-            v, LAYOUT_CTX, VF_REF_NAME_DUPLICATE, a->digest, "index.json",
+            v, LAYOUT_CTX, VF_REF_NAME_DUPLICATE, a.digest, "index.json",
             "index.json manifests[%zu] and manifests[%zu] both name %s but point at different manifests (%s, %s); "
             "a ref name must identify one",
-            j, i, q ? q : "?", b->digest ? b->digest : "(invalid digest)", a->digest ? a->digest : "(invalid digest)");
+            j, i, q ? q : "?", b.digest ? b.digest : "(invalid digest)", a.digest ? a.digest : "(invalid digest)");
         free(q);
       }
     }
+    oci_vdesc_clear(&a);
+    oci_vdesc_clear(&b);
   }
   oci_strtab_free(&first);
 }

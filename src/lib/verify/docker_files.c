@@ -524,20 +524,22 @@ bool oci_vblob_present_foreign(vstate *v, size_t bi)
   vblob *b = &v->blobs[bi];
   const uint8_t *synth;
   size_t synth_len;
+  ocidig_digest d;
   ocidig_entry e;
   ocidig_error err;
   ocidig_code rc;
   if (b->looked_up)
     return b->present;
   b->looked_up = true;
-  if (!oci_view_blob_member(v->view, &b->d, &synth, &synth_len)) {
+  oci_vblob_d(b, &d);
+  if (!oci_view_blob_member(v->view, &d, &synth, &synth_len)) {
     /* a document the view made to its digest: there, and checked */
     b->present = true;
     b->size = (int64_t)synth_len;
     b->hash = OCIDIG_HASH_OK;
     return true;
   }
-  rc = oci_view_blob_stat(v->view, &b->d, &e, &err);
+  rc = oci_view_blob_stat(v->view, &d, &e, &err);
   oci_vblob_stat_result(v, b, rc, &e, &err);
   return b->present;
 }

@@ -188,6 +188,7 @@ void oci_verify_hash_pending(vstate *v)
   bool whole = oci_verify_whole(v);
   for (size_t i = 0; i < v->n_blobs; i++) {
     vblob *b = &v->blobs[i];
+    ocidig_digest d;
     hjob *j;
     if ((!b->referenced && !(whole && b->listed)) || !b->present || b->hash != OCIDIG_HASH_UNKNOWN || b->read_error)
       continue;
@@ -198,10 +199,11 @@ void oci_verify_hash_pending(vstate *v)
     j = &jobs[n++];
     memset(j, 0, sizeof *j);
     j->blob = i;
-    j->alg = b->d.alg;
+    oci_vblob_d(b, &d);
+    j->alg = d.alg;
     j->size = b->size;
-    oci_vblob_path(&b->d, j->path);
-    j->member = oci_vblob_file(v, &b->d);
+    oci_vblob_path(&d, j->path);
+    j->member = oci_vblob_file(v, &d);
     total = oci_bytes_add(total, b->size);
   }
   if (!n) {
@@ -239,7 +241,8 @@ void oci_verify_hash_pending(vstate *v)
     hjob *j = &jobs[k];
     vblob *b = &v->blobs[j->blob];
     if (j->done) {
-      b->hash = strcmp(j->hex, b->d.hex) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK;
+      const char *hex = strchr(b->digest, ':');
+      b->hash = !hex || strcmp(j->hex, hex + 1) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK;
       if (b->hash == OCIDIG_HASH_MISMATCH &&
           !(b->actual = oci_sprintf("%s:%s", ocidig_digest_alg_name(j->alg), j->hex)))
         v->nomem = true;

@@ -50,11 +50,8 @@ size_t oci_vblob_get(vstate *v, const ocidig_digest *d)
   }
   b = &v->blobs[v->n_blobs];
   memset(b, 0, sizeof *b);
-  if (!(b->digest = oci_strdup(buf))) {
-    v->nomem = true;
+  if (!(b->digest = oci_vpool_keep(v, buf)))
     return NONE;
-  }
-  b->d = *d;
   b->unit = NONE;
   b->image = -1;
   b->plat = -1;
@@ -93,9 +90,10 @@ bool oci_vblob_present(vstate *v, size_t bi)
     /* Not a plain file in the listing: ask the source, which follows links that stay
      * inside the layout. */
     char path[OCIDIG_DIGEST_STRING_MAX + 8];
+    ocidig_digest d;
     ocidig_entry e;
     ocidig_error err;
-    ocidig_code rc = ocidig_layout_stat(v->l, oci_vblob_path(&b->d, path), &e, &err);
+    ocidig_code rc = ocidig_layout_stat(v->l, oci_vblob_path(oci_vblob_d(b, &d), path), &e, &err);
     oci_vblob_stat_result(v, b, rc, &e, &err);
   }
   return b->present;

@@ -108,10 +108,11 @@ static void conclude_blobs(vstate *v)
     vblob *b = &v->blobs[i];
     char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
     const char *path;
+    ocidig_digest d;
     vctx c = {b->image, b->plat};
     if (!b->referenced || !b->present)
       continue;
-    path = oci_vblob_member(v, &b->d, pathbuf);
+    path = oci_vblob_member(v, oci_vblob_d(b, &d), pathbuf);
     if (b->hash == OCIDIG_HASH_MISMATCH) {
       oci_finding_add(v, c, VF_DIGEST_MISMATCH, b->digest, path, "the bytes of %s hash to %s; expected %s", path,
                       b->actual ? b->actual : "something else", b->digest);
@@ -175,7 +176,8 @@ static void conclude_platforms(vstate *v)
       const vmissing *m = &u->missing[k];
       const vblob *b = &v->blobs[m->blob];
       char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8], role[48];
-      const char *path = oci_vblob_member(v, &b->d, pathbuf);
+      ocidig_digest d;
+      const char *path = oci_vblob_member(v, oci_vblob_d(b, &d), pathbuf);
       role_text(m, role, sizeof role);
       if (m->blob == u->blob)
         oci_finding_add(v, c, VF_BLOB_MISSING, b->digest, path, "%s %s is not in the layout (no %s)%s", role, b->digest,
@@ -227,7 +229,8 @@ static void conclude_unreferenced(vstate *v)
   for (size_t i = 0; i < n; i++) {
     vblob *b = un[i];
     char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
-    const char *path = oci_vblob_member(v, &b->d, pathbuf);
+    ocidig_digest d;
+    const char *path = oci_vblob_member(v, oci_vblob_d(b, &d), pathbuf);
     s->blobs_unreferenced++;
     s->unreferenced_bytes = oci_bytes_add(s->unreferenced_bytes, b->size);
     oci_finding_add(v, LAYOUT_CTX, VF_BLOB_UNREFERENCED, b->digest, path,
@@ -285,37 +288,55 @@ static int finding_order(const void *a, const void *b)
 static void build_report(vstate *v)
 {
   ocidig_verify_report *r = v->r;
+  struct ocidig_verify_storage *st = r->storage;
   long *local = calloc(v->n_plats ? v->n_plats : 1, sizeof *local);
+  size_t n_rows = 0, n_missing = 0, *start = NULL;
   if (!local) {
     v->nomem = true;
     return;
   }
-  /* platforms per image */
+  /* platforms per image: each image's rows side by side in one array (st->platforms), the
+   * missing blobs of all in another; their strings are the pool's (no copy) */
   for (size_t pi = 0; pi < v->n_plats; pi++) {
     const vplat *p = &v->plats[pi];
-    ocidig_verify_image *im;
-    ocidig_verify_platform *op;
     if (p->image < 0 || (size_t)p->image >= r->n_images || (p->unit == NONE && p->again == NONE)) {
       local[pi] = -1;
       continue;
     }
-    im = &r->images[p->image];
-    op = realloc(im->platforms, (im->n_platforms + 1) * sizeof *op);
-    if (!op) {
-      v->nomem = true;
+    local[pi] = (long)r->images[p->image].n_platforms++;
+    n_rows++;
+    if (p->again == NONE)
+      n_missing += v->units[p->unit].n_missing;
+  }
+  if (n_rows && (!st || !(st->platforms = calloc(n_rows, sizeof *st->platforms)) ||
+                 (n_missing && !(st->missing = calloc(n_missing, sizeof *st->missing))) ||
+                 !(start = calloc(r->n_images, sizeof *start)))) {
+    /* out of memory: no rows (the report is dropped) */
+    v->nomem = true;
+    for (size_t i = 0; i < r->n_images; i++)
+      r->images[i].n_platforms = 0;
+    for (size_t pi = 0; pi < v->n_plats; pi++)
       local[pi] = -1;
+    n_rows = 0;
+  }
+  for (size_t i = 0, k = 0; n_rows && i < r->n_images; i++) {
+    r->images[i].platforms = r->images[i].n_platforms ? &st->platforms[k] : NULL;
+    start[i] = k;
+    k += r->images[i].n_platforms;
+  }
+  n_missing = 0;
+  for (size_t pi = 0; n_rows && pi < v->n_plats; pi++) {
+    const vplat *p = &v->plats[pi];
+    ocidig_verify_platform *op;
+    if (local[pi] < 0)
       continue;
-    }
-    im->platforms = op;
-    local[pi] = (long)im->n_platforms;
-    op = &im->platforms[im->n_platforms++];
-    memset(op, 0, sizeof *op);
+    op = &st->platforms[start[p->image] + (size_t)local[pi]];
     if (p->again != NONE) {
       const vblob *b = &v->blobs[p->again];
-      op->platform = oci_strdup(p->platform);
+      op->platform = (char *)p->platform;
       op->platform_source = p->platform ? "descriptor" : NULL;
-      op->manifest = oci_strdup(b->digest);
-      op->media_type = oci_strdup(p->media_type);
+      op->manifest = (char *)b->digest;
+      op->media_type = (char *)p->media_type;
       op->is_index = true;
       op->walked_already = true;
       op->walked_image = b->index_image;
@@ -323,28 +344,31 @@ static void build_report(vstate *v)
       op->complete = b->index_complete;
     } else {
       const vunit *u = &v->units[p->unit];
-      op->platform = oci_strdup(p->platform ? p->platform : u->config_platform);
+      op->platform = (char *)(p->platform ? p->platform : u->config_platform);
       op->platform_source = p->platform ? "descriptor" : u->config_platform ? "config" : NULL;
-      op->manifest = oci_strdup(v->blobs[u->blob].digest);
-      op->media_type = oci_strdup(p->media_type);
-      op->attestation_of = oci_strdup(p->attestation_of);
+      op->manifest = (char *)v->blobs[u->blob].digest;
+      op->media_type = (char *)p->media_type;
+      op->attestation_of = (char *)p->attestation_of;
       op->is_index = u->is_index;
       op->requested = v->o->matcher != NULL;
       /* complete: every blob there, and the manifest and its config usable (as ls says) */
       op->complete = u->n_missing == 0 && !u->broken && v->blobs[u->blob].hash != OCIDIG_HASH_MISMATCH;
       op->n_blobs = u->n_blobs;
       op->size = u->size;
-      if (u->n_missing && (op->missing = calloc(u->n_missing, sizeof *op->missing)) != NULL) {
+      if (u->n_missing) {
+        op->missing = &st->missing[n_missing];
         for (size_t k = 0; k < u->n_missing; k++) {
-          op->missing[k].digest = oci_strdup(v->blobs[u->missing[k].blob].digest);
+          op->missing[k].digest = (char *)v->blobs[u->missing[k].blob].digest;
           op->missing[k].role = u->missing[k].role;
           op->missing[k].index = u->missing[k].index;
           op->missing[k].size = u->missing[k].size;
         }
         op->n_missing = u->n_missing;
+        n_missing += u->n_missing;
       }
     }
   }
+  free(start);
   for (size_t i = 0; i < r->n_images; i++) {
     ocidig_verify_image *im = &r->images[i];
     im->complete = true;
@@ -395,22 +419,14 @@ static void build_report(vstate *v)
 static void vstate_free(vstate *v)
 {
   for (size_t i = 0; i < v->n_blobs; i++) {
-    free(v->blobs[i].digest);
     free(v->blobs[i].actual);
     free(v->blobs[i].read_error);
   }
   free(v->blobs);
   free(v->tab);
-  for (size_t i = 0; i < v->n_units; i++) {
+  for (size_t i = 0; i < v->n_units; i++)
     free(v->units[i].missing);
-    free(v->units[i].config_platform);
-  }
   free(v->units);
-  for (size_t i = 0; i < v->n_plats; i++) {
-    free(v->plats[i].platform);
-    free(v->plats[i].media_type);
-    free(v->plats[i].attestation_of);
-  }
   free(v->plats);
   for (size_t i = 0; i < v->n_atts; i++) {
     free(v->atts[i].target);
@@ -426,6 +442,7 @@ static void vstate_free(vstate *v)
   free(v->findings);
   free(v->ftab);
   oci_verify_docker_free(v);
+  oci_vpool_free(&v->pool);
 }
 
 /* ------------------------------------------------------------ public API */
@@ -483,8 +500,10 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
   OCI_REQUIRE(out, "out", err);
   *out = NULL;
   OCI_REQUIRE(layout, "the layout", err);
-  if (!(r = calloc(1, sizeof *r)))
+  if (!(r = calloc(1, sizeof *r)) || !(r->storage = calloc(1, sizeof *r->storage))) {
+    free(r);
     return oci_nomem(err);
+  }
   *out = r;
   v.l = layout;
   v.o = opts ? opts : &no_opts;
@@ -543,6 +562,15 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
       }
   if (rc == OCIDIG_OK && v.nomem)
     rc = oci_nomem(&r->error);
+  if (v.docker) {
+    /* a docker save's rows are made one by one (docker_rules.c), each string its own */
+    free(r->storage);
+    r->storage = NULL;
+  } else {
+    /* the strings of the rows stay where the verification kept them */
+    r->storage->pool = v.pool;
+    memset(&v.pool, 0, sizeof v.pool);
+  }
   vstate_free(&v);
   if (rc != OCIDIG_OK && err)
     *err = r->error;
@@ -568,6 +596,16 @@ void ocidig_verify_report_free(ocidig_verify_report *r)
     free(r->findings[i].message);
   }
   free(r->findings);
+  if (r->storage) {
+    /* the rows' strings and arrays are the storage's */
+    free(r->storage->platforms);
+    free(r->storage->missing);
+    oci_vpool_free(&r->storage->pool);
+    free(r->storage);
+    free(r->images);
+    free(r);
+    return;
+  }
   for (size_t i = 0; i < r->n_images; i++) {
     ocidig_verify_image *im = &r->images[i];
     for (size_t k = 0; k < im->n_platforms; k++) {

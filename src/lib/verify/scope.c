@@ -94,14 +94,14 @@ static ocidig_code resolve_for(vstate *v, const ocidig_matcher *m, const char *r
   return rc;
 }
 
-/* Which entries of index.json are images here (--ref), and what --platform selects. */
-ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, const oci_gdesc *gkids, size_t n, bool *is_image)
+/* Which entries of index.json are images here (--ref), and what --platform selects.  The
+ * entries are the graph's (kids), each made verify's descriptor when it is looked at. */
+ocidig_code oci_verify_scope(vstate *v, const oci_gdesc *kids, size_t n, const char *what, bool *is_image)
 {
   const char *ref = v->o->ref;
   ocidig_resolution *res = NULL;
   oci_entries *entries;
   ocidig_code rc;
-  (void)gkids;
   if (!ref) {
     for (size_t i = 0; i < n; i++)
       is_image[i] = true;
@@ -118,20 +118,24 @@ ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, const oci_gdesc *gkid
     picked = res->n_rows ? res->rows[0].desc.digest_string : NULL;
     for (int pass = 0; pass < 3 && hit == NONE && picked; pass++)
       for (size_t i = 0; i < n && hit == NONE; i++) {
-        const vdesc *d = &kids[i];
-        if (!oci_streq(d->digest, picked))
-          continue;
-        if (pass == 2 || ref[0] == '@' ||
-            (pass == 0 && (oci_streq(d->ref_name, ref) || oci_streq(d->containerd_name, ref))) ||
-            (pass == 1 && ((d->ref_name && ends_with_tag(d->ref_name, ref)) ||
-                           (d->containerd_name && ends_with_tag(d->containerd_name, ref)))))
+        vdesc d;
+        oci_vkid(v, kids, i, what, &d);
+        if (oci_streq(d.digest, picked) &&
+            (pass == 2 || ref[0] == '@' ||
+             (pass == 0 && (oci_streq(d.ref_name, ref) || oci_streq(d.containerd_name, ref))) ||
+             (pass == 1 && ((d.ref_name && ends_with_tag(d.ref_name, ref)) ||
+                            (d.containerd_name && ends_with_tag(d.containerd_name, ref))))))
           hit = i;
+        oci_vdesc_clear(&d);
       }
     if (hit != NONE) {
       is_image[hit] = true;
-      if (v->o->matcher)
-        scope_from_resolution(v, 0, res,
-                              oci_vdesc_image_name(&kids[hit]) ? oci_vdesc_image_name(&kids[hit]) : kids[hit].digest);
+      if (v->o->matcher) {
+        vdesc d;
+        oci_vkid(v, kids, hit, what, &d);
+        scope_from_resolution(v, 0, res, oci_vdesc_image_name(&d) ? oci_vdesc_image_name(&d) : d.digest);
+        oci_vdesc_clear(&d);
+      }
     }
     ocidig_resolution_free(res);
     return OCIDIG_OK;
@@ -148,32 +152,37 @@ ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, const oci_gdesc *gkid
   for (size_t i = 0, k = 0; i < n; i++) {
     char at[OCIDIG_DIGEST_STRING_MAX + 2];
     size_t bi;
+    vdesc d;
     if (!is_image[i])
       continue;
-    if (!kids[i].digest_ok) {
+    oci_vkid(v, kids, i, what, &d);
+    if (!d.digest_ok) {
+      oci_vdesc_clear(&d);
       k++;
       continue;
     }
     /* An entry with the digest of an earlier one resolves to the same: its scope is marked
      * and its findings are reported once, with the first (the walk lists its platforms once
      * too).  Resolving it again for each of N entries cost N walks of it. */
-    if ((bi = oci_vblob_get(v, &kids[i].d)) != NONE) {
+    if ((bi = oci_vblob_get(v, &d.d)) != NONE) {
       if (v->blobs[bi].entry_scoped) {
+        oci_vdesc_clear(&d);
         k++;
         continue;
       }
       v->blobs[bi].entry_scoped = true;
     }
-    snprintf(at, sizeof at, "@%s", kids[i].digest);
+    snprintf(at, sizeof at, "@%s", d.digest);
     rc = resolve_for(v, v->o->matcher, at, entries, &res);
     if (rc == OCIDIG_ERR_NOMEM) {
       ocidig_resolution_free(res);
       oci_entries_free(entries);
+      oci_vdesc_clear(&d);
       return rc;
     }
-    scope_from_resolution(v, (long)k, res,
-                          oci_vdesc_image_name(&kids[i]) ? oci_vdesc_image_name(&kids[i]) : kids[i].digest);
+    scope_from_resolution(v, (long)k, res, oci_vdesc_image_name(&d) ? oci_vdesc_image_name(&d) : d.digest);
     ocidig_resolution_free(res);
+    oci_vdesc_clear(&d);
     k++;
   }
   oci_entries_free(entries);

@@ -15,6 +15,7 @@
  *  docker_rules.c      docker save archives: manifest.json's shape, configs, layers against
  *                      diff_ids, repositories against RepoTags, a hybrid's disagreements
  *  findings.c          the one table of finding codes (code, severity, meaning)
+ *  pool.c              the strings kept for blobs and rows, in chunks, interned where they repeat
  *  report.c            findings as they are found, the conclusions, the report
  *  report_json.c       the report as JSON, written as it is made
  *
@@ -24,6 +25,7 @@
 
 #include "descriptor.h"
 #include "layout.h"
+#include "strtab.h"
 #include "view.h"
 
 #include <string.h>
@@ -124,28 +126,28 @@ typedef struct vctx {
 
 #define LAYOUT_CTX ((vctx){-1, -1})
 
+/* One digest, once (a layout of 100,000 images has 100,000 of them: kept small). */
 typedef struct vblob {
-  char *digest; /* "alg:hex" */
-  ocidig_digest d;
-  bool listed;     /* a blob path in the listing */
-  bool present;    /* a regular file (or, in a directory, a link to one inside the layout) */
-  bool unreadable; /* present, but could not even be looked at (size unknown): read_error says why */
-  bool looked_up;
-  bool referenced; /* a walked descriptor points at it */
-  bool described;  /* a descriptor of a parsed index points at it */
-  bool scope;      /* --platform/--ref: the walk may descend into it */
-  bool missing_counted;
-  int64_t size; /* actual size when present */
-  ocidig_hash_state hash;
-  char *actual; /* "alg:hex" of the bytes, with OCIDIG_HASH_MISMATCH */
+  const char *digest; /* "alg:hex", in v->pool (oci_vblob_d: as an ocidig_digest) */
+  int64_t size;       /* actual size when present */
+  char *actual;       /* "alg:hex" of the bytes, with OCIDIG_HASH_MISMATCH */
   char *read_error;
-  bool hashed_here;    /* bytes_hashed already counts it */
-  long image, plat;    /* first walked reference, for findings */
-  size_t unit;         /* manifest memo */
-  int index_state;     /* 0 new, 1 open, 2 done */
-  long index_image;    /* the image an index was walked for */
-  bool index_complete; /* every platform under it complete (set when done) */
-  bool entry_scoped;   /* --platform: scope_from_resolution ran for an index.json entry with this digest */
+  size_t unit;      /* manifest memo */
+  long index_image; /* the image an index was walked for */
+  int32_t image, plat; /* first walked reference, for findings */
+  uint8_t hash;        /* ocidig_hash_state */
+  uint8_t index_state; /* 0 new, 1 open, 2 done */
+  bool listed : 1;     /* a blob path in the listing */
+  bool present : 1;    /* a regular file (or, in a directory, a link to one inside the layout) */
+  bool unreadable : 1; /* present, but could not even be looked at (size unknown): read_error says why */
+  bool looked_up : 1;
+  bool referenced : 1; /* a walked descriptor points at it */
+  bool described : 1;  /* a descriptor of a parsed index points at it */
+  bool scope : 1;      /* --platform/--ref: the walk may descend into it */
+  bool missing_counted : 1;
+  bool hashed_here : 1;    /* bytes_hashed already counts it */
+  bool index_complete : 1; /* every platform under it complete (set when done) */
+  bool entry_scoped : 1;   /* --platform: scope_from_resolution ran for an index.json entry with this digest */
 } vblob;
 
 typedef struct vmissing {
@@ -163,7 +165,7 @@ typedef struct vunit {
   int64_t size;
   vmissing *missing;
   size_t n_missing;
-  char *config_platform;
+  const char *config_platform; /* in v->pool */
   bool broken;   /* the manifest or its config cannot be used (read, JSON, kind, config): not complete */
 } vunit;
 
@@ -171,10 +173,10 @@ typedef struct vunit {
 typedef struct vplat {
   long image;
   size_t unit;
-  char *platform;
+  const char *platform; /* these three in v->pool */
+  const char *media_type;
+  const char *attestation_of;
   bool has_desc_platform;
-  char *media_type;
-  char *attestation_of;
   size_t again; /* NONE, or an index walked already (on another path): this row stands for it */
 } vplat;
 
@@ -213,6 +215,25 @@ typedef struct vfinding {
   uint64_t key;
 } vfinding;
 
+/* pool.c: strings kept in chunks; those that repeat, once (interned). */
+typedef struct vpool {
+  char **chunks;
+  size_t n_chunks, cap_chunks;
+  size_t used, size; /* of the last chunk */
+  const char **interned;
+  size_t n_interned, cap_interned;
+  oci_strtab tab;
+} vpool;
+
+/* A report's rows as the OCI walk makes them (ocidig_verify_report.storage): every platform
+ * and missing blob in one array each, their strings and the images' in the pool that held
+ * them during the verification. */
+struct ocidig_verify_storage {
+  vpool pool;
+  ocidig_verify_platform *platforms;
+  ocidig_verify_missing *missing;
+};
+
 typedef struct vstate {
   ocidig_layout *l;
   const ocidig_verify_options *o;
@@ -221,6 +242,7 @@ typedef struct vstate {
   bool scoped;
   bool root_walked; /* index.json was read and its children listed */
   bool nomem;
+  vpool pool;
   vblob *blobs;
   size_t n_blobs, cap_blobs;
   size_t *tab;
@@ -266,11 +288,25 @@ static inline bool oci_vjson_is(json_object *v, json_type t)
   return v && json_object_is_type(v, t);
 }
 
+/* b's digest as an ocidig_digest (in *out). */
+static inline const ocidig_digest *oci_vblob_d(const vblob *b, ocidig_digest *out)
+{
+  if (ocidig_digest_parse(b->digest, strlen(b->digest), out, NULL) != OCIDIG_OK)
+    memset(out, 0, sizeof *out); /* never: b->digest was formatted from a digest */
+  return out;
+}
+
 static inline const char *oci_vblob_path(const ocidig_digest *d, char *buf)
 {
   ocidig_digest_blob_path(d, buf);
   return buf;
 }
+
+/* pool.c: s copied into v's pool (NULL for NULL; out of memory: NULL, v->nomem); interned:
+ * the same string once, whoever asks. */
+const char *oci_vpool_keep(vstate *v, const char *s);
+const char *oci_vpool_intern(vstate *v, const char *s);
+void oci_vpool_free(vpool *p);
 
 /* report.c: a finding (once: the same code, digest, path and message are reported once). */
 void oci_finding_add(vstate *v, vctx c, oci_vcode code, const char *digest, const char *path, const char *fmt, ...)
@@ -301,7 +337,10 @@ void oci_vdesc_from(vstate *v, const struct oci_gdesc *g, const char *where, boo
 void oci_vdesc_clear(vdesc *d);
 const char *oci_vdesc_image_name(const vdesc *d);
 char *oci_vdesc_platform_text(const vdesc *d);
-void oci_vref_names_check(vstate *v, const vdesc *kids, size_t n, const char *what);
+/* Child i of an index (what: "index.json", "index sha256:..."), as verify's descriptor
+ * ("WHAT manifests[i]"); cleared with oci_vdesc_clear. */
+void oci_vkid(vstate *v, const struct oci_gdesc *kids, size_t i, const char *what, vdesc *out);
+void oci_vref_names_check(vstate *v, const struct oci_gdesc *kids, size_t n, const char *what);
 
 /* walk.c */
 bool oci_vdoc_parse(vstate *v, vctx c, const uint8_t *data, size_t len, const char *what, const char *digest,
@@ -310,7 +349,7 @@ ocidig_code oci_verify_walk_root(vstate *v);
 
 /* scope.c: which entries of index.json are images here (--ref), and what --platform selects
  * (gkids: the same entries as the graph's root holds them). */
-ocidig_code oci_verify_scope(vstate *v, const vdesc *kids, const struct oci_gdesc *gkids, size_t n, bool *is_image);
+ocidig_code oci_verify_scope(vstate *v, const struct oci_gdesc *kids, size_t n, const char *what, bool *is_image);
 
 /* report.c: is the whole layout in scope (unreferenced blobs are looked for)? */
 bool oci_verify_whole(const vstate *v);

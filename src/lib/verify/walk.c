@@ -78,40 +78,29 @@ bool oci_vdoc_parse(vstate *v, vctx c, const uint8_t *data, size_t len, const ch
   return true;
 }
 
-/* The children of an index as the graph read them (leniently), as verify's descriptors. */
-static vdesc *index_children(vstate *v, vctx c, const oci_gnode *n, const char *what)
+/* The children of an index as the graph read them (leniently): each digest described, each
+ * attestation noted for later.  Verify's descriptor of each is made when it is looked at (one
+ * at a time: 100,000 entries of index.json are not copied). */
+static void index_children(vstate *v, vctx c, const oci_gnode *n, const char *what)
 {
-  vdesc *kids = calloc(n->n_lenient_children ? n->n_lenient_children : 1, sizeof *kids);
-  if (!kids) {
-    v->nomem = true;
-    return NULL;
-  }
   for (size_t i = 0; i < n->n_lenient_children; i++) {
-    char where[OCIDIG_DIGEST_STRING_MAX + 64];
-    snprintf(where, sizeof where, "%s manifests[%zu]", what, i);
-    oci_vdesc_from(v, &n->lenient_children[i], where, true, &kids[i]);
-    if (kids[i].digest_ok) {
-      size_t bi = oci_vblob_get(v, &kids[i].d);
+    vdesc kd;
+    oci_vkid(v, n->lenient_children, i, what, &kd);
+    if (kd.digest_ok) {
+      size_t bi = oci_vblob_get(v, &kd.d);
       if (bi != NONE)
         v->blobs[bi].described = true;
     }
-    if (kids[i].ref_type && !strcmp(kids[i].ref_type, "attestation-manifest") &&
+    if (kd.ref_type && !strcmp(kd.ref_type, "attestation-manifest") &&
         oci_grow((void **)&v->atts, &v->cap_atts, v->n_atts + 1, sizeof *v->atts)) {
       vatt *a = &v->atts[v->n_atts++];
-      a->target = oci_strdup(oci_str(kids[i].ref_digest));
-      a->where = oci_strdup(where);
-      a->digest = oci_strdup(kids[i].digest);
+      a->target = oci_strdup(oci_str(kd.ref_digest));
+      a->where = oci_strdup(kd.where);
+      a->digest = oci_strdup(kd.digest);
       a->image = c.image;
     }
+    oci_vdesc_clear(&kd);
   }
-  return kids;
-}
-
-static void free_children(vdesc *kids, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    oci_vdesc_clear(&kids[i]);
-  free(kids);
 }
 
 /* ------------------------------------------------------------------ walk */
@@ -165,10 +154,15 @@ static size_t new_plat(vstate *v, long image, const vdesc *d)
   p->unit = NONE;
   p->again = NONE;
   p->has_desc_platform = d->has_platform;
-  p->platform = oci_vdesc_platform_text(d);
-  p->media_type = oci_strdup(d->media_type);
+  if (d->has_platform) {
+    char *text = oci_vdesc_platform_text(d);
+    if (!text || !(p->platform = oci_vpool_intern(v, text)))
+      v->nomem = true;
+    free(text);
+  }
+  p->media_type = oci_vpool_intern(v, d->media_type);
   if (d->ref_type && !strcmp(d->ref_type, "attestation-manifest"))
-    p->attestation_of = oci_strdup(d->ref_digest ? d->ref_digest : "");
+    p->attestation_of = oci_vpool_keep(v, d->ref_digest ? d->ref_digest : "");
   return v->n_plats++;
 }
 
@@ -178,15 +172,16 @@ static bool check_ref(vstate *v, vctx c, const vdesc *d, size_t bi)
   vblob *b = &v->blobs[bi];
   char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
   const char *path;
+  ocidig_digest dd;
   if (!b->referenced) {
     b->referenced = true;
-    b->image = c.image;
-    b->plat = c.plat;
+    b->image = (int32_t)c.image;
+    b->plat = (int32_t)c.plat;
   }
   if (!oci_vblob_present(v, bi))
     return false;
   b = &v->blobs[bi];
-  path = oci_vblob_member(v, &b->d, pathbuf);
+  path = oci_vblob_member(v, oci_vblob_d(b, &dd), pathbuf);
   if (d->size_ok && !b->unreadable && d->size != b->size)
     oci_finding_add(v, c, VF_SIZE_MISMATCH, b->digest, path,
                     "%s is %lld bytes, but the descriptor (%s) says %lld", path, (long long)b->size, d->where,
@@ -266,8 +261,12 @@ static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, co
   oci_vdup_keys(v, c, what, n->dup_keys, n->n_dup_keys, cd->digest, path);
   if (!(p = n->platform))
     return;
-  if ((p->os || p->architecture) && ui != NONE && !v->units[ui].config_platform)
-    v->units[ui].config_platform = ocidig_platform_format(p);
+  if ((p->os || p->architecture) && ui != NONE && !v->units[ui].config_platform) {
+    char *text = ocidig_platform_format(p);
+    if (!text || !(v->units[ui].config_platform = oci_vpool_intern(v, text)))
+      v->nomem = true;
+    free(text);
+  }
   if (md->has_platform && p->os && p->architecture && !same_platform(v, &md->platform, p)) {
     char *x = ocidig_platform_format(&md->platform), *y = ocidig_platform_format(p);
     oci_finding_add(v, c, VF_CONFIG_PLATFORM_MISMATCH, cd->digest, path,
@@ -421,7 +420,7 @@ static void visit_index(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd,
   char what[OCIDIG_DIGEST_STRING_MAX + 16], pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
   const char *path;
   size_t first;
-  vdesc *kids = NULL;
+  bool walk_kids = false;
   const oci_gnode *n = NULL;
   oci_graph *g;
   ocidig_error e;
@@ -470,19 +469,25 @@ static void visit_index(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd,
   if (n && node_read(v, c, n, gd, bi, path)) {
     oci_vdup_keys(v, c, what, n->dup_keys, n->n_dup_keys, kd->digest, path);
     oci_vshapes_report(v, c, n, kd->digest, path);
-    if (n->n_lenient_children && (kids = index_children(v, c, n, what)) != NULL)
-      oci_vref_names_check(v, kids, n->n_lenient_children, what);
-  }
-  for (size_t i = 0; kids && i < n->n_lenient_children; i++) {
-    if (v->scoped) {
-      size_t k = kids[i].digest_ok ? oci_vblob_find(v, kids[i].digest) : NONE;
-      if (k == NONE || !v->blobs[k].scope)
-        continue;
+    if (n->n_lenient_children) {
+      index_children(v, c, n, what);
+      oci_vref_names_check(v, n->lenient_children, n->n_lenient_children, what);
+      walk_kids = true;
     }
-    visit_child(v, c, &kids[i], &n->lenient_children[i], level + 1);
   }
-  if (kids)
-    free_children(kids, n->n_lenient_children);
+  for (size_t i = 0; walk_kids && i < n->n_lenient_children; i++) {
+    vdesc kid;
+    oci_vkid(v, n->lenient_children, i, what, &kid);
+    if (v->scoped) {
+      size_t k = kid.digest_ok ? oci_vblob_find(v, kid.digest) : NONE;
+      if (k == NONE || !v->blobs[k].scope) {
+        oci_vdesc_clear(&kid);
+        continue;
+      }
+    }
+    visit_child(v, c, &kid, &n->lenient_children[i], level + 1);
+    oci_vdesc_clear(&kid);
+  }
   v->blobs[bi].index_state = 2;
   v->blobs[bi].index_complete = plats_complete(v, first, v->n_plats);
 }
@@ -513,7 +518,6 @@ ocidig_code oci_verify_walk_root(vstate *v)
   oci_graph *g;
   ocidig_error e;
   ocidig_code rc;
-  vdesc *kids = NULL;
   bool *is_image;
   size_t n_kids;
   ocidig_verify_report *r = v->r;
@@ -554,17 +558,15 @@ ocidig_code oci_verify_walk_root(vstate *v)
   if (!root->lenient_children && !root->walkable)
     return OCIDIG_OK;
   n_kids = root->n_lenient_children;
-  if (n_kids && !(kids = index_children(v, LAYOUT_CTX, root, name)))
-    return OCIDIG_ERR_NOMEM;
+  index_children(v, LAYOUT_CTX, root, name);
   v->root_walked = true;
-  oci_vref_names_check(v, kids, n_kids, name);
+  oci_vref_names_check(v, root->lenient_children, n_kids, name);
 
   if (!(is_image = calloc(n_kids ? n_kids : 1, sizeof *is_image))) {
-    free_children(kids, n_kids);
     v->nomem = true;
     return OCIDIG_ERR_NOMEM;
   }
-  rc = oci_verify_scope(v, kids, root->lenient_children, n_kids, is_image);
+  rc = oci_verify_scope(v, root->lenient_children, n_kids, name, is_image);
   if (rc == OCIDIG_OK) {
     size_t k = 0;
     for (size_t i = 0; i < n_kids; i++)
@@ -577,24 +579,32 @@ ocidig_code oci_verify_walk_root(vstate *v)
   }
   for (size_t i = 0; rc == OCIDIG_OK && i < n_kids; i++) {
     ocidig_verify_image *im;
+    vdesc kid;
     vctx c;
     if (!is_image[i])
       continue;
+    oci_vkid(v, root->lenient_children, i, name, &kid);
+    /* the image's strings are the report's, in the pool (ocidig_verify_report.storage);
+     * its digest is its blob's */
     im = &r->images[r->n_images];
-    im->name = oci_strdup(oci_vdesc_image_name(&kids[i]));
-    im->digest = oci_strdup(kids[i].digest);
-    im->media_type = oci_strdup(kids[i].media_type);
+    im->name = (char *)oci_vpool_keep(v, oci_vdesc_image_name(&kid));
+    im->media_type = (char *)oci_vpool_intern(v, kid.media_type);
     c.image = (long)r->n_images++;
     c.plat = -1;
     /* The entry itself is always in scope. */
-    if (kids[i].digest_ok) {
-      size_t bi = oci_vblob_get(v, &kids[i].d);
-      if (bi != NONE)
+    if (kid.digest_ok) {
+      size_t bi = oci_vblob_get(v, &kid.d);
+      if (bi != NONE) {
         v->blobs[bi].scope = true;
+        if (!strcmp(v->blobs[bi].digest, kid.digest))
+          im->digest = (char *)v->blobs[bi].digest;
+      }
     }
-    visit_child(v, c, &kids[i], &root->lenient_children[i], 1);
+    if (kid.digest && !im->digest)
+      im->digest = (char *)oci_vpool_keep(v, kid.digest);
+    visit_child(v, c, &kid, &root->lenient_children[i], 1);
+    oci_vdesc_clear(&kid);
   }
   free(is_image);
-  free_children(kids, n_kids);
   return rc;
 }
