@@ -33,6 +33,18 @@ size_t oci_vblob_find(const vstate *v, const char *digest)
   return NONE;
 }
 
+bool oci_vreserve(void **arr, size_t *cap, size_t n, size_t elem)
+{
+  void *p;
+  if (n <= *cap)
+    return true;
+  if (n > SIZE_MAX / elem || !(p = realloc(*arr, n * elem)))
+    return false;
+  *arr = p;
+  *cap = n;
+  return true;
+}
+
 /* The record of a digest, created on first use.  NONE when out of memory.  Indexes stay
  * valid; pointers into v->blobs do not survive this call. */
 size_t oci_vblob_get(vstate *v, const ocidig_digest *d)

@@ -38,6 +38,12 @@ ocidig_code oci_verify_listing(vstate *v)
     v->r->error = e;
     return rc;
   }
+  {
+    size_t n_blob_files = 0;
+    for (size_t i = 0; i < n; i++)
+      n_blob_files += !strncmp(ents[i].path, "blobs/", 6) && ents[i].type != OCIDIG_ENTRY_DIRECTORY;
+    oci_vreserve((void **)&v->blobs, &v->cap_blobs, n_blob_files, sizeof *v->blobs);
+  }
   for (size_t i = 0; !archive && i < n_list_errors; i++)
     oci_finding_add(v, LAYOUT_CTX, VF_LISTING_UNREADABLE, NULL, list_error_paths[i],
                     "%s; what is there is not known (and not counted as unreferenced)", list_errors[i]);

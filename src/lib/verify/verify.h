@@ -317,6 +317,10 @@ void oci_finding_add(vstate *v, vctx c, oci_vcode code, const char *digest, cons
 size_t oci_vblob_find(const vstate *v, const char *digest);
 size_t oci_vblob_get(vstate *v, const ocidig_digest *d);
 bool oci_vblob_present(vstate *v, size_t bi);
+/* Room for n records of an array (exactly n when it holds fewer: a layout of 100,000 blobs
+ * does not get 131,072); growing it later doubles as oci_grow does.  false: out of memory
+ * (nothing changed, v->nomem not set: the room was only a hint). */
+bool oci_vreserve(void **arr, size_t *cap, size_t n, size_t elem);
 /* What a stat of blob b said: present (a regular file, its size), absent, unreadable (there
  * but not readable: blob-unreadable), or out of memory (v->nomem). */
 void oci_vblob_stat_result(vstate *v, vblob *b, ocidig_code rc, const ocidig_entry *e, const ocidig_error *err);

@@ -571,6 +571,9 @@ ocidig_code oci_verify_walk_root(vstate *v)
     size_t k = 0;
     for (size_t i = 0; i < n_kids; i++)
       k += is_image[i];
+    /* one platform and one manifest for each image, at least */
+    oci_vreserve((void **)&v->plats, &v->cap_plats, k, sizeof *v->plats);
+    oci_vreserve((void **)&v->units, &v->cap_units, k, sizeof *v->units);
     r->images = calloc(k ? k : 1, sizeof *r->images);
     if (!r->images) {
       v->nomem = true;
