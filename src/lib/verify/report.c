@@ -156,7 +156,7 @@ static void conclude_platforms(vstate *v)
                        v->blobs[u->missing[k].blob].digest);
       }
       if (u->n_missing > 8)
-        oci_buf_printf(&b, ", and %zu more", u->n_missing - 8);
+        oci_buf_printf(&b, ", and %zu more", (size_t)u->n_missing - 8);
       if (u->missing[0].blob == u->blob)
         oci_finding_add(
             v, c, VF_IMAGE_INCOMPLETE, mdigest, NULL,
@@ -167,8 +167,8 @@ static void conclude_platforms(vstate *v)
       else
         oci_finding_add(v, c, VF_IMAGE_INCOMPLETE, mdigest, NULL,
                         "platform %s of image %s is incomplete: %zu of its %zu blobs are not in the layout (%s)",
-                        p->platform ? p->platform : "?", name ? name : v->r->images[p->image].digest, u->n_missing,
-                        u->n_blobs, b.s ? b.s : "?");
+                        p->platform ? p->platform : "?", name ? name : v->r->images[p->image].digest,
+                        (size_t)u->n_missing, (size_t)u->n_blobs, b.s ? b.s : "?");
       oci_buf_free(&b);
       continue;
     }

@@ -160,24 +160,23 @@ typedef struct vmissing {
 /* A manifest (or other leaf, or a missing index) once, whoever points at it. */
 typedef struct vunit {
   size_t blob;
-  bool is_index;
-  size_t n_blobs;
   int64_t size;
   vmissing *missing;
-  size_t n_missing;
   const char *config_platform; /* in v->pool */
-  bool broken;   /* the manifest or its config cannot be used (read, JSON, kind, config): not complete */
+  uint32_t n_blobs, n_missing;
+  bool is_index;
+  bool broken; /* the manifest or its config cannot be used (read, JSON, kind, config): not complete */
 } vunit;
 
 /* One manifest of one image. */
 typedef struct vplat {
-  long image;
-  size_t unit;
   const char *platform; /* these three in v->pool */
   const char *media_type;
   const char *attestation_of;
-  bool has_desc_platform;
+  size_t unit;
   size_t again; /* NONE, or an index walked already (on another path): this row stands for it */
+  int32_t image;
+  bool has_desc_platform;
 } vplat;
 
 typedef struct vatt {
