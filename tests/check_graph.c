@@ -38,21 +38,28 @@ static ocidig_code collect_element(void *ctx, size_t i, json_object *elem, ocidi
   return OCIDIG_OK;
 }
 
-/* Streams text in chunks of `chunk` bytes; returns the code, fills doc/err/c. */
-static ocidig_code stream(const char *text, size_t len, size_t chunk, oci_json_doc *doc, ocidig_error *err,
-                          collect *c)
+/* Streams text in chunks of `chunk` bytes, splitting the array under key (NULL: the top
+ * array); returns the code, fills doc/err/c. */
+static ocidig_code stream_key(const char *key, const char *text, size_t len, size_t chunk, oci_json_doc *doc,
+                              ocidig_error *err, collect *c)
 {
   oci_json_stream *s;
   ocidig_code rc;
   c->arr = json_object_new_array();
   c->resets = 0;
-  s = oci_json_stream_new("t.json", "manifests", collect_element, c);
+  s = oci_json_stream_new("t.json", key, collect_element, c);
   ck_assert_ptr_nonnull(s);
   for (size_t off = 0; off < len; off += chunk)
     oci_json_stream_feed(s, text + off, len - off < chunk ? len - off : chunk);
   rc = oci_json_stream_finish(s, doc, err);
   oci_json_stream_free(s);
   return rc;
+}
+
+static ocidig_code stream(const char *text, size_t len, size_t chunk, oci_json_doc *doc, ocidig_error *err,
+                          collect *c)
+{
+  return stream_key("manifests", text, len, chunk, doc, err, c);
 }
 
 /* Texts the stream must judge as oci_json_parse does: same code; and, where the text has
@@ -147,6 +154,50 @@ START_TEST(test_stream_as_parse)
 {
   for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
     check_text(texts[i].text, strlen(texts[i].text), texts[i].same_message);
+}
+END_TEST
+
+/* key NULL: the top array's elements (a docker save's manifest.json), judged as
+ * oci_json_parse judges the whole text; a top value that is not an array is not split. */
+static const char *top_texts[] = {
+    "[{\"Config\":\"a.json\",\"RepoTags\":null,\"Layers\":[\"x/layer.tar\"]},{\"b\":[2,{\"c\":null}]}]",
+    "[]", " [ ] ", "[1,\"two\",true,null,{}]", "[1,]", "[{} {}]", "[{}] x", "[{}][]", "[{\"a\":1,\"a\":2}]",
+    "[{\"a\":\"\xff\"}]", "[\"]\",\"[\"]", "{\"manifests\":[1]}", "\"x\"", "[", "[{}", "",
+    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+};
+
+START_TEST(test_stream_top_array)
+{
+  for (size_t i = 0; i < sizeof top_texts / sizeof top_texts[0]; i++) {
+    const char *text = top_texts[i];
+    size_t len = strlen(text), chunks[] = {1, 5, len ? len : 1};
+    oci_json_doc whole, frame;
+    ocidig_error ew = {0}, es = {0};
+    ocidig_code rw = oci_json_parse((const uint8_t *)text, len, "t.json", &whole, &ew), rs;
+    for (size_t k = 0; k < sizeof chunks / sizeof chunks[0]; k++) {
+      collect c;
+      rs = stream_key(NULL, text, len, chunks[k], &frame, &es, &c);
+      ck_assert_msg(rs == rw, "%s: stream %s, parse %s (%s / %s)", text, ocidig_code_name(rs), ocidig_code_name(rw),
+                    es.message, ew.message);
+      if (rw == OCIDIG_OK) {
+        ck_assert_uint_eq(frame.n_dup_keys, whole.n_dup_keys);
+        if (json_object_is_type(whole.root, json_type_array)) {
+          /* the frame is the emptied array; the elements are the array's */
+          ck_assert(json_object_is_type(frame.root, json_type_array));
+          ck_assert_uint_eq(json_object_array_length(frame.root), 0);
+          ck_assert_str_eq(json_object_to_json_string(c.arr), json_object_to_json_string(whole.root));
+        } else {
+          ck_assert_uint_eq(json_object_array_length(c.arr), 0);
+          ck_assert_str_eq(json_object_to_json_string(frame.root), json_object_to_json_string(whole.root));
+        }
+        oci_json_doc_free(&frame);
+      }
+      json_object_put(c.arr);
+    }
+    if (rw == OCIDIG_OK)
+      oci_json_doc_free(&whole);
+  }
 }
 END_TEST
 
@@ -457,6 +508,7 @@ static Suite *suite(void)
   TCase *tc = tcase_create("graph");
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, test_stream_as_parse);
+  tcase_add_test(tc, test_stream_top_array);
   tcase_add_test(tc, test_stream_depth);
   tcase_add_test(tc, test_stream_sizes);
   tcase_add_test(tc, test_graph_sample);

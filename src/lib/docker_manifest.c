@@ -430,12 +430,14 @@ static ocidig_code read_config(dctx *c, ocidig_docker_image *im, char ***diff_id
   return OCIDIG_OK;
 }
 
-static ocidig_code read_image(dctx *c, json_object *obj, size_t i, ocidig_docker_image *im, ocidig_error *err)
+/* What manifest.json says of image i, read as its element streams by: the config's path, the
+ * RepoTags, the layers' paths (im->layers[k].path).  No file is looked at here. */
+static ocidig_code read_image_entry(dctx *c, json_object *obj, size_t i, ocidig_docker_image *im, ocidig_error *err)
 {
   char what[64];
   json_object *cfg, *layers;
-  char **paths = NULL, **diff_ids = NULL;
-  size_t n_paths = 0, n_diff_ids = 0;
+  char **paths = NULL;
+  size_t n_paths = 0;
   ocidig_code rc;
 
   im->config_size = -1;
@@ -459,22 +461,32 @@ static ocidig_code read_image(dctx *c, json_object *obj, size_t i, ocidig_docker
       return rc;
   }
   if ((c->n_layers += n_paths) > MAX_LAYER_ENTRIES) {
-    rc = oci_fail(err, OCIDIG_ERR_LIMIT, "manifest.json: more than %d layers in all", MAX_LAYER_ENTRIES);
-    goto out;
+    oci_strv_free(paths, n_paths);
+    return oci_fail(err, OCIDIG_ERR_LIMIT, "manifest.json: more than %d layers in all", MAX_LAYER_ENTRIES);
   }
+  if (!(im->layers = calloc(n_paths ? n_paths : 1, sizeof *im->layers))) {
+    oci_strv_free(paths, n_paths);
+    return oci_nomem(err);
+  }
+  for (size_t k = 0; k < n_paths; k++)
+    im->layers[k].path = paths[k];
+  im->n_layers = n_paths;
+  free(paths);
+  return OCIDIG_OK;
+}
+
+/* The files image im names: its config (read: image ID, platform, diff_ids), its layers
+ * (found; their digests from their names and the diff_ids). */
+static ocidig_code read_image_files(dctx *c, ocidig_docker_image *im, ocidig_error *err)
+{
+  char **diff_ids = NULL;
+  size_t n_diff_ids = 0;
+  ocidig_code rc;
   if ((rc = read_config(c, im, &diff_ids, &n_diff_ids, err)) != OCIDIG_OK)
     goto out;
-  im->layers = calloc(n_paths ? n_paths : 1, sizeof *im->layers);
-  if (!im->layers) {
-    rc = oci_nomem(err);
-    goto out;
-  }
-  for (size_t k = 0; k < n_paths; k++) {
+  for (size_t k = 0; k < im->n_layers; k++) {
     ocidig_docker_layer *ly = &im->layers[k];
     ocidig_error e;
-    im->n_layers = k + 1;
-    ly->path = paths[k];
-    paths[k] = NULL;
     ly->digest = path_digest(ly->path);
     if (k < n_diff_ids) {
       ly->diff_id = diff_ids[k];
@@ -493,7 +505,6 @@ static ocidig_code read_image(dctx *c, json_object *obj, size_t i, ocidig_docker
   }
   rc = OCIDIG_OK;
 out:
-  oci_strv_free(paths, n_paths);
   oci_strv_free(diff_ids, n_diff_ids);
   return rc;
 }
@@ -573,60 +584,80 @@ static ocidig_code read_repositories(ocidig_layout *l, ocidig_docker_archive *a,
   return OCIDIG_OK;
 }
 
+/* manifest.json as it streams by: each image's entry (read_image_entry), kept as it comes. */
+typedef struct manifest_read {
+  dctx *c;
+  ocidig_docker_archive *a;
+  size_t cap;
+  oci_json_stream *js;
+} manifest_read;
+
+static ocidig_code manifest_element(void *ctx, size_t i, json_object *elem, ocidig_error *err)
+{
+  manifest_read *mr = ctx;
+  ocidig_docker_archive *a = mr->a;
+  if (i == SIZE_MAX) /* not for a top array; as the stream's contract has it */
+    return OCIDIG_OK;
+  if (i >= OCIDIG_MAX_INDEX_DESCRIPTORS)
+    return oci_fail(err, OCIDIG_ERR_LIMIT, "manifest.json: more than %d images", OCIDIG_MAX_INDEX_DESCRIPTORS);
+  if (!oci_grow((void **)&a->images, &mr->cap, a->n_images + 1, sizeof *a->images))
+    return oci_nomem(err);
+  memset(&a->images[a->n_images], 0, sizeof *a->images);
+  a->n_images++;
+  return read_image_entry(mr->c, elem, i, &a->images[a->n_images - 1], err);
+}
+
+static ocidig_code manifest_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  manifest_read *mr = ctx;
+  (void)err;
+  oci_json_stream_feed(mr->js, buf, len);
+  return OCIDIG_OK;
+}
+
+/* manifest.json is read as a stream, its images one by one: a save of many images is read
+ * whatever the size of the file (memory: what is kept of each image), as index.json is. */
 ocidig_code ocidig_docker_archive_read(ocidig_layout *l, ocidig_docker_archive **out, ocidig_error *err)
 {
   ocidig_docker_archive *a;
-  uint8_t *data = NULL;
-  size_t len = 0, n;
   oci_json_doc doc;
   ocidig_code rc;
   bool index = false;
   dctx c = {.l = l};
+  manifest_read mr = {.c = &c};
+  const ocidig_error *refused;
 
   OCI_REQUIRE(out, "out", err);
   *out = NULL;
   OCI_REQUIRE(l, "the layout", err);
 
-  *out = NULL;
-  rc = ocidig_layout_read_file(l, "manifest.json", OCIDIG_MAX_JSON_SIZE, &data, &len, err);
-  if (rc == OCIDIG_ERR_BLOB_MISSING)
-    return oci_fail(err, rc, "%s: no manifest.json: not a docker save archive", l->path);
-  if (rc == OCIDIG_ERR_JSON_TOO_LARGE)
-    return oci_fail(err, rc, "manifest.json: larger than the %u-byte limit", OCIDIG_MAX_JSON_SIZE);
-  if (rc != OCIDIG_OK)
-    return rc;
-  rc = oci_json_parse(data, len, "manifest.json", &doc, err);
-  free(data);
-  if (rc != OCIDIG_OK)
-    return rc;
-  if (!json_object_is_type(doc.root, json_type_array)) {
-    rc = oci_fail(err, OCIDIG_ERR_INVALID_JSON, "manifest.json must be an array of images, not %s",
-                  oci_json_type_name(doc.root));
-    oci_json_doc_free(&doc);
-    return rc;
-  }
-  n = json_object_array_length(doc.root);
-  if (n > OCIDIG_MAX_INDEX_DESCRIPTORS) {
-    oci_json_doc_free(&doc);
-    return oci_fail(err, OCIDIG_ERR_LIMIT, "manifest.json: %zu images, more than the limit of %d", n,
-                    OCIDIG_MAX_INDEX_DESCRIPTORS);
-  }
-  a = calloc(1, sizeof *a);
-  if (!a || !(a->images = calloc(n ? n : 1, sizeof *a->images))) {
+  if (!(a = calloc(1, sizeof *a)) || !(mr.js = oci_json_stream_new("manifest.json", NULL, manifest_element, &mr))) {
     free(a);
-    oci_json_doc_free(&doc);
     return oci_nomem(err);
   }
-  for (size_t i = 0; i < n; i++) {
-    a->n_images = i + 1;
-    if ((rc = read_image(&c, json_object_array_get_idx(doc.root, i), i, &a->images[i], err)) != OCIDIG_OK) {
-      oci_json_doc_free(&doc);
-      ocidig_docker_archive_free(a);
-      free(c.links);
-      return rc;
+  mr.a = a;
+  rc = ocidig_layout_stream_file(l, "manifest.json", manifest_sink, &mr, err);
+  if (rc == OCIDIG_OK && (rc = oci_json_stream_finish(mr.js, &doc, err)) == OCIDIG_OK) {
+    if (!json_object_is_type(doc.root, json_type_array)) {
+      rc = oci_fail(err, OCIDIG_ERR_INVALID_JSON, "manifest.json must be an array of images, not %s",
+                    oci_json_type_name(doc.root));
+    } else if ((refused = oci_json_stream_refused(mr.js))) {
+      rc = refused->code;
+      if (err)
+        *err = *refused;
     }
+    oci_json_doc_free(&doc);
   }
-  oci_json_doc_free(&doc);
+  oci_json_stream_free(mr.js);
+  if (rc == OCIDIG_ERR_BLOB_MISSING)
+    rc = oci_fail(err, rc, "%s: no manifest.json: not a docker save archive", l->path);
+  for (size_t i = 0; rc == OCIDIG_OK && i < a->n_images; i++)
+    rc = read_image_files(&c, &a->images[i], err);
+  if (rc != OCIDIG_OK) {
+    ocidig_docker_archive_free(a);
+    free(c.links);
+    return rc;
+  }
   free(c.links);
   for (size_t i = 0; i < a->n_images; i++) {
     const ocidig_docker_image *im = &a->images[i];

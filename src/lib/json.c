@@ -854,7 +854,9 @@ static void stream_element(oci_json_stream *s)
   ocidig_error e;
   ocidig_code rc;
   size_t i = s->n_elems++;
-  rc = parse_piece((const uint8_t *)s->elem.s, s->elem.len, s->what, s->elem_start, 2, NULL, 0, &doc, &e);
+  /* an element sits at depth 2 under a key of the top object, at depth 1 in a top array */
+  rc = parse_piece((const uint8_t *)s->elem.s, s->elem.len, s->what, s->elem_start, s->key ? 2 : 1, NULL, 0, &doc,
+                   &e);
   s->elem.len = 0;
   s->astate = A_AFTER;
   if (rc != OCIDIG_OK) {
@@ -880,7 +882,7 @@ static bool key_is(const oci_json_stream *s)
 {
   char dec[64];
   size_t n = 0;
-  if (s->key_long)
+  if (s->key_long || !s->key)
     return false;
   for (size_t i = 0; i < s->keylen; i++) {
     unsigned cp;
@@ -908,8 +910,8 @@ static bool frame_put(oci_json_stream *s, uint8_t c)
 {
   if (s->frame.len >= OCIDIG_MAX_JSON_SIZE) {
     char why[160];
-    snprintf(why, sizeof why, "more than %u bytes besides the elements of \"%s\" (the limit for a JSON document)",
-             OCIDIG_MAX_JSON_SIZE, s->key);
+    snprintf(why, sizeof why, "more than %u bytes besides the elements of %s%s%s (the limit for a JSON document)",
+             OCIDIG_MAX_JSON_SIZE, s->key ? "\"" : "", s->key ? s->key : "the top array", s->key ? "\"" : "");
     stream_fail(s, OCIDIG_ERR_JSON_TOO_LARGE, 0, why);
     return false;
   }
@@ -973,8 +975,8 @@ static void array_byte(oci_json_stream *s, uint8_t c)
     }
     if (s->elem.len >= OCIDIG_MAX_JSON_SIZE) {
       char why[160];
-      snprintf(why, sizeof why, "an element of \"%s\" at byte %zu is more than %u bytes long", s->key,
-               s->elem_start, OCIDIG_MAX_JSON_SIZE);
+      snprintf(why, sizeof why, "an element of %s%s%s at byte %zu is more than %u bytes long", s->key ? "\"" : "",
+               s->key ? s->key : "the top array", s->key ? "\"" : "", s->elem_start, OCIDIG_MAX_JSON_SIZE);
       stream_fail(s, OCIDIG_ERR_JSON_TOO_LARGE, 0, why);
       return;
     }
@@ -1026,6 +1028,14 @@ static void frame_byte(oci_json_stream *s, uint8_t c)
       return;
     }
     s->mode = 2;
+    if (c == '[' && !s->key) {
+      /* key NULL: the top value is the array to split */
+      if (!frame_put(s, c))
+        return;
+      s->astate = A_START;
+      s->array_open = s->off;
+      return;
+    }
     if (c == '{') {
       s->mode = 1;
       s->depth = 1;

@@ -49,7 +49,8 @@ bool oci_json_push(json_object *arr, json_object *val);
 const char *oci_json_type_name(json_object *v);
 
 /* A document read as it streams by, for indexes of any length: the elements of the array
- * under `key` in the top-level object ("manifests") are cut out one by one, each checked
+ * under `key` in the top-level object ("manifests"), or (key NULL) of the top-level array
+ * (a docker save's manifest.json), are cut out one by one, each checked
  * as oci_json_parse checks a document (RFC 8259, UTF-8, duplicate keys, depth, its own 4 MiB
  * and memory bounds) and handed to fn as a json-c tree freed when fn returns; the rest of
  * the text (the frame, with that array emptied) is checked and parsed at the end, within the

@@ -15,78 +15,103 @@ static const ocidig_platform *dimage_platform(const ocidig_docker_image *im)
   return im->has_platform && !im->config_mismatch ? &im->platform : NULL;
 }
 
+/* The shape of image i of manifest.json, as its element streams by. */
+typedef struct shape_read {
+  vstate *v;
+  bool ok;
+  oci_json_stream *js;
+} shape_read;
+
+static ocidig_code shape_element(void *ctx, size_t i, json_object *o, ocidig_error *err)
+{
+  shape_read *sr = ctx;
+  vstate *v = sr->v;
+  json_object *x;
+  (void)err;
+  if (i == SIZE_MAX)
+    return OCIDIG_OK;
+  if (!oci_vjson_is(o, json_type_object)) {
+    oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
+                    "manifest.json[%zu] must be an object {\"Config\": file, \"RepoTags\": [names], \"Layers\": "
+                    "[files]}, not %s",
+                    i, oci_json_type_name(o));
+    sr->ok = false;
+    return OCIDIG_OK;
+  }
+  x = oci_json_get(o, "Config");
+  if (!oci_json_has(o, "Config")) {
+    oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
+                    "manifest.json[%zu] has no \"Config\" (the file name of the image's config)", i);
+    sr->ok = false;
+  } else if (!oci_vjson_is(x, json_type_string) || !json_object_get_string_len(x)) {
+    oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
+                    "manifest.json[%zu]: \"Config\" must be the file name of the image's config, not %s", i,
+                    oci_vjson_is(x, json_type_string) ? "an empty string" : oci_json_type_name(x));
+    sr->ok = false;
+  }
+  x = oci_json_get(o, "RepoTags");
+  if (x && !oci_json_is_strings(x)) {
+    oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
+                    "manifest.json[%zu]: \"RepoTags\" must be null or an array of strings, not %s", i,
+                    oci_json_type_name(x));
+    sr->ok = false;
+  }
+  x = oci_json_get(o, "Layers");
+  if (!x) {
+    /* docker load reads it as no layers; docker save always writes the array */
+    oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
+                    "manifest.json[%zu] %s; expected the array of the image's layer files, in order", i,
+                    oci_json_has(o, "Layers") ? "has \"Layers\": null" : "has no \"Layers\"");
+  } else if (!oci_json_is_strings(x)) {
+    oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
+                    "manifest.json[%zu]: \"Layers\" must be an array of strings (file names), not %s", i,
+                    oci_json_type_name(x));
+    sr->ok = false;
+  }
+  return OCIDIG_OK;
+}
+
+static ocidig_code shape_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  shape_read *sr = ctx;
+  (void)err;
+  oci_json_stream_feed(sr->js, buf, len);
+  return OCIDIG_OK;
+}
+
+/* manifest.json's shape, read as a stream (a save of many images is read whatever its size):
+ * an array of {"Config": file, "RepoTags": [names], "Layers": [files]}. */
 static bool docker_manifest_shape(vstate *v)
 {
-  uint8_t *data;
-  size_t len, n;
+  shape_read sr = {v, true, NULL};
   oci_json_doc doc;
   ocidig_error e;
-  bool ok = true;
-  ocidig_code rc = ocidig_layout_read_file(v->l, "manifest.json", OCIDIG_MAX_JSON_SIZE, &data, &len, &e);
+  ocidig_code rc;
+  if (!(sr.js = oci_json_stream_new("manifest.json", NULL, shape_element, &sr))) {
+    v->nomem = true;
+    return false;
+  }
+  rc = ocidig_layout_stream_file(v->l, "manifest.json", shape_sink, &sr, &e);
   if (rc != OCIDIG_OK) {
+    oci_json_stream_free(sr.js);
     if (rc == OCIDIG_ERR_NOMEM)
       v->nomem = true;
-    oci_finding_add(v, LAYOUT_CTX, rc == OCIDIG_ERR_JSON_TOO_LARGE ? VF_JSON_TOO_LARGE : VF_BLOB_UNREADABLE, NULL,
-                    "manifest.json", "manifest.json: %s", e.message);
+    oci_finding_add(v, LAYOUT_CTX, VF_BLOB_UNREADABLE, NULL, "manifest.json", "manifest.json: %s", e.message);
     return false;
   }
-  if (!oci_vdoc_parse(v, LAYOUT_CTX, data, len, "manifest.json", NULL, "manifest.json", &doc)) {
-    free(data);
+  rc = oci_json_stream_finish(sr.js, &doc, &e);
+  oci_json_stream_free(sr.js);
+  if (!oci_vdoc_check(v, LAYOUT_CTX, rc, &e, "manifest.json", NULL, "manifest.json", &doc))
     return false;
-  }
-  free(data);
   if (!oci_vjson_is(doc.root, json_type_array)) {
     oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
                     "manifest.json must be an array of images, each {\"Config\": file, \"RepoTags\": [names], "
                     "\"Layers\": [files]}, not %s",
                     oci_json_type_name(doc.root));
-    oci_json_doc_free(&doc);
-    return false;
-  }
-  n = json_object_array_length(doc.root);
-  for (size_t i = 0; i < n; i++) {
-    json_object *o = json_object_array_get_idx(doc.root, i), *x;
-    if (!oci_vjson_is(o, json_type_object)) {
-      oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
-                      "manifest.json[%zu] must be an object {\"Config\": file, \"RepoTags\": [names], \"Layers\": "
-                      "[files]}, not %s",
-                      i, oci_json_type_name(o));
-      ok = false;
-      continue;
-    }
-    x = oci_json_get(o, "Config");
-    if (!oci_json_has(o, "Config")) {
-      oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
-                      "manifest.json[%zu] has no \"Config\" (the file name of the image's config)", i);
-      ok = false;
-    } else if (!oci_vjson_is(x, json_type_string) || !json_object_get_string_len(x)) {
-      oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
-                      "manifest.json[%zu]: \"Config\" must be the file name of the image's config, not %s", i,
-                      oci_vjson_is(x, json_type_string) ? "an empty string" : oci_json_type_name(x));
-      ok = false;
-    }
-    x = oci_json_get(o, "RepoTags");
-    if (x && !oci_json_is_strings(x)) {
-      oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
-                      "manifest.json[%zu]: \"RepoTags\" must be null or an array of strings, not %s", i,
-                      oci_json_type_name(x));
-      ok = false;
-    }
-    x = oci_json_get(o, "Layers");
-    if (!x) {
-      /* docker load reads it as no layers; docker save always writes the array */
-      oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
-                      "manifest.json[%zu] %s; expected the array of the image's layer files, in order", i,
-                      oci_json_has(o, "Layers") ? "has \"Layers\": null" : "has no \"Layers\"");
-    } else if (!oci_json_is_strings(x)) {
-      oci_finding_add(v, LAYOUT_CTX, VF_DOCKER_MANIFEST_INVALID, NULL, "manifest.json",
-                      "manifest.json[%zu]: \"Layers\" must be an array of strings (file names), not %s", i,
-                      oci_json_type_name(x));
-      ok = false;
-    }
+    sr.ok = false;
   }
   oci_json_doc_free(&doc);
-  return ok;
+  return sr.ok;
 }
 
 /* ocidig_docker_archive_read failed on a manifest.json of the right shape. */

@@ -348,6 +348,9 @@ void oci_vref_names_check(vstate *v, const struct oci_gdesc *kids, size_t n, con
 /* walk.c */
 bool oci_vdoc_parse(vstate *v, vctx c, const uint8_t *data, size_t len, const char *what, const char *digest,
                     const char *path, oci_json_doc *doc);
+/* The same for a document parsed elsewhere (a stream): rc and e say how its parse ended. */
+bool oci_vdoc_check(vstate *v, vctx c, ocidig_code rc, const ocidig_error *e, const char *what, const char *digest,
+                    const char *path, const oci_json_doc *doc);
 ocidig_code oci_verify_walk_root(vstate *v);
 
 /* scope.c: which entries of index.json are images here (--ref), and what --platform selects

@@ -54,11 +54,17 @@ bool oci_vdoc_parse(vstate *v, vctx c, const uint8_t *data, size_t len, const ch
 {
   ocidig_error e;
   ocidig_code rc = oci_json_parse(data, len, what, doc, &e);
+  return oci_vdoc_check(v, c, rc, &e, what, digest, path, doc);
+}
+
+bool oci_vdoc_check(vstate *v, vctx c, ocidig_code rc, const ocidig_error *e, const char *what, const char *digest,
+                    const char *path, const oci_json_doc *doc)
+{
   if (rc != OCIDIG_OK) {
     if (rc == OCIDIG_ERR_NOMEM)
       v->nomem = true;
     oci_finding_add(v, c, rc == OCIDIG_ERR_JSON_TOO_LARGE ? VF_JSON_TOO_LARGE : VF_INVALID_JSON, digest, path, "%s",
-                    e.message);
+                    e->message);
     return false;
   }
   if (doc->n_dup_keys) {
