@@ -234,7 +234,11 @@ static long docker_check_config(vstate *v, vctx c, const ocidig_docker_image *im
   }
   {
     ocidig_platform p;
-    if (oci_platform_parse_json(doc.root, what, &p, NULL, &e) != OCIDIG_OK) {
+    ocidig_code prc = oci_platform_parse_json(doc.root, what, &p, NULL, &e);
+    if (prc == OCIDIG_ERR_NOMEM) {
+      v->nomem = true; /* never a finding */
+      *unusable = true;
+    } else if (prc != OCIDIG_OK) {
       oci_finding_add(v, c, VF_FIELD_TYPE, digest, im->config_path, "%s", e.message);
       *unusable = true;
     } else {
