@@ -45,7 +45,8 @@ static const struct {
   const char *in_message;
 } bad[] = {
   {"", OCIDIG_ERR_INVALID_DIGEST, "empty"},
-  {SHA256_ABC, OCIDIG_ERR_INVALID_DIGEST, "no algorithm"},
+  {SHA256_ABC, OCIDIG_ERR_INVALID_DIGEST, "no \":\" nor encoded part"},
+  {"sha256", OCIDIG_ERR_INVALID_DIGEST, "no \":\" nor encoded part"},
   {"sha256:", OCIDIG_ERR_INVALID_DIGEST, "empty encoded"},
   {":" SHA256_ABC, OCIDIG_ERR_INVALID_DIGEST, "algorithm"},
   {"sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD", OCIDIG_ERR_INVALID_DIGEST, "lowercase"},

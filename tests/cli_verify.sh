@@ -94,7 +94,7 @@ kind-mismatch kind-mismatch 4
 field-missing field-missing 4
 field-type field-type 4
 digest-invalid invalid-digest 4
-digest-unsupported unsupported-digest-algorithm 4
+digest-unsupported unsupported-digest-algorithm 0
 size-negative size-negative 4
 data-mismatch data-mismatch 4
 empty-descriptor-invalid empty-descriptor-invalid 4

@@ -57,52 +57,7 @@ DERIVED_OS = {"config:Config:3", "config:Config:4", "config:Config:5"}
 
 # Expected failures: (case id, position) pairs verify does not yet get right.  A pair listed
 # here that passes is an unexpected pass (a failure): remove it when fixing it.
-XFAIL = {
-    ("config:Config:2", "as a manifest's config"),
-    ("config:Config:3+os-valid", "as a manifest's config"),
-    ("config:Config:4+os-valid", "as a manifest's config"),
-    ("config:Config:5+os-valid", "as a manifest's config"),
-    ("config:Config:9", "as a manifest's config"),
-    ("descriptor:Descriptor:3", "in index.json"),
-    ("descriptor:Descriptor:3", "as a layer"),
-    ("descriptor:Descriptor:4", "in index.json"),
-    ("descriptor:Descriptor:4", "as a layer"),
-    ("descriptor:Descriptor:5", "in index.json"),
-    ("descriptor:Descriptor:5", "as a layer"),
-    ("descriptor:Descriptor:7", "in index.json"),
-    ("descriptor:Descriptor:7", "as a layer"),
-    ("descriptor:Descriptor:8", "in index.json"),
-    ("descriptor:Descriptor:8", "as a layer"),
-    ("descriptor:Descriptor:17", "in index.json"),
-    ("descriptor:Descriptor:17", "as a layer"),
-    ("descriptor:Descriptor:19", "in index.json"),
-    ("descriptor:Descriptor:19", "as a layer"),
-    ("descriptor:Descriptor:21", "in index.json"),
-    ("descriptor:Descriptor:21", "as a layer"),
-    ("descriptor:Descriptor:22", "in index.json"),
-    ("descriptor:Descriptor:22", "as a layer"),
-    ("descriptor:Descriptor:23", "in index.json"),
-    ("descriptor:Descriptor:23", "as a layer"),
-    ("descriptor:Descriptor:24", "in index.json"),
-    ("descriptor:Descriptor:24", "as a layer"),
-    ("descriptor:Descriptor:25", "in index.json"),
-    ("descriptor:Descriptor:25", "as a layer"),
-    ("descriptor:Descriptor:27", "in index.json"),
-    ("descriptor:Descriptor:27", "as a layer"),
-    ("descriptor:Descriptor:28", "in index.json"),
-    ("descriptor:Descriptor:28", "as a layer"),
-    ("imageindex:ImageIndex:0", "as index.json"),
-    ("imageindex:ImageIndex:0", "as a nested index"),
-    ("imageindex:ImageIndex:4", "as index.json"),
-    ("imageindex:ImageIndex:4", "as a nested index"),
-    ("imageindex:ImageIndex:5", "as index.json"),
-    ("imageindex:ImageIndex:5", "as a nested index"),
-    ("imageindex:ImageIndex:11", "as index.json"),
-    ("imageindex:ImageIndex:11", "as a nested index"),
-    ("manifest:Manifest:0", "as a manifest in index.json"),
-    ("manifest:Manifest:5", "as a manifest in index.json"),
-    ("manifest:Manifest:6", "as a manifest in index.json"),
-}
+XFAIL = set()
 
 
 def sha256(b):

@@ -51,7 +51,7 @@ ocidig_code ocidig_digest_parse(const char *s, size_t len, ocidig_digest *out, o
   colon = memchr(s, ':', len);
   q = oci_quote(s, len, 140);
   if (!colon) {
-    rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: no algorithm (want \"sha256:<64 hex>\")",
+    rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: no \":\" nor encoded part (want \"sha256:<64 hex>\")",
                   q ? q : "");
     goto out;
   }

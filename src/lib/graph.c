@@ -912,6 +912,7 @@ static ocidig_code read_config(oci_graph *g, const oci_gdesc *d, oci_gnode *n, o
                   oci_json_type_name(doc.root));
   } else {
     char where[OCIDIG_DIGEST_STRING_MAX + 16];
+    oci_shapes shapes = {0};
     snprintf(where, sizeof where, "config %.140s", digest_text(d));
     if ((rc = oci_platform_parse_json(doc.root, where, &p, NULL, e)) == OCIDIG_OK) {
       n->platform = arena_platform(g, &p, &nomem);
@@ -919,6 +920,11 @@ static ocidig_code read_config(oci_graph *g, const oci_gdesc *d, oci_gnode *n, o
         rc = oci_nomem(e);
     }
     ocidig_platform_clear(&p);
+    /* the config's other fields (verify reports them; the platform's are the node's error) */
+    oci_shape_config(&shapes, doc.root, where);
+    if (rc != OCIDIG_ERR_NOMEM && (shapes.nomem || !keep_shapes(g, n, &shapes)))
+      rc = oci_nomem(e);
+    oci_shapes_free(&shapes);
   }
   oci_json_doc_free(&doc);
   return rc;

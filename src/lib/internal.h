@@ -99,6 +99,15 @@ bool oci_lower_hex(const char *s, size_t n);
 /* False (hex "") when out of memory: a caller reports OCIDIG_ERR_NOMEM, not a mismatch. */
 bool oci_hash_hex(ocidig_digest_alg alg, const void *buf, size_t n, char *hex);
 
+/* mediatype.c: is mt a media type name of RFC 6838 section 4.2 (type "/" subtype, each a
+ * restricted-name: a letter or digit, then at most 126 of letters, digits and !#$&-^_.+),
+ * as the image spec requires of mediaType and artifactType?  Says nothing of whether the
+ * type is known. */
+bool oci_media_type_valid(const char *mt);
+/* An absolute URI of RFC 3986 section 4.3 (scheme ":" hier-part ["?" query], no fragment,
+ * only the characters a URI may hold, percent-encodings whole), as descriptor urls must be. */
+bool oci_uri_absolute(const char *s);
+
 /* reference.c: do two image references name the same thing, Docker's short forms counted
  * ("alpine:3" is "docker.io/library/alpine:3")?  Does a full name end in ":tag"? */
 bool oci_reference_same(const char *a, const char *b);

@@ -55,6 +55,12 @@ bool oci_shapes_has(const oci_shapes *s, uint32_t slot)
   return false;
 }
 
+bool oci_shape_code_usable(uint32_t code)
+{
+  return code == OCI_SHAPE_MEDIA_TYPE_INVALID || code == OCI_SHAPE_URL_INVALID || code == OCI_SHAPE_LAYERS_EMPTY ||
+         code == OCI_SHAPE_ENV_INVALID;
+}
+
 void oci_shapes_free(oci_shapes *s)
 {
   for (size_t i = 0; i < s->n; i++)
@@ -128,6 +134,21 @@ static bool base64_decode(const char *s, size_t n, uint8_t **out, size_t *outlen
   *out = buf;
   *outlen = k - pad;
   return true;
+}
+
+/* A media type (mediaType, artifactType) of the grammar the spec requires (RFC 6838 section
+ * 4.2); whether it is a known one is another matter (unknown ones are fine). */
+static void check_media_type(oci_shapes *s, uint32_t slot, json_object *x, const char *key, const char *where)
+{
+  char *q;
+  if (!is_type(x, json_type_string) || oci_media_type_valid(json_object_get_string(x)))
+    return;
+  q = oci_quote(json_object_get_string(x), (size_t)json_object_get_string_len(x), 140);
+  oci_shapes_add(s, slot, OCI_SHAPE_MEDIA_TYPE_INVALID,
+                 "%s: \"%s\" %s is not a media type (RFC 6838: type \"/\" subtype, each a letter or digit then at "
+                 "most 126 of letters, digits and !#$&-^_.+)",
+                 where, key, q ? q : "?");
+  free(q);
 }
 
 /* An optional field: absent or null is fine; else it must be of type t. */
@@ -240,6 +261,7 @@ bool oci_shape_descriptor(oci_shapes *s, uint32_t slot, json_object *obj, const 
                    oci_json_type_name(x));
   else if (!(out->media_type = oci_json_strdup(x)))
     s->nomem = true;
+  check_media_type(s, slot, x, "mediaType", where);
   /* digest */
   x = oci_json_get(obj, "digest");
   if (!oci_json_has(obj, "digest")) {
@@ -253,8 +275,17 @@ bool oci_shape_descriptor(oci_shapes *s, uint32_t slot, json_object *obj, const 
       s->nomem = true;
     out->digest_code =
         ocidig_digest_parse(json_object_get_string(x), (size_t)json_object_get_string_len(x), &out->digest, &e);
-    if (out->digest_code == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM)
-      oci_shapes_add(s, slot, OCI_SHAPE_UNSUPPORTED_DIGEST_ALGORITHM, "%s: %s", where, e.message);
+    if (out->digest_code == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM) {
+      /* of the digest grammar, but not a registered algorithm: the spec asks that it pass
+       * validation; its content cannot be verified (verify: a warning) */
+      const char *ss = json_object_get_string(x);
+      char *q = oci_quote(ss, (size_t)json_object_get_string_len(x), 140);
+      oci_shapes_add(s, slot, OCI_SHAPE_UNSUPPORTED_DIGEST_ALGORITHM,
+                     "%s: digest %s cannot be verified: algorithm \"%.*s\" not supported (ocidig verifies sha256 "
+                     "and sha512)",
+                     where, q ? q : "?", (int)(strchr(ss, ':') ? strchr(ss, ':') - ss : 0), ss);
+      free(q);
+    }
     else if (out->digest_code != OCIDIG_OK)
       oci_shapes_add(s, slot, OCI_SHAPE_INVALID_DIGEST, "%s: %s", where, e.message);
     else
@@ -281,11 +312,22 @@ bool oci_shape_descriptor(oci_shapes *s, uint32_t slot, json_object *obj, const 
   x = oci_json_get(obj, "artifactType");
   if (is_type(x, json_type_string) && !(out->artifact_type = oci_json_strdup(x)))
     s->nomem = true;
+  check_media_type(s, slot, x, "artifactType", where);
   x = oci_json_get(obj, "urls");
   if (x && !oci_json_is_strings(x)) {
     oci_shapes_add(s, slot, OCI_SHAPE_FIELD_TYPE, "%s: \"urls\" must be an array of strings", where);
   } else if (x && json_object_array_length(x) > 0) {
     size_t n = json_object_array_length(x);
+    for (size_t i = 0; i < n; i++) {
+      json_object *u = json_object_array_get_idx(x, i);
+      if (!oci_uri_absolute(json_object_get_string(u))) {
+        char *q = oci_quote(json_object_get_string(u), (size_t)json_object_get_string_len(u), 140);
+        oci_shapes_add(s, slot, OCI_SHAPE_URL_INVALID,
+                       "%s: urls[%zu] %s is not an absolute URI (RFC 3986: scheme \":\" ..., e.g. https://...)",
+                       where, i, q ? q : "?");
+        free(q);
+      }
+    }
     if (!(out->urls = calloc(n, sizeof *out->urls))) {
       s->nomem = true;
     } else {
@@ -391,7 +433,9 @@ bool oci_shape_document(oci_shapes *s, json_object *root, ocidig_kind want, cons
                    OCIDIG_MT_OCI_INDEX);
     free(q);
   }
+  check_media_type(s, D, oci_json_get(root, "mediaType"), "mediaType", what);
   check_optional(s, D, root, "artifactType", json_type_string, "a string", what);
+  check_media_type(s, D, oci_json_get(root, "artifactType"), "artifactType", what);
   x = oci_json_get(root, "annotations");
   if (x && !is_string_map(x))
     oci_shapes_add(s, D, OCI_SHAPE_FIELD_TYPE, "%s: \"annotations\" must be an object of strings", what);
@@ -403,6 +447,14 @@ bool oci_shape_document(oci_shapes *s, json_object *root, ocidig_kind want, cons
     else if (!is_type(x, json_type_array))
       oci_shapes_add(s, D, OCI_SHAPE_FIELD_TYPE, "%s: \"manifests\" must be an array, not %s", what,
                      oci_json_type_name(x));
+    if ((x = oci_json_get(root, "subject")) != NULL) {
+      /* an index's subject is a descriptor too (image-index.md, OCI 1.1) */
+      ocidig_descriptor sd;
+      char where[256];
+      snprintf(where, sizeof where, "%.200s subject", what);
+      oci_shape_descriptor(s, OCI_SHAPE_SUBJECT, x, where, false, &sd);
+      ocidig_descriptor_clear(&sd);
+    }
   }
   return kind_ok;
 }
@@ -432,6 +484,11 @@ void oci_shape_manifest_read(oci_shapes *s, json_object *root, const char *name,
   } else {
     size_t k = json_object_array_length(x);
     out->has_layers = true;
+    if (!k)
+      oci_shapes_add(s, OCI_SHAPE_DOC, OCI_SHAPE_LAYERS_EMPTY,
+                     "%s: \"layers\" is empty; for portability an image manifest SHOULD list at least one layer "
+                     "(an artifact without layers lists the empty descriptor)",
+                     name);
     if (k && !(out->layers = calloc(k, sizeof *out->layers))) {
       s->nomem = true;
       return;
@@ -441,8 +498,10 @@ void oci_shape_manifest_read(oci_shapes *s, json_object *root, const char *name,
       snprintf(where, sizeof where, "%.150s layers[%zu]", name, i);
       oci_shape_descriptor(s, (uint32_t)i, json_object_array_get_idx(x, i), where, false, &out->layers[i]);
       out->n_layers++;
-      if (s->n > before && out->first_layer_problem == SIZE_MAX)
-        out->first_layer_problem = before;
+      /* the first problem that makes the layer unusable (not a rule no reader depends on) */
+      for (size_t j = before; j < s->n && out->first_layer_problem == SIZE_MAX; j++)
+        if (!oci_shape_code_usable(s->v[j].code))
+          out->first_layer_problem = j;
     }
   }
   if ((x = oci_json_get(root, "subject")) != NULL) {
@@ -518,4 +577,114 @@ ocidig_code oci_shape_read_tampered(struct oci_view *v, const ocidig_digest *dg,
     rc = oci_json_parse((const uint8_t *)(b.s ? b.s : ""), b.len, name, doc, &e);
   oci_buf_free(&b);
   return rc;
+}
+
+/* ------------------------------------------------------------------ configs */
+
+/* An optional field of a config: absent or null is fine (Go writes null for an empty
+ * list or map); else of type t. */
+static bool config_field(oci_shapes *s, json_object *obj, const char *key, json_type t, const char *want,
+                         const char *what, const char *prefix)
+{
+  json_object *x = oci_json_get(obj, key);
+  if (!x || is_type(x, t))
+    return x != NULL;
+  oci_shapes_add(s, OCI_SHAPE_DOC, OCI_SHAPE_FIELD_TYPE, "%s: \"%s%s\" must be %s, not %s", what, prefix, key, want,
+                 oci_json_type_name(x));
+  return false;
+}
+
+static void config_strings(oci_shapes *s, json_object *obj, const char *key, const char *what, const char *prefix)
+{
+  json_object *x = oci_json_get(obj, key);
+  if (x && !oci_json_is_strings(x))
+    oci_shapes_add(s, OCI_SHAPE_DOC, OCI_SHAPE_FIELD_TYPE, "%s: \"%s%s\" must be an array of strings", what, prefix,
+                   key);
+}
+
+/* An object whose values are objects (ExposedPorts, Volumes: sets written as {"key": {}}). */
+static void config_set(oci_shapes *s, json_object *obj, const char *key, const char *what)
+{
+  json_object *x = oci_json_get(obj, key);
+  if (!config_field(s, obj, key, json_type_object, "an object (a set: {\"key\": {}})", what, "config."))
+    return;
+  json_object_object_foreach(x, k, v)
+  {
+    if (!is_type(v, json_type_object)) {
+      char *q = oci_quote(k, strlen(k), 80);
+      oci_shapes_add(s, OCI_SHAPE_DOC, OCI_SHAPE_FIELD_TYPE, "%s: \"config.%s\" %s must map to an object, not %s",
+                     what, key, q ? q : "?", oci_json_type_name(v));
+      free(q);
+      return;
+    }
+  }
+}
+
+void oci_shape_config(oci_shapes *s, json_object *root, const char *what)
+{
+  static const char *const strings[] = {"User", "WorkingDir", "StopSignal"};
+  static const char *const lists[] = {"Entrypoint", "Cmd"};
+  json_object *c, *x;
+  config_field(s, root, "created", json_type_string, "a string (an RFC 3339 date-time)", what, "");
+  config_field(s, root, "author", json_type_string, "a string", what, "");
+  if (config_field(s, root, "config", json_type_object, "an object", what, "")) {
+    c = oci_json_get(root, "config");
+    for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
+      config_field(s, c, strings[i], json_type_string, "a string", what, "config.");
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+      config_strings(s, c, lists[i], what, "config.");
+    config_set(s, c, "ExposedPorts", what);
+    config_set(s, c, "Volumes", what);
+    if ((x = oci_json_get(c, "Labels")) != NULL && !is_string_map(x))
+      oci_shapes_add(s, OCI_SHAPE_DOC, OCI_SHAPE_FIELD_TYPE, "%s: \"config.Labels\" must be an object of strings",
+                     what);
+    x = oci_json_get(c, "Env");
+    if (x && !oci_json_is_strings(x)) {
+      oci_shapes_add(s, OCI_SHAPE_DOC, OCI_SHAPE_FIELD_TYPE, "%s: \"config.Env\" must be an array of strings", what);
+    } else if (x) {
+      for (size_t i = 0; i < json_object_array_length(x); i++) {
+        const char *e = json_object_get_string(json_object_array_get_idx(x, i));
+        if (!strchr(e, '=')) {
+          char *q = oci_quote(e, strlen(e), 80);
+          oci_shapes_add(s, OCI_SHAPE_DOC, OCI_SHAPE_ENV_INVALID,
+                         "%s: config.Env[%zu] %s has no '='; entries are VARNAME=VARVALUE", what, i, q ? q : "?");
+          free(q);
+          break;
+        }
+      }
+    }
+  }
+  x = oci_json_get(root, "rootfs");
+  if (!oci_json_has(root, "rootfs")) {
+    oci_shapes_add(s, OCI_SHAPE_DOC, OCI_SHAPE_FIELD_MISSING,
+                   "%s has no \"rootfs\" (an image config requires {\"type\": \"layers\", \"diff_ids\": [...]})", what);
+  } else if (!is_type(x, json_type_object)) {
+    oci_shapes_add(s, OCI_SHAPE_DOC, OCI_SHAPE_FIELD_TYPE, "%s: \"rootfs\" must be an object, not %s", what,
+                   oci_json_type_name(x));
+  } else {
+    json_object *t = oci_json_get(x, "type"), *d = oci_json_get(x, "diff_ids");
+    if (!is_type(t, json_type_string))
+      oci_shapes_add(s, OCI_SHAPE_DOC, t ? OCI_SHAPE_FIELD_TYPE : OCI_SHAPE_FIELD_MISSING,
+                     "%s: \"rootfs.type\" must be a string (\"layers\"), not %s", what, oci_json_type_name(t));
+    if (!oci_json_is_strings(d))
+      oci_shapes_add(s, OCI_SHAPE_DOC, d ? OCI_SHAPE_FIELD_TYPE : OCI_SHAPE_FIELD_MISSING,
+                     "%s: \"rootfs.diff_ids\" must be an array of strings (digests)", what);
+  }
+  x = oci_json_get(root, "history");
+  if (config_field(s, root, "history", json_type_array, "an array of objects", what, "")) {
+    for (size_t i = 0; i < json_object_array_length(x); i++) {
+      json_object *h = json_object_array_get_idx(x, i);
+      static const char *const hs[] = {"created", "author", "created_by", "comment"};
+      char pre[40];
+      snprintf(pre, sizeof pre, "history[%zu].", i);
+      if (!is_type(h, json_type_object)) {
+        oci_shapes_add(s, OCI_SHAPE_DOC, OCI_SHAPE_FIELD_TYPE, "%s: \"history[%zu]\" must be an object, not %s", what,
+                       i, oci_json_type_name(h));
+        break;
+      }
+      for (size_t k = 0; k < sizeof hs / sizeof *hs; k++)
+        config_field(s, h, hs[k], json_type_string, "a string", what, pre);
+      config_field(s, h, "empty_layer", json_type_boolean, "a boolean", what, pre);
+    }
+  }
 }

@@ -26,6 +26,12 @@ typedef enum oci_shape_code {
   OCI_SHAPE_DATA_MISMATCH,
   OCI_SHAPE_EMPTY_DESCRIPTOR_INVALID,
   OCI_SHAPE_LIMIT_EXCEEDED,
+  /* rules of the image spec that leave the descriptor or document usable (they are not a
+   * layer's decoding problem, see oci_shape_code_usable) */
+  OCI_SHAPE_MEDIA_TYPE_INVALID, /* mediaType or artifactType not of RFC 6838's grammar */
+  OCI_SHAPE_URL_INVALID,        /* a urls entry that is not an absolute URI */
+  OCI_SHAPE_LAYERS_EMPTY,       /* a manifest's layers: [] (a SHOULD) */
+  OCI_SHAPE_ENV_INVALID,        /* a config's Env entry without '=' (a SHOULD) */
   OCI_SHAPE_N_CODES
 } oci_shape_code;
 
@@ -57,6 +63,9 @@ void oci_shapes_add(oci_shapes *s, uint32_t slot, oci_shape_code code, const cha
 /* Forgets the problems of the slots below OCI_SHAPE_SUBJECT (an index's array met again). */
 void oci_shapes_drop_children(oci_shapes *s);
 bool oci_shapes_has(const oci_shapes *s, uint32_t slot);
+/* Does a problem of this code leave what it is found in as usable as without it (a rule of
+ * the spec that no reader depends on: a media type's grammar, a URL's, a SHOULD)? */
+bool oci_shape_code_usable(uint32_t code);
 void oci_shapes_free(oci_shapes *s);
 
 /* The rules of one descriptor (`where` names it in messages, e.g. "index.json manifests[3]");
@@ -76,7 +85,8 @@ bool oci_shape_document(oci_shapes *s, json_object *root, ocidig_kind want, cons
  * object), every element of "layers" (has_layers: an array); each problem recorded (the
  * config's at OCI_SHAPE_CONFIG, a layer's at its position, the subject's at
  * OCI_SHAPE_SUBJECT, "config" or "layers" absent or of another type at OCI_SHAPE_DOC).
- * first_layer_problem: the position in s->v of the first layer's problem, or SIZE_MAX. */
+ * first_layer_problem: the position in s->v of the first layer's problem that is not
+ * oci_shape_code_usable, or SIZE_MAX. */
 typedef struct oci_shape_manifest {
   ocidig_descriptor config, subject, *layers;
   size_t n_layers;
@@ -85,6 +95,13 @@ typedef struct oci_shape_manifest {
 } oci_shape_manifest;
 void oci_shape_manifest_read(oci_shapes *s, json_object *root, const char *name, oci_shape_manifest *out);
 void oci_shape_manifest_clear(oci_shape_manifest *m);
+
+/* The fields of an image config besides its platform (which oci_platform_parse_json reads):
+ * created, author, config (User, ExposedPorts, Env, Entrypoint, Cmd, Volumes, WorkingDir,
+ * Labels, StopSignal), rootfs and history, each of its type (null taken as absent for the
+ * optional ones), every problem recorded at OCI_SHAPE_DOC; an Env entry without '=' is
+ * OCI_SHAPE_ENV_INVALID.  root: the config's object. */
+void oci_shape_config(oci_shapes *s, json_object *root, const char *what);
 
 /* The checks of the contract that are rules of a document too (doc/resolution.md §4, §5):
  * kind (containerd's validateMediaType: key presence counts, whatever the value); the

@@ -55,6 +55,14 @@ static oci_vcode shape_vcode(uint32_t code)
     return VF_EMPTY_DESCRIPTOR_INVALID;
   case OCI_SHAPE_LIMIT_EXCEEDED:
     return VF_LIMIT_EXCEEDED;
+  case OCI_SHAPE_MEDIA_TYPE_INVALID:
+    return VF_MEDIA_TYPE_INVALID;
+  case OCI_SHAPE_URL_INVALID:
+    return VF_URL_INVALID;
+  case OCI_SHAPE_LAYERS_EMPTY:
+    return VF_LAYERS_EMPTY;
+  case OCI_SHAPE_ENV_INVALID:
+    return VF_CONFIG_ENV_INVALID;
   case OCI_SHAPE_N_CODES:
     break;
   }
@@ -100,6 +108,22 @@ void oci_vdup_keys(vstate *v, vctx c, const char *what, const char *const *keys,
   oci_buf_free(&b);
 }
 
+/* A layer's media type (OCI's or Docker's): only a layer is non-distributable. */
+static bool layer_type(const char *mt)
+{
+  return mt && (!strncmp(mt, "application/vnd.oci.image.layer.", 32) ||
+                !strncmp(mt, "application/vnd.docker.image.rootfs.", 36));
+}
+
+/* Does the descriptor name a URL it can be fetched from? */
+static bool any_url(const oci_gdesc *g)
+{
+  for (size_t i = 0; i < g->n_urls; i++)
+    if (oci_uri_absolute(g->urls[i]))
+      return true;
+  return false;
+}
+
 /* verify's descriptor over the graph's: its strings are the graph's (borrowed, kept with the
  * layout), only `where` is its own; a digest only when valid (written as parsed). */
 void oci_vdesc_from(vstate *v, const oci_gdesc *g, const char *where, bool index_child, vdesc *out)
@@ -125,8 +149,8 @@ void oci_vdesc_from(vstate *v, const oci_gdesc *g, const char *where, bool index
   out->containerd_name = (char *)oci_gdesc_annotation(g, ANN_CONTAINERD_NAME);
   out->ref_type = (char *)oci_gdesc_annotation(g, ANN_REF_TYPE);
   out->ref_digest = (char *)oci_gdesc_annotation(g, ANN_REF_DIGEST);
-  out->foreign = g->n_urls > 0 || (out->media_type && (strstr(out->media_type, "nondistributable") ||
-                                                        strstr(out->media_type, "foreign.diff")));
+  out->foreign = layer_type(out->media_type) && (strstr(out->media_type, "nondistributable") ||
+                                                  strstr(out->media_type, "foreign.diff") || any_url(g));
 }
 
 void oci_vkid(vstate *v, const oci_gdesc *kids, size_t i, const char *what, vdesc *out)

@@ -51,8 +51,10 @@ static const oci_vcode_info table[] = {
                            "a digest that breaks the grammar or its algorithm's encoding (lowercase hex of the right "
                            "length)",
                            NULL},
-    [VF_UNSUPPORTED_DIGEST_ALGORITHM] = {"unsupported-digest-algorithm", E, false,
-                                         "an algorithm other than sha256 and sha512", NULL},
+    [VF_UNSUPPORTED_DIGEST_ALGORITHM] = {"unsupported-digest-algorithm", W, false,
+                                         "a digest of the grammar whose algorithm is not sha256 or sha512: it "
+                                         "cannot be verified (the blob is not checked; resolve still stops there)",
+                                         "cannot be verified: algorithm not supported; resolve stops there, exit 4"},
     [VF_SIZE_NEGATIVE] = {"size-negative", E, false, "a negative size", NULL},
     [VF_BLOB_MISSING] = {"blob-missing", E, false, "a referenced blob is absent (and not excused)", NULL},
     [VF_BLOB_UNREADABLE] = {"blob-unreadable", E, false, "a blob that is present but could not be read",
@@ -99,6 +101,13 @@ static const oci_vcode_info table[] = {
                              "lists another number of layers than the config has diff_ids (docker load refuses both)",
                              "a layer file does not hash to its config's `diff_id`, or `Layers` and "
                              "`rootfs.diff_ids` differ in number"},
+    [VF_MEDIA_TYPE_INVALID] = {"media-type-invalid", E, false,
+                               "a mediaType or artifactType that is not a media type name of RFC 6838 (type/subtype, "
+                               "each a letter or digit then at most 126 of letters, digits and !#$&-^_.+); a "
+                               "well-formed unknown one is fine",
+                               NULL},
+    [VF_URL_INVALID] = {"url-invalid", E, false, "a descriptor's urls entry that is not an absolute URI (RFC 3986)",
+                        NULL},
     [VF_JSON_DUPLICATE_KEY] = {"json-duplicate-key", W, false,
                                "a key appears twice in one object (parsers may disagree)", NULL},
     [VF_LINK_MEMBER] = {"link-member", W, false,
@@ -136,7 +145,13 @@ static const oci_vcode_info table[] = {
                                       "hybrid: manifest.json names an image, layers, RepoTags or files that index.json "
                                       "does not reach or that are absent",
                                       "hybrid: `manifest.json` disagrees with `index.json`"},
-    [VF_FOREIGN_LAYER_ABSENT] = {"foreign-layer-absent", I, false, "a non-distributable layer (urls) absent: expected",
+    [VF_LAYERS_EMPTY] = {"layers-empty", W, false,
+                         "an image manifest whose layers array is empty (for portability it should list one)", NULL},
+    [VF_CONFIG_ENV_INVALID] = {"config-env-invalid", W, false, "an image config's Env entry that is not VARNAME=VARVALUE",
+                               NULL},
+    [VF_FOREIGN_LAYER_ABSENT] = {"foreign-layer-absent", I, false,
+                                 "a non-distributable layer (a layer media type that says so, or a layer with an "
+                                 "absolute URL) absent: expected",
                                  NULL},
     [VF_UNKNOWN_MEDIA_TYPE] = {"unknown-media-type", I, false,
                                "an index child that is neither index nor manifest: its blob is checked, its content "

@@ -244,6 +244,7 @@ static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, co
     v->nomem = true;
     return;
   }
+  oci_vshapes_report(v, c, n, cd->digest, path); /* the config's fields, each on its own */
   if (n->code != OCIDIG_OK) {
     oci_vcode code = oci_vcode_of(n->code);
     if (ui != NONE && code != VF_BLOB_MISSING)
