@@ -652,6 +652,8 @@ static ocidig_code parse_piece(const uint8_t *data, size_t len, const char *what
 #endif
     if (e == json_tokener_success && !is_null_text(data, len))
       return oci_nomem(err);
+    if (e == json_tokener_success) /* the text null: valid JSON, but no document */
+      return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s is null, not a JSON object", what);
     if (e == json_tokener_continue)
       return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: invalid JSON: unexpected end of input", what);
     return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: invalid JSON at byte %zu: %s", what,

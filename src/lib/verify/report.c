@@ -146,8 +146,11 @@ static void conclude_platforms(vstate *v)
     }
     if (!u->n_missing)
       continue;
-    if (p->has_desc_platform && !requested) {
-      /* A sparse layout: a platform-filtered export holds only some platforms. */
+    /* A sparse layout: a platform-filtered export holds only some platforms of an image.
+     * An entry of index.json that is absent is the image itself, with or without a
+     * platform in its descriptor: blob-missing (issue 17). */
+    if (p->has_desc_platform && !requested &&
+        !(u->missing[0].blob == u->blob && oci_streq(mdigest, v->r->images[p->image].digest))) {
       oci_buf b = {0};
       const char *name = v->r->images[p->image].name;
       for (size_t k = 0; k < u->n_missing && k < 8; k++) {
@@ -371,10 +374,15 @@ static void build_report(vstate *v)
   free(start);
   for (size_t i = 0; i < r->n_images; i++) {
     ocidig_verify_image *im = &r->images[i];
-    im->complete = true;
+    im->complete = im->digest != NULL; /* an entry whose digest is not usable: not verified */
     for (size_t k = 0; k < im->n_platforms; k++)
       im->complete = im->complete && im->platforms[k].complete;
   }
+  /* a blob of an image that cannot be verified (an unregistered algorithm): not complete */
+  for (size_t i = 0; i < v->n_findings; i++)
+    if (v->findings[i].f.code == oci_vcode_get(VF_UNSUPPORTED_DIGEST_ALGORITHM)->code && v->findings[i].f.image >= 0 &&
+        (size_t)v->findings[i].f.image < r->n_images)
+      r->images[v->findings[i].f.image].complete = false;
   /* findings: the layout first, then by image and platform, else in the order found */
   for (size_t i = 0; i < v->n_findings; i++) {
     vfinding *f = &v->findings[i];
