@@ -57,6 +57,12 @@ static char *table_markdown(void)
     }
     fputs(" |\n", f);
   }
+  fputs("\nThe rule of the OCI image spec each code checks (its file and property or section; MUST or "
+        "SHOULD):\n\n| code | rule |\n| --- | --- |\n",
+        f);
+  for (size_t i = 0; i < n; i++)
+    if (t[i].rule)
+      fprintf(f, "| `%s` | %s |\n", t[i].code, t[i].rule);
   fclose(f);
   return buf;
 }
@@ -86,6 +92,9 @@ START_TEST(test_table_whole)
                   t[i].code);
     ck_assert_msg(!t[i].readme || (*t[i].readme && !strchr(t[i].readme, '\n') && !strchr(t[i].readme, '|')),
                   "%s: the README's note must be one line without '|'", t[i].code);
+    ck_assert_msg(!t[i].rule || (*t[i].rule && !strchr(t[i].rule, '\n') && !strchr(t[i].rule, '|') &&
+                                 (strstr(t[i].rule, "(MUST)") || strstr(t[i].rule, "(SHOULD"))),
+                  "%s: the spec's rule must be one line without '|' that says MUST or SHOULD", t[i].code);
     ck_assert_msg(t[i].severity == OCIDIG_SEVERITY_ERROR || t[i].severity == OCIDIG_SEVERITY_WARNING ||
                       t[i].severity == OCIDIG_SEVERITY_INFO,
                   "%s: severity", t[i].code);

@@ -13,7 +13,9 @@
  * a config, link-escapes for a Config or Layers path that is a link leaving the archive.
  *
  * The README's table of codes is printed from this one (tests/check_findings.c checks that
- * it is; `make readme-findings` rewrites it): `readme` is what it adds in parentheses. */
+ * it is; `make readme-findings` rewrites it): `readme` is what it adds in parentheses, `rule`
+ * the rule of the OCI image spec a code checks (the file and property or section, MUST or
+ * SHOULD), printed in a second table. */
 #include "verify.h"
 
 #define E OCIDIG_SEVERITY_ERROR
@@ -21,23 +23,29 @@
 #define I OCIDIG_SEVERITY_INFO
 
 static const oci_vcode_info table[] = {
-    [VF_OCI_LAYOUT_MISSING] = {"oci-layout-missing", E, false, "no oci-layout file", NULL},
+    [VF_OCI_LAYOUT_MISSING] = {"oci-layout-missing", E, false, "no oci-layout file", NULL,
+                               "image-layout.md, oci-layout file: REQUIRED (MUST)"},
     [VF_BAD_OCI_LAYOUT] = {"bad-oci-layout", E, false,
                            "oci-layout is not a JSON object whose imageLayoutVersion is \"1.0.0\" (the verification "
                            "stops: exit 3, as for resolve)",
                            "exit 3, as for every command: `oci-layout` is not JSON, not an object, or names a version "
-                           "other than 1.0.0; an unreadable one is `io-error`, exit 3"},
+                           "other than 1.0.0; an unreadable one is `io-error`, exit 3",
+                           "image-layout.md, oci-layout file: a JSON object with imageLayoutVersion (MUST)"},
     [VF_MISSING_INDEX_JSON] = {"missing-index-json", E, false,
                                "neither index.json nor manifest.json (the verification stops: exit 3)",
-                               "exit 3; neither `index.json` nor `manifest.json`"},
+                               "exit 3; neither `index.json` nor `manifest.json`",
+                               "image-layout.md, index.json file: REQUIRED (MUST)"},
     [VF_INVALID_JSON] = {"invalid-json", E, false,
                          "a document (index.json, index, manifest, config) is not valid JSON (RFC 8259, UTF-8, no BOM) "
                          "or not an object",
                          NULL},
     [VF_JSON_TOO_LARGE] = {"json-too-large", E, false, "a document larger than OCIDIG_MAX_JSON_SIZE", NULL},
-    [VF_SCHEMA_VERSION] = {"schema-version", E, false, "schemaVersion absent or not 2", NULL},
+    [VF_SCHEMA_VERSION] = {"schema-version", E, false, "schemaVersion absent or not 2", NULL,
+                           "manifest.md, image-index.md: schemaVersion MUST be 2 (MUST)"},
     [VF_MEDIA_TYPE_MISMATCH] = {"media-type-mismatch", E, false, "the body's mediaType differs from its descriptor's",
-                                NULL},
+                                NULL,
+                                "manifest.md, image-index.md: mediaType, when used, MUST be the document's "
+                                "own type (MUST)"},
     [VF_KIND_MISMATCH] = {"kind-mismatch", E, false,
                           "an index body behind a manifest descriptor or the reverse (containerd's validateMediaType), "
                           "or a schema 1 body",
@@ -45,17 +53,27 @@ static const oci_vcode_info table[] = {
     [VF_FIELD_MISSING] = {"field-missing", E, false,
                           "a required field is absent (manifests, config, layers, mediaType, digest, size, platform "
                           "os/architecture)",
-                          NULL},
-    [VF_FIELD_TYPE] = {"field-type", E, false, "a field has the wrong JSON type (or data is not base64)", NULL},
+                          NULL,
+                          "descriptor.md (mediaType, digest, size), manifest.md (config, layers), "
+                          "image-index.md (manifests; platform architecture, os), config.md (architecture, "
+                          "os, rootfs): REQUIRED (MUST)"},
+    [VF_FIELD_TYPE] = {"field-type", E, false, "a field has the wrong JSON type (or data is not base64)", NULL,
+                       "the property types of descriptor.md, manifest.md, image-index.md and config.md; "
+                       "descriptor.md, data: base64 (MUST)"},
     [VF_INVALID_DIGEST] = {"invalid-digest", E, false,
                            "a digest that breaks the grammar or its algorithm's encoding (lowercase hex of the right "
                            "length)",
-                           NULL},
+                           NULL,
+                           "descriptor.md, Digests: the grammar; sha256 and sha512 as lowercase hex of "
+                           "their length (MUST)"},
     [VF_UNSUPPORTED_DIGEST_ALGORITHM] = {"unsupported-digest-algorithm", W, false,
                                          "a digest of the grammar whose algorithm is not sha256 or sha512: it "
                                          "cannot be verified (the blob is not checked; resolve still stops there)",
-                                         "cannot be verified: algorithm not supported; resolve stops there, exit 4"},
-    [VF_SIZE_NEGATIVE] = {"size-negative", E, false, "a negative size", NULL},
+                                         "cannot be verified: algorithm not supported; resolve stops there, exit 4",
+                                         "descriptor.md, Digests: an unrecognized algorithm that fits the "
+                                         "grammar SHOULD pass validation (SHOULD)"},
+    [VF_SIZE_NEGATIVE] = {"size-negative", E, false, "a negative size", NULL,
+                          "descriptor.md, size: the size in bytes, int64 (MUST)"},
     [VF_BLOB_MISSING] = {"blob-missing", E, false, "a referenced blob is absent (and not excused)", NULL},
     [VF_BLOB_UNREADABLE] = {"blob-unreadable", E, false, "a blob that is present but could not be read",
                             "a blob there but not readable, e.g. no permission: never counted absent"},
@@ -63,14 +81,19 @@ static const oci_vcode_info table[] = {
                                "a folder of a directory layout that could not be listed, or an entry of it that could "
                                "not be examined (permissions): unreferenced blobs are then not counted",
                                "a folder that cannot be listed; unreferenced blobs are then not counted"},
-    [VF_SIZE_MISMATCH] = {"size-mismatch", E, false, "the blob's length differs from the descriptor's size", NULL},
-    [VF_DIGEST_MISMATCH] = {"digest-mismatch", E, false, "the blob's bytes do not hash to its digest", NULL},
+    [VF_SIZE_MISMATCH] = {"size-mismatch", E, false, "the blob's length differs from the descriptor's size", NULL,
+                          "descriptor.md, size: content of another length SHOULD NOT be trusted (SHOULD)"},
+    [VF_DIGEST_MISMATCH] = {"digest-mismatch", E, false, "the blob's bytes do not hash to its digest", NULL,
+                            "descriptor.md, Verification: retrieved content SHOULD be verified against the "
+                            "digest (SHOULD)"},
     [VF_DATA_MISMATCH] = {"data-mismatch", E, false, "inline data does not match the descriptor's size or digest",
-                          NULL},
+                          NULL, "descriptor.md, Embedded Content: data is the content the descriptor names (MUST)"},
     [VF_EMPTY_DESCRIPTOR_INVALID] = {"empty-descriptor-invalid", E, false,
                                      "an application/vnd.oci.empty.v1+json descriptor that is not sha256:44136f... "
                                      "with size 2",
-                                     NULL},
+                                     NULL,
+                                     "manifest.md, Guidance for an Empty Descriptor: digest "
+                                     "sha256:44136f..., size 2 (MUST)"},
     [VF_INDEX_CYCLE] = {"index-cycle", E, false, "an index that contains itself", NULL},
     [VF_NESTING_TOO_DEEP] = {"nesting-too-deep", E, false, "indexes nested deeper than OCIDIG_MAX_INDEX_NESTING", NULL},
     [VF_LIMIT_EXCEEDED] = {"limit-exceeded", E, false, "an index with more than OCIDIG_MAX_INDEX_DESCRIPTORS children",
@@ -105,9 +128,11 @@ static const oci_vcode_info table[] = {
                                "a mediaType or artifactType that is not a media type name of RFC 6838 (type/subtype, "
                                "each a letter or digit then at most 126 of letters, digits and !#$&-^_.+); a "
                                "well-formed unknown one is fine",
-                               NULL},
+                               NULL,
+                               "descriptor.md, mediaType and artifactType: values MUST comply with RFC "
+                               "6838, section 4.2 (MUST)"},
     [VF_URL_INVALID] = {"url-invalid", E, false, "a descriptor's urls entry that is not an absolute URI (RFC 3986)",
-                        NULL},
+                        NULL, "descriptor.md, urls: each entry MUST conform to RFC 3986 (MUST)"},
     [VF_JSON_DUPLICATE_KEY] = {"json-duplicate-key", W, false,
                                "a key appears twice in one object (parsers may disagree)", NULL},
     [VF_LINK_MEMBER] = {"link-member", W, false,
@@ -118,7 +143,7 @@ static const oci_vcode_info table[] = {
                              NULL},
     [VF_BLOB_NAME_INVALID] = {"blob-name-invalid", W, false, "a file under blobs/ whose name is not a digest", NULL},
     [VF_REF_NAME_INVALID] = {"ref-name-invalid", W, false, "org.opencontainers.image.ref.name breaks the OCI grammar",
-                             NULL},
+                             NULL, "annotations.md, org.opencontainers.image.ref.name: the grammar (SHOULD)"},
     [VF_REF_NAME_REPEATED] = {"ref-name-repeated", W, false, "the same ref name and digest listed twice", NULL},
     [VF_ATTESTATION_SUBJECT_MISSING] = {"attestation-subject-missing", W, false,
                                         "an attestation manifest whose vnd.docker.reference.digest names nothing in "
@@ -146,9 +171,13 @@ static const oci_vcode_info table[] = {
                                       "does not reach or that are absent",
                                       "hybrid: `manifest.json` disagrees with `index.json`"},
     [VF_LAYERS_EMPTY] = {"layers-empty", W, false,
-                         "an image manifest whose layers array is empty (for portability it should list one)", NULL},
-    [VF_CONFIG_ENV_INVALID] = {"config-env-invalid", W, false, "an image config's Env entry that is not VARNAME=VARVALUE",
-                               NULL},
+                         "an image manifest whose layers array is empty (for portability it should list one)", NULL,
+                         "manifest.md, layers: for portability, layers SHOULD have at least one entry "
+                         "(SHOULD)"},
+    [VF_CONFIG_ENV_INVALID] = {"config-env-invalid", W, false,
+                               "an image config's Env entry that is not VARNAME=VARVALUE", NULL,
+                               "config.md, config.Env: entries are in the format of VARNAME=VARVALUE "
+                               "(SHOULD: the schema's pattern; the text has no keyword)"},
     [VF_FOREIGN_LAYER_ABSENT] = {"foreign-layer-absent", I, false,
                                  "a non-distributable layer (a layer media type that says so, or a layer with an "
                                  "absolute URL) absent: expected",

@@ -111,6 +111,7 @@ typedef struct oci_vcode_info {
   bool docker;              /* only in docker save archives (manifest.json) */
   const char *meaning;      /* one line: the condition */
   const char *readme;       /* what the README adds in parentheses, or NULL */
+  const char *rule;         /* the image spec's rule it checks (file, section: MUST/SHOULD), or NULL */
 } oci_vcode_info;
 
 /* The entry of a code (never NULL for a code of the enum). */
