@@ -607,14 +607,6 @@ static ocidig_code manifest_element(void *ctx, size_t i, json_object *elem, ocid
   return read_image_entry(mr->c, elem, i, &a->images[a->n_images - 1], err);
 }
 
-static ocidig_code manifest_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
-{
-  manifest_read *mr = ctx;
-  (void)err;
-  oci_json_stream_feed(mr->js, buf, len);
-  return OCIDIG_OK;
-}
-
 /* manifest.json is read as a stream, its images one by one: a save of many images is read
  * whatever the size of the file (memory: what is kept of each image), as index.json is. */
 ocidig_code ocidig_docker_archive_read(ocidig_layout *l, ocidig_docker_archive **out, ocidig_error *err)
@@ -636,7 +628,7 @@ ocidig_code ocidig_docker_archive_read(ocidig_layout *l, ocidig_docker_archive *
     return oci_nomem(err);
   }
   mr.a = a;
-  rc = ocidig_layout_stream_file(l, "manifest.json", manifest_sink, &mr, err);
+  rc = ocidig_layout_stream_file(l, "manifest.json", oci_json_stream_sink, mr.js, err);
   if (rc == OCIDIG_OK && (rc = oci_json_stream_finish(mr.js, &doc, err)) == OCIDIG_OK) {
     if (!json_object_is_type(doc.root, json_type_array)) {
       rc = oci_fail(err, OCIDIG_ERR_INVALID_JSON, "manifest.json must be an array of images, not %s",

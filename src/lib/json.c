@@ -1131,6 +1131,13 @@ void oci_json_stream_feed(oci_json_stream *s, const void *buf, size_t len)
   }
 }
 
+ocidig_code oci_json_stream_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  (void)err;
+  oci_json_stream_feed(ctx, buf, len);
+  return OCIDIG_OK;
+}
+
 ocidig_code oci_json_stream_finish(oci_json_stream *s, oci_json_doc *doc, ocidig_error *err)
 {
   ocidig_code rc;

@@ -69,6 +69,8 @@ typedef ocidig_code (*oci_json_element_fn)(void *ctx, size_t i, json_object *ele
 typedef struct oci_json_stream oci_json_stream;
 oci_json_stream *oci_json_stream_new(const char *what, const char *key, oci_json_element_fn fn, void *ctx);
 void oci_json_stream_feed(oci_json_stream *s, const void *buf, size_t len);
+/* feed as a sink of ocidig_layout_stream_file: ctx is the stream; never fails. */
+ocidig_code oci_json_stream_sink(void *ctx, const void *buf, size_t len, ocidig_error *err);
 ocidig_code oci_json_stream_finish(oci_json_stream *s, oci_json_doc *doc, ocidig_error *err);
 /* The error fn returned for an element, or NULL. */
 const ocidig_error *oci_json_stream_refused(const oci_json_stream *s);

@@ -71,14 +71,6 @@ static ocidig_code shape_element(void *ctx, size_t i, json_object *o, ocidig_err
   return OCIDIG_OK;
 }
 
-static ocidig_code shape_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
-{
-  shape_read *sr = ctx;
-  (void)err;
-  oci_json_stream_feed(sr->js, buf, len);
-  return OCIDIG_OK;
-}
-
 /* manifest.json's shape, read as a stream (a save of many images is read whatever its size):
  * an array of {"Config": file, "RepoTags": [names], "Layers": [files]}. */
 static bool docker_manifest_shape(vstate *v)
@@ -91,7 +83,7 @@ static bool docker_manifest_shape(vstate *v)
     v->nomem = true;
     return false;
   }
-  rc = ocidig_layout_stream_file(v->l, "manifest.json", shape_sink, &sr, &e);
+  rc = ocidig_layout_stream_file(v->l, "manifest.json", oci_json_stream_sink, sr.js, &e);
   if (rc != OCIDIG_OK) {
     oci_json_stream_free(sr.js);
     if (rc == OCIDIG_ERR_NOMEM)
