@@ -941,6 +941,20 @@ ocidig_code ocidig_list(ocidig_layout *layout, const ocidig_list_options *opts, 
 void ocidig_listing_free(ocidig_listing *l);
 char *ocidig_listing_to_json(const ocidig_listing *l, bool pretty); /* NULL for NULL */
 
+/* The listing as it is made, one image at a time: each image is handed to fn as soon as it
+ * is complete (with head: the listing so far, its format and request set, images NULL) and
+ * freed when fn returns, unless fn took it over (copied *img and zeroed it).  *out gets the
+ * rest: format, request, the summary, the warnings, n_images (images NULL).  Memory is one
+ * image's rows and documents and a compact set of the blobs met, not the whole listing:
+ * 100,000 images are listed within a few tens of MiB.  The images and the summary are
+ * exactly ocidig_layout_list's.  fn's error (not OCIDIG_OK) stops the listing and is
+ * returned.  An error may come after images were handed out (an archive found cut or
+ * corrupt past them, when the footer counts its files): then *out is NULL. */
+typedef ocidig_code (*ocidig_list_image_fn)(void *ctx, const ocidig_listing *head, ocidig_list_image *img,
+                                            ocidig_error *err);
+ocidig_code ocidig_layout_list_each(ocidig_layout *layout, const ocidig_list_options *opts, ocidig_list_image_fn fn,
+                                    void *ctx, ocidig_listing **out, ocidig_error *err);
+
 /* Sets *opts to the defaults (the same as zeroing it); NULL: nothing. */
 void ocidig_list_options_init(ocidig_list_options *opts);
 /* l->images[i], img->rows[i]; NULL past the end or for NULL. */
@@ -989,6 +1003,15 @@ ocidig_code ocidig_listing_write_json(const ocidig_listing *l, const ocidig_json
                                       void *ctx, ocidig_error *err);
 ocidig_code ocidig_verify_report_write_json(const ocidig_verify_report *r, const ocidig_json_options *opts,
                                             ocidig_sink sink, void *ctx, ocidig_error *err);
+/* The listing of a layout (ocidig_layout_list_each) written as it is made: the text of
+ * ocidig_listing_write_json over ocidig_layout_list's listing, without the listing ever
+ * whole in memory.  *summary (optional) gets the listing's head and summary as
+ * ocidig_layout_list_each gives them.  An error before the first image writes nothing; one
+ * after (ocidig_layout_list_each) leaves the text cut there: a caller that must print
+ * either a listing or an error runs ocidig_layout_list_each first (ocidig ls does). */
+ocidig_code ocidig_layout_list_write_json(ocidig_layout *layout, const ocidig_list_options *opts,
+                                          const ocidig_json_options *jopts, ocidig_sink sink, void *ctx,
+                                          ocidig_listing **summary, ocidig_error *err);
 
 /* ------------------------------------------------------------------- names */
 

@@ -81,45 +81,52 @@ static const char *row_note(const ocidig_list_row *r, char *buf, size_t len)
   return buf;
 }
 
-static void print_table(cell_row *rows, size_t n, const char *const *head, bool color)
+/* The table is written image by image, as the library lists them (ocidig_layout_list_each),
+ * never whole in memory: a first listing measures the columns (and finds any error before
+ * anything is written), a second writes the table, a third the attestations' table when
+ * there is one.  Each image's cells live while it is written. */
+typedef struct ls_text {
+  const char *source;
+  bool color, docker;
+  int pass;       /* 1: measure, 2: the table, 3: the attestations' table */
+  bool json;      /* the first listing only for the exit status and the errors */
+  cli_table t, ta; /* the columns of both tables */
+  size_t n_plat, n_att, n_rows, n_atts;
+  /* the exit status the images give (with --platform) */
+  bool any_selected;
+  int outcome_status;
+} ls_text;
+
+static void ls_text_init(ls_text *x, const char *source)
 {
-  cli_table t = {.n_cols = 6, .right = 1u << 4, .last_free = true};
+  static const char *const ahead[6] = {"IMAGE", "ATTESTS", "MANIFEST", "COMPLETE", "SIZE", ""};
+  memset(x, 0, sizeof *x);
+  x->source = source;
+  x->color = cli_color();
+  x->t = (cli_table){.n_cols = 6, .right = 1u << 4, .last_free = true};
+  x->ta = x->t;
   for (int k = 0; k < 5; k++)
-    cli_table_width(&t, k, head[k]);
-  for (size_t i = 0; i < n; i++) {
-    const char *cells[5] = {rows[i].image, rows[i].platform, rows[i].digest, rows[i].complete, rows[i].size};
-    for (int k = 0; k < 5; k++)
-      cli_table_width(&t, k, cells[k]);
-  }
-  cli_table_row(&t, head, NULL, color ? CLI_BOLD : "");
-  for (size_t i = 0; i < n; i++) {
-    const cell_row *r = &rows[i];
-    const char *cells[6] = {r->image, r->platform, r->digest, r->complete, r->size, r->note};
-    const char *colors[6] = {NULL, NULL, NULL, r->color, NULL, NULL};
-    cli_table_row(&t, cells, colors, NULL);
-  }
+    cli_table_width(&x->ta, k, ahead[k]);
 }
 
-static void print_text(const ocidig_listing *l, const char *source)
+static void ls_head_widths(ls_text *x, const ocidig_listing *l, const char **head)
 {
-  bool color = cli_color();
-  bool docker = l->format == OCIDIG_FORMAT_DOCKER_ARCHIVE;
-  const char *b = color ? CLI_BOLD : "", *z = color ? CLI_RESET : "";
-  size_t total = 0, n_att = 0, n_plat = 0, cap;
-  cell_row *rows, *att;
-  char **notes; /* owned strings for the notes, sizes and names */
-  size_t n_rows = 0, n_atts = 0, n_notes = 0;
-  char buf[1200];
-  const char *head[6] = {"IMAGE", l->request ? "RESOLVES TO" : "PLATFORM", docker ? "IMAGE ID" : "MANIFEST",
-                         "COMPLETE", "SIZE", ""};
-  const char *ahead[6] = {"IMAGE", "ATTESTS", "MANIFEST", "COMPLETE", "SIZE", ""};
+  x->docker = l->format == OCIDIG_FORMAT_DOCKER_ARCHIVE;
+  head[0] = "IMAGE";
+  head[1] = l->request ? "RESOLVES TO" : "PLATFORM";
+  head[2] = x->docker ? "IMAGE ID" : "MANIFEST";
+  head[3] = "COMPLETE";
+  head[4] = "SIZE";
+  head[5] = "";
+}
 
-  for (size_t i = 0; i < l->n_images; i++)
-    total += l->images[i].n_rows + 1;
-  cap = total ? total : 1;
-  rows = calloc(cap, sizeof *rows);
-  att = calloc(cap, sizeof *att);
-  notes = calloc(cap * 6, sizeof *notes);
+static void ls_cells(ls_text *x, const ocidig_listing *l, const ocidig_list_image *img)
+{
+  size_t cap = img->n_rows + 1, n_rows = 0, n_atts = 0, n_notes = 0;
+  cell_row *rows = calloc(cap, sizeof *rows), *att = calloc(cap, sizeof *att);
+  char **notes = calloc(cap * 6 + 1, sizeof *notes); /* owned strings for the notes, sizes and names */
+  char buf[1200];
+  bool docker = x->docker;
   if (!rows || !att || !notes) {
     free(rows);
     free(att);
@@ -128,8 +135,7 @@ static void print_text(const ocidig_listing *l, const char *source)
     return;
   }
 #define KEEP(s) (notes[n_notes] = strdup(s), notes[n_notes] ? notes[n_notes++] : "?")
-  for (size_t i = 0; i < l->n_images; i++) {
-    const ocidig_list_image *img = &l->images[i];
+  {
     const char *name = KEEP(img->n_names ? cli_text(img->name) : short_digest(img->digest));
     bool first = true, first_att = true, shown = false;
     for (size_t k = 0; k < img->n_rows; k++) {
@@ -137,7 +143,8 @@ static void print_text(const ocidig_listing *l, const char *source)
       cell_row *c;
       char size[32];
       if (r->attestation_of) {
-        n_att++;
+        if (x->pass == 1)
+          x->n_att++;
         if (l->request)
           continue;
         c = &att[n_atts++];
@@ -145,7 +152,8 @@ static void print_text(const ocidig_listing *l, const char *source)
         first_att = false;
         c->platform = KEEP(short_digest(r->attestation_of));
       } else {
-        n_plat++;
+        if (x->pass == 1)
+          x->n_plat++;
         if (l->request && !r->selected)
           continue;
         c = &rows[n_rows++];
@@ -185,33 +193,125 @@ static void print_text(const ocidig_listing *l, const char *source)
     }
   }
 #undef KEEP
-  cli_printf("%s%s%s: %s, %zu image%s, %zu platform%s%s\n", b, strcmp(source, "-") ? cli_text(source) : "standard input", z, ocidig_layout_format_name(l->format),
-         l->n_images, l->n_images == 1 ? "" : "s", n_plat, n_plat == 1 ? "" : "s",
-         docker ? " (docker save: no registry manifests; images are known by image ID)" : "");
-  print_table(rows, n_rows, head, color);
-  if (n_atts) {
-    cli_printf("\n%sattestations%s (buildx)\n", b, z);
-    print_table(att, n_atts, ahead, color);
-  } else if (n_att && l->request) {
-    cli_printf("\n(%zu attestation manifest%s not shown with --platform)\n", n_att, n_att == 1 ? "" : "s");
-  }
-  {
-    char t[32], s[32], u[32];
-    cli_human_size(l->total_bytes, t, sizeof t);
-    cli_human_size(l->shared_bytes, s, sizeof s);
-    cli_human_size(l->unreferenced_bytes, u, sizeof u);
-    cli_printf("\ntotal %s in %zu blob%s; shared between images/platforms %s (%zu blob%s); unreferenced %s (%zu file%s)",
-           t, l->n_blobs, l->n_blobs == 1 ? "" : "s", s, l->n_shared, l->n_shared == 1 ? "" : "s", u,
-           l->n_unreferenced, l->n_unreferenced == 1 ? "" : "s");
-    if (l->n_missing)
-      cli_printf("; %zu blob%s missing", l->n_missing, l->n_missing == 1 ? "" : "s");
-    cli_printf("\n");
+  if (x->pass == 1) {
+    x->n_rows += n_rows;
+    x->n_atts += n_atts;
+    for (size_t i = 0; i < n_rows + n_atts; i++) {
+      const cell_row *r = i < n_rows ? &rows[i] : &att[i - n_rows];
+      const char *cells[5] = {r->image, r->platform, r->digest, r->complete, r->size};
+      for (int k = 0; k < 5; k++)
+        cli_table_width(i < n_rows ? &x->t : &x->ta, k, cells[k]);
+    }
+  } else {
+    size_t n = x->pass == 2 ? n_rows : n_atts;
+    for (size_t i = 0; i < n; i++) {
+      const cell_row *r = x->pass == 2 ? &rows[i] : &att[i];
+      const char *cells[6] = {r->image, r->platform, r->digest, r->complete, r->size, r->note};
+      const char *colors[6] = {NULL, NULL, NULL, r->color, NULL, NULL};
+      cli_table_row(x->pass == 2 ? &x->t : &x->ta, cells, colors, NULL);
+    }
   }
   for (size_t i = 0; i < n_notes; i++)
     free(notes[i]);
   free(notes);
   free(rows);
   free(att);
+}
+
+/* ocidig_layout_list_each's function: the image's cells measured or written. */
+static ocidig_code ls_text_image(void *ctx, const ocidig_listing *l, ocidig_list_image *img, ocidig_error *err)
+{
+  ls_text *x = ctx;
+  (void)err;
+  if (x->pass == 1) {
+    x->any_selected = x->any_selected || img->outcome == OCIDIG_OUTCOME_SELECTED;
+    if (img->outcome == OCIDIG_OUTCOME_ERROR)
+      x->outcome_status = ocidig_code_exit_status(img->code);
+  }
+  if (x->json || (x->pass == 3 && l->request))
+    return OCIDIG_OK;
+  x->docker = l->format == OCIDIG_FORMAT_DOCKER_ARCHIVE;
+  ls_cells(x, l, img);
+  return OCIDIG_OK;
+}
+
+/* The table's head (before the second listing writes the rows). */
+static void print_head(ls_text *x, const ocidig_listing *l)
+{
+  const char *b = x->color ? CLI_BOLD : "", *z = x->color ? CLI_RESET : "";
+  const char *head[6];
+  ls_head_widths(x, l, head);
+  for (int k = 0; k < 5; k++)
+    cli_table_width(&x->t, k, head[k]);
+  cli_printf("%s%s%s: %s, %zu image%s, %zu platform%s%s\n", b, strcmp(x->source, "-") ? cli_text(x->source) : "standard input", z, ocidig_layout_format_name(l->format),
+         l->n_images, l->n_images == 1 ? "" : "s", x->n_plat, x->n_plat == 1 ? "" : "s",
+         x->docker ? " (docker save: no registry manifests; images are known by image ID)" : "");
+  cli_table_row(&x->t, head, NULL, x->color ? CLI_BOLD : "");
+}
+
+/* Between the tables, and the footer. */
+static void print_attestations_head(ls_text *x, const ocidig_listing *l)
+{
+  static const char *const ahead[6] = {"IMAGE", "ATTESTS", "MANIFEST", "COMPLETE", "SIZE", ""};
+  const char *b = x->color ? CLI_BOLD : "", *z = x->color ? CLI_RESET : "";
+  if (x->n_atts) {
+    cli_printf("\n%sattestations%s (buildx)\n", b, z);
+    cli_table_row(&x->ta, ahead, NULL, x->color ? CLI_BOLD : "");
+  } else if (x->n_att && l->request) {
+    cli_printf("\n(%zu attestation manifest%s not shown with --platform)\n", x->n_att, x->n_att == 1 ? "" : "s");
+  }
+}
+
+static void print_footer(const ocidig_listing *l)
+{
+  char t[32], s[32], u[32];
+  cli_human_size(l->total_bytes, t, sizeof t);
+  cli_human_size(l->shared_bytes, s, sizeof s);
+  cli_human_size(l->unreferenced_bytes, u, sizeof u);
+  cli_printf("\ntotal %s in %zu blob%s; shared between images/platforms %s (%zu blob%s); unreferenced %s (%zu file%s)",
+         t, l->n_blobs, l->n_blobs == 1 ? "" : "s", s, l->n_shared, l->n_shared == 1 ? "" : "s", u,
+         l->n_unreferenced, l->n_unreferenced == 1 ? "" : "s");
+  if (l->n_missing)
+    cli_printf("; %zu blob%s missing", l->n_missing, l->n_missing == 1 ? "" : "s");
+  cli_printf("\n");
+}
+
+/* cli_json_sink, noting whether anything was written. */
+typedef struct ls_sink {
+  cli_json_stream st;
+  bool written;
+} ls_sink;
+
+static ocidig_code ls_json_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  ls_sink *s = ctx;
+  s->written = true;
+  return cli_json_sink(&s->st, buf, len, err);
+}
+
+static ocidig_code ls_nomem(ocidig_error *err)
+{
+  err->code = OCIDIG_ERR_NOMEM;
+  snprintf(err->message, sizeof err->message, "out of memory");
+  return OCIDIG_ERR_NOMEM;
+}
+
+/* An error before anything was written: the JSON object of any error, or the message. */
+static void error_out(bool json, const char *source, const ocidig_error *err)
+{
+  if (json) {
+    json_object *root = json_object_new_object(), *e = json_object_new_object();
+    json_object_object_add(root, "schemaVersion", json_object_new_int(1));
+    json_object_object_add(root, "source", json_object_new_string(source));
+    json_object_object_add(root, "images", NULL);
+    json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(err->code)));
+    json_object_object_add(e, "message", json_object_new_string(err->message));
+    json_object_object_add(root, "error", e);
+    cli_put_json_object(root);
+    json_object_put(root);
+  } else {
+    cli_error("%s (%s)", cli_text(err->message), ocidig_code_name(err->code));
+  }
 }
 
 int cmd_ls(int argc, char **argv)
@@ -230,7 +330,10 @@ int cmd_ls(int argc, char **argv)
   ocidig_matcher *matcher = NULL;
   ocidig_layout *layout = NULL;
   ocidig_listing *l = NULL;
+  ocidig_list_options opts = {0};
   ocidig_error err = {0};
+  ls_text x;
+  bool first = true;
   int c, status;
   cli_progress prog = {.what = "reading"};
   ocidig_open_options open_opts = {.progress = cli_progress_cb, .progress_ctx = &prog};
@@ -257,26 +360,28 @@ int cmd_ls(int argc, char **argv)
   if (platform && (status = cli_matcher(platform, strict, &matcher)) != 0)
     return status;
 
+  /* The first listing measures the table and finds whatever error there is before
+   * anything is written (an archive cut or corrupt past its images: ocidig_layout_list_each);
+   * the second writes.  A directory's JSON without a matcher needs no first listing: nothing
+   * it reads past the images can fail but an allocation. */
+  ls_text_init(&x, source);
+  x.pass = 1;
+  x.json = json;
   if (ocidig_layout_open(source, &open_opts, &layout, &err) == OCIDIG_OK) {
-    ocidig_list_options opts = {.matcher = matcher, .host = cli_host()};
-    ocidig_list(layout, &opts, &l, &err);
+    opts = (ocidig_list_options){.matcher = matcher, .host = cli_host()};
+    if (json && !matcher && !ocidig_layout_is_archive(layout))
+      first = false; /* (with a matcher, the first listing gives the exit status) */
+    if (first)
+      ocidig_layout_list_each(layout, &opts, ls_text_image, &x, &l, &err);
   }
-  cli_progress_end(&prog);
-  if (!l) {
+  if (first || !layout) {
+    cli_progress_end(&prog);
+    prog.started = true; /* no progress line while the table is written */
+    prog.tty = false;
+  }
+  if (!layout || (first && !l)) {
     status = ocidig_code_exit_status(err.code);
-    if (json) {
-      json_object *root = json_object_new_object(), *e = json_object_new_object();
-      json_object_object_add(root, "schemaVersion", json_object_new_int(1));
-      json_object_object_add(root, "source", json_object_new_string(source));
-      json_object_object_add(root, "images", NULL);
-      json_object_object_add(e, "code", json_object_new_string(ocidig_code_name(err.code)));
-      json_object_object_add(e, "message", json_object_new_string(err.message));
-      json_object_object_add(root, "error", e);
-      cli_put_json_object(root);
-      json_object_put(root);
-    } else {
-      cli_error("%s (%s)", cli_text(err.message), ocidig_code_name(err.code));
-    }
+    error_out(json, source, &err);
     goto out;
   }
   if (json) {
@@ -285,17 +390,52 @@ int cmd_ls(int argc, char **argv)
     ocidig_json_member head[] = {{"schemaVersion", "1"}, {"source", src_text}};
     ocidig_json_member tail[] = {{"strict", strict ? "true" : "false"}};
     ocidig_json_options jo = {.pretty = true, .head = head, .n_head = 2, .tail = tail, .n_tail = 1};
-    cli_json_stream st = {0};
+    ls_sink st = {{0}, false};
     ocidig_error jerr;
-    ocidig_code jrc = src_text ? ocidig_listing_write_json(l, &jo, cli_json_sink, &st, &jerr) : OCIDIG_ERR_NOMEM;
+    ocidig_listing *l2 = NULL;
+    ocidig_code jrc = src_text ? ocidig_layout_list_write_json(layout, &opts, &jo, ls_json_sink, &st, &l2, &jerr)
+                               : ls_nomem(&jerr);
     free(src_text);
-    cli_json_end(&st);
+    if (jrc != OCIDIG_OK && !st.written && !first) {
+      /* nothing written: the error as the JSON object of any error */
+      cli_progress_end(&prog);
+      status = ocidig_code_exit_status(jerr.code);
+      error_out(json, source, &jerr);
+      goto out;
+    }
+    cli_json_end(&st.st);
     if (jrc != OCIDIG_OK && jrc != OCIDIG_ERR_OUTPUT) {
       status = cli_fail(&jerr);
       goto out;
     }
+    if (!first) {
+      cli_progress_end(&prog);
+      l = l2;
+    } else {
+      ocidig_listing_free(l2);
+    }
+    if (!l)
+      goto out; /* the output failed (cli_finish says so) */
   } else {
-    print_text(l, source);
+    ocidig_error e2;
+    ocidig_listing *l2 = NULL;
+    print_head(&x, l);
+    x.pass = 2;
+    if (ocidig_layout_list_each(layout, &opts, ls_text_image, &x, &l2, &e2) != OCIDIG_OK) {
+      status = cli_fail(&e2);
+      goto out;
+    }
+    ocidig_listing_free(l2);
+    print_attestations_head(&x, l);
+    if (x.n_atts) {
+      x.pass = 3;
+      if (ocidig_layout_list_each(layout, &opts, ls_text_image, &x, &l2, &e2) != OCIDIG_OK) {
+        status = cli_fail(&e2);
+        goto out;
+      }
+      ocidig_listing_free(l2);
+    }
+    print_footer(l);
     for (size_t i = 0; i < l->n_warnings; i++)
       cli_warn("%s", cli_text(l->warnings[i]));
   }
@@ -303,13 +443,9 @@ int cmd_ls(int argc, char **argv)
   if (l->n_errors) {
     status = EXIT_INTEGRITY;
   } else if (matcher) {
-    bool any = false;
-    for (size_t i = 0; i < l->n_images; i++) {
-      any = any || l->images[i].outcome == OCIDIG_OUTCOME_SELECTED;
-      if (l->images[i].outcome == OCIDIG_OUTCOME_ERROR)
-        status = ocidig_code_exit_status(l->images[i].code);
-    }
-    if (!status && !any)
+    if (x.outcome_status)
+      status = x.outcome_status;
+    if (!status && !x.any_selected)
       status = EXIT_NO_MATCH;
   }
 out:

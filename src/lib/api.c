@@ -51,7 +51,7 @@ const ocidig_verify_platform *ocidig_verify_image_platform(const ocidig_verify_i
 
 const ocidig_list_image *ocidig_listing_image(const ocidig_listing *l, size_t i)
 {
-  return l && i < l->n_images ? &l->images[i] : NULL;
+  return l && l->images && i < l->n_images ? &l->images[i] : NULL;
 }
 
 const ocidig_list_row *ocidig_list_image_row(const ocidig_list_image *img, size_t i)

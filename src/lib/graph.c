@@ -28,6 +28,10 @@ struct oci_graph {
   ocidig_layout *l;
   oci_view *v;
   chunk *chunks;
+  /* Scratch (oci_graph_scratch_begin): the manifests and configs read meanwhile live in
+   * these chunks, not cached, freed at oci_graph_scratch_end. */
+  chunk *scratch;
+  bool in_scratch;
   /* Every node read, found by its digest (the first node of each digest; the others of that
    * digest, read as another kind, size or media type, follow it: gnode.next). */
   struct gnode **nodes;
@@ -56,7 +60,8 @@ struct oci_graph {
 /* n bytes aligned for any type (align) or not (strings). */
 static void *arena_get(oci_graph *g, size_t n, bool align)
 {
-  chunk *c = g->chunks;
+  chunk **head = g->in_scratch ? &g->scratch : &g->chunks;
+  chunk *c = *head;
   void *p;
   if (align && c)
     c->used = (c->used + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
@@ -77,7 +82,7 @@ static void *arena_get(oci_graph *g, size_t n, bool align)
       return (char *)nc->data;
     }
     nc->next = c;
-    g->chunks = c = nc;
+    *head = c = nc;
   }
   p = (char *)c->data + c->used;
   c->used += n;
@@ -122,6 +127,8 @@ static const char *intern_digest(oci_graph *g, const char *s, bool *nomem)
     return NULL;
   if ((i = oci_strtab_find(&g->digest_tab, s, digest_at, g)) != OCI_STRTAB_NONE)
     return g->digests[i];
+  if (g->in_scratch)
+    return arena_strdup(g, s, nomem); /* dies with the scratch: not interned */
   if (!(p = arena_strdup(g, s, nomem)))
     return NULL;
   if (!oci_grow((void **)&g->digests, &g->cap_digests, g->n_digests + 1, sizeof *g->digests)) {
@@ -140,22 +147,28 @@ static const char *intern_media_type(oci_graph *g, const char *s, bool *nomem)
 {
   if (!s)
     return NULL;
+  bool keep = g->n_media_types < sizeof g->media_types / sizeof g->media_types[0], scratch = g->in_scratch;
   for (size_t i = 0; i < g->n_media_types; i++)
     if (!strcmp(g->media_types[i], s))
       return g->media_types[i];
+  g->in_scratch = scratch && !keep; /* what the table keeps lives as long as the graph */
   s = arena_strdup(g, s, nomem);
-  if (s && g->n_media_types < sizeof g->media_types / sizeof g->media_types[0])
+  g->in_scratch = scratch;
+  if (s && keep)
     g->media_types[g->n_media_types++] = s;
   return s;
 }
 
 static const char *intern_key(oci_graph *g, const char *s, bool *nomem)
 {
+  bool keep = g->n_keys_seen < sizeof g->keys_seen / sizeof g->keys_seen[0], scratch = g->in_scratch;
   for (size_t i = 0; i < g->n_keys_seen; i++)
     if (!strcmp(g->keys_seen[i], s))
       return g->keys_seen[i];
+  g->in_scratch = scratch && !keep;
   s = arena_strdup(g, s, nomem);
-  if (s && g->n_keys_seen < sizeof g->keys_seen / sizeof g->keys_seen[0])
+  g->in_scratch = scratch;
+  if (s && keep)
     g->keys_seen[g->n_keys_seen++] = s;
   return s;
 }
@@ -228,11 +241,14 @@ static bool platform_same(const ocidig_platform *a, const ocidig_platform *b)
 static const ocidig_platform *intern_platform(oci_graph *g, const ocidig_platform *p, unsigned keys, bool *nomem)
 {
   const ocidig_platform *out;
+  bool keep = g->n_platforms < sizeof g->platforms / sizeof g->platforms[0], scratch = g->in_scratch;
   for (size_t i = 0; i < g->n_platforms; i++)
     if (g->platform_keys[i] == keys && platform_same(g->platforms[i], p))
       return g->platforms[i];
+  g->in_scratch = scratch && !keep;
   out = arena_platform(g, p, nomem);
-  if (out && g->n_platforms < sizeof g->platforms / sizeof g->platforms[0]) {
+  g->in_scratch = scratch;
+  if (out && keep) {
     g->platform_keys[g->n_platforms] = keys;
     g->platforms[g->n_platforms++] = out;
   }
@@ -272,10 +288,18 @@ static bool gdesc_from(oci_graph *g, const ocidig_descriptor *d, bool share, oci
 
 /* ------------------------------------------------------------------ nodes */
 
+static void chunks_free(chunk *c)
+{
+  while (c) {
+    chunk *next = c->next;
+    free(c);
+    c = next;
+  }
+}
+
 static void graph_free(void *p)
 {
   oci_graph *g = p;
-  chunk *c, *next;
   if (!g)
     return;
   oci_strtab_free(&g->by_digest);
@@ -285,11 +309,24 @@ static void graph_free(void *p)
   for (size_t i = 0; i < g->n_arrays; i++)
     free(g->arrays[i]);
   free(g->arrays);
-  for (c = g->chunks; c; c = next) {
-    next = c->next;
-    free(c);
-  }
+  chunks_free(g->scratch);
+  chunks_free(g->chunks);
   free(g);
+}
+
+void oci_graph_scratch_begin(oci_graph *g)
+{
+  if (g)
+    g->in_scratch = true;
+}
+
+void oci_graph_scratch_end(oci_graph *g)
+{
+  if (!g)
+    return;
+  g->in_scratch = false;
+  chunks_free(g->scratch);
+  g->scratch = NULL;
 }
 
 ocidig_code oci_graph_get(ocidig_layout *l, oci_graph **out, ocidig_error *err)
@@ -332,9 +369,16 @@ static gnode *node_new(oci_graph *g, const char *name, const char *digest, ocidi
   gnode *n = arena_alloc(g, sizeof *n);
   if (!n)
     return NULL;
+  size_t ln = strlen(name), ld = digest ? strlen(digest) : 0;
   memset(n, 0, sizeof *n);
   n->pub.name = arena_strdup(g, name, &nomem);
-  n->pub.digest = arena_strdup(g, digest ? digest : "", &nomem);
+  /* "manifest sha256:...": the digest is the name's end, not a second copy */
+  if (!ld)
+    n->pub.digest = "";
+  else if (n->pub.name && ld <= ln && !strcmp(n->pub.name + ln - ld, digest))
+    n->pub.digest = n->pub.name + ln - ld;
+  else
+    n->pub.digest = arena_strdup(g, digest, &nomem);
   n->pub.kind = kind;
   n->kind = kind;
   return nomem ? NULL : n;
@@ -583,6 +627,7 @@ ocidig_code oci_graph_root(oci_graph *g, const oci_gnode **out, ocidig_error *er
   index_read ir = {.g = g};
   ocidig_error e = {0};
   ocidig_code rc;
+  bool scratch, nomem;
   OCI_REQUIRE(out, "out", err);
   *out = NULL;
   OCI_REQUIRE(g, "the graph", err);
@@ -590,19 +635,24 @@ ocidig_code oci_graph_root(oci_graph *g, const oci_gnode **out, ocidig_error *er
     *out = g->root;
     return OCIDIG_OK;
   }
+  scratch = g->in_scratch;
+  g->in_scratch = false; /* the root is kept, whenever it is first asked for */
   ir.what = oci_view_root_name(g->v);
   gnode *rn = node_new(g, ir.what, "", OCIDIG_KIND_INDEX);
   ir.n = rn ? &rn->pub : NULL;
   if (!ir.n ||
       !(ir.js = oci_json_stream_new(ir.what, "manifests", index_element, &ir))) {
     index_read_free(&ir);
+    g->in_scratch = scratch;
     return oci_nomem(err);
   }
   rc = oci_view_root_stream(g->v, index_sink, &ir, &e);
   if (rc == OCIDIG_OK)
     rc = index_finish(&ir, OCIDIG_MT_OCI_INDEX, &e);
   index_read_free(&ir);
-  if (rc == OCIDIG_ERR_NOMEM || (rc != OCIDIG_OK && !node_fail(g, ir.n, &e)))
+  nomem = rc == OCIDIG_ERR_NOMEM || (rc != OCIDIG_OK && !node_fail(g, ir.n, &e));
+  g->in_scratch = scratch;
+  if (nomem)
     return oci_nomem(err);
   g->root = ir.n;
   *out = ir.n;
@@ -952,7 +1002,7 @@ static ocidig_code node_get(oci_graph *g, const oci_gdesc *d, ocidig_kind kind, 
   gnode *n, *first = NULL;
   ocidig_error e = {0};
   ocidig_code rc;
-  bool nomem = false, inline_data;
+  bool nomem = false, inline_data, scratch, kept;
   const char *role = kind == OCIDIG_KIND_INDEX ? "index" : kind == OCIDIG_KIND_MANIFEST ? "manifest" : "config";
 
   *out = NULL;
@@ -965,21 +1015,35 @@ static ocidig_code node_get(oci_graph *g, const oci_gdesc *d, ocidig_kind kind, 
         return OCIDIG_OK;
       }
   }
+  /* An index is always kept (its children are few arrays, walked again and again); a
+   * manifest or config read in scratch lives until oci_graph_scratch_end. */
+  scratch = g->in_scratch;
+  if (kind == OCIDIG_KIND_INDEX)
+    g->in_scratch = false;
   name = oci_sprintf("%s %s", role, digest_text(d));
   n = name ? node_new(g, name, oci_str(d->digest), kind) : NULL;
   free(name);
-  if (!n)
+  if (!n) {
+    g->in_scratch = scratch;
     return oci_nomem(err);
+  }
   n->media_type = kind == OCIDIG_KIND_OTHER ? NULL : intern_media_type(g, d->media_type, &nomem);
   n->size = d->size;
   n->inline_data = inline_data;
+  if (!nomem) {
+    rc = kind == OCIDIG_KIND_INDEX ? read_index(g, d, &n->pub, &e)
+         : kind == OCIDIG_KIND_MANIFEST ? read_manifest(g, d, &n->pub, &e)
+                                        : read_config(g, d, &n->pub, &e);
+    nomem = rc == OCIDIG_ERR_NOMEM || (rc != OCIDIG_OK && !node_fail(g, &n->pub, &e));
+  }
+  kept = !g->in_scratch;
+  g->in_scratch = scratch;
   if (nomem)
     return oci_nomem(err);
-  rc = kind == OCIDIG_KIND_INDEX ? read_index(g, d, &n->pub, &e)
-       : kind == OCIDIG_KIND_MANIFEST ? read_manifest(g, d, &n->pub, &e)
-                                      : read_config(g, d, &n->pub, &e);
-  if (rc == OCIDIG_ERR_NOMEM || (rc != OCIDIG_OK && !node_fail(g, &n->pub, &e)))
-    return oci_nomem(err);
+  if (!kept) {
+    *out = &n->pub; /* not cached: freed with the scratch */
+    return OCIDIG_OK;
+  }
   if (first) {
     /* behind the others of its digest */
     while (first->next)

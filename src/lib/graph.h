@@ -22,8 +22,8 @@
  * JSON, kind against the descriptor's mediaType): a node holds one code and one message
  * for its condition, whatever asks.  Indexes (index.json included) are read as they stream
  * (json.h's oci_json_stream): memory is what is kept, the compact descriptors below, not
- * the document's size.  Nodes and descriptors live until the layout is closed; they are
- * read-only to callers.  Not thread-safe (one thread per layout).
+ * the document's size.  Nodes and descriptors live until the layout is closed (those read
+ * in scratch: until its end, below); they are read-only to callers.  Not thread-safe (one thread per layout).
  *
  * For ls and verify (image.c, verify.c), which call oci_entries_load/oci_resolve_entry
  * today: those stay in resolve.c, now over the graph, until their callers move; the
@@ -137,6 +137,17 @@ ocidig_code oci_graph_open(oci_graph *g, const oci_gdesc *d, const oci_gnode **o
  * and config_message say why), read once (§5.9): §4 steps 1 to 6, a JSON object, the five
  * platform fields type-checked (node->platform). */
 ocidig_code oci_graph_config(oci_graph *g, const oci_gdesc *cfg, const oci_gnode **out, ocidig_error *err);
+
+/* Scratch: between oci_graph_scratch_begin and oci_graph_scratch_end, a manifest or config
+ * that the graph does not hold already is read as ever (the same checks, the same node) but
+ * not kept: its node, and every string and descriptor of it, is freed at
+ * oci_graph_scratch_end.  For a question that needs each manifest once and keeps nothing of
+ * it past the scope (ls, one image at a time): memory is one image's documents, not every
+ * manifest of the layout.  Indexes and the root are kept whatever the mode; so is a node
+ * read before the scratch began (it is returned as it is).  A node may be read twice (once
+ * in each of two scopes); the answer is the same.  Not nested. */
+void oci_graph_scratch_begin(oci_graph *g);
+void oci_graph_scratch_end(oci_graph *g);
 
 /* A walk of everything under the root, pre-order, each index's children in document
  * order, each index opened once (a second path to it: index() is called with again set,

@@ -399,6 +399,22 @@ ocidig_code ocidig_layout_entries(ocidig_layout *l, const ocidig_entry **entries
   return OCIDIG_OK;
 }
 
+ocidig_code oci_layout_each_entry(ocidig_layout *l, bool (*fn)(void *ctx, const ocidig_entry *e), void *ctx,
+                                  ocidig_error *err)
+{
+  ocidig_code rc;
+  ocidig_entry e;
+  if ((rc = scan(l, NULL, NULL, NULL, NULL, err)) != OCIDIG_OK)
+    return rc;
+  for (size_t i = 0; i < l->n_members; i++)
+    if (!l->members[i].replaced && !l->members[i].clobber) {
+      entry_from_member(&l->members[i], &e);
+      if (!fn(ctx, &e))
+        break;
+    }
+  return OCIDIG_OK;
+}
+
 size_t ocidig_layout_warnings(const ocidig_layout *l, const char *const **warnings)
 {
   if (warnings)

@@ -87,6 +87,12 @@ void oci_layout_warn(ocidig_layout *l, const char *fmt, ...) OCI_PRINTF(2, 3);
 ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err);
 oci_member *oci_member_find(ocidig_layout *l, const char *path);
 void oci_member_free(oci_member *m);
+/* Every entry ocidig_layout_entries lists, in its order (an archive read to its end, a
+ * directory walked once; the same errors), handed to fn one at a time (valid during the
+ * call) instead of built into an array: for a question that only counts them.  fn returns
+ * false to stop. */
+ocidig_code oci_layout_each_entry(ocidig_layout *l, bool (*fn)(void *ctx, const ocidig_entry *e), void *ctx,
+                                  ocidig_error *err);
 /* A regular file that a later directory, link or device of its name replaces (tar extracts
  * that): reading it is corrupt-archive.  Returns that error. */
 ocidig_code oci_member_clobbered(ocidig_layout *l, const oci_member *m, ocidig_error *err);

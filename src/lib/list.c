@@ -6,24 +6,51 @@
  * same view).  Documents come from the graph (graph.h), checked as every command checks
  * them: an error of a document a row needs (its manifest, its config) is the row's error.
  * The formats differ only in wording read from the view: a docker save image has no
- * registry manifest and is shown by its image ID (oci_view_docker_image_of). */
+ * registry manifest and is shown by its image ID (oci_view_docker_image_of).
+ *
+ * Made one image at a time (ocidig_layout_list_each): each image's documents are read in
+ * the graph's scratch and its rows handed out and freed before the next, so that what is
+ * kept across images is only what the footer needs: the blobs met (a compact set, keys the
+ * graph's index strings where they can be) and the warnings (list_warnings_merge). */
 #include "image.h"
 #include "layout.h"
 
 typedef struct blobinfo {
-  const char *key; /* the digest (the graph's string), or "file:<path>" (owned, below) */
-  char *owned;
+  const char *key; /* the digest: a string of the graph's that outlives the listing (an index's
+                    * child), or a copy (owned), or "file:<path>" (owned) */
   int64_t size;
+  size_t last_ref; /* the last row (or image, for indexes) that referenced it, +1 */
+  uint8_t refs;    /* rows that reference it: 0, 1, 2 (two or more) */
+  bool owned;
   bool present;
-  size_t refs;     /* rows (or images, for indexes) that reference it */
-  size_t last_ref; /* the last one, +1 */
-  bool synth;      /* a document the view synthesized (no file: not counted) */
+  bool synth; /* a document the view synthesized (no file: not counted) */
 } blobinfo;
+
+/* At most this many distinct warnings, then one line saying how many more there were (as
+ * resolve does): 20,000 images each resolving to another platform give one line each. */
+#define LIST_MAX_WARNINGS 100
+
+/* The warnings come in the order they would had every image been walked before the next
+ * step (the walks' warnings, then the format's, then the resolutions'): each step logs its
+ * own, merged at the end (list_warnings_merge): the first LIST_MAX_WARNINGS distinct kept,
+ * the calls past them counted.  A log keeps its first distinct ones with how often each
+ * came and, of the calls past those, only a hash (not the text). */
+typedef struct wlog {
+  char **v;
+  size_t *count;
+  size_t n;
+  size_t *over;
+  size_t n_over, cap_over;
+} wlog;
+
+enum { LOG_WALK, LOG_FORMAT, LOG_RESOLVE, LOG_N };
 
 typedef struct lctx {
   ocidig_layout *layout;
   const ocidig_list_options *opts;
-  ocidig_listing *out;
+  ocidig_listing *out; /* the listing's head and summary (images: NULL, n_images: the count) */
+  ocidig_list_image_fn fn;
+  void *fn_ctx;
   oci_graph *g;
   oci_view *v;
   oci_strtab blobs; /* key -> index into info */
@@ -31,18 +58,43 @@ typedef struct lctx {
   size_t n_info, cap_info;
   size_t next_ref;
   oci_entries *entries; /* for list_resolve */
-  size_t dropped_warnings;
-  /* the manifests the rows were read from, for manifest.json's RepoTags (hybrid) */
-  struct mrow {
-    size_t image;
-    const oci_gnode *n;
-  } *mrows;
+  wlog logs[LOG_N];
+  unsigned log;    /* where list_warn writes */
+  bool warn_nomem; /* a warning could not be logged */
+  /* the manifests the current image's rows were read from, for manifest.json's RepoTags (hybrid) */
+  const oci_gnode **mrows;
   size_t n_mrows, cap_mrows;
 } lctx;
 
-/* At most this many distinct warnings, then one line saying how many more there were (as
- * resolve does): 20,000 images each resolving to another platform give one line each. */
-#define LIST_MAX_WARNINGS 100
+/* false: out of memory */
+static bool wlog_add(wlog *w, const char *s)
+{
+  for (size_t i = 0; i < w->n; i++)
+    if (!strcmp(w->v[i], s)) {
+      w->count[i]++;
+      return true;
+    }
+  if (w->n < LIST_MAX_WARNINGS) {
+    size_t *cnt = realloc(w->count, (w->n + 1) * sizeof *cnt);
+    if (!cnt)
+      return false;
+    w->count = cnt;
+    cnt[w->n] = 1;
+    return oci_strv_push(&w->v, &w->n, s);
+  }
+  if (!oci_grow((void **)&w->over, &w->cap_over, w->n_over + 1, sizeof *w->over))
+    return false;
+  w->over[w->n_over++] = oci_str_hash(s);
+  return true;
+}
+
+static void wlog_free(wlog *w)
+{
+  oci_strv_free(w->v, w->n);
+  free(w->count);
+  free(w->over);
+  memset(w, 0, sizeof *w);
+}
 
 static void list_warn(lctx *c, const char *fmt, ...) OCI_PRINTF(2, 3);
 static void list_warn(lctx *c, const char *fmt, ...)
@@ -52,13 +104,41 @@ static void list_warn(lctx *c, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(buf, sizeof buf, fmt, ap);
   va_end(ap);
-  for (size_t i = 0; i < c->out->n_warnings; i++)
-    if (!strcmp(c->out->warnings[i], buf))
-      return;
-  if (c->out->n_warnings >= LIST_MAX_WARNINGS)
-    c->dropped_warnings++;
-  else
-    oci_strv_add_unique(&c->out->warnings, &c->out->n_warnings, buf);
+  if (!wlog_add(&c->logs[c->log], buf))
+    c->warn_nomem = true;
+}
+
+/* The logs, in their order, into out->warnings: what one list filled call by call would
+ * hold (the first distinct ones), and how many calls found it full and without theirs. */
+static bool list_warnings_merge(lctx *c, size_t *dropped)
+{
+  ocidig_listing *out = c->out;
+  size_t hashes[LIST_MAX_WARNINGS];
+  *dropped = 0;
+  for (unsigned k = 0; k < LOG_N; k++) {
+    const wlog *w = &c->logs[k];
+    for (size_t i = 0; i < w->n; i++) {
+      bool had = false;
+      for (size_t j = 0; j < out->n_warnings && !had; j++)
+        had = !strcmp(out->warnings[j], w->v[i]);
+      if (had)
+        continue;
+      if (out->n_warnings >= LIST_MAX_WARNINGS)
+        *dropped += w->count[i];
+      else if (!oci_strv_push(&out->warnings, &out->n_warnings, w->v[i]))
+        return false;
+    }
+    /* past a full log: the list is full too (its first distinct ones are in it or found it full) */
+    for (size_t j = 0; w->n_over && j < out->n_warnings; j++)
+      hashes[j] = oci_str_hash(out->warnings[j]);
+    for (size_t i = 0; i < w->n_over; i++) {
+      bool had = false;
+      for (size_t j = 0; j < out->n_warnings && !had; j++)
+        had = hashes[j] == w->over[i];
+      *dropped += !had;
+    }
+  }
+  return true;
 }
 
 static const char *blob_key(const void *ctx, size_t i)
@@ -105,9 +185,10 @@ static void dset_free(dset *s)
 }
 
 /* Counts a blob for the footer; `present`/`size` are computed when first met.  With d, key
- * is d's digest, kept as it is (the graph's strings live as long as the layout); without,
- * a file's key ("file:<path>", "sha256:<hex>"), copied. */
-static blobinfo *note_blob(lctx *c, const char *key, const oci_gdesc *d, const char *file, size_t ref,
+ * is d's digest: kept as it is when d is an index's child (stable: indexes live as long as
+ * the layout), else copied (a manifest's config and layers are read in scratch and freed
+ * with it).  Without d, a file's key ("file:<path>", "sha256:<hex>"), copied. */
+static blobinfo *note_blob(lctx *c, const char *key, const oci_gdesc *d, bool stable, const char *file, size_t ref,
                            ocidig_error *err)
 {
   size_t i;
@@ -122,9 +203,11 @@ static blobinfo *note_blob(lctx *c, const char *key, const oci_gdesc *d, const c
     i = c->n_info;
     b = &c->info[i];
     memset(b, 0, sizeof *b);
-    b->key = d ? key : (b->owned = oci_strdup(key));
+    b->owned = !(d && stable);
+    b->key = b->owned ? oci_strdup(key) : key;
     if (!b->key || !oci_strtab_put(&c->blobs, i, blob_key, c, false)) {
-      free(b->owned);
+      if (b->owned)
+        free((char *)b->key);
       oci_nomem(err);
       return NULL;
     }
@@ -148,7 +231,7 @@ static blobinfo *note_blob(lctx *c, const char *key, const oci_gdesc *d, const c
   }
   b = &c->info[i];
   if (b->last_ref != ref + 1) {
-    b->refs++;
+    b->refs += b->refs < 2;
     b->last_ref = ref + 1;
   }
   return b;
@@ -204,7 +287,7 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdes
       return oci_nomem(err);
   }
   row->n_blobs = 1;
-  if (!(b = note_blob(c, d->digest, d, NULL, ref, err)) && d->digest)
+  if (!(b = note_blob(c, d->digest, d, true, NULL, ref, err)) && d->digest)
     return OCIDIG_ERR_NOMEM;
   if (d->digest_code != OCIDIG_OK) {
     row->n_missing++;
@@ -215,8 +298,7 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdes
       return rc;
     if (!oci_grow((void **)&c->mrows, &c->cap_mrows, c->n_mrows + 1, sizeof *c->mrows))
       return oci_nomem(err);
-    c->mrows[c->n_mrows].image = (size_t)(img - c->out->images);
-    c->mrows[c->n_mrows++].n = n;
+    c->mrows[c->n_mrows++] = n;
   }
   row->present = n ? n->code != OCIDIG_ERR_BLOB_MISSING : (b && b->present);
   if (!row->present)
@@ -235,7 +317,7 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdes
     row->n_blobs++;
     if (!(row->image_id = oci_strdup(n->config->digest)) && n->config->digest)
       return oci_nomem(err);
-    if (!(b = note_blob(c, n->config->digest, n->config, NULL, ref, err)) && n->config->digest)
+    if (!(b = note_blob(c, n->config->digest, n->config, false, NULL, ref, err)) && n->config->digest)
       return OCIDIG_ERR_NOMEM;
     if (!b || !b->present)
       row->n_missing++;
@@ -260,7 +342,7 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdes
     const oci_gdesc *ly = &n->layers[i];
     row->n_blobs++;
     row->size = oci_size_add(row->size, ly->size);
-    if (!(b = note_blob(c, ly->digest, ly, NULL, ref, err)) && ly->digest)
+    if (!(b = note_blob(c, ly->digest, ly, false, NULL, ref, err)) && ly->digest)
       return OCIDIG_ERR_NOMEM;
     if (!b || !b->present)
       row->n_missing++;
@@ -279,7 +361,7 @@ static ocidig_code list_walk(lctx *c, ocidig_list_image *img, const oci_gdesc *d
   ocidig_code rc;
   if (ocidig_media_type_kind(d->media_type) != OCIDIG_KIND_INDEX)
     return list_manifest(c, img, d, err);
-  if (d->digest && !note_blob(c, d->digest, d, NULL, image_ref, err))
+  if (d->digest && !note_blob(c, d->digest, d, true, NULL, image_ref, err))
     return OCIDIG_ERR_NOMEM;
   for (unsigned i = 0; i < depth && d->digest; i++)
     if (!strcmp(stack[i], d->digest)) {
@@ -351,24 +433,11 @@ void ocidig_listing_free(ocidig_listing *l)
   if (!l)
     return;
   free(l->request);
-  for (size_t i = 0; i < l->n_images; i++)
+  for (size_t i = 0; l->images && i < l->n_images; i++) /* a summary: n_images, no images */
     list_image_clear(&l->images[i]);
   free(l->images);
   oci_strv_free(l->warnings, l->n_warnings);
   free(l);
-}
-
-static ocidig_list_image *new_image(ocidig_listing *out, ocidig_error *err)
-{
-  ocidig_list_image *v = realloc(out->images, (out->n_images + 1) * sizeof *v);
-  if (!v) {
-    oci_nomem(err);
-    return NULL;
-  }
-  out->images = v;
-  v = &v[out->n_images++];
-  memset(v, 0, sizeof *v);
-  return v;
 }
 
 static ocidig_code finish_image(ocidig_list_image *img, ocidig_error *err)
@@ -424,53 +493,6 @@ static ocidig_code list_resolve(lctx *c, ocidig_list_image *img, ocidig_error *e
   return OCIDIG_OK;
 }
 
-static const char *image_key(const void *ctx, size_t i)
-{
-  return oci_str(((const ocidig_listing *)ctx)->images[i].digest);
-}
-
-static ocidig_code list_oci(lctx *c, ocidig_error *err)
-{
-  ocidig_listing *out = c->out;
-  const char *stack[OCIDIG_MAX_INDEX_NESTING + 2];
-  ocidig_code rc = OCIDIG_OK;
-  oci_strtab by_digest = {0}; /* an image's digest -> its position in out->images */
-  const oci_gnode *root;
-  if ((rc = oci_graph_root(c->g, &root, err)) != OCIDIG_OK)
-    return rc;
-  if (root->code != OCIDIG_OK)
-    return oci_fail(err, root->code, "%s", root->message);
-  for (size_t i = 0; i < root->n_children && rc == OCIDIG_OK; i++) {
-    const oci_gdesc *d = &root->children[i];
-    ocidig_list_image *img = NULL;
-    size_t k;
-    if ((k = oci_strtab_find(&by_digest, oci_str(d->digest), image_key, out)) != OCI_STRTAB_NONE) {
-      img = &out->images[k];
-      if (!oci_entry_names_add(d, &img->names, &img->n_names))
-        rc = oci_nomem(err);
-      continue;
-    }
-    if (!(img = new_image(out, err))) {
-      rc = OCIDIG_ERR_NOMEM;
-      break;
-    }
-    if ((!(img->digest = oci_strdup(d->digest)) && d->digest) ||
-        (!(img->media_type = oci_strdup(d->media_type)) && d->media_type) ||
-        !oci_entry_names_add(d, &img->names, &img->n_names) ||
-        !oci_strtab_put(&by_digest, out->n_images - 1, image_key, out, false)) {
-      rc = oci_nomem(err);
-      break;
-    }
-    {
-      dset seen = {0};
-      rc = list_walk(c, img, d, c->next_ref++, stack, 0, &seen, err);
-      dset_free(&seen);
-    }
-  }
-  oci_strtab_free(&by_digest);
-  return rc;
-}
-
 /* A docker save image (the synthesized manifest of a manifest.json entry): no registry
  * manifest, so the image and its row are shown by the image ID (its config's digest), as
  * resolve shows it (oci_docker_present). */
@@ -500,14 +522,13 @@ static ocidig_code docker_wording(lctx *c, ocidig_list_image *img, ocidig_error 
 /* A hybrid (manifest.json beside index.json): the RepoTags of the manifest.json entries
  * that describe a row's manifest (its config and its layers: a config alone may be shared
  * by the images of one export) name the row's image too. */
-static ocidig_code hybrid_names(lctx *c, ocidig_error *err)
+static ocidig_code hybrid_names(lctx *c, ocidig_list_image *img, ocidig_error *err)
 {
   ocidig_digest *layers = NULL;
   size_t cap = 0;
   ocidig_code rc = OCIDIG_OK;
   for (size_t k = 0; k < c->n_mrows && rc == OCIDIG_OK; k++) {
-    const oci_gnode *n = c->mrows[k].n;
-    ocidig_list_image *img = &c->out->images[c->mrows[k].image];
+    const oci_gnode *n = c->mrows[k];
     ocidig_digest cfg;
     char **tags = NULL;
     size_t n_tags = 0, nl = 0;
@@ -524,13 +545,139 @@ static ocidig_code hybrid_names(lctx *c, ocidig_error *err)
       continue;
     if ((rc = oci_view_repo_tags_for(c->v, &cfg, layers, nl, &tags, &n_tags, err)) != OCIDIG_OK) {
       if (rc != OCIDIG_ERR_NOMEM)
-        rc = OCIDIG_OK; /* an unreadable manifest.json: warned below */
+        rc = OCIDIG_OK; /* an unreadable manifest.json: warned (oci_docker_hybrid_notes) */
       break;
     }
     rc = oci_names_merge(&img->names, &img->n_names, tags, n_tags, err);
     oci_strv_free(tags, n_tags);
   }
   free(layers);
+  return rc;
+}
+
+/* The entries of the root that share a digest are one image, at the first of them (with
+ * the names of all): next[i] is the next entry of i's digest (SIZE_MAX: none), later[i]
+ * says that an earlier one has it.  Sorted positions, not a copy of the strings. */
+typedef struct same_digest {
+  const oci_gdesc *kids;
+  size_t *next;
+  uint8_t *later;
+} same_digest;
+
+typedef struct same_pos {
+  const char *digest;
+  size_t pos;
+} same_pos;
+
+static int same_cmp(const void *a, const void *b)
+{
+  const same_pos *x = a, *y = b;
+  int r = strcmp(x->digest, y->digest);
+  return r ? r : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+static bool same_digest_init(same_digest *s, const oci_gnode *root)
+{
+  size_t n = root->n_children;
+  same_pos *order;
+  s->kids = root->children;
+  s->next = malloc((n ? n : 1) * sizeof *s->next);
+  s->later = calloc(n ? n : 1, 1);
+  order = malloc((n ? n : 1) * sizeof *order);
+  if (!s->next || !s->later || !order) {
+    free(order);
+    return false;
+  }
+  for (size_t i = 0; i < n; i++) {
+    order[i] = (same_pos){oci_str(s->kids[i].digest), i};
+    s->next[i] = SIZE_MAX;
+  }
+  if (n > 1)
+    qsort(order, n, sizeof *order, same_cmp);
+  for (size_t i = 1; i < n; i++)
+    if (!strcmp(order[i - 1].digest, order[i].digest)) {
+      s->next[order[i - 1].pos] = order[i].pos;
+      s->later[order[i].pos] = 1;
+    }
+  free(order);
+  return true;
+}
+
+static void same_digest_free(same_digest *s)
+{
+  free(s->next);
+  free(s->later);
+}
+
+/* One image: the root's entry i and those of its digest after it. */
+static ocidig_code list_image(lctx *c, const same_digest *same, size_t i, ocidig_list_image *img,
+                              ocidig_error *err)
+{
+  const char *stack[OCIDIG_MAX_INDEX_NESTING + 2];
+  const oci_gdesc *d = &same->kids[i];
+  ocidig_code rc;
+  dset seen = {0};
+  if ((!(img->digest = oci_strdup(d->digest)) && d->digest) ||
+      (!(img->media_type = oci_strdup(d->media_type)) && d->media_type))
+    return oci_nomem(err);
+  for (size_t k = i; k != SIZE_MAX; k = same->next[k])
+    if (!oci_entry_names_add(&same->kids[k], &img->names, &img->n_names))
+      return oci_nomem(err);
+  c->n_mrows = 0;
+  c->log = LOG_WALK;
+  rc = list_walk(c, img, d, c->next_ref++, stack, 0, &seen, err);
+  dset_free(&seen);
+  if (rc != OCIDIG_OK)
+    return rc;
+  if (c->out->format == OCIDIG_FORMAT_HYBRID && (rc = hybrid_names(c, img, err)) != OCIDIG_OK)
+    return rc;
+  if ((rc = docker_wording(c, img, err)) != OCIDIG_OK || (rc = finish_image(img, err)) != OCIDIG_OK)
+    return rc;
+  for (size_t k = 0; k < img->n_rows; k++)
+    c->out->n_errors += img->rows[k].code != OCIDIG_OK;
+  c->log = LOG_RESOLVE;
+  if (c->opts->matcher && (rc = list_resolve(c, img, err)) != OCIDIG_OK)
+    return rc;
+  return OCIDIG_OK;
+}
+
+/* Every image of the root, one at a time: made, handed to c->fn, freed.  Each image's
+ * manifests and configs are read in the graph's scratch (graph.h), so that memory is one
+ * image's documents and the compact blob set, not the layout's; unless the layout is read
+ * from standard input, which cannot be read again: there what is read is kept. */
+static ocidig_code list_images(lctx *c, ocidig_error *err)
+{
+  ocidig_code rc = OCIDIG_OK;
+  const oci_gnode *root;
+  same_digest same = {0};
+  bool scratch = strcmp(oci_layout_path(c->layout), "-") != 0;
+  if ((rc = oci_graph_root(c->g, &root, err)) != OCIDIG_OK)
+    return rc;
+  if (root->code != OCIDIG_OK)
+    return oci_fail(err, root->code, "%s", root->message);
+  if (!same_digest_init(&same, root)) {
+    same_digest_free(&same);
+    return oci_nomem(err);
+  }
+  for (size_t i = 0; i < root->n_children && rc == OCIDIG_OK; i++) {
+    ocidig_list_image img = {0};
+    if (same.later[i])
+      continue;
+    if (scratch)
+      oci_graph_scratch_begin(c->g);
+    rc = list_image(c, &same, i, &img, err);
+    c->n_mrows = 0;
+    if (scratch)
+      oci_graph_scratch_end(c->g);
+    if (rc == OCIDIG_OK && c->warn_nomem)
+      rc = oci_nomem(err);
+    if (rc == OCIDIG_OK) {
+      c->out->n_images++;
+      rc = c->fn(c->fn_ctx, c->out, &img, err);
+    }
+    list_image_clear(&img);
+  }
+  same_digest_free(&same);
   return rc;
 }
 
@@ -553,18 +700,43 @@ static bool format_metadata(ocidig_layout_format f, const char *path)
  * files (a docker save, containers/image dir:), every file that holds no blob listed and
  * is not the format's metadata (manifest.json, repositories, <id>/json, <id>/VERSION;
  * version). */
+typedef struct unref_ctx {
+  lctx *c;
+  bool synthesized;
+  ocidig_layout_format format;
+  dset members;
+} unref_ctx;
+
+static bool unref_entry(void *ctx, const ocidig_entry *e)
+{
+  unref_ctx *u = ctx;
+  ocidig_digest_alg alg;
+  const char *hex;
+  char key[OCIDIG_MAX_PATH_LENGTH + 8];
+  if (e->type != OCIDIG_ENTRY_FILE || e->escapes)
+    return true;
+  if (u->synthesized) {
+    if (format_metadata(u->format, e->path) ||
+        oci_strtab_find(&u->members.tab, e->path, dset_key, &u->members) != OCI_STRTAB_NONE)
+      return true;
+  } else {
+    if (!(hex = oci_blob_path_hex(e->path, &alg)))
+      return true;
+    snprintf(key, sizeof key, "%s:%s", ocidig_digest_alg_name(alg), hex);
+    if (blob_noted(u->c, key))
+      return true;
+  }
+  u->c->out->n_unreferenced++;
+  u->c->out->unreferenced_bytes = oci_bytes_add(u->c->out->unreferenced_bytes, e->size);
+  return true;
+}
+
 static ocidig_code count_unreferenced(lctx *c, ocidig_error *err)
 {
-  const ocidig_entry *entries;
-  size_t n;
-  bool synthesized = oci_view_root_synthesized(c->v);
-  ocidig_layout_format f = oci_view_format(c->v);
-  dset members = {0}; /* the strings are copies, freed below */
-  ocidig_code rc = ocidig_layout_entries(c->layout, &entries, &n, err);
-  if (rc != OCIDIG_OK)
-    return rc;
+  unref_ctx u = {.c = c, .synthesized = oci_view_root_synthesized(c->v), .format = oci_view_format(c->v)};
+  ocidig_code rc = OCIDIG_OK;
   /* the members that hold the blobs listed (a view names them: <hex>.json, <id>/layer.tar, ...) */
-  for (size_t i = 0; synthesized && i < c->n_info; i++) {
+  for (size_t i = 0; u.synthesized && i < c->n_info; i++) {
     ocidig_digest d;
     const char *m;
     char *copy;
@@ -572,7 +744,7 @@ static ocidig_code count_unreferenced(lctx *c, ocidig_error *err)
     if (ocidig_digest_parse(c->info[i].key, strlen(c->info[i].key), &d, NULL) != OCIDIG_OK ||
         !(m = oci_view_blob_member(c->v, &d, NULL, NULL)))
       continue;
-    if (!(copy = oci_strdup(m)) || !dset_add(&members, copy, &had)) {
+    if (!(copy = oci_strdup(m)) || !dset_add(&u.members, copy, &had)) {
       free(copy);
       rc = oci_nomem(err);
       goto out;
@@ -580,115 +752,137 @@ static ocidig_code count_unreferenced(lctx *c, ocidig_error *err)
     if (had)
       free(copy);
   }
-  for (size_t i = 0; i < n; i++) {
-    const ocidig_entry *e = &entries[i];
-    ocidig_digest_alg alg;
-    const char *hex;
-    char key[OCIDIG_MAX_PATH_LENGTH + 8];
-    if (e->type != OCIDIG_ENTRY_FILE || e->escapes)
-      continue;
-    if (synthesized) {
-      if (format_metadata(f, e->path) ||
-          oci_strtab_find(&members.tab, e->path, dset_key, &members) != OCI_STRTAB_NONE)
-        continue;
-    } else {
-      if (!(hex = oci_blob_path_hex(e->path, &alg)))
-        continue;
-      snprintf(key, sizeof key, "%s:%s", ocidig_digest_alg_name(alg), hex);
-      if (blob_noted(c, key))
-        continue;
-    }
-    c->out->n_unreferenced++;
-    c->out->unreferenced_bytes = oci_bytes_add(c->out->unreferenced_bytes, e->size);
-  }
+  /* the entries one at a time (100,000 blobs: no array of them) */
+  rc = oci_layout_each_entry(c->layout, unref_entry, &u, err);
 out:
-  for (size_t i = 0; i < members.n; i++)
-    free((char *)members.v[i]);
-  dset_free(&members);
+  for (size_t i = 0; i < u.members.n; i++)
+    free((char *)u.members.v[i]);
+  dset_free(&u.members);
   return rc;
 }
 
-ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidig_listing **out, ocidig_error *err)
+/* The format's own notes (a hybrid's comparison, what the view met reading a docker save's
+ * manifest.json and repositories), after the images as ever. */
+static ocidig_code format_notes(lctx *c, ocidig_error *err)
+{
+  ocidig_code rc;
+  c->log = LOG_FORMAT;
+  if (c->out->format == OCIDIG_FORMAT_HYBRID) {
+    char **w = NULL;
+    size_t n_w = 0;
+    if ((rc = oci_docker_hybrid_notes(c->v, &w, &n_w, err)) != OCIDIG_OK)
+      return rc;
+    for (size_t i = 0; i < n_w; i++)
+      list_warn(c, "%s", w[i]);
+    oci_strv_free(w, n_w);
+  } else if (oci_view_root_synthesized(c->v)) {
+    const ocidig_docker_archive *a = NULL;
+    if ((rc = oci_view_docker_archive(c->v, &a, err)) != OCIDIG_OK)
+      return rc;
+    for (size_t i = 0; a && i < a->n_warnings; i++)
+      list_warn(c, "%s", a->warnings[i]);
+  }
+  return OCIDIG_OK;
+}
+
+/* The listing, image by image to c->fn; the head and the summary in c->out. */
+static ocidig_code list_run(lctx *c, ocidig_error *err)
+{
+  ocidig_code rc;
+  size_t dropped = 0;
+  /* The view: index.json / manifest.json first, then oci-layout (the order of every
+   * command); then the root index, read and checked by the graph. */
+  if ((rc = oci_view_get(c->layout, &c->v, err)) != OCIDIG_OK || (rc = oci_graph_get(c->layout, &c->g, err)) != OCIDIG_OK)
+    return rc;
+  c->out->format = oci_view_format(c->v);
+  if (c->opts->matcher && !(c->out->request = ocidig_platform_format(ocidig_matcher_request(c->opts->matcher))))
+    return oci_nomem(err);
+  if ((rc = list_images(c, err)) != OCIDIG_OK || (rc = format_notes(c, err)) != OCIDIG_OK ||
+      (rc = count_unreferenced(c, err)) != OCIDIG_OK)
+    return rc;
+  for (size_t i = 0; i < c->n_info; i++) {
+    const blobinfo *b = &c->info[i];
+    if (b->synth)
+      continue;
+    if (!b->present) {
+      c->out->n_missing++;
+      continue;
+    }
+    c->out->n_blobs++;
+    c->out->total_bytes = oci_bytes_add(c->out->total_bytes, b->size);
+    if (b->refs > 1) {
+      c->out->n_shared++;
+      c->out->shared_bytes = oci_bytes_add(c->out->shared_bytes, b->size);
+    }
+  }
+  if (c->warn_nomem || !list_warnings_merge(c, &dropped))
+    return oci_nomem(err);
+  if (dropped) {
+    char buf[64];
+    snprintf(buf, sizeof buf, "%zu more warnings not shown", dropped);
+    if (!oci_strv_push(&c->out->warnings, &c->out->n_warnings, buf))
+      return oci_nomem(err);
+  }
+  return OCIDIG_OK;
+}
+
+ocidig_code ocidig_layout_list_each(ocidig_layout *l, const ocidig_list_options *opts, ocidig_list_image_fn fn,
+                                    void *ctx, ocidig_listing **out, ocidig_error *err)
 {
   static const ocidig_list_options none = {0};
-  lctx c = {.layout = l, .opts = opts ? opts : &none};
+  lctx c = {.layout = l, .opts = opts ? opts : &none, .fn = fn, .fn_ctx = ctx};
   ocidig_code rc;
 
   OCI_REQUIRE(out, "out", err);
   *out = NULL;
   OCI_REQUIRE(l, "the layout", err);
+  OCI_REQUIRE(fn, "the function", err);
   if (!(c.out = calloc(1, sizeof *c.out)))
     return oci_nomem(err);
-  /* The view: index.json / manifest.json first, then oci-layout (the order of every
-   * command); then the root index, read and checked by the graph. */
-  if ((rc = oci_view_get(l, &c.v, err)) != OCIDIG_OK || (rc = oci_graph_get(l, &c.g, err)) != OCIDIG_OK)
-    goto fail;
-  c.out->format = oci_view_format(c.v);
-  if (c.opts->matcher && !(c.out->request = ocidig_platform_format(ocidig_matcher_request(c.opts->matcher)))) {
-    rc = oci_nomem(err);
-    goto fail;
+  if ((rc = list_run(&c, err)) == OCIDIG_OK) {
+    *out = c.out;
+    c.out = NULL;
   }
-  if ((rc = list_oci(&c, err)) != OCIDIG_OK)
-    goto fail;
-  if (c.out->format == OCIDIG_FORMAT_HYBRID) {
-    char **w = NULL;
-    size_t n_w = 0;
-    if ((rc = hybrid_names(&c, err)) != OCIDIG_OK || (rc = oci_docker_hybrid_notes(c.v, &w, &n_w, err)) != OCIDIG_OK)
-      goto fail;
-    for (size_t i = 0; i < n_w; i++)
-      list_warn(&c, "%s", w[i]);
-    oci_strv_free(w, n_w);
-  } else if (oci_view_root_synthesized(c.v)) {
-    /* what the view met reading a docker save's own files (manifest.json, repositories) */
-    const ocidig_docker_archive *a = NULL;
-    if ((rc = oci_view_docker_archive(c.v, &a, err)) != OCIDIG_OK)
-      goto fail;
-    for (size_t i = 0; a && i < a->n_warnings; i++)
-      list_warn(&c, "%s", a->warnings[i]);
-  }
-  for (size_t i = 0; i < c.out->n_images; i++) {
-    ocidig_list_image *img = &c.out->images[i];
-    if ((rc = docker_wording(&c, img, err)) != OCIDIG_OK || (rc = finish_image(img, err)) != OCIDIG_OK)
-      goto fail;
-    for (size_t k = 0; k < img->n_rows; k++)
-      c.out->n_errors += img->rows[k].code != OCIDIG_OK;
-    if (c.opts->matcher && (rc = list_resolve(&c, img, err)) != OCIDIG_OK)
-      goto fail;
-  }
-  if ((rc = count_unreferenced(&c, err)) != OCIDIG_OK)
-    goto fail;
-  for (size_t i = 0; i < c.n_info; i++) {
-    const blobinfo *b = &c.info[i];
-    if (b->synth)
-      continue;
-    if (!b->present) {
-      c.out->n_missing++;
-      continue;
-    }
-    c.out->n_blobs++;
-    c.out->total_bytes = oci_bytes_add(c.out->total_bytes, b->size);
-    if (b->refs > 1) {
-      c.out->n_shared++;
-      c.out->shared_bytes = oci_bytes_add(c.out->shared_bytes, b->size);
-    }
-  }
-  if (c.dropped_warnings) {
-    char buf[64];
-    snprintf(buf, sizeof buf, "%zu more warnings not shown", c.dropped_warnings);
-    if (!oci_strv_push(&c.out->warnings, &c.out->n_warnings, buf)) {
-      rc = oci_nomem(err);
-      goto fail;
-    }
-  }
-  *out = c.out;
-  c.out = NULL;
-fail:
   free(c.mrows);
   oci_strtab_free(&c.blobs);
   for (size_t i = 0; i < c.n_info; i++)
-    free(c.info[i].owned);
+    if (c.info[i].owned)
+      free((char *)c.info[i].key);
   free(c.info);
+  for (unsigned k = 0; k < LOG_N; k++)
+    wlog_free(&c.logs[k]);
   oci_entries_free(c.entries);
   ocidig_listing_free(c.out);
   return rc;
+}
+
+/* ocidig_list: the images collected into the listing (taken over, not copied). */
+typedef struct collect {
+  ocidig_list_image *v;
+  size_t n, cap;
+} collect;
+
+static ocidig_code collect_image(void *ctx, const ocidig_listing *head, ocidig_list_image *img, ocidig_error *err)
+{
+  collect *k = ctx;
+  (void)head;
+  if (!oci_grow((void **)&k->v, &k->cap, k->n + 1, sizeof *k->v))
+    return oci_nomem(err);
+  k->v[k->n++] = *img;
+  memset(img, 0, sizeof *img);
+  return OCIDIG_OK;
+}
+
+ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidig_listing **out, ocidig_error *err)
+{
+  collect k = {0};
+  ocidig_code rc = ocidig_layout_list_each(l, opts, collect_image, &k, out, err);
+  if (rc != OCIDIG_OK) {
+    for (size_t i = 0; i < k.n; i++)
+      list_image_clear(&k.v[i]);
+    free(k.v);
+    return rc;
+  }
+  (*out)->images = k.v;
+  return OCIDIG_OK;
 }

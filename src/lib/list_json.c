@@ -62,16 +62,20 @@ static json_object *image_json(const ocidig_listing *l, const ocidig_list_image 
   return o;
 }
 
-static void listing_write(const ocidig_listing *l, const ocidig_json_options *opts, oci_json_writer *w)
+/* The top object up to its "images" array, open. */
+static void listing_head(const ocidig_listing *l, const ocidig_json_options *opts, oci_json_writer *w)
 {
-  json_object *sum = json_object_new_object();
   oci_json_writer_open(w, NULL, '{');
   oci_json_writer_put_members(w, opts->head, opts->n_head);
   oci_json_writer_put(w, "format", json_object_new_string(ocidig_layout_format_name(l->format)));
   oci_json_writer_put(w, "request", oci_jstr(l->request));
   oci_json_writer_open(w, "images", '[');
-  for (size_t i = 0; i < l->n_images; i++)
-    oci_json_writer_put(w, NULL, image_json(l, &l->images[i]));
+}
+
+/* From the end of the "images" array to the end. */
+static void listing_tail(const ocidig_listing *l, const ocidig_json_options *opts, oci_json_writer *w)
+{
+  json_object *sum = json_object_new_object();
   oci_json_writer_close(w);
   json_object_object_add(sum, "blobs", json_object_new_int64((int64_t)l->n_blobs));
   json_object_object_add(sum, "totalBytes", json_object_new_int64((int64_t)l->total_bytes));
@@ -85,6 +89,14 @@ static void listing_write(const ocidig_listing *l, const ocidig_json_options *op
   oci_json_writer_put(w, "warnings", oci_jstrv(l->warnings, l->n_warnings));
   oci_json_writer_put_members(w, opts->tail, opts->n_tail);
   oci_json_writer_close(w);
+}
+
+static void listing_write(const ocidig_listing *l, const ocidig_json_options *opts, oci_json_writer *w)
+{
+  listing_head(l, opts, w);
+  for (size_t i = 0; l->images && i < l->n_images; i++)
+    oci_json_writer_put(w, NULL, image_json(l, &l->images[i]));
+  listing_tail(l, opts, w);
 }
 
 char *ocidig_listing_to_json(const ocidig_listing *l, bool pretty)
@@ -110,4 +122,55 @@ ocidig_code ocidig_listing_write_json(const ocidig_listing *l, const ocidig_json
   oci_json_writer_init_sink(&w, opts->pretty, sink, ctx);
   listing_write(l, opts, &w);
   return oci_json_writer_finish(&w, err);
+}
+
+typedef struct stream_ctx {
+  oci_json_writer w;
+  const ocidig_json_options *opts;
+  bool started;
+} stream_ctx;
+
+static ocidig_code stream_image(void *ctx, const ocidig_listing *head, ocidig_list_image *img, ocidig_error *err)
+{
+  stream_ctx *s = ctx;
+  if (!s->started)
+    listing_head(head, s->opts, &s->w);
+  s->started = true;
+  oci_json_writer_put(&s->w, NULL, image_json(head, img));
+  if (s->w.sink_rc != OCIDIG_OK) {
+    if (err)
+      *err = s->w.sink_err;
+    return s->w.sink_rc; /* the output failed: no use listing on */
+  }
+  return OCIDIG_OK;
+}
+
+ocidig_code ocidig_layout_list_write_json(ocidig_layout *layout, const ocidig_list_options *opts,
+                                          const ocidig_json_options *jopts, ocidig_sink sink, void *ctx,
+                                          ocidig_listing **summary, ocidig_error *err)
+{
+  static const ocidig_json_options none = {0};
+  stream_ctx s = {.opts = jopts ? jopts : &none};
+  ocidig_listing *l = NULL;
+  ocidig_code rc;
+  if (summary)
+    *summary = NULL;
+  OCI_REQUIRE(layout, "the layout", err);
+  OCI_REQUIRE(sink, "the sink", err);
+  oci_json_writer_init_sink(&s.w, s.opts->pretty, sink, ctx);
+  if ((rc = ocidig_layout_list_each(layout, opts, stream_image, &s, &l, err)) != OCIDIG_OK) {
+    if (s.w.sink_rc != OCIDIG_OK && err)
+      *err = s.w.sink_err;
+    oci_buf_free(&s.w.out); /* what was written stays cut where the error came */
+    return s.w.sink_rc != OCIDIG_OK ? s.w.sink_rc : rc;
+  }
+  if (!s.started)
+    listing_head(l, s.opts, &s.w);
+  listing_tail(l, s.opts, &s.w);
+  rc = oci_json_writer_finish(&s.w, err);
+  if (summary && rc == OCIDIG_OK)
+    *summary = l;
+  else
+    ocidig_listing_free(l);
+  return rc;
 }
