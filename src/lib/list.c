@@ -19,8 +19,10 @@ typedef struct blobinfo {
   const char *key; /* the digest: a string of the graph's that outlives the listing (an index's
                     * child), or a copy (owned), or "file:<path>" (owned) */
   int64_t size;
-  size_t last_ref; /* the last row (or image, for indexes) that referenced it, +1 */
-  uint8_t refs;    /* rows that reference it: 0, 1, 2 (two or more) */
+  /* the last row (or image, for indexes) that referenced it, +1, modulo 2^32: two rows of one
+   * blob 2^32 rows apart, with none between, would be taken for one (24 bytes a blob) */
+  uint32_t last_ref;
+  uint8_t refs; /* rows that reference it: 0, 1, 2 (two or more) */
   bool owned;
   bool present;
   bool synth; /* a document the view synthesized (no file: not counted) */
@@ -230,9 +232,9 @@ static blobinfo *note_blob(lctx *c, const char *key, const oci_gdesc *d, bool st
     }
   }
   b = &c->info[i];
-  if (b->last_ref != ref + 1) {
+  if (b->last_ref != (uint32_t)(ref + 1)) {
     b->refs += b->refs < 2;
-    b->last_ref = ref + 1;
+    b->last_ref = (uint32_t)(ref + 1);
   }
   return b;
 }
@@ -876,8 +878,11 @@ static ocidig_code collect_image(void *ctx, const ocidig_listing *head, ocidig_l
 ocidig_code ocidig_list(ocidig_layout *l, const ocidig_list_options *opts, ocidig_listing **out, ocidig_error *err)
 {
   collect k = {0};
-  ocidig_code rc = ocidig_layout_list_each(l, opts, collect_image, &k, out, err);
-  if (rc != OCIDIG_OK) {
+  ocidig_code rc;
+  OCI_REQUIRE(out, "out", err);
+  *out = NULL;
+  OCI_REQUIRE(l, "the layout", err);
+  if ((rc = ocidig_layout_list_each(l, opts, collect_image, &k, out, err)) != OCIDIG_OK) {
     for (size_t i = 0; i < k.n; i++)
       list_image_clear(&k.v[i]);
     free(k.v);
