@@ -57,14 +57,24 @@ struct oci_graph {
   size_t n_arrays, cap_arrays;
 };
 
-/* n bytes aligned for any type (align) or not (strings). */
+/* What the arena holds needs at most this alignment (pointers, sizes, 64-bit integers; not
+ * max_align_t's 16, which would waste 8 bytes on half the small arrays). */
+typedef union arena_align {
+  void *p;
+  int64_t i;
+  double d;
+  size_t z;
+} arena_align;
+#define ARENA_ALIGN _Alignof(arena_align)
+
+/* n bytes aligned for the graph's structs (align) or not (strings). */
 static void *arena_get(oci_graph *g, size_t n, bool align)
 {
   chunk **head = g->in_scratch ? &g->scratch : &g->chunks;
   chunk *c = *head;
   void *p;
   if (align && c)
-    c->used = (c->used + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    c->used = (c->used + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
   if (!n)
     n = 1;
   if (!c || c->used > c->cap || c->cap - c->used < n) {

@@ -42,6 +42,15 @@ bool oci_grow(void **arr, size_t *cap, size_t need, size_t elem);
 bool oci_strv_push(char ***v, size_t *n, const char *s);
 void oci_strv_free(char **v, size_t n);
 
+/* Strings that live as long as their pool, copied into 64 KiB chunks: no allocation (and
+ * no allocator header) per string.  100,000 member names cost their bytes. */
+typedef struct oci_strpool {
+  struct oci_strpool_chunk *chunks;
+} oci_strpool;
+/* A copy of s in the pool; NULL when out of memory (or for NULL). */
+char *oci_strpool_dup(oci_strpool *p, const char *s);
+void oci_strpool_free(oci_strpool *p);
+
 /* Growable string. */
 typedef struct oci_buf {
   char *s;

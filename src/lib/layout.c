@@ -86,6 +86,7 @@ void ocidig_layout_close(ocidig_layout *l)
   for (size_t i = 0; i < l->n_members; i++)
     oci_member_free(&l->members[i]);
   free(l->members);
+  oci_strpool_free(&l->paths);
   free(l->table);
   free(l->entries);
   for (size_t i = 0; i < l->n_old_entries; i++)
@@ -105,7 +106,16 @@ bool ocidig_layout_is_archive(const ocidig_layout *l)
 static ocidig_code scan(ocidig_layout *l, const char *path, ocidig_sink sink, void *ctx, bool *streamed,
                         ocidig_error *err)
 {
-  return l->src->ops->scan(l->src, path, sink, ctx, streamed, err);
+  ocidig_code rc = l->src->ops->scan(l->src, path, sink, ctx, streamed, err);
+  if (rc == OCIDIG_OK && l->cap_members > l->n_members && l->n_members > 1024 && l->src->ops->at_end(l->src)) {
+    /* every member known: the table's slack goes (a third of it, 100,000 members in) */
+    oci_member *m = realloc(l->members, l->n_members * sizeof *m);
+    if (m) {
+      l->members = m;
+      l->cap_members = l->n_members;
+    }
+  }
+  return rc;
 }
 
 static bool at_end(const ocidig_layout *l)
@@ -158,12 +168,12 @@ static void entry_from_member(const oci_member *m, ocidig_entry *e)
 {
   memset(e, 0, sizeof *e);
   e->path = m->path;
-  e->type = m->type;
+  e->type = (ocidig_entry_type)m->type;
   e->size = m->size;
   e->link_target = m->link_target;
   e->escapes = m->escapes;
   e->duplicate = m->duplicate;
-  e->hash = m->hash;
+  e->hash = (ocidig_hash_state)m->hash;
   if (m->actual_hex)
     snprintf(e->actual_hex, sizeof e->actual_hex, "%s", m->actual_hex);
 }

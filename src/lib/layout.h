@@ -23,21 +23,23 @@ typedef struct oci_link_ref {
 } oci_link_ref;
 
 typedef struct oci_member {
-  char *path;
-  ocidig_entry_type type;
-  int64_t size;
+  /* 56 bytes: an archive of 100,000 blobs has 100,000 of these */
+  char *path;       /* in the layout's pool of names (l->paths), not malloc'd */
   char *link_target;
-  bool escapes;   /* absolute or ".." name, or a link leaving the root */
-  bool duplicate; /* an earlier member had the same name */
-  bool replaced;  /* a later member with the same name replaced this one */
-  size_t clobber; /* a regular file: index + 1 of the directory, link or device of its name that
-                   * came after it (tar extracts that, so the file cannot be read), else 0 */
-  bool kept;      /* data holds the bytes */
-  bool served;    /* its bytes or its size were handed out (a lazy reader acted on this copy) */
   uint8_t *data;
-  size_t ordinal; /* position in the archive */
-  ocidig_hash_state hash;
   char *actual_hex; /* what the bytes hash to, when hashed (a pointer: 200,000 members fit in 64 MiB) */
+  int64_t size;
+  /* positions fit in 32 bits: a layout has at most OCIDIG_MAX_ARCHIVE_MEMBERS members */
+  uint32_t ordinal; /* position in the archive */
+  uint32_t clobber; /* a regular file: index + 1 of the directory, link or device of its name that
+                     * came after it (tar extracts that, so the file cannot be read), else 0 */
+  uint8_t type;     /* ocidig_entry_type */
+  uint8_t hash;     /* ocidig_hash_state */
+  bool escapes;     /* absolute or ".." name, or a link leaving the root */
+  bool duplicate;   /* an earlier member had the same name */
+  bool replaced;    /* a later member with the same name replaced this one */
+  bool kept;        /* data holds the bytes */
+  bool served;      /* its bytes or its size were handed out (a lazy reader acted on this copy) */
 } oci_member;
 
 struct ocidig_layout {
@@ -56,6 +58,7 @@ struct ocidig_layout {
   /* members (archive) or the walked tree (directory, on demand) */
   oci_member *members;
   size_t n_members, cap_members;
+  oci_strpool paths; /* the members' names */
   size_t *table; /* open addressing: member index + 1, 0 = empty */
   size_t table_cap;
   ocidig_entry *entries; /* the listing ocidig_layout_entries handed out (built once) */

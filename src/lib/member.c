@@ -191,7 +191,7 @@ ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err)
       old->data = NULL;
       old->kept = false;
     }
-    old->clobber = idx + 1;
+    old->clobber = (uint32_t)(idx + 1);
     m->duplicate = true;
     q = oci_escape(m->path, 200);
     oci_layout_warn(l, "%s is a regular file in the archive and then a %s: tar extracts the %s, so it cannot be read",
@@ -245,7 +245,7 @@ ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err)
 
 void oci_member_free(oci_member *m)
 {
-  free(m->path);
+  /* m->path is the pool's (l->paths), freed with the layout */
   free(m->link_target);
   free(m->data);
   free(m->actual_hex);
@@ -340,16 +340,21 @@ static ocidig_code on_member(void *ctx, oci_source_member *sm, ocidig_error *err
   oci_member m = {0};
   if (l->is_archive)
     archive_member_warnings(l, sm);
-  m.path = sm->path;
-  m.type = sm->type;
+  m.path = oci_strpool_dup(&l->paths, sm->path);
+  m.type = (uint8_t)sm->type;
   m.size = sm->size;
   m.link_target = sm->link_target;
   m.escapes = sm->escapes;
   m.served = sm->served;
   m.data = sm->data;
-  m.ordinal = sm->ordinal;
+  m.ordinal = (uint32_t)sm->ordinal; /* < OCIDIG_MAX_ARCHIVE_MEMBERS (oci_member_add) */
   m.actual_hex = sm->actual_hex;
+  free(sm->path);
   memset(sm, 0, sizeof *sm);
+  if (!m.path) {
+    oci_member_free(&m);
+    return oci_nomem(err);
+  }
   /* Small members are kept, within OCIDIG_MAX_KEPT_BYTES in all. */
   if (m.data) {
     if (l->kept_bytes + (uint64_t)m.size > OCIDIG_MAX_KEPT_BYTES) {
@@ -366,7 +371,7 @@ static ocidig_code on_member(void *ctx, oci_source_member *sm, ocidig_error *err
     ocidig_digest_alg alg;
     const char *hex = oci_blob_path_hex(m.path, &alg);
     if (hex)
-      m.hash = strcmp(m.actual_hex, hex) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK;
+      m.hash = (uint8_t)(strcmp(m.actual_hex, hex) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK);
   }
   return oci_member_add(l, &m, err);
 }

@@ -71,6 +71,55 @@ bool oci_grow(void **arr, size_t *cap, size_t need, size_t elem)
   return true;
 }
 
+#define STRPOOL_CHUNK (64u * 1024)
+
+struct oci_strpool_chunk {
+  struct oci_strpool_chunk *next;
+  size_t used, cap;
+  char data[];
+};
+
+char *oci_strpool_dup(oci_strpool *p, const char *s)
+{
+  struct oci_strpool_chunk *c = p->chunks;
+  size_t n;
+  char *out;
+  if (!s)
+    return NULL;
+  n = strlen(s) + 1;
+  if (!c || c->cap - c->used < n) {
+    size_t cap = n > STRPOOL_CHUNK / 4 ? n : STRPOOL_CHUNK;
+    struct oci_strpool_chunk *nc = malloc(sizeof *nc + cap);
+    if (!nc)
+      return NULL;
+    nc->used = 0;
+    nc->cap = cap;
+    if (c && cap != STRPOOL_CHUNK) {
+      nc->next = c->next; /* a long string: behind the chunk being filled, which stays open */
+      c->next = nc;
+    } else {
+      nc->next = c;
+      p->chunks = c = nc;
+    }
+    c = nc;
+  }
+  out = c->data + c->used;
+  memcpy(out, s, n);
+  c->used += n;
+  return out;
+}
+
+void oci_strpool_free(oci_strpool *p)
+{
+  struct oci_strpool_chunk *c = p->chunks;
+  while (c) {
+    struct oci_strpool_chunk *next = c->next;
+    free(c);
+    c = next;
+  }
+  p->chunks = NULL;
+}
+
 bool oci_strv_push(char ***v, size_t *n, const char *s)
 {
   char **nv = realloc(*v, (*n + 1) * sizeof **v);
