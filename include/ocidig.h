@@ -1006,9 +1006,10 @@ ocidig_code ocidig_verify_report_write_json(const ocidig_verify_report *r, const
 /* The listing of a layout (ocidig_layout_list_each) written as it is made: the text of
  * ocidig_listing_write_json over ocidig_layout_list's listing, without the listing ever
  * whole in memory.  *summary (optional) gets the listing's head and summary as
- * ocidig_layout_list_each gives them.  An error before the first image writes nothing; one
- * after (ocidig_layout_list_each) leaves the text cut there: a caller that must print
- * either a listing or an error runs ocidig_layout_list_each first (ocidig ls does). */
+ * ocidig_layout_list_each gives them.  A listing that fails writes nothing: an archive not
+ * read to its end once its index is read (one that could still prove cut or corrupt past
+ * the images) is listed once without writing first.  Only the sink's error, or running out
+ * of memory, can leave the text cut. */
 ocidig_code ocidig_layout_list_write_json(ocidig_layout *layout, const ocidig_list_options *opts,
                                           const ocidig_json_options *jopts, ocidig_sink sink, void *ctx,
                                           ocidig_listing **summary, ocidig_error *err);

@@ -20,8 +20,6 @@
 # XFAIL: as in tests/consistency.sh: a reason, then the indented shell-style patterns of
 # the checks it explains; XPASS (every check of a pattern passes) is a failure: remove it.
 XFAIL='
-[scale] ls of 100,000 images peaks near 215 MiB: a graph node of about 500 bytes per manifest, a listing row of about 600 bytes per image (its strings copied one by one), the member table
-  100000 images: ls: peak RSS <= 64 MiB
 [scale] verify of 100,000 images (tar) peaks near 205 MiB: what ls keeps too (graph nodes of about 860 bytes per manifest, the member table, the manifests kept from the stream: about 150 MiB), the listing of members (176 bytes each), and about 400 bytes per image of verify itself (blob, manifest and platform records; the image and platform rows of the report)
   100000 images: verify: peak RSS <= 64 MiB
 '

@@ -360,17 +360,18 @@ int cmd_ls(int argc, char **argv)
   if (platform && (status = cli_matcher(platform, strict, &matcher)) != 0)
     return status;
 
-  /* The first listing measures the table and finds whatever error there is before
-   * anything is written (an archive cut or corrupt past its images: ocidig_layout_list_each);
-   * the second writes.  A directory's JSON without a matcher needs no first listing: nothing
-   * it reads past the images can fail but an allocation. */
+  /* The text: the first listing measures the table and finds whatever error there is
+   * before anything is written (an archive cut or corrupt past its images:
+   * ocidig_layout_list_each); the second writes.  The JSON is written in one listing
+   * (ocidig_layout_list_write_json writes nothing when the listing fails); with a matcher,
+   * a first listing gives the exit status, which the images' outcomes make. */
   ls_text_init(&x, source);
   x.pass = 1;
   x.json = json;
   if (ocidig_layout_open(source, &open_opts, &layout, &err) == OCIDIG_OK) {
     opts = (ocidig_list_options){.matcher = matcher, .host = cli_host()};
-    if (json && !matcher && !ocidig_layout_is_archive(layout))
-      first = false; /* (with a matcher, the first listing gives the exit status) */
+    if (json && !matcher)
+      first = false;
     if (first)
       ocidig_layout_list_each(layout, &opts, ls_text_image, &x, &l, &err);
   }

@@ -409,6 +409,11 @@ ocidig_code ocidig_layout_entries(ocidig_layout *l, const ocidig_entry **entries
   return OCIDIG_OK;
 }
 
+bool oci_layout_known_whole(const ocidig_layout *l)
+{
+  return !l->is_archive || at_end(l);
+}
+
 ocidig_code oci_layout_each_entry(ocidig_layout *l, bool (*fn)(void *ctx, const ocidig_entry *e), void *ctx,
                                   ocidig_error *err)
 {

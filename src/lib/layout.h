@@ -90,6 +90,10 @@ void oci_layout_warn(ocidig_layout *l, const char *fmt, ...) OCI_PRINTF(2, 3);
 ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err);
 oci_member *oci_member_find(ocidig_layout *l, const char *path);
 void oci_member_free(oci_member *m);
+/* Nothing more of the source is to be read for its member table: a directory (whose
+ * folders that cannot be listed are notes, not errors), or an archive read to its end.
+ * Reading a member can still fail; listing the members cannot. */
+bool oci_layout_known_whole(const ocidig_layout *l);
 /* Every entry ocidig_layout_entries lists, in its order (an archive read to its end, a
  * directory walked once; the same errors), handed to fn one at a time (valid during the
  * call) instead of built into an array: for a question that only counts them.  fn returns

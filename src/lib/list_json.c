@@ -2,6 +2,7 @@
  * writer: each image a small json-c tree, serialized and freed at once, so that the JSON of
  * 100,000 images costs one image's tree and, with a sink, one piece of text. */
 #include "image.h"
+#include "layout.h"
 
 /* One image as a small tree, written and freed at once. */
 static json_object *image_json(const ocidig_listing *l, const ocidig_list_image *img)
@@ -145,6 +146,35 @@ static ocidig_code stream_image(void *ctx, const ocidig_listing *head, ocidig_li
   return OCIDIG_OK;
 }
 
+static ocidig_code no_image(void *ctx, const ocidig_listing *head, ocidig_list_image *img, ocidig_error *err)
+{
+  (void)ctx;
+  (void)head;
+  (void)img;
+  (void)err;
+  return OCIDIG_OK;
+}
+
+/* An archive not read to its end once its root is read (index.json before the blobs) may
+ * still turn out cut or corrupt when the footer counts its files, after the images: it is
+ * listed once without writing, so that such an error comes before the first byte.  Read to
+ * its end already (index.json last, as most tools write it), or a directory: nothing past
+ * the images can fail but an allocation, and one listing is enough. */
+static ocidig_code dry_run(ocidig_layout *layout, const ocidig_list_options *opts, ocidig_error *err)
+{
+  oci_graph *g;
+  const oci_gnode *root;
+  ocidig_listing *l = NULL;
+  ocidig_code rc;
+  if ((rc = oci_graph_get(layout, &g, err)) != OCIDIG_OK || (rc = oci_graph_root(g, &root, err)) != OCIDIG_OK)
+    return rc;
+  if (oci_layout_known_whole(layout))
+    return OCIDIG_OK; /* (a root that failed fails the listing before its first image) */
+  rc = ocidig_layout_list_each(layout, opts, no_image, NULL, &l, err);
+  ocidig_listing_free(l);
+  return rc;
+}
+
 ocidig_code ocidig_layout_list_write_json(ocidig_layout *layout, const ocidig_list_options *opts,
                                           const ocidig_json_options *jopts, ocidig_sink sink, void *ctx,
                                           ocidig_listing **summary, ocidig_error *err)
@@ -158,6 +188,10 @@ ocidig_code ocidig_layout_list_write_json(ocidig_layout *layout, const ocidig_li
   OCI_REQUIRE(layout, "the layout", err);
   OCI_REQUIRE(sink, "the sink", err);
   oci_json_writer_init_sink(&s.w, s.opts->pretty, sink, ctx);
+  if ((rc = dry_run(layout, opts, err)) != OCIDIG_OK) {
+    oci_buf_free(&s.w.out);
+    return rc;
+  }
   if ((rc = ocidig_layout_list_each(layout, opts, stream_image, &s, &l, err)) != OCIDIG_OK) {
     if (s.w.sink_rc != OCIDIG_OK && err)
       *err = s.w.sink_err;
