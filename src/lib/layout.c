@@ -364,6 +364,30 @@ ocidig_code ocidig_layout_scan_all(ocidig_layout *l, ocidig_error *err)
   return scan(l, NULL, NULL, NULL, NULL, err);
 }
 
+ocidig_code oci_layout_entries_each(ocidig_layout *l, oci_entry_fn fn, void *ctx, ocidig_error *err)
+{
+  ocidig_code rc;
+  size_t n;
+  if ((rc = scan(l, NULL, NULL, NULL, NULL, err)) != OCIDIG_OK)
+    return rc;
+  if (l->entries && l->entries_members == l->n_members) {
+    for (size_t i = 0; i < l->n_entries; i++)
+      fn(ctx, &l->entries[i]);
+    return OCIDIG_OK;
+  }
+  /* the members as they are now: one fn calls may add (a stat, a link looked up) is not listed,
+   * as it would not be in ocidig_layout_entries' array */
+  n = l->n_members;
+  for (size_t i = 0; i < n; i++) {
+    ocidig_entry e;
+    if (l->members[i].replaced || l->members[i].clobber)
+      continue;
+    entry_from_member(&l->members[i], &e);
+    fn(ctx, &e);
+  }
+  return OCIDIG_OK;
+}
+
 ocidig_code ocidig_layout_entries(ocidig_layout *l, const ocidig_entry **entries, size_t *n, ocidig_error *err)
 {
   ocidig_code rc;

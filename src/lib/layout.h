@@ -133,6 +133,11 @@ bool oci_layout_ambiguous(const ocidig_layout *l);
 /* The target of the last symbolic-link member named path that stays inside the root (an
  * archive; a directory's links are followed by the file system), or NULL. */
 const char *oci_layout_link_target(ocidig_layout *l, const char *path);
+/* The listing of ocidig_layout_entries one entry at a time, without making its array (176
+ * bytes a member, kept until close): fn(ctx, entry) for each, in the same order; the entry
+ * is valid during the call.  Errors: ocidig_layout_entries'. */
+typedef void (*oci_entry_fn)(void *ctx, const ocidig_entry *e);
+ocidig_code oci_layout_entries_each(ocidig_layout *l, oci_entry_fn fn, void *ctx, ocidig_error *err);
 /* A directory's folders that could not be listed, or whose entries could not be examined,
  * as ocidig_layout_entries found them: messages and paths ("." the root). */
 size_t oci_layout_list_errors(const ocidig_layout *l, const char *const **messages, const char *const **paths);
