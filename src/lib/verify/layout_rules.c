@@ -4,33 +4,16 @@
 
 /* ------------------------------------------------------------ blob table */
 
-static bool btab_grow(vstate *v)
+/* The blob table is the library's string table (strtab.h) over the records' digests. */
+static const char *blob_key(const void *ctx, size_t i)
 {
-  size_t cap = v->tab_cap ? v->tab_cap * 2 : 256;
-  size_t *t = calloc(cap, sizeof *t);
-  if (!t)
-    return false;
-  for (size_t i = 0; i < v->n_blobs; i++) {
-    size_t h = (size_t)oci_vfnv(1469598103934665603u, v->blobs[i].digest) & (cap - 1);
-    while (t[h])
-      h = (h + 1) & (cap - 1);
-    t[h] = i + 1;
-  }
-  free(v->tab);
-  v->tab = t;
-  v->tab_cap = cap;
-  return true;
+  return ((const vstate *)ctx)->blobs[i].digest;
 }
 
 size_t oci_vblob_find(const vstate *v, const char *digest)
 {
-  if (!v->tab_cap || !digest)
-    return NONE;
-  for (size_t h = (size_t)oci_vfnv(1469598103934665603u, digest) & (v->tab_cap - 1); v->tab[h];
-       h = (h + 1) & (v->tab_cap - 1))
-    if (!strcmp(v->blobs[v->tab[h] - 1].digest, digest))
-      return v->tab[h] - 1;
-  return NONE;
+  size_t i = oci_strtab_find(&v->tab, digest, blob_key, v);
+  return i == OCI_STRTAB_NONE ? NONE : i;
 }
 
 bool oci_vreserve(void **arr, size_t *cap, size_t n, size_t elem)
@@ -50,13 +33,12 @@ bool oci_vreserve(void **arr, size_t *cap, size_t n, size_t elem)
 size_t oci_vblob_get(vstate *v, const ocidig_digest *d)
 {
   char buf[OCIDIG_DIGEST_STRING_MAX];
-  size_t i, h;
+  size_t i;
   vblob *b;
   ocidig_digest_format(d, buf);
   if ((i = oci_vblob_find(v, buf)) != NONE)
     return i;
-  if (((v->n_blobs + 1) * 2 > v->tab_cap && !btab_grow(v)) ||
-      !oci_grow((void **)&v->blobs, &v->cap_blobs, v->n_blobs + 1, sizeof *v->blobs)) {
+  if (!oci_grow((void **)&v->blobs, &v->cap_blobs, v->n_blobs + 1, sizeof *v->blobs)) {
     v->nomem = true;
     return NONE;
   }
@@ -67,9 +49,10 @@ size_t oci_vblob_get(vstate *v, const ocidig_digest *d)
   b->unit = NONE;
   b->image = -1;
   b->plat = -1;
-  for (h = (size_t)oci_vfnv(1469598103934665603u, buf) & (v->tab_cap - 1); v->tab[h]; h = (h + 1) & (v->tab_cap - 1))
-    ;
-  v->tab[h] = v->n_blobs + 1;
+  if (!oci_strtab_put(&v->tab, v->n_blobs, blob_key, v, false)) {
+    v->nomem = true;
+    return NONE;
+  }
   return v->n_blobs++;
 }
 

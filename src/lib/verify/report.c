@@ -431,7 +431,7 @@ static void vstate_free(vstate *v)
     free(v->blobs[i].read_error);
   }
   free(v->blobs);
-  free(v->tab);
+  oci_strtab_free(&v->tab);
   for (size_t i = 0; i < v->n_units; i++)
     free(v->units[i].missing);
   free(v->units);

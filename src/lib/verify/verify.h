@@ -249,8 +249,7 @@ typedef struct vstate {
   vpool pool;
   vblob *blobs;
   size_t n_blobs, cap_blobs;
-  size_t *tab;
-  size_t tab_cap;
+  oci_strtab tab; /* blobs by digest */
   vunit *units;
   size_t n_units, cap_units;
   vplat *plats;
