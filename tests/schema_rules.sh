@@ -74,6 +74,8 @@ for mt in application .foo/bar foo/.bar invalid '' 'a/b c' 'a/b;charset=utf-8'; 
   run verify --json "$L"
   case "$(codes)" in *"error media-type-invalid"*) ok "media type '$mt': error media-type-invalid" ;;
     *) not_ok "media type '$mt': error media-type-invalid; got $(codes)" ;; esac
+  case "$(codes)" in *unknown-media-type*) not_ok "media type '$mt': not also unknown-media-type: $(codes)" ;;
+    *) ok "media type '$mt': not also the info of a well-formed unknown type" ;; esac
 done
 # 127 characters each side is the longest a restricted-name may be
 long=$(printf '%0127d' 0 | tr 0 a)

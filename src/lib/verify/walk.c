@@ -375,7 +375,8 @@ static void visit_unit(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd, 
     return;
   c.plat = (long)pi;
   present = check_ref(v, c, kd, bi);
-  if (!manifest) {
+  if (!manifest && oci_media_type_valid(kd->media_type)) {
+    /* a well-formed type of another kind (a malformed one is media-type-invalid, an error) */
     char path[OCIDIG_DIGEST_STRING_MAX + 8];
     oci_finding_add(
         v, c, VF_UNKNOWN_MEDIA_TYPE, kd->digest, oci_vblob_member(v, &kd->d, path),
