@@ -17,7 +17,7 @@ void oci_shapes_add(oci_shapes *s, uint32_t slot, oci_shape_code code, const cha
   va_list ap;
   char buf[OCIDIG_ERROR_MESSAGE_MAX];
   char *m;
-  if (slot < OCI_SHAPE_SUBJECT && s->n_children >= OCI_SHAPES_KEPT) {
+  if (slot < OCI_SHAPE_SUBJECT ? s->n_children >= OCI_SHAPES_KEPT : s->n - s->n_children >= OCI_SHAPES_DOC_KEPT) {
     s->more[code]++;
     return;
   }

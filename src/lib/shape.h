@@ -36,8 +36,11 @@ typedef enum oci_shape_code {
 } oci_shape_code;
 
 /* The problems of a document's descriptors kept with their messages; past these, only
- * counted by code (the document's own problems are always kept). */
+ * counted by code.  The document's own problems (its fields: a config's history can hold
+ * thousands of bad entries) likewise past OCI_SHAPES_DOC_KEPT: what a node keeps is bounded
+ * whatever the document, in every command (the graph reads configs for all of them). */
 #define OCI_SHAPES_KEPT 5000
+#define OCI_SHAPES_DOC_KEPT 100
 
 /* Where in a document a problem is: the document itself, its config or subject, or a
  * child descriptor (an index's manifests[i], a manifest's layers[i]) by position. */
@@ -55,7 +58,7 @@ typedef struct oci_shapes {
   oci_shape *v;
   size_t n, cap;
   size_t n_children;                 /* of v, those of descriptors (slot < OCI_SHAPE_SUBJECT) */
-  size_t more[OCI_SHAPE_N_CODES];    /* descriptors' problems past OCI_SHAPES_KEPT, by code */
+  size_t more[OCI_SHAPE_N_CODES];    /* problems past OCI_SHAPES_KEPT / OCI_SHAPES_DOC_KEPT, by code */
   bool nomem;                        /* a problem could not be recorded */
 } oci_shapes;
 

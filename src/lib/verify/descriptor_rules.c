@@ -79,7 +79,8 @@ void oci_vshapes_report(vstate *v, vctx c, const oci_gnode *n, const char *diges
         oci_finding_add(v, c, shape_vcode(n->shapes[i].code), digest, path, "%s", oci_str(n->shapes[i].message));
   for (uint32_t k = 0; n->shapes_more && k < OCI_SHAPE_N_CODES; k++)
     for (uint32_t i = 0; i < n->shapes_more[k]; i++)
-      oci_finding_add(v, c, shape_vcode(k), digest, path, "%s: one more problem of a descriptor (%u)", n->name, i);
+      oci_finding_add(v, c, shape_vcode(k), digest, path, "%s: another problem of this kind, not described (%u of %u)",
+                      n->name, i + 1, n->shapes_more[k]);
 }
 
 bool oci_vshapes_any(const oci_gnode *n, uint32_t slot)
