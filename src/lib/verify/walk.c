@@ -526,7 +526,7 @@ ocidig_code oci_verify_walk_root(vstate *v)
   oci_graph *g;
   ocidig_error e;
   ocidig_code rc;
-  bool *is_image;
+  bool *is_image, scratch;
   size_t n_kids;
   ocidig_verify_report *r = v->r;
   const char *name = oci_vroot_name(v);
@@ -588,6 +588,11 @@ ocidig_code oci_verify_walk_root(vstate *v)
       rc = OCIDIG_ERR_NOMEM;
     }
   }
+  /* Each image's manifests and configs are read in the graph's scratch (graph.h): what the
+   * walk keeps of them is its own (blob, manifest and platform records, strings in the
+   * pool), so memory is one image's documents, not every manifest of the layout.  Not from
+   * standard input, which cannot be read again. */
+  scratch = strcmp(oci_layout_path(v->l), "-") != 0;
   for (size_t i = 0; rc == OCIDIG_OK && i < n_kids; i++) {
     ocidig_verify_image *im;
     vdesc kid;
@@ -613,7 +618,11 @@ ocidig_code oci_verify_walk_root(vstate *v)
     }
     if (kid.digest && !im->digest)
       im->digest = (char *)oci_vpool_keep(v, kid.digest);
+    if (scratch)
+      oci_graph_scratch_begin(g);
     visit_child(v, c, &kid, &root->lenient_children[i], 1);
+    if (scratch)
+      oci_graph_scratch_end(g);
     oci_vdesc_clear(&kid);
   }
   free(is_image);
