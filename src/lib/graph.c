@@ -29,9 +29,12 @@ struct oci_graph {
   oci_view *v;
   chunk *chunks;
   /* Scratch (oci_graph_scratch_begin): the manifests and configs read meanwhile live in
-   * these chunks, not cached, freed at oci_graph_scratch_end. */
+   * these chunks, found by digest in stab (not by_digest), freed at oci_graph_scratch_end. */
   chunk *scratch;
   bool in_scratch;
+  struct gnode **snodes;
+  size_t n_snodes, cap_snodes;
+  oci_strtab stab;
   /* Every node read, found by its digest (the first node of each digest; the others of that
    * digest, read as another kind, size or media type, follow it: gnode.next). */
   struct gnode **nodes;
@@ -57,8 +60,7 @@ struct oci_graph {
   size_t n_arrays, cap_arrays;
 };
 
-/* What the arena holds needs at most this alignment (pointers, sizes, 64-bit integers; not
- * max_align_t's 16, which would waste 8 bytes on half the small arrays). */
+/* What the arena holds needs this alignment (pointers, sizes, int64), not max_align_t's 16. */
 typedef union arena_align {
   void *p;
   int64_t i;
@@ -319,7 +321,8 @@ static void graph_free(void *p)
   for (size_t i = 0; i < g->n_arrays; i++)
     free(g->arrays[i]);
   free(g->arrays);
-  chunks_free(g->scratch);
+  oci_graph_scratch_end(g);
+  free(g->snodes);
   chunks_free(g->chunks);
   free(g);
 }
@@ -337,6 +340,8 @@ void oci_graph_scratch_end(oci_graph *g)
   g->in_scratch = false;
   chunks_free(g->scratch);
   g->scratch = NULL;
+  g->n_snodes = 0;
+  oci_strtab_free(&g->stab);
 }
 
 ocidig_code oci_graph_get(ocidig_layout *l, oci_graph **out, ocidig_error *err)
@@ -995,6 +1000,11 @@ static const char *node_key(const void *ctx, size_t i)
   return ((const oci_graph *)ctx)->nodes[i]->pub.digest;
 }
 
+static const char *snode_key(const void *ctx, size_t i)
+{
+  return ((const oci_graph *)ctx)->snodes[i]->pub.digest;
+}
+
 /* Was n read as d asks now?  Each part can change the answer or its message: the kind,
  * inline data or the blob, the size, the media type (not for a config). */
 static bool node_is(const gnode *n, const oci_gdesc *d, ocidig_kind kind, bool inline_data)
@@ -1009,7 +1019,7 @@ static ocidig_code node_get(oci_graph *g, const oci_gdesc *d, ocidig_kind kind, 
 {
   char *name;
   size_t found;
-  gnode *n, *first = NULL;
+  gnode *n, *first = NULL, *sfirst = NULL;
   ocidig_error e = {0};
   ocidig_code rc;
   bool nomem = false, inline_data, scratch, kept;
@@ -1020,6 +1030,14 @@ static ocidig_code node_get(oci_graph *g, const oci_gdesc *d, ocidig_kind kind, 
     return rc;
   if ((found = oci_strtab_find(&g->by_digest, oci_str(d->digest), node_key, g)) != OCI_STRTAB_NONE) {
     for (first = n = g->nodes[found]; n; n = n->next)
+      if (node_is(n, d, kind, inline_data)) {
+        *out = &n->pub;
+        return OCIDIG_OK;
+      }
+  }
+  /* read in this scratch already (ls's walk, then its resolution of the image) */
+  if (g->in_scratch && (found = oci_strtab_find(&g->stab, oci_str(d->digest), snode_key, g)) != OCI_STRTAB_NONE) {
+    for (sfirst = n = g->snodes[found]; n; n = n->next)
       if (node_is(n, d, kind, inline_data)) {
         *out = &n->pub;
         return OCIDIG_OK;
@@ -1050,8 +1068,15 @@ static ocidig_code node_get(oci_graph *g, const oci_gdesc *d, ocidig_kind kind, 
   g->in_scratch = scratch;
   if (nomem)
     return oci_nomem(err);
-  if (!kept) {
-    *out = &n->pub; /* not cached: freed with the scratch */
+  if (!kept) { /* found by stab until the scratch ends: freed with it */
+    while (sfirst && sfirst->next)
+      sfirst = sfirst->next;
+    if (sfirst)
+      sfirst->next = n;
+    else if (!oci_grow((void **)&g->snodes, &g->cap_snodes, g->n_snodes + 1, sizeof *g->snodes) ||
+             (g->snodes[g->n_snodes] = n, !oci_strtab_put(&g->stab, g->n_snodes++, snode_key, g, false)))
+      return oci_nomem(err);
+    *out = &n->pub;
     return OCIDIG_OK;
   }
   if (first) {
@@ -1092,101 +1117,4 @@ ocidig_code oci_graph_config(oci_graph *g, const oci_gdesc *cfg, const oci_gnode
   OCI_REQUIRE(g, "the graph", err);
   OCI_REQUIRE(cfg, "the config descriptor", err);
   return node_get(g, cfg, OCIDIG_KIND_OTHER, out, err);
-}
-
-/* ------------------------------------------------------------------- walk */
-
-typedef struct walker {
-  oci_graph *g;
-  const oci_graph_visitor *v;
-  void *ctx;
-  const char *stack[OCIDIG_MAX_INDEX_NESTING + 2];
-  size_t depth;
-  oci_strtab seen; /* indexes walked: positions in seen_keys */
-  const char **seen_keys;
-  size_t n_seen, cap_seen;
-  ocidig_error *err;
-} walker;
-
-static const char *seen_key(const void *ctx, size_t i)
-{
-  return ((const walker *)ctx)->seen_keys[i];
-}
-
-/* false: stop (a visitor asked, or out of memory: then *rc). */
-static bool walk_children(walker *w, const oci_gnode *parent, unsigned level, ocidig_code *rc)
-{
-  for (size_t i = 0; i < parent->n_children; i++) {
-    const oci_gdesc *d = &parent->children[i];
-    ocidig_kind k = ocidig_media_type_kind(d->media_type);
-    const oci_gnode *n;
-    if (w->v->child && !w->v->child(w->ctx, parent, d, level + 1))
-      return false;
-    if (k == OCIDIG_KIND_OTHER)
-      continue;
-    if (k == OCIDIG_KIND_INDEX) {
-      bool cycle = false;
-      char msg[OCIDIG_ERROR_MESSAGE_MAX];
-      if (level + 1 > OCIDIG_MAX_INDEX_NESTING) {
-        snprintf(msg, sizeof msg, "index %s is nested %u levels deep, more than the limit of %d", digest_text(d),
-                 level + 1, OCIDIG_MAX_INDEX_NESTING);
-        if (w->v->error && !w->v->error(w->ctx, d, OCIDIG_ERR_NESTING_TOO_DEEP, msg))
-          return false;
-        continue;
-      }
-      for (size_t j = 0; j < w->depth && !cycle; j++)
-        cycle = !strcmp(w->stack[j], oci_str(d->digest));
-      if (cycle) {
-        snprintf(msg, sizeof msg, "index %s contains itself (a cycle)", digest_text(d));
-        if (w->v->error && !w->v->error(w->ctx, d, OCIDIG_ERR_INDEX_CYCLE, msg))
-          return false;
-        continue;
-      }
-    }
-    if ((*rc = oci_graph_open(w->g, d, &n, w->err)) != OCIDIG_OK)
-      return false;
-    if (k == OCIDIG_KIND_MANIFEST) {
-      if (w->v->manifest && !w->v->manifest(w->ctx, n, d, level + 1))
-        return false;
-      continue;
-    }
-    {
-      /* An index is known by its digest (as resolve's "walked already"). */
-      bool again = w->n_seen && oci_strtab_find(&w->seen, n->digest, seen_key, w) != OCI_STRTAB_NONE;
-      if (w->v->index && !w->v->index(w->ctx, n, d, level + 1, again))
-        return false;
-      if (again || n->code != OCIDIG_OK)
-        continue;
-      if (!oci_grow((void **)&w->seen_keys, &w->cap_seen, w->n_seen + 1, sizeof *w->seen_keys) ||
-          (w->seen_keys[w->n_seen] = n->digest, !oci_strtab_put(&w->seen, w->n_seen, seen_key, w, false))) {
-        *rc = oci_nomem(w->err);
-        return false;
-      }
-      w->n_seen++;
-      w->stack[w->depth++] = oci_str(d->digest);
-      if (!walk_children(w, n, level + 1, rc)) {
-        w->depth--;
-        return false;
-      }
-      w->depth--;
-    }
-  }
-  return true;
-}
-
-ocidig_code oci_graph_walk(oci_graph *g, const oci_graph_visitor *v, void *ctx, ocidig_error *err)
-{
-  walker w = {.g = g, .v = v, .ctx = ctx, .err = err};
-  const oci_gnode *root;
-  ocidig_code rc = OCIDIG_OK;
-  OCI_REQUIRE(g, "the graph", err);
-  OCI_REQUIRE(v, "the visitor", err);
-  if ((rc = oci_graph_root(g, &root, err)) != OCIDIG_OK)
-    return rc;
-  if (root->code != OCIDIG_OK)
-    return OCIDIG_OK; /* the visitor reads root->code from oci_graph_root */
-  walk_children(&w, root, 0, &rc);
-  oci_strtab_free(&w.seen);
-  free(w.seen_keys);
-  return rc;
 }
