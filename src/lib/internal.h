@@ -113,7 +113,7 @@ bool oci_hash_hex(ocidig_digest_alg alg, const void *buf, size_t n, char *hex);
  * as the image spec requires of mediaType and artifactType?  Says nothing of whether the
  * type is known. */
 bool oci_media_type_valid(const char *mt);
-/* An absolute URI of RFC 3986 section 4.3 (scheme ":" hier-part ["?" query], no fragment,
+/* A URI of RFC 3986 section 3 with a scheme (scheme ":" hier-part ["?" query] ["#" fragment],
  * only the characters a URI may hold, percent-encodings whole), as descriptor urls must be. */
 bool oci_uri_absolute(const char *s);
 

@@ -86,12 +86,15 @@ bool oci_uri_absolute(const char *s)
     i++;
   if (s[i++] != ':')
     return false;
+  bool fragment = false;
   for (; s[i]; i++) {
     if (s[i] == '%') {
       if (!hex_digit(s[i + 1]) || !hex_digit(s[i + 2]))
         return false;
       i += 2;
-    } else if (!uri_char(s[i])) {
+    } else if (s[i] == '#' && !fragment) {
+      fragment = true; /* one '#', then fragment = *( pchar / "/" / "?" ) */
+    } else if (!uri_char(s[i]) || (fragment && (s[i] == '[' || s[i] == ']'))) {
       return false;
     }
   }
