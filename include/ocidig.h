@@ -583,6 +583,8 @@ typedef struct ocidig_verify_platform {
   ocidig_verify_missing *missing;
   size_t n_missing;
   size_t n_errors, n_warnings; /* findings attributed to it */
+  size_t n_unverified;      /* of n_blobs, those whose digest has an unregistered algorithm: they
+                               cannot be verified (not complete); neither present nor missing */
 } ocidig_verify_platform;
 
 /* One entry of index.json (in the scope of --ref). */

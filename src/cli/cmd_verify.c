@@ -247,6 +247,11 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
         cli_printf("%zu %s%s, %s\n", p->n_blobs, blobs, p->n_blobs == 1 ? "" : "s", size);
       else if (p->n_missing == p->n_blobs && p->n_blobs == 1 && !docker)
         cli_printf("%s not in the layout\n", p->is_index ? "index" : "manifest");
+      else if (p->n_unverified == p->n_blobs && p->n_blobs == 1)
+        cli_printf("%s cannot be verified (digest algorithm not supported)\n", p->is_index ? "index" : "manifest");
+      else if (p->n_unverified)
+        cli_printf("%zu of %zu %ss verified, %zu cannot be verified (digest algorithm not supported)\n",
+                   p->n_blobs - p->n_missing - p->n_unverified, p->n_blobs, blobs, p->n_unverified);
       else
         cli_printf("%zu of %zu %ss present\n", p->n_blobs - p->n_missing, p->n_blobs, blobs);
       if (!p->complete && !(p->n_missing == p->n_blobs && p->n_blobs == 1 && !docker))

@@ -302,13 +302,13 @@ static void build_report(vstate *v)
    * missing blobs of all in another; their strings are the pool's (no copy) */
   for (size_t pi = 0; pi < v->n_plats; pi++) {
     const vplat *p = &v->plats[pi];
-    if (p->image < 0 || (size_t)p->image >= r->n_images || (p->unit == NONE && p->again == NONE)) {
+    if (p->image < 0 || (size_t)p->image >= r->n_images || (p->unit == NONE && p->again == NONE && !p->unverified)) {
       local[pi] = -1;
       continue;
     }
     local[pi] = (long)r->images[p->image].n_platforms++;
     n_rows++;
-    if (p->again == NONE)
+    if (p->again == NONE && p->unit != NONE)
       n_missing += v->units[p->unit].n_missing;
   }
   if (n_rows && (!st || !(st->platforms = calloc(n_rows, sizeof *st->platforms)) ||
@@ -334,7 +334,18 @@ static void build_report(vstate *v)
     if (local[pi] < 0)
       continue;
     op = &st->platforms[start[p->image] + (size_t)local[pi]];
-    if (p->again != NONE) {
+    if (p->unverified) {
+      /* a manifest or index whose digest has an unregistered algorithm: cannot be verified */
+      op->platform = (char *)p->platform;
+      op->platform_source = p->platform ? "descriptor" : NULL;
+      op->manifest = (char *)p->unverified;
+      op->media_type = (char *)p->media_type;
+      op->is_index = ocidig_media_type_kind(p->media_type) == OCIDIG_KIND_INDEX;
+      op->requested = v->o->matcher != NULL;
+      op->complete = false;
+      op->n_blobs = 1;
+      op->n_unverified = 1;
+    } else if (p->again != NONE) {
       const vblob *b = &v->blobs[p->again];
       op->platform = (char *)p->platform;
       op->platform_source = p->platform ? "descriptor" : NULL;
@@ -355,8 +366,10 @@ static void build_report(vstate *v)
       op->is_index = u->is_index;
       op->requested = v->o->matcher != NULL;
       /* complete: every blob there, and the manifest and its config usable (as ls says) */
-      op->complete = u->n_missing == 0 && !u->broken && v->blobs[u->blob].hash != OCIDIG_HASH_MISMATCH;
+      op->complete = u->n_missing == 0 && u->n_unverified == 0 && !u->broken &&
+                     v->blobs[u->blob].hash != OCIDIG_HASH_MISMATCH;
       op->n_blobs = u->n_blobs;
+      op->n_unverified = u->n_unverified;
       op->size = u->size;
       if (u->n_missing) {
         op->missing = &st->missing[n_missing];

@@ -45,7 +45,8 @@ static json_object *platform_to_json(const ocidig_verify_platform *p)
   json_object_object_add(po, "requested", json_object_new_boolean(p->requested));
   json_object_object_add(po, "complete", json_object_new_boolean(p->complete));
   json_object_object_add(po, "blobs", json_object_new_int64((int64_t)p->n_blobs));
-  json_object_object_add(po, "present", json_object_new_int64((int64_t)(p->n_blobs - p->n_missing)));
+  json_object_object_add(po, "present", json_object_new_int64((int64_t)(p->n_blobs - p->n_missing - p->n_unverified)));
+  json_object_object_add(po, "unverified", json_object_new_int64((int64_t)p->n_unverified));
   json_object_object_add(po, "size", json_object_new_int64(p->size));
   for (size_t j = 0; j < p->n_missing; j++) {
     json_object *m = json_object_new_object();

@@ -120,7 +120,8 @@ ocidig_code oci_verify_scope(vstate *v, const oci_gdesc *kids, size_t n, const c
       for (size_t i = 0; i < n && hit == NONE; i++) {
         vdesc d;
         oci_vkid(v, kids, i, what, &d);
-        if (oci_streq(d.digest, picked) &&
+        /* the digest as written: one of an unregistered algorithm is picked too (not verified) */
+        if (oci_streq(kids[i].digest, picked) &&
             (pass == 2 || ref[0] == '@' ||
              (pass == 0 && (oci_streq(d.ref_name, ref) || oci_streq(d.containerd_name, ref))) ||
              (pass == 1 && ((d.ref_name && ends_with_tag(d.ref_name, ref)) ||

@@ -169,6 +169,7 @@ typedef struct vunit {
   vmissing *missing;
   const char *config_platform; /* in v->pool */
   uint32_t n_blobs, n_missing;
+  uint32_t n_unverified; /* blobs whose digest has an unregistered algorithm: cannot be verified */
   bool is_index;
   bool broken; /* the manifest or its config cannot be used (read, JSON, kind, config): not complete */
 } vunit;
@@ -182,6 +183,8 @@ typedef struct vplat {
   size_t again; /* NONE, or an index walked already (on another path): this row stands for it */
   int32_t image;
   bool has_desc_platform;
+  const char *unverified; /* in v->pool: the digest (of an unregistered algorithm) of a manifest or
+                             index that cannot be verified; then unit and again are NONE */
 } vplat;
 
 typedef struct vatt {

@@ -147,6 +147,21 @@ static void unit_add(vstate *v, size_t ui, size_t bi, const char *role, long ind
   }
 }
 
+/* A blob of the unit whose digest has an unregistered algorithm (gd->digest_code): it cannot
+ * be verified, so the unit is not complete; counted apart from present and missing. */
+static bool unit_unverified(vstate *v, size_t ui, const oci_gdesc *gd, const vdesc *d)
+{
+  if (gd->digest_code != OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM)
+    return false;
+  if (ui != NONE) {
+    v->units[ui].n_blobs++;
+    v->units[ui].n_unverified++;
+    if (d->size_ok)
+      v->units[ui].size = oci_size_add(v->units[ui].size, d->size);
+  }
+  return true;
+}
+
 static size_t new_plat(vstate *v, long image, const vdesc *d)
 {
   vplat *p;
@@ -321,6 +336,8 @@ static void walk_manifest(vstate *v, vctx c, const vdesc *md, const oci_gdesc *g
             (!strcmp(cd.media_type, MT_OCI_CONFIG) || !strcmp(cd.media_type, MT_DOCKER_CONFIG)))
           check_config(v, c, md, &cd, n->lenient_config, cbi, ui);
       }
+    } else {
+      unit_unverified(v, ui, n->lenient_config, &cd);
     }
     oci_vdesc_clear(&cd);
   }
@@ -345,6 +362,8 @@ static void walk_manifest(vstate *v, vctx c, const vdesc *md, const oci_gdesc *g
         bool present = check_ref(v, c, &ld, lbi);
         unit_add(v, ui, lbi, "layer", (long)i, &ld, present);
       }
+    } else if (!ld.digest_ok) {
+      unit_unverified(v, ui, &n->lenient_layers[i], &ld);
     }
     oci_vdesc_clear(&ld);
   }
@@ -404,8 +423,9 @@ static bool plats_complete(const vstate *v, size_t from, size_t to)
   for (size_t i = from; i < to; i++) {
     const vplat *p = &v->plats[i];
     const vunit *u = p->unit != NONE ? &v->units[p->unit] : NULL;
-    if (p->again != NONE ? !v->blobs[p->again].index_complete
-                         : u && (u->n_missing || u->broken || v->blobs[u->blob].hash == OCIDIG_HASH_MISMATCH))
+    if (p->unverified || (p->again != NONE ? !v->blobs[p->again].index_complete
+                                           : u && (u->n_missing || u->n_unverified || u->broken ||
+                                                   v->blobs[u->blob].hash == OCIDIG_HASH_MISMATCH)))
       return false;
   }
   return true;
@@ -486,7 +506,8 @@ static void visit_index(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd,
   for (size_t i = 0; walk_kids && i < n->n_lenient_children; i++) {
     vdesc kid;
     oci_vkid(v, n->lenient_children, i, what, &kid);
-    if (v->scoped) {
+    /* --platform keeps what resolve picks; --ref alone keeps all of the entry's platforms */
+    if (v->scoped && v->o->matcher) {
       size_t k = kid.digest_ok ? oci_vblob_find(v, kid.digest) : NONE;
       if (k == NONE || !v->blobs[k].scope) {
         oci_vdesc_clear(&kid);
@@ -503,6 +524,15 @@ static void visit_index(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd,
 static void visit_child(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd, unsigned level)
 {
   size_t bi;
+  if (!kd->digest_ok && gd->digest_code == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM && gd->digest) {
+    /* A manifest or index whose digest has an unregistered algorithm: it cannot be verified
+     * (a warning, unsupported-digest-algorithm); one row stands for it, not complete, so that
+     * every image reaching it (through an index walked once, too) is not complete. */
+    size_t pi = new_plat(v, c.image, kd);
+    if (pi != NONE && !(v->plats[pi].unverified = oci_vpool_keep(v, gd->digest)))
+      v->nomem = true;
+    return;
+  }
   if (!kd->digest_ok || (bi = oci_vblob_get(v, &kd->d)) == NONE)
     return;
   switch (ocidig_media_type_kind(kd->media_type)) {
@@ -618,6 +648,8 @@ ocidig_code oci_verify_walk_root(vstate *v)
     }
     if (kid.digest && !im->digest)
       im->digest = (char *)oci_vpool_keep(v, kid.digest);
+    else if (!im->digest && root->lenient_children[i].digest_code == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM)
+      im->digest = (char *)oci_vpool_keep(v, root->lenient_children[i].digest); /* as written: not verified */
     if (scratch)
       oci_graph_scratch_begin(g);
     visit_child(v, c, &kid, &root->lenient_children[i], 1);
