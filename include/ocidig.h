@@ -888,8 +888,10 @@ typedef struct ocidig_list_row {
   bool other;               /* neither image manifest nor index (an artifact, schema 1, ...) */
   bool is_index;            /* a nested index that is absent or unreadable: its platforms are unknown */
   bool present;             /* the manifest is in the layout */
-  bool complete;            /* and so are its config and every layer */
+  bool complete;            /* and so are its config and every layer, each verifiable */
   size_t n_blobs, n_missing;
+  size_t n_unverified;      /* of n_blobs, layers whose digest has an unregistered algorithm: they
+                               cannot be verified (not complete), neither present nor missing */
   int64_t size;             /* its layers' sizes (compressed) */
   bool selected;            /* with a matcher: what the image resolves to */
   ocidig_code code;         /* reading it failed (digest-mismatch, invalid-json, ...) */
@@ -924,6 +926,7 @@ typedef struct ocidig_listing {
   size_t n_unreferenced;    /* files of the layout no image references */
   uint64_t unreferenced_bytes;
   size_t n_missing;         /* distinct blobs referenced and absent */
+  size_t n_unverified;      /* distinct layers whose digest has an unregistered algorithm */
   size_t n_errors;          /* rows whose reading failed */
   char **warnings;
   size_t n_warnings;

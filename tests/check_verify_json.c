@@ -132,6 +132,91 @@ START_TEST(test_fixtures)
 }
 END_TEST
 
+/* The streamed text of fixtures whose content is known from how they were made
+ * (tests/verify/mkfixtures.py, testdata/verify/MANIFEST: one mutation each), pinned against
+ * fixed text: the comparison with ocidig_verify_report_to_json above holds for any text both
+ * make, since both are written by one function. */
+static json_object *streamed(const char *name, collect *c)
+{
+  char path[512];
+  ocidig_json_options o = {.pretty = false, .head = head, .n_head = 1, .tail = tail, .n_tail = 2};
+  ocidig_error e;
+  ocidig_verify_report *r;
+  json_object *j;
+  snprintf(path, sizeof path, "%s/verify/%s", TESTDATA, name);
+  r = verify(path, NULL);
+  ck_assert_int_eq(ocidig_verify_report_write_json(r, &o, collect_sink, c, &e), OCIDIG_OK);
+  ocidig_verify_report_free(r);
+  ck_assert_ptr_nonnull(j = json_tokener_parse(c->text));
+  return j;
+}
+
+static const char *jstr(json_object *o, const char *key)
+{
+  json_object *v = json_object_object_get(o, key);
+  return v ? json_object_get_string(v) : "(absent)";
+}
+
+/* Does a finding of that code and severity exist? */
+static bool has_finding(json_object *j, const char *code, const char *severity)
+{
+  json_object *f = json_object_object_get(j, "findings");
+  for (size_t i = 0; f && i < json_object_array_length(f); i++) {
+    json_object *x = json_object_array_get_idx(f, i);
+    if (!strcmp(jstr(x, "code"), code) && !strcmp(jstr(x, "severity"), severity))
+      return true;
+  }
+  return false;
+}
+
+START_TEST(test_pinned)
+{
+  collect c = {0};
+  json_object *j = streamed("clean", &c), *im, *rows, *sum;
+  /* the caller's members first and last, the report's own between them */
+  ck_assert_str_eq(strstr(c.text, "{\"tool\":\"ocidig \\\"test\\\"\",\"schemaVersion\":1,\"source\":") ? "yes" : c.text,
+                   "yes");
+  ck_assert_str_eq(c.text + c.len - strlen(",\"done\":true,\"n\":2}"), ",\"done\":true,\"n\":2}");
+  ck_assert_ptr_eq(strstr(c.text, "{\"tool\""), c.text);
+  ck_assert_str_eq(jstr(j, "format"), "oci");
+  /* clean: one index.json entry, an index of linux/amd64 and linux/arm64/v8 and an attestation */
+  ck_assert_uint_eq(json_object_array_length(json_object_object_get(j, "findings")), 0);
+  ck_assert_uint_eq(json_object_array_length(json_object_object_get(j, "images")), 1);
+  im = json_object_array_get_idx(json_object_object_get(j, "images"), 0);
+  ck_assert_str_eq(jstr(im, "mediaType"), "application/vnd.oci.image.index.v1+json");
+  ck_assert_str_eq(jstr(im, "complete"), "true");
+  rows = json_object_object_get(im, "platforms");
+  ck_assert_uint_eq(json_object_array_length(rows), 3);
+  ck_assert_str_eq(jstr(json_object_array_get_idx(rows, 0), "platform"), "linux/amd64");
+  ck_assert_str_eq(jstr(json_object_array_get_idx(rows, 1), "platform"), "linux/arm64/v8");
+  /* a manifest, its config and two layers, all there */
+  ck_assert_str_eq(jstr(json_object_array_get_idx(rows, 0), "blobs"), "4");
+  ck_assert_str_eq(jstr(json_object_array_get_idx(rows, 0), "present"), "4");
+  ck_assert_str_eq(jstr(json_object_array_get_idx(rows, 0), "unverified"), "0");
+  sum = json_object_object_get(j, "summary");
+  ck_assert_str_eq(jstr(sum, "errors"), "0");
+  ck_assert_str_eq(jstr(sum, "blobsMissing"), "0");
+  json_object_put(j);
+  free(c.text);
+
+  memset(&c, 0, sizeof c);
+  j = streamed("layer-tampered", &c); /* one flipped byte of a layer */
+  ck_assert(has_finding(j, "digest-mismatch", "error"));
+  ck_assert_str_eq(jstr(json_object_object_get(j, "summary"), "errors"), "1");
+  json_object_put(j);
+  free(c.text);
+
+  memset(&c, 0, sizeof c);
+  j = streamed("config-missing", &c); /* a config removed */
+  ck_assert(has_finding(j, "image-incomplete", "warning"));
+  im = json_object_array_get_idx(json_object_object_get(j, "images"), 0);
+  ck_assert_str_eq(jstr(im, "complete"), "false");
+  ck_assert_str_eq(jstr(json_object_object_get(j, "summary"), "blobsMissing"), "1");
+  json_object_put(j);
+  free(c.text);
+}
+END_TEST
+
 START_TEST(test_null)
 {
   ocidig_error e;
@@ -208,6 +293,7 @@ int main(void)
   TCase *t = tcase_create("write_json");
   tcase_set_timeout(t, 120);
   tcase_add_test(t, test_fixtures);
+  tcase_add_test(t, test_pinned);
   tcase_add_test(t, test_null);
   tcase_add_test(t, test_pieces);
   suite_add_tcase(s, t);

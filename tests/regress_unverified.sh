@@ -141,5 +141,29 @@ expect_eq "$(jq "[(p['complete'], p['blobs'], p['present'], p['unverified'], len
 expect_eq "$(jq "$(img b)['complete']")" False "layer: verify: the second image too"
 run verify "$L"
 expect_out_has "3 of 4 blobs verified, 1 cannot be verified" "layer: verify's row says so (was '3 of 3 blobs present')"
+# one rule: resolve stops only where its walk needs the blob (index, manifest, config)
+run resolve --ref a "$L"
+expect_rc 0 "layer: resolve does not need a layer: exit 0"
+run ls "$L"
+expect_rc 0 "layer: ls: exit 0 (was error, exit 4)"
+expect_out_has "1 of 4 blobs cannot be verified" "layer: ls's row says it cannot be verified"
+expect_out_has "; 1 blob cannot be verified" "layer: ls's footer too"
+expect_out_lacks "missing" "layer: ls calls nothing missing (was '1 blob missing')"
+expect_out_lacks "error" "layer: ls shows no error"
+run ls --json "$L"
+printf '%s' "$out" >"$T_TMP/out"
+expect_eq "$(jq "[(p['complete'], p['missing'], p['unverified']) for p in j['images'][0]['platforms']]")" \
+  "[(False, 0, 1)]" "layer: ls --json: not complete, 0 missing, 1 unverified"
+expect_eq "$(jq "(j['summary']['missingBlobs'], j['summary']['unverifiedBlobs'])")" "(0, 1)" \
+  "layer: ls --json summary: unverifiedBlobs, not missingBlobs"
+run inspect --ref a "$L"
+expect_rc 0 "layer: inspect: exit 0"
+expect_out_has "(cannot be verified" "layer: inspect says the layer cannot be verified"
+expect_out_lacks "(missing)" "layer: inspect does not call it missing"
+# a manifest the walk needs: resolve and ls stop there (exit 4), verify warns
+L=$T_TMP/entry
+run ls "$L"
+expect_rc 4 "entry: ls needs the manifest: exit 4"
+expect_out_has "(unsupported-digest-algorithm)" "entry: ls names the code (was invalid-digest)"
 
 finish

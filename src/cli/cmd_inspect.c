@@ -198,7 +198,9 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
       cli_human_size(ly->desc.size, size, sizeof size);
       cli_printf("  %-3zu %-*s  %-12s %10s  %s", i + 1, wd, cli_text(ly->desc.digest_string ? ly->desc.digest_string : "-"),
              cli_text(comp ? comp : "unknown"), size, cli_text(ly->diff_id ? ly->diff_id : "-"));
-      if (!ly->present)
+      if (ly->desc.digest_code == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM)
+        cli_printf("  %s(cannot be verified: digest algorithm not supported)%s", color ? CLI_YELLOW : "", z);
+      else if (!ly->present)
         cli_printf("  %s(missing)%s", color ? CLI_YELLOW : "", z);
       cli_printf("\n");
     }

@@ -74,8 +74,14 @@ static const char *row_note(const ocidig_list_row *r, char *buf, size_t len)
     snprintf(buf, len, "not an image: %s", cli_text(r->media_type));
   else if (!r->present)
     snprintf(buf, len, "manifest not in the layout");
+  else if (r->n_missing && r->n_unverified)
+    snprintf(buf, len, "%zu of %zu blobs missing, %zu cannot be verified (digest algorithm not supported)",
+             r->n_missing, r->n_blobs, r->n_unverified);
   else if (r->n_missing)
     snprintf(buf, len, "%zu of %zu blobs missing", r->n_missing, r->n_blobs);
+  else if (r->n_unverified)
+    snprintf(buf, len, "%zu of %zu blobs cannot be verified (digest algorithm not supported)", r->n_unverified,
+             r->n_blobs);
   else
     buf[0] = '\0';
   return buf;
@@ -273,6 +279,8 @@ static void print_footer(const ocidig_listing *l)
          l->n_unreferenced, l->n_unreferenced == 1 ? "" : "s");
   if (l->n_missing)
     cli_printf("; %zu blob%s missing", l->n_missing, l->n_missing == 1 ? "" : "s");
+  if (l->n_unverified)
+    cli_printf("; %zu blob%s cannot be verified", l->n_unverified, l->n_unverified == 1 ? "" : "s");
   cli_printf("\n");
 }
 

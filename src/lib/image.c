@@ -225,8 +225,8 @@ static ocidig_code load_oci(ocidig_layout *l, const ocidig_resolution *r, ocidig
       const char *member = oci_view_blob_member(v, &ly->desc.digest, NULL, NULL);
       if (member && !(ly->file = oci_strdup(member)))
         return oci_nomem(err);
-    } else {
-      img->n_missing++;
+    } else if (ly->desc.digest_code != OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM) {
+      img->n_missing++; /* one of an unregistered algorithm cannot be verified: not missing */
     }
     img->layers_size = oci_size_add(img->layers_size, ly->desc.size);
   }

@@ -22,7 +22,8 @@ typedef struct blobinfo {
   /* the last row (or image, for indexes) that referenced it, +1, modulo 2^32: two rows of one
    * blob 2^32 rows apart, with none between, would be taken for one (24 bytes a blob) */
   uint32_t last_ref;
-  uint8_t refs; /* rows that reference it: 0, 1, 2 (two or more) */
+  uint8_t refs : 2;       /* rows that reference it: 0, 1, 2 (two or more) */
+  uint8_t unverified : 1; /* its digest has an unregistered algorithm: cannot be verified */
   bool owned;
   bool present;
   bool synth; /* a document the view synthesized (no file: not counted) */
@@ -219,6 +220,7 @@ static blobinfo *note_blob(lctx *c, const char *key, const oci_gdesc *d, bool st
       bool nomem = false;
       b->synth = oci_gdesc_digest(d, &dg) && oci_view_blob_synthesized(c->v, &dg);
       b->present = oci_gdesc_present(c->v, d, &b->size, &nomem);
+      b->unverified = d->digest_code == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM;
       if (nomem) {
         oci_nomem(err);
         return NULL;
@@ -261,6 +263,19 @@ static ocidig_code row_error(ocidig_list_row *row, ocidig_code code, const char 
   return OCIDIG_OK;
 }
 
+/* Is the only problem of the manifest's layers digests of an unregistered algorithm?  Such a
+ * layer cannot be verified (the row is not complete), but ls does not need it: not an error
+ * (the rule of resolve, which stops only where its walk needs the blob). */
+static bool layers_only_unverified(const oci_gnode *n)
+{
+  if (n->layers_code != OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM)
+    return false;
+  for (size_t i = 0; i < n->n_shapes; i++)
+    if (n->shapes[i].slot < OCI_SHAPE_SUBJECT && n->shapes[i].code != OCI_SHAPE_UNSUPPORTED_DIGEST_ALGORITHM)
+      return false;
+  return true;
+}
+
 static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdesc *d, ocidig_error *err)
 {
   ocidig_list_row *row = new_row(img, err);
@@ -291,6 +306,11 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdes
   row->n_blobs = 1;
   if (!(b = note_blob(c, d->digest, d, true, NULL, ref, err)) && d->digest)
     return OCIDIG_ERR_NOMEM;
+  if (d->digest_code == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM) {
+    /* the manifest is needed to list it (as resolve needs it): an error, not a missing blob */
+    row->n_unverified++;
+    return row_error(row, d->digest_code, "its digest's algorithm is not supported: it cannot be verified", err);
+  }
   if (d->digest_code != OCIDIG_OK) {
     row->n_missing++;
     return row_error(row, OCIDIG_ERR_INVALID_DIGEST, "not a valid digest", err);
@@ -313,7 +333,8 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdes
     return row->present ? row_error(row, n->code, n->message, err) : OCIDIG_OK;
   if (!n->config && n->config_code == OCIDIG_ERR_INVALID_JSON)
     return row_error(row, n->config_code, oci_str(n->config_message), err); /* a config that is no descriptor */
-  if (n->layers_code != OCIDIG_OK && row_error(row, n->layers_code, oci_str(n->layers_message), err) != OCIDIG_OK)
+  if (n->layers_code != OCIDIG_OK && !layers_only_unverified(n) &&
+      row_error(row, n->layers_code, oci_str(n->layers_message), err) != OCIDIG_OK)
     return OCIDIG_ERR_NOMEM; /* a layer that does not decode: the row's size and blobs are not known */
   if (n->config) {
     row->n_blobs++;
@@ -346,10 +367,12 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdes
     row->size = oci_size_add(row->size, ly->size);
     if (!(b = note_blob(c, ly->digest, ly, false, NULL, ref, err)) && ly->digest)
       return OCIDIG_ERR_NOMEM;
-    if (!b || !b->present)
+    if (ly->digest_code == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM)
+      row->n_unverified++;
+    else if (!b || !b->present)
       row->n_missing++;
   }
-  row->complete = row->n_missing == 0 && row->code == OCIDIG_OK;
+  row->complete = row->n_missing == 0 && row->n_unverified == 0 && row->code == OCIDIG_OK;
   return OCIDIG_OK;
 }
 
@@ -806,6 +829,10 @@ static ocidig_code list_run(lctx *c, ocidig_error *err)
     const blobinfo *b = &c->info[i];
     if (b->synth)
       continue;
+    if (b->unverified) {
+      c->out->n_unverified++;
+      continue;
+    }
     if (!b->present) {
       c->out->n_missing++;
       continue;

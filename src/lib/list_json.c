@@ -30,6 +30,7 @@ static json_object *image_json(const ocidig_listing *l, const ocidig_list_image 
     json_object_object_add(p, "complete", json_object_new_boolean(r->complete));
     json_object_object_add(p, "blobs", json_object_new_int64((int64_t)r->n_blobs));
     json_object_object_add(p, "missing", json_object_new_int64((int64_t)r->n_missing));
+    json_object_object_add(p, "unverified", json_object_new_int64((int64_t)r->n_unverified));
     json_object_object_add(p, "size", json_object_new_int64(r->size));
     if (l->request)
       json_object_object_add(p, "selected", json_object_new_boolean(r->selected));
@@ -85,6 +86,7 @@ static void listing_tail(const ocidig_listing *l, const ocidig_json_options *opt
   json_object_object_add(sum, "unreferencedFiles", json_object_new_int64((int64_t)l->n_unreferenced));
   json_object_object_add(sum, "unreferencedBytes", json_object_new_int64((int64_t)l->unreferenced_bytes));
   json_object_object_add(sum, "missingBlobs", json_object_new_int64((int64_t)l->n_missing));
+  json_object_object_add(sum, "unverifiedBlobs", json_object_new_int64((int64_t)l->n_unverified));
   json_object_object_add(sum, "errors", json_object_new_int64((int64_t)l->n_errors));
   oci_json_writer_put(w, "summary", sum);
   oci_json_writer_put(w, "warnings", oci_jstrv(l->warnings, l->n_warnings));
