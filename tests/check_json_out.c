@@ -12,29 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct collect {
-  char *text;
-  size_t len, pieces, max_piece, fail_after; /* fail_after: the sink fails on that piece (0: never) */
-} collect;
-
-static ocidig_code collect_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
-{
-  collect *c = ctx;
-  c->pieces++;
-  if (c->fail_after && c->pieces >= c->fail_after) {
-    snprintf(err->message, sizeof err->message, "the reader went away");
-    err->code = OCIDIG_ERR_OUTPUT;
-    return OCIDIG_ERR_OUTPUT;
-  }
-  if (len > c->max_piece)
-    c->max_piece = len;
-  c->text = realloc(c->text, c->len + len + 1);
-  ck_assert_ptr_nonnull(c->text);
-  memcpy(c->text + c->len, buf, len);
-  c->len += len;
-  c->text[c->len] = '\0';
-  return OCIDIG_OK;
-}
 
 static void sha256_hex(const char *s, char hex[65])
 {
@@ -66,13 +43,13 @@ static void check_listing(const char *path, bool pretty)
   ocidig_listing *li = NULL;
   ocidig_error e;
   ocidig_json_options o = {.pretty = pretty, .head = head, .n_head = 2, .tail = tail, .n_tail = 1};
-  collect c = {0}, plain = {0}, failing = {.fail_after = 1};
+  tu_collect c = {0}, plain = {0}, failing = {.fail_after = 1};
   char *text, *want;
   ck_assert_msg(ocidig_layout_open(path, NULL, &l, &e) == OCIDIG_OK, "%s: %s", path, e.message);
   ck_assert_msg(ocidig_layout_list(l, NULL, &li, &e) == OCIDIG_OK, "%s: %s", path, e.message);
   text = ocidig_listing_to_json(li, pretty);
   ck_assert_ptr_nonnull(text);
-  ck_assert_int_eq(ocidig_listing_write_json(li, &o, collect_sink, &c, &e), OCIDIG_OK);
+  ck_assert_int_eq(ocidig_listing_write_json(li, &o, tu_collect_sink, &c, &e), OCIDIG_OK);
   want = wrapped(text, pretty);
   ck_assert_str_eq(c.text, want);
   {
@@ -80,13 +57,13 @@ static void check_listing(const char *path, bool pretty)
     ck_assert_ptr_nonnull(parsed);
     json_object_put(parsed);
   }
-  ck_assert_int_eq(ocidig_listing_write_json(li, NULL, collect_sink, &plain, &e), OCIDIG_OK);
+  ck_assert_int_eq(ocidig_listing_write_json(li, NULL, tu_collect_sink, &plain, &e), OCIDIG_OK);
   {
     char *flat = ocidig_listing_to_json(li, false);
     ck_assert_str_eq(plain.text, flat);
     free(flat);
   }
-  ck_assert_int_eq(ocidig_listing_write_json(li, &o, collect_sink, &failing, &e), OCIDIG_ERR_OUTPUT);
+  ck_assert_int_eq(ocidig_listing_write_json(li, &o, tu_collect_sink, &failing, &e), OCIDIG_ERR_OUTPUT);
   ck_assert_str_eq(e.message, "the reader went away");
   ck_assert_uint_eq(failing.pieces, 1); /* nothing more after the error */
   free(want);
@@ -104,7 +81,7 @@ static void check_resolution(const char *path, const char *platform, bool pretty
   ocidig_matcher *m = NULL;
   ocidig_error e;
   ocidig_json_options o = {.pretty = pretty, .head = head, .n_head = 2, .tail = tail, .n_tail = 1};
-  collect c = {0}, plain = {0};
+  tu_collect c = {0}, plain = {0};
   char *text, *want;
   ck_assert_int_eq(ocidig_layout_open(path, NULL, &l, &e), OCIDIG_OK);
   if (platform) {
@@ -119,10 +96,10 @@ static void check_resolution(const char *path, const char *platform, bool pretty
   }
   ck_assert_ptr_nonnull(r);
   text = ocidig_resolution_to_json(r, pretty);
-  ck_assert_int_eq(ocidig_resolution_write_json(r, &o, collect_sink, &c, &e), OCIDIG_OK);
+  ck_assert_int_eq(ocidig_resolution_write_json(r, &o, tu_collect_sink, &c, &e), OCIDIG_OK);
   want = wrapped(text, pretty);
   ck_assert_str_eq(c.text, want);
-  ck_assert_int_eq(ocidig_resolution_write_json(r, NULL, collect_sink, &plain, &e), OCIDIG_OK);
+  ck_assert_int_eq(ocidig_resolution_write_json(r, NULL, tu_collect_sink, &plain, &e), OCIDIG_OK);
   {
     char *flat = ocidig_resolution_to_json(r, false);
     ck_assert_str_eq(plain.text, flat);
@@ -163,7 +140,7 @@ START_TEST(test_pieces)
   ocidig_layout *l;
   ocidig_listing *li = NULL;
   ocidig_error e;
-  collect c = {0};
+  tu_collect c = {0};
   char *text;
   static const char config[] = "{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]}}";
   char chex[65];
@@ -200,7 +177,7 @@ START_TEST(test_pieces)
   ck_assert_msg(ocidig_layout_open(dir, NULL, &l, &e) == OCIDIG_OK, "%s", e.message);
   ck_assert_msg(ocidig_layout_list(l, NULL, &li, &e) == OCIDIG_OK, "%s", e.message);
   ck_assert_uint_eq(li->n_images, 3000);
-  ck_assert_int_eq(ocidig_listing_write_json(li, NULL, collect_sink, &c, &e), OCIDIG_OK);
+  ck_assert_int_eq(ocidig_listing_write_json(li, NULL, tu_collect_sink, &c, &e), OCIDIG_OK);
   text = ocidig_listing_to_json(li, false);
   ck_assert_str_eq(c.text, text);
   ck_assert_uint_gt(c.pieces, c.len / (128 * 1024));

@@ -14,29 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct collect {
-  char *text;
-  size_t len, pieces, max_piece, fail_after; /* fail_after: the sink fails on that piece (0: never) */
-} collect;
-
-static ocidig_code collect_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
-{
-  collect *c = ctx;
-  c->pieces++;
-  if (c->fail_after && c->pieces >= c->fail_after) {
-    snprintf(err->message, sizeof err->message, "the reader went away");
-    err->code = OCIDIG_ERR_OUTPUT;
-    return OCIDIG_ERR_OUTPUT;
-  }
-  if (len > c->max_piece)
-    c->max_piece = len;
-  c->text = realloc(c->text, c->len + len + 1);
-  ck_assert_ptr_nonnull(c->text);
-  memcpy(c->text + c->len, buf, len);
-  c->len += len;
-  c->text[c->len] = '\0';
-  return OCIDIG_OK;
-}
 
 static const ocidig_json_member head[] = {{"tool", "\"ocidig \\\"test\\\"\""}};
 static const ocidig_json_member tail[] = {{"done", "true"}, {"n", "2"}};
@@ -81,13 +58,13 @@ static ocidig_verify_report *verify(const char *path, const char *platform)
 static void check_report(const ocidig_verify_report *r, bool pretty)
 {
   ocidig_json_options o = {.pretty = pretty, .head = head, .n_head = 1, .tail = tail, .n_tail = 2};
-  collect c = {0}, plain = {0}, failing = {.fail_after = 1};
+  tu_collect c = {0}, plain = {0}, failing = {.fail_after = 1};
   ocidig_error e;
   char *text = ocidig_verify_report_to_json(r, pretty), *want, *flat;
   json_object *parsed;
 
   ck_assert_ptr_nonnull(text);
-  ck_assert_int_eq(ocidig_verify_report_write_json(r, &o, collect_sink, &c, &e), OCIDIG_OK);
+  ck_assert_int_eq(ocidig_verify_report_write_json(r, &o, tu_collect_sink, &c, &e), OCIDIG_OK);
   want = wrapped(text, pretty);
   ck_assert_str_eq(c.text, want);
   parsed = json_tokener_parse(c.text); /* the streamed text is one JSON document */
@@ -97,11 +74,11 @@ static void check_report(const ocidig_verify_report *r, bool pretty)
   ck_assert_uint_eq(json_object_array_length(json_object_object_get(parsed, "images")), r->n_images);
   json_object_put(parsed);
 
-  ck_assert_int_eq(ocidig_verify_report_write_json(r, NULL, collect_sink, &plain, &e), OCIDIG_OK);
+  ck_assert_int_eq(ocidig_verify_report_write_json(r, NULL, tu_collect_sink, &plain, &e), OCIDIG_OK);
   flat = ocidig_verify_report_to_json(r, false);
   ck_assert_str_eq(plain.text, flat);
 
-  ck_assert_int_eq(ocidig_verify_report_write_json(r, &o, collect_sink, &failing, &e), OCIDIG_ERR_OUTPUT);
+  ck_assert_int_eq(ocidig_verify_report_write_json(r, &o, tu_collect_sink, &failing, &e), OCIDIG_ERR_OUTPUT);
   ck_assert_str_eq(e.message, "the reader went away");
   ck_assert_uint_eq(failing.pieces, 1); /* nothing more after the error */
   free(flat);
@@ -136,7 +113,7 @@ END_TEST
  * (tests/verify/mkfixtures.py, testdata/verify/MANIFEST: one mutation each), pinned against
  * fixed text: the comparison with ocidig_verify_report_to_json above holds for any text both
  * make, since both are written by one function. */
-static json_object *streamed(const char *name, collect *c)
+static json_object *streamed(const char *name, tu_collect *c)
 {
   char path[512];
   ocidig_json_options o = {.pretty = false, .head = head, .n_head = 1, .tail = tail, .n_tail = 2};
@@ -145,7 +122,7 @@ static json_object *streamed(const char *name, collect *c)
   json_object *j;
   snprintf(path, sizeof path, "%s/verify/%s", TESTDATA, name);
   r = verify(path, NULL);
-  ck_assert_int_eq(ocidig_verify_report_write_json(r, &o, collect_sink, c, &e), OCIDIG_OK);
+  ck_assert_int_eq(ocidig_verify_report_write_json(r, &o, tu_collect_sink, c, &e), OCIDIG_OK);
   ocidig_verify_report_free(r);
   ck_assert_ptr_nonnull(j = json_tokener_parse(c->text));
   return j;
@@ -171,7 +148,7 @@ static bool has_finding(json_object *j, const char *code, const char *severity)
 
 START_TEST(test_pinned)
 {
-  collect c = {0};
+  tu_collect c = {0};
   json_object *j = streamed("clean", &c), *im, *rows, *sum;
   /* the caller's members first and last, the report's own between them */
   ck_assert_str_eq(strstr(c.text, "{\"tool\":\"ocidig \\\"test\\\"\",\"schemaVersion\":1,\"source\":") ? "yes" : c.text,
@@ -220,8 +197,8 @@ END_TEST
 START_TEST(test_null)
 {
   ocidig_error e;
-  collect c = {0};
-  ck_assert_int_eq(ocidig_verify_report_write_json(NULL, NULL, collect_sink, &c, &e), OCIDIG_ERR_USAGE);
+  tu_collect c = {0};
+  ck_assert_int_eq(ocidig_verify_report_write_json(NULL, NULL, tu_collect_sink, &c, &e), OCIDIG_ERR_USAGE);
   ck_assert_uint_eq(c.pieces, 0);
 }
 END_TEST
@@ -241,7 +218,7 @@ START_TEST(test_pieces)
 {
   char *dir = tu_mkdtemp();
   ocidig_verify_report *r;
-  collect c = {0};
+  tu_collect c = {0};
   ocidig_error e;
   char *text, *idx = NULL, chex[65];
   size_t idx_len = 0;
@@ -274,7 +251,7 @@ START_TEST(test_pieces)
   r = verify(dir, NULL);
   ck_assert_uint_eq(r->n_images, 3000);
   ck_assert_uint_ge(r->n_findings, 3000);
-  ck_assert_int_eq(ocidig_verify_report_write_json(r, NULL, collect_sink, &c, &e), OCIDIG_OK);
+  ck_assert_int_eq(ocidig_verify_report_write_json(r, NULL, tu_collect_sink, &c, &e), OCIDIG_OK);
   text = ocidig_verify_report_to_json(r, false);
   ck_assert_str_eq(c.text, text);
   ck_assert_uint_gt(c.pieces, c.len / (128 * 1024));

@@ -108,3 +108,22 @@ int tu_run(Suite *s)
   srunner_free(sr);
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+ocidig_code tu_collect_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  tu_collect *c = ctx;
+  c->pieces++;
+  if (c->fail_after && c->pieces >= c->fail_after) {
+    snprintf(err->message, sizeof err->message, "the reader went away");
+    err->code = OCIDIG_ERR_OUTPUT;
+    return OCIDIG_ERR_OUTPUT;
+  }
+  if (len > c->max_piece)
+    c->max_piece = len;
+  c->text = realloc(c->text, c->len + len + 1);
+  ck_assert_ptr_nonnull(c->text);
+  memcpy(c->text + c->len, buf, len);
+  c->len += len;
+  c->text[c->len] = '\0';
+  return OCIDIG_OK;
+}

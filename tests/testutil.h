@@ -24,6 +24,15 @@ char *tu_mkdtemp(void);
 void tu_write(const char *dir, const char *relpath, const void *data, size_t len);
 /* rm -rf */
 void tu_rmtree(const char *path);
+/* A sink (ocidig's writers) that collects what it is given: text (malloc'd, NUL-terminated),
+ * the number of pieces and the largest; fail_after: it fails with OCIDIG_ERR_OUTPUT on that
+ * piece (0: never). */
+typedef struct tu_collect {
+  char *text;
+  size_t len, pieces, max_piece, fail_after;
+} tu_collect;
+ocidig_code tu_collect_sink(void *ctx, const void *buf, size_t len, ocidig_error *err);
+
 /* Runs a suite, returns the process exit status. */
 int tu_run(Suite *s);
 
