@@ -235,10 +235,17 @@ static ocidig_code load_oci(ocidig_layout *l, const ocidig_resolution *r, ocidig
                      r->n_layers, img->cfg.n_diff_ids);
 
   /* Names: the index.json entry's; attestations and referrers: from everything it reaches. */
-  for (size_t i = 0; i < root->n_children; i++)
-    if (root_entry && oci_streq(root->children[i].digest, root_entry) &&
-        !oci_entry_names_add(&root->children[i], &img->names, &img->n_names))
+  {
+    oci_strset names;
+    bool ok = true;
+    oci_strset_init(&names, &img->names, &img->n_names);
+    for (size_t i = 0; i < root->n_children && ok; i++)
+      if (root_entry && oci_streq(root->children[i].digest, root_entry))
+        ok = oci_entry_names_add(&root->children[i], &names);
+    oci_strset_free(&names);
+    if (!ok)
       return oci_nomem(err);
+  }
   if (!synth && img->manifest.digest_string &&
       (rc = ocidig_find_related(l, img->manifest.digest_string, &img->related, &img->n_related, err)) != OCIDIG_OK)
     return rc;

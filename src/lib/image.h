@@ -30,9 +30,23 @@
 
 /* Appends a copy of s unless it is empty or already there; false: out of memory. */
 bool oci_strv_add_unique(char ***v, size_t *n, const char *s);
+/* A string array the caller owns, with a table over it: adding a string unless it is there
+ * costs the same however many there are (an image of a docker save can have tens of
+ * thousands of names: pairwise checks took minutes).  Strings added to the array by others
+ * between two adds are indexed on the next add. */
+typedef struct oci_strset {
+  char ***v;
+  size_t *n;
+  size_t indexed;
+  oci_strtab tab;
+} oci_strset;
+void oci_strset_init(oci_strset *s, char ***v, size_t *n);
+/* Appends a copy of str unless it is empty or already there; false: out of memory. */
+bool oci_strset_add(oci_strset *s, const char *str);
+void oci_strset_free(oci_strset *s);
 /* The names an index.json entry gives: io.containerd.image.name, then the ref name unless
  * it is only the tag of the former. */
-bool oci_entry_names_add(const oci_gdesc *d, char ***names, size_t *n);
+bool oci_entry_names_add(const oci_gdesc *d, oci_strset *names);
 /* A name as index.json may write it: "docker.io/library/x:t" and "x:t" are the same. */
 bool oci_names_match(const char *a, const char *b);
 /* Adds each of tags to *names unless one there names the same (oci_names_match). */

@@ -645,9 +645,16 @@ static ocidig_code list_image(lctx *c, const same_digest *same, size_t i, ocidig
   if ((!(img->digest = oci_strdup(d->digest)) && d->digest) ||
       (!(img->media_type = oci_strdup(d->media_type)) && d->media_type))
     return oci_nomem(err);
-  for (size_t k = i; k != SIZE_MAX; k = same->next[k])
-    if (!oci_entry_names_add(&same->kids[k], &img->names, &img->n_names))
+  {
+    oci_strset names;
+    bool ok = true;
+    oci_strset_init(&names, &img->names, &img->n_names);
+    for (size_t k = i; k != SIZE_MAX && ok; k = same->next[k])
+      ok = oci_entry_names_add(&same->kids[k], &names);
+    oci_strset_free(&names);
+    if (!ok)
       return oci_nomem(err);
+  }
   c->n_mrows = 0;
   c->log = LOG_WALK;
   rc = list_walk(c, img, d, c->next_ref++, stack, 0, &seen, err);

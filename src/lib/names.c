@@ -22,16 +22,46 @@ bool oci_strv_add_unique(char ***v, size_t *n, const char *s)
   return oci_strv_push(v, n, s);
 }
 
-bool oci_entry_names_add(const oci_gdesc *d, char ***names, size_t *n)
+static const char *strset_key(const void *ctx, size_t i)
+{
+  const oci_strset *s = ctx;
+  return (*s->v)[i];
+}
+
+void oci_strset_init(oci_strset *s, char ***v, size_t *n)
+{
+  *s = (oci_strset){v, n, 0, {0}};
+}
+
+bool oci_strset_add(oci_strset *s, const char *str)
+{
+  if (!str || !*str)
+    return true;
+  for (; s->indexed < *s->n; s->indexed++)
+    if (!oci_strtab_put(&s->tab, s->indexed, strset_key, s, false))
+      return false;
+  if (oci_strtab_find(&s->tab, str, strset_key, s) != OCI_STRTAB_NONE)
+    return true;
+  if (!oci_strv_push(s->v, s->n, str))
+    return false;
+  return true; /* indexed on the next add */
+}
+
+void oci_strset_free(oci_strset *s)
+{
+  oci_strtab_free(&s->tab);
+}
+
+bool oci_entry_names_add(const oci_gdesc *d, oci_strset *names)
 {
   const char *c = oci_gdesc_annotation(d, ANN_CONTAINERD_NAME);
   const char *r = oci_gdesc_annotation(d, ANN_REF_NAME);
-  if (c && *c && !oci_strv_add_unique(names, n, c))
+  if (c && *c && !oci_strset_add(names, c))
     return false;
   if (r && *r) {
     size_t cl = c ? strlen(c) : 0, rl = strlen(r);
     bool tag_of_c = c && cl > rl && c[cl - rl - 1] == ':' && !strcmp(c + cl - rl, r);
-    if (!tag_of_c && !oci_strv_add_unique(names, n, r))
+    if (!tag_of_c && !oci_strset_add(names, r))
       return false;
   }
   return true;
