@@ -69,6 +69,27 @@ expect_eq() { # GOT WANT DESCRIPTION
   if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3: got '$1', wanted '$2'"; fi
 }
 
+# Layouts written by hand (schema_rules.sh, regress_unverified.sh).
+# sha FILE: its sha256, hex.
+sha() { sha256sum "$1" | cut -d' ' -f1; }
+# layout DIR: an empty layout (oci-layout only).
+layout() {
+  rm -rf "$1"
+  mkdir -p "$1/blobs/sha256"
+  printf '{"imageLayoutVersion":"1.0.0"}' >"$1/oci-layout"
+}
+# blob DIR FILE MEDIATYPE: stores FILE as a blob; prints its descriptor.
+blob() {
+  b_h=$(sha "$2")
+  cp "$2" "$1/blobs/sha256/$b_h"
+  printf '{"mediaType":"%s","digest":"sha256:%s","size":%s}' "$3" "$b_h" "$(wc -c <"$2" | tr -d ' ')"
+}
+# index DIR ENTRIES: writes index.json with these manifests entries.
+index() {
+  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s]}' "$2" \
+    >"$1/index.json"
+}
+
 finish() {
   if [ "$T_SKIP" -gt 0 ]; then echo "$T_PASS passed, $T_FAIL failed ($T_SKIP skipped)"
   else echo "$T_PASS passed, $T_FAIL failed"; fi

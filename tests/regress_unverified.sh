@@ -5,23 +5,7 @@
 # Each layout is made here, with sha256sum and printf.
 . "$TESTS_DIR/lib.sh"
 
-sha() { sha256sum "$1" | cut -d' ' -f1; }
-layout() {
-  rm -rf "$1"
-  mkdir -p "$1/blobs/sha256"
-  printf '{"imageLayoutVersion":"1.0.0"}' >"$1/oci-layout"
-}
-# blob DIR FILE MEDIATYPE: stores FILE as a blob; prints its descriptor.
-blob() {
-  b_h=$(sha "$2")
-  cp "$2" "$1/blobs/sha256/$b_h"
-  printf '{"mediaType":"%s","digest":"sha256:%s","size":%s}' "$3" "$b_h" "$(wc -c <"$2" | tr -d ' ')"
-}
-# index DIR ENTRIES: index.json with these manifests entries.
-index() {
-  printf '{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[%s]}' "$2" \
-    >"$1/index.json"
-}
+# sha, layout, blob, index: tests/lib.sh
 MT_M=application/vnd.oci.image.manifest.v1+json
 MT_I=application/vnd.oci.image.index.v1+json
 MT_C=application/vnd.oci.image.config.v1+json
