@@ -1,0 +1,776 @@
+/* tree.c: the merged root filesystem of one image (tree.h). */
+#include "tree.h"
+
+#include "strtab.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+
+enum {
+  F_DELETED = 1,  /* a layer removed it (layer: which) */
+  F_BELOW = 2,    /* in the tree before its layer (`layer`) touched it */
+  F_IMPLICIT = 4, /* a directory made for an entry beneath it */
+  F_DATA = 8,     /* data_layer/data_ordinal name the entry that holds its bytes */
+  F_KEEP = 16,    /* del_tree's mark: an entry of the current layer is at or beneath it */
+};
+
+typedef struct tnode {
+  const char *key;  /* "<parent hex>/<name>" in the pool; the root: "" */
+  const char *link; /* in the pool, or NULL */
+  int64_t size;     /* devices: major << 32 | minor */
+  int64_t mtime;
+  uint32_t parent, child, next; /* first child, next sibling (deleted ones included) */
+  uint32_t uid, gid;
+  uint32_t layer, data_layer, data_ordinal;
+  uint16_t mode;
+  uint8_t type, flags;
+} tnode;
+
+typedef struct kid {
+  const char *name;
+  uint32_t id;
+} kid;
+
+typedef struct frame {
+  size_t begin, end, pos, pathlen;
+} frame;
+
+struct oci_tree {
+  tnode *n;
+  size_t len, cap;
+  oci_strtab tab;
+  oci_strpool pool;
+  size_t pool_bytes;
+  oci_buf key, clean, out;
+  uint32_t cur;
+  bool begun;
+  uint64_t wasted_bytes;
+  size_t wasted_files, skipped_bad_name, skipped_parent, whiteouts, opaques;
+  bool nomem;
+  /* oci_tree_each's stacks, kept between calls */
+  kid *kids;
+  size_t n_kids, cap_kids;
+  frame *frames;
+  size_t n_frames, cap_frames;
+};
+
+static const char *key_of(const void *ctx, size_t i)
+{
+  return ((const oci_tree *)ctx)->n[i].key;
+}
+
+static const char *name_of(const tnode *x)
+{
+  const char *s = strchr(x->key, '/');
+  return s ? s + 1 : x->key;
+}
+
+static bool live(const tnode *x)
+{
+  return !(x->flags & F_DELETED);
+}
+
+const char *oci_tree_change_name(oci_tree_change c)
+{
+  switch (c) {
+  case OCI_TREE_ADDED: return "added";
+  case OCI_TREE_MODIFIED: return "modified";
+  case OCI_TREE_DELETED: return "deleted";
+  default: return "";
+  }
+}
+
+oci_tree *oci_tree_new(void)
+{
+  oci_tree *t = calloc(1, sizeof *t);
+  if (!t)
+    return NULL;
+  if (!oci_grow((void **)&t->n, &t->cap, 1024, sizeof *t->n)) {
+    free(t);
+    return NULL;
+  }
+  t->len = 1;
+  memset(&t->n[0], 0, sizeof t->n[0]);
+  t->n[0].key = "";
+  t->n[0].parent = t->n[0].child = t->n[0].next = NONE;
+  t->n[0].type = 'd';
+  t->n[0].mode = 0755;
+  t->n[0].flags = F_IMPLICIT;
+  return t;
+}
+
+void oci_tree_free(oci_tree *t)
+{
+  if (!t)
+    return;
+  free(t->n);
+  oci_strtab_free(&t->tab);
+  oci_strpool_free(&t->pool);
+  oci_buf_free(&t->key);
+  oci_buf_free(&t->clean);
+  oci_buf_free(&t->out);
+  free(t->kids);
+  free(t->frames);
+  free(t);
+}
+
+void oci_tree_layer_begin(oci_tree *t, unsigned layer)
+{
+  t->cur = layer;
+  t->begun = true;
+}
+
+static const char *pool_dup(oci_tree *t, const char *s)
+{
+  const char *p = oci_strpool_dup(&t->pool, s);
+  if (!p)
+    t->nomem = true;
+  else
+    t->pool_bytes += strlen(s) + 1;
+  return p;
+}
+
+/* The key of (parent, name[0..n)) in t->key. */
+static const char *make_key(oci_tree *t, uint32_t parent, const char *name, size_t n)
+{
+  char hex[16];
+  int k = snprintf(hex, sizeof hex, "%" PRIx32 "/", parent);
+  t->key.len = 0;
+  oci_buf_add(&t->key, hex, (size_t)k);
+  oci_buf_add(&t->key, name, n);
+  oci_buf_add(&t->key, "", 1);
+  if (t->key.failed) {
+    t->nomem = true;
+    return NULL;
+  }
+  return t->key.s;
+}
+
+static uint32_t find_child(oci_tree *t, uint32_t parent, const char *name, size_t n)
+{
+  const char *k = make_key(t, parent, name, n);
+  size_t i = k ? oci_strtab_find(&t->tab, k, key_of, t) : OCI_STRTAB_NONE;
+  return i == OCI_STRTAB_NONE ? NONE : (uint32_t)i;
+}
+
+/* The node of (parent, name), made (deleted, to be set by the caller) when there is none. */
+static uint32_t get_child(oci_tree *t, uint32_t parent, const char *name, size_t n)
+{
+  uint32_t c = find_child(t, parent, name, n);
+  tnode *x;
+  if (c != NONE || t->nomem)
+    return c;
+  if (t->len >= NONE - 1 || !oci_grow((void **)&t->n, &t->cap, t->len + 1, sizeof *t->n)) {
+    t->nomem = true;
+    return NONE;
+  }
+  x = &t->n[t->len];
+  memset(x, 0, sizeof *x);
+  if (!(x->key = pool_dup(t, t->key.s)))
+    return NONE;
+  x->parent = parent;
+  x->child = NONE;
+  x->flags = F_DELETED;
+  x->layer = t->cur;
+  if (!oci_strtab_put(&t->tab, t->len, key_of, t, false)) {
+    t->nomem = true;
+    return NONE;
+  }
+  x->next = t->n[parent].child;
+  t->n[parent].child = (uint32_t)t->len;
+  return (uint32_t)t->len++;
+}
+
+/* The current layer changes node id: its state before the layer is remembered the first time. */
+static void touch(oci_tree *t, uint32_t id)
+{
+  tnode *x = &t->n[id];
+  if (x->layer != t->cur) {
+    x->flags = (uint8_t)((x->flags & ~F_BELOW) | (live(x) ? F_BELOW : 0));
+    x->layer = t->cur;
+  }
+}
+
+static void set_implicit(oci_tree *t, uint32_t id)
+{
+  tnode *x = &t->n[id];
+  touch(t, id);
+  x->type = 'd';
+  x->mode = 0755;
+  x->uid = x->gid = 0;
+  x->size = x->mtime = 0;
+  x->link = NULL;
+  x->flags = (uint8_t)((x->flags & ~(F_DELETED | F_DATA)) | F_IMPLICIT);
+}
+
+static uint32_t clamp_id(int64_t v)
+{
+  return v < 0 ? 0 : v > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* The next node of a pre-order walk of root's subtree after x (its children first when
+ * `descend`), or NONE. */
+static uint32_t next_pre(const oci_tree *t, uint32_t x, uint32_t root, bool descend)
+{
+  if (descend && t->n[x].child != NONE)
+    return t->n[x].child;
+  while (x != root) {
+    if (t->n[x].next != NONE)
+      return t->n[x].next;
+    x = t->n[x].parent;
+  }
+  return NONE;
+}
+
+static void delete_node(oci_tree *t, uint32_t id)
+{
+  tnode *x = &t->n[id];
+  if (x->type == 'f' && x->layer < t->cur) {
+    t->wasted_bytes = oci_bytes_add(t->wasted_bytes, x->size);
+    t->wasted_files++;
+  }
+  touch(t, id);
+  x->flags = (uint8_t)((x->flags & ~F_KEEP) | F_DELETED);
+}
+
+/* Removes what is beneath root (and root itself when with_root).  keep_same: entries the
+ * current layer set stay, and the directories of the layers below that hold them become
+ * implicit directories (a whiteout hides only what the layers below set). */
+static void del_tree(oci_tree *t, uint32_t root, bool with_root, bool keep_same)
+{
+  uint32_t x;
+  if (!live(&t->n[root]))
+    return;
+  if (keep_same) {
+    x = with_root ? root : next_pre(t, root, root, true);
+    while (x != NONE) {
+      tnode *n = &t->n[x];
+      if (!live(n)) {
+        x = next_pre(t, x, root, false);
+        continue;
+      }
+      if (n->layer == t->cur && !(n->flags & F_KEEP))
+        for (uint32_t a = x;; a = t->n[a].parent) {
+          if (t->n[a].flags & F_KEEP)
+            break;
+          t->n[a].flags |= F_KEEP;
+          if (a == root || (!with_root && t->n[a].parent == root))
+            break;
+        }
+      x = next_pre(t, x, root, true);
+    }
+  }
+  x = with_root ? root : next_pre(t, root, root, true);
+  while (x != NONE) {
+    tnode *n = &t->n[x];
+    if (!live(n)) {
+      x = next_pre(t, x, root, false);
+      continue;
+    }
+    if (n->flags & F_KEEP) {
+      n->flags &= (uint8_t)~F_KEEP;
+      if (n->layer < t->cur)
+        set_implicit(t, x);
+    } else {
+      delete_node(t, x);
+    }
+    x = next_pre(t, x, root, true);
+  }
+}
+
+/* ------------------------------------------------------------ lookups */
+
+typedef struct walk_out {
+  uint32_t node;        /* found; or the component at fault */
+  uint32_t dir;         /* NOT_FOUND: the directory where the name was not */
+  const char *name;     /* NOT_FOUND: the name not found (not NUL-terminated: name_len) */
+  size_t name_len;
+} walk_out;
+
+/* Walks path from start (an absolute path from the root), links followed inside the tree
+ * (the last component's when follow_last). */
+static oci_tree_lookup_status walk(oci_tree *t, uint32_t start, const char *path, bool follow_last, unsigned *hops,
+                                   walk_out *o)
+{
+  uint32_t cur = path[0] == '/' ? 0 : start;
+  const char *p = path;
+  for (;;) {
+    const char *e, *q;
+    size_t n;
+    bool last;
+    uint32_t c;
+    while (*p == '/')
+      p++;
+    if (!*p) {
+      o->node = cur;
+      return OCI_TREE_FOUND;
+    }
+    e = strchr(p, '/');
+    n = e ? (size_t)(e - p) : strlen(p);
+    for (q = p + n; *q == '/'; q++)
+      ;
+    last = !*q && !e; /* "a/" asks for a directory: its link is followed */
+    if (n == 1 && p[0] == '.') {
+      p += n;
+      continue;
+    }
+    if (n == 2 && p[0] == '.' && p[1] == '.') {
+      if (cur == 0) {
+        o->node = cur;
+        return OCI_TREE_ESCAPE;
+      }
+      cur = t->n[cur].parent;
+      p += n;
+      continue;
+    }
+    c = find_child(t, cur, p, n);
+    if (t->nomem)
+      return OCI_TREE_NOT_FOUND;
+    if (c == NONE) {
+      o->node = NONE;
+      o->dir = cur;
+      o->name = p;
+      o->name_len = n;
+      return OCI_TREE_NOT_FOUND;
+    }
+    if (!live(&t->n[c])) {
+      o->node = c;
+      return OCI_TREE_REMOVED;
+    }
+    if (t->n[c].type == 'l' && (!last || follow_last)) {
+      oci_tree_lookup_status st;
+      walk_out sub;
+      if (++*hops > OCI_TREE_MAX_LINKS) {
+        o->node = c;
+        return OCI_TREE_LOOP;
+      }
+      st = walk(t, t->n[c].parent, t->n[c].link ? t->n[c].link : "", true, hops, &sub);
+      if (st != OCI_TREE_FOUND) {
+        *o = sub;
+        if (st == OCI_TREE_ESCAPE)
+          o->node = c; /* the link that leaves */
+        return st;
+      }
+      c = sub.node;
+    }
+    if (!last && t->n[c].type != 'd') {
+      o->node = c;
+      return OCI_TREE_NOT_DIR;
+    }
+    cur = c;
+    p += n;
+  }
+}
+
+/* The path of node id into t->out (NUL-terminated; "" the root). */
+static const char *node_path(oci_tree *t, uint32_t id)
+{
+  size_t total = 0, at;
+  t->out.len = 0;
+  for (uint32_t a = id; a != 0 && a != NONE; a = t->n[a].parent)
+    total += strlen(name_of(&t->n[a])) + (total ? 1 : 0);
+  if (!oci_grow((void **)&t->out.s, &t->out.cap, total + 1, 1)) {
+    t->nomem = true;
+    return "";
+  }
+  at = total;
+  t->out.s[total] = '\0';
+  for (uint32_t a = id; a != 0 && a != NONE; a = t->n[a].parent) {
+    const char *nm = name_of(&t->n[a]);
+    size_t k = strlen(nm);
+    at -= k;
+    memcpy(t->out.s + at, nm, k);
+    if (at)
+      t->out.s[--at] = '/';
+  }
+  t->out.len = total;
+  return t->out.s;
+}
+
+static void fill_item(const oci_tree *t, uint32_t id, const char *path, oci_tree_item *it)
+{
+  const tnode *x = &t->n[id];
+  memset(it, 0, sizeof *it);
+  it->path = path;
+  it->type = (char)x->type;
+  it->mode = x->mode;
+  it->uid = x->uid;
+  it->gid = x->gid;
+  it->mtime = x->mtime;
+  it->link = x->link;
+  if (x->type == 'c' || x->type == 'b') {
+    it->devmajor = (uint32_t)((uint64_t)x->size >> 32);
+    it->devminor = (uint32_t)((uint64_t)x->size & 0xffffffffu);
+  } else {
+    it->size = x->size;
+  }
+  it->layer = x->layer;
+  it->implicit = x->flags & F_IMPLICIT;
+  it->has_data = x->flags & F_DATA;
+  it->data_layer = x->data_layer;
+  it->data_ordinal = x->data_ordinal;
+}
+
+oci_tree_lookup_status oci_tree_lookup(oci_tree *t, const char *path, bool follow, oci_tree_item *it)
+{
+  unsigned hops = 0;
+  walk_out o = {0};
+  oci_tree_lookup_status st = walk(t, 0, path ? path : "", follow, &hops, &o);
+  if (st == OCI_TREE_NOT_FOUND && o.node == NONE && !t->nomem) {
+    const char *dir = node_path(t, o.dir);
+    size_t dl = strlen(dir);
+    memset(it, 0, sizeof *it);
+    t->out.len = dl;
+    if (dl)
+      oci_buf_add(&t->out, "/", 1);
+    oci_buf_add(&t->out, o.name, o.name_len);
+    oci_buf_add(&t->out, "", 1);
+    it->path = t->out.failed ? "" : t->out.s;
+    return st;
+  }
+  if (t->nomem) {
+    memset(it, 0, sizeof *it);
+    it->path = "";
+    return OCI_TREE_NOT_FOUND;
+  }
+  fill_item(t, o.node, node_path(t, o.node), it);
+  return st;
+}
+
+/* ------------------------------------------------------------ applying entries */
+
+/* e's path cleaned into t->clean: no empty or "." components, no leading "/".  false: a
+ * ".." component (the entry is skipped). */
+static bool clean_path(oci_tree *t, const char *path)
+{
+  const char *p = path;
+  t->clean.len = 0;
+  while (*p) {
+    const char *e = strchr(p, '/');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    if (n == 2 && p[0] == '.' && p[1] == '.')
+      return false;
+    if (n && !(n == 1 && p[0] == '.')) {
+      if (t->clean.len)
+        oci_buf_add(&t->clean, "/", 1);
+      oci_buf_add(&t->clean, p, n);
+    }
+    p += n;
+    while (*p == '/')
+      p++;
+  }
+  oci_buf_add(&t->clean, "", 1);
+  if (t->clean.failed)
+    t->nomem = true;
+  return true;
+}
+
+/* The directory the components of path[0..len) name, links followed inside the tree;
+ * missing ones made (implicit) when `create`.  NONE: not a directory (or, without create,
+ * not there). */
+static uint32_t parent_dir(oci_tree *t, const char *path, size_t len, bool create)
+{
+  uint32_t cur = 0;
+  size_t i = 0;
+  while (i < len) {
+    const char *p = path + i;
+    const char *e = memchr(p, '/', len - i);
+    size_t n = e ? (size_t)(e - p) : len - i;
+    uint32_t c = create ? get_child(t, cur, p, n) : find_child(t, cur, p, n);
+    if (c == NONE)
+      return NONE;
+    if (!live(&t->n[c])) {
+      if (!create)
+        return NONE;
+      set_implicit(t, c);
+    } else if (t->n[c].type == 'l') {
+      unsigned hops = 1;
+      walk_out o;
+      if (walk(t, t->n[c].parent, t->n[c].link ? t->n[c].link : "", true, &hops, &o) != OCI_TREE_FOUND ||
+          t->n[o.node].type != 'd')
+        return NONE;
+      c = o.node;
+    } else if (t->n[c].type != 'd') {
+      return NONE;
+    }
+    cur = c;
+    i += n + 1;
+  }
+  return cur;
+}
+
+static void set_attrs(oci_tree *t, uint32_t id, const oci_tree_input *e)
+{
+  tnode *x = &t->n[id];
+  touch(t, id);
+  x->type = (uint8_t)e->type;
+  x->mode = (uint16_t)(e->mode & 07777);
+  x->uid = clamp_id(e->uid);
+  x->gid = clamp_id(e->gid);
+  x->mtime = e->mtime;
+  x->size = e->type == 'f' && e->size > 0 ? e->size : 0;
+  if (e->type == 'c' || e->type == 'b')
+    x->size = (int64_t)(((uint64_t)e->devmajor << 32) | e->devminor);
+  x->link = NULL;
+  if ((e->type == 'l' || e->type == 'h') && e->link)
+    x->link = pool_dup(t, e->link);
+  x->flags = (uint8_t)(x->flags & ~(F_DELETED | F_IMPLICIT | F_DATA));
+}
+
+ocidig_code oci_tree_apply(oci_tree *t, const oci_tree_input *e, uint32_t ordinal, ocidig_error *err)
+{
+  const char *path, *slash, *name;
+  size_t plen, nlen;
+  uint32_t dir, x;
+  bool whiteout, opaque;
+
+  if (t->nomem)
+    return oci_nomem(err);
+  if (!t->begun)
+    oci_tree_layer_begin(t, 0);
+  if (!clean_path(t, e->path ? e->path : "")) {
+    t->skipped_bad_name++;
+    return OCIDIG_OK;
+  }
+  if (t->nomem)
+    return oci_nomem(err);
+  path = t->clean.s;
+  if (!*path) { /* the root */
+    if (e->type != 'd') {
+      t->skipped_parent++;
+      return OCIDIG_OK;
+    }
+    set_attrs(t, 0, e);
+    return t->nomem ? oci_nomem(err) : OCIDIG_OK;
+  }
+  slash = strrchr(path, '/');
+  name = slash ? slash + 1 : path;
+  plen = slash ? (size_t)(slash - path) : 0;
+  nlen = strlen(name);
+  whiteout = !strncmp(name, ".wh.", 4);
+  opaque = !strcmp(name, ".wh..wh..opq");
+
+  if (whiteout) {
+    if (opaque)
+      t->opaques++;
+    else if (strncmp(name, ".wh..wh.", 8))
+      t->whiteouts++;
+    if (strncmp(name, ".wh..wh.", 8) && nlen > 4) {
+      dir = parent_dir(t, path, plen, false);
+      x = dir == NONE ? NONE : find_child(t, dir, name + 4, nlen - 4);
+      if (x != NONE)
+        del_tree(t, x, true, true);
+    } else if (opaque) {
+      dir = parent_dir(t, path, plen, false);
+      if (dir != NONE)
+        del_tree(t, dir, false, true);
+    }
+    return t->nomem ? oci_nomem(err) : OCIDIG_OK;
+  }
+
+  dir = parent_dir(t, path, plen, true);
+  if (t->nomem)
+    return oci_nomem(err);
+  if (dir == NONE) {
+    t->skipped_parent++;
+    return OCIDIG_OK;
+  }
+  {
+    /* a hard link: its target as it is now (before this entry replaces anything) */
+    bool data = false;
+    uint32_t dl = 0, dord = 0;
+    int64_t size = 0;
+    if (e->type == 'h' && e->link) {
+      unsigned hops = 0;
+      walk_out o;
+      if (walk(t, 0, e->link, false, &hops, &o) == OCI_TREE_FOUND && (t->n[o.node].flags & F_DATA)) {
+        data = true;
+        dl = t->n[o.node].data_layer;
+        dord = t->n[o.node].data_ordinal;
+        size = t->n[o.node].size;
+      }
+    }
+    x = get_child(t, dir, name, nlen);
+    if (x == NONE)
+      return oci_nomem(err);
+    if (live(&t->n[x]) && !(t->n[x].type == 'd' && e->type == 'd')) {
+      if (t->n[x].type == 'd')
+        del_tree(t, x, false, false);
+      if (t->n[x].type == 'f' && t->n[x].layer < t->cur) {
+        t->wasted_bytes = oci_bytes_add(t->wasted_bytes, t->n[x].size);
+        t->wasted_files++;
+      }
+    }
+    set_attrs(t, x, e);
+    if (e->type == 'f') {
+      t->n[x].flags |= F_DATA;
+      t->n[x].data_layer = t->cur;
+      t->n[x].data_ordinal = ordinal;
+    } else if (data) {
+      t->n[x].flags |= F_DATA;
+      t->n[x].data_layer = dl;
+      t->n[x].data_ordinal = dord;
+      t->n[x].size = size;
+    }
+  }
+  return t->nomem ? oci_nomem(err) : OCIDIG_OK;
+}
+
+/* ------------------------------------------------------------ answers */
+
+void oci_tree_stats_get(const oci_tree *t, oci_tree_stats *s)
+{
+  memset(s, 0, sizeof *s);
+  for (size_t i = 0; i < t->len; i++) {
+    const tnode *x = &t->n[i];
+    if (!live(x))
+      continue;
+    s->entries++;
+    switch (x->type) {
+    case 'f':
+      s->files++;
+      s->file_bytes = oci_bytes_add(s->file_bytes, x->size);
+      break;
+    case 'd': s->dirs++; break;
+    case 'l': s->symlinks++; break;
+    case 'h': s->hardlinks++; break;
+    default: s->others++; break;
+    }
+  }
+  s->wasted_bytes = t->wasted_bytes;
+  s->wasted_files = t->wasted_files;
+  s->skipped_bad_name = t->skipped_bad_name;
+  s->skipped_parent = t->skipped_parent;
+  s->whiteouts = t->whiteouts;
+  s->opaques = t->opaques;
+  s->layers = t->begun ? t->cur + 1 : 0;
+}
+
+size_t oci_tree_memory(const oci_tree *t)
+{
+  size_t chunk = 64 * 1024, strings = (t->pool_bytes + chunk - 1) / chunk * chunk;
+  return sizeof *t + t->cap * sizeof *t->n + t->tab.cap * sizeof(size_t) + strings + t->key.cap + t->clean.cap +
+         t->out.cap;
+}
+
+static int kid_cmp(const void *a, const void *b)
+{
+  return strcmp(((const kid *)a)->name, ((const kid *)b)->name);
+}
+
+/* Is the node shown or walked in this walk? */
+static bool visible(const oci_tree *t, const tnode *x, bool layer_mode)
+{
+  return live(x) || (layer_mode && x->layer == t->cur && (x->flags & F_BELOW));
+}
+
+/* Pushes the children of id (sorted) as a frame; false: out of memory. */
+static bool push_kids(oci_tree *t, uint32_t id, size_t pathlen, bool layer_mode)
+{
+  size_t begin = t->n_kids;
+  for (uint32_t c = t->n[id].child; c != NONE; c = t->n[c].next) {
+    if (!visible(t, &t->n[c], layer_mode))
+      continue;
+    if (!oci_grow((void **)&t->kids, &t->cap_kids, t->n_kids + 1, sizeof *t->kids))
+      return false;
+    t->kids[t->n_kids++] = (kid){name_of(&t->n[c]), c};
+  }
+  if (t->n_kids - begin > 1)
+    qsort(t->kids + begin, t->n_kids - begin, sizeof *t->kids, kid_cmp);
+  if (!oci_grow((void **)&t->frames, &t->cap_frames, t->n_frames + 1, sizeof *t->frames))
+    return false;
+  t->frames[t->n_frames++] = (frame){begin, t->n_kids, begin, pathlen};
+  return true;
+}
+
+static ocidig_code each(oci_tree *t, const char *under, bool layer_mode, oci_tree_fn fn, void *ctx, bool *matched,
+                        ocidig_error *err)
+{
+  ocidig_code rc = OCIDIG_OK;
+  size_t ulen;
+  if (matched)
+    *matched = false;
+  /* `under` cleaned as entries are */
+  if (!clean_path(t, under ? under : "")) {
+    return OCIDIG_OK; /* ".." is never in the tree */
+  }
+  if (t->nomem)
+    return oci_nomem(err);
+  char *u = oci_strdup(t->clean.s);
+  if (!u)
+    return oci_nomem(err);
+  ulen = strlen(u);
+  t->n_kids = t->n_frames = 0;
+  t->out.len = 0;
+  if (!push_kids(t, 0, 0, layer_mode)) {
+    free(u);
+    return oci_nomem(err);
+  }
+  while (t->n_frames && rc == OCIDIG_OK) {
+    frame *f = &t->frames[t->n_frames - 1];
+    uint32_t id;
+    const tnode *x;
+    const char *nm;
+    size_t len;
+    bool at_or_under, above;
+    if (f->pos == f->end) {
+      t->n_kids = f->begin;
+      t->n_frames--;
+      continue;
+    }
+    id = t->kids[f->pos++].id;
+    x = &t->n[id];
+    nm = name_of(x);
+    t->out.len = f->pathlen;
+    if (t->out.len)
+      oci_buf_add(&t->out, "/", 1);
+    oci_buf_add(&t->out, nm, strlen(nm));
+    oci_buf_add(&t->out, "", 1);
+    if (t->out.failed) {
+      rc = oci_nomem(err);
+      break;
+    }
+    len = t->out.len - 1;
+    t->out.len = len;
+    /* component-wise: the entry is `under` or beneath it, or a directory above it */
+    at_or_under = !ulen || (len >= ulen && !memcmp(t->out.s, u, ulen) && (len == ulen || t->out.s[ulen] == '/'));
+    above = !at_or_under && len < ulen && !memcmp(t->out.s, u, len) && u[len] == '/';
+    if (!at_or_under && !above)
+      continue;
+    if (at_or_under) {
+      bool show = !layer_mode || x->layer == t->cur;
+      if (show) {
+        oci_tree_item it;
+        fill_item(t, id, t->out.s, &it);
+        if (layer_mode)
+          it.change = !live(x) ? OCI_TREE_DELETED : (x->flags & F_BELOW) ? OCI_TREE_MODIFIED : OCI_TREE_ADDED;
+        if (matched)
+          *matched = true;
+        rc = fn(ctx, &it, err);
+        if (rc != OCIDIG_OK)
+          break;
+      } else if (matched && len == ulen) {
+        *matched = true; /* the layer did not change `under` itself */
+      }
+    }
+    if (x->child != NONE && (x->type == 'd' || !live(x)) && !push_kids(t, id, len, layer_mode))
+      rc = oci_nomem(err);
+  }
+  free(u);
+  return rc;
+}
+
+ocidig_code oci_tree_each(oci_tree *t, const char *under, oci_tree_fn fn, void *ctx, bool *matched,
+                          ocidig_error *err)
+{
+  return each(t, under, false, fn, ctx, matched, err);
+}
+
+ocidig_code oci_tree_each_layer(oci_tree *t, const char *under, oci_tree_fn fn, void *ctx, bool *matched,
+                                ocidig_error *err)
+{
+  return each(t, under, true, fn, ctx, matched, err);
+}
