@@ -624,7 +624,26 @@ typedef struct ocidig_verify_options {
    * (an archive reports through ocidig_open_options.progress instead). */
   void (*progress)(void *ctx, uint64_t done, int64_t total);
   void *progress_ctx;
+  /* --deep: also inside each layer of each manifest in scope (read once, whoever points at
+   * it): the config's rootfs.diff_ids, the compressed stream to its end, the tar to its
+   * end-of-archive marker, the hazards of its entries (the layer-* finding codes); a row per
+   * layer in report->layers. */
+  bool deep;
 } ocidig_verify_options;
+
+/* One layer blob read by verify --deep (report->layers), in the order they were met. */
+typedef struct ocidig_verify_layer {
+  char *digest;            /* the layer blob's (a docker save's: the digest its file's name carries) */
+  char *media_type;
+  const char *compression; /* "none", "gzip", "zstd", "unknown" (static storage) */
+  bool read;               /* its contents were read to the end (else `skipped` says why not) */
+  char *skipped;           /* NULL, or why not: absent, not a tar layer (its media type), unreadable */
+  char *diff_id;           /* the digest of its uncompressed bytes, when read whole, or NULL */
+  uint64_t entries;        /* tar entries */
+  uint64_t uncompressed_size;
+  size_t n_errors, n_warnings, n_infos; /* the findings about its contents */
+  long image, platform;    /* where it was first met (report->images[image].platforms[platform]), or -1 */
+} ocidig_verify_layer;
 
 /* A result: the caller's, freed with ocidig_verify_report_free; plain data; independent
  * of the layout and matcher. */
@@ -650,6 +669,9 @@ typedef struct ocidig_verify_report {
    * a dozen allocations each).  NULL in a report the caller made itself (then each string
    * and array of images is freed on its own).  Read the rows, never free one of them. */
   struct ocidig_verify_storage *storage;
+  /* verify --deep: a row per layer blob read (or skipped), each once; NULL, 0 otherwise. */
+  ocidig_verify_layer *layers;
+  size_t n_layers;
 } ocidig_verify_report;
 
 /* Verifies a layout.  Open an archive with OCIDIG_OPEN_HASH_BLOBS so that its blobs are

@@ -1,6 +1,7 @@
 /* cmd_verify.c: ocidig verify: check every digest, size and rule of a layout. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@ static void help(void)
 {
   cli_puts(
           "Usage: ocidig verify [--platform SPEC [--strict] | --all-platforms] [--ref NAME|@DIGEST]\n"
-          "                     [--json] [--fail-on warning] SOURCE\n"
+          "                     [--deep] [--json] [--fail-on warning] SOURCE\n"
           "\n"
           "Check a layout: oci-layout and index.json, every index and manifest (JSON, schema\n"
           "version, media types, required fields), every descriptor (digest, size, inline data),\n"
@@ -45,6 +46,8 @@ static void help(void)
           "  -r, --ref NAME       only the index.json entry with this ref name (or a tag of it);\n"
           "                       --ref @DIGEST: the entry with that digest (or a unique\n"
           "                       prefix of 12 or more hex digits)\n"
+          "  -d, --deep           also inside each layer: diff_ids, the stream and the tar to their end,\n"
+          "                       hazardous entries (each layer read once; a line per layer)\n"
           "  -j, --json           print the JSON report: {schemaVersion, findings, images, summary}\n"
           "      --fail-on LEVEL  error (the default) or warning: the lowest severity that fails\n"
           CLI_MAX_BYTES_HELP
@@ -269,6 +272,35 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
     print_incomplete_note(r, (long)i, &s);
   }
 
+  if (r->n_layers) {
+    /* verify --deep: a line per layer read inside */
+    cli_printf("\nlayers\n");
+    for (size_t i = 0; i < r->n_layers; i++) {
+      const ocidig_verify_layer *L = &r->layers[i];
+      char sd[64], entries[32];
+      cli_short_digest(L->digest, 0, sd, sizeof sd);
+      cli_printf("  %-19s  %-4s  ", cli_text(sd), L->compression);
+      if (!L->read) {
+        cli_printf("%snot read%s: %s\n", s.yellow, s.reset, cli_text(L->skipped ? L->skipped : "?"));
+        continue;
+      }
+      cli_human_size(L->uncompressed_size, size, sizeof size);
+      snprintf(entries, sizeof entries, "%llu entr%s", (unsigned long long)L->entries, L->entries == 1 ? "y" : "ies");
+      cli_printf("%12s  %10s  ", entries, size);
+      if (L->n_errors)
+        cli_printf("%s%zu error%s%s", s.red, L->n_errors, L->n_errors == 1 ? "" : "s", s.reset);
+      else if (L->n_warnings)
+        cli_printf("%s%zu warning%s%s", s.yellow, L->n_warnings, L->n_warnings == 1 ? "" : "s", s.reset);
+      else
+        cli_printf("%sok%s", s.green, s.reset);
+      if (L->n_errors && L->n_warnings)
+        cli_printf(", %zu warning%s", L->n_warnings, L->n_warnings == 1 ? "" : "s");
+      if (L->n_infos)
+        cli_printf(", %zu info", L->n_infos);
+      cli_printf("\n");
+    }
+  }
+
   cli_human_size(sum->bytes_hashed, size, sizeof size);
   cli_printf("\nsummary\n");
   cli_printf("  %ss checked  %zu (%s hashed)\n", blobs, sum->blobs_checked, size);
@@ -305,6 +337,65 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
 
 /* --------------------------------------------------------------- command */
 
+/* Standard input copied to a temporary file ($TMPDIR, else /tmp): *path (malloc'd; the
+ * caller deletes it).  0, or the exit status of the failure (said). */
+static int spool_stdin(char **path)
+{
+  const char *dir = getenv("TMPDIR");
+  char *p = NULL, *buf = NULL;
+  int fd = -1, status = EXIT_UNREADABLE;
+  bool created = false;
+  if (!dir || !*dir)
+    dir = "/tmp";
+  if (asprintf(&p, "%s/ocidig-stdin-XXXXXX", dir) < 0 || !(buf = malloc(1 << 20))) {
+    cli_error("out of memory");
+    free(p);
+    return EXIT_UNREADABLE;
+  }
+  if ((fd = mkstemp(p)) < 0) {
+    cli_error("cannot keep standard input in %s: %s", cli_text(p), strerror(errno));
+    goto fail;
+  }
+  created = true;
+  for (;;) {
+    ssize_t n = read(0, buf, 1 << 20), w = 0;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      cli_error("-: %s", strerror(errno));
+      goto fail;
+    }
+    if (n == 0)
+      break;
+    while (w < n) {
+      ssize_t k = write(fd, buf + w, (size_t)(n - w));
+      if (k < 0 && errno == EINTR)
+        continue;
+      if (k < 0) {
+        cli_error("cannot keep standard input in %s: %s", cli_text(p), strerror(errno));
+        goto fail;
+      }
+      w += k;
+    }
+  }
+  if (close(fd) != 0) {
+    fd = -1;
+    cli_error("cannot keep standard input in %s: %s", cli_text(p), strerror(errno));
+    goto fail;
+  }
+  free(buf);
+  *path = p;
+  return 0;
+fail:
+  if (fd >= 0)
+    close(fd);
+  if (created)
+    unlink(p);
+  free(p);
+  free(buf);
+  return status;
+}
+
 int cmd_verify(int argc, char **argv)
 {
   enum { OPT_FAIL_ON = 256, OPT_MAX_BYTES };
@@ -314,13 +405,15 @@ int cmd_verify(int argc, char **argv)
     {"all-platforms", no_argument, NULL, 'a'},
     {"ref", required_argument, NULL, 'r'},
     {"json", no_argument, NULL, 'j'},
+    {"deep", no_argument, NULL, 'd'},
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
   const char *platform = NULL, *ref = NULL, *source;
-  bool strict = false, all = false, json = false, fail_on_warning = false;
+  bool strict = false, all = false, json = false, fail_on_warning = false, deep = false;
+  char *spool = NULL;
   ocidig_matcher *matcher = NULL;
   ocidig_layout *layout = NULL;
   ocidig_verify_report *r = NULL;
@@ -332,13 +425,14 @@ int cmd_verify(int argc, char **argv)
   int c, status;
 
   optind = 1;
-  while ((c = getopt_long(argc, argv, "p:sar:jh", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "p:sar:jdh", longopts, NULL)) != -1) {
     switch (c) {
     case 'p': platform = optarg; break;
     case 's': strict = true; break;
     case 'a': all = true; break;
     case 'r': ref = optarg; break;
     case 'j': json = true; break;
+    case 'd': deep = true; break;
     case OPT_FAIL_ON:
       if (!strcmp(optarg, "warning"))
         fail_on_warning = true;
@@ -365,13 +459,17 @@ int cmd_verify(int argc, char **argv)
   if (platform && (status = cli_matcher(platform, strict, &matcher)) != 0)
     return status;
 
+  /* --deep reads each layer blob again after the one pass: standard input is kept in a
+   * temporary file first (deleted at the end) */
+  if (deep && !strcmp(source, "-") && (status = spool_stdin(&spool)) != 0)
+    goto out;
   {
     ocidig_open_options oo = {.flags = OCIDIG_OPEN_HASH_BLOBS,
-                              .small_cap = strcmp(source, "-") ? VERIFY_SMALL_CAP : 0,
+                              .small_cap = strcmp(source, "-") || spool ? VERIFY_SMALL_CAP : 0,
                               .progress = cli_progress_cb,
                               .progress_ctx = &prog,
                               .max_bytes = max_bytes};
-    rc = ocidig_layout_open(source, &oo, &layout, &err);
+    rc = ocidig_layout_open(spool ? spool : source, &oo, &layout, &err);
   }
   cli_progress_end(&prog);
   if (rc == OCIDIG_OK) {
@@ -380,8 +478,13 @@ int cmd_verify(int argc, char **argv)
                                 .host = cli_host(),
                                 .ref = ref,
                                 .progress = cli_progress_cb,
-                                .progress_ctx = &prog};
+                                .progress_ctx = &prog,
+                                .deep = deep};
     ocidig_verify(layout, &vo, &r, &err);
+    if (r && spool) { /* the report names the source as given */
+      free(r->source);
+      r->source = strdup(source);
+    }
     cli_progress_end(&prog);
   } else if ((r = calloc(1, sizeof *r)) != NULL) {
     /* Still one report: the source, the error, nothing checked. */
@@ -419,5 +522,9 @@ out:
   ocidig_layout_close(layout);
   ocidig_matcher_free(matcher);
   cli_text_free();
+  if (spool) {
+    unlink(spool);
+    free(spool);
+  }
   return status;
 }

@@ -75,7 +75,7 @@ static void tar_status(oci_layer_reader *r, oci_layer_tar_status st, const char 
 
 /* libarchive failed: a stream cut short (its messages say "Truncated", or the read callback
  * had reached the end), or a damaged one. */
-static void tar_failed(oci_layer_reader *r, struct archive *a, const char *where)
+static void tar_failed(oci_layer_reader *r, struct archive *a, const char *where, uint64_t entry)
 {
   const char *m = archive_error_string(a);
   bool truncated = (m && !strncmp(m, "Truncated", 9)) || r->saw_eof;
@@ -87,10 +87,10 @@ static void tar_failed(oci_layer_reader *r, struct archive *a, const char *where
     tar_status(r, OCI_LAYER_TAR_CORRUPT, "not a tar stream");
   else if (truncated)
     tar_status(r, OCI_LAYER_TAR_TRUNCATED, "the tar ends early (%s, entry %llu): %s", where,
-               (unsigned long long)r->entries + (r->in_entry ? 0 : 1), m);
+               (unsigned long long)entry, m);
   else
     tar_status(r, OCI_LAYER_TAR_CORRUPT, "a damaged tar (%s, entry %llu, at byte %lld): %s", where,
-               (unsigned long long)r->entries + (r->in_entry ? 0 : 1), (long long)archive_filter_bytes(a, 0), m);
+               (unsigned long long)entry, (long long)archive_filter_bytes(a, 0), m);
 }
 
 /* ------------------------------------------------------------ names */
@@ -288,7 +288,7 @@ ocidig_code oci_layer_entry_stream(oci_layer_reader *r, ocidig_sink sink, void *
       return OCIDIG_OK;
     if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
       r->data_failed = true;
-      tar_failed(r, a, "in its data");
+      tar_failed(r, a, "in its data", r->entries);
       return oci_fail(err, r->tar == OCI_LAYER_TAR_TRUNCATED ? OCIDIG_ERR_TRUNCATED_ARCHIVE
                                                               : OCIDIG_ERR_CORRUPT_ARCHIVE,
                       "%s", r->tar_message);
@@ -313,14 +313,14 @@ static void parse(oci_layer_reader *r, struct archive *a)
   int ar;
   if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
       archive_read_open(a, r, NULL, tar_read, NULL) != ARCHIVE_OK) {
-    tar_failed(r, a, "at its start");
+    tar_failed(r, a, "at its start", 1);
     return;
   }
   for (;;) {
     struct archive_entry *ae;
     la_int64_t before, after;
     if (entry && (ar = archive_read_data_skip(a)) != ARCHIVE_OK && ar != ARCHIVE_WARN) {
-      tar_failed(r, a, "in an entry's data");
+      tar_failed(r, a, "in an entry's data", r->entries);
       return;
     }
     before = archive_filter_bytes(a, 0);
@@ -340,7 +340,7 @@ static void parse(oci_layer_reader *r, struct archive *a)
       return;
     }
     if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) { /* ARCHIVE_RETRY too: a damaged header */
-      tar_failed(r, a, "in a header");
+      tar_failed(r, a, "in a header", r->entries + 1);
       return;
     }
     entry = true;

@@ -357,7 +357,11 @@ static void docker_image(vstate *v, const ocidig_docker_image *im, long k, dlaye
                     "refuses the image (layers length mismatch)",
                     label, im->n_layers, im->n_layers == 1 ? "" : "s", n_diff);
 
-  /* the layers: present; hashed later */
+  /* the layers: present; hashed later (--deep: read inside later, deep.c) */
+  const char **deep_paths = v->o->deep && im->n_layers ? calloc(im->n_layers, sizeof *deep_paths) : NULL;
+  const char **deep_digests = deep_paths ? calloc(im->n_layers, sizeof *deep_digests) : NULL;
+  if (v->o->deep && im->n_layers && !deep_digests)
+    v->nomem = true;
   for (size_t i = 0; i < im->n_layers; i++) {
     const ocidig_docker_layer *ly = &im->layers[i];
     char *file = NULL;
@@ -373,6 +377,10 @@ static void docker_image(vstate *v, const ocidig_docker_image *im, long k, dlaye
       continue;
     oci_vdfile_want(&v->dfiles[fi], ly->digest);
     oci_vdfile_want(&v->dfiles[fi], ly->diff_id);
+    if (deep_digests) {
+      deep_paths[i] = v->dfiles[fi].path;
+      deep_digests[i] = ly->digest ? ly->digest : ly->diff_id;
+    }
     if (!oci_grow((void **)dl, cap_dl, *n_dl + 1, sizeof **dl)) {
       v->nomem = true;
       continue;
@@ -380,6 +388,10 @@ static void docker_image(vstate *v, const ocidig_docker_image *im, long k, dlaye
     d = &(*dl)[(*n_dl)++];
     *d = (dlayer){k, i, fi, ly->path, ly->digest, ly->diff_id, label};
   }
+  if (deep_digests)
+    oci_vdeep_docker_image(v, c, label, deep_paths, deep_digests, im->n_layers);
+  free(deep_paths);
+  free(deep_digests);
   p->complete = p->n_missing == 0 && !unusable;
 }
 

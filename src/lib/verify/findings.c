@@ -119,11 +119,13 @@ static const oci_vcode_info table[] = {
                                     "manifest.json is not an array of {\"Config\": file, \"RepoTags\": null or "
                                     "[names], \"Layers\": [files]}, or names a path that is absolute or climbs out",
                                     "`manifest.json` is not an array of `{Config, RepoTags, Layers}`"},
-    [VF_DIFF_ID_MISMATCH] = {"diff-id-mismatch", E, true,
-                             "a layer file's bytes do not hash to its config's rootfs.diff_ids entry, or manifest.json "
-                             "lists another number of layers than the config has diff_ids (docker load refuses both)",
-                             "a layer file does not hash to its config's `diff_id`, or `Layers` and "
-                             "`rootfs.diff_ids` differ in number"},
+    [VF_DIFF_ID_MISMATCH] = {"diff-id-mismatch", E, false,
+                             "a layer's uncompressed bytes do not hash to its config's rootfs.diff_ids entry (a docker "
+                             "save: always; elsewhere with --deep), or a docker save's manifest.json lists another "
+                             "number of layers than the config has diff_ids (docker load refuses both)",
+                             "a layer does not decode to its config's `diff_id` (`--deep`; a docker save's layer "
+                             "files always), or a docker save's `Layers` and `rootfs.diff_ids` differ in number",
+                             "config.md, rootfs.diff_ids: the DiffIDs of the layers, in order (MUST)"},
     [VF_MEDIA_TYPE_INVALID] = {"media-type-invalid", E, false,
                                "a mediaType or artifactType that is not a media type name of RFC 6838 (type/subtype, "
                                "each a letter or digit then at most 126 of letters, digits and !#$&-^_.+); a "
@@ -178,6 +180,47 @@ static const oci_vcode_info table[] = {
                                "an image config's Env entry that is not VARNAME=VARVALUE", NULL,
                                "config.md, config.Env: entries are in the format of VARNAME=VARVALUE "
                                "(SHOULD: the schema's pattern; the text has no keyword)"},
+    [VF_LAYER_COUNT_MISMATCH] = {"layer-count-mismatch", E, false,
+                                 "--deep: a manifest has another number of layers than its config has "
+                                 "rootfs.diff_ids",
+                                 NULL, "config.md, rootfs.diff_ids: one DiffID per layer, in order (MUST)"},
+    [VF_LAYER_TRUNCATED] = {"layer-truncated", E, false,
+                            "--deep: a layer's compressed stream (gzip, zstd) ends before its end", NULL,
+                            "layer.md, gzip and zstd media types: the changeset, compressed (MUST)"},
+    [VF_LAYER_CORRUPT] = {"layer-corrupt", E, false,
+                          "--deep: a layer's bytes do not decode as its media type says (not gzip or zstd, bad data, "
+                          "a checksum that does not match)",
+                          NULL, "layer.md, gzip and zstd media types: the changeset, compressed (MUST)"},
+    [VF_LAYER_TRAILING_DATA] = {"layer-trailing-data", E, false,
+                                "--deep: bytes after a layer's last gzip member or zstd frame that begin no other "
+                                "(containerd's unpack refuses them)",
+                                NULL},
+    [VF_LAYER_TAR_INVALID] = {"layer-tar-invalid", E, false,
+                              "--deep: a layer's tar stream is cut short or damaged before its end-of-archive marker",
+                              NULL, "layer.md, Distributable Format: a layer is a tar archive (MUST)"},
+    [VF_LAYER_PATH_UNSAFE] = {"layer-path-unsafe", E, false,
+                              "--deep: a layer entry (or hard link target) with an absolute name or a \"..\" "
+                              "component",
+                              NULL},
+    [VF_LAYER_PATH_THROUGH_SYMLINK] = {"layer-path-through-symlink", E, false,
+                                       "--deep: a layer entry whose name passes through a symbolic link set by an "
+                                       "earlier entry or layer",
+                                       NULL},
+    [VF_LAYER_HARDLINK_MISSING] = {"layer-hardlink-missing", E, false,
+                                   "--deep: a hard link whose target is neither an earlier entry of its layer nor in "
+                                   "a layer below",
+                                   NULL},
+    [VF_LAYER_TAR_NO_END] = {"layer-tar-no-end-marker", W, false,
+                             "--deep: a layer's tar ends after a whole entry without its end-of-archive marker (or "
+                             "is empty)",
+                             NULL, "layer.md, Distributable Format: a layer is a tar archive (MUST)"},
+    [VF_LAYER_WHITEOUT_MALFORMED] = {"layer-whiteout-malformed", W, false,
+                                     "--deep: a whiteout or opaque marker with content or not a regular file, a "
+                                     "\".wh.\" naming nothing, an opaque marker that is not in a directory",
+                                     NULL, "layer.md, Whiteouts: a whiteout is an empty file (SHOULD)"},
+    [VF_LAYER_SPECIAL_FILE] = {"layer-special-file", W, false, "--deep: a device node or a FIFO in a layer", NULL},
+    [VF_LAYER_SETUID] = {"layer-setuid", W, false, "--deep: a setuid file in a layer", NULL},
+    [VF_LAYER_SETGID] = {"layer-setgid", W, false, "--deep: a setgid file in a layer", NULL},
     [VF_FOREIGN_LAYER_ABSENT] = {"foreign-layer-absent", I, false,
                                  "a non-distributable layer (a layer media type that says so, or a layer with an "
                                  "absolute URL) absent: expected",
@@ -186,6 +229,13 @@ static const oci_vcode_info table[] = {
                                "an index child that is neither index nor manifest: its blob is checked, its content "
                                "is not",
                                NULL},
+    [VF_LAYER_WORLD_WRITABLE] = {"layer-world-writable", I, false,
+                                 "--deep: a world-writable file, or directory without the sticky bit, in a layer",
+                                 NULL},
+    [VF_LAYER_NOT_READ] = {"layer-not-read", I, false,
+                           "--deep: a layer whose media type is no tar ocidig reads (in-toto JSON, encrypted, another "
+                           "compression): its contents are not checked",
+                           NULL},
 };
 
 /* A code added to the enum and not here fails the build (the table is one short) or

@@ -463,6 +463,7 @@ static void vstate_free(vstate *v)
   free(v->findings);
   free(v->ftab);
   oci_verify_docker_free(v);
+  oci_verify_deep_free(v);
   oci_vpool_free(&v->pool);
 }
 
@@ -562,6 +563,9 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
     rc = oci_verify_walk_docker(&v);
   else if (rc == OCIDIG_OK)
     rc = oci_verify_walk_root(&v);
+  /* --deep: the layers read inside (their blobs' hashes from the same read) */
+  if (rc == OCIDIG_OK && v.o->deep)
+    oci_verify_deep(&v);
   if (!v.docker && (rc == OCIDIG_OK || rc == OCIDIG_ERR_MISSING_INDEX_JSON)) {
     oci_verify_hash_pending(&v);
     conclude_blobs(&v);
@@ -574,6 +578,7 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
     oci_verify_compare_hybrid(&v);
   r->summary.bytes_hashed = v.bytes_hashed;
   build_report(&v);
+  oci_verify_deep_report(&v);
   if (v.docker)
     for (size_t i = 0; i < r->n_images; i++)
       if (r->images[i].n_platforms == 1) {
@@ -608,6 +613,13 @@ void ocidig_verify_report_free(ocidig_verify_report *r)
 {
   if (!r)
     return;
+  for (size_t i = 0; i < r->n_layers; i++) {
+    free(r->layers[i].digest);
+    free(r->layers[i].media_type);
+    free(r->layers[i].skipped);
+    free(r->layers[i].diff_id);
+  }
+  free(r->layers);
   free(r->source);
   free(r->request);
   free(r->ref);

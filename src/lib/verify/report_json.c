@@ -100,6 +100,29 @@ static void report_write(const ocidig_verify_report *r, const ocidig_json_option
     oci_json_writer_close(w);
   }
   oci_json_writer_close(w);
+  /* verify --deep: a row per layer read inside (absent otherwise) */
+  if (r->layers) {
+    oci_json_writer_open(w, "layers", '[');
+    for (size_t i = 0; i < r->n_layers; i++) {
+      const ocidig_verify_layer *L = &r->layers[i];
+      json_object *o2 = json_object_new_object();
+      json_object_object_add(o2, "digest", str_or_null(L->digest));
+      json_object_object_add(o2, "mediaType", str_or_null(L->media_type));
+      json_object_object_add(o2, "compression", json_object_new_string(L->compression));
+      json_object_object_add(o2, "read", json_object_new_boolean(L->read));
+      json_object_object_add(o2, "skipped", str_or_null(L->skipped));
+      json_object_object_add(o2, "diffId", str_or_null(L->diff_id));
+      json_object_object_add(o2, "entries", L->read ? json_object_new_int64((int64_t)L->entries) : NULL);
+      json_object_object_add(o2, "uncompressedSize",
+                             L->read ? json_object_new_int64((int64_t)L->uncompressed_size) : NULL);
+      json_object_object_add(o2, "errors", json_object_new_int64((int64_t)L->n_errors));
+      json_object_object_add(o2, "warnings", json_object_new_int64((int64_t)L->n_warnings));
+      json_object_object_add(o2, "info", json_object_new_int64((int64_t)L->n_infos));
+      json_object_object_add(o2, "image", L->image >= 0 ? json_object_new_int64(L->image) : NULL);
+      oci_json_writer_put(w, NULL, o2);
+    }
+    oci_json_writer_close(w);
+  }
   json_object_object_add(sum, "blobsChecked", json_object_new_int64((int64_t)s->blobs_checked));
   json_object_object_add(sum, "bytesHashed", json_object_new_int64((int64_t)s->bytes_hashed));
   json_object_object_add(sum, "blobsMissing", json_object_new_int64((int64_t)s->blobs_missing));

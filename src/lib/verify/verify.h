@@ -83,6 +83,15 @@ typedef enum oci_vcode {
   VF_DIFF_ID_MISMATCH,
   VF_MEDIA_TYPE_INVALID,
   VF_URL_INVALID,
+  /* errors of verify --deep (deep.c) */
+  VF_LAYER_COUNT_MISMATCH,
+  VF_LAYER_TRUNCATED,
+  VF_LAYER_CORRUPT,
+  VF_LAYER_TRAILING_DATA,
+  VF_LAYER_TAR_INVALID,
+  VF_LAYER_PATH_UNSAFE,
+  VF_LAYER_PATH_THROUGH_SYMLINK,
+  VF_LAYER_HARDLINK_MISSING,
   /* warnings */
   VF_JSON_DUPLICATE_KEY,
   VF_LINK_MEMBER,
@@ -99,9 +108,17 @@ typedef enum oci_vcode {
   VF_DOCKER_MANIFEST_DISAGREES,
   VF_LAYERS_EMPTY,
   VF_CONFIG_ENV_INVALID,
+  /* warnings of verify --deep */
+  VF_LAYER_TAR_NO_END,
+  VF_LAYER_WHITEOUT_MALFORMED,
+  VF_LAYER_SPECIAL_FILE,
+  VF_LAYER_SETUID,
+  VF_LAYER_SETGID,
   /* info */
   VF_FOREIGN_LAYER_ABSENT,
   VF_UNKNOWN_MEDIA_TYPE,
+  VF_LAYER_WORLD_WRITABLE,
+  VF_LAYER_NOT_READ,
   VF_N_CODES
 } oci_vcode;
 
@@ -276,6 +293,8 @@ typedef struct vstate {
   struct dfile *dfiles; /* the config and layer files, each once, by path */
   size_t n_dfiles, cap_dfiles;
   ptab dtab;
+  /* verify --deep (deep.c): the layers and manifests to read inside */
+  struct vdeep *deep;
 } vstate;
 
 /* ------------------------------------------------------------------ helpers */
@@ -389,6 +408,19 @@ ocidig_code oci_vblob_read_doc(vstate *v, const ocidig_digest *d, size_t max, ui
 bool oci_vblob_present_foreign(vstate *v, size_t bi);
 /* A foreign format's listing: the files the view names by digest are blobs (listed). */
 void oci_vforeign_listing(vstate *v);
+
+/* deep.c: verify --deep.  The walk registers each manifest in scope (its config and layer
+ * descriptors; a docker save's image: its layer files), oci_verify_deep reads each layer
+ * once and reports what is inside, oci_verify_deep_report makes the report's layer rows. */
+typedef struct vdeep vdeep;
+struct oci_gdesc;
+void oci_vdeep_manifest(vstate *v, vctx c, const char *manifest, const struct oci_gdesc *config,
+                        const struct oci_gdesc *layers, size_t n_layers);
+void oci_vdeep_docker_image(vstate *v, vctx c, const char *label, const char *const *paths,
+                            const char *const *digests, size_t n_layers);
+void oci_verify_deep(vstate *v);
+void oci_verify_deep_report(vstate *v);
+void oci_verify_deep_free(vstate *v);
 
 /* docker_rules.c, docker_files.c */
 ocidig_code oci_verify_walk_docker(vstate *v);

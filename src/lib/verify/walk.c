@@ -367,6 +367,9 @@ static void walk_manifest(vstate *v, vctx c, const vdesc *md, const oci_gdesc *g
     }
     oci_vdesc_clear(&ld);
   }
+  /* --deep: the layers read inside later (deep.c), each once */
+  if (v->o->deep)
+    oci_vdeep_manifest(v, c, md->digest, n->lenient_config, n->lenient_layers, n->n_lenient_layers);
   /* subject (OCI 1.1 referrers): checked when present, may point outside the layout */
   if (n->lenient_subject) {
     vdesc sd;
