@@ -131,6 +131,12 @@ def clean():
     L.index()
 
 
+def clean_gz():  # no zstd: skopeo writes it as a docker save (docker has no zstd layers)
+    L = Layout("deep-clean-gz")
+    L.image(base_layers(l1=layer(BASE1, "gzip")), ref="v1")
+    L.index()
+
+
 def diffid_wrong():
     L = Layout("deep-diffid-wrong")
     ls = base_layers()
@@ -162,7 +168,7 @@ def hazards():
                 ("d", "etc/"), ("f", "etc/.wh.gone", b"content\n"), ("f", "file", b"x\n"),
                 ("f", "file/.wh..wh..opq", b""), ("l", "s", "somewhere"), ("f", "s/through", b"t\n")], "gzip")
     l1 = layer([("d", "lib/"), ("f", "lib/x", b"x\n"), ("h", "hl2", "bin/su"), ("h", "hl3", "gone-too"),
-                ("f", "lib/.wh..wh..opq", b"")], "zstd")
+                ("f", "lib/.wh..wh..opq", b"")], "gzip")
     L.image([l0, l1], ref="v1")
     L.index()
 
@@ -195,6 +201,7 @@ def attestation():
 
 os.makedirs(OUT, exist_ok=True)
 clean()
+clean_gz()
 diffid_wrong()
 count_mismatch()
 broken("deep-gzip-cut", l0=layer(BASE0, "gzip", cut=20))

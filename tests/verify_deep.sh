@@ -144,9 +144,12 @@ run verify --deep "$F/deep-clean"
 expect_out_has "layers" "the text report has a layers section"
 expect_out_has "2 entries" "a layer line gives its entries"
 
+deep deep-clean-gz
+rows "$T_TMP/r.json" >"$T_TMP/rows"
+expect_rc 0 "deep-clean-gz"
 if command -v skopeo >/dev/null 2>&1 &&
-  skopeo copy -q "oci:$F/deep-clean:v1" "docker-archive:$T_TMP/docker.tar:test/deep:v1" >/dev/null 2>&1 &&
-  skopeo copy -q "oci:$F/deep-clean:v1" "dir:$T_TMP/dirform" >/dev/null 2>&1; then
+  skopeo copy -q "oci:$F/deep-clean-gz:v1" "docker-archive:$T_TMP/docker.tar:test/deep:v1" >/dev/null 2>&1 &&
+  skopeo copy -q "oci:$F/deep-clean-gz:v1" "dir:$T_TMP/dirform" >/dev/null 2>&1; then
   # docker-archive: skopeo writes the layers uncompressed, named by their diff_ids
   run verify --deep --json "$T_TMP/docker.tar"
   printf '%s' "$out" >"$T_TMP/d.json"
