@@ -75,8 +75,8 @@ for f in json.load(open(sys.argv[1]))["findings"]:
 for want in \
   'layer-path-unsafe .*entry "/abs" is an absolute name' \
   'layer-path-unsafe .*entry "../up" has a ".." component' \
-  'layer-path-through-symlink .*entry "s/through" passes through s, a symbolic link set earlier in this layer' \
-  'layer-path-through-symlink .*layer 1 .*entries in "lib" pass through lib, a symbolic link set by layer 0' \
+  'layer-path-through-symlink .*entry "s/through" passes through "s", a symbolic link set earlier in this layer' \
+  'layer-path-through-symlink .*layer 1 .*entries in "lib" pass through "lib", a symbolic link set by layer 0' \
   'layer-hardlink-missing .*hard link "hl" points at "nothing-here"' \
   'layer-hardlink-missing .*hard link "hl3" points at "gone-too"' \
   'layer-special-file .*"dev/null" is a character device node (1, 3)' \

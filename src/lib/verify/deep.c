@@ -342,10 +342,12 @@ static ocidig_code on_entry(void *ctx, oci_layer_reader *r, const oci_layer_entr
   base = base ? base + 1 : e->path;
   plen = parent_len(e->path);
   if (ancestor_in(&L->links, e->path, &at)) {
+    char *ql = oci_quote(e->path, at, 200);
     q = qn(e->path);
-    note(L, VF_LAYER_PATH_THROUGH_SYMLINK, "entry %s passes through %.*s, a symbolic link set earlier in this layer",
-         q ? q : "?", (int)at, e->path);
+    note(L, VF_LAYER_PATH_THROUGH_SYMLINK, "entry %s passes through %s, a symbolic link set earlier in this layer",
+         q ? q : "?", ql ? ql : "?");
     free(q);
+    free(ql);
   }
   if (plen && !hset_has(&L->parent_set, phash(e->path, plen))) {
     if (!hset_add(&L->parent_set, phash(e->path, plen), NULL) || !strv_add(&L->parents, e->path, plen))
@@ -366,9 +368,12 @@ static ocidig_code on_entry(void *ctx, oci_layer_reader *r, const oci_layer_entr
            opaque ? "opaque marker" : "whiteout", q ? q : "?", (long long)e->size);
     if (!opaque && !base[4])
       note(L, VF_LAYER_WHITEOUT_MALFORMED, "whiteout %s names nothing", q ? q : "?");
-    if (opaque && plen && (hset_has(&L->nondirs, phash(e->path, plen)) || hset_has(&L->links, phash(e->path, plen))))
-      note(L, VF_LAYER_WHITEOUT_MALFORMED, "opaque marker %s is not in a directory: this layer made %.*s a %s", q ? q : "?",
-           (int)plen, e->path, hset_has(&L->links, phash(e->path, plen)) ? "symbolic link" : "non-directory");
+    if (opaque && plen && (hset_has(&L->nondirs, phash(e->path, plen)) || hset_has(&L->links, phash(e->path, plen)))) {
+      char *qd = oci_quote(e->path, plen, 200);
+      note(L, VF_LAYER_WHITEOUT_MALFORMED, "opaque marker %s is not in a directory: this layer made %s a %s",
+           q ? q : "?", qd ? qd : "?", hset_has(&L->links, phash(e->path, plen)) ? "symbolic link" : "non-directory");
+      free(qd);
+    }
     free(q);
     if (opaque && !strv_add(&L->opaques, e->path, plen))
       L->nomem = true;
@@ -399,9 +404,11 @@ static ocidig_code on_entry(void *ctx, oci_layer_reader *r, const oci_layer_entr
   switch (e->type) {
   case 'h':
     if (e->bad_link) {
+      char *qp = qn(e->path);
       q = qn(e->link);
-      note(L, VF_LAYER_PATH_UNSAFE, "hard link %s points at %s, %s", e->path, q ? q : "?",
+      note(L, VF_LAYER_PATH_UNSAFE, "hard link %s points at %s, %s", qp ? qp : "?", q ? q : "?",
            e->link[0] == '/' ? "an absolute name" : "a name with a \"..\" component");
+      free(qp);
       free(q);
     } else if (!hset_has(&L->seen, phash(e->link, strlen(e->link)))) {
       if (!strv_add(&L->hardlinks, e->path, strlen(e->path)) || !strv_add(&L->hardlinks, e->link, strlen(e->link)))
@@ -691,12 +698,13 @@ static void image_layers(vstate *v, dimage *im)
             if (hset_has(&Sset, h))
               for (size_t s = 0; s < nS; s++)
                 if (S[s].h == h && strlen(S[s].path) == n && !strncmp(S[s].path, D, n)) {
-                  char *q = qn(D);
+                  char *q = qn(D), *ql = oci_quote(D, n, 200);
                   count(L, VF_LAYER_PATH_THROUGH_SYMLINK);
                   oci_finding_add(v, im->c, VF_LAYER_PATH_THROUGH_SYMLINK, L->digest, L->member,
-                                  "layer %zu (%s): entries in %s pass through %.*s, a symbolic link set by layer %zu",
-                                  i, L->digest, q ? q : "?", (int)n, D, S[s].layer);
+                                  "layer %zu (%s): entries in %s pass through %s, a symbolic link set by layer %zu",
+                                  i, L->digest, q ? q : "?", ql ? ql : "?", S[s].layer);
                   free(q);
+                  free(ql);
                   break;
                 }
           }
