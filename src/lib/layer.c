@@ -7,16 +7,8 @@
  * bytes nor, always, that one was cut short. */
 #include "layer_int.h"
 
-#include "view.h"
-
-/* gzip comes from inflate.c (ISA-L or zlib), landing beside this file: until it is built,
- * a gzip layer is refused (usage), never read by a second decoder. */
-#if defined(__has_include)
-#if __has_include("inflate.h")
 #include "inflate.h"
-#define OCI_LAYER_HAVE_GZIP 1
-#endif
-#endif
+#include "view.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -71,9 +63,7 @@ static void layer_free_parts(oci_layer_reader *r)
 {
   for (unsigned i = 0; i < LAYER_SLOTS; i++)
     free(r->slot[i]);
-#ifdef OCI_LAYER_HAVE_GZIP
   oci_inflate_free(r->gz);
-#endif
   ZSTD_freeDCtx(r->zs);
   oci_hasher_free(r->in_hash);
   oci_hasher_free(r->diff_hash);
@@ -94,12 +84,7 @@ oci_layer_reader *oci_layer_reader_new(oci_layer_compression c, const oci_layer_
     oci_fail(err, OCIDIG_ERR_USAGE, "oci_layer_reader_new: not a layer compression this reader knows");
     return NULL;
   }
-#ifndef OCI_LAYER_HAVE_GZIP
-  if (c == OCI_LAYER_GZIP) {
-    oci_fail(err, OCIDIG_ERR_USAGE, "oci_layer_reader_new: gzip layers are not read by this build yet");
-    return NULL;
-  }
-#endif
+
   if (!(r = calloc(1, sizeof *r))) {
     oci_nomem(err);
     return NULL;
@@ -116,10 +101,8 @@ oci_layer_reader *oci_layer_reader_new(oci_layer_compression c, const oci_layer_
   r->tar = OCI_LAYER_TAR_END;
   for (unsigned i = 0; i < LAYER_SLOTS; i++)
     ok = ok && (r->slot[i] = malloc(LAYER_SLOT_SIZE)) != NULL;
-#ifdef OCI_LAYER_HAVE_GZIP
   if (ok && c == OCI_LAYER_GZIP)
     ok = (r->gz = oci_inflate_new()) != NULL;
-#endif
   if (ok && c == OCI_LAYER_ZSTD)
     ok = (r->zs = ZSTD_createDCtx()) != NULL;
   if (!ok) {
@@ -226,7 +209,6 @@ static void decode_none(oci_layer_reader *r, const uint8_t *in, size_t len, bool
     decode_end(r, OCI_LAYER_DECODE_END, r->input_bytes, "%s", "");
 }
 
-#ifdef OCI_LAYER_HAVE_GZIP
 static void decode_gzip(oci_layer_reader *r, const uint8_t *in, size_t len, bool final)
 {
   for (;;) {
@@ -268,8 +250,6 @@ static void decode_gzip(oci_layer_reader *r, const uint8_t *in, size_t len, bool
     }
   }
 }
-
-#endif
 
 #define ZSTD_SKIPPABLE_MASK 0xFFFFFFF0u
 
@@ -357,11 +337,9 @@ static void decode(oci_layer_reader *r, const uint8_t *in, size_t len, bool fina
   case OCI_LAYER_NONE:
     decode_none(r, in, len, final);
     break;
-#ifdef OCI_LAYER_HAVE_GZIP
   case OCI_LAYER_GZIP:
     decode_gzip(r, in, len, final);
     break;
-#endif
   default:
     decode_zstd(r, in, len, final);
     break;
