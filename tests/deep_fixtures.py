@@ -118,7 +118,8 @@ BASE0 = [("d", "etc/"), ("f", "etc/os-release", b'ID=test\n'), ("f", "etc/old", 
 BASE1 = [("d", "etc/"), ("f", "etc/.wh.old", b""), ("f", "etc/os-release", b'ID=test\nVERSION=2\n'),
          ("d", "var/"), ("d", "var/cache/"), ("f", "var/cache/.wh..wh..opq", b""), ("f", "var/cache/b", b"b\n"),
          ("h", "usr/bin/tool3", "usr/bin/tool")]
-BASE2 = [("d", "app/"), ("f", "app/main", b"\x7fELF" + b"\0" * 100, 0o755)]
+BASE2 = [("d", "app/"), ("f", "app/main", b"\x7fELF" + b"\0" * 100, 0o755),
+         ("d", "bin/"), ("f", "bin/own", b"a directory over layer 0's symbolic link bin: no hazard\n")]
 
 
 def base_layers(l0=None, l1=None, l2=None):
@@ -167,7 +168,7 @@ def hazards():
                 ("f", "/abs", b"abs\n"), ("f", "../up", b"up\n"), ("h", "hl", "nothing-here"),
                 ("d", "etc/"), ("f", "etc/.wh.gone", b"content\n"), ("f", "file", b"x\n"),
                 ("f", "file/.wh..wh..opq", b""), ("l", "s", "somewhere"), ("f", "s/through", b"t\n")], "gzip")
-    l1 = layer([("d", "lib/"), ("f", "lib/x", b"x\n"), ("h", "hl2", "bin/su"), ("h", "hl3", "gone-too"),
+    l1 = layer([("f", "lib/x", b"x\n"), ("h", "hl2", "bin/su"), ("h", "hl3", "gone-too"),
                 ("f", "lib/.wh..wh..opq", b"")], "gzip")
     L.image([l0, l1], ref="v1")
     L.index()

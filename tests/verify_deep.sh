@@ -56,6 +56,38 @@ deep-hazards|layer-hardlink-missing layer-path-through-symlink layer-path-unsafe
 deep-shared|-|0
 deep-attestation|layer-not-read|0
 EOF
+# ---- h3's fixtures (testdata/layers/, made by umoci, skopeo, GNU tar, bsdtar: tests/gen_layers.py)
+if [ -d "$TESTDATA/layers" ]; then
+  while IFS='|' read -r c want status; do
+    run verify --deep --json "$TESTDATA/layers/$c"
+    printf '%s' "$out" >"$T_TMP/r.json"
+    expect_eq "$(codes "$T_TMP/r.json")" "$want" "layers/$c: the findings of --deep"
+    expect_rc "$status" "layers/$c"
+  done <<'EOF'
+umoci-multi|-|0
+skopeo-zstd|-|0
+docker-save.tar|-|0
+gnutar-whiteouts|-|0
+shared-layer|-|0
+wrong-diffid|diff-id-mismatch|4
+count-mismatch|layer-count-mismatch|4
+truncated-gzip|layer-truncated|4
+trailing-garbage|layer-trailing-data|4
+hazards|layer-hardlink-missing layer-path-through-symlink layer-path-unsafe layer-setgid layer-setuid layer-special-file layer-whiteout-malformed layer-world-writable|4
+EOF
+  run verify --deep "$TESTDATA/layers/hazards"
+  for want in 'entries in "lnk" pass through "lnk", a symbolic link set by layer 0' \
+    'an opaque marker in "plainfile", which layer 0 made no directory (a file)' \
+    'hard link "hl" points at "no/such/file"' 'entry "mid/../../dotdot-mid" has a ".." component'; do
+    expect_out_has "$want" "layers/hazards: $want"
+  done
+  run verify --deep --json "$TESTDATA/layers/shared-layer"
+  printf '%s' "$out" >"$T_TMP/r.json"
+  expect_eq "$(rows "$T_TMP/r.json" | wc -l | tr -d ' ')" 3 "layers/shared-layer: the layer both platforms share read once"
+else
+  skip "verify --deep over testdata/layers" "not in this tree"
+fi
+
 run verify --deep --fail-on warning "$F/deep-tar-nomarker"
 expect_rc 4 "a tar without its end-of-archive marker is a warning (--fail-on warning fails)"
 
@@ -88,7 +120,7 @@ for want in \
   'layer-world-writable .*file "open/f" is world-writable (mode 0666)' \
   'layer-whiteout-malformed .*whiteout "etc/.wh.gone" has content (8 bytes)' \
   'layer-whiteout-malformed .*opaque marker "file/.wh..wh..opq" is not in a directory' \
-  'layer-whiteout-malformed .*an opaque marker in "lib", which a layer below made a symbolic link'; do
+  'layer-whiteout-malformed .*an opaque marker in "lib", which layer 0 made no directory (a symbolic link)'; do
   if printf '%s\n' "$msgs" | grep -q -- "$want"; then ok "deep-hazards: $want"; else not_ok "deep-hazards: no '$want' in: $msgs"; fi
 done
 if printf '%s\n' "$msgs" | grep -q '"hl2"'; then not_ok "hl2 (its target is in the layer below) is no hazard"; else ok "a hard link to a file of the layer below is no hazard"; fi
@@ -142,7 +174,7 @@ expect_eq "$(codes "$T_TMP/a.json")" "layer-hardlink-missing layer-path-through-
 
 run verify --deep "$F/deep-clean"
 expect_out_has "layers" "the text report has a layers section"
-expect_out_has "2 entries" "a layer line gives its entries"
+expect_out_has "4 entries" "a layer line gives its entries"
 
 deep deep-clean-gz
 rows "$T_TMP/r.json" >"$T_TMP/rows"

@@ -1,7 +1,6 @@
 /* cmd_verify.c: ocidig verify: check every digest, size and rule of a layout. */
 #include "cli.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -337,65 +336,6 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
 
 /* --------------------------------------------------------------- command */
 
-/* Standard input copied to a temporary file ($TMPDIR, else /tmp): *path (malloc'd; the
- * caller deletes it).  0, or the exit status of the failure (said). */
-static int spool_stdin(char **path)
-{
-  const char *dir = getenv("TMPDIR");
-  char *p = NULL, *buf = NULL;
-  int fd = -1, status = EXIT_UNREADABLE;
-  bool created = false;
-  if (!dir || !*dir)
-    dir = "/tmp";
-  if (asprintf(&p, "%s/ocidig-stdin-XXXXXX", dir) < 0 || !(buf = malloc(1 << 20))) {
-    cli_error("out of memory");
-    free(p);
-    return EXIT_UNREADABLE;
-  }
-  if ((fd = mkstemp(p)) < 0) {
-    cli_error("cannot keep standard input in %s: %s", cli_text(p), strerror(errno));
-    goto fail;
-  }
-  created = true;
-  for (;;) {
-    ssize_t n = read(0, buf, 1 << 20), w = 0;
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      cli_error("-: %s", strerror(errno));
-      goto fail;
-    }
-    if (n == 0)
-      break;
-    while (w < n) {
-      ssize_t k = write(fd, buf + w, (size_t)(n - w));
-      if (k < 0 && errno == EINTR)
-        continue;
-      if (k < 0) {
-        cli_error("cannot keep standard input in %s: %s", cli_text(p), strerror(errno));
-        goto fail;
-      }
-      w += k;
-    }
-  }
-  if (close(fd) != 0) {
-    fd = -1;
-    cli_error("cannot keep standard input in %s: %s", cli_text(p), strerror(errno));
-    goto fail;
-  }
-  free(buf);
-  *path = p;
-  return 0;
-fail:
-  if (fd >= 0)
-    close(fd);
-  if (created)
-    unlink(p);
-  free(p);
-  free(buf);
-  return status;
-}
-
 int cmd_verify(int argc, char **argv)
 {
   enum { OPT_FAIL_ON = 256, OPT_MAX_BYTES };
@@ -461,7 +401,7 @@ int cmd_verify(int argc, char **argv)
 
   /* --deep reads each layer blob again after the one pass: standard input is kept in a
    * temporary file first (deleted at the end) */
-  if (deep && !strcmp(source, "-") && (status = spool_stdin(&spool)) != 0)
+  if (deep && !strcmp(source, "-") && (status = cli_spool_stdin(&spool)) != 0)
     goto out;
   {
     ocidig_open_options oo = {.flags = OCIDIG_OPEN_HASH_BLOBS,

@@ -531,3 +531,64 @@ void cli_progress_end(cli_progress *p)
     p->shown = false;
   }
 }
+
+/* ------------------------------------------------------------ standard input kept */
+
+/* Standard input copied to a temporary file ($TMPDIR, else /tmp): *path (malloc'd; the
+ * caller deletes it).  0, or the exit status of the failure (said). */
+int cli_spool_stdin(char **path)
+{
+  const char *dir = getenv("TMPDIR");
+  char *p = NULL, *buf = NULL;
+  int fd = -1, status = EXIT_UNREADABLE;
+  bool created = false;
+  if (!dir || !*dir)
+    dir = "/tmp";
+  if (asprintf(&p, "%s/ocidig-stdin-XXXXXX", dir) < 0 || !(buf = malloc(1 << 20))) {
+    cli_error("out of memory");
+    free(p);
+    return EXIT_UNREADABLE;
+  }
+  if ((fd = mkstemp(p)) < 0) {
+    cli_error("cannot keep standard input in %s: %s", cli_text(p), strerror(errno));
+    goto fail;
+  }
+  created = true;
+  for (;;) {
+    ssize_t n = read(0, buf, 1 << 20), w = 0;
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      cli_error("-: %s", strerror(errno));
+      goto fail;
+    }
+    if (n == 0)
+      break;
+    while (w < n) {
+      ssize_t k = write(fd, buf + w, (size_t)(n - w));
+      if (k < 0 && errno == EINTR)
+        continue;
+      if (k < 0) {
+        cli_error("cannot keep standard input in %s: %s", cli_text(p), strerror(errno));
+        goto fail;
+      }
+      w += k;
+    }
+  }
+  if (close(fd) != 0) {
+    fd = -1;
+    cli_error("cannot keep standard input in %s: %s", cli_text(p), strerror(errno));
+    goto fail;
+  }
+  free(buf);
+  *path = p;
+  return 0;
+fail:
+  if (fd >= 0)
+    close(fd);
+  if (created)
+    unlink(p);
+  free(p);
+  free(buf);
+  return status;
+}

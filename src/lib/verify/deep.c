@@ -140,6 +140,8 @@ typedef struct dlayer {
   /* what the layers above need */
   uint64_t *paths; /* sorted hashes of its entries' paths (whiteouts not counted) */
   size_t n_paths;
+  uint64_t *nondirs_sorted; /* the same for its entries that are not directories */
+  size_t n_nondirs;
   strv symlinks, whiteouts, opaques, parents, hardlinks; /* hardlinks: "name\0target" as two entries */
   /* its findings, made on the caller's thread */
   dfind *finds;
@@ -516,6 +518,22 @@ static void blob_checked(vstate *v, dlayer *L, const ocidig_digest *d, uint64_t 
   }
 }
 
+/* A set's hashes as a sorted array (*out malloc'd, NULL when empty).  false: out of memory. */
+static bool sorted_of(const hset *set, uint64_t **out, size_t *n)
+{
+  *out = NULL;
+  *n = 0;
+  if (!set->n)
+    return true;
+  if (!(*out = malloc(set->n * sizeof **out)))
+    return false;
+  for (size_t i = 0; i < set->cap; i++)
+    if (set->t[i])
+      (*out)[(*n)++] = set->t[i];
+  qsort(*out, *n, sizeof **out, u64_cmp);
+  return true;
+}
+
 static void read_layer(vstate *v, dlayer *L)
 {
   static const oci_layer_callbacks cb = {on_entry};
@@ -559,8 +577,10 @@ static void read_layer(vstate *v, dlayer *L)
   if (rc == OCIDIG_OK)
     rc = frc;
   hset_free(&L->links);
-  hset_free(&L->nondirs);
   hset_free(&L->parent_set);
+  if (rc == OCIDIG_OK && !L->nomem && !sorted_of(&L->nondirs, &L->nondirs_sorted, &L->n_nondirs))
+    L->nomem = true;
+  hset_free(&L->nondirs);
   if (rc == OCIDIG_ERR_NOMEM || L->nomem) {
     v->nomem = true;
     hset_free(&L->seen);
@@ -580,21 +600,19 @@ static void read_layer(vstate *v, dlayer *L)
   if (have_d)
     blob_checked(v, L, &d, f.n);
   /* the paths, sorted, for the layers above (8 bytes an entry) */
-  L->n_paths = 0;
-  if (L->seen.n && !(L->paths = malloc(L->seen.n * sizeof *L->paths))) {
+  if (!sorted_of(&L->seen, &L->paths, &L->n_paths))
     v->nomem = true;
-  } else {
-    for (size_t i = 0; i < L->seen.cap; i++)
-      if (L->seen.t[i])
-        L->paths[L->n_paths++] = L->seen.t[i];
-    qsort(L->paths, L->n_paths, sizeof *L->paths, u64_cmp);
-  }
   hset_free(&L->seen);
 }
 
 static bool paths_has(const dlayer *L, uint64_t h)
 {
   return L->n_paths && bsearch(&h, L->paths, L->n_paths, sizeof h, u64_cmp) != NULL;
+}
+
+static bool nondirs_has(const dlayer *L, uint64_t h)
+{
+  return L->n_nondirs && bsearch(&h, L->nondirs_sorted, L->n_nondirs, sizeof h, u64_cmp) != NULL;
 }
 
 /* ------------------------------------------------------------ findings */
@@ -695,7 +713,8 @@ static void image_layers(vstate *v, dimage *im)
           if (*p == '/' || !*p) {
             size_t n = (size_t)(p - D);
             uint64_t h = phash(D, n);
-            if (hset_has(&Sset, h))
+            /* unless this layer sets that path itself (a directory over the link replaces it) */
+            if (hset_has(&Sset, h) && !paths_has(L, h))
               for (size_t s = 0; s < nS; s++)
                 if (S[s].h == h && strlen(S[s].path) == n && !strncmp(S[s].path, D, n)) {
                   char *q = qn(D), *ql = oci_quote(D, n, 200);
@@ -713,16 +732,27 @@ static void image_layers(vstate *v, dimage *im)
         }
       }
     }
-    for (size_t o = 0; nS && o < L->opaques.n; o++)
-      if (L->opaques.v[o][0] && hset_has(&Sset, phash(L->opaques.v[o], strlen(L->opaques.v[o])))) {
-        char *q = qn(L->opaques.v[o]);
-        count(L, VF_LAYER_WHITEOUT_MALFORMED);
-        oci_finding_add(v, im->c, VF_LAYER_WHITEOUT_MALFORMED, L->digest, L->member,
-                        "layer %zu (%s): an opaque marker in %s, which a layer below made a symbolic link, "
-                        "not a directory",
-                        i, L->digest, q ? q : "?");
-        free(q);
+    /* an opaque marker whose directory the nearest layer below that has the path made no
+     * directory (a file, a symbolic link; its own layer's entries: checked as it streamed) */
+    for (size_t o = 0; o < L->opaques.n; o++) {
+      uint64_t h = phash(L->opaques.v[o], strlen(L->opaques.v[o]));
+      if (!L->opaques.v[o][0] || paths_has(L, h))
+        continue;
+      for (size_t j = i; j-- > 0;) {
+        const dlayer *B = im->layers[j] != NONE ? &d->layers[im->layers[j]] : NULL;
+        if (!B || !B->read || !paths_has(B, h))
+          continue;
+        if (nondirs_has(B, h)) {
+          char *q = qn(L->opaques.v[o]);
+          count(L, VF_LAYER_WHITEOUT_MALFORMED);
+          oci_finding_add(v, im->c, VF_LAYER_WHITEOUT_MALFORMED, L->digest, L->member,
+                          "layer %zu (%s): an opaque marker in %s, which layer %zu made no directory (%s)", i,
+                          L->digest, q ? q : "?", j, hset_has(&Sset, h) ? "a symbolic link" : "a file");
+          free(q);
+        }
+        break;
       }
+    }
     /* hard links to nothing: not earlier in the layer, nor in a layer below */
     for (size_t k = 0; all_below && k + 1 < L->hardlinks.n; k += 2) {
       uint64_t h = phash(L->hardlinks.v[k + 1], strlen(L->hardlinks.v[k + 1]));
@@ -896,6 +926,7 @@ void oci_verify_deep_free(vstate *v)
     dlayer *L = &d->layers[i];
     free(L->skipped);
     free(L->paths);
+    free(L->nondirs_sorted);
     strv_clear(&L->symlinks);
     strv_clear(&L->whiteouts);
     strv_clear(&L->opaques);
