@@ -71,6 +71,23 @@ ocidig_code ocidig_layout_open(const char *path, const ocidig_open_options *opts
   return OCIDIG_OK;
 }
 
+void oci_layout_release_caches(ocidig_layout *l, unsigned what)
+{
+  if ((what & OCI_RELEASE_GRAPH) && l->upper[OCI_SLOT_GRAPH] && l->upper_free[OCI_SLOT_GRAPH]) {
+    l->upper_free[OCI_SLOT_GRAPH](l->upper[OCI_SLOT_GRAPH]);
+    l->upper[OCI_SLOT_GRAPH] = NULL;
+  }
+  if (!(what & OCI_RELEASE_KEPT) || l->from_stdin)
+    return; /* what is kept of standard input cannot be read again */
+  for (size_t i = 0; i < l->n_members; i++)
+    if (l->members[i].kept) {
+      free(l->members[i].data);
+      l->members[i].data = NULL;
+      l->members[i].kept = false;
+    }
+  l->kept_bytes = 0;
+}
+
 void ocidig_layout_close(ocidig_layout *l)
 {
   if (!l)
@@ -174,8 +191,8 @@ static void entry_from_member(const oci_member *m, ocidig_entry *e)
   e->escapes = m->escapes;
   e->duplicate = m->duplicate;
   e->hash = (ocidig_hash_state)m->hash;
-  if (m->actual_hex)
-    snprintf(e->actual_hex, sizeof e->actual_hex, "%s", m->actual_hex);
+  if (oci_member_hex(m))
+    snprintf(e->actual_hex, sizeof e->actual_hex, "%s", oci_member_hex(m));
 }
 
 ocidig_code ocidig_layout_stat(ocidig_layout *l, const char *relpath, ocidig_entry *out, ocidig_error *err)

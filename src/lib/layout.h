@@ -27,7 +27,8 @@ typedef struct oci_member {
   char *path;       /* in the layout's pool of names (l->paths), not malloc'd */
   char *link_target;
   uint8_t *data;
-  char *actual_hex; /* what the bytes hash to, when hashed (a pointer: 200,000 members fit in 64 MiB) */
+  char *actual_hex; /* what the bytes hash to, when hashed and not what the name says (hash OK:
+                     * NULL, the name holds it; oci_member_hex) */
   int64_t size;
   /* positions fit in 32 bits: a layout has at most OCIDIG_MAX_ARCHIVE_MEMBERS members */
   uint32_t ordinal; /* position in the archive */
@@ -86,9 +87,17 @@ enum oci_layout_slot { OCI_SLOT_VIEW = 0, OCI_SLOT_GRAPH = 1 };
 #define OCI_MAX_WARNINGS 200
 
 void oci_layout_warn(ocidig_layout *l, const char *fmt, ...) OCI_PRINTF(2, 3);
+/* Frees what is kept to answer later questions fast: the graph's documents (made again on
+ * demand), the small members kept in memory (read again from the source when asked for;
+ * not from standard input, which keeps them).  A command that has read what it needs calls
+ * it before building a large result of its own (verify's report). */
+enum { OCI_RELEASE_GRAPH = 1, OCI_RELEASE_KEPT = 2 };
+void oci_layout_release_caches(ocidig_layout *l, unsigned what);
 /* Member table (member.c). */
 ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err);
 oci_member *oci_member_find(ocidig_layout *l, const char *path);
+/* What the member's bytes hash to (hex), when hashed: actual_hex, or its name's hex. */
+const char *oci_member_hex(const oci_member *m);
 void oci_member_free(oci_member *m);
 /* Nothing more of the source is to be read for its member table: a directory (whose
  * folders that cannot be listed are notes, not errors), or an archive read to its end.

@@ -91,16 +91,25 @@ oci_member *oci_member_find(ocidig_layout *l, const char *path)
   return slot && *slot ? &l->members[*slot - 1] : NULL;
 }
 
+const char *oci_member_hex(const oci_member *m)
+{
+  ocidig_digest_alg alg;
+  if (m->actual_hex)
+    return m->actual_hex;
+  return m->hash == OCIDIG_HASH_OK ? oci_blob_path_hex(m->path, &alg) : NULL;
+}
+
 /* 0: the two copies of a member hold the same bytes; 1: they differ; -1: unknown (neither
  * kept in memory nor hashed). */
 static int compare_copies(const oci_member *a, const oci_member *b)
 {
+  const char *ha = oci_member_hex(a), *hb = oci_member_hex(b);
   if (a->size != b->size)
     return 1;
   if (a->kept && b->kept)
     return memcmp(a->data, b->data, (size_t)a->size) ? 1 : 0;
-  if (a->actual_hex && b->actual_hex)
-    return strcmp(a->actual_hex, b->actual_hex) ? 1 : 0;
+  if (ha && hb)
+    return strcmp(ha, hb) ? 1 : 0;
   return -1;
 }
 
@@ -372,6 +381,11 @@ static ocidig_code on_member(void *ctx, oci_source_member *sm, ocidig_error *err
     const char *hex = oci_blob_path_hex(m.path, &alg);
     if (hex)
       m.hash = (uint8_t)(strcmp(m.actual_hex, hex) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK);
+    /* its name holds the hash: 80 bytes a member fewer (100,000 blobs: 8 MB) */
+    if (m.hash == OCIDIG_HASH_OK) {
+      free(m.actual_hex);
+      m.actual_hex = NULL;
+    }
   }
   return oci_member_add(l, &m, err);
 }

@@ -577,6 +577,9 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
   if (rc == OCIDIG_OK && format == OCIDIG_FORMAT_HYBRID)
     oci_verify_compare_hybrid(&v);
   r->summary.bytes_hashed = v.bytes_hashed;
+  /* what the walk read is in the records now: its documents (a root index of 100,000
+   * descriptors: 20 MB) make room for the report's rows */
+  oci_layout_release_caches(layout, OCI_RELEASE_GRAPH | OCI_RELEASE_KEPT);
   build_report(&v);
   oci_verify_deep_report(&v);
   if (v.docker)
