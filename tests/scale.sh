@@ -22,6 +22,11 @@
 XFAIL='
 [scale] verify of 100,000 images (tar) peaks near 105 MiB: about 460 bytes per image of its own (a blob record of 64 bytes and its digest in the pool, manifest and platform records of 48, the report rows: an image of 64 bytes and a platform of 112, the blob table), beside the root index of 100,000 descriptors, the member table and the manifests kept from the stream
   100000 images: verify: peak RSS <= 64 MiB
+[scale] a compressed archive whose members are not in the order the graph reads them (a tar of the layout directory, then compressed, as hauler store save writes haul.tar.zst): each document passed over that is not among the 8 MiB kept is reached again only by decompressing from the start (20,000 images: ls 29 s of CPU).  Needs the walk of ls and verify to read a level of the graph in the order of the archive
+  20000 images (GNU tar of the directory, zstd): ls: CPU time <= 2 s
+  20000 images (GNU tar of the directory, zstd): ls: wall time <= *
+  20000 images (GNU tar of the directory, zstd): verify: CPU time <= 2 s
+  20000 images (GNU tar of the directory, zstd): verify: wall time <= *
 '
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 if [ -n "${OCIDIG_WRAPPER:-}" ]; then
@@ -151,12 +156,8 @@ def measure(args):
         wall, cpu, int(last[3])
 
 
-def suite(n, archive):
-    root = os.path.join(TMP, "layout-%d%s" % (n, ".tar" if archive else ""))
-    t0 = time.monotonic()
-    first, last, size = generate(root, n, archive)
-    print("# %d images generated in %.1f s as %s (index.json %d bytes)" % (
-        n, time.monotonic() - t0, "a tar archive" if archive else "a directory", size))
+def run_form(n, label, root, first, last, platform_run):
+    """Every command over one form of the layout (label: "" for the generated one)."""
     runs = [
             ("ls", ["ls", "--json", root], None),
             ("resolve --ref (the first image)", ["resolve", "--json", "--ref",
@@ -166,11 +167,11 @@ def suite(n, archive):
                                                 last["annotations"]["org.opencontainers.image.ref.name"], root],
              last["digest"]),
             ("verify", ["verify", "--json", root], None)]
-    if n <= 20000:
+    if platform_run:
         runs.append(("verify --platform linux/amd64", ["verify", "--json", "--platform", "linux/amd64", root], None))
     for what, args, want in runs:
         rc, out, err, wall, cpu, rss = measure(args)
-        name = "%d images: %s" % (n, what)
+        name = "%d images%s: %s" % (n, label, what)
         print("# %s: exit %d, wall %.2f s, cpu %.2f s, peak RSS %.1f MiB" % (name, rc, wall, cpu, rss / 1024.0))
         try:
             doc = json.loads(out)
@@ -207,6 +208,30 @@ def suite(n, archive):
                 skip(wname, "the machine is busy (load %.1f on %d CPUs; wall %.2f s, CPU %.2f s)" % (load, ncpu, wall, cpu))
             else:
                 check(wname, rc == 0 and wall <= 2.0 * FACTOR, failed_run or "%.2f s" % wall)
+
+
+def suite(n, archive):
+    root = os.path.join(TMP, "layout-%d%s" % (n, ".tar" if archive else ""))
+    t0 = time.monotonic()
+    first, last, size = generate(root, n, archive)
+    print("# %d images generated in %.1f s as %s (index.json %d bytes)" % (
+        n, time.monotonic() - t0, "a tar archive" if archive else "a directory", size))
+    run_form(n, "", root, first, last, n <= 20000)
+    if not archive:
+        # The directory archived as people archive one (GNU tar: the file system's order,
+        # not the order the graph reads the blobs in): each member the graph passes over is
+        # read again from its header, not by reading the archive from its start again (52 s
+        # of ls before).  Compressed, a member passed over can only be reached by
+        # decompressing from the start: see the XFAIL above.
+        tarred = root + ".tar"
+        subprocess.run(["tar", "-C", root, "-cf", tarred, "."], check=True)
+        run_form(n, " (GNU tar of the directory)", tarred, first, last, False)
+        if LIMITS and shutil.which("zstd"):  # under a sanitizer: minutes of the known defect
+            subprocess.run(["zstd", "-q", "-1", "--rm", tarred, "-o", tarred + ".zst"], check=True)
+            run_form(n, " (GNU tar of the directory, zstd)", tarred + ".zst", first, last, False)
+            os.unlink(tarred + ".zst")
+        else:
+            os.unlink(tarred)
     if archive:
         os.unlink(root)
     else:
