@@ -484,8 +484,12 @@ static bool is_top_layer(vstate *v, const ocidig_docker_image *im, const char *i
   bool same;
   if (!im->n_layers || !im->layers[im->n_layers - 1].file)
     return true; /* nothing to compare with: the layer's own finding says why */
-  if (strchr(id, '/') || !(lpath = oci_sprintf("%s/layer.tar", id)))
+  if (strchr(id, '/'))
     return false;
+  if (!(lpath = oci_sprintf("%s/layer.tar", id))) {
+    v->nomem = true; /* not the archive's fault: no finding stands on it */
+    return true;
+  }
   same = oci_vdocker_follow(v, lpath, &got, &bad) == DF_FOUND &&
          oci_vdocker_follow(v, im->layers[im->n_layers - 1].file, &top, &bad) == DF_FOUND && !strcmp(got, top);
   free(lpath);
