@@ -698,6 +698,8 @@ void ocidig_verify_options_init(ocidig_verify_options *opts);
 const ocidig_finding *ocidig_verify_report_finding(const ocidig_verify_report *r, size_t i);
 const ocidig_verify_image *ocidig_verify_report_image(const ocidig_verify_report *r, size_t i);
 const ocidig_verify_platform *ocidig_verify_image_platform(const ocidig_verify_image *im, size_t i);
+/* r->layers[i] (verify --deep); NULL past the end or for NULL. */
+const ocidig_verify_layer *ocidig_verify_report_layer(const ocidig_verify_report *r, size_t i);
 
 /* ------------------------------------------------------- docker save archives */
 

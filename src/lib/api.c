@@ -49,6 +49,11 @@ const ocidig_verify_platform *ocidig_verify_image_platform(const ocidig_verify_i
   return im && i < im->n_platforms ? &im->platforms[i] : NULL;
 }
 
+const ocidig_verify_layer *ocidig_verify_report_layer(const ocidig_verify_report *r, size_t i)
+{
+  return r && i < r->n_layers ? &r->layers[i] : NULL;
+}
+
 const ocidig_list_image *ocidig_listing_image(const ocidig_listing *l, size_t i)
 {
   return l && l->images && i < l->n_images ? &l->images[i] : NULL;
