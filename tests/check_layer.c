@@ -455,6 +455,27 @@ END_TEST
 START_TEST(test_not_a_tar) { broken("text.bin", OCI_LAYER_NONE, OCI_LAYER_DECODE_END, OCI_LAYER_TAR_CORRUPT, NULL, "not a tar", NULL); }
 END_TEST
 
+/* A zstd frame whose window is over the 128 MiB decoded here (zstd --long=28): valid, not
+ * read; said apart from corruption. */
+START_TEST(test_zstd_window_too_large)
+{
+  collect c = {0};
+  oci_layer_result res;
+  ocidig_error err = {0};
+  ck_assert_int_eq(run("bigwindow.tar.zst", OCI_LAYER_ZSTD, 100, &c, &res, &err), OCIDIG_OK);
+  ck_assert_int_eq(res.decode, OCI_LAYER_DECODE_CORRUPT);
+  ck_assert(res.limited);
+  ck_assert_msg(strstr(res.decode_message, "window over 128 MiB"), "%s", res.decode_message);
+  collect_free(&c);
+  ck_assert_int_eq(run("gnu.tar.zst", OCI_LAYER_ZSTD, 100, &c, &res, &err), OCIDIG_OK);
+  ck_assert(!res.limited);
+  collect_free(&c);
+  ck_assert_int_eq(run("text.bin", OCI_LAYER_ZSTD, 100, &c, &res, &err), OCIDIG_OK);
+  ck_assert(!res.limited);
+  collect_free(&c);
+}
+END_TEST
+
 /* ------------------------------------------------------------ consumers */
 
 START_TEST(test_stop)
@@ -754,6 +775,7 @@ static Suite *suite(void)
   tcase_add_test(t, test_tar_no_marker);
   tcase_add_test(t, test_tar_bad_checksum);
   tcase_add_test(t, test_not_a_tar);
+  tcase_add_test(t, test_zstd_window_too_large);
   tcase_add_test(t, test_stop);
   tcase_add_test(t, test_consumer_error);
   tcase_add_test(t, test_free_unfinished);

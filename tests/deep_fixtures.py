@@ -53,8 +53,10 @@ def tar(entries, fmt=tarfile.GNU_FORMAT):
 def compress(data, how):
     if how == "none":
         return data, MT_TAR
-    cmd = {"gzip": ["gzip", "-n", "-6", "-c"], "zstd": ["zstd", "-q", "-3", "-c"]}[how]
-    return subprocess.run(cmd, input=data, stdout=subprocess.PIPE, check=True).stdout, MT_TAR + "+" + how
+    cmd = {"gzip": ["gzip", "-n", "-6", "-c"], "zstd": ["zstd", "-q", "-3", "-c"],
+           "zstd-long": ["zstd", "-q", "--long=28", "-c"]}[how]  # from a pipe: a 256 MiB window
+    return subprocess.run(cmd, input=data, stdout=subprocess.PIPE, check=True).stdout, \
+        MT_TAR + "+" + how.split("-")[0]
 
 
 class Layout:
@@ -209,6 +211,7 @@ broken("deep-gzip-cut", l0=layer(BASE0, "gzip", cut=20))
 broken("deep-gzip-trailing", l0=layer(BASE0, "gzip", extra=b"garbage after the gzip member\n"))
 broken("deep-zstd-cut", l1=layer(BASE1, "zstd", cut=10))
 broken("deep-zstd-trailing", l1=layer(BASE1, "zstd", extra=b"garbage after the zstd frame\n"))
+broken("deep-zstd-window", l1=layer(BASE1, "zstd-long"))
 broken("deep-tar-cut", l2=layer(BASE2, "none", cut=1050))
 broken("deep-tar-nomarker", l2=layer(BASE2, "none", drop_marker=True))
 hazards()

@@ -119,6 +119,8 @@ head -c $((size - 100)) "$out/gnu.tar.gz" >"$out/cut.tar.gz"
 size=$(stat -c %s "$out/gnu.tar.zst")
 head -c $((size - 50)) "$out/gnu.tar.zst" >"$out/cut.tar.zst"
 { cat "$out/gnu.tar.zst"; printf 'garbage after the frame\n'; } >"$out/trailing.tar.zst"
+# a zstd window of 256 MiB (--long=28, from a pipe: the header keeps it): valid, over the bound
+zstd -q --long=28 -c <"$out/py.tar" >"$out/bigwindow.tar.zst"
 printf 'this is not compressed at all, it is text of some length....\n' >"$out/text.bin"
 # a tar cut inside an entry's data, cut inside a header, and without its end-of-archive
 # marker (cut after the last entry: bsdtar's listing of it says where that is)

@@ -50,6 +50,7 @@ deep-gzip-cut|layer-truncated|4
 deep-gzip-trailing|layer-trailing-data|4
 deep-zstd-cut|layer-truncated|4
 deep-zstd-trailing|layer-trailing-data|4
+deep-zstd-window|layer-not-read|0
 deep-tar-cut|layer-tar-invalid|4
 deep-tar-nomarker|layer-tar-no-end-marker|0
 deep-hazards|layer-hardlink-missing layer-path-through-symlink layer-path-unsafe layer-setgid layer-setuid layer-special-file layer-whiteout-malformed layer-world-writable|4

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 /* ------------------------------------------------------------ media types */
 
@@ -308,6 +309,15 @@ static void decode_zstd(oci_layer_reader *r, const uint8_t *in, size_t len, bool
     ret = ZSTD_decompressStream(r->zs, &ob, &ib);
     produced(r, ob.pos);
     if (ZSTD_isError(ret)) {
+      if (ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge) {
+        /* valid zstd, but its window is over what is decoded here (zstd(1)'s default too) */
+        r->limited = true;
+        decode_end(r, OCI_LAYER_DECODE_CORRUPT, base + ib.pos,
+                   "zstd: frame %llu needs a window over 128 MiB (written with --long): more memory than ocidig "
+                   "decodes with",
+                   (unsigned long long)r->zs_frames + 1);
+        return;
+      }
       decode_end(r, OCI_LAYER_DECODE_CORRUPT, base + ib.pos, "zstd: frame %llu: %s",
                  (unsigned long long)r->zs_frames + 1, ZSTD_getErrorName(ret));
       return;
@@ -409,6 +419,7 @@ ocidig_code oci_layer_reader_finish(oci_layer_reader *r, oci_layer_result *res, 
   r->thread_started = false;
 
   res->decode = r->decode;
+  res->limited = r->limited;
   snprintf(res->decode_message, sizeof res->decode_message, "%s", r->decode_message);
   res->input_bytes = r->input_bytes;
   res->decoded_end = r->decoded_end;

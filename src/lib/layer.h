@@ -114,6 +114,9 @@ typedef struct oci_layer_result {
   uint64_t tar_end;        /* uncompressed offset just after the end-of-archive marker (END) */
   uint64_t output_bytes;   /* uncompressed bytes (the diff_id's) */
   uint64_t entries;        /* tar entries read */
+  bool limited;            /* decode CORRUPT only because of ocidig's memory bound (a zstd frame whose
+                              window is over 128 MiB, as zstd(1) refuses without --long): the
+                              stream may be valid, it was not read */
   bool stopped;            /* a consumer ended the read (oci_layer_stop): no digests */
   bool have_digests;       /* the digests below are of the whole stream */
   ocidig_digest diff_id;   /* of the uncompressed bytes */

@@ -28,6 +28,7 @@ struct oci_layer_reader {
   bool fed;            /* a feed came: the algorithms are fixed */
   bool hash_input;     /* in_hash asked for */
   bool nomem;          /* the decoder ran out of memory */
+  bool limited;        /* the decoder stopped at a memory bound (oci_layer_result.limited) */
   bool decode_done;    /* the decoder reached a final status (more input: only hashed) */
   oci_layer_decode_status decode;
   char decode_message[256];

@@ -596,9 +596,15 @@ static void read_layer(vstate *v, dlayer *L)
     free(q);
     return;
   }
-  L->read = true;
   if (have_d)
     blob_checked(v, L, &d, f.n);
+  if (L->res.limited) { /* valid, maybe: too large a window to decode here; not read */
+    skip(v, L, "not checked: %s", L->res.decode_message);
+    LFIND(v, L, VF_LAYER_NOT_READ, "layer %s: not checked inside: %s", L->digest, L->res.decode_message);
+    hset_free(&L->seen);
+    return;
+  }
+  L->read = true;
   /* the paths, sorted, for the layers above (8 bytes an entry) */
   if (!sorted_of(&L->seen, &L->paths, &L->n_paths))
     v->nomem = true;

@@ -234,7 +234,7 @@ static const oci_vcode_info table[] = {
                                  NULL},
     [VF_LAYER_NOT_READ] = {"layer-not-read", I, false,
                            "--deep: a layer whose media type is no tar ocidig reads (in-toto JSON, encrypted, another "
-                           "compression): its contents are not checked",
+                           "compression), or a zstd layer whose window is over 128 MiB: its contents are not checked",
                            NULL},
 };
 
