@@ -82,6 +82,7 @@ typedef struct outcome {
   uint8_t *out;
   size_t out_len;
   uint64_t total_in;
+  bool bad_trailer;
   char message[200];
 } outcome;
 
@@ -134,6 +135,7 @@ static outcome decode_all(const uint8_t *data, size_t len, int mode, size_t cap,
 done:
   o.status = s;
   o.total_in = oci_inflate_total_in(z);
+  o.bad_trailer = oci_inflate_bad_trailer(z);
   snprintf(o.message, sizeof o.message, "%s", oci_inflate_message(z));
   /* a final status is sticky and gives nothing more */
   const uint8_t *p = data;
@@ -167,6 +169,9 @@ START_TEST(test_streams)
   if (strcmp(e->total_in, "-"))
     ck_assert_msg(o.total_in == strtoull(e->total_in, NULL, 10), "%s (%s): total_in %llu, expected %s",
                   e->name, mode_name[mode], (unsigned long long)o.total_in, e->total_in);
+  ck_assert_msg(o.bad_trailer == (!strcmp(e->name, "crc-flipped.gz") || !strcmp(e->name, "isize-flipped.gz") ||
+                                   !strcmp(e->name, "crc-second-member.gz")),
+                "%s: bad_trailer %d", e->name, o.bad_trailer);
   if (o.status == OCI_INFLATE_END)
     ck_assert_str_eq(o.message, "");
   else

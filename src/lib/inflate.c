@@ -51,6 +51,7 @@ struct oci_inflate {
   uint64_t total_in;  /* bytes consumed, the held ones included */
   uint64_t member_end; /* total_in at the end of the last complete member */
   uint64_t members;   /* complete members */
+  bool bad_trailer;   /* CORRUPT: a CRC32 or ISIZE mismatch (the member's data all given) */
   char msg[160];
 };
 
@@ -101,6 +102,11 @@ uint64_t oci_inflate_total_in(const oci_inflate *z)
 uint64_t oci_inflate_members(const oci_inflate *z)
 {
   return z->members;
+}
+
+bool oci_inflate_bad_trailer(const oci_inflate *z)
+{
+  return z->done == OCI_INFLATE_CORRUPT && z->bad_trailer;
 }
 
 const char *oci_inflate_message(const oci_inflate *z)
@@ -167,6 +173,8 @@ static oci_inflate_status decode(oci_inflate *z, const uint8_t **in, size_t *in_
   *in_len -= used;
   z->total_in += used;
   *produced = olen - st->avail_out;
+  if (r == ISAL_INCORRECT_CHECKSUM)
+    z->bad_trailer = true;
   if (r < 0 && r != ISAL_NEED_DICT)
     return finish(z, OCI_INFLATE_CORRUPT, "member %llu: %s", (unsigned long long)z->members + 1,
                   isal_reason(r));
@@ -219,8 +227,10 @@ static oci_inflate_status decode(oci_inflate *z, const uint8_t **in, size_t *in_
     const char *why = zs->msg ? zs->msg : "";
     const char *pre = "bad deflate data: ";
     /* said as the ISA-L backend says them, where both know the same */
-    if (!strcmp(why, "incorrect data check") || !strcmp(why, "incorrect length check"))
+    if (!strcmp(why, "incorrect data check") || !strcmp(why, "incorrect length check")) {
       pre = "", why = "CRC32 or ISIZE mismatch";
+      z->bad_trailer = true;
+    }
     else if (!strcmp(why, "header crc mismatch"))
       pre = "", why = "bad gzip header (header CRC mismatch)";
     else if (in_header(z))

@@ -45,6 +45,10 @@ uint64_t oci_inflate_total_in(const oci_inflate *z);
 uint64_t oci_inflate_members(const oci_inflate *z);
 /* Why CORRUPT, TRUNCATED or TRAILING, e.g. "member 2: CRC32 mismatch"; "" otherwise. */
 const char *oci_inflate_message(const oci_inflate *z);
+/* After CORRUPT: whether it was the trailer's CRC32 or ISIZE that did not match (the
+ * member's bytes were all given out; the archive source, as libarchive's gzip filter,
+ * does not hold that against the stream). */
+bool oci_inflate_bad_trailer(const oci_inflate *z);
 /* "isa-l" or "zlib": the backend this library was built with. */
 const char *oci_inflate_backend(void);
 
