@@ -12,6 +12,8 @@ W=$T_TMP/w
 mkdir -p "$W"
 tar -C "$TESTDATA/layers/shared-layer" -cf "$W/img.tar" .
 gzip -n -6 -c "$W/img.tar" >"$W/img.tar.gz"
+# blobs first, index.json last: what the walk needs has gone by and is read again
+(cd "$TESTDATA/layers/shared-layer" && tar -cf - blobs oci-layout index.json) | gzip -n -c >"$W/last.tar.gz"
 zstd -q -c "$W/img.tar" >"$W/img.tar.zst"
 n=$(stat -c %s "$W/img.tar")
 head -c $((n / 3)) "$W/img.tar" | gzip -n -c >"$W/multi.tar.gz"   # three members: one tar
@@ -51,7 +53,7 @@ want=$(answers "$W/img.tar")
 case "$want" in "0 "*) ok "plain tar: resolve exit 0" ;; *) not_ok "plain tar: $want" ;; esac
 strip() { sed -e "s|$W/[a-z.]*|SRC|g" -e 's|"source": *"[^"]*"||g'; }
 want=$(printf '%s' "$want" | strip)
-for f in img.tar.gz multi.tar.gz trailing.tar.gz crc.tar.gz img.tar.zst; do
+for f in img.tar.gz last.tar.gz multi.tar.gz trailing.tar.gz crc.tar.gz img.tar.zst; do
   expect_eq "$(answers "$W/$f" | strip)" "$want" "$f: the plain tar's answers (resolve, verify, ls)"
 done
 got=$( (run resolve --json --platform linux/arm64 - <"$W/img.tar.gz"; line) | strip)
