@@ -603,6 +603,50 @@ START_TEST(test_compression_of)
 }
 END_TEST
 
+/* The root written as "/" (umoci does) is the root, not an absolute name; "/..." is one. */
+static ocidig_code names_entry(void *ctx, oci_layer_reader *r, const oci_layer_entry *e, ocidig_error *err)
+{
+  char *out = ctx;
+  (void)r;
+  (void)err;
+  snprintf(out + strlen(out), 256 - strlen(out), "[%s|%d]", e->path, (int)e->bad_name);
+  return OCIDIG_OK;
+}
+
+static la_ssize_t mem_write(struct archive *a, void *ctx, const void *buf, size_t len)
+{
+  (void)a;
+  ck_assert_int_eq(oci_layer_reader_feed(ctx, buf, len, NULL), OCIDIG_OK);
+  return (la_ssize_t)len;
+}
+
+START_TEST(test_root_names)
+{
+  static const oci_layer_callbacks cb = {names_entry};
+  static const char *names[] = {"/", "/./", "./", "/...", "/a", "//"};
+  char out[256] = "";
+  oci_layer_result res;
+  oci_layer_reader *r = oci_layer_reader_new(OCI_LAYER_NONE, &cb, out, NULL);
+  struct archive *w = archive_write_new();
+  struct archive_entry *e = archive_entry_new();
+  archive_write_set_format_pax_restricted(w);
+  ck_assert_int_eq(archive_write_open(w, r, NULL, mem_write, NULL), ARCHIVE_OK);
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    archive_entry_clear(e);
+    archive_entry_set_pathname(e, names[i]);
+    archive_entry_set_filetype(e, AE_IFDIR);
+    archive_entry_set_perm(e, 0755);
+    ck_assert_int_eq(archive_write_header(w, e), ARCHIVE_OK);
+  }
+  archive_write_close(w);
+  archive_write_free(w);
+  archive_entry_free(e);
+  ck_assert_int_eq(oci_layer_reader_finish(r, &res, NULL), OCIDIG_OK);
+  oci_layer_reader_free(r);
+  ck_assert_str_eq(out, "[|0][|0][|0][/.../|1][/a/|1][|0]"); /* a bad name: as written */
+}
+END_TEST
+
 /* ------------------------------------------------------------ a large stream, bounded memory */
 
 typedef struct big {
@@ -781,6 +825,7 @@ static Suite *suite(void)
   tcase_add_test(t, test_free_unfinished);
   tcase_add_test(t, test_usage);
   tcase_add_test(t, test_whiteout_of);
+  tcase_add_test(t, test_root_names);
   tcase_add_test(t, test_compression_of);
   tcase_add_test(t, test_large_stream);
   tcase_add_test(t, test_read_over_view);

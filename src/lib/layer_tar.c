@@ -110,13 +110,28 @@ static bool ensure(char **buf, size_t *cap, size_t need)
   return true;
 }
 
+/* Is every component of name empty or "."? */
+static bool root_name(const char *name)
+{
+  for (const char *p = name; *p;) {
+    size_t n = strcspn(p, "/");
+    if (n > 1 || (n == 1 && *p != '.'))
+      return false;
+    p += n;
+    if (*p == '/')
+      p++;
+  }
+  return true;
+}
+
 /* raw cleaned into *buf ("./a//b/" -> "a/b", "./" -> ""); absolute or with a ".." component:
  * *bad and raw as is.  false: out of memory. */
 static bool clean_name(const char *raw, char **buf, size_t *cap, bool *bad)
 {
   size_t len = strlen(raw), o = 0;
   const char *p = raw;
-  *bad = raw[0] == '/';
+  /* absolute: a leading "/", unless the name is the root itself ("/", "/./": umoci writes it) */
+  *bad = raw[0] == '/' && !root_name(raw);
   if (!ensure(buf, cap, len + 1))
     return false;
   while (*p && !*bad) {

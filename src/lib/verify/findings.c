@@ -210,9 +210,10 @@ static const oci_vcode_info table[] = {
                                    "--deep: a hard link whose target is neither an earlier entry of its layer nor in "
                                    "a layer below",
                                    NULL},
-    [VF_LAYER_TAR_NO_END] = {"layer-tar-no-end-marker", W, false,
-                             "--deep: a layer's tar ends after a whole entry without its end-of-archive marker (or "
-                             "is empty)",
+    [VF_LAYER_TAR_NO_END] = {"layer-tar-no-end-marker", I, false,
+                             "--deep: a layer's tar ends after a whole entry without its end-of-archive marker, or is "
+                             "empty (umoci 0.4 writes such layers; Go's, libarchive's and GNU tar's readers accept "
+                             "them)",
                              NULL, "layer.md, Distributable Format: a layer is a tar archive (MUST)"},
     [VF_LAYER_WHITEOUT_MALFORMED] = {"layer-whiteout-malformed", W, false,
                                      "--deep: a whiteout or opaque marker with content or not a regular file, a "

@@ -109,7 +109,6 @@ typedef enum oci_vcode {
   VF_LAYERS_EMPTY,
   VF_CONFIG_ENV_INVALID,
   /* warnings of verify --deep */
-  VF_LAYER_TAR_NO_END,
   VF_LAYER_WHITEOUT_MALFORMED,
   VF_LAYER_SPECIAL_FILE,
   VF_LAYER_SETUID,
@@ -119,6 +118,7 @@ typedef enum oci_vcode {
   VF_UNKNOWN_MEDIA_TYPE,
   VF_LAYER_WORLD_WRITABLE,
   VF_LAYER_NOT_READ,
+  VF_LAYER_TAR_NO_END,
   VF_N_CODES
 } oci_vcode;
 
