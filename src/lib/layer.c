@@ -130,18 +130,28 @@ void oci_layer_reader_diff_alg(oci_layer_reader *r, ocidig_digest_alg alg)
     r->diff_alg = alg;
 }
 
-/* The worker starts with the first feed (or finish), once the algorithms are known. */
+/* The worker starts with the first feed (or finish), once the algorithms are known.  A
+ * failed start is kept: every later feed and finish returns it (no thread to join, no
+ * hash to finish).  A thread that cannot start (EAGAIN under a pids limit) is io-error,
+ * with the reason: memory is not what ran out. */
 static ocidig_code start(oci_layer_reader *r, ocidig_error *err)
 {
-  if (r->fed)
-    return OCIDIG_OK;
+  int e;
+  if (r->fed) {
+    if (r->start_rc != OCIDIG_OK && err)
+      *err = r->start_err;
+    return r->start_rc;
+  }
   r->fed = true;
   if ((r->hash_input && !r->in_hash) || !(r->diff_hash = oci_hasher_new(r->diff_alg)))
-    return oci_nomem(err);
-  if (pthread_create(&r->thread, NULL, oci_layer_worker, r) != 0)
-    return oci_fail(err, OCIDIG_ERR_NOMEM, "layer reader: cannot start its thread");
-  r->thread_started = true;
-  return OCIDIG_OK;
+    r->start_rc = oci_nomem(&r->start_err);
+  else if ((e = pthread_create(&r->thread, NULL, oci_layer_worker, r)) != 0)
+    r->start_rc = oci_fail(&r->start_err, OCIDIG_ERR_IO, "layer reader: cannot start its thread: %s", strerror(e));
+  else
+    r->thread_started = true;
+  if (r->start_rc != OCIDIG_OK && err)
+    *err = r->start_err;
+  return r->start_rc;
 }
 
 /* ------------------------------------------------------------ the queue's producer */
@@ -405,8 +415,13 @@ ocidig_code oci_layer_reader_finish(oci_layer_reader *r, oci_layer_result *res, 
   memset(res, 0, sizeof *res);
   if (!r || r->finished)
     return oci_fail(err, OCIDIG_ERR_USAGE, "oci_layer_reader_finish: %s", r ? "called twice" : "r is NULL");
-  if ((rc = start(r, err)) != OCIDIG_OK)
+  if ((rc = start(r, err)) != OCIDIG_OK) {
+    r->finished = true;
+    res->input_bytes = r->input_bytes;
+    res->stopped = true; /* nothing was read: no digests */
+    res->tar = OCI_LAYER_TAR_NOT_READ;
     return rc;
+  }
   r->finished = true;
   if (!is_stopped(r))
     decode(r, NULL, 0, true);

@@ -26,6 +26,8 @@ struct oci_layer_reader {
   oci_hasher *in_hash; /* oci_layer_reader_hash_input */
   ocidig_digest_alg in_alg, diff_alg;
   bool fed;            /* a feed came: the algorithms are fixed */
+  ocidig_code start_rc; /* the worker could not start (start_err says why): every call fails so */
+  ocidig_error start_err;
   bool hash_input;     /* in_hash asked for */
   bool nomem;          /* the decoder ran out of memory */
   bool limited;        /* the decoder stopped at a memory bound (oci_layer_result.limited) */

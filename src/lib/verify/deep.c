@@ -168,6 +168,8 @@ typedef struct dimage {
 } dimage;
 
 struct vdeep {
+  ocidig_code rc;   /* the layers could not be read at all (err says why) */
+  ocidig_error err;
   dlayer *layers;
   size_t n_layers, cap_layers;
   oci_strtab tab; /* layers by digest */
@@ -477,13 +479,17 @@ static void count(dlayer *L, oci_vcode code)
 typedef struct feed_ctx {
   oci_layer_reader *r;
   uint64_t n;
+  ocidig_code reader_rc; /* the reader's own error (not the source's) */
 } feed_ctx;
 
 static ocidig_code feed(void *ctx, const void *buf, size_t len, ocidig_error *err)
 {
   feed_ctx *f = ctx;
+  ocidig_code rc;
   f->n += len;
-  return oci_layer_reader_feed(f->r, buf, len, err);
+  if ((rc = oci_layer_reader_feed(f->r, buf, len, err)) != OCIDIG_OK)
+    f->reader_rc = rc;
+  return rc;
 }
 
 static void skip(vstate *v, dlayer *L, const char *fmt, ...) OCI_PRINTF(3, 4);
@@ -574,8 +580,22 @@ static void read_layer(vstate *v, dlayer *L)
   rc = ocidig_layout_stream_file(v->l, L->member, feed, &f, &e);
   frc = oci_layer_reader_finish(r, &L->res, rc == OCIDIG_OK ? &e : NULL);
   oci_layer_reader_free(r);
-  if (rc == OCIDIG_OK)
+  if (rc == OCIDIG_OK) {
     rc = frc;
+    f.reader_rc = frc;
+  }
+  /* the reader itself failed (its thread did not start): no fault of the layer; the
+   * verification stops with the reason */
+  if (rc != OCIDIG_OK && f.reader_rc == rc && rc != OCIDIG_ERR_NOMEM && !L->nomem) {
+    v->deep->rc = rc;
+    v->deep->err = e;
+    hset_free(&L->links);
+    hset_free(&L->parent_set);
+    hset_free(&L->nondirs);
+    hset_free(&L->seen);
+    skip(v, L, "%s", e.message);
+    return;
+  }
   hset_free(&L->links);
   hset_free(&L->parent_set);
   if (rc == OCIDIG_OK && !L->nomem && !sorted_of(&L->nondirs, &L->nondirs_sorted, &L->n_nondirs))
@@ -861,14 +881,14 @@ static void image_diff_ids(vstate *v, dimage *im)
 
 /* ------------------------------------------------------------ the pass */
 
-void oci_verify_deep(vstate *v)
+ocidig_code oci_verify_deep(vstate *v, ocidig_error *err)
 {
   vdeep *d = v->deep;
   if (!d)
-    return;
-  for (size_t k = 0; k < d->n_images && !v->nomem; k++) {
+    return OCIDIG_OK;
+  for (size_t k = 0; k < d->n_images && !v->nomem && d->rc == OCIDIG_OK; k++) {
     dimage *im = &d->images[k];
-    for (size_t i = 0; i < im->n_layers && !v->nomem; i++) {
+    for (size_t i = 0; i < im->n_layers && !v->nomem && d->rc == OCIDIG_OK; i++) {
       dlayer *L;
       if (im->layers[i] == NONE)
         continue;
@@ -879,9 +899,14 @@ void oci_verify_deep(vstate *v)
           layer_findings(v, L);
       }
     }
+    if (d->rc != OCIDIG_OK)
+      break;
     image_diff_ids(v, im);
     image_layers(v, im);
   }
+  if (d->rc != OCIDIG_OK && err)
+    *err = d->err;
+  return d->rc;
 }
 
 /* The report's layer rows. */

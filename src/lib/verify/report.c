@@ -565,7 +565,7 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
     rc = oci_verify_walk_root(&v);
   /* --deep: the layers read inside (their blobs' hashes from the same read) */
   if (rc == OCIDIG_OK && v.o->deep)
-    oci_verify_deep(&v);
+    rc = oci_verify_deep(&v, &r->error);
   if (!v.docker && (rc == OCIDIG_OK || rc == OCIDIG_ERR_MISSING_INDEX_JSON)) {
     oci_verify_hash_pending(&v);
     conclude_blobs(&v);

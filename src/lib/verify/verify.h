@@ -418,7 +418,9 @@ void oci_vdeep_manifest(vstate *v, vctx c, const char *manifest, const struct oc
                         const struct oci_gdesc *layers, size_t n_layers);
 void oci_vdeep_docker_image(vstate *v, vctx c, const char *label, const char *const *paths,
                             const char *const *digests, size_t n_layers);
-void oci_verify_deep(vstate *v);
+/* A code other than OCIDIG_OK: the layers could not be read at all (a thread that cannot
+ * start), *err says why. */
+ocidig_code oci_verify_deep(vstate *v, ocidig_error *err);
 void oci_verify_deep_report(vstate *v);
 void oci_verify_deep_free(vstate *v);
 
