@@ -48,7 +48,7 @@ struct oci_tree {
   uint32_t cur;
   bool begun;
   uint64_t wasted_bytes;
-  size_t wasted_files, skipped_bad_name, skipped_parent, whiteouts, opaques;
+  size_t wasted_files, bad_names, skipped_parent, whiteouts, opaques;
   bool nomem;
   /* oci_tree_each's stacks, kept between calls */
   kid *kids;
@@ -442,18 +442,25 @@ oci_tree_lookup_status oci_tree_lookup(oci_tree *t, const char *path, bool follo
 
 /* ------------------------------------------------------------ applying entries */
 
-/* e's path cleaned into t->clean: no empty or "." components, no leading "/".  false: a
- * ".." component (the entry is skipped). */
+/* A name cleaned into t->clean as containerd's unpacker cleans it (Go's filepath.Clean,
+ * then joined under the root): no empty or "." components, ".." takes the component before
+ * it away and stays at the root ("../x" is "x"), no leading "/".  true: the name needed it
+ * beyond "./" and "/" (it was absolute or had a ".." component). */
 static bool clean_path(oci_tree *t, const char *path)
 {
   const char *p = path;
+  bool bad = *p == '/';
   t->clean.len = 0;
+  while (*p == '/')
+    p++;
   while (*p) {
     const char *e = strchr(p, '/');
     size_t n = e ? (size_t)(e - p) : strlen(p);
-    if (n == 2 && p[0] == '.' && p[1] == '.')
-      return false;
-    if (n && !(n == 1 && p[0] == '.')) {
+    if (n == 2 && p[0] == '.' && p[1] == '.') {
+      char *last = t->clean.len ? memrchr(t->clean.s, '/', t->clean.len) : NULL;
+      t->clean.len = last ? (size_t)(last - t->clean.s) : 0;
+      bad = true;
+    } else if (n && !(n == 1 && p[0] == '.')) {
       if (t->clean.len)
         oci_buf_add(&t->clean, "/", 1);
       oci_buf_add(&t->clean, p, n);
@@ -463,9 +470,10 @@ static bool clean_path(oci_tree *t, const char *path)
       p++;
   }
   oci_buf_add(&t->clean, "", 1);
+  t->clean.len--;
   if (t->clean.failed)
     t->nomem = true;
-  return true;
+  return bad;
 }
 
 /* The directory the components of path[0..len) name, links followed inside the tree;
@@ -531,10 +539,8 @@ ocidig_code oci_tree_apply(oci_tree *t, const oci_tree_input *e, uint32_t ordina
     return oci_nomem(err);
   if (!t->begun)
     oci_tree_layer_begin(t, 0);
-  if (!clean_path(t, e->path ? e->path : "")) {
-    t->skipped_bad_name++;
-    return OCIDIG_OK;
-  }
+  if (clean_path(t, e->path ? e->path : ""))
+    t->bad_names++;
   if (t->nomem)
     return oci_nomem(err);
   path = t->clean.s;
@@ -642,7 +648,7 @@ void oci_tree_stats_get(const oci_tree *t, oci_tree_stats *s)
   }
   s->wasted_bytes = t->wasted_bytes;
   s->wasted_files = t->wasted_files;
-  s->skipped_bad_name = t->skipped_bad_name;
+  s->bad_names = t->bad_names;
   s->skipped_parent = t->skipped_parent;
   s->whiteouts = t->whiteouts;
   s->opaques = t->opaques;
@@ -693,10 +699,7 @@ static ocidig_code each(oci_tree *t, const char *under, bool layer_mode, oci_tre
   size_t ulen;
   if (matched)
     *matched = false;
-  /* `under` cleaned as entries are */
-  if (!clean_path(t, under ? under : "")) {
-    return OCIDIG_OK; /* ".." is never in the tree */
-  }
+  clean_path(t, under ? under : ""); /* as entries are */
   if (t->nomem)
     return oci_nomem(err);
   char *u = oci_strdup(t->clean.s);

@@ -16,8 +16,8 @@
  *    a parent that is a symbolic link is followed inside the tree (as containerd's unpacker
  *    resolves it under the root); an entry whose parent is not a directory, or whose
  *    symbolic link parent does not resolve to one inside the tree, is skipped (counted);
- *  - a name with a ".." component is skipped (counted), a leading "/" dropped (GNU tar,
- *    containerd);
+ *  - a name is cleaned as containerd cleans it: a leading "/" dropped, ".." taking the
+ *    component before it away and staying at the root ("../x" is "x", "a/../b" is "b");
  *  - a hard link takes its target's content as the target is when the link is applied
  *    (later changes of the target path do not change the link): its size is the target's and
  *    its bytes are read from the target's entry.
@@ -83,7 +83,7 @@ typedef struct oci_tree_stats {
   uint64_t file_bytes;     /* sizes of the regular files in the tree (hard links not counted) */
   uint64_t wasted_bytes;   /* sizes of regular files a later layer overwrote or deleted */
   size_t wasted_files;
-  size_t skipped_bad_name; /* ".." names */
+  size_t bad_names;        /* absolute names, names with ".." (cleaned, applied) */
   size_t skipped_parent;   /* parent not a directory inside the tree */
   size_t whiteouts, opaques;
   unsigned layers;         /* layers begun */
