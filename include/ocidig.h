@@ -1043,6 +1043,107 @@ ocidig_code ocidig_layout_list_write_json(ocidig_layout *layout, const ocidig_li
                                           const ocidig_json_options *jopts, ocidig_sink sink, void *ctx,
                                           ocidig_listing **summary, ocidig_error *err);
 
+/* ------------------------------------------------------------------- files */
+
+/* The merged root filesystem of an image (ocidig files, ocidig cat --file): its layers
+ * applied in order as OCI image-spec layer.md says (whiteouts and opaque directories; a
+ * whiteout hides only what lower layers set), each entry with the layer that last set it.
+ * Loaded from a resolution (ocidig_layout_resolve: the same selection every command makes),
+ * reading each layer's blob through libarchive as a stream (never extracted), its digest
+ * checked.  A handle: ocidig_files_free.  One thread at a time (its answers reuse buffers);
+ * ocidig_files_cat reads the layout, so the layout's rules apply to it too.  The handle
+ * keeps no pointer into the layout or the resolution. */
+typedef struct ocidig_files ocidig_files;
+
+/* Read during ocidig_files_load only.  Zeroed: every layer, the merged tree. */
+typedef struct ocidig_files_options {
+  /* true: the tree up to layer `layer` (0: the bottom one), and ocidig_files_each gives
+   * that layer's own changes (added, modified, deleted against the layers below) */
+  bool one_layer;
+  unsigned layer;
+} ocidig_files_options;
+
+/* One entry of the tree.  Strings valid during the callback only. */
+typedef struct ocidig_file {
+  const char *path;   /* "etc/os-release" (no leading "/"); never the root */
+  char type;          /* 'f' file, 'd' directory, 'l' symlink, 'h' hard link, 'c' 'b' devices, 'p' fifo, '?' */
+  uint32_t mode;      /* 07777 */
+  int64_t uid, gid;
+  int64_t size;       /* a file's bytes (a hard link: its target's); 0 for the other types */
+  int64_t mtime;      /* seconds since the epoch */
+  const char *link;   /* a symlink's target as written, a hard link's target path; else NULL */
+  uint32_t devmajor, devminor;
+  unsigned layer;     /* the layer (0: the bottom one) that last set it, or that removed it */
+  bool implicit;      /* a directory no entry sets, made for an entry beneath it (0755, 0:0) */
+  const char *change; /* with one_layer: "added", "modified" or "deleted"; else NULL */
+} ocidig_file;
+
+/* "file", "directory", "symlink", "hardlink", "char-device", "block-device", "fifo", "other". */
+const char *ocidig_file_type_name(char type);
+
+/* Reads the layers of the image r selected (outcome SELECTED, its manifest read).  Errors:
+ * a layer missing (blob-missing; a foreign layer says so), not a layer tar (kind-mismatch),
+ * cut short or corrupt (truncated-archive, corrupt-archive: the tree would be incomplete),
+ * its bytes not its digest's (digest-mismatch, size-mismatch), a layer a stream has passed
+ * (not-rereadable), out of memory; usage: one_layer past the last layer.  Data after a
+ * layer's end, or a tar without its end marker, is a warning (ocidig_files_summary_get). */
+ocidig_code ocidig_files_load(ocidig_layout *layout, const ocidig_resolution *r, const ocidig_files_options *opts,
+                              ocidig_files **out, ocidig_error *err);
+void ocidig_files_free(ocidig_files *f);
+
+/* Every entry at or beneath `under` (NULL or "": all; "/usr/bin" and "usr/bin" alike,
+ * compared component by component, no link followed), depth first, the entries of a
+ * directory in byte order of their names.  With one_layer, that layer's changes only.  fn's
+ * error stops the walk and is returned.  *matched (optional): whether anything was at or
+ * beneath `under`. */
+typedef ocidig_code (*ocidig_files_fn)(void *ctx, const ocidig_file *file, ocidig_error *err);
+ocidig_code ocidig_files_each(ocidig_files *f, const char *under, ocidig_files_fn fn, void *ctx, bool *matched,
+                              ocidig_error *err);
+
+typedef struct ocidig_files_summary {
+  const char *image;      /* the manifest's digest */
+  size_t layers;          /* of the image */
+  size_t layers_read;     /* all, or one_layer's layer + 1 */
+  bool one_layer;
+  unsigned layer;
+  size_t entries;         /* in the tree, the root not counted */
+  size_t files, dirs, symlinks, hardlinks, others;
+  uint64_t file_bytes;    /* the regular files' sizes */
+  uint64_t wasted_bytes;  /* sizes of regular files a later layer overwrote or removed (dive's wasted space) */
+  size_t wasted_files;
+  size_t whiteouts, opaques;
+  size_t bad_names;       /* absolute names and names with "..", applied as containerd cleans them */
+  size_t skipped;         /* entries whose parent is no directory inside the tree */
+  size_t tree_bytes;      /* memory of the tree (bytes per entry: tree_bytes / entries) */
+  const char *const *warnings; /* data after a layer's end, a tar without its end marker */
+  size_t n_warnings;
+} ocidig_files_summary;
+/* Strings valid until ocidig_files_free.  NULL f: zeroed. */
+void ocidig_files_summary_get(const ocidig_files *f, ocidig_files_summary *out);
+
+typedef struct ocidig_files_layer {
+  const char *digest, *media_type;
+  int64_t size;
+  uint64_t entries, uncompressed_size;
+} ocidig_files_layer;
+/* Layer i of those read (*out filled, strings valid until ocidig_files_free), or NULL. */
+const ocidig_files_layer *ocidig_files_layer_get(const ocidig_files *f, size_t i, ocidig_files_layer *out);
+
+/* The JSON document of `ocidig files --json` (README: image, layer, layers, entries,
+ * summary, warnings), the entries of paths[0..n_paths) (none: all), written as it is made. */
+ocidig_code ocidig_files_write_json(ocidig_files *f, const char *const *paths, size_t n_paths,
+                                    const ocidig_json_options *opts, ocidig_sink sink, void *ctx, ocidig_error *err);
+
+/* Streams the bytes of the file at path (symbolic links followed inside the tree: an
+ * absolute target from the image's root; never out of it, at most 40) to sink, from the
+ * layer that holds them, reading that layer to its end to check its digest: a mismatch
+ * found after bytes went out says so (those bytes must be discarded).  *written
+ * (optional): bytes the sink took.  Usage errors (nothing written), each naming the path:
+ * not in the tree, removed by a layer (a whiteout), a directory, a type without bytes, a
+ * symbolic link leaving the tree, a loop; the others as ocidig_files_load's. */
+ocidig_code ocidig_files_cat(ocidig_layout *layout, ocidig_files *f, const char *path, ocidig_sink sink, void *ctx,
+                             uint64_t *written, ocidig_error *err);
+
 /* ------------------------------------------------------------------- names */
 
 /* The pattern is ocidig_<noun>_<verb>: ocidig_layout_open, ocidig_matcher_free,

@@ -10,6 +10,7 @@ static void help(void)
 {
   cli_puts(
           "Usage: ocidig cat [--platform SPEC] [--strict] [--ref NAME|@DIGEST] SOURCE WHAT\n"
+          "       ocidig cat [--platform SPEC] [--strict] [--ref NAME|@DIGEST] --file PATH SOURCE\n"
           "\n"
           "Write the bytes of one blob or file of SOURCE to standard output.  WHAT is:\n"
           "  DIGEST         a blob, e.g. sha256:4fef...; in a docker save archive also an image\n"
@@ -27,8 +28,16 @@ static void help(void)
           "they stream: if they do not match, the command says so on standard error and exits\n"
           "4 after the bytes went out, and those bytes must be discarded.\n"
           "\n"
+          "With --file, the bytes of the file at PATH in the merged tree of the resolved image\n"
+          "(as 'ocidig files' lists it: layers applied in order, whiteouts honoured), streamed\n"
+          "from the layer that holds them; symbolic links are followed inside the image's\n"
+          "tree (an absolute target from its root), never out of it.  That layer is read to\n"
+          "its end and checked against its digest.  PATH missing, removed by a whiteout, a\n"
+          "directory, a device, a symbolic link leaving the tree: exit 2, nothing written.\n"
+          "\n"
           "Options:\n"
-          "  -p, --platform SPEC  the platform for manifest and config (default: this host)\n"
+          "  -f, --file PATH      a file of the image's merged tree (see above)\n"
+          "  -p, --platform SPEC  the platform for manifest, config and --file (default: this host)\n"
           "  -s, --strict         no platform fallbacks (containerd OnlyStrict)\n"
           "  -r, --ref NAME       the index.json entry (or docker save RepoTag) to resolve from;\n"
           "                       @DIGEST (or @ and 12 or more hex digits of it) picks by digest\n"
@@ -40,6 +49,7 @@ static void help(void)
           "  ocidig cat --platform linux/arm64 image.tar config | jq .config.Env\n"
           "  ocidig cat oci-dir/ sha256:6dbe130e3ff3... | tar tzf -\n"
           "  ocidig cat --ref app:1.2 docker-save.tar config\n"
+          "  ocidig cat --file /etc/os-release image.tar\n"
           "\n"
           "Exit status: 0 written and verified, 1 no manifest matches the platform, 2 usage\n"
           "error (or WHAT does not exist in this kind of source), 3 input unreadable as a\n"
@@ -247,6 +257,24 @@ static int check_digest_length(const char *what)
                    what, n, what, OCIDIG_MIN_DIGEST_PREFIX, max);
 }
 
+/* --file PATH: one file of the merged tree. */
+static int cat_file(ocidig_layout *l, const char *path, const ocidig_matcher *m, const char *ref)
+{
+  ocidig_files *files = NULL;
+  ocidig_error err;
+  ocidig_code rc;
+  int status = cli_files_load("cat", l, m, ref, NULL, false, &files);
+  if (status != 0)
+    return status;
+  rc = ocidig_files_cat(l, files, path, write_out, NULL, NULL, &err);
+  ocidig_files_free(files);
+  if (!cli_flush() && rc == OCIDIG_OK)
+    return cli_output_error();
+  if (rc != OCIDIG_OK)
+    return cli_fail(&err);
+  return 0;
+}
+
 int cmd_cat(int argc, char **argv)
 {
   enum { OPT_MAX_BYTES = 256 };
@@ -254,11 +282,12 @@ int cmd_cat(int argc, char **argv)
     {"platform", required_argument, NULL, 'p'},
     {"strict", no_argument, NULL, 's'},
     {"ref", required_argument, NULL, 'r'},
+    {"file", required_argument, NULL, 'f'},
     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
-  const char *platform = NULL, *ref = NULL, *source, *what;
+  const char *platform = NULL, *ref = NULL, *file = NULL, *source, *what;
   bool strict = false;
   ocidig_matcher *matcher = NULL;
   ocidig_layout *layout = NULL;
@@ -268,8 +297,9 @@ int cmd_cat(int argc, char **argv)
   ocidig_layout_format format = OCIDIG_FORMAT_NONE;
 
   optind = 1;
-  while ((c = getopt_long(argc, argv, "p:sr:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "p:sr:f:h", longopts, NULL)) != -1) {
     switch (c) {
+    case 'f': file = optarg; break;
     case 'p': platform = optarg; break;
     case 's': strict = true; break;
     case 'r': ref = optarg; break;
@@ -280,6 +310,30 @@ int cmd_cat(int argc, char **argv)
       break;
     default: return cli_usage("cat", "bad option");
     }
+  }
+  if (file) {
+    if (argc - optind != 1)
+      return cli_usage("cat", argc - optind < 1 ? "SOURCE is needed" : "with --file, one SOURCE and no WHAT");
+    if (ref && !*ref)
+      return cli_usage("cat", "--ref needs a name or @DIGEST");
+    if (!*file)
+      return cli_usage("cat", "--file needs a path");
+    if ((status = cli_matcher(platform, strict, &matcher)) != 0)
+      return status;
+    source = argv[optind];
+    if (ocidig_layout_open(source, &open_opts, &layout, &err) != OCIDIG_OK)
+      status = cli_fail(&err);
+    else if (strcmp(source, "-") && (ocidig_layout_format_detect(layout, &format, &err) != OCIDIG_OK ||
+                                     ((format == OCIDIG_FORMAT_OCI || format == OCIDIG_FORMAT_HYBRID) &&
+                                      ocidig_layout_check_oci_layout(layout, NULL, &err) != OCIDIG_OK)))
+      status = cli_fail(&err);
+    else
+      status = cat_file(layout, file, matcher, ref);
+    if (!cli_flush() && status == 0)
+      status = cli_output_error();
+    ocidig_layout_close(layout);
+    ocidig_matcher_free(matcher);
+    return status;
   }
   if (argc - optind != 2)
     return cli_usage("cat", argc - optind < 2 ? "SOURCE and WHAT are needed" : "one SOURCE and one WHAT only");
@@ -297,7 +351,7 @@ int cmd_cat(int argc, char **argv)
   if (!resolved && !plain && (status = check_digest_length(what)) != 0)
     return status;
   if (!resolved && (platform || ref || strict))
-    return cli_usage("cat", "--platform, --strict and --ref go with manifest and config");
+    return cli_usage("cat", "--platform, --strict and --ref go with manifest, config and --file");
   if (resolved && (status = cli_matcher(platform, strict, &matcher)) != 0)
     return status;
   if (ocidig_layout_open(source, &open_opts, &layout, &err) != OCIDIG_OK) {

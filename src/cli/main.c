@@ -9,6 +9,7 @@ static const cli_command commands[] = {
   {"resolve", "pick the manifest for a platform and explain every descriptor", cmd_resolve},
   {"verify", "check every digest, size and rule of the layout", cmd_verify},
   {"cat", "write a blob, index.json, the manifest or the config to stdout, verified", cmd_cat},
+  {"files", "list the merged file tree of an image (or one layer's changes), wasted space", cmd_files},
   {"platform", "show how platform specifiers parse, normalize and match", cmd_platform},
 };
 
