@@ -122,6 +122,16 @@ for i in json.load(sys.stdin)["images"]:
   compare "sample $name ($plat)" "$s" "$dir" --platform "$plat"
 done
 
+# standard input: a layer over 4 MiB has gone by (not kept) when index.json has been read
+${OCIDIG_WRAPPER:-} "$OCIDIG" files - <"$F/big.tar" >"$T_TMP/out" 2>"$T_TMP/err"
+rc=$? err=$(cat "$T_TMP/err")
+expect_rc 3 "files: a layer of 5 MiB on standard input"
+expect_err_has "give the archive as a file (not-rereadable)" "files: a layer of 5 MiB on standard input: said"
+run files "$F/big.tar"
+expect_rc 0 "files: the same archive as a file"
+${OCIDIG_WRAPPER:-} "$OCIDIG" cat --file /blob "$F/big.tar" >"$T_TMP/blob"
+expect_eq "$?:$(wc -c <"$T_TMP/blob")" 0:5242880 "cat --file: 5 MiB out of the archive"
+
 # ---- what the generator made, written out by hand
 M="$F/multi"
 run files --layer 1 "$M"
@@ -168,5 +178,27 @@ for spec in "/etc/escape|leaves the image's tree" "/etc/loop-a|more than 40 symb
 done
 run cat --file /etc/passwd "$M" config
 expect_rc 2 "cat --file with a WHAT"
+${OCIDIG_WRAPPER:-} "$OCIDIG" cat --file /opt/app/conf "$M" >/dev/full 2>"$T_TMP/err"
+rc=$? err=$(cat "$T_TMP/err")
+expect_rc 5 "cat --file to a full device"
+expect_err_has "output-error" "cat --file to a full device: said"
+
+# a layer changed, or missing: the tree is not made (exit 4), for files and cat --file
+cp -r "$M" "$T_TMP/bad"
+L2=$(python3 -c 'import json,sys; m=json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"].split(":")[1]
+print(json.load(open(sys.argv[1]+"/blobs/sha256/"+m))["layers"][2]["digest"].split(":")[1])' "$M")
+python3 -c 'import sys; p=sys.argv[1]; b=bytearray(open(p,"rb").read()); i=b.index(b"srv is a file"); b[i]=ord("S"); open(p,"wb").write(b)' \
+  "$T_TMP/bad/blobs/sha256/$L2"
+run files "$T_TMP/bad"
+expect_rc 4 "files: a layer whose bytes changed"
+expect_err_has "layer 2 (sha256:$L2): the blob's bytes do not match its digest" "files: a changed layer: said"
+expect_eq "$out" "" "files: a changed layer: nothing listed"
+run cat --file /etc/os-release "$T_TMP/bad"
+expect_rc 4 "cat --file: the tree is made of every layer, a changed one included"
+expect_eq "$out" "" "cat --file: a changed layer: nothing written"
+rm "$T_TMP/bad/blobs/sha256/$L2"
+run files "$T_TMP/bad"
+expect_rc 4 "files: a layer missing"
+expect_err_has "layer 2 (sha256:$L2) is not in the layout" "files: a layer missing: said"
 
 finish

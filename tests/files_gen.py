@@ -16,6 +16,7 @@ written here.  Made:
   OUT/samelayer/    OCI layout, 2 layers (Python tarfile): whiteouts in the same layer as
                     entries they name, before and after them
   OUT/multi.tar     multi/ as an archive, index.json and manifests first, layers in order
+  OUT/big.tar       one layer of 5 MiB (gzip), in the same order
 """
 import gzip
 import hashlib
@@ -110,7 +111,7 @@ def multi(out, work):
     gz = Layout(os.path.join(out, "multigz"))  # the same layers, gzip only (docker's formats have no zstd)
     # layer 0 (gzip)
     s = os.path.join(work, "l0")
-    for d in ["etc", "usr/bin", "usr/lib", "opt/app", "var/cache/apt", "srv/www", "home/user"]:
+    for d in ["etc", "usr/bin", "usr/lib", "usr/share", "opt/app", "var/cache/apt", "srv/www", "home/user"]:
         mkdir(os.path.join(s, d))
     mkdir(os.path.join(s, "tmp"), 0o1777)
     mkdir(os.path.join(s, "home/user"), 0o700, 1000, 1000)
@@ -123,6 +124,7 @@ def multi(out, work):
     symlink("libx.so.1", os.path.join(s, "usr/lib/libx.so"))
     os.link(os.path.join(s, "usr/bin/tool"), os.path.join(s, "usr/bin/tool-hard"))
     write(os.path.join(s, "opt/app/big"), os.urandom(70000))
+    write(os.path.join(s, "usr/share/data.bin"), os.urandom(3 << 20))  # streamed in many pieces
     write(os.path.join(s, "opt/app/conf"), b"old=1\n")
     write(os.path.join(s, "var/cache/apt/pkgcache.bin"), b"c" * 5000)
     write(os.path.join(s, "srv/www/index.html"), b"<html></html>\n" * 10)
@@ -204,6 +206,18 @@ def samelayer(out):
     return lay
 
 
+def big(out, work):
+    """One layer over 4 MiB (more than an archive on standard input keeps)."""
+    lay = Layout(os.path.join(out, "big"))
+    s = os.path.join(work, "big")
+    write(os.path.join(s, "blob"), os.urandom(5 << 20))
+    gnu_tar(s, os.path.join(work, "big.tar"))
+    with open(os.path.join(work, "big.tar"), "rb") as f:
+        lay.add_layer(f.read(), "gzip")
+    lay.finish()
+    return lay
+
+
 def archive(lay, out):
     """lay's layout as a tar, in the order a stream can be read: index.json and manifests first."""
     root = lay.root
@@ -220,6 +234,7 @@ def main():
     m = multi(out, work)
     samelayer(out)
     archive(m, os.path.join(out, "multi.tar"))
+    archive(big(out, work), os.path.join(out, "big.tar"))
     shutil.rmtree(work)
 
 

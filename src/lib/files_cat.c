@@ -164,7 +164,7 @@ static ocidig_code in_sink(void *ctx, const void *buf, size_t len, ocidig_error 
 /* Why path names no bytes, as a usage error naming it. */
 static ocidig_code path_error(oci_tree_lookup_status ls, const char *path, const oci_tree_item *it, ocidig_error *err)
 {
-  char *q = oci_quote(path, strlen(path), 200), *at = oci_quote(it->path, strlen(it->path), 200);
+  char *q = oci_escape(path, 300), *at = oci_escape(it->path, 300);
   ocidig_code rc;
   const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
   switch (ls) {
