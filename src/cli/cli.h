@@ -38,7 +38,7 @@ int cmd_files(int argc, char **argv);
 /* cmd_files.c: the image resolved as resolve selects it (matcher, ref) and its merged tree
  * loaded (fopts NULL: every layer), its warnings on standard error unless quiet_warnings.
  * 0, or the exit status after saying what went wrong (*out NULL). */
-int cli_files_load(const char *command, ocidig_layout *layout, const ocidig_matcher *m, const char *ref,
+int cli_files_load(ocidig_layout *layout, const ocidig_matcher *m, const char *ref,
                    const ocidig_files_options *fopts, bool quiet_warnings, ocidig_files **out);
 
 /* The host platform (detected once per process; falls back to linux/amd64). */

@@ -263,7 +263,7 @@ static int cat_file(ocidig_layout *l, const char *path, const ocidig_matcher *m,
   ocidig_files *files = NULL;
   ocidig_error err;
   ocidig_code rc;
-  int status = cli_files_load("cat", l, m, ref, NULL, false, &files);
+  int status = cli_files_load(l, m, ref, NULL, false, &files);
   if (status != 0)
     return status;
   rc = ocidig_files_cat(l, files, path, write_out, NULL, NULL, &err);

@@ -46,14 +46,13 @@ static void help(void)
            "missing, corrupt or not matching its digest, 5 standard output could not be written.\n");
 }
 
-int cli_files_load(const char *command, ocidig_layout *layout, const ocidig_matcher *m, const char *ref,
+int cli_files_load(ocidig_layout *layout, const ocidig_matcher *m, const char *ref,
                    const ocidig_files_options *fopts, bool quiet_warnings, ocidig_files **out)
 {
   ocidig_resolve_options opts = {.matcher = m, .host = cli_host(), .ref = ref};
   ocidig_resolution *r = NULL;
   ocidig_error err = {0};
   int status = 0;
-  (void)command;
   *out = NULL;
   ocidig_layout_resolve(layout, &opts, &r, &err);
   if (!r) {
@@ -236,7 +235,7 @@ int cmd_files(int argc, char **argv)
                                      ((format == OCIDIG_FORMAT_OCI || format == OCIDIG_FORMAT_HYBRID) &&
                                       ocidig_layout_check_oci_layout(layout, NULL, &err) != OCIDIG_OK))) {
     status = cli_fail(&err);
-  } else if ((status = cli_files_load("files", layout, matcher, ref, &fopts, false, &files)) == 0) {
+  } else if ((status = cli_files_load(layout, matcher, ref, &fopts, false, &files)) == 0) {
     const char *const *paths = (const char *const *)argv + optind + 1;
     size_t n_paths = (size_t)(argc - optind - 1);
     if (json) {
