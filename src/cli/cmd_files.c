@@ -135,7 +135,7 @@ static ocidig_code print_entry(void *ctx, const ocidig_file *f, ocidig_error *er
     cli_put_escaped(f->link ? f->link : "", true);
   }
   cli_putc('\n');
-  return cli_flush() ? OCIDIG_OK : OCIDIG_ERR_OUTPUT;
+  return OCIDIG_OK; /* a failed write is remembered by output.c: cmd_files reports it (exit 5) */
 }
 
 /* A walk that stops at the first entry (with a code no walk returns otherwise). */
