@@ -64,11 +64,13 @@ compare() {
   refopts=""
   case "$*" in *--platform*) refopts="--platform $2" ;; esac
   case "$*" in *--ref*) refopts="--ref $2" ;; esac
-  if ! python3 "$TESTS_DIR/files_ref.py" --manifest "$image" $refopts "$refdir" "$T_TMP/ref$N" \
-    >"$T_TMP/ref$N.txt" 2>"$T_TMP/referr"; then
-    not_ok "$desc: the reference failed: $(cat "$T_TMP/referr")"
-    return
-  fi
+  python3 "$TESTS_DIR/files_ref.py" --manifest "$image" $refopts "$refdir" "$T_TMP/ref$N" \
+    >"$T_TMP/ref$N.txt" 2>"$T_TMP/referr"
+  case $? in
+  0) ;;
+  3) skip "$desc" "the reference does not decide it: $(cat "$T_TMP/referr")"; return ;;
+  *) not_ok "$desc: the reference failed: $(cat "$T_TMP/referr")"; return ;;
+  esac
   to_lines "$T_TMP/files.json" >"$T_TMP/got$N.txt"
   cut -f1-8 "$T_TMP/ref$N.txt" >"$T_TMP/want$N.txt"
   if diff "$T_TMP/want$N.txt" "$T_TMP/got$N.txt" >"$T_TMP/diff"; then
@@ -131,6 +133,34 @@ run files "$F/big.tar"
 expect_rc 0 "files: the same archive as a file"
 ${OCIDIG_WRAPPER:-} "$OCIDIG" cat --file /blob "$F/big.tar" >"$T_TMP/blob"
 expect_eq "$?:$(wc -c <"$T_TMP/blob")" 0:5242880 "cat --file: 5 MiB out of the archive"
+
+# testdata/layers (tests/gen_layers.py: umoci, skopeo, GNU tar, bsdtar): the intact ones,
+# and those whose faults leave the tree whole (diff_ids, data after the gzip stream)
+L="$TESTDATA/layers"
+if [ -d "$L" ]; then
+  for name in gnutar-whiteouts umoci-multi skopeo-zstd wrong-diffid count-mismatch trailing-garbage hazards; do
+    [ -d "$L/$name" ] && compare "layers/$name" "$L/$name" "$L/$name"
+  done
+  if [ -d "$L/shared-layer" ]; then
+    for plat in linux/amd64 linux/arm64; do
+      compare "layers/shared-layer ($plat)" "$L/shared-layer" "$L/shared-layer" --platform $plat
+    done
+  fi
+  if [ -f "$L/docker-save.tar" ]; then
+    mkdir -p "$T_TMP/layers-docker" && tar -xf "$L/docker-save.tar" -C "$T_TMP/layers-docker"
+    compare "layers/docker-save.tar" "$L/docker-save.tar" "$T_TMP/layers-docker"
+  fi
+  if [ -d "$L/trailing-garbage" ]; then
+    run files "$L/trailing-garbage"
+    expect_err_has "data after its end" "layers/trailing-garbage: a warning"
+  fi
+  if [ -d "$L/truncated-gzip" ]; then
+    run files "$L/truncated-gzip"
+    expect_rc 3 "layers/truncated-gzip: truncated-archive"
+    expect_err_has "(truncated-archive)" "layers/truncated-gzip: said"
+    expect_eq "$out" "" "layers/truncated-gzip: nothing listed"
+  fi
+fi
 
 # ---- what the generator made, written out by hand
 M="$F/multi"

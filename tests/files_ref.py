@@ -135,7 +135,15 @@ def apply_layer(root, tarpath):
         members = tf.getmembers()
     names = [(clean(m.name), m) for m in members]
     links = {n for n, m in names if m.issym()}
-    # the decisions this reference leaves to unpackers: an entry beneath a symbolic link
+    # the decisions this reference leaves to unpackers: ".." inside a name (GNU tar refuses
+    # the entry, containerd cleans it), an entry beneath a symbolic link
+    for m in members:
+        parts = [c for c in m.name.split("/") if c not in ("", ".")]
+        lead = 0
+        while lead < len(parts) and parts[lead] == "..":
+            lead += 1  # a leading "../": GNU tar and containerd both drop it
+        if ".." in parts[lead:]:
+            fail("%s has a '..' inside its name: not decided here" % m.name, 3)
     for n, m in names:
         parts = n.split("/")
         for i in range(1, len(parts)):

@@ -42,7 +42,7 @@ static void help(void)
            "  ocidig cat --file /etc/os-release image.tar\n"
            "\n"
            "Exit status: 0 listed, 1 no manifest matches the platform, 2 usage error (a PATH not\n"
-           "in the tree: the others are still listed), 3 input unreadable as a layout, 4 a layer\n"
+           "in the tree: the others are still listed), 3 input unreadable as a layout (or a layer\n"
            "missing, corrupt or not matching its digest, 5 standard output could not be written.\n");
 }
 
