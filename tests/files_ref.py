@@ -97,7 +97,9 @@ def decompress(path, out):
     cmd = ["gzip", "-dc"] if magic[:2] == b"\x1f\x8b" else ["zstd", "-dcq"] if magic == b"\x28\xb5\x2f\xfd" else None
     with open(out, "wb") as o:
         if cmd:
-            subprocess.run(cmd + [path], stdout=o, check=True)
+            r = subprocess.run(cmd + [path], stdout=o, stderr=subprocess.PIPE)
+            if r.returncode not in (0, 2):  # 2: a warning (gzip: "trailing garbage ignored")
+                fail("%s %s: %s" % (cmd[0], path, r.stderr.decode(errors="replace").strip()))
         else:
             with open(path, "rb") as i:
                 shutil.copyfileobj(i, o)
