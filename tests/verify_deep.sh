@@ -178,6 +178,11 @@ ${OCIDIG_WRAPPER:-} "$OCIDIG" verify --deep --json - <"$T_TMP/clean.tar" >"$T_TM
 rc=$?
 expect_eq "$(rows "$T_TMP/s.json")" "$(cat "$T_TMP/rows")" "deep-clean on standard input: the same rows"
 expect_rc 0 "deep-clean on standard input"
+printf 'not an archive\n' | ${OCIDIG_WRAPPER:-} "$OCIDIG" verify --deep - >"$T_TMP/out" 2>"$T_TMP/err"
+rc=$?
+err=$(cat "$T_TMP/err")
+expect_rc 3 "--deep on standard input that is no archive"
+expect_err_has "standard input: not a layout" "the error names standard input, not the temporary file"
 gzip -c "$T_TMP/clean.tar" >"$T_TMP/clean.tar.gz"
 run verify --deep "$T_TMP/clean.tar.gz"
 expect_rc 0 "deep-clean as a .tar.gz"

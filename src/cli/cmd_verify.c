@@ -412,6 +412,14 @@ int cmd_verify(int argc, char **argv)
     rc = ocidig_layout_open(spool ? spool : source, &oo, &layout, &err);
   }
   cli_progress_end(&prog);
+  if (rc != OCIDIG_OK && spool) {
+    /* the error names standard input, as without --deep, not the file that kept it */
+    char *at = strstr(err.message, spool), msg[sizeof err.message];
+    if (at) {
+      snprintf(msg, sizeof msg, "%.*sstandard input%s", (int)(at - err.message), err.message, at + strlen(spool));
+      snprintf(err.message, sizeof err.message, "%s", msg);
+    }
+  }
   if (rc == OCIDIG_OK) {
     ocidig_verify_options vo = {.matcher = matcher,
                                 .strict = strict,
