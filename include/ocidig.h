@@ -900,6 +900,37 @@ void ocidig_image_free(ocidig_image *img);
 /* The image as one JSON object (malloc'd). */
 char *ocidig_image_to_json(const ocidig_image *img, bool pretty); /* NULL for NULL */
 
+/* What differs between two images (ocidig diff).  Each difference once, in a fixed order:
+ * config (platform, user, working_dir, entrypoint, cmd, stop_signal), env (by name), labels
+ * (by key), ports, volumes, history (by step: what made it, not when), layers (by digest:
+ * those only in a, then those only in b), then, from ocidig_files_diff, files (by path).
+ * Not differences: when the images were built (config created, history timestamps, file
+ * mtimes), which differ between any two builds. */
+typedef enum ocidig_diff_change {
+  OCIDIG_DIFF_ADDED = 0, /* in b only */
+  OCIDIG_DIFF_REMOVED,   /* in a only */
+  OCIDIG_DIFF_CHANGED,   /* in both, not the same */
+} ocidig_diff_change;
+const char *ocidig_diff_change_name(ocidig_diff_change c); /* "added", "removed", "changed" */
+
+typedef struct ocidig_diff_entry {
+  const char *section; /* "config", "env", "labels", "ports", "volumes", "history", "layers", "files" */
+  const char *key;     /* the field, variable, label, port, volume, "step N", layer digest, or path */
+  ocidig_diff_change change;
+  const char *a, *b;   /* the value in each image as text (NULL: absent there; a set's member: NULL) */
+} ocidig_diff_entry;
+typedef ocidig_code (*ocidig_diff_fn)(void *ctx, const ocidig_diff_entry *e, ocidig_error *err);
+
+typedef struct ocidig_diff_counts {
+  size_t differences;   /* entries given to fn */
+  size_t layers_shared; /* layers (by digest) in both images */
+} ocidig_diff_counts;
+
+/* Config and layers of a and b (ocidig_image_load): fn for each difference (strings valid
+ * during the call).  fn's error stops it and is returned.  counts optional. */
+ocidig_code ocidig_image_diff(const ocidig_image *a, const ocidig_image *b, ocidig_diff_fn fn, void *ctx,
+                              ocidig_diff_counts *counts, ocidig_error *err);
+
 /* ------------------------------------------------------------------ listing */
 
 typedef struct ocidig_list_row {
@@ -1061,6 +1092,8 @@ typedef struct ocidig_files_options {
    * that layer's own changes (added, modified, deleted against the layers below) */
   bool one_layer;
   unsigned layer;
+  /* true: each regular file's bytes hashed as the layer is read (ocidig_file.digest) */
+  bool digests;
 } ocidig_files_options;
 
 /* One entry of the tree.  Strings valid during the callback only. */
@@ -1076,6 +1109,7 @@ typedef struct ocidig_file {
   unsigned layer;     /* the layer (0: the bottom one) that last set it, or that removed it */
   bool implicit;      /* a directory no entry sets, made for an entry beneath it (0755, 0:0) */
   const char *change; /* with one_layer: "added", "modified" or "deleted"; else NULL */
+  const char *digest; /* loaded with digests: "sha256:<hex>" of a file's (a hard link: its target's) bytes */
 } ocidig_file;
 
 /* "file", "directory", "symlink", "hardlink", "char-device", "block-device", "fifo", "other". */
@@ -1141,6 +1175,15 @@ ocidig_code ocidig_files_write_json(ocidig_files *f, const char *const *paths, s
  * (optional): bytes the sink took.  Usage errors (nothing written), each naming the path:
  * not in the tree, removed by a layer (a whiteout), a directory, a type without bytes, a
  * symbolic link leaving the tree, a loop; the others as ocidig_files_load's. */
+/* What differs between the trees of two whole images (ocidig diff's "files" section; see
+ * ocidig_image_diff): paths only in a (removed), only in b (added), in both but not the same
+ * (changed: type, mode, owner, size, link target, device, content).  Paths as written, no
+ * link followed; modification times not compared.  Content: the same layer blob and entry
+ * hold the same bytes; else the digests (both loaded with digests) decide.  The values are
+ * "<type> <mode> <uid>:<gid> [<size> bytes] [-> <link>] [<digest>]". */
+ocidig_code ocidig_files_diff(ocidig_files *a, ocidig_files *b, ocidig_diff_fn fn, void *ctx,
+                              ocidig_diff_counts *counts, ocidig_error *err);
+
 ocidig_code ocidig_files_cat(ocidig_layout *layout, ocidig_files *f, const char *path, ocidig_sink sink, void *ctx,
                              uint64_t *written, ocidig_error *err);
 

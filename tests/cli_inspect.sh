@@ -564,14 +564,14 @@ for s in "$S"/*; do
 done
 
 # ================================================================== help, man page, completion
-for cmd in inspect ls cat resolve; do
+for cmd in inspect ls cat resolve diff; do
   run $cmd --help
   expect_rc 0 "$cmd --help"
   expect_out_has "Examples:" "$cmd --help has examples"
   expect_out_has "Exit status" "$cmd --help has exit statuses"
 done
 MAN1="$TESTS_DIR/../doc/ocidig.1"
-for w in "SS ls" "SS inspect" "SS resolve" "SS verify" "SS cat" "SS platform" "SH EXIT STATUS" "SH EXAMPLES" "docker save"; do
+for w in "SS ls" "SS inspect" "SS resolve" "SS verify" "SS cat" "SS files" "SS diff" "SS platform" "SH EXIT STATUS" "SH EXAMPLES" "docker save"; do
   if grep -q "$w" "$MAN1"; then ok "man page: $w"; else not_ok "man page lacks $w"; fi
 done
 if command -v groff >/dev/null 2>&1; then
@@ -581,7 +581,7 @@ fi
 if command -v bash >/dev/null 2>&1; then
   comp=$(bash -c '. "$1"; t() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _ocidig; echo "${COMPREPLY[*]}"; }
     t ocidig ""; t ocidig inspect --; t ocidig cat img.tar m; t ocidig ls --platform linux/arm6' _ "$TESTS_DIR/../completion/ocidig" 2>&1)
-  expect_eq "$comp" "ls inspect resolve verify cat files platform --help --version
+  expect_eq "$comp" "ls inspect resolve verify cat files diff platform --help --version
 --platform --strict --ref --json --max-bytes --help
 manifest manifest.json
 linux/arm64 linux/arm64/v8" "bash completion"

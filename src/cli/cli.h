@@ -31,6 +31,7 @@ int cmd_platform(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
 int cmd_ls(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_files(int argc, char **argv);

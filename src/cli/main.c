@@ -10,6 +10,7 @@ static const cli_command commands[] = {
   {"verify", "check every digest, size and rule of the layout", cmd_verify},
   {"cat", "write a blob, index.json, the manifest or the config to stdout, verified", cmd_cat},
   {"files", "list the merged file tree of an image (or one layer's changes), wasted space", cmd_files},
+  {"diff", "show what differs between two images: config, layers, files", cmd_diff},
   {"platform", "show how platform specifiers parse, normalize and match", cmd_platform},
 };
 

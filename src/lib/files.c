@@ -35,6 +35,10 @@ void ocidig_files_free(ocidig_files *f)
     free(f->descs[i].media_type);
   }
   free(f->descs);
+  for (size_t i = 0; f->sums && i < f->total_layers; i++)
+    free(f->sums[i]);
+  free(f->sums);
+  free(f->n_sums);
   free(f->image);
   oci_strv_free(f->warnings, f->n_warnings);
   free(f);
@@ -44,7 +48,51 @@ void ocidig_files_free(ocidig_files *f)
 
 typedef struct apply_ctx {
   oci_tree *tree;
+  ocidig_files *f; /* with digests */
+  size_t layer;
 } apply_ctx;
+
+static unsigned hexval(char c)
+{
+  return c >= 'a' ? (unsigned)(c - 'a' + 10) : (unsigned)(c - '0');
+}
+
+static ocidig_code hash_sink(void *ctx, const void *buf, size_t len, ocidig_error *err)
+{
+  (void)err;
+  oci_hasher_update(ctx, buf, len);
+  return OCIDIG_OK;
+}
+
+/* The sha256 of a regular file's bytes, at its ordinal in the layer's table. */
+static ocidig_code hash_entry(apply_ctx *a, oci_layer_reader *r, uint64_t ordinal, ocidig_error *err)
+{
+  ocidig_files *f = a->f;
+  size_t cap = f->n_sums[a->layer] / 32;
+  oci_hasher *h;
+  char hex[65];
+  ocidig_code rc;
+  if (ordinal >= cap) {
+    size_t want = cap ? cap : 64;
+    uint8_t *p;
+    while (want <= ordinal)
+      want *= 2;
+    if (!(p = realloc(f->sums[a->layer], want * 32)))
+      return oci_nomem(err);
+    memset(p + cap * 32, 0, (want - cap) * 32);
+    f->sums[a->layer] = p;
+    f->n_sums[a->layer] = want * 32;
+  }
+  if (!(h = oci_hasher_new(OCIDIG_DIGEST_SHA256)))
+    return oci_nomem(err);
+  rc = oci_layer_entry_stream(r, hash_sink, h, err);
+  oci_hasher_final_hex(h, hex);
+  oci_hasher_free(h);
+  if (rc == OCIDIG_OK)
+    for (size_t i = 0; i < 32; i++)
+      f->sums[a->layer][ordinal * 32 + i] = (uint8_t)(hexval(hex[2 * i]) << 4 | hexval(hex[2 * i + 1]));
+  return rc;
+}
 
 static ocidig_code apply_entry(void *ctx, oci_layer_reader *r, const oci_layer_entry *e, ocidig_error *err)
 {
@@ -52,10 +100,12 @@ static ocidig_code apply_entry(void *ctx, oci_layer_reader *r, const oci_layer_e
   oci_tree_input in = {.path = e->path, .type = e->type, .mode = e->mode, .uid = e->uid, .gid = e->gid,
                        .size = e->size, .mtime = e->mtime, .link = e->link, .devmajor = e->devmajor,
                        .devminor = e->devminor, .bad_name = e->bad_name};
-  (void)r;
+  ocidig_code rc;
   if (e->index > UINT32_MAX)
     return oci_fail(err, OCIDIG_ERR_LIMIT, "more than %u entries in one layer", UINT32_MAX);
-  return oci_tree_apply(a->tree, &in, (uint32_t)e->index, err);
+  if ((rc = oci_tree_apply(a->tree, &in, (uint32_t)e->index, err)) == OCIDIG_OK && a->f && e->type == 'f')
+    rc = hash_entry(a, r, e->index, err);
+  return rc;
 }
 
 /* What a layer's descriptor says before it is read: a digest, a compression this reader
@@ -136,6 +186,11 @@ ocidig_code ocidig_files_load(ocidig_layout *layout, const ocidig_resolution *r,
     ocidig_files_free(f);
     return oci_nomem(err);
   }
+  if (opts && opts->digests && r->n_layers &&
+      (!(f->sums = calloc(r->n_layers, sizeof *f->sums)) || !(f->n_sums = calloc(r->n_layers, sizeof *f->n_sums)))) {
+    ocidig_files_free(f);
+    return oci_nomem(err);
+  }
   f->total_layers = r->n_layers;
   f->one_layer = opts && opts->one_layer;
   f->layer = f->one_layer ? opts->layer : 0;
@@ -156,7 +211,7 @@ ocidig_code ocidig_files_load(ocidig_layout *layout, const ocidig_resolution *r,
     const layer_desc *d = &f->descs[i];
     oci_layer_compression c;
     oci_layer_result res;
-    apply_ctx a = {f->tree};
+    apply_ctx a = {f->tree, f->sums ? f : NULL, i};
     oci_layer_callbacks cb = {.entry = apply_entry};
     bool blob_ok = false;
     files_layer *fl = &f->layers[f->n_layers++];
@@ -189,7 +244,26 @@ ocidig_code ocidig_files_load(ocidig_layout *layout, const ocidig_resolution *r,
 
 /* ------------------------------------------------------------ answers */
 
-static void file_of(const oci_tree_item *it, ocidig_file *o, bool one_layer)
+const char *oci_files_item_digest(const ocidig_files *f, const oci_tree_item *it, char *buf)
+{
+  static const char hexd[] = "0123456789abcdef";
+  const uint8_t *p;
+  bool any = false;
+  if (!f->sums || !it->has_data || it->data_layer >= f->total_layers ||
+      (uint64_t)it->data_ordinal * 32 + 32 > f->n_sums[it->data_layer])
+    return NULL;
+  p = f->sums[it->data_layer] + (size_t)it->data_ordinal * 32;
+  memcpy(buf, "sha256:", 7);
+  for (size_t i = 0; i < 32; i++) {
+    any |= p[i] != 0;
+    buf[7 + 2 * i] = hexd[p[i] >> 4];
+    buf[8 + 2 * i] = hexd[p[i] & 15];
+  }
+  buf[71] = 0;
+  return any ? buf : NULL;
+}
+
+static void file_of(const ocidig_files *f, const oci_tree_item *it, ocidig_file *o, bool one_layer, char *dbuf)
 {
   memset(o, 0, sizeof *o);
   o->path = it->path;
@@ -205,26 +279,29 @@ static void file_of(const oci_tree_item *it, ocidig_file *o, bool one_layer)
   o->layer = it->layer;
   o->implicit = it->implicit;
   o->change = one_layer ? oci_tree_change_name(it->change) : NULL;
+  o->digest = oci_files_item_digest(f, it, dbuf);
 }
 
 typedef struct each_ctx {
   ocidig_files_fn fn;
   void *ctx;
   bool one_layer;
+  const ocidig_files *f;
+  char digest[OCIDIG_DIGEST_STRING_MAX];
 } each_ctx;
 
 static ocidig_code each_item(void *ctx, const oci_tree_item *it, ocidig_error *err)
 {
   each_ctx *e = ctx;
   ocidig_file o;
-  file_of(it, &o, e->one_layer);
+  file_of(e->f, it, &o, e->one_layer, e->digest);
   return e->fn(e->ctx, &o, err);
 }
 
 ocidig_code ocidig_files_each(ocidig_files *f, const char *under, ocidig_files_fn fn, void *ctx, bool *matched,
                               ocidig_error *err)
 {
-  each_ctx e = {fn, ctx, f ? f->one_layer : false};
+  each_ctx e = {fn, ctx, f ? f->one_layer : false, f, {0}};
   OCI_REQUIRE(f, "f", err);
   OCI_REQUIRE(fn, "fn", err);
   return f->one_layer ? oci_tree_each_layer(f->tree, under, each_item, &e, matched, err)

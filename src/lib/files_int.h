@@ -33,7 +33,15 @@ struct ocidig_files {
   size_t n_warnings;
   layer_desc *descs; /* every layer of the image (for cat --file) */
   size_t n_descs;
+  /* loaded with digests: per layer read, the sha256 of each regular file's bytes by its
+   * ordinal (32 bytes; zero for entries without bytes) */
+  uint8_t **sums;
+  size_t *n_sums;
 };
+
+/* "sha256:<hex>" of the bytes of the item (a regular file, or a hard link to one) into buf
+ * (OCIDIG_DIGEST_STRING_MAX), or NULL (not loaded with digests, or no bytes). */
+const char *oci_files_item_digest(const ocidig_files *f, const oci_tree_item *it, char *buf);
 
 /* Before a layer is read: a valid digest, a compression layer.h reads, the blob present
  * (a foreign layer that is absent said so). */
