@@ -232,6 +232,9 @@ START_TEST(test_dir_replaced)
   D(t, "s");          /* a directory where the link was */
   F(t, "s/inside", 1);
   ck_assert_str_eq(list(t, NULL), "d f 3 1\ns d 0 1\ns/inside f 1 1\n");
+  /* the layer's changes: the file, and every path of the directory it replaced */
+  ck_assert_str_eq(list_layer(t, NULL), "d f 3 1 modified\nd/e d 0 1 deleted\nd/e/g f 20 1 deleted\nd/f f 10 1 deleted\n"
+                                        "s d 0 1 modified\ns/inside f 1 1 added\n");
   oci_tree_stats s;
   oci_tree_stats_get(t, &s);
   ck_assert_uint_eq(s.wasted_bytes, 30);

@@ -162,6 +162,27 @@ if [ -d "$L" ]; then
   fi
 fi
 
+# --layer N against the reference's changes of each layer (what layers 0..N-1 left, what
+# layer N's tar names, what is left after it)
+for img in multi samelayer; do
+  for n in 0 1 2; do
+    [ $img = samelayer ] && [ $n = 2 ] && continue
+    mkdir -p "$T_TMP/chg-$img-$n"
+    python3 "$TESTS_DIR/files_ref.py" --changes $n "$F/$img" "$T_TMP/chg-$img-$n" >"$T_TMP/want" 2>"$T_TMP/referr" ||
+      { not_ok "files --layer $n $img: the reference failed: $(cat "$T_TMP/referr")"; continue; }
+    ${OCIDIG_WRAPPER:-} "$OCIDIG" files --json --layer $n "$F/$img" 2>"$T_TMP/err" | python3 -c '
+import json, sys
+rows = ["%s\t%s" % (e["change"][0].upper(), e["path"][1:]) for e in json.load(sys.stdin)["entries"]]
+print("".join(r + "\n" for r in sorted(rows, key=lambda r: r.split("\t")[1].encode("utf-8", "surrogateescape"))), end="")
+' >"$T_TMP/got"
+    if diff "$T_TMP/want" "$T_TMP/got" >"$T_TMP/diff"; then
+      ok "files --layer $n $img equals the reference's changes ($(wc -l <"$T_TMP/want") paths)"
+    else
+      not_ok "files --layer $n $img differs from the reference's changes (< reference, > ocidig): $(cat "$T_TMP/diff")"
+    fi
+  done
+done
+
 # ---- what the generator made, written out by hand
 M="$F/multi"
 run files --layer 1 "$M"

@@ -13,6 +13,7 @@ of a lower layer that a later layer only adds to is put back (extracting into it
 
 Usage: files_ref.py [--platform OS/ARCH[/VARIANT]] [--ref NAME] [--manifest DIGEST] SOURCE_DIR SCRATCH
   (--manifest: that manifest's layers, when its blob is in the layout)
+  --changes N: instead, layer N's own changes after layers 0..N-1: "A|M|D<tab>PATH" lines
   prints one line per entry of the merged tree, sorted by path:
   PATH TYPE MODE UID GID SIZE MTIME LINK SHA256      (fields separated by a tab)
   TYPE: f d l c b p; MODE: 4 octal digits (07777); SIZE: a file's bytes, "MAJ,MIN" for a
@@ -219,7 +220,7 @@ def listing(root):
 
 def main():
     args = sys.argv[1:]
-    want, ref, manifest = None, None, None
+    want, ref, manifest, changes = None, None, None, None
     while args and args[0].startswith("--"):
         if args[0] == "--platform":
             want = args[1]
@@ -227,6 +228,8 @@ def main():
             ref = args[1]
         elif args[0] == "--manifest":
             manifest = args[1]
+        elif args[0] == "--changes":
+            changes = int(args[1])
         else:
             fail("unknown option " + args[0], 2)
         args = args[2:]
@@ -235,12 +238,28 @@ def main():
     src, scratch = args
     root = os.path.join(scratch, "root")
     os.makedirs(root)
+    before = None
     for i, layer in enumerate(pick_layers(src, want, ref, manifest)):
+        if changes is not None and i > changes:
+            break
         tarpath = os.path.join(scratch, "layer%d.tar" % i)
         decompress(layer, tarpath)
+        if i == changes:
+            before = {r.split("\t", 1)[0] for r in listing(root)}
+            with tarfile.open(tarpath) as tf:
+                names = {clean(m.name) for m in tf.getmembers()}
         apply_layer(root, tarpath)
         os.unlink(tarpath)
     os.chdir("/")
+    if changes is not None:
+        # layer N's own changes: its entries (and the directories made for them) added or
+        # modified, what the layers below left and it removed deleted
+        after = {r.split("\t", 1)[0] for r in listing(root)}
+        rows = ["%s\t%s" % ("M" if p in before else "A", p) for p in after
+                if p in names or p not in before]
+        rows += ["D\t" + p for p in before - after]
+        sys.stdout.write("".join(r + "\n" for r in sorted(rows, key=lambda r: r.split("\t")[1].encode("utf-8", "surrogateescape"))))
+        return
     sys.stdout.write("".join(r + "\n" for r in listing(root)))
 
 

@@ -759,7 +759,7 @@ static ocidig_code each(oci_tree *t, const char *under, bool layer_mode, oci_tre
         *matched = true; /* the layer did not change `under` itself */
       }
     }
-    if (x->child != NONE && (x->type == 'd' || !live(x)) && !push_kids(t, id, len, layer_mode))
+    if (x->child != NONE && (x->type == 'd' || !live(x) || layer_mode) && !push_kids(t, id, len, layer_mode))
       rc = oci_nomem(err);
   }
   free(u);
