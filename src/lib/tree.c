@@ -15,7 +15,14 @@ enum {
   F_IMPLICIT = 4, /* a directory made for an entry beneath it */
   F_DATA = 8,     /* data_layer/data_ordinal name the entry that holds its bytes */
   F_KEEP = 16,    /* del_tree's mark: an entry of the current layer is at or beneath it */
+  F_RES = 32,     /* a symbolic link whose target's resolution is cached (res, res_cost) */
 };
+
+/* The implicit directories the tree makes: OCI_TREE_FREE_IMPLICIT, and IMPLICIT_PER_ENTRY
+ * for every entry applied (an entry is at least one 512-byte tar header; a node about 140
+ * bytes): an input cannot make the tree hold much more than its own size. */
+#define OCI_TREE_FREE_IMPLICIT 65536
+#define IMPLICIT_PER_ENTRY 4
 
 typedef struct tnode {
   const char *key;  /* "<parent hex>/<name>" in the pool; the root: "" */
@@ -24,7 +31,15 @@ typedef struct tnode {
   int64_t mtime;
   uint32_t parent, child, next; /* first child, next sibling (deleted ones included) */
   uint32_t uid, gid;
-  uint32_t layer, data_layer, data_ordinal;
+  uint32_t layer;
+  union {
+    struct {
+      uint32_t data_layer, data_ordinal; /* F_DATA */
+    };
+    struct {
+      uint32_t res, res_cost; /* F_RES: the directory a symbolic link leads to; hops << 24 | steps */
+    };
+  };
   uint16_t mode;
   uint8_t type, flags;
 } tnode;
@@ -48,8 +63,12 @@ struct oci_tree {
   uint32_t cur;
   bool begun;
   uint64_t wasted_bytes;
-  size_t wasted_files, bad_names, skipped_parent, whiteouts, opaques;
+  size_t wasted_files, bad_names, skipped_parent, skipped_long, skipped_implicit, whiteouts, opaques;
+  size_t applied, implicit_made;
   bool nomem;
+  /* the symbolic links with F_RES (all cleared when a directory or link changes) */
+  uint32_t *cached;
+  size_t n_cached, cap_cached;
   /* oci_tree_each's stacks, kept between calls */
   kid *kids;
   size_t n_kids, cap_kids;
@@ -114,6 +133,7 @@ void oci_tree_free(oci_tree *t)
   oci_buf_free(&t->out);
   free(t->kids);
   free(t->frames);
+  free(t->cached);
   free(t);
 }
 
@@ -184,6 +204,18 @@ static uint32_t get_child(oci_tree *t, uint32_t parent, const char *name, size_t
   return (uint32_t)t->len++;
 }
 
+/* Node id is about to become `type` (0: deleted).  A cached link resolution passes only
+ * through live directories and links: when one of those changes, every cache goes. */
+static void changing(oci_tree *t, uint32_t id, int type)
+{
+  const tnode *x = &t->n[id];
+  if (!live(x) || !(x->type == 'l' || (x->type == 'd' && type != 'd')))
+    return;
+  for (size_t i = 0; i < t->n_cached; i++)
+    t->n[t->cached[i]].flags &= (uint8_t)~F_RES;
+  t->n_cached = 0;
+}
+
 /* The current layer changes node id: its state before the layer is remembered the first time. */
 static void touch(oci_tree *t, uint32_t id)
 {
@@ -197,13 +229,14 @@ static void touch(oci_tree *t, uint32_t id)
 static void set_implicit(oci_tree *t, uint32_t id)
 {
   tnode *x = &t->n[id];
+  changing(t, id, 'd');
   touch(t, id);
   x->type = 'd';
   x->mode = 0755;
   x->uid = x->gid = 0;
   x->size = x->mtime = 0;
   x->link = NULL;
-  x->flags = (uint8_t)((x->flags & ~(F_DELETED | F_DATA)) | F_IMPLICIT);
+  x->flags = (uint8_t)((x->flags & ~(F_DELETED | F_DATA | F_RES)) | F_IMPLICIT);
 }
 
 static uint32_t clamp_id(int64_t v)
@@ -232,8 +265,9 @@ static void delete_node(oci_tree *t, uint32_t id)
     t->wasted_bytes = oci_bytes_add(t->wasted_bytes, x->size);
     t->wasted_files++;
   }
+  changing(t, id, 0);
   touch(t, id);
-  x->flags = (uint8_t)((x->flags & ~F_KEEP) | F_DELETED);
+  x->flags = (uint8_t)((x->flags & ~(F_KEEP | F_RES)) | F_DELETED);
 }
 
 /* Removes what is beneath root (and root itself when with_root).  keep_same: entries the
@@ -290,9 +324,59 @@ typedef struct walk_out {
   size_t name_len;
 } walk_out;
 
+/* What one lookup has spent: links followed (OCI_TREE_MAX_LINKS at most) and components
+ * walked, through the links too (OCI_TREE_MAX_STEPS at most).  A link's cached resolution
+ * costs what walking its target cost, so an answer never depends on the cache. */
+typedef struct walk_cost {
+  unsigned hops;
+  size_t steps;
+} walk_cost;
+
+static oci_tree_lookup_status walk(oci_tree *t, uint32_t start, const char *path, bool follow_last, walk_cost *w,
+                                   walk_out *o);
+
+static bool over(const walk_cost *w)
+{
+  return w->hops > OCI_TREE_MAX_LINKS || w->steps > OCI_TREE_MAX_STEPS;
+}
+
+/* Follows symbolic link c (live): its target walked from its directory, or its cached
+ * resolution.  The resolution of a link that leads to a directory is kept (F_RES). */
+static oci_tree_lookup_status follow_link(oci_tree *t, uint32_t c, walk_cost *w, walk_out *o)
+{
+  tnode *x = &t->n[c];
+  walk_cost sub = {0, 0};
+  oci_tree_lookup_status st;
+  if (x->flags & F_RES) {
+    w->hops += 1 + (x->res_cost >> 24);
+    w->steps += x->res_cost & 0xffffffu;
+    o->node = over(w) ? c : x->res;
+    return over(w) ? OCI_TREE_LOOP : OCI_TREE_FOUND;
+  }
+  /* the target walked on the caller's budget; what it cost is counted in `sub` too */
+  sub.hops = w->hops + 1;
+  sub.steps = w->steps;
+  if (over(&sub)) {
+    o->node = c;
+    return OCI_TREE_LOOP;
+  }
+  st = walk(t, x->parent, x->link ? x->link : "", true, &sub, o);
+  if (st == OCI_TREE_FOUND && t->n[o->node].type == 'd' && !t->nomem &&
+      oci_grow((void **)&t->cached, &t->cap_cached, t->n_cached + 1, sizeof *t->cached)) {
+    x = &t->n[c];
+    x->res = o->node;
+    x->res_cost = (uint32_t)((sub.hops - w->hops - 1) << 24 | (sub.steps - w->steps));
+    x->flags |= F_RES;
+    t->cached[t->n_cached++] = c;
+  }
+  w->hops = sub.hops;
+  w->steps = sub.steps;
+  return st;
+}
+
 /* Walks path from start (an absolute path from the root), links followed inside the tree
  * (the last component's when follow_last). */
-static oci_tree_lookup_status walk(oci_tree *t, uint32_t start, const char *path, bool follow_last, unsigned *hops,
+static oci_tree_lookup_status walk(oci_tree *t, uint32_t start, const char *path, bool follow_last, walk_cost *w,
                                    walk_out *o)
 {
   uint32_t cur = path[0] == '/' ? 0 : start;
@@ -313,6 +397,10 @@ static oci_tree_lookup_status walk(oci_tree *t, uint32_t start, const char *path
     for (q = p + n; *q == '/'; q++)
       ;
     last = !*q && !e; /* "a/" asks for a directory: its link is followed */
+    if (++w->steps > OCI_TREE_MAX_STEPS) {
+      o->node = cur;
+      return OCI_TREE_LOOP;
+    }
     if (n == 1 && p[0] == '.') {
       p += n;
       continue;
@@ -341,13 +429,8 @@ static oci_tree_lookup_status walk(oci_tree *t, uint32_t start, const char *path
       return OCI_TREE_REMOVED;
     }
     if (t->n[c].type == 'l' && (!last || follow_last)) {
-      oci_tree_lookup_status st;
       walk_out sub;
-      if (++*hops > OCI_TREE_MAX_LINKS) {
-        o->node = c;
-        return OCI_TREE_LOOP;
-      }
-      st = walk(t, t->n[c].parent, t->n[c].link ? t->n[c].link : "", true, hops, &sub);
+      oci_tree_lookup_status st = follow_link(t, c, w, &sub);
       if (st != OCI_TREE_FOUND) {
         *o = sub;
         if (st == OCI_TREE_ESCAPE)
@@ -410,15 +493,17 @@ static void fill_item(const oci_tree *t, uint32_t id, const char *path, oci_tree
   it->layer = x->layer;
   it->implicit = x->flags & F_IMPLICIT;
   it->has_data = x->flags & F_DATA;
-  it->data_layer = x->data_layer;
-  it->data_ordinal = x->data_ordinal;
+  if (it->has_data) {
+    it->data_layer = x->data_layer;
+    it->data_ordinal = x->data_ordinal;
+  }
 }
 
 oci_tree_lookup_status oci_tree_lookup(oci_tree *t, const char *path, bool follow, oci_tree_item *it)
 {
-  unsigned hops = 0;
+  walk_cost w = {0, 0};
   walk_out o = {0};
-  oci_tree_lookup_status st = walk(t, 0, path ? path : "", follow, &hops, &o);
+  oci_tree_lookup_status st = walk(t, 0, path ? path : "", follow, &w, &o);
   if (st == OCI_TREE_NOT_FOUND && o.node == NONE && !t->nomem) {
     const char *dir = node_path(t, o.dir);
     size_t dl = strlen(dir);
@@ -476,29 +561,51 @@ static bool clean_path(oci_tree *t, const char *path)
   return bad;
 }
 
-/* The directory the components of path[0..len) name, links followed inside the tree;
- * missing ones made (implicit) when `create`.  NONE: not a directory (or, without create,
- * not there). */
+#define TOO_MANY NONE - 1 /* parent_dir: the tree's bound on implicit directories */
+
+/* The directory the components of path[0..len) name, links followed inside the tree (each
+ * link with OCI_TREE_MAX_LINKS hops of its own; OCI_TREE_MAX_STEPS components for the whole
+ * path); missing ones made (implicit) when `create`, unless that would pass the tree's bound
+ * on implicit directories (TOO_MANY, nothing made).  NONE: not a directory (or, without
+ * create, not there). */
 static uint32_t parent_dir(oci_tree *t, const char *path, size_t len, bool create)
 {
   uint32_t cur = 0;
   size_t i = 0;
+  walk_cost w = {0, 0};
   while (i < len) {
     const char *p = path + i;
     const char *e = memchr(p, '/', len - i);
     size_t n = e ? (size_t)(e - p) : len - i;
-    uint32_t c = create ? get_child(t, cur, p, n) : find_child(t, cur, p, n);
-    if (c == NONE)
+    uint32_t c = find_child(t, cur, p, n);
+    if (++w.steps > OCI_TREE_MAX_STEPS)
       return NONE;
-    if (!live(&t->n[c])) {
-      if (!create)
+    if (c == NONE || !live(&t->n[c])) {
+      /* every component from here on is made (or made again) as an implicit directory */
+      size_t rest = 1;
+      if (!create || t->nomem)
         return NONE;
-      set_implicit(t, c);
-    } else if (t->n[c].type == 'l') {
-      unsigned hops = 1;
+      for (size_t k = i + n; k < len; k++)
+        rest += path[k] == '/';
+      if (t->implicit_made + rest > OCI_TREE_FREE_IMPLICIT + IMPLICIT_PER_ENTRY * t->applied)
+        return TOO_MANY;
+      t->implicit_made += rest;
+      while (i < len) {
+        p = path + i;
+        e = memchr(p, '/', len - i);
+        n = e ? (size_t)(e - p) : len - i;
+        if ((c = get_child(t, cur, p, n)) == NONE)
+          return NONE;
+        set_implicit(t, c);
+        cur = c;
+        i += n + 1;
+      }
+      return cur;
+    }
+    if (t->n[c].type == 'l') {
       walk_out o;
-      if (walk(t, t->n[c].parent, t->n[c].link ? t->n[c].link : "", true, &hops, &o) != OCI_TREE_FOUND ||
-          t->n[o.node].type != 'd')
+      w.hops = 0;
+      if (follow_link(t, c, &w, &o) != OCI_TREE_FOUND || t->n[o.node].type != 'd')
         return NONE;
       c = o.node;
     } else if (t->n[c].type != 'd') {
@@ -513,6 +620,7 @@ static uint32_t parent_dir(oci_tree *t, const char *path, size_t len, bool creat
 static void set_attrs(oci_tree *t, uint32_t id, const oci_tree_input *e)
 {
   tnode *x = &t->n[id];
+  changing(t, id, e->type);
   touch(t, id);
   x->type = (uint8_t)e->type;
   x->mode = (uint16_t)(e->mode & 07777);
@@ -525,7 +633,7 @@ static void set_attrs(oci_tree *t, uint32_t id, const oci_tree_input *e)
   x->link = NULL;
   if ((e->type == 'l' || e->type == 'h') && e->link)
     x->link = pool_dup(t, e->link);
-  x->flags = (uint8_t)(x->flags & ~(F_DELETED | F_IMPLICIT | F_DATA));
+  x->flags = (uint8_t)(x->flags & ~(F_DELETED | F_IMPLICIT | F_DATA | F_RES));
 }
 
 ocidig_code oci_tree_apply(oci_tree *t, const oci_tree_input *e, uint32_t ordinal, ocidig_error *err)
@@ -539,11 +647,16 @@ ocidig_code oci_tree_apply(oci_tree *t, const oci_tree_input *e, uint32_t ordina
     return oci_nomem(err);
   if (!t->begun)
     oci_tree_layer_begin(t, 0);
+  t->applied++;
   if (clean_path(t, e->path ? e->path : ""))
     t->bad_names++;
   if (t->nomem)
     return oci_nomem(err);
   path = t->clean.s;
+  if (strlen(path) >= OCI_TREE_MAX_PATH || (e->link && strlen(e->link) >= OCI_TREE_MAX_PATH)) {
+    t->skipped_long++; /* no unpacker can make it (ENAMETOOLONG) */
+    return OCIDIG_OK;
+  }
   if (!*path) { /* the root */
     if (e->type != 'd') {
       t->skipped_parent++;
@@ -580,6 +693,10 @@ ocidig_code oci_tree_apply(oci_tree *t, const oci_tree_input *e, uint32_t ordina
   dir = parent_dir(t, path, plen, true);
   if (t->nomem)
     return oci_nomem(err);
+  if (dir == TOO_MANY) {
+    t->skipped_implicit++;
+    return OCIDIG_OK;
+  }
   if (dir == NONE) {
     t->skipped_parent++;
     return OCIDIG_OK;
@@ -590,9 +707,9 @@ ocidig_code oci_tree_apply(oci_tree *t, const oci_tree_input *e, uint32_t ordina
     uint32_t dl = 0, dord = 0;
     int64_t size = 0;
     if (e->type == 'h' && e->link) {
-      unsigned hops = 0;
+      walk_cost w = {0, 0};
       walk_out o;
-      if (walk(t, 0, e->link, false, &hops, &o) == OCI_TREE_FOUND && (t->n[o.node].flags & F_DATA)) {
+      if (walk(t, 0, e->link, false, &w, &o) == OCI_TREE_FOUND && (t->n[o.node].flags & F_DATA)) {
         data = true;
         dl = t->n[o.node].data_layer;
         dord = t->n[o.node].data_ordinal;
@@ -650,6 +767,8 @@ void oci_tree_stats_get(const oci_tree *t, oci_tree_stats *s)
   s->wasted_files = t->wasted_files;
   s->bad_names = t->bad_names;
   s->skipped_parent = t->skipped_parent;
+  s->skipped_long = t->skipped_long;
+  s->skipped_implicit = t->skipped_implicit;
   s->whiteouts = t->whiteouts;
   s->opaques = t->opaques;
   s->layers = t->begun ? t->cur + 1 : 0;
@@ -659,7 +778,7 @@ size_t oci_tree_memory(const oci_tree *t)
 {
   size_t chunk = 64 * 1024, strings = (t->pool_bytes + chunk - 1) / chunk * chunk;
   return sizeof *t + t->cap * sizeof *t->n + t->tab.cap * sizeof(size_t) + strings + t->key.cap + t->clean.cap +
-         t->out.cap;
+         t->out.cap + t->cap_cached * sizeof *t->cached;
 }
 
 static int kid_cmp(const void *a, const void *b)

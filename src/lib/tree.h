@@ -18,6 +18,13 @@
  *    symbolic link parent does not resolve to one inside the tree, is skipped (counted);
  *  - a name is cleaned as containerd cleans it: a leading "/" dropped, ".." taking the
  *    component before it away and staying at the root ("../x" is "x", "a/../b" is "b");
+ *  - a name or link target of OCI_TREE_MAX_PATH (PATH_MAX, 4,096) bytes or more is skipped
+ *    (counted: no unpacker can make it, ENAMETOOLONG);
+ *  - what an input can make the tree hold is bounded: the implicit directories it makes are at
+ *    most 65,536 and 4 more for each entry applied (about 140 bytes a node, for the 512 bytes
+ *    of an entry's tar header at least); an entry whose missing parents would pass that is
+ *    skipped (counted), nothing of it made.  Real layers come nowhere near (a layer without
+ *    directory entries makes about one directory for several files);
  *  - a hard link takes its target's content as the target is when the link is applied
  *    (later changes of the target path do not change the link): its size is the target's and
  *    its bytes are read from the target's entry.
@@ -28,6 +35,9 @@
  * Compact: one node per path ever seen (a deleted path keeps its node, marked deleted: the
  * layer that deleted it is known, and a path set again reuses it), names as components in a
  * string pool, the one string table (strtab.h) keyed by "<parent index in hex>/<name>".
+ * A symbolic link's resolution to a directory is kept with what it cost (hops, components),
+ * so an entry beneath a link costs its own components, not the link's target again; any
+ * change to a directory or link of the tree drops every kept resolution.
  * About 120-170 bytes per entry (oci_tree_memory; check_tree measures it at 500,000).
  * Not thread-safe; no global state. */
 #ifndef OCIDIG_TREE_H
@@ -85,6 +95,8 @@ typedef struct oci_tree_stats {
   size_t wasted_files;
   size_t bad_names;        /* absolute names, names with ".." (cleaned, applied) */
   size_t skipped_parent;   /* parent not a directory inside the tree */
+  size_t skipped_long;     /* name or link target of OCI_TREE_MAX_PATH bytes or more: no unpacker can make it */
+  size_t skipped_implicit; /* parent directories that would pass the tree's bound on implicit directories */
   size_t whiteouts, opaques;
   unsigned layers;         /* layers begun */
 } oci_tree_stats;
@@ -120,10 +132,14 @@ typedef enum oci_tree_lookup_status {
   OCI_TREE_NOT_FOUND, /* a component is not in the tree (item.path: the path up to it) */
   OCI_TREE_REMOVED,   /* a component was in the tree and a layer removed it (item.layer) */
   OCI_TREE_NOT_DIR,   /* a component before the last is not a directory */
-  OCI_TREE_LOOP,      /* more than OCI_TREE_MAX_LINKS symbolic links */
+  OCI_TREE_LOOP,      /* more than OCI_TREE_MAX_LINKS symbolic links, or OCI_TREE_MAX_STEPS components */
   OCI_TREE_ESCAPE,    /* ".." above the root (a symbolic link leaving the tree) */
 } oci_tree_lookup_status;
 #define OCI_TREE_MAX_LINKS 40
+#define OCI_TREE_MAX_PATH 4096
+/* Components one lookup walks, through the links it follows (a name within PATH_MAX has at
+ * most 2,048): so a lookup costs at most this many steps, however long the links. */
+#define OCI_TREE_MAX_STEPS 8192
 
 /* The entry at path ("/a/b" and "a/b" alike), symbolic links followed inside the tree (an
  * absolute target from the tree's root); the last component's link too when `follow`.
