@@ -1147,7 +1147,11 @@ typedef struct ocidig_files_summary {
   size_t wasted_files;
   size_t whiteouts, opaques;
   size_t bad_names;       /* absolute names and names with "..", applied as containerd cleans them */
-  size_t skipped;         /* entries whose parent is no directory inside the tree */
+  size_t skipped;         /* entries skipped: all of the reasons below */
+  size_t skipped_parent;  /*   their parent is no directory inside the tree */
+  size_t too_long;        /*   a name or link target of PATH_MAX (4,096) bytes or more: no unpacker makes it */
+  size_t over_bound;      /*   their missing parents would pass the tree's bound on implicit directories
+                           *   (65,536 and 4 for each entry: what an input can make it hold) */
   size_t tree_bytes;      /* memory of the tree (bytes per entry: tree_bytes / entries) */
   const char *const *warnings; /* data after a layer's end, a tar without its end marker */
   size_t n_warnings;

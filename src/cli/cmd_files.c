@@ -166,10 +166,14 @@ static void print_summary(ocidig_files *f, const text_ctx *t)
              s.others, bytes, s.layers_read, s.layers_read == 1 ? "" : "s");
   cli_printf("wasted: %s in %zu file%s overwritten or removed by a later layer\n", wasted, s.wasted_files,
              s.wasted_files == 1 ? "" : "s");
-  if (s.bad_names || s.skipped)
+  if (s.bad_names || s.skipped_parent)
     cli_printf("%zu absolute or \"..\" names cleaned as containerd cleans them; %zu entries skipped (parent not a "
                "directory inside the tree)\n",
-               s.bad_names, s.skipped);
+               s.bad_names, s.skipped_parent);
+  if (s.too_long || s.over_bound)
+    cli_printf("%zu entries skipped (a name or link target of 4096 bytes or more: no unpacker makes it); %zu entries "
+               "skipped (past the bound on implicit directories)\n",
+               s.too_long, s.over_bound);
   for (size_t i = 0; i < s.n_warnings; i++)
     cli_warn("%s", s.warnings[i]);
 }

@@ -334,7 +334,10 @@ void ocidig_files_summary_get(const ocidig_files *f, ocidig_files_summary *s)
   s->whiteouts = st.whiteouts;
   s->opaques = st.opaques;
   s->bad_names = st.bad_names;
-  s->skipped = st.skipped_parent;
+  s->skipped_parent = st.skipped_parent;
+  s->too_long = st.skipped_long;
+  s->over_bound = st.skipped_implicit;
+  s->skipped = s->skipped_parent + s->too_long + s->over_bound;
   s->tree_bytes = oci_tree_memory(f->tree);
   s->warnings = (const char *const *)f->warnings;
   s->n_warnings = f->n_warnings;
@@ -437,6 +440,8 @@ ocidig_code ocidig_files_write_json(ocidig_files *f, const char *const *paths, s
   json_object_object_add(sum, "opaqueDirectories", json_object_new_int64((int64_t)s.opaques));
   json_object_object_add(sum, "namesCleaned", json_object_new_int64((int64_t)s.bad_names));
   json_object_object_add(sum, "entriesSkipped", json_object_new_int64((int64_t)s.skipped));
+  json_object_object_add(sum, "entriesTooLong", json_object_new_int64((int64_t)s.too_long));
+  json_object_object_add(sum, "entriesOverBound", json_object_new_int64((int64_t)s.over_bound));
   json_object_object_add(sum, "layers", json_object_new_int64((int64_t)s.layers));
   json_object_object_add(sum, "layersRead", json_object_new_int64((int64_t)s.layers_read));
   json_object_object_add(sum, "treeBytes", json_object_new_int64((int64_t)s.tree_bytes));
