@@ -27,15 +27,30 @@
 
 /* ------------------------------------------------------------ hash sets of paths */
 
-static uint64_t phash(const char *s, size_t n)
+/* A path's hash: FNV-1a over its bytes, then mixed (the table's index is the low bits).
+ * FNV runs a byte at a time, so the hashes of all the prefixes of a path come from one pass
+ * (pfnv over the next bytes, pmix at each '/'): never a prefix hashed again from its start. */
+#define PFNV0 1469598103934665603u
+#define HSET_DEAD 1u /* a removed entry (hashes are never 0 or 1) */
+
+static inline uint64_t pfnv(uint64_t h, const char *s, size_t n)
 {
-  uint64_t h = 1469598103934665603u;
   for (size_t i = 0; i < n; i++)
     h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-  h ^= h >> 29; /* mixed: the table's index is the low bits */
+  return h;
+}
+
+static inline uint64_t pmix(uint64_t h)
+{
+  h ^= h >> 29;
   h *= 0xbf58476d1ce4e5b9u;
   h ^= h >> 32;
-  return h ? h : 1;
+  return h > HSET_DEAD ? h : h + 2;
+}
+
+static uint64_t phash(const char *s, size_t n)
+{
+  return pmix(pfnv(PFNV0, s, n));
 }
 
 typedef struct hset {
@@ -43,6 +58,7 @@ typedef struct hset {
   size_t cap, n;
 } hset;
 
+/* Open addressing; 0 empty, HSET_DEAD a removed entry (skipped by lookups, not reused). */
 static bool hset_has(const hset *s, uint64_t h)
 {
   if (!s->cap)
@@ -63,9 +79,11 @@ static bool hset_add(hset *s, uint64_t h, bool *added)
     uint64_t *t = calloc(cap, sizeof *t);
     if (!t)
       return false;
+    size_t live = 0;
     for (size_t i = 0; i < s->cap; i++)
-      if (s->t[i]) {
+      if (s->t[i] > HSET_DEAD) {
         size_t k = (size_t)s->t[i] & (cap - 1);
+        live++;
         while (t[k])
           k = (k + 1) & (cap - 1);
         t[k] = s->t[i];
@@ -73,6 +91,7 @@ static bool hset_add(hset *s, uint64_t h, bool *added)
     free(s->t);
     s->t = t;
     s->cap = cap;
+    s->n = live;
   }
   for (size_t i = (size_t)h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
     if (s->t[i] == h)
@@ -85,6 +104,18 @@ static bool hset_add(hset *s, uint64_t h, bool *added)
       return true;
     }
   }
+}
+
+/* Removes h (a tombstone: the probe sequences through it stay whole). */
+static void hset_del(hset *s, uint64_t h)
+{
+  if (!s->cap)
+    return;
+  for (size_t i = (size_t)h & (s->cap - 1); s->t[i]; i = (i + 1) & (s->cap - 1))
+    if (s->t[i] == h) {
+      s->t[i] = HSET_DEAD;
+      return;
+    }
 }
 
 static void hset_free(hset *s)
@@ -135,6 +166,7 @@ typedef struct dlayer {
   vctx c;             /* where it was first met */
   size_t blob;
   bool tried, read;   /* read: the reader ran over it */
+  ocidig_digest_alg diff_alg; /* of its diff_id: the first image's config that names it decides */
   char *skipped;      /* why its contents were not read */
   oci_layer_result res;
   /* what the layers above need */
@@ -142,6 +174,8 @@ typedef struct dlayer {
   size_t n_paths;
   uint64_t *nondirs_sorted; /* the same for its entries that are not directories */
   size_t n_nondirs;
+  uint64_t *wh, *opq; /* sorted hashes of what its whiteouts remove, of its opaque directories */
+  size_t n_wh, n_opq;
   strv symlinks, whiteouts, opaques, parents, hardlinks; /* hardlinks: "name\0target" as two entries */
   /* its findings, made on the caller's thread */
   dfind *finds;
@@ -151,7 +185,7 @@ typedef struct dlayer {
   bool nomem;
   /* while it is read (the worker's) */
   hset seen, links, nondirs, parent_set;
-  uint64_t link_dead; /* symlinks replaced in the same layer (their strings set to "") */
+  uint64_t link_dead; /* symlinks replaced in the same layer (dropped by links_compact) */
 } dlayer;
 
 /* One manifest in scope. */
@@ -313,13 +347,18 @@ static size_t parent_len(const char *path)
 /* Does a proper ancestor of path appear in set?  *at: its length. */
 static bool ancestor_in(const hset *set, const char *path, size_t *at)
 {
+  uint64_t h = PFNV0;
+  const char *from = path;
   if (!set->n)
     return false;
-  for (const char *p = strchr(path, '/'); p; p = strchr(p + 1, '/'))
-    if (hset_has(set, phash(path, (size_t)(p - path)))) {
+  for (const char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
+    h = pfnv(h, from, (size_t)(p - from));
+    from = p;
+    if (hset_has(set, pmix(h))) {
       *at = (size_t)(p - path);
       return true;
     }
+  }
   return false;
 }
 
@@ -390,18 +429,10 @@ static ocidig_code on_entry(void *ctx, oci_layer_reader *r, const oci_layer_entr
     if (!hset_add(&L->links, h, &added) || (added && !strv_add(&L->symlinks, e->path, strlen(e->path))))
       L->nomem = true;
   } else if (hset_has(&L->links, h)) {
-    /* a symbolic link replaced by this entry: no longer one (its string marked "") */
-    for (size_t i = L->symlinks.n; i-- > 0;)
-      if (L->symlinks.v[i][0] && !strcmp(L->symlinks.v[i], e->path)) {
-        L->symlinks.v[i][0] = '\0';
-        break;
-      }
+    /* a symbolic link replaced by this entry: no longer one (its string is dropped when the
+     * layer ends: links_compact) */
+    hset_del(&L->links, h);
     L->link_dead++;
-    /* rebuild the set without it (rare) */
-    hset_free(&L->links);
-    for (size_t i = 0; i < L->symlinks.n; i++)
-      if (L->symlinks.v[i][0] && !hset_add(&L->links, phash(L->symlinks.v[i], strlen(L->symlinks.v[i])), NULL))
-        L->nomem = true;
   }
   if (e->type != 'd' && !hset_add(&L->nondirs, h, NULL))
     L->nomem = true;
@@ -524,6 +555,53 @@ static void blob_checked(vstate *v, dlayer *L, const ocidig_digest *d, uint64_t 
   }
 }
 
+/* The layer's symbolic links as they stand at its end: those replaced by a later entry of
+ * the layer (no longer in L->links) dropped, each path once (a link set again after it was
+ * replaced is added twice).  false: out of memory. */
+static bool links_compact(dlayer *L)
+{
+  hset kept = {0};
+  size_t w = 0;
+  bool ok = true;
+  if (!L->link_dead)
+    return true;
+  for (size_t i = 0; i < L->symlinks.n; i++) {
+    uint64_t h = phash(L->symlinks.v[i], strlen(L->symlinks.v[i]));
+    bool added = false;
+    if (ok && hset_has(&L->links, h) && !(ok = hset_add(&kept, h, &added)))
+      added = false;
+    if (added)
+      L->symlinks.v[w++] = L->symlinks.v[i];
+    else
+      free(L->symlinks.v[i]);
+  }
+  L->symlinks.n = w;
+  hset_free(&kept);
+  return ok;
+}
+
+/* What the layer's whiteouts remove ("dir/.wh.name": dir/name) and its opaque directories,
+ * as sorted hashes.  false: out of memory. */
+static bool removal_hashes(dlayer *L)
+{
+  if ((L->whiteouts.n && !(L->wh = malloc(L->whiteouts.n * sizeof *L->wh))) ||
+      (L->opaques.n && !(L->opq = malloc(L->opaques.n * sizeof *L->opq))))
+    return false;
+  for (size_t k = 0; k < L->whiteouts.n; k++) {
+    const char *wp = L->whiteouts.v[k], *base = strrchr(wp, '/');
+    size_t dl = base ? (size_t)(base - wp) + 1 : 0;
+    const char *name = (base ? base + 1 : wp) + 4;
+    L->wh[L->n_wh++] = pmix(pfnv(pfnv(PFNV0, wp, dl), name, strlen(name)));
+  }
+  for (size_t k = 0; k < L->opaques.n; k++)
+    L->opq[L->n_opq++] = phash(L->opaques.v[k], strlen(L->opaques.v[k]));
+  if (L->n_wh)
+    qsort(L->wh, L->n_wh, sizeof *L->wh, u64_cmp);
+  if (L->n_opq)
+    qsort(L->opq, L->n_opq, sizeof *L->opq, u64_cmp);
+  return true;
+}
+
 /* A set's hashes as a sorted array (*out malloc'd, NULL when empty).  false: out of memory. */
 static bool sorted_of(const hset *set, uint64_t **out, size_t *n)
 {
@@ -533,8 +611,8 @@ static bool sorted_of(const hset *set, uint64_t **out, size_t *n)
     return true;
   if (!(*out = malloc(set->n * sizeof **out)))
     return false;
-  for (size_t i = 0; i < set->cap; i++)
-    if (set->t[i])
+  for (size_t i = 0; i < set->cap && *n < set->n; i++)
+    if (set->t[i] > HSET_DEAD)
       (*out)[(*n)++] = set->t[i];
   qsort(*out, *n, sizeof **out, u64_cmp);
   return true;
@@ -576,6 +654,7 @@ static void read_layer(vstate *v, dlayer *L)
   }
   if (have_d)
     oci_layer_reader_hash_input(r, d.alg);
+  oci_layer_reader_diff_alg(r, L->diff_alg);
   f.r = r;
   rc = ocidig_layout_stream_file(v->l, L->member, feed, &f, &e);
   frc = oci_layer_reader_finish(r, &L->res, rc == OCIDIG_OK ? &e : NULL);
@@ -584,6 +663,8 @@ static void read_layer(vstate *v, dlayer *L)
     rc = frc;
     f.reader_rc = frc;
   }
+  if (!links_compact(L))
+    L->nomem = true;
   /* the reader itself failed (its thread did not start): no fault of the layer; the
    * verification stops with the reason */
   if (rc != OCIDIG_OK && f.reader_rc == rc && rc != OCIDIG_ERR_NOMEM && !L->nomem) {
@@ -626,7 +707,7 @@ static void read_layer(vstate *v, dlayer *L)
   }
   L->read = true;
   /* the paths, sorted, for the layers above (8 bytes an entry) */
-  if (!sorted_of(&L->seen, &L->paths, &L->n_paths))
+  if (!sorted_of(&L->seen, &L->paths, &L->n_paths) || !removal_hashes(L))
     v->nomem = true;
   hset_free(&L->seen);
 }
@@ -710,10 +791,84 @@ typedef struct sym {
   size_t layer; /* position in the image */
 } sym;
 
-static bool has_prefix_dir(const char *s, const char *dir)
+static int sym_cmp(const void *a, const void *b)
 {
-  size_t n = strlen(dir);
-  return n == 0 || (!strncmp(s, dir, n) && s[n] == '/');
+  uint64_t x = ((const sym *)a)->h, y = ((const sym *)b)->h;
+  return x < y ? -1 : x > y;
+}
+
+/* The symbolic link at D's first n bytes in S (sorted by hash), or NULL. */
+static const sym *sym_find(const sym *S, size_t nS, uint64_t h, const char *D, size_t n)
+{
+  size_t lo = 0, hi = nS;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (S[mid].h < h)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  for (; lo < nS && S[lo].h == h; lo++)
+    if (strlen(S[lo].path) == n && !strncmp(S[lo].path, D, n))
+      return &S[lo];
+  return NULL;
+}
+
+static bool sorted_has(const uint64_t *a, size_t n, uint64_t h)
+{
+  return n && bsearch(&h, a, n, sizeof h, u64_cmp) != NULL;
+}
+
+/* Does layer B remove what a layer below it had at p (n bytes)?  A whiteout of p or of an
+ * ancestor, an opaque marker in an ancestor (the root's too), or (nondirs) an ancestor B made
+ * a file or symbolic link.  One pass over p, its prefixes' hashes extended a component at a
+ * time. */
+static bool removed_by(const dlayer *B, const char *p, size_t n, bool nondirs)
+{
+  uint64_t h = PFNV0;
+  size_t from = 0;
+  if (!B->n_wh && !B->n_opq && !(nondirs && B->n_nondirs))
+    return false;
+  if (sorted_has(B->opq, B->n_opq, pmix(h)))
+    return true;
+  for (size_t i = 0; i <= n; i++)
+    if (i == n || p[i] == '/') {
+      uint64_t m;
+      h = pfnv(h, p + from, i - from);
+      from = i;
+      m = pmix(h);
+      if (sorted_has(B->wh, B->n_wh, m))
+        return true;
+      if (i < n && (sorted_has(B->opq, B->n_opq, m) || (nondirs && sorted_has(B->nondirs_sorted, B->n_nondirs, m))))
+        return true;
+    }
+  return false;
+}
+
+/* Cross-layer findings are capped as a layer's own are: PER_CODE messages per code and layer
+ * of an image, then one that counts the rest. */
+typedef struct xcap {
+  uint32_t n[VF_N_CODES];
+} xcap;
+
+static bool xcap_take(vstate *v, dlayer *L, xcap *x, oci_vcode code)
+{
+  (void)v;
+  if (x->n[code]++ >= PER_CODE)
+    return false;
+  count(L, code);
+  return true;
+}
+
+static void xcap_rest(vstate *v, dimage *im, dlayer *L, size_t i, const xcap *x)
+{
+  for (int c = 0; c < VF_N_CODES; c++)
+    if (x->n[c] > PER_CODE) {
+      uint32_t more = x->n[c] - PER_CODE;
+      count(L, (oci_vcode)c);
+      oci_finding_add(v, im->c, (oci_vcode)c, L->digest, L->member, "layer %zu (%s): %u more like the above", i,
+                      L->digest, (unsigned)more);
+    }
 }
 
 /* The hazards across an image's layers, in order. */
@@ -726,35 +881,37 @@ static void image_layers(vstate *v, dimage *im)
   bool all_below = true; /* every layer below was read (else a hard link's target may be in one) */
   for (size_t i = 0; i < im->n_layers; i++) {
     dlayer *L;
+    xcap x;
     if (im->layers[i] == NONE || !d->layers[im->layers[i]].read) {
       all_below = false;
       continue;
     }
     L = &d->layers[im->layers[i]];
-    /* names through a symbolic link a layer below set */
-    if (nS) {
-      for (size_t k = 0; k < L->parents.n; k++) {
-        const char *D = L->parents.v[k];
-        for (const char *p = D;; p++) {
-          if (*p == '/' || !*p) {
-            size_t n = (size_t)(p - D);
-            uint64_t h = phash(D, n);
-            /* unless this layer sets that path itself (a directory over the link replaces it) */
-            if (hset_has(&Sset, h) && !paths_has(L, h))
-              for (size_t s = 0; s < nS; s++)
-                if (S[s].h == h && strlen(S[s].path) == n && !strncmp(S[s].path, D, n)) {
-                  char *q = qn(D), *ql = oci_quote(D, n, 200);
-                  count(L, VF_LAYER_PATH_THROUGH_SYMLINK);
-                  oci_finding_add(v, im->c, VF_LAYER_PATH_THROUGH_SYMLINK, L->digest, L->member,
-                                  "layer %zu (%s): entries in %s pass through %s, a symbolic link set by layer %zu",
-                                  i, L->digest, q ? q : "?", ql ? ql : "?", S[s].layer);
-                  free(q);
-                  free(ql);
-                  break;
-                }
-          }
-          if (!*p)
-            break;
+    memset(&x, 0, sizeof x);
+    /* names through a symbolic link a layer below set: each parent directory's prefixes,
+     * hashed in one pass */
+    for (size_t k = 0; nS && k < L->parents.n; k++) {
+      const char *D = L->parents.v[k];
+      size_t len = strlen(D), from = 0;
+      uint64_t h = PFNV0;
+      for (size_t e = 0; e <= len; e++) {
+        uint64_t m;
+        const sym *f;
+        if (e < len && D[e] != '/')
+          continue;
+        h = pfnv(h, D + from, e - from);
+        from = e;
+        m = pmix(h);
+        /* unless this layer sets that path itself (a directory over the link replaces it) */
+        if (!hset_has(&Sset, m) || paths_has(L, m) || !(f = sym_find(S, nS, m, D, e)))
+          continue;
+        if (xcap_take(v, L, &x, VF_LAYER_PATH_THROUGH_SYMLINK)) {
+          char *q = qn(D), *ql = oci_quote(D, e, 200);
+          oci_finding_add(v, im->c, VF_LAYER_PATH_THROUGH_SYMLINK, L->digest, L->member,
+                          "layer %zu (%s): entries in %s pass through %s, a symbolic link set by layer %zu", i,
+                          L->digest, q ? q : "?", ql ? ql : "?", f->layer);
+          free(q);
+          free(ql);
         }
       }
     }
@@ -768,9 +925,8 @@ static void image_layers(vstate *v, dimage *im)
         const dlayer *B = im->layers[j] != NONE ? &d->layers[im->layers[j]] : NULL;
         if (!B || !B->read || !paths_has(B, h))
           continue;
-        if (nondirs_has(B, h)) {
+        if (nondirs_has(B, h) && xcap_take(v, L, &x, VF_LAYER_WHITEOUT_MALFORMED)) {
           char *q = qn(L->opaques.v[o]);
-          count(L, VF_LAYER_WHITEOUT_MALFORMED);
           oci_finding_add(v, im->c, VF_LAYER_WHITEOUT_MALFORMED, L->digest, L->member,
                           "layer %zu (%s): an opaque marker in %s, which layer %zu made no directory (%s)", i,
                           L->digest, q ? q : "?", j, hset_has(&Sset, h) ? "a symbolic link" : "a file");
@@ -779,44 +935,48 @@ static void image_layers(vstate *v, dimage *im)
         break;
       }
     }
-    /* hard links to nothing: not earlier in the layer, nor in a layer below */
+    /* hard links to nothing: not earlier in the layer, nor in the tree the layers below make
+     * (the nearest layer that has the path holds it, unless a layer between removed it: a
+     * whiteout, an opaque directory, an ancestor made a file) */
     for (size_t k = 0; all_below && k + 1 < L->hardlinks.n; k += 2) {
-      uint64_t h = phash(L->hardlinks.v[k + 1], strlen(L->hardlinks.v[k + 1]));
+      const char *t = L->hardlinks.v[k + 1];
+      size_t tn = strlen(t);
+      uint64_t h = phash(t, tn);
       bool found = false;
-      for (size_t j = 0; j < i && !found; j++)
-        if (im->layers[j] != NONE && d->layers[im->layers[j]].read)
-          found = paths_has(&d->layers[im->layers[j]], h);
-      if (!found) {
-        char *a = qn(L->hardlinks.v[k]), *b = qn(L->hardlinks.v[k + 1]);
-        count(L, VF_LAYER_HARDLINK_MISSING);
-        oci_finding_add(v, im->c, VF_LAYER_HARDLINK_MISSING, L->digest, L->member,
-                        "layer %zu (%s): hard link %s points at %s, which neither an earlier entry of the layer nor "
-                        "a layer below holds",
-                        i, L->digest, a ? a : "?", b ? b : "?");
+      size_t gone_at = NONE;
+      for (size_t j = i; j-- > 0;) {
+        const dlayer *B = &d->layers[im->layers[j]];
+        if (paths_has(B, h)) {
+          found = true;
+          break;
+        }
+        if (removed_by(B, t, tn, true)) {
+          gone_at = j;
+          break;
+        }
+      }
+      if (!found && xcap_take(v, L, &x, VF_LAYER_HARDLINK_MISSING)) {
+        char *a = qn(L->hardlinks.v[k]), *b = qn(t);
+        if (gone_at != NONE)
+          oci_finding_add(v, im->c, VF_LAYER_HARDLINK_MISSING, L->digest, L->member,
+                          "layer %zu (%s): hard link %s points at %s, which layer %zu removed", i, L->digest,
+                          a ? a : "?", b ? b : "?", gone_at);
+        else
+          oci_finding_add(v, im->c, VF_LAYER_HARDLINK_MISSING, L->digest, L->member,
+                          "layer %zu (%s): hard link %s points at %s, which neither an earlier entry of the layer "
+                          "nor a layer below holds",
+                          i, L->digest, a ? a : "?", b ? b : "?");
         free(a);
         free(b);
       }
     }
-    /* this layer over the symbolic links below: replaced, whited out, made opaque */
+    xcap_rest(v, im, L, i, &x);
+    /* this layer over the symbolic links below: replaced, whited out, made opaque (one pass
+     * over each link's name against the layer's removals, hashed once) */
     if (nS) {
       size_t w = 0;
       for (size_t s = 0; s < nS; s++) {
-        bool gone = paths_has(L, S[s].h); /* replaced (a symbolic link of its own is added again below) */
-        for (size_t k = 0; !gone && k < L->whiteouts.n; k++) {
-          const char *wp = L->whiteouts.v[k];
-          const char *base = strrchr(wp, '/');
-          size_t dl = base ? (size_t)(base - wp) + 1 : 0;
-          /* "dir/.wh.name" removes dir/name and what is beneath it */
-          char *target = oci_sprintf("%.*s%s", (int)dl, wp, (base ? base + 1 : wp) + 4);
-          if (!target) {
-            v->nomem = true;
-            break;
-          }
-          gone = !strcmp(S[s].path, target) || has_prefix_dir(S[s].path, target);
-          free(target);
-        }
-        for (size_t k = 0; !gone && k < L->opaques.n; k++)
-          gone = has_prefix_dir(S[s].path, L->opaques.v[k]);
+        bool gone = paths_has(L, S[s].h) || removed_by(L, S[s].path, strlen(S[s].path), false);
         if (!gone)
           S[w++] = S[s];
       }
@@ -833,6 +993,8 @@ static void image_layers(vstate *v, dimage *im)
         S[nS].layer = i;
         nS++;
       }
+    if (nS)
+      qsort(S, nS, sizeof *S, sym_cmp);
     hset_free(&Sset);
     for (size_t s = 0; s < nS; s++)
       if (!hset_add(&Sset, S[s].h, NULL))
@@ -848,7 +1010,6 @@ static void image_diff_ids(vstate *v, dimage *im)
   vdeep *d = v->deep;
   if (!im->config)
     return; /* a docker save's: docker_rules.c */
-  read_diff_ids(v, im);
   if (!im->diff_ids_known)
     return;
   if (im->n_diff_ids != im->n_layers) {
@@ -862,6 +1023,9 @@ static void image_diff_ids(vstate *v, dimage *im)
   for (size_t i = 0; i < im->n_layers && i < im->n_diff_ids; i++) {
     dlayer *L;
     char got[OCIDIG_DIGEST_STRING_MAX];
+    ocidig_digest want;
+    ocidig_error e;
+    ocidig_code rc;
     if (im->layers[i] == NONE)
       continue;
     L = &d->layers[im->layers[i]];
@@ -870,6 +1034,25 @@ static void image_diff_ids(vstate *v, dimage *im)
         L->res.decode == OCI_LAYER_DECODE_CORRUPT)
       continue;
     ocidig_digest_format(&L->res.diff_id, got);
+    rc = ocidig_digest_parse(im->diff_ids[i], strlen(im->diff_ids[i]), &want, &e);
+    if (rc == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM) {
+      /* an algorithm ocidig does not compute: cannot be verified (not a mismatch) */
+      count(L, VF_UNSUPPORTED_DIGEST_ALGORITHM);
+      oci_finding_add(v, im->c, VF_UNSUPPORTED_DIGEST_ALGORITHM, L->digest, L->member,
+                      "layer %zu of manifest %s (%s): its config's rootfs.diff_ids[%zu] cannot be verified: %s", i,
+                      im->manifest, L->digest, i, e.message);
+      continue;
+    }
+    if (rc == OCIDIG_OK && want.alg != L->res.diff_id.alg) {
+      /* a layer shared with an image whose config names another algorithm: read once, in that one */
+      count(L, VF_LAYER_NOT_READ);
+      oci_finding_add(v, im->c, VF_LAYER_NOT_READ, L->digest, L->member,
+                      "layer %zu of manifest %s (%s): its config's rootfs.diff_ids[%zu] (%s) is not compared: the "
+                      "layer was read once, for a %s diff_id",
+                      i, im->manifest, L->digest, i, ocidig_digest_alg_name(want.alg),
+                      ocidig_digest_alg_name(L->res.diff_id.alg));
+      continue;
+    }
     if (strcmp(got, im->diff_ids[i])) {
       count(L, VF_DIFF_ID_MISMATCH);
       oci_finding_add(v, im->c, VF_DIFF_ID_MISMATCH, L->digest, L->member,
@@ -888,11 +1071,16 @@ ocidig_code oci_verify_deep(vstate *v, ocidig_error *err)
     return OCIDIG_OK;
   for (size_t k = 0; k < d->n_images && !v->nomem && d->rc == OCIDIG_OK; k++) {
     dimage *im = &d->images[k];
+    read_diff_ids(v, im); /* first: a sha512 diff_id asks the reader for sha512 */
     for (size_t i = 0; i < im->n_layers && !v->nomem && d->rc == OCIDIG_OK; i++) {
       dlayer *L;
+      ocidig_digest dd;
       if (im->layers[i] == NONE)
         continue;
       L = &d->layers[im->layers[i]];
+      if (!L->tried && i < im->n_diff_ids &&
+          ocidig_digest_parse(im->diff_ids[i], strlen(im->diff_ids[i]), &dd, NULL) == OCIDIG_OK)
+        L->diff_alg = dd.alg;
       if (!L->tried) {
         read_layer(v, L);
         if (L->read)
@@ -958,6 +1146,8 @@ void oci_verify_deep_free(vstate *v)
     free(L->skipped);
     free(L->paths);
     free(L->nondirs_sorted);
+    free(L->wh);
+    free(L->opq);
     strv_clear(&L->symlinks);
     strv_clear(&L->whiteouts);
     strv_clear(&L->opaques);

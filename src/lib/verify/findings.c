@@ -202,7 +202,7 @@ static const oci_vcode_info table[] = {
                               "--deep: a layer entry (or hard link target) with an absolute name or a \"..\" "
                               "component",
                               NULL},
-    [VF_LAYER_PATH_THROUGH_SYMLINK] = {"layer-path-through-symlink", E, false,
+    [VF_LAYER_PATH_THROUGH_SYMLINK] = {"layer-path-through-symlink", W, false,
                                        "--deep: a layer entry whose name passes through a symbolic link set by an "
                                        "earlier entry or layer",
                                        NULL},
