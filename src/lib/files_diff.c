@@ -61,35 +61,23 @@ static ocidig_code emit(fdiff *d, const char *path, ocidig_diff_change c, const 
   return d->fn ? d->fn(d->ctx, &e, err) : OCIDIG_OK;
 }
 
-/* An entry of a: removed, or changed (its twin in b looked up). */
+/* An entry of a: removed, or changed (its twin in b looked up; a lookup in b leaves a's
+ * item as it is). */
 static ocidig_code in_a(void *ctx, const oci_tree_item *x, ocidig_error *err)
 {
   fdiff *d = ctx;
   oci_tree_item y;
   const char *dx = oci_files_item_digest(d->a, x, d->da), *dy;
   describe(x, dx, d->ta, sizeof d->ta);
-  /* the item's strings are the tree's until its next call: keep the path */
-  {
-    char *path = oci_strdup(x->path);
-    ocidig_code rc;
-    if (!path)
-      return oci_nomem(err);
-    if (!find_exact(d->b->tree, path, &y)) {
-      rc = emit(d, path, OCIDIG_DIFF_REMOVED, d->ta, NULL, err);
-      free(path);
-      return rc;
-    }
-    dy = oci_files_item_digest(d->b, &y, d->db);
-    describe(&y, dy, d->tb, sizeof d->tb);
-    if (x->type != y.type || x->mode != y.mode || x->uid != y.uid || x->gid != y.gid ||
-        ((x->type == 'f' || x->type == 'h') && x->size != y.size) || !oci_streq(x->link, y.link) ||
-        x->devmajor != y.devmajor || x->devminor != y.devminor || !same_content(d, x, &y, dx, dy))
-      rc = emit(d, path, OCIDIG_DIFF_CHANGED, d->ta, d->tb, err);
-    else
-      rc = OCIDIG_OK;
-    free(path);
-    return rc;
-  }
+  if (!find_exact(d->b->tree, x->path, &y))
+    return emit(d, x->path, OCIDIG_DIFF_REMOVED, d->ta, NULL, err);
+  dy = oci_files_item_digest(d->b, &y, d->db);
+  describe(&y, dy, d->tb, sizeof d->tb);
+  if (x->type != y.type || x->mode != y.mode || x->uid != y.uid || x->gid != y.gid ||
+      ((x->type == 'f' || x->type == 'h') && x->size != y.size) || !oci_streq(x->link, y.link) ||
+      x->devmajor != y.devmajor || x->devminor != y.devminor || !same_content(d, x, &y, dx, dy))
+    return emit(d, x->path, OCIDIG_DIFF_CHANGED, d->ta, d->tb, err);
+  return OCIDIG_OK;
 }
 
 /* An entry of b: added when a has nothing at its path. */
@@ -97,15 +85,10 @@ static ocidig_code in_b(void *ctx, const oci_tree_item *y, ocidig_error *err)
 {
   fdiff *d = ctx;
   oci_tree_item x;
-  char *path = oci_strdup(y->path);
-  ocidig_code rc = OCIDIG_OK;
-  if (!path)
-    return oci_nomem(err);
+  if (find_exact(d->a->tree, y->path, &x))
+    return OCIDIG_OK;
   describe(y, oci_files_item_digest(d->b, y, d->db), d->tb, sizeof d->tb);
-  if (!find_exact(d->a->tree, path, &x))
-    rc = emit(d, path, OCIDIG_DIFF_ADDED, NULL, d->tb, err);
-  free(path);
-  return rc;
+  return emit(d, y->path, OCIDIG_DIFF_ADDED, NULL, d->tb, err);
 }
 
 ocidig_code ocidig_files_diff(ocidig_files *a, ocidig_files *b, ocidig_diff_fn fn, void *ctx,
