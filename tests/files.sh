@@ -150,6 +150,13 @@ if [ -d "$L" ]; then
     mkdir -p "$T_TMP/layers-docker" && tar -xf "$L/docker-save.tar" -C "$T_TMP/layers-docker"
     compare "layers/docker-save.tar" "$L/docker-save.tar" "$T_TMP/layers-docker"
   fi
+  if [ -d "$L/umoci-multi" ]; then
+    # the summary's counts in the singular where there is one (umoci-multi: tests/gen_layers.py
+    # writes one symbolic link and one hard link)
+    run files "$L/umoci-multi"
+    expect_out_has "20 entries: 7 files, 11 directories, 1 symlink, 1 hard link, 0 other;" \
+      "layers/umoci-multi: the summary counts, singular for one"
+  fi
   if [ -d "$L/trailing-garbage" ]; then
     run files "$L/trailing-garbage"
     expect_err_has "data after its end" "layers/trailing-garbage: a warning"

@@ -160,20 +160,21 @@ static void print_summary(ocidig_files *f, const text_ctx *t)
   if (s.one_layer && ocidig_files_layer_get(f, s.layer, &l))
     cli_printf("layer %u of %zu (%s): %zu added, %zu modified, %zu deleted\n", s.layer, s.layers, cli_clean(l.digest),
                t->added, t->modified, t->deleted);
-  cli_printf("%s%zu entries: %zu files, %zu directories, %zu symlinks, %zu hard links, %zu other; %s in files; "
+  cli_printf("%s%zu entr%s: %zu file%s, %zu director%s, %zu symlink%s, %zu hard link%s, %zu other; %s in files; "
              "%zu layer%s\n",
-             s.one_layer ? "tree up to that layer: " : "", s.entries, s.files, s.dirs, s.symlinks, s.hardlinks,
-             s.others, bytes, s.layers_read, s.layers_read == 1 ? "" : "s");
+             s.one_layer ? "tree up to that layer: " : "", s.entries, s.entries == 1 ? "y" : "ies", s.files,
+             s.files == 1 ? "" : "s", s.dirs, s.dirs == 1 ? "y" : "ies", s.symlinks, s.symlinks == 1 ? "" : "s",
+             s.hardlinks, s.hardlinks == 1 ? "" : "s", s.others, bytes, s.layers_read, s.layers_read == 1 ? "" : "s");
   cli_printf("wasted: %s in %zu file%s overwritten or removed by a later layer\n", wasted, s.wasted_files,
              s.wasted_files == 1 ? "" : "s");
   if (s.bad_names || s.skipped_parent)
-    cli_printf("%zu absolute or \"..\" names cleaned as containerd cleans them; %zu entries skipped (parent not a "
+    cli_printf("%zu absolute or \"..\" name%s cleaned as containerd cleans them; %zu entr%s skipped (parent not a "
                "directory inside the tree)\n",
-               s.bad_names, s.skipped_parent);
+               s.bad_names, s.bad_names == 1 ? "" : "s", s.skipped_parent, s.skipped_parent == 1 ? "y" : "ies");
   if (s.too_long || s.over_bound)
-    cli_printf("%zu entries skipped (a name or link target of 4096 bytes or more: no unpacker makes it); %zu entries "
+    cli_printf("%zu entr%s skipped (a name or link target of 4096 bytes or more: no unpacker makes it); %zu entr%s "
                "skipped (past the bound on implicit directories)\n",
-               s.too_long, s.over_bound);
+               s.too_long, s.too_long == 1 ? "y" : "ies", s.over_bound, s.over_bound == 1 ? "y" : "ies");
   for (size_t i = 0; i < s.n_warnings; i++)
     cli_warn("%s", s.warnings[i]);
 }

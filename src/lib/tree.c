@@ -617,6 +617,141 @@ static uint32_t parent_dir(oci_tree *t, const char *path, size_t len, bool creat
   return cur;
 }
 
+/* Go's filepath.Clean of a link's target, into b: no empty or "." components, "x/.." taken
+ * away as text (before x is looked up, as containerd does), leading ".." kept when relative,
+ * dropped when absolute (the root's parent is the root). */
+static void clean_target(oci_buf *b, const char *s)
+{
+  bool abs = *s == '/';
+  size_t dotdots = 0; /* leading ".." components written (relative targets only) */
+  b->len = 0;
+  for (;;) {
+    const char *e;
+    size_t n;
+    while (*s == '/')
+      s++;
+    if (!*s)
+      break;
+    e = strchr(s, '/');
+    n = e ? (size_t)(e - s) : strlen(s);
+    if (n == 2 && s[0] == '.' && s[1] == '.') {
+      size_t fixed = dotdots ? dotdots * 3 - 1 : 0; /* "..", "../..", ... */
+      if (b->len > fixed) {
+        char *last = memrchr(b->s + fixed, '/', b->len - fixed);
+        b->len = last ? (size_t)(last - b->s) : fixed;
+      } else if (!abs) {
+        if (b->len)
+          oci_buf_add(b, "/", 1);
+        oci_buf_add(b, "..", 2);
+        dotdots++;
+      }
+    } else if (!(n == 1 && s[0] == '.')) {
+      if (b->len)
+        oci_buf_add(b, "/", 1);
+      oci_buf_add(b, s, n);
+    }
+    s += n;
+  }
+  oci_buf_add(b, "", 1);
+  b->len--;
+}
+
+/* The directory containerd's unpacker puts an entry in when the walk of parent_dir could not:
+ * continuity's fs.RootPath over the tree.  A symbolic link's target is joined to the
+ * link's directory as text and cleaned (".." stays at the root: the tree is the whole
+ * world), at most 255 links; a component that is not there ends the links, and it and the
+ * rest are made as implicit directories (containerd's mkparent) when `create`.  An entry
+ * below a link to a directory not yet there is unpacked there, not dropped.  NONE: a
+ * component is a file (containerd fails the unpack: ENOTDIR), too many links or steps, more
+ * than 2 x OCI_TREE_MAX_PATH bytes of path and targets walked, or (without create) not
+ * there; TOO_MANY: past the bound on implicit directories.  Where parent_dir's walk
+ * succeeds it is kept: it differs from this only for a target with ".." after a link
+ * ("a/../b", a a link elsewhere: the kernel's walk, not the text). */
+static uint32_t rootpath_dir(oci_tree *t, const char *path, size_t len, bool create)
+{
+  oci_buf rest = {0}, next = {0}, tgt = {0};
+  uint32_t cur = 0, result = NONE;
+  unsigned links = 0;
+  size_t steps = 0, pos = 0, text = len;
+  oci_buf_add(&rest, path, len);
+  oci_buf_add(&rest, "", 1);
+  while (!rest.failed && pos + 1 < rest.len) {
+    const char *p = rest.s + pos, *e = strchr(p, '/');
+    size_t n = e ? (size_t)(e - p) : strlen(p);
+    uint32_t c;
+    pos += n + (e ? 1 : 0);
+    if (++steps > OCI_TREE_MAX_STEPS)
+      goto out;
+    if (!n || (n == 1 && p[0] == '.'))
+      continue;
+    if (n == 2 && p[0] == '.' && p[1] == '.') {
+      if (cur)
+        cur = t->n[cur].parent;
+      continue;
+    }
+    c = find_child(t, cur, p, n);
+    if (t->nomem)
+      goto out;
+    if (c == NONE || !live(&t->n[c])) {
+      /* not there: it and the rest made below cur (the rest holds no link and no "..") */
+      const char *at;
+      if (!create)
+        goto out;
+      at = node_path(t, cur);
+      next.len = 0;
+      oci_buf_add(&next, at, strlen(at));
+      if (next.len)
+        oci_buf_add(&next, "/", 1);
+      oci_buf_add(&next, p, strlen(p));
+      oci_buf_add(&next, "", 1);
+      if (next.failed || t->nomem)
+        goto out;
+      result = parent_dir(t, next.s, next.len - 1, true);
+      goto out;
+    }
+    if (t->n[c].type == 'l') {
+      const char *target = t->n[c].link ? t->n[c].link : "";
+      if (++links > 255)
+        goto out;
+      clean_target(&tgt, target);
+      if (*target == '/')
+        cur = 0;
+      next.len = 0;
+      oci_buf_add(&next, tgt.s ? tgt.s : "", tgt.len);
+      if (pos < rest.len - 1) {
+        oci_buf_add(&next, "/", 1);
+        oci_buf_add(&next, rest.s + pos, rest.len - 1 - pos);
+      }
+      oci_buf_add(&next, "", 1);
+      if (next.failed || tgt.failed)
+        break;
+      /* the text walked in one lookup bounded (a layer of short entries beneath long chains
+       * of long links costs in proportion to its size): past it, as for too many links */
+      if ((text += next.len) > 2 * OCI_TREE_MAX_PATH)
+        goto out;
+      {
+        oci_buf swap = rest;
+        rest = next;
+        next = swap;
+      }
+      pos = 0;
+      continue;
+    }
+    if (t->n[c].type != 'd')
+      goto out;
+    cur = c;
+  }
+  if (!rest.failed)
+    result = cur;
+out:
+  if (rest.failed || next.failed || tgt.failed)
+    t->nomem = true;
+  oci_buf_free(&rest);
+  oci_buf_free(&next);
+  oci_buf_free(&tgt);
+  return result;
+}
+
 static void set_attrs(oci_tree *t, uint32_t id, const oci_tree_input *e)
 {
   tnode *x = &t->n[id];
@@ -678,12 +813,14 @@ ocidig_code oci_tree_apply(oci_tree *t, const oci_tree_input *e, uint32_t ordina
     else if (strncmp(name, ".wh..wh.", 8))
       t->whiteouts++;
     if (strncmp(name, ".wh..wh.", 8) && nlen > 4) {
-      dir = parent_dir(t, path, plen, false);
+      if ((dir = parent_dir(t, path, plen, false)) == NONE)
+        dir = rootpath_dir(t, path, plen, false);
       x = dir == NONE ? NONE : find_child(t, dir, name + 4, nlen - 4);
       if (x != NONE)
         del_tree(t, x, true, true);
     } else if (opaque) {
-      dir = parent_dir(t, path, plen, false);
+      if ((dir = parent_dir(t, path, plen, false)) == NONE)
+        dir = rootpath_dir(t, path, plen, false);
       if (dir != NONE)
         del_tree(t, dir, false, true);
     }
@@ -691,6 +828,8 @@ ocidig_code oci_tree_apply(oci_tree *t, const oci_tree_input *e, uint32_t ordina
   }
 
   dir = parent_dir(t, path, plen, true);
+  if (dir == NONE && !t->nomem) /* a link leading out of the tree or to nothing yet */
+    dir = rootpath_dir(t, path, plen, true);
   if (t->nomem)
     return oci_nomem(err);
   if (dir == TOO_MANY) {

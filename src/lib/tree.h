@@ -13,9 +13,11 @@
  *  - ".wh..wh..opq" in a directory hides everything the layers below put in it (the same
  *    rule for entries of its own layer); other ".wh..wh." names (aufs metadata) are ignored;
  *  - a parent directory no entry sets is made ("implicit": mode 0755, owner 0:0, mtime 0);
- *    a parent that is a symbolic link is followed inside the tree (as containerd's unpacker
- *    resolves it under the root); an entry whose parent is not a directory, or whose
- *    symbolic link parent does not resolve to one inside the tree, is skipped (counted);
+ *    a parent that is a symbolic link is followed inside the tree as containerd's unpacker
+ *    resolves it under the root (continuity's fs.RootPath: ".." stops at the root, a link
+ *    that leads to nothing yet leads to directories made for the entry, as its mkparent
+ *    makes them); an entry whose parent is a file, or beneath a loop of links (255), is
+ *    skipped (counted: containerd's unpack fails there);
  *  - a name is cleaned as containerd cleans it: a leading "/" dropped, ".." taking the
  *    component before it away and staying at the root ("../x" is "x", "a/../b" is "b");
  *  - a name or link target of OCI_TREE_MAX_PATH (PATH_MAX, 4,096) bytes or more is skipped
