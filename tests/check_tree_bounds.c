@@ -144,14 +144,16 @@ START_TEST(test_link_cache_invalidated)
   L(t, "p", "q");  /* k's directory now a link to q */
   F(t, "k/2");
   ck_assert_int_eq(oci_tree_lookup(t, "a/f2", false, &it), OCI_TREE_FOUND);
-  ck_assert_int_eq(oci_tree_lookup(t, "a/b/f2", false, &it), OCI_TREE_REMOVED);
-  ck_assert_int_eq(oci_tree_lookup(t, "m/h", false, &it), OCI_TREE_REMOVED);
+  /* m/h: m leads to a/b, removed; containerd's unpacker makes a/b again for it (mkparent) */
+  ck_assert_int_eq(oci_tree_lookup(t, "a/b/f2", false, &it), OCI_TREE_NOT_FOUND);
+  ck_assert_int_eq(oci_tree_lookup(t, "m/h", false, &it), OCI_TREE_FOUND);
+  ck_assert_str_eq(it.path, "a/b/h");
   ck_assert_int_eq(oci_tree_lookup(t, "q/2", false, &it), OCI_TREE_FOUND);
   ck_assert_int_eq(oci_tree_lookup(t, "k/2", false, &it), OCI_TREE_FOUND);
   ck_assert_str_eq(it.path, "q/2");
   ck_assert_int_eq(oci_tree_lookup(t, "n/y", false, &it), OCI_TREE_NOT_DIR);
   stats(t, &s);
-  ck_assert_uint_eq(s.skipped_parent, 2); /* m/h (a/b removed), n/y (a/c a file) */
+  ck_assert_uint_eq(s.skipped_parent, 1); /* n/y (a/c a file) */
 
   /* a directory set again over a directory keeps its resolution's target */
   oci_tree_layer_begin(t, 2);
@@ -198,12 +200,14 @@ START_TEST(test_lookup_steps)
     ck_assert_str_eq(it.path, "x");
     ck_assert_int_eq(oci_tree_lookup(t, "k6/x", false, &it), OCI_TREE_LOOP);
   }
+  /* an entry beneath k6 is unpacked where containerd puts it: its walk of a link's target
+   * is text ("x/../" cancels before it is looked up), so k6 leads to the root at once */
   F(t, "k5/x/new");
   F(t, "k6/x/new2");
   ck_assert_int_eq(oci_tree_lookup(t, "x/new", false, &it), OCI_TREE_FOUND);
-  ck_assert_int_eq(oci_tree_lookup(t, "x/new2", false, &it), OCI_TREE_NOT_FOUND);
+  ck_assert_int_eq(oci_tree_lookup(t, "x/new2", false, &it), OCI_TREE_FOUND);
   stats(t, &s);
-  ck_assert_uint_eq(s.skipped_parent, 1);
+  ck_assert_uint_eq(s.skipped_parent, 0);
   /* a plain path of 2,047 components (4,095 bytes, the most PATH_MAX allows) is within bounds */
   char *longest = repeat("y", 2047, "z");
   ck_assert_uint_eq(strlen(longest), 4095);

@@ -71,10 +71,15 @@ compare() {
   3) skip "$desc" "the reference does not decide it: $(cat "$T_TMP/referr")"; return ;;
   *) not_ok "$desc: the reference failed: $(cat "$T_TMP/referr")"; return ;;
   esac
-  to_lines "$T_TMP/files.json" >"$T_TMP/got$N.txt"
+  # entries no unpacker makes (a hard link to nothing: containerd's unpack fails) are ocidig's
+  # to show as it says; the reference names them and they are left out of the comparison
+  to_lines "$T_TMP/files.json" | awk -F '\t' 'FILENAME == ARGV[1] { skip[$0] = 1; next } !($1 in skip)' \
+    "$T_TMP/ref$N/undecided" - >"$T_TMP/got$N.txt"
   cut -f1-8 "$T_TMP/ref$N.txt" >"$T_TMP/want$N.txt"
+  undecided=""
+  [ -s "$T_TMP/ref$N/undecided" ] && undecided="; left out, no unpacker makes them: $(tr '\n' ' ' <"$T_TMP/ref$N/undecided")"
   if diff "$T_TMP/want$N.txt" "$T_TMP/got$N.txt" >"$T_TMP/diff"; then
-    ok "$desc: files equals the reference ($(wc -l <"$T_TMP/want$N.txt") entries)"
+    ok "$desc: files equals the reference ($(wc -l <"$T_TMP/want$N.txt") entries$undecided)"
   else
     not_ok "$desc: files differs from the reference (< reference, > ocidig): $(cat "$T_TMP/diff")"
   fi

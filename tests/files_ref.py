@@ -19,12 +19,16 @@ Usage: files_ref.py [--platform OS/ARCH[/VARIANT]] [--ref NAME] [--manifest DIGE
   TYPE: f d l c b p; MODE: 4 octal digits (07777); SIZE: a file's bytes, "MAJ,MIN" for a
   device, else 0; LINK: a symlink's target, else "-"; SHA256: a file's content, else "-".
   The extracted tree stays in SCRATCH/root (cat --file compares against it).
-Exit 3 (and a message) for what this reference does not decide: an entry whose parent in the
-tree is a symbolic link (unpackers differ; ocidig follows it inside the tree, as containerd).
+An entry beneath a symbolic link, or with ".." inside its name, is unpacked where containerd's
+unpacker puts it (resolve_names); the entries no unpacker makes (a hard link to nothing, an
+entry beneath a file or a loop of links: containerd's unpack fails) are left out and named in
+SCRATCH/undecided, one per line.
+Exit 3 (and a message) for what this reference does not decide.
 """
 import hashlib
 import json
 import os
+import posixpath
 import shutil
 import stat
 import subprocess
@@ -133,26 +137,113 @@ def dirs_of(root):
     return out
 
 
-def apply_layer(root, tarpath):
+def resolve_names(root, members):
+    """Where containerd's unpacker puts each entry of a layer (its fs.RootPath, written here
+    from its documented behaviour): the name cleaned; its parent walked component by
+    component over what the layers below left (on disk, never through a link: every prefix
+    walked is a real directory) and the layer's own earlier entries; a symbolic link's target
+    joined to the link's directory as text (posixpath.normpath, ".." at most to the root);
+    a component that is not there ends the walk, it and the rest are made as directories.
+    None: no unpacker makes it (a file as a directory, a loop of links, a hard link to
+    nothing: containerd's unpack fails there)."""
+    state = {}      # this layer's entries so far, by resolved name: ("l", target) | ("d",) | ("f",) | ("gone",)
+    opaque = set()  # directories this layer made opaque (what is below them is hidden)
+
+    def lookup(rel):
+        parts = rel.split("/")
+        for k in range(1, len(parts)):
+            pre = "/".join(parts[:k])
+            if state.get(pre, ("d",))[0] != "d":
+                return None, None
+        if rel in state:
+            return state[rel][0] if state[rel][0] != "gone" else None, state[rel][1:]
+        if any(rel.startswith(o + "/") for o in opaque):
+            return None, None
+        try:
+            st = os.lstat(os.path.join(root, rel))
+        except FileNotFoundError:
+            return None, None
+        if stat.S_ISLNK(st.st_mode):
+            return "l", (os.readlink(os.path.join(root, rel)),)
+        return ("d" if stat.S_ISDIR(st.st_mode) else "f"), ()
+
+    def rootpath(parts):
+        out, queue, links = [], [c for c in parts if c not in ("", ".")], 0
+        while queue:
+            c = queue.pop(0)
+            if c == "..":
+                if out:
+                    out.pop()
+                continue
+            kind, extra = lookup("/".join(out + [c]))
+            if kind is None:
+                return out + [c] + queue  # made as directories (the rest holds no link)
+            if kind == "l":
+                links += 1
+                if links > 255:
+                    return None
+                target = extra[0]
+                if target.startswith("/"):
+                    out = []
+                queue = [t for t in posixpath.normpath(target).split("/") if t not in ("", ".")] + queue
+                continue
+            if kind != "d":
+                return None
+            out.append(c)
+        return out
+
+    names = []
+    for m in members:
+        n = clean(m.name)
+        if not n:
+            names.append((n, m))
+            continue
+        parent, base = n.rsplit("/", 1) if "/" in n else ("", n)
+        d = rootpath(parent.split("/")) if parent else []
+        r = None if d is None else "/".join(d + [base])
+        if r is not None and m.islnk():
+            t = clean(m.linkname)
+            tp, tb = t.rsplit("/", 1) if "/" in t else ("", t)
+            td = rootpath(tp.split("/")) if tp else []
+            kind = None if td is None else lookup("/".join(td + [tb]))[0]
+            if kind is None or kind == "d":
+                r = None  # a hard link to nothing (or to a directory): the unpack fails
+            else:
+                m.linkname = "/".join(td + [tb])
+        names.append((r, m))
+        if r is None:
+            continue
+        if base == ".wh..wh..opq":
+            opaque.add("/".join(d))
+        elif base.startswith(".wh.") and not base.startswith(".wh..wh."):
+            state["/".join(d + [base[4:]])] = ("gone",)
+        else:
+            state[r] = ("l", m.linkname) if m.issym() else ("d",) if m.isdir() else ("f",)
+    return names
+
+
+def apply_layer(root, tarpath, undecided):
     with tarfile.open(tarpath) as tf:
         members = tf.getmembers()
-    names = [(clean(m.name), m) for m in members]
-    links = {n for n, m in names if m.issym()}
-    # the decisions this reference leaves to unpackers: ".." inside a name (GNU tar refuses
-    # the entry, containerd cleans it), an entry beneath a symbolic link
-    for m in members:
-        parts = [c for c in m.name.split("/") if c not in ("", ".")]
-        lead = 0
-        while lead < len(parts) and parts[lead] == "..":
-            lead += 1  # a leading "../": GNU tar and containerd both drop it
-        if ".." in parts[lead:]:
-            fail("%s has a '..' inside its name: not decided here" % m.name, 3)
-    for n, m in names:
-        parts = n.split("/")
-        for i in range(1, len(parts)):
-            pre = "/".join(parts[:i])
-            if pre in links or os.path.islink(os.path.join(root, pre)):
-                fail("%s passes through the symbolic link %s: not decided here" % (n, pre), 3)
+        names = resolve_names(root, members)
+        # the layer again, each entry under the name it is unpacked at: GNU tar then passes
+        # through no symbolic link (every parent is a real directory or made)
+        rewritten = tarpath + ".resolved"
+        with tarfile.open(rewritten, "w", format=tarfile.PAX_FORMAT) as out:
+            for r, m in names:
+                if r is None:
+                    undecided.append(clean(m.name))
+                    continue
+                if not r:
+                    continue
+                m.name = r
+                m.pax_headers.pop("path", None)  # else the old name stays in the PAX header
+                m.pax_headers.pop("linkpath", None)
+                out.addfile(m, tf.extractfile(m) if m.isreg() else None)
+    names = [(r, m) for r, m in names if r]
+    for r, m in names:  # never out of the scratch root, whatever the layer says
+        if not os.path.realpath(os.path.join(root, os.path.dirname(r))).startswith(os.path.realpath(root)):
+            fail("%s would be unpacked outside the tree" % r)
     before = dirs_of(root)
     # 1. whiteouts, over what the layers below left
     for n, m in names:
@@ -172,8 +263,9 @@ def apply_layer(root, tarpath):
             shutil.rmtree(p)
     explicit = {n: m.mtime for n, m in names if m.isdir()}  # the last entry of a name wins
     # 3. the layer's entries, with GNU tar
-    r = subprocess.run(["tar", "-xf", tarpath, "-C", root, "--numeric-owner", "--same-owner", "--same-permissions",
+    r = subprocess.run(["tar", "-xf", rewritten, "-C", root, "--numeric-owner", "--same-owner", "--same-permissions",
                         "--exclude=.wh.*"], capture_output=True, text=True)
+    os.unlink(rewritten)
     if r.returncode:
         fail("GNU tar: " + r.stderr.strip())
     # 4. directories: made for an entry beneath (implicit), or of a lower layer (mtime put back)
@@ -239,6 +331,7 @@ def main():
     root = os.path.join(scratch, "root")
     os.makedirs(root)
     before = None
+    undecided = []
     for i, layer in enumerate(pick_layers(src, want, ref, manifest)):
         if changes is not None and i > changes:
             break
@@ -248,9 +341,11 @@ def main():
             before = {r.split("\t", 1)[0] for r in listing(root)}
             with tarfile.open(tarpath) as tf:
                 names = {clean(m.name) for m in tf.getmembers()}
-        apply_layer(root, tarpath)
+        apply_layer(root, tarpath, undecided)
         os.unlink(tarpath)
     os.chdir("/")
+    with open(os.path.join(scratch, "undecided"), "w") as f:
+        f.write("".join(n + "\n" for n in undecided))
     if changes is not None:
         # layer N's own changes: its entries (and the directories made for them) added or
         # modified, what the layers below left and it removed deleted
