@@ -272,6 +272,9 @@ enum {
   OCIDIG_OPEN_FULL_SCAN = 1u << 0,
   /* Hash every blobs/<alg>/<hex> member with <alg> while streaming (implies FULL_SCAN). */
   OCIDIG_OPEN_HASH_BLOBS = 1u << 1,
+  /* For ocidig_verify with deep (implies HASH_BLOBS): an archive's layers are read inside
+   * as they pass in the one pass (standard input too), not read again afterwards. */
+  OCIDIG_OPEN_READ_LAYERS = 1u << 2,
 };
 
 /* Read by ocidig_layout_open, except progress and progress_ctx, which the layout keeps

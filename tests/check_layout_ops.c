@@ -73,7 +73,7 @@ START_TEST(test_archive_accessors)
   ocidig_entry en;
   int err;
 
-  ck_assert_int_eq(ocidig_layout_open(tar, &o, &l, &e), OCIDIG_OK);
+  ck_assert_int_eq(oci_layout_open(tar, &o, NULL, &l, &e), OCIDIG_OK);
   ck_assert(ocidig_layout_is_archive(l));
   ck_assert_str_eq(oci_layout_path(l), tar);
   /* lazy: nothing read beyond the first header */
@@ -121,7 +121,7 @@ START_TEST(test_archive_accessors)
     add(a, "index.json", "[]", 2, AE_IFREG, NULL);
     ck_assert_int_eq(archive_write_close(a), ARCHIVE_OK);
     archive_write_free(a);
-    ck_assert_int_eq(ocidig_layout_open(amb, NULL, &l, &e), OCIDIG_OK);
+    ck_assert_int_eq(oci_layout_open(amb, NULL, NULL, &l, &e), OCIDIG_OK);
     ck_assert_int_eq(ocidig_layout_read_file(l, "index.json", 100, &data, &len, &e), OCIDIG_OK);
     free(data);
     ck_assert_int_eq(ocidig_layout_scan_all(l, &e), OCIDIG_ERR_CORRUPT_ARCHIVE);
@@ -144,7 +144,7 @@ START_TEST(test_directory_accessors)
   int fd, err;
   struct stat st;
 
-  ck_assert_int_eq(ocidig_layout_open(SAMPLE, NULL, &l, &e), OCIDIG_OK);
+  ck_assert_int_eq(oci_layout_open(SAMPLE, NULL, NULL, &l, &e), OCIDIG_OK);
   ck_assert(!ocidig_layout_is_archive(l));
   /* the hashing pool's open: the file itself, read whole */
   want = tu_read_file(SAMPLE "/index.json", &len);
@@ -190,7 +190,7 @@ START_TEST(test_directory_unlisted)
   tu_write(dir, "blobs/sha256/abc", "abc", 3);
   snprintf(path, sizeof path, "%s/blobs/sha256", dir);
   ck_assert_int_eq(chmod(path, 0), 0);
-  ck_assert_int_eq(ocidig_layout_open(dir, NULL, &l, &e), OCIDIG_OK);
+  ck_assert_int_eq(oci_layout_open(dir, NULL, NULL, &l, &e), OCIDIG_OK);
   ck_assert_int_eq(ocidig_layout_entries(l, &ents, &n, &e), OCIDIG_OK);
   ck_assert_int_eq(oci_layout_list_errors(l, &msgs, &paths), 1);
   ck_assert_str_eq(paths[0], "blobs/sha256");

@@ -153,7 +153,7 @@ static void add_rc(result *res, const char *what, ocidig_code rc)
     add_code(res, ocidig_code_name(rc));
 }
 
-typedef enum { OP_RESOLVE, OP_LIST, OP_VERIFY } op_kind;
+typedef enum { OP_RESOLVE, OP_LIST, OP_VERIFY, OP_VERIFY_DEEP } op_kind;
 
 typedef struct op {
   op_kind kind;
@@ -170,6 +170,8 @@ static void run_op(const op *o, const ocidig_matcher *m, result *res)
   memset(res, 0, sizeof *res);
   if (o->kind == OP_VERIFY)
     oo.flags = OCIDIG_OPEN_HASH_BLOBS;
+  if (o->kind == OP_VERIFY_DEEP) /* an archive's layers read in its one pass */
+    oo.flags = OCIDIG_OPEN_HASH_BLOBS | OCIDIG_OPEN_READ_LAYERS;
   rc = ocidig_layout_open(o->source, &oo, &l, &err);
   add_rc(res, "open", rc);
   if (rc != OCIDIG_OK)
@@ -216,7 +218,7 @@ static void run_op(const op *o, const ocidig_matcher *m, result *res)
     }
     ocidig_listing_free(li);
   } else {
-    ocidig_verify_options opts = {.matcher = m, .threads = 1};
+    ocidig_verify_options opts = {.matcher = m, .threads = 1, .deep = o->kind == OP_VERIFY_DEEP};
     ocidig_verify_report *r = NULL;
     rc = ocidig_verify(l, &opts, &r, &err);
     add_rc(res, "verify", rc);
@@ -228,6 +230,17 @@ static void run_op(const op *o, const ocidig_matcher *m, result *res)
       }
       for (size_t i = 0; i < r->n_images; i++)
         add(res, "image complete=%s;", r->images[i].complete ? "yes" : "no");
+      for (size_t i = 0; i < r->n_layers; i++) { /* verify --deep's rows */
+        const ocidig_verify_layer *ly = &r->layers[i];
+        char n[96];
+        add(res, "layer %s", ly->digest);
+        add(res, " read=%s", ly->read ? "yes" : "no");
+        add(res, " skipped=%s", ly->skipped);
+        add(res, " diff_id=%s", ly->diff_id);
+        snprintf(n, sizeof n, "%llu/%llu/%zu/%zu/%zu", (unsigned long long)ly->entries,
+                 (unsigned long long)ly->uncompressed_size, ly->n_errors, ly->n_warnings, ly->n_infos);
+        add(res, " counts=%s;", n);
+      }
     }
     ocidig_verify_report_free(r);
   }
@@ -332,6 +345,10 @@ static const op ops[] = {
   {OP_VERIFY, SAMPLES "skopeo-v2.oci-archive.tar", NULL},
   {OP_VERIFY, SAMPLES "containerd-export-allplatforms.tar", "linux/arm64"},
   {OP_VERIFY, SAMPLES "docker-save-legacy-build.tar", "linux/amd64"},
+  /* verify --deep: two gzip layers full of hazards, as a directory and as a tar (GNU tar of
+   * the same directory): the layers read after the walk, and in the archive's one pass */
+  {OP_VERIFY_DEEP, TESTDATA "/layers/hazards", NULL},
+  {OP_VERIFY_DEEP, TESTDATA "/oom/hazards.tar", NULL},
 };
 
 /* Allocations tried: all up to DENSE, then about SPREAD more spread over the rest
@@ -381,7 +398,7 @@ START_TEST(test_oom_never_integrity)
     fprintf(stderr, "%s: %d failing allocations crashed a dependency (json-c, libarchive) itself: not counted\n", o->source,
             dependency_crashes);
   ck_assert_msg(failures == 0, "%s (%s): %d failing allocations gave a wrong answer; first: %s%s%s%s%s",
-                o->source, o->kind == OP_RESOLVE ? "resolve" : o->kind == OP_LIST ? "ls" : "verify", failures,
+                o->source, o->kind == OP_RESOLVE ? "resolve" : o->kind == OP_LIST ? "ls" : o->kind == OP_VERIFY ? "verify" : "verify --deep", failures,
                 first[0], failures > 1 ? " | " : "", failures > 1 ? first[1] : "", failures > 2 ? " | " : "",
                 failures > 2 ? first[2] : "");
 }

@@ -102,7 +102,7 @@ static void run(const char *filter)
   uint8_t *data;
   size_t len;
 
-  ck_assert_int_eq(ocidig_layout_open(tar, &o, &l, &e), OCIDIG_OK);
+  ck_assert_int_eq(oci_layout_open(tar, &o, NULL, &l, &e), OCIDIG_OK);
   ck_assert_int_eq(ocidig_layout_entries(l, &ents, &n, &e), OCIDIG_OK);
   ck_assert_uint_eq(n, N_MEMBERS + 1);
   for (int i = 0; i < N_MEMBERS; i++) /* forward */

@@ -108,7 +108,9 @@ START_TEST(test_not_deep)
 }
 END_TEST
 
-START_TEST(test_shared_layer_once)
+/* One row per layer blob, whoever points at it (that it is read once, a row cannot show:
+ * tests/deep_review.sh counts the findings of a shared layer). */
+START_TEST(test_shared_layer_one_row)
 {
   ocidig_verify_report *r = verify("shared-layer", true, NULL);
   size_t n = r->n_layers;
@@ -146,7 +148,7 @@ static Suite *suite(void)
   tcase_set_timeout(t, 60);
   tcase_add_test(t, test_diff_ids_are_the_configs);
   tcase_add_test(t, test_not_deep);
-  tcase_add_test(t, test_shared_layer_once);
+  tcase_add_test(t, test_shared_layer_one_row);
   tcase_add_test(t, test_docker_save);
   suite_add_tcase(s, t);
   return s;

@@ -2,7 +2,8 @@
 # verify_deep.sh: `ocidig verify --deep` (issue 14 item 1) over layouts written at test time by
 # tests/deep_fixtures.py (layers made by Python's tarfile, gzip(1) and zstd(1); diff_ids by
 # hashlib): every finding code of --deep triggered by a fixture, and not by the clean one;
-# each layer read once (a layer shared by two platforms: one row); the same rows for a
+# one row per layer blob (a layer shared by two platforms: one row; that it is read once,
+# deep_review.sh shows); the same rows for a
 # directory, a tar of it, standard input, a docker save and a dir: layout (written by skopeo).
 . "$TESTS_DIR/lib.sh"
 for t in python3 gzip zstd; do
@@ -84,7 +85,7 @@ EOF
   done
   run verify --deep --json "$TESTDATA/layers/shared-layer"
   printf '%s' "$out" >"$T_TMP/r.json"
-  expect_eq "$(rows "$T_TMP/r.json" | wc -l | tr -d ' ')" 3 "layers/shared-layer: the layer both platforms share read once"
+  expect_eq "$(rows "$T_TMP/r.json" | wc -l | tr -d ' ')" 3 "layers/shared-layer: one row per layer blob, the one both platforms share once (read once: deep_review.sh)"
 else
   skip "verify --deep over testdata/layers" "not in this tree"
 fi
@@ -162,7 +163,7 @@ expect_eq "$(cat "$T_TMP/rows")" "$want" "deep-clean: a row per layer: compressi
 
 # ---- a layer shared by two platforms is read once; --platform narrows the layers read
 deep deep-shared
-expect_eq "$(rows "$T_TMP/r.json" | wc -l | tr -d ' ')" 3 "deep-shared: the shared layer read once (3 rows for 4 layer references)"
+expect_eq "$(rows "$T_TMP/r.json" | wc -l | tr -d ' ')" 3 "deep-shared: one row per layer blob (3 rows for 4 layer references; read once: deep_review.sh)"
 deep deep-shared --platform linux/arm64
 expect_eq "$(rows "$T_TMP/r.json" | wc -l | tr -d ' ')" 2 "deep-shared --platform linux/arm64: its 2 layers only"
 deep deep-clean --ref v1

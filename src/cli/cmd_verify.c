@@ -353,7 +353,6 @@ int cmd_verify(int argc, char **argv)
   };
   const char *platform = NULL, *ref = NULL, *source;
   bool strict = false, all = false, json = false, fail_on_warning = false, deep = false;
-  char *spool = NULL;
   ocidig_matcher *matcher = NULL;
   ocidig_layout *layout = NULL;
   ocidig_verify_report *r = NULL;
@@ -399,27 +398,16 @@ int cmd_verify(int argc, char **argv)
   if (platform && (status = cli_matcher(platform, strict, &matcher)) != 0)
     return status;
 
-  /* --deep reads each layer blob again after the one pass: standard input is kept in a
-   * temporary file first (deleted at the end) */
-  if (deep && !strcmp(source, "-") && (status = cli_spool_stdin(&spool)) != 0)
-    goto out;
+  /* --deep: the layers are read inside as they pass in the one pass (standard input too) */
   {
-    ocidig_open_options oo = {.flags = OCIDIG_OPEN_HASH_BLOBS,
-                              .small_cap = strcmp(source, "-") || spool ? VERIFY_SMALL_CAP : 0,
+    ocidig_open_options oo = {.flags = OCIDIG_OPEN_HASH_BLOBS | (deep ? OCIDIG_OPEN_READ_LAYERS : 0),
+                              .small_cap = strcmp(source, "-") ? VERIFY_SMALL_CAP : 0,
                               .progress = cli_progress_cb,
                               .progress_ctx = &prog,
                               .max_bytes = max_bytes};
-    rc = ocidig_layout_open(spool ? spool : source, &oo, &layout, &err);
+    rc = ocidig_layout_open(source, &oo, &layout, &err);
   }
   cli_progress_end(&prog);
-  if (rc != OCIDIG_OK && spool) {
-    /* the error names standard input, as without --deep, not the file that kept it */
-    char *at = strstr(err.message, spool), msg[sizeof err.message];
-    if (at) {
-      snprintf(msg, sizeof msg, "%.*sstandard input%s", (int)(at - err.message), err.message, at + strlen(spool));
-      snprintf(err.message, sizeof err.message, "%s", msg);
-    }
-  }
   if (rc == OCIDIG_OK) {
     ocidig_verify_options vo = {.matcher = matcher,
                                 .strict = strict,
@@ -429,10 +417,6 @@ int cmd_verify(int argc, char **argv)
                                 .progress_ctx = &prog,
                                 .deep = deep};
     ocidig_verify(layout, &vo, &r, &err);
-    if (r && spool) { /* the report names the source as given */
-      free(r->source);
-      r->source = strdup(source);
-    }
     cli_progress_end(&prog);
   } else if ((r = calloc(1, sizeof *r)) != NULL) {
     /* Still one report: the source, the error, nothing checked. */
@@ -470,9 +454,5 @@ out:
   ocidig_layout_close(layout);
   ocidig_matcher_free(matcher);
   cli_text_free();
-  if (spool) {
-    unlink(spool);
-    free(spool);
-  }
   return status;
 }

@@ -167,9 +167,4 @@ typedef struct cli_progress {
 void cli_progress_cb(void *ctx, uint64_t done, int64_t total);
 void cli_progress_end(cli_progress *p);
 
-/* Standard input copied to a temporary file ($TMPDIR, else /tmp), for a command that reads
- * its source again (verify --deep): *path (malloc'd; the caller deletes the file).  0, or
- * the exit status of the failure (said). */
-int cli_spool_stdin(char **path);
-
 #endif

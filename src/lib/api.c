@@ -3,7 +3,29 @@
  * of an element (see "Options structs" at the top of ocidig.h). */
 #include "internal.h"
 
+#include "layout.h"
+#include "verify/deep_int.h"
+
 #include <string.h>
+
+/* Here, not in layout.c: the layout (layer 2) is given verify --deep's tap (layer 5) as a
+ * table of functions, never calls up to it. */
+ocidig_code ocidig_layout_open(const char *path, const ocidig_open_options *opts, ocidig_layout **out,
+                               ocidig_error *err)
+{
+  ocidig_open_options o;
+  oci_layout_tap tap;
+  OCI_REQUIRE(out, "out", err);
+  *out = NULL;
+  OCI_REQUIRE(path, "the path", err);
+  if (!opts || !(opts->flags & OCIDIG_OPEN_READ_LAYERS))
+    return oci_layout_open(path, opts, NULL, out, err);
+  o = *opts;
+  o.flags |= OCIDIG_OPEN_HASH_BLOBS;
+  if (!oci_deep_tap_init(&tap))
+    return oci_nomem(err);
+  return oci_layout_open(path, &o, &tap, out, err);
+}
 
 void ocidig_open_options_init(ocidig_open_options *opts)
 {

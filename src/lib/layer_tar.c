@@ -8,6 +8,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,13 @@ static void tar_failed(oci_layer_reader *r, struct archive *a, const char *where
 {
   const char *m = archive_error_string(a);
   bool truncated = (m && !strncmp(m, "Truncated", 9)) || r->saw_eof;
+  /* libarchive out of memory: no fault of the tar (an allocation of archive_read_open's
+   * fails with no error set at all; every problem of the data comes with a message) */
+  if (archive_errno(a) == ENOMEM || (!m && !archive_errno(a))) {
+    tar_status(r, OCI_LAYER_TAR_NOT_READ, "out of memory");
+    worker_stop(r, OCIDIG_ERR_NOMEM, NULL);
+    return;
+  }
   if (!m)
     m = "unreadable";
   if (r->entries == 0 && r->output_bytes == 0 && r->saw_eof)

@@ -8,23 +8,31 @@
 #include <string.h>
 #include <sys/stat.h>
 
-ocidig_code ocidig_layout_open(const char *path, const ocidig_open_options *opts, ocidig_layout **out,
-                               ocidig_error *err)
+ocidig_code oci_layout_open(const char *path, const ocidig_open_options *opts, const oci_layout_tap *tap,
+                            ocidig_layout **out, ocidig_error *err)
 {
-  ocidig_layout *l;
+  ocidig_layout *l = NULL;
   struct stat st;
   ocidig_code rc;
   oci_source_options so = {.path = path};
 
-  OCI_REQUIRE(out, "out", err);
-  *out = NULL;
-  OCI_REQUIRE(path, "the path", err);
-  if (!*path)
-    return oci_fail(err, OCIDIG_ERR_USAGE, "no source given");
-  l = calloc(1, sizeof *l);
-  if (!l || !(l->path = strdup(path))) {
+  if (!out || !path || !*path || !(l = calloc(1, sizeof *l)) || !(l->path = strdup(path))) {
+    if (out)
+      *out = NULL;
+    if (tap && tap->free_ctx)
+      tap->free_ctx(tap->ctx);
     free(l);
+    OCI_REQUIRE(out, "out", err);
+    OCI_REQUIRE(path, "the path", err);
+    if (!*path)
+      return oci_fail(err, OCIDIG_ERR_USAGE, "no source given");
     return oci_nomem(err);
+  }
+  *out = NULL;
+  if (tap) {
+    l->tap_plan = tap->plan;
+    l->upper[OCI_SLOT_TAP] = tap->ctx;
+    l->upper_free[OCI_SLOT_TAP] = tap->free_ctx;
   }
   l->input_size = -1;
   if (opts) {

@@ -78,11 +78,30 @@ struct ocidig_layout {
   /* State the layers above keep per layout (the view, the graph's cache of documents walked):
    * layout.c only frees it, through the function each layer registered; it never calls up
    * otherwise.  Indexed by enum oci_layout_slot. */
-  void *upper[2];
-  void (*upper_free[2])(void *);
+  void *upper[3];
+  void (*upper_free[3])(void *);
+  /* A tap registered at open (oci_layout_open): asked, with upper[OCI_SLOT_TAP], for each
+   * archive member's plan after the layout's own rules (verify --deep reads layers in the
+   * one pass through it). */
+  void (*tap_plan)(void *ctx, const char *path, int64_t declared, oci_source_plan *plan);
 };
 
-enum oci_layout_slot { OCI_SLOT_VIEW = 0, OCI_SLOT_GRAPH = 1 };
+enum oci_layout_slot { OCI_SLOT_VIEW = 0, OCI_SLOT_GRAPH = 1, OCI_SLOT_TAP = 2 };
+
+/* What an upper layer registers at open to see archive members' bytes as they pass: plan
+ * (called as the layout's plan rule ends, may set plan->tap), ctx (kept in
+ * upper[OCI_SLOT_TAP], freed with free_ctx when the layout closes, also when the open
+ * fails). */
+typedef struct oci_layout_tap {
+  void (*plan)(void *ctx, const char *path, int64_t declared, oci_source_plan *plan);
+  void *ctx;
+  void (*free_ctx)(void *ctx);
+} oci_layout_tap;
+
+/* ocidig_layout_open with a tap (NULL: none): api.c's public open passes verify --deep's
+ * for OCIDIG_OPEN_READ_LAYERS. */
+ocidig_code oci_layout_open(const char *path, const ocidig_open_options *opts, const oci_layout_tap *tap,
+                            ocidig_layout **out, ocidig_error *err);
 
 #define OCI_MAX_WARNINGS 200
 

@@ -300,6 +300,8 @@ static void on_plan(void *ctx, const char *path, int64_t declared, oci_source_pl
    * archive's layer.tar: verify then needs no second pass, which stdin could not give it. */
   plan->hash = (l->flags & OCIDIG_OPEN_HASH_BLOBS) && (hex || !plan->keep || declared < 0);
   plan->alg = hex ? alg : OCIDIG_DIGEST_SHA256;
+  if (l->tap_plan)
+    l->tap_plan(l->upper[OCI_SLOT_TAP], path, declared, plan);
 }
 
 /* What an archive member's kind says: a bad name, a link, a device. */

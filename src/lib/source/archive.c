@@ -65,6 +65,11 @@ typedef struct archive_source {
   size_t n_offsets, cap_offsets;
   bool inflating;  /* the readers are given a gzip stream inflated here (gz_feed), not the file */
   gz_feed *ar_feed; /* s->ar's, while it is open: the compressed bytes read, for progress */
+  /* The plan's tap for the member read_member is about to consume (taken by consume_data,
+   * so that no other read sees it); tap_whole: every byte of it went to the tap. */
+  ocidig_sink tap;
+  void *tap_ctx;
+  bool tap_whole;
 } archive_source;
 
 /* Formats and filters that decode in-process.  Not mtree: its entries name files on the
@@ -440,6 +445,8 @@ typedef struct data_out {
   ocidig_error sink_err;
   bool from_sink; /* the error returned is the sink's */
   uint64_t stop_at; /* from_sink, not kept: the bytes read from the member when it stopped */
+  ocidig_sink tap;  /* the plan's tap: detached at its first error */
+  void *tap_ctx;
 } data_out;
 
 /* Hands size bytes at pos (block: NULL for zeros, a hole of a sparse member) to o,
@@ -460,6 +467,11 @@ static ocidig_code put_bytes(archive_source *s, struct archive *a, data_out *o, 
       report_progress(s, a);
     if (o->hasher)
       oci_hasher_update(o->hasher, p, n);
+    if (o->tap) {
+      ocidig_error te;
+      if (o->tap(o->tap_ctx, p, n, &te) != OCIDIG_OK)
+        o->tap = NULL; /* the tap's failure is its own */
+    }
     if (o->sink && (rc = o->sink(o->ctx, p, n, err)) != OCIDIG_OK) {
       if (!o->keep) {
         o->from_sink = true;
@@ -498,9 +510,12 @@ static ocidig_code consume_data(archive_source *s, struct archive *a, const char
                                 uint8_t **kept, uint64_t *total, uint64_t *counted, int *sink_failed,
                                 ocidig_error *err)
 {
-  data_out o = {.keep = keep, .keep_max = keep_max, .hasher = hasher, .sink = sink, .ctx = ctx};
+  data_out o = {.keep = keep, .keep_max = keep_max, .hasher = hasher, .sink = sink, .ctx = ctx,
+                .tap = s->tap, .tap_ctx = s->tap_ctx};
   uint64_t pos = 0;
   ocidig_code rc = OCIDIG_OK;
+  s->tap = NULL;
+  s->tap_whole = false;
   if (keep && declared >= 0) {
     o.cap = (size_t)declared + 1;
     if (!(o.buf = malloc(o.cap)))
@@ -556,6 +571,7 @@ static ocidig_code consume_data(archive_source *s, struct archive *a, const char
     goto out;
   }
   *total = pos;
+  s->tap_whole = o.tap != NULL;
   if (o.sink_rc != OCIDIG_OK) { /* the member was read to its end (and kept): the sink's error stands */
     rc = o.sink_rc;
     if (err)
@@ -708,15 +724,21 @@ static ocidig_code read_member(archive_source *s, const char *want, ocidig_sink 
     s->base.ev->plan(s->base.ctx, m.path, declared, &plan);
     if (plan.hash &&
         !(h = declared >= PIPELINE_MIN ? oci_hasher_new_pipelined(plan.alg) : oci_hasher_new(plan.alg))) {
+      if (plan.tap_end)
+        plan.tap_end(plan.tap_ctx, false, 0);
       member_free(&m);
       return oci_nomem(err);
     }
-    if (plan.keep || h || use_sink || declared < 0 || skip_inflates(s, s->ar)) {
+    if (plan.keep || h || use_sink || plan.tap || declared < 0 || skip_inflates(s, s->ar)) {
       int stopped = 0;
       s->want_declared = declared;
+      s->tap = plan.tap;
+      s->tap_ctx = plan.tap_ctx;
       rc = consume_data(s, s->ar, m.path, plan.keep, plan.keep_max, declared, sparse, h, use_sink ? sink : NULL, ctx,
                         &m.data, &total, &s->counted, &stopped, err);
       s->want_declared = -1;
+      if (plan.tap_end) /* whole only if the caller's sink did not stop the member halfway */
+        plan.tap_end(plan.tap_ctx, s->tap_whole && (rc == OCIDIG_OK || stopped == SINK_FAILED), total);
       if (rc != OCIDIG_OK && !stopped) {
         oci_hasher_free(h);
         member_free(&m);

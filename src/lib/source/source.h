@@ -45,6 +45,13 @@ typedef struct oci_source_plan {
   size_t keep_max;
   bool hash;       /* hash them (actual_hex) with alg */
   ocidig_digest_alg alg;
+  /* A tap (optional): the member's bytes go to tap as they pass, as to the hasher.  The
+   * tap's error is its own: it is detached, the member read on.  tap_end is called once
+   * when the member's data has ended or could not be read: whole when every byte went to
+   * the tap (size of them).  Its failure never breaks the stream. */
+  ocidig_sink tap;
+  void *tap_ctx;
+  void (*tap_end)(void *tap_ctx, bool whole, uint64_t size);
 } oci_source_plan;
 
 /* What a source reports, to the layer that opened it (ctx: that layer's). */

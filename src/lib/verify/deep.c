@@ -16,177 +16,11 @@
  * What a layer keeps for the layers above it is small: its paths as 64-bit hashes (8 bytes
  * an entry), its symbolic links, whiteouts, opaque directories, the parent directories of
  * its entries and its unresolved hard links. */
-#include "verify.h"
+#include "deep_int.h"
 
 #include "graph.h"
-#include "layer.h"
 
 #include <stdlib.h>
-
-#define PER_CODE 10 /* messages kept per code and layer; the rest counted */
-
-/* ------------------------------------------------------------ hash sets of paths */
-
-/* A path's hash: FNV-1a over its bytes, then mixed (the table's index is the low bits).
- * FNV runs a byte at a time, so the hashes of all the prefixes of a path come from one pass
- * (pfnv over the next bytes, pmix at each '/'): never a prefix hashed again from its start. */
-#define PFNV0 1469598103934665603u
-#define HSET_DEAD 1u /* a removed entry (hashes are never 0 or 1) */
-
-static inline uint64_t pfnv(uint64_t h, const char *s, size_t n)
-{
-  for (size_t i = 0; i < n; i++)
-    h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-  return h;
-}
-
-static inline uint64_t pmix(uint64_t h)
-{
-  h ^= h >> 29;
-  h *= 0xbf58476d1ce4e5b9u;
-  h ^= h >> 32;
-  return h > HSET_DEAD ? h : h + 2;
-}
-
-static uint64_t phash(const char *s, size_t n)
-{
-  return pmix(pfnv(PFNV0, s, n));
-}
-
-typedef struct hset {
-  uint64_t *t;
-  size_t cap, n;
-} hset;
-
-/* Open addressing; 0 empty, HSET_DEAD a removed entry (skipped by lookups, not reused). */
-static bool hset_has(const hset *s, uint64_t h)
-{
-  if (!s->cap)
-    return false;
-  for (size_t i = (size_t)h & (s->cap - 1); s->t[i]; i = (i + 1) & (s->cap - 1))
-    if (s->t[i] == h)
-      return true;
-  return false;
-}
-
-/* false: out of memory.  *added: it was not there. */
-static bool hset_add(hset *s, uint64_t h, bool *added)
-{
-  if (added)
-    *added = false;
-  if ((s->n + 1) * 2 > s->cap) {
-    size_t cap = s->cap ? s->cap * 2 : 64;
-    uint64_t *t = calloc(cap, sizeof *t);
-    if (!t)
-      return false;
-    size_t live = 0;
-    for (size_t i = 0; i < s->cap; i++)
-      if (s->t[i] > HSET_DEAD) {
-        size_t k = (size_t)s->t[i] & (cap - 1);
-        live++;
-        while (t[k])
-          k = (k + 1) & (cap - 1);
-        t[k] = s->t[i];
-      }
-    free(s->t);
-    s->t = t;
-    s->cap = cap;
-    s->n = live;
-  }
-  for (size_t i = (size_t)h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-    if (s->t[i] == h)
-      return true;
-    if (!s->t[i]) {
-      s->t[i] = h;
-      s->n++;
-      if (added)
-        *added = true;
-      return true;
-    }
-  }
-}
-
-/* Removes h (a tombstone: the probe sequences through it stay whole). */
-static void hset_del(hset *s, uint64_t h)
-{
-  if (!s->cap)
-    return;
-  for (size_t i = (size_t)h & (s->cap - 1); s->t[i]; i = (i + 1) & (s->cap - 1))
-    if (s->t[i] == h) {
-      s->t[i] = HSET_DEAD;
-      return;
-    }
-}
-
-static void hset_free(hset *s)
-{
-  free(s->t);
-  memset(s, 0, sizeof *s);
-}
-
-static int u64_cmp(const void *a, const void *b)
-{
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* ------------------------------------------------------------ the records */
-
-typedef struct strv {
-  char **v;
-  size_t n, cap;
-} strv;
-
-static bool strv_add(strv *s, const char *a, size_t n)
-{
-  char *c;
-  if (!oci_grow((void **)&s->v, &s->cap, s->n + 1, sizeof *s->v) || !(c = oci_strndup(a, n)))
-    return false;
-  s->v[s->n++] = c;
-  return true;
-}
-
-static void strv_clear(strv *s)
-{
-  oci_strv_free(s->v, s->n);
-  memset(s, 0, sizeof *s);
-}
-
-typedef struct dfind {
-  oci_vcode code;
-  char *msg;
-} dfind;
-
-/* One layer blob, read once. */
-typedef struct dlayer {
-  const char *digest; /* in v->pool */
-  const char *media_type;
-  const char *member; /* where its bytes are (v->pool), NULL: synthesized or unknown */
-  int64_t size;
-  vctx c;             /* where it was first met */
-  size_t blob;
-  bool tried, read;   /* read: the reader ran over it */
-  ocidig_digest_alg diff_alg; /* of its diff_id: the first image's config that names it decides */
-  char *skipped;      /* why its contents were not read */
-  oci_layer_result res;
-  /* what the layers above need */
-  uint64_t *paths; /* sorted hashes of its entries' paths (whiteouts not counted) */
-  size_t n_paths;
-  uint64_t *nondirs_sorted; /* the same for its entries that are not directories */
-  size_t n_nondirs;
-  uint64_t *wh, *opq; /* sorted hashes of what its whiteouts remove, of its opaque directories */
-  size_t n_wh, n_opq;
-  strv symlinks, whiteouts, opaques, parents, hardlinks; /* hardlinks: "name\0target" as two entries */
-  /* its findings, made on the caller's thread */
-  dfind *finds;
-  size_t n_finds, cap_finds;
-  uint32_t per_code[VF_N_CODES];
-  size_t n_err, n_warn, n_info;
-  bool nomem;
-  /* while it is read (the worker's) */
-  hset seen, links, nondirs, parent_set;
-  uint64_t link_dead; /* symlinks replaced in the same layer (dropped by links_compact) */
-} dlayer;
 
 /* One manifest in scope. */
 typedef struct dimage {
@@ -311,181 +145,6 @@ void oci_vdeep_docker_image(vstate *v, vctx c, const char *label, const char *co
   /* diff_ids: docker_rules.c compares them (the bytes are stored uncompressed) */
 }
 
-/* ------------------------------------------------------------ one layer's entries (worker thread) */
-
-static void note(dlayer *L, oci_vcode code, const char *fmt, ...) OCI_PRINTF(3, 4);
-static void note(dlayer *L, oci_vcode code, const char *fmt, ...)
-{
-  va_list ap;
-  char msg[1024];
-  if (L->per_code[code]++ >= PER_CODE)
-    return;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (!oci_grow((void **)&L->finds, &L->cap_finds, L->n_finds + 1, sizeof *L->finds) ||
-      !(L->finds[L->n_finds].msg = oci_strdup(msg))) {
-    L->nomem = true;
-    return;
-  }
-  L->finds[L->n_finds++].code = code;
-}
-
-/* A name for messages: quoted, control characters escaped, at most 200 bytes. */
-static char *qn(const char *s)
-{
-  char *q = oci_quote(s, strlen(s), 200);
-  return q;
-}
-
-static size_t parent_len(const char *path)
-{
-  const char *s = strrchr(path, '/');
-  return s ? (size_t)(s - path) : 0;
-}
-
-/* Does a proper ancestor of path appear in set?  *at: its length. */
-static bool ancestor_in(const hset *set, const char *path, size_t *at)
-{
-  uint64_t h = PFNV0;
-  const char *from = path;
-  if (!set->n)
-    return false;
-  for (const char *p = strchr(path, '/'); p; p = strchr(p + 1, '/')) {
-    h = pfnv(h, from, (size_t)(p - from));
-    from = p;
-    if (hset_has(set, pmix(h))) {
-      *at = (size_t)(p - path);
-      return true;
-    }
-  }
-  return false;
-}
-
-static ocidig_code on_entry(void *ctx, oci_layer_reader *r, const oci_layer_entry *e, ocidig_error *err)
-{
-  dlayer *L = ctx;
-  const char *base;
-  char *q = NULL;
-  uint64_t h;
-  size_t at, plen;
-  bool added;
-  (void)r;
-  (void)err;
-  if (L->nomem)
-    return oci_nomem(err);
-  if (e->bad_name) {
-    q = qn(e->raw_name);
-    note(L, VF_LAYER_PATH_UNSAFE, "entry %s %s", q ? q : "?",
-         e->raw_name[0] == '/' ? "is an absolute name" : "has a \"..\" component");
-    free(q);
-    return OCIDIG_OK;
-  }
-  base = strrchr(e->path, '/');
-  base = base ? base + 1 : e->path;
-  plen = parent_len(e->path);
-  if (ancestor_in(&L->links, e->path, &at)) {
-    char *ql = oci_quote(e->path, at, 200);
-    q = qn(e->path);
-    note(L, VF_LAYER_PATH_THROUGH_SYMLINK, "entry %s passes through %s, a symbolic link set earlier in this layer",
-         q ? q : "?", ql ? ql : "?");
-    free(q);
-    free(ql);
-  }
-  if (plen && !hset_has(&L->parent_set, phash(e->path, plen))) {
-    if (!hset_add(&L->parent_set, phash(e->path, plen), NULL) || !strv_add(&L->parents, e->path, plen))
-      L->nomem = true;
-  }
-  if (!strncmp(base, ".wh.", 4)) {
-    bool opaque = !strcmp(base, ".wh..wh..opq");
-    q = qn(e->path);
-    if (!opaque && !strncmp(base, ".wh..wh.", 8)) {
-      free(q);
-      return OCIDIG_OK; /* aufs's own metadata: no whiteout (containerd ignores it) */
-    }
-    if (e->type != 'f')
-      note(L, VF_LAYER_WHITEOUT_MALFORMED, "%s %s is not a regular file", opaque ? "opaque marker" : "whiteout",
-           q ? q : "?");
-    else if (e->size > 0)
-      note(L, VF_LAYER_WHITEOUT_MALFORMED, "%s %s has content (%lld bytes): a whiteout is an empty file",
-           opaque ? "opaque marker" : "whiteout", q ? q : "?", (long long)e->size);
-    if (!opaque && !base[4])
-      note(L, VF_LAYER_WHITEOUT_MALFORMED, "whiteout %s names nothing", q ? q : "?");
-    if (opaque && plen && (hset_has(&L->nondirs, phash(e->path, plen)) || hset_has(&L->links, phash(e->path, plen)))) {
-      char *qd = oci_quote(e->path, plen, 200);
-      note(L, VF_LAYER_WHITEOUT_MALFORMED, "opaque marker %s is not in a directory: this layer made %s a %s",
-           q ? q : "?", qd ? qd : "?", hset_has(&L->links, phash(e->path, plen)) ? "symbolic link" : "non-directory");
-      free(qd);
-    }
-    free(q);
-    if (opaque && !strv_add(&L->opaques, e->path, plen))
-      L->nomem = true;
-    else if (!opaque && base[4] && !strv_add(&L->whiteouts, e->path, strlen(e->path)))
-      L->nomem = true;
-    return OCIDIG_OK;
-  }
-  h = phash(e->path, strlen(e->path));
-  if (e->type == 'l') {
-    if (!hset_add(&L->links, h, &added) || (added && !strv_add(&L->symlinks, e->path, strlen(e->path))))
-      L->nomem = true;
-  } else if (hset_has(&L->links, h)) {
-    /* a symbolic link replaced by this entry: no longer one (its string is dropped when the
-     * layer ends: links_compact) */
-    hset_del(&L->links, h);
-    L->link_dead++;
-  }
-  if (e->type != 'd' && !hset_add(&L->nondirs, h, NULL))
-    L->nomem = true;
-  switch (e->type) {
-  case 'h':
-    if (e->bad_link) {
-      char *qp = qn(e->path);
-      q = qn(e->link);
-      note(L, VF_LAYER_PATH_UNSAFE, "hard link %s points at %s, %s", qp ? qp : "?", q ? q : "?",
-           e->link[0] == '/' ? "an absolute name" : "a name with a \"..\" component");
-      free(qp);
-      free(q);
-    } else if (!hset_has(&L->seen, phash(e->link, strlen(e->link)))) {
-      if (!strv_add(&L->hardlinks, e->path, strlen(e->path)) || !strv_add(&L->hardlinks, e->link, strlen(e->link)))
-        L->nomem = true;
-    }
-    break;
-  case 'c':
-  case 'b':
-    q = qn(e->path);
-    note(L, VF_LAYER_SPECIAL_FILE, "%s is a %s device node (%u, %u)", q ? q : "?",
-         e->type == 'c' ? "character" : "block", e->devmajor, e->devminor);
-    free(q);
-    break;
-  case 'p':
-    q = qn(e->path);
-    note(L, VF_LAYER_SPECIAL_FILE, "%s is a FIFO", q ? q : "?");
-    free(q);
-    break;
-  default:
-    break;
-  }
-  if (e->type == 'f' && (e->mode & 06000)) {
-    q = qn(e->path);
-    if (e->mode & 04000)
-      note(L, VF_LAYER_SETUID, "%s is setuid (mode %04o, owner %lld)", q ? q : "?", (unsigned)e->mode,
-           (long long)e->uid);
-    if (e->mode & 02000)
-      note(L, VF_LAYER_SETGID, "%s is setgid (mode %04o, group %lld)", q ? q : "?", (unsigned)e->mode,
-           (long long)e->gid);
-    free(q);
-  }
-  if ((e->type == 'f' || e->type == 'd') && (e->mode & 0002) && !(e->mode & 01000)) {
-    q = qn(e->path[0] ? e->path : "/");
-    note(L, VF_LAYER_WORLD_WRITABLE, "%s %s is world-writable (mode %04o)%s", e->type == 'd' ? "directory" : "file",
-         q ? q : "?", (unsigned)e->mode, e->type == 'd' ? " without the sticky bit" : "");
-    free(q);
-  }
-  if (!hset_add(&L->seen, h, NULL))
-    L->nomem = true;
-  return L->nomem ? oci_nomem(err) : OCIDIG_OK;
-}
-
 /* ------------------------------------------------------------ reading a layer */
 
 static void count(dlayer *L, oci_vcode code)
@@ -558,93 +217,76 @@ static void blob_checked(vstate *v, dlayer *L, const ocidig_digest *d, uint64_t 
 /* The layer's symbolic links as they stand at its end: those replaced by a later entry of
  * the layer (no longer in L->links) dropped, each path once (a link set again after it was
  * replaced is added twice).  false: out of memory. */
-static bool links_compact(dlayer *L)
+/* Can L be read at all?  Else said on L (its finding made with the others: emit). */
+static bool readable(vstate *v, dlayer *L, oci_layer_compression comp, ocidig_digest *d, bool *have_d)
 {
-  hset kept = {0};
-  size_t w = 0;
-  bool ok = true;
-  if (!L->link_dead)
-    return true;
-  for (size_t i = 0; i < L->symlinks.n; i++) {
-    uint64_t h = phash(L->symlinks.v[i], strlen(L->symlinks.v[i]));
-    bool added = false;
-    if (ok && hset_has(&L->links, h) && !(ok = hset_add(&kept, h, &added)))
-      added = false;
-    if (added)
-      L->symlinks.v[w++] = L->symlinks.v[i];
-    else
-      free(L->symlinks.v[i]);
-  }
-  L->symlinks.n = w;
-  hset_free(&kept);
-  return ok;
-}
-
-/* What the layer's whiteouts remove ("dir/.wh.name": dir/name) and its opaque directories,
- * as sorted hashes.  false: out of memory. */
-static bool removal_hashes(dlayer *L)
-{
-  if ((L->whiteouts.n && !(L->wh = malloc(L->whiteouts.n * sizeof *L->wh))) ||
-      (L->opaques.n && !(L->opq = malloc(L->opaques.n * sizeof *L->opq))))
+  *have_d = ocidig_digest_parse(L->digest, strlen(L->digest), d, NULL) == OCIDIG_OK;
+  if (comp == OCI_LAYER_UNKNOWN) {
+    skip(v, L, "not a layer tar (media type %s)", L->media_type[0] ? L->media_type : "(none)");
     return false;
-  for (size_t k = 0; k < L->whiteouts.n; k++) {
-    const char *wp = L->whiteouts.v[k], *base = strrchr(wp, '/');
-    size_t dl = base ? (size_t)(base - wp) + 1 : 0;
-    const char *name = (base ? base + 1 : wp) + 4;
-    L->wh[L->n_wh++] = pmix(pfnv(pfnv(PFNV0, wp, dl), name, strlen(name)));
   }
-  for (size_t k = 0; k < L->opaques.n; k++)
-    L->opq[L->n_opq++] = phash(L->opaques.v[k], strlen(L->opaques.v[k]));
-  if (L->n_wh)
-    qsort(L->wh, L->n_wh, sizeof *L->wh, u64_cmp);
-  if (L->n_opq)
-    qsort(L->opq, L->n_opq, sizeof *L->opq, u64_cmp);
+  if (*have_d)
+    L->blob = oci_vblob_find(v, L->digest);
+  if (L->blob != NONE && !oci_vblob_present(v, L->blob)) {
+    skip(v, L, "absent");
+    return false;
+  }
+  if (!L->member) {
+    skip(v, L, "no file holds it");
+    return false;
+  }
   return true;
 }
 
-/* A set's hashes as a sorted array (*out malloc'd, NULL when empty).  false: out of memory. */
-static bool sorted_of(const hset *set, uint64_t **out, size_t *n)
+/* A read of L has ended (its record made compact): what it says. */
+static void read_over(vstate *v, dlayer *L, ocidig_code rc, const ocidig_error *e, const ocidig_digest *d, uint64_t n)
 {
-  *out = NULL;
-  *n = 0;
-  if (!set->n)
-    return true;
-  if (!(*out = malloc(set->n * sizeof **out)))
-    return false;
-  for (size_t i = 0; i < set->cap && *n < set->n; i++)
-    if (set->t[i] > HSET_DEAD)
-      (*out)[(*n)++] = set->t[i];
-  qsort(*out, *n, sizeof **out, u64_cmp);
+  if (rc == OCIDIG_ERR_NOMEM || L->nomem) {
+    v->nomem = true;
+    return;
+  }
+  if (rc != OCIDIG_OK) {
+    skip(v, L, "unreadable: %s", e->message);
+    if (L->blob != NONE && v->blobs[L->blob].hash == OCIDIG_HASH_UNKNOWN && !v->blobs[L->blob].read_error &&
+        !(v->blobs[L->blob].read_error = oci_strdup(e->message)))
+      v->nomem = true;
+    return;
+  }
+  if (d)
+    blob_checked(v, L, d, n);
+  if (L->res.limited) { /* valid, maybe: too large a window to decode here; not read */
+    skip(v, L, "not checked: %s", L->res.decode_message);
+    return;
+  }
+  L->read = true;
+}
+
+/* A layer standard input cannot give again, that the pass read as another compression:
+ * what its first bytes say (oci_deep_pass_other), as if read now. */
+static bool take_other(vstate *v, dlayer *L, oci_layer_compression comp)
+{
+  dlayer w = *L;
+  bool nomem = false;
+  oci_deep_record_clear(L);
+  memset(&L->res, 0, sizeof L->res);
+  memset(L->per_code, 0, sizeof L->per_code);
+  if (!oci_deep_pass_other(v->l, L->member, comp, L->diff_alg, L, &nomem)) {
+    if (nomem)
+      v->nomem = true;
+    return nomem;
+  }
+  (void)w;
+  read_over(v, L, OCIDIG_OK, NULL, NULL, 0);
   return true;
 }
 
-static void read_layer(vstate *v, dlayer *L)
+static void read_layer(vstate *v, dlayer *L, oci_layer_compression comp, const ocidig_digest *d)
 {
-  static const oci_layer_callbacks cb = {on_entry};
-  oci_layer_compression comp = oci_layer_compression_of(L->media_type);
-  ocidig_digest d;
-  bool have_d = ocidig_digest_parse(L->digest, strlen(L->digest), &d, NULL) == OCIDIG_OK;
+  static const oci_layer_callbacks cb = {oci_deep_on_entry};
   oci_layer_reader *r;
   ocidig_error e = {0};
   ocidig_code rc, frc;
   feed_ctx f = {0};
-  L->tried = true;
-  if (comp == OCI_LAYER_UNKNOWN) {
-    skip(v, L, "not a layer tar (media type %s)", L->media_type[0] ? L->media_type : "(none)");
-    LFIND(v, L, VF_LAYER_NOT_READ, "layer %s: its media type (%s) is no layer tar ocidig reads: its contents are not "
-          "checked", L->digest, L->media_type[0] ? L->media_type : "none");
-    return;
-  }
-  if (have_d)
-    L->blob = oci_vblob_find(v, L->digest);
-  if (L->blob != NONE && !oci_vblob_present(v, L->blob)) {
-    skip(v, L, "absent");
-    return;
-  }
-  if (!L->member) {
-    skip(v, L, "no file holds it");
-    return;
-  }
   if (!(r = oci_layer_reader_new(comp, &cb, L, &e))) {
     if (e.code == OCIDIG_ERR_NOMEM)
       v->nomem = true;
@@ -652,8 +294,8 @@ static void read_layer(vstate *v, dlayer *L)
       skip(v, L, "%s", e.message);
     return;
   }
-  if (have_d)
-    oci_layer_reader_hash_input(r, d.alg);
+  if (d)
+    oci_layer_reader_hash_input(r, d->alg);
   oci_layer_reader_diff_alg(r, L->diff_alg);
   f.r = r;
   rc = ocidig_layout_stream_file(v->l, L->member, feed, &f, &e);
@@ -663,53 +305,44 @@ static void read_layer(vstate *v, dlayer *L)
     rc = frc;
     f.reader_rc = frc;
   }
-  if (!links_compact(L))
-    L->nomem = true;
   /* the reader itself failed (its thread did not start): no fault of the layer; the
    * verification stops with the reason */
   if (rc != OCIDIG_OK && f.reader_rc == rc && rc != OCIDIG_ERR_NOMEM && !L->nomem) {
     v->deep->rc = rc;
     v->deep->err = e;
-    hset_free(&L->links);
-    hset_free(&L->parent_set);
-    hset_free(&L->nondirs);
-    hset_free(&L->seen);
+    oci_deep_read_end(L, false);
     skip(v, L, "%s", e.message);
     return;
   }
-  hset_free(&L->links);
-  hset_free(&L->parent_set);
-  if (rc == OCIDIG_OK && !L->nomem && !sorted_of(&L->nondirs, &L->nondirs_sorted, &L->n_nondirs))
-    L->nomem = true;
-  hset_free(&L->nondirs);
-  if (rc == OCIDIG_ERR_NOMEM || L->nomem) {
-    v->nomem = true;
-    hset_free(&L->seen);
+  oci_deep_read_end(L, rc == OCIDIG_OK);
+  if (rc == OCIDIG_ERR_NOT_REREADABLE && !L->nomem && f.n == 0 && take_other(v, L, comp))
     return;
-  }
-  if (rc != OCIDIG_OK) {
-    char *q = qn(L->member);
-    hset_free(&L->seen);
-    skip(v, L, "unreadable: %s", e.message);
-    if (L->blob != NONE && v->blobs[L->blob].hash == OCIDIG_HASH_UNKNOWN && !v->blobs[L->blob].read_error &&
-        !(v->blobs[L->blob].read_error = oci_strdup(e.message)))
+  read_over(v, L, rc, &e, d, f.n);
+}
+
+/* L as the archive's one pass read it, if it did as L's media type says (then its blob was
+ * hashed by the pass too).  true: taken (or out of memory: v->nomem). */
+static bool take_from_pass(vstate *v, dlayer *L, oci_layer_compression comp)
+{
+  dlayer w = *L;
+  bool nomem = false;
+  if (!oci_deep_pass_take(v->l, L->member, comp, L->diff_alg, L, &nomem)) {
+    if (nomem)
       v->nomem = true;
-    free(q);
-    return;
+    return nomem;
   }
-  if (have_d)
-    blob_checked(v, L, &d, f.n);
-  if (L->res.limited) { /* valid, maybe: too large a window to decode here; not read */
-    skip(v, L, "not checked: %s", L->res.decode_message);
-    LFIND(v, L, VF_LAYER_NOT_READ, "layer %s: not checked inside: %s", L->digest, L->res.decode_message);
-    hset_free(&L->seen);
-    return;
-  }
-  L->read = true;
-  /* the paths, sorted, for the layers above (8 bytes an entry) */
-  if (!sorted_of(&L->seen, &L->paths, &L->n_paths) || !removal_hashes(L))
-    v->nomem = true;
-  hset_free(&L->seen);
+  L->digest = w.digest;
+  L->media_type = w.media_type;
+  L->member = w.member;
+  L->size = w.size;
+  L->c = w.c;
+  L->blob = w.blob;
+  L->tried = w.tried;
+  L->alg_set = w.alg_set;
+  L->diff_alg = w.diff_alg;
+  L->skipped = w.skipped;
+  read_over(v, L, OCIDIG_OK, NULL, NULL, 0);
+  return true;
 }
 
 static bool paths_has(const dlayer *L, uint64_t h)
@@ -729,6 +362,17 @@ static void layer_findings(vstate *v, dlayer *L)
 {
   const oci_layer_result *s = &L->res;
   const char *comp = oci_layer_compression_name(oci_layer_compression_of(L->media_type));
+  if (oci_layer_compression_of(L->media_type) == OCI_LAYER_UNKNOWN) {
+    LFIND(v, L, VF_LAYER_NOT_READ, "layer %s: its media type (%s) is no layer tar ocidig reads: its contents are not "
+          "checked", L->digest, L->media_type[0] ? L->media_type : "none");
+    return;
+  }
+  if (!L->read && L->res.limited && L->skipped && !strncmp(L->skipped, "not checked: ", 13)) {
+    LFIND(v, L, VF_LAYER_NOT_READ, "layer %s: not checked inside: %s", L->digest, L->res.decode_message);
+    return;
+  }
+  if (!L->read)
+    return;
   if (s->decode == OCI_LAYER_DECODE_TRUNCATED)
     LFIND(v, L, VF_LAYER_TRUNCATED, "layer %s (%s) ends before its compressed stream does: %s", L->digest, comp,
           s->decode_message);
@@ -1064,31 +708,75 @@ static void image_diff_ids(vstate *v, dimage *im)
 
 /* ------------------------------------------------------------ the pass */
 
+/* Layers to read again, in the order of their members in the archive: a forward re-reader
+ * meets each in turn (one pass for all, never one per layer). */
+static int member_order(const void *a, const void *b)
+{
+  const dlayer *x = *(dlayer *const *)a, *y = *(dlayer *const *)b;
+  return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
+}
+
 ocidig_code oci_verify_deep(vstate *v, ocidig_error *err)
 {
   vdeep *d = v->deep;
-  if (!d)
+  dlayer **todo = NULL;
+  size_t n_todo = 0;
+  if (!d) {
+    oci_deep_pass_drop(v->l);
     return OCIDIG_OK;
-  for (size_t k = 0; k < d->n_images && !v->nomem && d->rc == OCIDIG_OK; k++) {
+  }
+  /* the configs first: a sha512 diff_id asks the reader for sha512 (the first image that
+   * names the layer decides) */
+  for (size_t k = 0; k < d->n_images && !v->nomem; k++) {
     dimage *im = &d->images[k];
-    read_diff_ids(v, im); /* first: a sha512 diff_id asks the reader for sha512 */
-    for (size_t i = 0; i < im->n_layers && !v->nomem && d->rc == OCIDIG_OK; i++) {
+    read_diff_ids(v, im);
+    for (size_t i = 0; i < im->n_layers; i++) {
       dlayer *L;
       ocidig_digest dd;
-      if (im->layers[i] == NONE)
+      if (im->layers[i] == NONE || (L = &d->layers[im->layers[i]])->alg_set)
         continue;
-      L = &d->layers[im->layers[i]];
-      if (!L->tried && i < im->n_diff_ids &&
-          ocidig_digest_parse(im->diff_ids[i], strlen(im->diff_ids[i]), &dd, NULL) == OCIDIG_OK)
+      L->alg_set = true;
+      if (i < im->n_diff_ids && ocidig_digest_parse(im->diff_ids[i], strlen(im->diff_ids[i]), &dd, NULL) == OCIDIG_OK)
         L->diff_alg = dd.alg;
-      if (!L->tried) {
-        read_layer(v, L);
-        if (L->read)
-          layer_findings(v, L);
-      }
     }
-    if (d->rc != OCIDIG_OK)
-      break;
+  }
+  /* each layer once: as the archive's one pass read it, else read now (an archive's in the
+   * order of its members) */
+  if (d->n_layers && !v->nomem && !(todo = malloc(d->n_layers * sizeof *todo)))
+    v->nomem = true;
+  for (size_t j = 0; j < d->n_layers && !v->nomem; j++) {
+    dlayer *L = &d->layers[j];
+    oci_layer_compression comp = oci_layer_compression_of(L->media_type);
+    ocidig_digest dd;
+    bool have_d;
+    L->tried = true;
+    if (!readable(v, L, comp, &dd, &have_d) || (ocidig_layout_is_archive(v->l) && take_from_pass(v, L, comp)))
+      continue;
+    if (ocidig_layout_is_archive(v->l)) {
+      const oci_member *m = oci_member_find(v->l, L->member);
+      L->ordinal = m ? m->ordinal : 0;
+    }
+    todo[n_todo++] = L;
+  }
+  oci_deep_pass_drop(v->l); /* what the pass read of no layer in scope */
+  if (n_todo > 1)
+    qsort(todo, n_todo, sizeof *todo, member_order);
+  for (size_t j = 0; j < n_todo && !v->nomem && d->rc == OCIDIG_OK; j++) {
+    ocidig_digest dd;
+    bool have_d = ocidig_digest_parse(todo[j]->digest, strlen(todo[j]->digest), &dd, NULL) == OCIDIG_OK;
+    read_layer(v, todo[j], oci_layer_compression_of(todo[j]->media_type), have_d ? &dd : NULL);
+  }
+  free(todo);
+  /* the findings, image by image (each layer's own with the first image that has it) */
+  for (size_t k = 0; k < d->n_images && !v->nomem && d->rc == OCIDIG_OK; k++) {
+    dimage *im = &d->images[k];
+    for (size_t i = 0; i < im->n_layers; i++) {
+      dlayer *L;
+      if (im->layers[i] == NONE || (L = &d->layers[im->layers[i]])->emitted)
+        continue;
+      L->emitted = true;
+      layer_findings(v, L);
+    }
     image_diff_ids(v, im);
     image_layers(v, im);
   }
@@ -1142,24 +830,8 @@ void oci_verify_deep_free(vstate *v)
   if (!d)
     return;
   for (size_t i = 0; i < d->n_layers; i++) {
-    dlayer *L = &d->layers[i];
-    free(L->skipped);
-    free(L->paths);
-    free(L->nondirs_sorted);
-    free(L->wh);
-    free(L->opq);
-    strv_clear(&L->symlinks);
-    strv_clear(&L->whiteouts);
-    strv_clear(&L->opaques);
-    strv_clear(&L->parents);
-    strv_clear(&L->hardlinks);
-    for (size_t k = 0; k < L->n_finds; k++)
-      free(L->finds[k].msg);
-    free(L->finds);
-    hset_free(&L->seen);
-    hset_free(&L->links);
-    hset_free(&L->nondirs);
-    hset_free(&L->parent_set);
+    free(d->layers[i].skipped);
+    oci_deep_record_clear(&d->layers[i]);
   }
   free(d->layers);
   oci_strtab_free(&d->tab);

@@ -14,6 +14,9 @@
  *                      hashed once), and the files nothing names
  *  docker_rules.c      docker save archives: manifest.json's shape, configs, layers against
  *                      diff_ids, repositories against RepoTags, a hybrid's disagreements
+ *  deep.c              verify --deep: the layers in scope read once, diff_ids, hazards across layers;
+ *                      deep_entries.c (a layer's record as it is read), deep_sets.c (hash sets),
+ *                      deep_pass.c (layers read in an archive's one pass), deep_int.h
  *  findings.c          the one table of finding codes (code, severity, meaning)
  *  pool.c              the strings kept for blobs and rows, in chunks, interned where they repeat
  *  report.c            findings as they are found, the conclusions, the report
