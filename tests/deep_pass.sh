@@ -8,6 +8,7 @@
 #  - one pass: a .tar.gz and a .tar.zst of 40 layers whose manifest lists them in the
 #    reverse of the archive's order: the bytes read are the archive's, once (reading each
 #    layer again read the archive 16 times over);
+#  - a docker save directory's layer files read once under --deep (not hashed, then read);
 #  - standard input is never copied to a file: with TMPDIR a path no file can be made
 #    under, verify --deep - of a .tar.gz reads every layer;
 #  - a layer whose bytes are not what its media type says (gzip bytes named a tar, a tar
@@ -151,6 +152,22 @@ deepjson "$F/many"
 cp "$T_TMP/got" "$T_TMP/many.want"
 rows=$(grep -c '^L .* True None ' "$T_TMP/many.want")
 expect_eq "$rows" 40 "40 layers: each read (the directory)"
+
+# ---- a docker save (as a directory; as an archive its files are hashed in the pass): each
+# layer file read once under --deep, its sha256 (the docker rules' digest and diff_id) from
+# the read that decodes it (it was hashed, then read again: twice the bytes)
+if [ -r /proc/self/io ]; then
+  mkdir -p "$F/dsave"
+  tar -C "$F/dsave" -xf "$TESTDATA/layers/docker-save.tar"
+  plain=$(rchar "$OCIDIG_REAL" verify "$F/dsave" --)
+  deep=$(rchar "$OCIDIG_REAL" verify --deep "$F/dsave" --)
+  layers=$(cat "$F"/dsave/*.tar | wc -c | tr -d ' ')
+  if [ -n "$deep" ] && [ -n "$plain" ] && [ "$deep" -le $((plain + layers / 4)) ]; then
+    ok "docker save (directory): verify --deep read $deep bytes, verify $plain: its $layers bytes of layers once"
+  else
+    not_ok "docker save (directory): verify --deep read ${deep:-?} bytes, verify ${plain:-?}: its $layers bytes of layers twice"
+  fi
+fi
 
 # ---- standard input: no file made for it
 touch "$T_TMP/notadir"

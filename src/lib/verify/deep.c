@@ -43,6 +43,7 @@ struct vdeep {
   oci_strtab tab; /* layers by digest */
   dimage *images;
   size_t n_images, cap_images;
+  bool read_done; /* oci_vdeep_read ran */
 };
 
 static const char *layer_key(const void *ctx, size_t i)
@@ -716,15 +717,16 @@ static int member_order(const void *a, const void *b)
   return x->ordinal < y->ordinal ? -1 : x->ordinal > y->ordinal;
 }
 
-ocidig_code oci_verify_deep(vstate *v, ocidig_error *err)
+void oci_vdeep_read(vstate *v)
 {
   vdeep *d = v->deep;
   dlayer **todo = NULL;
   size_t n_todo = 0;
-  if (!d) {
+  if (!d || d->read_done) {
     oci_deep_pass_drop(v->l);
-    return OCIDIG_OK;
+    return;
   }
+  d->read_done = true;
   /* the configs first: a sha512 diff_id asks the reader for sha512 (the first image that
    * names the layer decides) */
   for (size_t k = 0; k < d->n_images && !v->nomem; k++) {
@@ -767,6 +769,27 @@ ocidig_code oci_verify_deep(vstate *v, ocidig_error *err)
     read_layer(v, todo[j], oci_layer_compression_of(todo[j]->media_type), have_d ? &dd : NULL);
   }
   free(todo);
+}
+
+const char *oci_vdeep_sha256_of(vstate *v, const char *member)
+{
+  vdeep *d = v->deep;
+  for (size_t j = 0; d && member && j < d->n_layers; j++) {
+    const dlayer *L = &d->layers[j];
+    if (L->read && L->member && !strcmp(L->member, member) && L->res.have_digests &&
+        oci_layer_compression_of(L->media_type) == OCI_LAYER_NONE && L->res.decode == OCI_LAYER_DECODE_END &&
+        L->res.diff_id.alg == OCIDIG_DIGEST_SHA256)
+      return L->res.diff_id.hex;
+  }
+  return NULL;
+}
+
+ocidig_code oci_verify_deep(vstate *v, ocidig_error *err)
+{
+  vdeep *d = v->deep;
+  oci_vdeep_read(v);
+  if (!d)
+    return OCIDIG_OK;
   /* the findings, image by image (each layer's own with the first image that has it) */
   for (size_t k = 0; k < d->n_images && !v->nomem && d->rc == OCIDIG_OK; k++) {
     dimage *im = &d->images[k];

@@ -258,6 +258,14 @@ void oci_vdocker_hash(vstate *v)
     if (f->config || f->absent)
       continue;
     dfile_from_listing(v, f);
+    if (f->want[OCIDIG_DIGEST_SHA256] && !f->have[OCIDIG_DIGEST_SHA256]) {
+      /* verify --deep read it whole already: its diff_id is its digest (read once) */
+      const char *hex = oci_vdeep_sha256_of(v, f->path);
+      if (hex) {
+        memcpy(f->hex[OCIDIG_DIGEST_SHA256], hex, 65);
+        f->have[OCIDIG_DIGEST_SHA256] = true;
+      }
+    }
     if ((f->want[0] && !f->have[0]) || (f->want[1] && !f->have[1]))
       total = oci_bytes_add(total, f->size);
   }

@@ -676,6 +676,8 @@ ocidig_code oci_verify_walk_docker(vstate *v)
         long k = (long)r->n_images++;
         docker_image(v, &a->images[i], k, &dl, &n_dl, &cap_dl);
       }
+    if (v->o->deep)
+      oci_vdeep_read(v); /* each layer file read once: its sha256 from that read (docker_files.c) */
     oci_vdocker_hash(v);
     docker_layers_conclude(v, dl, n_dl);
   }

@@ -424,6 +424,12 @@ void oci_vdeep_docker_image(vstate *v, vctx c, const char *label, const char *co
 /* A code other than OCIDIG_OK: the layers could not be read at all (a thread that cannot
  * start), *err says why. */
 ocidig_code oci_verify_deep(vstate *v, ocidig_error *err);
+/* The layers read (once; oci_verify_deep does it if nobody did before): a docker save's
+ * rules read them first, to take their files' sha256 from the read (the uncompressed stream
+ * of a docker save layer is its file: its diff_id is the file's digest). */
+void oci_vdeep_read(vstate *v);
+/* The sha256 of a layer file the read took whole (uncompressed), by member; NULL: unknown. */
+const char *oci_vdeep_sha256_of(vstate *v, const char *member);
 void oci_verify_deep_report(vstate *v);
 void oci_verify_deep_free(vstate *v);
 
