@@ -539,7 +539,7 @@ bool oci_vblob_present_foreign(vstate *v, size_t bi)
   if (b->looked_up)
     return b->present;
   b->looked_up = true;
-  oci_vblob_d(b, &d);
+  oci_vblob_d(v, b, &d);
   if (!oci_view_blob_member(v->view, &d, &synth, &synth_len)) {
     /* a document the view made to its digest: there, and checked */
     b->present = true;

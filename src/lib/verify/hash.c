@@ -199,7 +199,7 @@ void oci_verify_hash_pending(vstate *v)
     j = &jobs[n++];
     memset(j, 0, sizeof *j);
     j->blob = i;
-    oci_vblob_d(b, &d);
+    oci_vblob_d(v, b, &d);
     j->alg = d.alg;
     j->size = b->size;
     oci_vblob_path(&d, j->path);
@@ -241,7 +241,8 @@ void oci_verify_hash_pending(vstate *v)
     hjob *j = &jobs[k];
     vblob *b = &v->blobs[j->blob];
     if (j->done) {
-      const char *hex = strchr(b->digest, ':');
+      char dbuf[OCIDIG_DIGEST_STRING_MAX];
+      const char *hex = strchr(oci_vblob_digest(v, b, dbuf), ':');
       b->hash = !hex || strcmp(j->hex, hex + 1) ? OCIDIG_HASH_MISMATCH : OCIDIG_HASH_OK;
       if (b->hash == OCIDIG_HASH_MISMATCH &&
           !(b->actual = oci_sprintf("%s:%s", ocidig_digest_alg_name(j->alg), j->hex)))

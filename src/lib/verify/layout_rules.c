@@ -4,16 +4,95 @@
 
 /* ------------------------------------------------------------ blob table */
 
-/* The blob table is the library's string table (strtab.h) over the records' digests. */
-static const char *blob_key(const void *ctx, size_t i)
+/* The blob table: a digest that names a regular file of the member table (blobs/<alg>/<hex>)
+ * is found through the layout's own table of members (by_member: the blob of each member);
+ * the others (absent, a link, a foreign format's file) through the library's string table
+ * (strtab.h) over their own strings.  The digest is never held twice: a layout of 100,000
+ * blobs holds their names once, in the member table. */
+static const char *own_key(const void *ctx, size_t i)
 {
-  return ((const vstate *)ctx)->blobs[i].digest;
+  const vstate *v = ctx;
+  return v->own[v->blobs[i].name & ~VBLOB_OWN];
+}
+
+/* The member (a regular file the listing saw) whose name is d's blob path, or NONE. */
+static size_t member_of(const vstate *v, const ocidig_digest *d)
+{
+  char path[OCIDIG_DIGEST_STRING_MAX + 8];
+  oci_member *m;
+  size_t mi;
+  if (!v->n_by_member)
+    return NONE;
+  m = oci_member_find(v->l, oci_vblob_path(d, path));
+  if (!m || m->type != OCIDIG_ENTRY_FILE)
+    return NONE;
+  mi = (size_t)(m - v->l->members);
+  return mi < v->n_by_member ? mi : NONE;
+}
+
+void oci_vblob_table_init(vstate *v)
+{
+  size_t n = v->l->n_members;
+  if (v->n_blobs || !n || n >= VBLOB_OWN || !(v->by_member = malloc(n * sizeof *v->by_member)))
+    return; /* every digest keeps its own string: the same answers */
+  memset(v->by_member, 0xff, n * sizeof *v->by_member);
+  v->n_by_member = n;
+}
+
+static size_t find_d(const vstate *v, const ocidig_digest *d, size_t *mi, char *buf)
+{
+  size_t i;
+  ocidig_digest_format(d, buf);
+  if ((*mi = member_of(v, d)) != NONE)
+    return v->by_member[*mi] == VNONE32 ? NONE : v->by_member[*mi];
+  i = oci_strtab_find(&v->tab, buf, own_key, v);
+  return i == OCI_STRTAB_NONE ? NONE : i;
 }
 
 size_t oci_vblob_find(const vstate *v, const char *digest)
 {
-  size_t i = oci_strtab_find(&v->tab, digest, blob_key, v);
-  return i == OCI_STRTAB_NONE ? NONE : i;
+  char buf[OCIDIG_DIGEST_STRING_MAX];
+  ocidig_digest d;
+  size_t mi, i;
+  if (!digest || ocidig_digest_parse(digest, strlen(digest), &d, NULL) != OCIDIG_OK)
+    return NONE;
+  i = find_d(v, &d, &mi, buf);
+  return i != NONE && !strcmp(buf, digest) ? i : NONE; /* the digest as written, exactly */
+}
+
+const char *oci_vblob_digest(const vstate *v, const vblob *b, char *buf)
+{
+  ocidig_digest_alg alg;
+  const char *hex;
+  if (b->name & VBLOB_OWN)
+    return v->own[b->name & ~VBLOB_OWN];
+  hex = oci_blob_path_hex(v->l->members[b->name].path, &alg);
+  snprintf(buf, OCIDIG_DIGEST_STRING_MAX, "%s:%s", ocidig_digest_alg_name(alg), hex ? hex : "");
+  return buf;
+}
+
+const ocidig_digest *oci_vblob_d(const vstate *v, const vblob *b, ocidig_digest *out)
+{
+  char buf[OCIDIG_DIGEST_STRING_MAX];
+  const char *s = oci_vblob_digest(v, b, buf);
+  if (ocidig_digest_parse(s, strlen(s), out, NULL) != OCIDIG_OK)
+    memset(out, 0, sizeof *out); /* never: the digest was formatted from a digest */
+  return out;
+}
+
+const char *oci_vblob_kept(vstate *v, size_t bi)
+{
+  const vblob *b = &v->blobs[bi];
+  char buf[OCIDIG_DIGEST_STRING_MAX];
+  if (b->name & VBLOB_OWN)
+    return v->own[b->name & ~VBLOB_OWN];
+  if (!v->kept && !(v->kept = calloc(v->n_blobs ? v->n_blobs : 1, sizeof *v->kept))) {
+    v->nomem = true;
+    return NULL;
+  }
+  if (!v->kept[bi])
+    v->kept[bi] = oci_vpool_keep(v, oci_vblob_digest(v, b, buf));
+  return v->kept[bi];
 }
 
 bool oci_vreserve(void **arr, size_t *cap, size_t n, size_t elem)
@@ -33,25 +112,37 @@ bool oci_vreserve(void **arr, size_t *cap, size_t n, size_t elem)
 size_t oci_vblob_get(vstate *v, const ocidig_digest *d)
 {
   char buf[OCIDIG_DIGEST_STRING_MAX];
-  size_t i;
+  size_t i, mi;
   vblob *b;
-  ocidig_digest_format(d, buf);
-  if ((i = oci_vblob_find(v, buf)) != NONE)
+  if ((i = find_d(v, d, &mi, buf)) != NONE)
     return i;
-  if (!oci_grow((void **)&v->blobs, &v->cap_blobs, v->n_blobs + 1, sizeof *v->blobs)) {
+  if (v->n_blobs >= VBLOB_OWN || !oci_grow((void **)&v->blobs, &v->cap_blobs, v->n_blobs + 1, sizeof *v->blobs)) {
     v->nomem = true;
     return NONE;
   }
   b = &v->blobs[v->n_blobs];
   memset(b, 0, sizeof *b);
-  if (!(b->digest = oci_vpool_keep(v, buf)))
-    return NONE;
-  b->unit = NONE;
+  b->unit = VNONE32;
   b->image = -1;
   b->plat = -1;
-  if (!oci_strtab_put(&v->tab, v->n_blobs, blob_key, v, false)) {
-    v->nomem = true;
-    return NONE;
+  if (mi != NONE) {
+    b->name = (uint32_t)mi;
+    v->by_member[mi] = (uint32_t)v->n_blobs;
+    return v->n_blobs++;
+  }
+  {
+    const char *s = oci_vpool_keep(v, buf);
+    if (!s || v->n_own >= VBLOB_OWN || !oci_grow((void **)&v->own, &v->cap_own, v->n_own + 1, sizeof *v->own)) {
+      v->nomem = true;
+      return NONE;
+    }
+    v->own[v->n_own] = s;
+    b->name = VBLOB_OWN | (uint32_t)v->n_own;
+    if (!oci_strtab_put(&v->tab, v->n_blobs, own_key, v, false)) {
+      v->nomem = true;
+      return NONE;
+    }
+    v->n_own++;
   }
   return v->n_blobs++;
 }
@@ -88,7 +179,7 @@ bool oci_vblob_present(vstate *v, size_t bi)
     ocidig_digest d;
     ocidig_entry e;
     ocidig_error err;
-    ocidig_code rc = ocidig_layout_stat(v->l, oci_vblob_path(oci_vblob_d(b, &d), path), &e, &err);
+    ocidig_code rc = ocidig_layout_stat(v->l, oci_vblob_path(oci_vblob_d(v, b, &d), path), &e, &err);
     oci_vblob_stat_result(v, b, rc, &e, &err);
   }
   return b->present;

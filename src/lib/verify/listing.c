@@ -149,6 +149,7 @@ ocidig_code oci_verify_listing(vstate *v)
     v->r->error = e;
     return rc;
   }
+  oci_vblob_table_init(v);
   oci_vreserve((void **)&v->blobs, &v->cap_blobs, lc.n_blob_files, sizeof *v->blobs);
   n_list_errors = oci_layout_list_errors(v->l, &list_errors, &list_error_paths);
   for (size_t i = 0; !lc.archive && i < n_list_errors; i++)

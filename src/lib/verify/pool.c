@@ -77,6 +77,26 @@ const char *oci_vpool_intern(vstate *v, const char *s)
   return kept;
 }
 
+uint32_t oci_vpool_intern_id(vstate *v, const char *s)
+{
+  vpool *p = &v->pool;
+  size_t i;
+  if (!s)
+    return VNONE32;
+  if ((i = oci_strtab_find(&p->tab, s, interned_key, p)) != OCI_STRTAB_NONE)
+    return (uint32_t)i;
+  if (p->n_interned >= VNONE32 - 1 || !oci_vpool_intern(v, s)) {
+    v->nomem = true;
+    return VNONE32;
+  }
+  return (uint32_t)(p->n_interned - 1);
+}
+
+const char *oci_vpool_str(const vstate *v, uint32_t id)
+{
+  return id == VNONE32 || id >= v->pool.n_interned ? NULL : v->pool.interned[id];
+}
+
 void oci_vpool_free(vpool *p)
 {
   for (size_t i = 0; i < p->n_chunks; i++)

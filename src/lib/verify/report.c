@@ -106,18 +106,19 @@ static void conclude_blobs(vstate *v)
 {
   for (size_t i = 0; i < v->n_blobs; i++) {
     vblob *b = &v->blobs[i];
-    char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
-    const char *path;
+    char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8], dbuf[OCIDIG_DIGEST_STRING_MAX];
+    const char *path, *digest;
     ocidig_digest d;
     vctx c = {b->image, b->plat};
     if (!b->referenced || !b->present)
       continue;
-    path = oci_vblob_member(v, oci_vblob_d(b, &d), pathbuf);
+    path = oci_vblob_member(v, oci_vblob_d(v, b, &d), pathbuf);
+    digest = oci_vblob_digest(v, b, dbuf);
     if (b->hash == OCIDIG_HASH_MISMATCH) {
-      oci_finding_add(v, c, VF_DIGEST_MISMATCH, b->digest, path, "the bytes of %s hash to %s; expected %s", path,
-                      b->actual ? b->actual : "something else", b->digest);
+      oci_finding_add(v, c, VF_DIGEST_MISMATCH, digest, path, "the bytes of %s hash to %s; expected %s", path,
+                      b->actual ? b->actual : "something else", digest);
     } else if (b->hash == OCIDIG_HASH_UNKNOWN) {
-      oci_finding_add(v, c, VF_BLOB_UNREADABLE, b->digest, path, "%s could not be read: %s", path,
+      oci_finding_add(v, c, VF_BLOB_UNREADABLE, digest, path, "%s could not be read: %s", path,
                       b->read_error ? b->read_error : "unknown error");
     }
     if (b->hash != OCIDIG_HASH_UNKNOWN)
@@ -132,11 +133,11 @@ static void conclude_platforms(vstate *v)
     const vplat *p = &v->plats[pi];
     const vunit *u;
     vctx c = {p->image, (long)pi};
-    const char *mdigest;
-    if (p->unit == NONE)
+    const char *mdigest, *idigest;
+    char mbuf[OCIDIG_DIGEST_STRING_MAX], ibuf[OCIDIG_DIGEST_STRING_MAX];
+    if (p->unit == VNONE32)
       continue;
     u = &v->units[p->unit];
-    mdigest = v->blobs[u->blob].digest;
     for (size_t k = 0; k < u->n_missing; k++) {
       vblob *b = &v->blobs[u->missing[k].blob];
       if (!b->missing_counted) {
@@ -146,17 +147,19 @@ static void conclude_platforms(vstate *v)
     }
     if (!u->n_missing)
       continue;
+    mdigest = oci_vblob_digest(v, &v->blobs[u->blob], mbuf);
+    idigest = oci_vimage_digest(v, (size_t)p->image, ibuf);
     /* A sparse layout: a platform-filtered export holds only some platforms of an image.
      * An entry of index.json that is absent is the image itself, with or without a
      * platform in its descriptor: blob-missing (issue 17). */
     if (p->has_desc_platform && !requested &&
-        !(u->missing[0].blob == u->blob && oci_streq(mdigest, v->r->images[p->image].digest))) {
+        !(u->missing[0].blob == u->blob && oci_streq(mdigest, idigest))) {
       oci_buf b = {0};
-      const char *name = v->r->images[p->image].name;
+      const char *name = v->vimages[p->image].name;
       for (size_t k = 0; k < u->n_missing && k < 8; k++) {
-        char role[48];
+        char role[48], kbuf[OCIDIG_DIGEST_STRING_MAX];
         oci_buf_printf(&b, "%s%s %s", k ? ", " : "", role_text(&u->missing[k], role, sizeof role),
-                       v->blobs[u->missing[k].blob].digest);
+                       oci_vblob_digest(v, &v->blobs[u->missing[k].blob], kbuf));
       }
       if (u->n_missing > 8)
         oci_buf_printf(&b, ", and %zu more", (size_t)u->n_missing - 8);
@@ -165,12 +168,12 @@ static void conclude_platforms(vstate *v)
             v, c, VF_IMAGE_INCOMPLETE, mdigest, NULL,
             "platform %s of image %s is absent (its %s %s is not in the layout): the layout holds only some "
             "platforms, as a platform-filtered export does; incomplete, not corrupt",
-            p->platform ? p->platform : "?", name ? name : v->r->images[p->image].digest,
+            oci_vpool_str(v, p->platform) ? oci_vpool_str(v, p->platform) : "?", name ? name : idigest,
             u->is_index ? "index" : "manifest", mdigest);
       else
         oci_finding_add(v, c, VF_IMAGE_INCOMPLETE, mdigest, NULL,
                         "platform %s of image %s is incomplete: %zu of its %zu blobs are not in the layout (%s)",
-                        p->platform ? p->platform : "?", name ? name : v->r->images[p->image].digest,
+                        oci_vpool_str(v, p->platform) ? oci_vpool_str(v, p->platform) : "?", name ? name : idigest,
                         (size_t)u->n_missing, (size_t)u->n_blobs, b.s ? b.s : "?");
       oci_buf_free(&b);
       continue;
@@ -178,16 +181,16 @@ static void conclude_platforms(vstate *v)
     for (size_t k = 0; k < u->n_missing; k++) {
       const vmissing *m = &u->missing[k];
       const vblob *b = &v->blobs[m->blob];
-      char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8], role[48];
+      char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8], role[48], dbuf[OCIDIG_DIGEST_STRING_MAX];
       ocidig_digest d;
-      const char *path = oci_vblob_member(v, oci_vblob_d(b, &d), pathbuf);
+      const char *path = oci_vblob_member(v, oci_vblob_d(v, b, &d), pathbuf), *digest = oci_vblob_digest(v, b, dbuf);
       role_text(m, role, sizeof role);
       if (m->blob == u->blob)
-        oci_finding_add(v, c, VF_BLOB_MISSING, b->digest, path, "%s %s is not in the layout (no %s)%s", role, b->digest,
+        oci_finding_add(v, c, VF_BLOB_MISSING, digest, path, "%s %s is not in the layout (no %s)%s", role, digest,
                         path, requested ? ", and the requested platform needs it" : "");
       else
-        oci_finding_add(v, c, VF_BLOB_MISSING, b->digest, path, "%s %s of manifest %s is not in the layout (no %s)",
-                        role, b->digest, mdigest, path);
+        oci_finding_add(v, c, VF_BLOB_MISSING, digest, path, "%s %s of manifest %s is not in the layout (no %s)",
+                        role, digest, mdigest, path);
     }
   }
 }
@@ -205,9 +208,23 @@ bool oci_verify_match(vstate *v, const ocidig_matcher *m, const ocidig_platform 
   return yes;
 }
 
+/* A blob and its digest for sorting: "alg:hex" (its own string) or "alg/hex" (its member's
+ * name after "blobs/"); the separator compares as ':' (neither an algorithm's name nor a hex
+ * holds one), so both sort as their digests do. */
+typedef struct vsorted {
+  const char *key;
+  vblob *b;
+} vsorted;
+
 static int digest_order(const void *a, const void *b)
 {
-  return strcmp((*(const vblob *const *)a)->digest, (*(const vblob *const *)b)->digest);
+  const unsigned char *x = (const unsigned char *)((const vsorted *)a)->key;
+  const unsigned char *y = (const unsigned char *)((const vsorted *)b)->key;
+  for (;; x++, y++) {
+    int cx = *x == '/' ? ':' : *x, cy = *y == '/' ? ':' : *y;
+    if (cx != cy || !cx)
+      return cx - cy;
+  }
 }
 
 /* In the order of their digests, not of the listing: a directory and an archive of one
@@ -215,7 +232,7 @@ static int digest_order(const void *a, const void *b)
 static void conclude_unreferenced(vstate *v)
 {
   ocidig_verify_summary *s = &v->r->summary;
-  vblob **un;
+  vsorted *un;
   size_t n = 0;
   s->unreferenced_checked = oci_verify_whole(v);
   if (!s->unreferenced_checked)
@@ -225,18 +242,21 @@ static void conclude_unreferenced(vstate *v)
     return;
   }
   for (size_t i = 0; i < v->n_blobs; i++)
-    if (v->blobs[i].listed && !v->blobs[i].referenced)
-      un[n++] = &v->blobs[i];
+    if (v->blobs[i].listed && !v->blobs[i].referenced) {
+      vblob *b = &v->blobs[i];
+      un[n].b = b;
+      un[n++].key = b->name & VBLOB_OWN ? v->own[b->name & ~VBLOB_OWN] : v->l->members[b->name].path + 6;
+    }
   if (n > 1)
     qsort(un, n, sizeof *un, digest_order);
   for (size_t i = 0; i < n; i++) {
-    vblob *b = un[i];
-    char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
+    vblob *b = un[i].b;
+    char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8], dbuf[OCIDIG_DIGEST_STRING_MAX];
     ocidig_digest d;
-    const char *path = oci_vblob_member(v, oci_vblob_d(b, &d), pathbuf);
+    const char *path = oci_vblob_member(v, oci_vblob_d(v, b, &d), pathbuf);
     s->blobs_unreferenced++;
     s->unreferenced_bytes = oci_bytes_add(s->unreferenced_bytes, b->size);
-    oci_finding_add(v, LAYOUT_CTX, VF_BLOB_UNREFERENCED, b->digest, path,
+    oci_finding_add(v, LAYOUT_CTX, VF_BLOB_UNREFERENCED, oci_vblob_digest(v, b, dbuf), path,
                     "%s (%lld bytes) is not referenced from %s%s", path, (long long)b->size, oci_vroot_name(v),
                     b->hash == OCIDIG_HASH_MISMATCH ? ", and its bytes do not hash to its name" : "");
   }
@@ -292,9 +312,23 @@ static void build_report(vstate *v)
 {
   ocidig_verify_report *r = v->r;
   struct ocidig_verify_storage *st = r->storage;
-  long *local = calloc(v->n_plats ? v->n_plats : 1, sizeof *local);
+  long *local;
   size_t n_rows = 0, n_missing = 0, *start = NULL;
-  if (!local) {
+  if (!v->docker && v->n_vimages) {
+    /* the OCI walk's images become the report's, their strings the pool's */
+    if (!(r->images = calloc(v->n_vimages, sizeof *r->images))) {
+      v->nomem = true;
+      return;
+    }
+    r->n_images = v->n_vimages;
+    for (size_t i = 0; i < v->n_vimages; i++) {
+      const vimage *im = &v->vimages[i];
+      r->images[i].name = (char *)im->name;
+      r->images[i].media_type = (char *)im->media_type;
+      r->images[i].digest = (char *)(im->blob != VNONE32 ? oci_vblob_kept(v, im->blob) : im->digest);
+    }
+  }
+  if (!(local = calloc(v->n_plats ? v->n_plats : 1, sizeof *local))) {
     v->nomem = true;
     return;
   }
@@ -302,13 +336,15 @@ static void build_report(vstate *v)
    * missing blobs of all in another; their strings are the pool's (no copy) */
   for (size_t pi = 0; pi < v->n_plats; pi++) {
     const vplat *p = &v->plats[pi];
-    if (p->image < 0 || (size_t)p->image >= r->n_images || (p->unit == NONE && p->again == NONE && !p->unverified)) {
+    const vplat_rare *pr = oci_vplat_rare(v, p);
+    if (p->image < 0 || (size_t)p->image >= r->n_images ||
+        (p->unit == VNONE32 && p->again == VNONE32 && !(pr && pr->unverified))) {
       local[pi] = -1;
       continue;
     }
     local[pi] = (long)r->images[p->image].n_platforms++;
     n_rows++;
-    if (p->again == NONE && p->unit != NONE)
+    if (p->again == VNONE32 && p->unit != VNONE32)
       n_missing += v->units[p->unit].n_missing;
   }
   if (n_rows && (!st || !(st->platforms = calloc(n_rows, sizeof *st->platforms)) ||
@@ -330,27 +366,29 @@ static void build_report(vstate *v)
   n_missing = 0;
   for (size_t pi = 0; n_rows && pi < v->n_plats; pi++) {
     const vplat *p = &v->plats[pi];
+    const vplat_rare *pr = oci_vplat_rare(v, p);
+    const char *platform = oci_vpool_str(v, p->platform), *media_type = oci_vpool_str(v, p->media_type);
     ocidig_verify_platform *op;
     if (local[pi] < 0)
       continue;
     op = &st->platforms[start[p->image] + (size_t)local[pi]];
-    if (p->unverified) {
+    if (pr && pr->unverified) {
       /* a manifest or index whose digest has an unregistered algorithm: cannot be verified */
-      op->platform = (char *)p->platform;
-      op->platform_source = p->platform ? "descriptor" : NULL;
-      op->manifest = (char *)p->unverified;
-      op->media_type = (char *)p->media_type;
-      op->is_index = ocidig_media_type_kind(p->media_type) == OCIDIG_KIND_INDEX;
+      op->platform = (char *)platform;
+      op->platform_source = platform ? "descriptor" : NULL;
+      op->manifest = (char *)pr->unverified;
+      op->media_type = (char *)media_type;
+      op->is_index = ocidig_media_type_kind(media_type) == OCIDIG_KIND_INDEX;
       op->requested = v->o->matcher != NULL;
       op->complete = false;
       op->n_blobs = 1;
       op->n_unverified = 1;
-    } else if (p->again != NONE) {
+    } else if (p->again != VNONE32) {
       const vblob *b = &v->blobs[p->again];
-      op->platform = (char *)p->platform;
-      op->platform_source = p->platform ? "descriptor" : NULL;
-      op->manifest = (char *)b->digest;
-      op->media_type = (char *)p->media_type;
+      op->platform = (char *)platform;
+      op->platform_source = platform ? "descriptor" : NULL;
+      op->manifest = (char *)oci_vblob_kept(v, p->again);
+      op->media_type = (char *)media_type;
       op->is_index = true;
       op->walked_already = true;
       op->walked_image = b->index_image;
@@ -358,11 +396,12 @@ static void build_report(vstate *v)
       op->complete = b->index_complete;
     } else {
       const vunit *u = &v->units[p->unit];
-      op->platform = (char *)(p->platform ? p->platform : u->config_platform);
-      op->platform_source = p->platform ? "descriptor" : u->config_platform ? "config" : NULL;
-      op->manifest = (char *)v->blobs[u->blob].digest;
-      op->media_type = (char *)p->media_type;
-      op->attestation_of = (char *)p->attestation_of;
+      const char *config_platform = oci_vpool_str(v, u->config_platform);
+      op->platform = (char *)(platform ? platform : config_platform);
+      op->platform_source = platform ? "descriptor" : config_platform ? "config" : NULL;
+      op->manifest = (char *)oci_vblob_kept(v, u->blob);
+      op->media_type = (char *)media_type;
+      op->attestation_of = (char *)(pr ? pr->attestation_of : NULL);
       op->is_index = u->is_index;
       op->requested = v->o->matcher != NULL;
       /* complete: every blob there, and the manifest and its config usable (as ls says) */
@@ -374,7 +413,7 @@ static void build_report(vstate *v)
       if (u->n_missing) {
         op->missing = &st->missing[n_missing];
         for (size_t k = 0; k < u->n_missing; k++) {
-          op->missing[k].digest = (char *)v->blobs[u->missing[k].blob].digest;
+          op->missing[k].digest = (char *)oci_vblob_kept(v, u->missing[k].blob);
           op->missing[k].role = u->missing[k].role;
           op->missing[k].index = u->missing[k].index;
           op->missing[k].size = u->missing[k].size;
@@ -445,6 +484,11 @@ static void vstate_free(vstate *v)
   }
   free(v->blobs);
   oci_strtab_free(&v->tab);
+  free(v->by_member);
+  free(v->own);
+  free(v->kept);
+  free(v->prare);
+  free(v->vimages);
   for (size_t i = 0; i < v->n_units; i++)
     free(v->units[i].missing);
   free(v->units);

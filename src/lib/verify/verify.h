@@ -151,14 +151,19 @@ typedef struct vctx {
 
 #define LAYOUT_CTX ((vctx){-1, -1})
 
-/* One digest, once (a layout of 100,000 images has 100,000 of them: kept small). */
+/* One digest, once (a layout of 100,000 images has 100,000 of them: kept small).  Its digest is
+ * not copied: a blob the member table names (blobs/<alg>/<hex>, a regular file) refers to
+ * its member, whose name holds the digest; only a digest that names no member keeps its
+ * own string (v->own).  oci_vblob_digest gives it as text, oci_vblob_d as a digest. */
+#define VBLOB_OWN 0x80000000u
+#define VNONE32 UINT32_MAX
 typedef struct vblob {
-  const char *digest; /* "alg:hex", in v->pool (oci_vblob_d: as an ocidig_digest) */
-  int64_t size;       /* actual size when present */
-  char *actual;       /* "alg:hex" of the bytes, with OCIDIG_HASH_MISMATCH */
+  int64_t size;     /* actual size when present */
+  char *actual;     /* "alg:hex" of the bytes, with OCIDIG_HASH_MISMATCH */
   char *read_error;
-  size_t unit;      /* manifest memo */
-  long index_image; /* the image an index was walked for */
+  uint32_t name;    /* the member's index, or VBLOB_OWN | its string's index in v->own */
+  uint32_t unit;    /* manifest memo (VNONE32: none) */
+  int32_t index_image; /* the image an index was walked for */
   int32_t image, plat; /* first walked reference, for findings */
   uint8_t hash;        /* ocidig_hash_state */
   uint8_t index_state; /* 0 new, 1 open, 2 done */
@@ -184,28 +189,44 @@ typedef struct vmissing {
 
 /* A manifest (or other leaf, or a missing index) once, whoever points at it. */
 typedef struct vunit {
-  size_t blob;
   int64_t size;
   vmissing *missing;
-  const char *config_platform; /* in v->pool */
+  uint32_t blob;
+  uint32_t config_platform; /* interned in v->pool (oci_vpool_str), VNONE32: none */
   uint32_t n_blobs, n_missing;
   uint32_t n_unverified; /* blobs whose digest has an unregistered algorithm: cannot be verified */
   bool is_index;
   bool broken; /* the manifest or its config cannot be used (read, JSON, kind, config): not complete */
 } vunit;
 
-/* One manifest of one image. */
+/* One manifest of one image (100,000 images: 100,000 of them, kept small: strings by their
+ * number in the pool's interned list, the rare ones apart). */
 typedef struct vplat {
-  const char *platform; /* these three in v->pool */
-  const char *media_type;
-  const char *attestation_of;
-  size_t unit;
-  size_t again; /* NONE, or an index walked already (on another path): this row stands for it */
+  uint32_t platform;   /* interned (oci_vpool_str), VNONE32: none */
+  uint32_t media_type; /* interned */
+  uint32_t unit;       /* VNONE32: none */
+  uint32_t again;      /* VNONE32, or the blob of an index walked already (on another path): this row stands for it */
   int32_t image;
+  uint32_t rare;       /* VNONE32, or its vplat_rare in v->prare */
   bool has_desc_platform;
-  const char *unverified; /* in v->pool: the digest (of an unregistered algorithm) of a manifest or
-                             index that cannot be verified; then unit and again are NONE */
 } vplat;
+
+/* What few rows have (in v->pool): the digest an attestation manifest attests, and the
+ * digest (of an unregistered algorithm) of a manifest or index that cannot be verified
+ * (then unit and again are VNONE32). */
+typedef struct vplat_rare {
+  const char *attestation_of;
+  const char *unverified;
+} vplat_rare;
+
+/* An entry of index.json in scope, as the walk keeps it: the report's image is made from it
+ * after the walk (oci_vimage_digest: its digest). */
+typedef struct vimage {
+  const char *name;       /* in the pool */
+  const char *media_type; /* interned in the pool */
+  const char *digest;     /* in the pool when it is not its blob's (as written), else NULL */
+  uint32_t blob;          /* the blob named by its digest, VNONE32: none */
+} vimage;
 
 typedef struct vatt {
   char *target;
@@ -272,11 +293,22 @@ typedef struct vstate {
   vpool pool;
   vblob *blobs;
   size_t n_blobs, cap_blobs;
-  oci_strtab tab; /* blobs by digest */
+  /* blobs by digest: through the member table (by_member[member index], VNONE32: none; the
+   * members the listing saw), else through tab over the digests that name no member (own) */
+  uint32_t *by_member;
+  size_t n_by_member;
+  const char **own; /* in the pool */
+  size_t n_own, cap_own;
+  oci_strtab tab;
+  const char **kept; /* build_report: each blob's digest in the pool, once (NULL: not yet) */
   vunit *units;
   size_t n_units, cap_units;
   vplat *plats;
   size_t n_plats, cap_plats;
+  vplat_rare *prare;
+  size_t n_prare, cap_prare;
+  vimage *vimages; /* the OCI walk's images (a docker save's are the report's at once) */
+  size_t n_vimages, cap_vimages;
   vatt *atts;
   size_t n_atts, cap_atts;
   vfinding *findings;
@@ -316,13 +348,13 @@ static inline bool oci_vjson_is(json_object *v, json_type t)
   return v && json_object_is_type(v, t);
 }
 
+/* b's digest as "alg:hex": its own string, or formatted from its member's name into buf
+ * (OCIDIG_DIGEST_STRING_MAX bytes). */
+const char *oci_vblob_digest(const vstate *v, const vblob *b, char *buf);
 /* b's digest as an ocidig_digest (in *out). */
-static inline const ocidig_digest *oci_vblob_d(const vblob *b, ocidig_digest *out)
-{
-  if (ocidig_digest_parse(b->digest, strlen(b->digest), out, NULL) != OCIDIG_OK)
-    memset(out, 0, sizeof *out); /* never: b->digest was formatted from a digest */
-  return out;
-}
+const ocidig_digest *oci_vblob_d(const vstate *v, const vblob *b, ocidig_digest *out);
+/* Blob bi's digest as a string of the pool (the report's), made once per blob. */
+const char *oci_vblob_kept(vstate *v, size_t bi);
 
 static inline const char *oci_vblob_path(const ocidig_digest *d, char *buf)
 {
@@ -334,6 +366,14 @@ static inline const char *oci_vblob_path(const ocidig_digest *d, char *buf)
  * the same string once, whoever asks. */
 const char *oci_vpool_keep(vstate *v, const char *s);
 const char *oci_vpool_intern(vstate *v, const char *s);
+/* The same by its number in the interned list (VNONE32 for NULL, and when out of memory:
+ * v->nomem), and the string of a number (NULL for VNONE32). */
+uint32_t oci_vpool_intern_id(vstate *v, const char *s);
+const char *oci_vpool_str(const vstate *v, uint32_t id);
+/* A row's rare strings (NULL when it has none). */
+const vplat_rare *oci_vplat_rare(const vstate *v, const vplat *p);
+/* Image i's digest (its blob's in buf, OCIDIG_DIGEST_STRING_MAX bytes, or as written), or NULL. */
+const char *oci_vimage_digest(const vstate *v, size_t i, char *buf);
 void oci_vpool_free(vpool *p);
 
 /* report.c: a finding (once: the same code, digest, path and message are reported once). */
@@ -344,6 +384,8 @@ void oci_finding_add(vstate *v, vctx c, oci_vcode code, const char *digest, cons
  * (NONE when out of memory); indexes stay valid, pointers into v->blobs do not survive it. */
 size_t oci_vblob_find(const vstate *v, const char *digest);
 size_t oci_vblob_get(vstate *v, const ocidig_digest *d);
+/* After the listing's first pass (every member known): the table of blobs by member. */
+void oci_vblob_table_init(vstate *v);
 bool oci_vblob_present(vstate *v, size_t bi);
 /* Room for n records of an array (exactly n when it holds fewer: a layout of 100,000 blobs
  * does not get 131,072); growing it later doubles as oci_grow does.  false: out of memory

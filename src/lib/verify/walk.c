@@ -44,7 +44,8 @@ static bool node_read(vstate *v, vctx c, const oci_gnode *n, const oci_gdesc *d,
     if (!b->read_error && !(b->read_error = oci_strdup(oci_str(n->message))))
       v->nomem = true;
   } else if (code != VF_BLOB_MISSING && code != VF_SIZE_MISMATCH && code != VF_DIGEST_MISMATCH) {
-    oci_finding_add(v, c, code, b->digest, path, "%s", oci_str(n->message));
+    char dbuf[OCIDIG_DIGEST_STRING_MAX];
+    oci_finding_add(v, c, code, oci_vblob_digest(v, b, dbuf), path, "%s", oci_str(n->message));
   }
   return false;
 }
@@ -111,16 +112,30 @@ static void index_children(vstate *v, vctx c, const oci_gnode *n, const char *wh
 
 /* ------------------------------------------------------------------ walk */
 
+const vplat_rare *oci_vplat_rare(const vstate *v, const vplat *p)
+{
+  return p->rare == VNONE32 ? NULL : &v->prare[p->rare];
+}
+
+const char *oci_vimage_digest(const vstate *v, size_t i, char *buf)
+{
+  const vimage *im = &v->vimages[i];
+  if (im->digest || im->blob == VNONE32)
+    return im->digest;
+  return oci_vblob_digest(v, &v->blobs[im->blob], buf);
+}
+
 static size_t new_unit(vstate *v, size_t bi, bool is_index)
 {
   vunit *u;
-  if (!oci_grow((void **)&v->units, &v->cap_units, v->n_units + 1, sizeof *v->units)) {
+  if (v->n_units >= VNONE32 - 1 || !oci_grow((void **)&v->units, &v->cap_units, v->n_units + 1, sizeof *v->units)) {
     v->nomem = true;
     return NONE;
   }
   u = &v->units[v->n_units];
   memset(u, 0, sizeof *u);
-  u->blob = bi;
+  u->blob = (uint32_t)bi;
+  u->config_platform = VNONE32;
   u->is_index = is_index;
   return v->n_units++;
 }
@@ -162,36 +177,60 @@ static bool unit_unverified(vstate *v, size_t ui, const oci_gdesc *gd, const vde
   return true;
 }
 
+/* The rare strings of row pi, made on first use (NULL: out of memory). */
+static vplat_rare *plat_rare(vstate *v, size_t pi)
+{
+  vplat *p = &v->plats[pi];
+  if (p->rare == VNONE32) {
+    if (v->n_prare >= VNONE32 - 1 || !oci_grow((void **)&v->prare, &v->cap_prare, v->n_prare + 1, sizeof *v->prare)) {
+      v->nomem = true;
+      return NULL;
+    }
+    memset(&v->prare[v->n_prare], 0, sizeof *v->prare);
+    p->rare = (uint32_t)v->n_prare++;
+  }
+  return &v->prare[p->rare];
+}
+
 static size_t new_plat(vstate *v, long image, const vdesc *d)
 {
   vplat *p;
-  if (!oci_grow((void **)&v->plats, &v->cap_plats, v->n_plats + 1, sizeof *v->plats)) {
+  size_t pi;
+  if (v->n_plats >= VNONE32 - 1 || !oci_grow((void **)&v->plats, &v->cap_plats, v->n_plats + 1, sizeof *v->plats)) {
     v->nomem = true;
     return NONE;
   }
-  p = &v->plats[v->n_plats];
+  pi = v->n_plats++;
+  p = &v->plats[pi];
   memset(p, 0, sizeof *p);
-  p->image = image;
-  p->unit = NONE;
-  p->again = NONE;
+  p->image = (int32_t)image;
+  p->unit = VNONE32;
+  p->again = VNONE32;
+  p->rare = VNONE32;
+  p->platform = VNONE32;
   p->has_desc_platform = d->has_platform;
   if (d->has_platform) {
     char *text = oci_vdesc_platform_text(d);
-    if (!text || !(p->platform = oci_vpool_intern(v, text)))
+    if (!text)
       v->nomem = true;
+    else
+      p->platform = oci_vpool_intern_id(v, text);
     free(text);
   }
-  p->media_type = oci_vpool_intern(v, d->media_type);
-  if (d->ref_type && !strcmp(d->ref_type, "attestation-manifest"))
-    p->attestation_of = oci_vpool_keep(v, d->ref_digest ? d->ref_digest : "");
-  return v->n_plats++;
+  p->media_type = oci_vpool_intern_id(v, d->media_type);
+  if (d->ref_type && !strcmp(d->ref_type, "attestation-manifest")) {
+    vplat_rare *r = plat_rare(v, pi);
+    if (r && !(r->attestation_of = oci_vpool_keep(v, d->ref_digest ? d->ref_digest : "")))
+      v->nomem = true;
+  }
+  return pi;
 }
 
 /* A walked reference: presence and size.  true when the blob is present. */
 static bool check_ref(vstate *v, vctx c, const vdesc *d, size_t bi)
 {
   vblob *b = &v->blobs[bi];
-  char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8];
+  char pathbuf[OCIDIG_DIGEST_STRING_MAX + 8], dbuf[OCIDIG_DIGEST_STRING_MAX];
   const char *path;
   ocidig_digest dd;
   if (!b->referenced) {
@@ -202,9 +241,9 @@ static bool check_ref(vstate *v, vctx c, const vdesc *d, size_t bi)
   if (!oci_vblob_present(v, bi))
     return false;
   b = &v->blobs[bi];
-  path = oci_vblob_member(v, oci_vblob_d(b, &dd), pathbuf);
+  path = oci_vblob_member(v, oci_vblob_d(v, b, &dd), pathbuf);
   if (d->size_ok && !b->unreadable && d->size != b->size)
-    oci_finding_add(v, c, VF_SIZE_MISMATCH, b->digest, path,
+    oci_finding_add(v, c, VF_SIZE_MISMATCH, oci_vblob_digest(v, b, dbuf), path,
                     "%s is %lld bytes, but the descriptor (%s) says %lld", path, (long long)b->size, d->where,
                     (long long)d->size);
   return true;
@@ -283,10 +322,12 @@ static void check_config(vstate *v, vctx c, const vdesc *md, const vdesc *cd, co
   oci_vdup_keys(v, c, what, n->dup_keys, n->n_dup_keys, cd->digest, path);
   if (!(p = n->platform))
     return;
-  if ((p->os || p->architecture) && ui != NONE && !v->units[ui].config_platform) {
+  if ((p->os || p->architecture) && ui != NONE && v->units[ui].config_platform == VNONE32) {
     char *text = ocidig_platform_format(p);
-    if (!text || !(v->units[ui].config_platform = oci_vpool_intern(v, text)))
+    if (!text)
       v->nomem = true;
+    else
+      v->units[ui].config_platform = oci_vpool_intern_id(v, text);
     free(text);
   }
   if (md->has_platform && p->os && p->architecture && !same_platform(v, &md->platform, p)) {
@@ -406,14 +447,14 @@ static void visit_unit(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd, 
         "is not",
         kd->where, kd->media_type ? kd->media_type : "(none)");
   }
-  if (v->blobs[bi].unit != NONE) {
+  if (v->blobs[bi].unit != VNONE32) {
     v->plats[pi].unit = v->blobs[bi].unit;
     return;
   }
   if ((ui = new_unit(v, bi, false)) == NONE)
     return;
-  v->blobs[bi].unit = ui;
-  v->plats[pi].unit = ui;
+  v->blobs[bi].unit = (uint32_t)ui;
+  v->plats[pi].unit = (uint32_t)ui;
   unit_add(v, ui, bi, manifest ? "manifest" : "blob", -1, kd, present);
   if (manifest && present)
     walk_manifest(v, c, kd, gd, bi, ui);
@@ -425,8 +466,9 @@ static bool plats_complete(const vstate *v, size_t from, size_t to)
 {
   for (size_t i = from; i < to; i++) {
     const vplat *p = &v->plats[i];
-    const vunit *u = p->unit != NONE ? &v->units[p->unit] : NULL;
-    if (p->unverified || (p->again != NONE ? !v->blobs[p->again].index_complete
+    const vunit *u = p->unit != VNONE32 ? &v->units[p->unit] : NULL;
+    const vplat_rare *r = oci_vplat_rare(v, p);
+    if ((r && r->unverified) || (p->again != VNONE32 ? !v->blobs[p->again].index_complete
                                            : u && (u->n_missing || u->n_unverified || u->broken ||
                                                    v->blobs[u->blob].hash == OCIDIG_HASH_MISMATCH)))
       return false;
@@ -440,7 +482,7 @@ static void index_row(vstate *v, vctx c, const vdesc *kd, size_t bi, bool presen
 {
   size_t pi = new_plat(v, c.image, kd), ui;
   if (pi != NONE && (ui = new_unit(v, bi, true)) != NONE) {
-    v->plats[pi].unit = ui;
+    v->plats[pi].unit = (uint32_t)ui;
     unit_add(v, ui, bi, "index", -1, kd, present);
     v->units[ui].broken = present;
   }
@@ -471,7 +513,7 @@ static void visit_index(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd,
     size_t pi;
     check_ref(v, c, kd, bi);
     if ((pi = new_plat(v, c.image, kd)) != NONE)
-      v->plats[pi].again = bi;
+      v->plats[pi].again = (uint32_t)bi;
     return;
   }
   if (level > OCIDIG_MAX_INDEX_NESTING) {
@@ -485,12 +527,12 @@ static void visit_index(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd,
     /* Absent: its platforms are unknown; one record stands for it. */
     index_row(v, c, kd, bi, false);
     v->blobs[bi].index_state = 2;
-    v->blobs[bi].index_image = c.image;
+    v->blobs[bi].index_image = (int32_t)c.image;
     v->blobs[bi].index_complete = false;
     return;
   }
   v->blobs[bi].index_state = 1;
-  v->blobs[bi].index_image = c.image;
+  v->blobs[bi].index_image = (int32_t)c.image;
   if ((g = graph(v)) != NULL && oci_graph_open(g, gd, &n, &e) != OCIDIG_OK) {
     v->nomem = true;
     n = NULL;
@@ -532,7 +574,8 @@ static void visit_child(vstate *v, vctx c, const vdesc *kd, const oci_gdesc *gd,
      * (a warning, unsupported-digest-algorithm); one row stands for it, not complete, so that
      * every image reaching it (through an index walked once, too) is not complete. */
     size_t pi = new_plat(v, c.image, kd);
-    if (pi != NONE && !(v->plats[pi].unverified = oci_vpool_keep(v, gd->digest)))
+    vplat_rare *r = pi != NONE ? plat_rare(v, pi) : NULL;
+    if (r && !(r->unverified = oci_vpool_keep(v, gd->digest)))
       v->nomem = true;
     return;
   }
@@ -615,8 +658,7 @@ ocidig_code oci_verify_walk_root(vstate *v)
     /* one platform and one manifest for each image, at least */
     oci_vreserve((void **)&v->plats, &v->cap_plats, k, sizeof *v->plats);
     oci_vreserve((void **)&v->units, &v->cap_units, k, sizeof *v->units);
-    r->images = calloc(k ? k : 1, sizeof *r->images);
-    if (!r->images) {
+    if (k >= VNONE32 || !oci_vreserve((void **)&v->vimages, &v->cap_vimages, k ? k : 1, sizeof *v->vimages)) {
       v->nomem = true;
       rc = OCIDIG_ERR_NOMEM;
     }
@@ -627,32 +669,35 @@ ocidig_code oci_verify_walk_root(vstate *v)
    * standard input, which cannot be read again. */
   scratch = strcmp(oci_layout_path(v->l), "-") != 0;
   for (size_t i = 0; rc == OCIDIG_OK && i < n_kids; i++) {
-    ocidig_verify_image *im;
+    vimage *im;
     vdesc kid;
     vctx c;
     if (!is_image[i])
       continue;
     oci_vkid(v, root->lenient_children, i, name, &kid);
     /* the image's strings are the report's, in the pool (ocidig_verify_report.storage);
-     * its digest is its blob's */
-    im = &r->images[r->n_images];
-    im->name = (char *)oci_vpool_keep(v, oci_vdesc_image_name(&kid));
-    im->media_type = (char *)oci_vpool_intern(v, kid.media_type);
-    c.image = (long)r->n_images++;
+     * its digest is its blob's (made into the report's string after the walk) */
+    im = &v->vimages[v->n_vimages];
+    memset(im, 0, sizeof *im);
+    im->blob = VNONE32;
+    im->name = oci_vpool_keep(v, oci_vdesc_image_name(&kid));
+    im->media_type = oci_vpool_intern(v, kid.media_type);
+    c.image = (long)v->n_vimages++;
     c.plat = -1;
     /* The entry itself is always in scope. */
     if (kid.digest_ok) {
       size_t bi = oci_vblob_get(v, &kid.d);
       if (bi != NONE) {
+        char dbuf[OCIDIG_DIGEST_STRING_MAX];
         v->blobs[bi].scope = true;
-        if (!strcmp(v->blobs[bi].digest, kid.digest))
-          im->digest = (char *)v->blobs[bi].digest;
+        if (!strcmp(oci_vblob_digest(v, &v->blobs[bi], dbuf), kid.digest))
+          im->blob = (uint32_t)bi;
       }
     }
-    if (kid.digest && !im->digest)
-      im->digest = (char *)oci_vpool_keep(v, kid.digest);
-    else if (!im->digest && root->lenient_children[i].digest_code == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM)
-      im->digest = (char *)oci_vpool_keep(v, root->lenient_children[i].digest); /* as written: not verified */
+    if (kid.digest && im->blob == VNONE32)
+      im->digest = oci_vpool_keep(v, kid.digest);
+    else if (im->blob == VNONE32 && root->lenient_children[i].digest_code == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM)
+      im->digest = oci_vpool_keep(v, root->lenient_children[i].digest); /* as written: not verified */
     if (scratch)
       oci_graph_scratch_begin(g);
     visit_child(v, c, &kid, &root->lenient_children[i], 1);
