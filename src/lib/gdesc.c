@@ -59,7 +59,7 @@ ocidig_code oci_gdesc_expand(const oci_gdesc *d, ocidig_descriptor *out, ocidig_
     for (size_t i = 0; i < p->n_os_features && !nomem; i++)
       nomem = !oci_strv_push(&out->platform.os_features, &out->platform.n_os_features, p->os_features[i]);
   }
-  out->artifact_type = dup_or_fail(d->artifact_type, &nomem);
+  out->artifact_type = dup_or_fail(oci_gdesc_more_of(d)->artifact_type, &nomem);
   if (d->n_annotations && !nomem) {
     out->annotations = calloc(d->n_annotations, sizeof *out->annotations);
     nomem = !out->annotations;
@@ -69,15 +69,16 @@ ocidig_code oci_gdesc_expand(const oci_gdesc *d, ocidig_descriptor *out, ocidig_
       out->n_annotations = i + 1;
     }
   }
-  for (uint32_t i = 0; i < d->n_urls && !nomem; i++)
-    nomem = !oci_strv_push(&out->urls, &out->n_urls, d->urls[i]);
-  if (d->has_data && !nomem) {
+  for (uint32_t i = 0; i < oci_gdesc_more_of(d)->n_urls && !nomem; i++)
+    nomem = !oci_strv_push(&out->urls, &out->n_urls, d->more->urls[i]);
+  if (oci_gdesc_more_of(d)->has_data && !nomem) {
+    const oci_gdesc_more *x = d->more;
     out->has_data = true;
-    out->data = malloc(d->data_len ? d->data_len : 1);
+    out->data = malloc(x->data_len ? x->data_len : 1);
     nomem = !out->data;
-    if (out->data && d->data_len)
-      memcpy(out->data, d->data, d->data_len);
-    out->data_len = d->data_len;
+    if (out->data && x->data_len)
+      memcpy(out->data, x->data, x->data_len);
+    out->data_len = x->data_len;
   }
   if (nomem) {
     ocidig_descriptor_clear(out);
@@ -86,15 +87,21 @@ ocidig_code oci_gdesc_expand(const oci_gdesc *d, ocidig_descriptor *out, ocidig_
   return OCIDIG_OK;
 }
 
+const oci_gdesc_more *oci_gdesc_more_of(const oci_gdesc *d)
+{
+  static const oci_gdesc_more none; /* read-only: no state */
+  return d->more ? d->more : &none;
+}
+
 /* Does d's inline data check out (length and digest)? */
 ocidig_code oci_gdesc_inline_check(const oci_gdesc *d, bool *ok, ocidig_error *err)
 {
   ocidig_digest dg;
   char hex[129];
   *ok = false;
-  if (!d || !d->has_data || (int64_t)d->data_len != d->size || !oci_gdesc_digest(d, &dg))
+  if (!d || !oci_gdesc_more_of(d)->has_data || (int64_t)d->more->data_len != d->size || !oci_gdesc_digest(d, &dg))
     return OCIDIG_OK;
-  if (!oci_hash_hex(dg.alg, d->data, d->data_len, hex))
+  if (!oci_hash_hex(dg.alg, d->more->data, d->more->data_len, hex))
     return oci_nomem(err);
   *ok = !strcmp(hex, dg.hex);
   return OCIDIG_OK;

@@ -276,24 +276,31 @@ static bool gdesc_from(oci_graph *g, const ocidig_descriptor *d, bool share, oci
   out->media_type = intern_media_type(g, d->media_type, &nomem);
   out->digest = share ? intern_digest(g, d->digest_string, &nomem) : arena_strdup(g, d->digest_string, &nomem);
   out->size = d->size;
-  out->digest_code = d->digest_code;
+  out->digest_code = (int16_t)d->digest_code;
   if (d->has_platform) {
     out->platform = intern_platform(g, &d->platform, d->platform_keys, &nomem);
-    out->platform_keys = d->platform_keys;
+    out->platform_keys = (uint8_t)d->platform_keys;
   }
-  out->artifact_type = arena_strdup(g, d->artifact_type, &nomem);
   out->annotations = arena_annotations(g, d->annotations, d->n_annotations, &nomem);
   out->n_annotations = (uint32_t)d->n_annotations;
-  out->urls = arena_strv(g, d->urls, d->n_urls, &nomem);
-  out->n_urls = (uint32_t)d->n_urls;
-  if (d->has_data) {
-    uint8_t *p = arena_alloc(g, d->data_len);
-    if (p && d->data_len)
-      memcpy(p, d->data, d->data_len);
-    nomem = nomem || !p;
-    out->data = p;
-    out->data_len = d->data_len;
-    out->has_data = true;
+  if (d->artifact_type || d->n_urls || d->has_data) {
+    oci_gdesc_more *x = arena_alloc(g, sizeof *x);
+    if (!x)
+      return false;
+    memset(x, 0, sizeof *x);
+    x->artifact_type = arena_strdup(g, d->artifact_type, &nomem);
+    x->urls = arena_strv(g, d->urls, d->n_urls, &nomem);
+    x->n_urls = (uint32_t)d->n_urls;
+    if (d->has_data) {
+      uint8_t *p = arena_alloc(g, d->data_len);
+      if (p && d->data_len)
+        memcpy(p, d->data, d->data_len);
+      nomem = nomem || !p;
+      x->data = p;
+      x->data_len = d->data_len;
+      x->has_data = true;
+    }
+    out->more = x;
   }
   return !nomem;
 }
@@ -698,7 +705,7 @@ static ocidig_code read_index(oci_graph *g, const oci_gdesc *d, oci_gnode *n, oc
   if (!(ir.js = oci_json_stream_new(ir.what, "manifests", index_element, &ir)))
     return oci_nomem(e);
   if (inline_ok) {
-    index_sink(&ir, d->data, d->data_len, e);
+    index_sink(&ir, d->more->data, d->more->data_len, e);
     rc = index_finish(&ir, oci_str(d->media_type), e);
     index_read_free(&ir);
     return rc;
@@ -771,7 +778,7 @@ static ocidig_code read_whole(oci_graph *g, const oci_gdesc *d, const char *role
   if ((rc = oci_gdesc_inline_check(d, &inline_ok, e)) != OCIDIG_OK)
     return rc;
   if (inline_ok) {
-    rc = oci_json_parse(d->data, d->data_len, name, doc, e);
+    rc = oci_json_parse(d->more->data, d->more->data_len, name, doc, e);
   } else {
     if ((rc = oci_view_blob_read(g->v, &dg, d->size, OCIDIG_MAX_JSON_SIZE, &data, &len, e)) != OCIDIG_OK)
       return rc;

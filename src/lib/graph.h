@@ -38,22 +38,32 @@
 
 typedef struct oci_graph oci_graph;
 
-/* A descriptor as a document wrote it, compact (strings in the graph's arena). */
+/* What few descriptors carry (an artifactType, urls, inline data): apart, so that an index
+ * of 100,000 descriptors does not hold room for them in each. */
+typedef struct oci_gdesc_more {
+  const char *artifact_type;
+  const char *const *urls;
+  const uint8_t *data; /* decoded inline data (has_data) */
+  size_t data_len;
+  uint32_t n_urls;
+  bool has_data;
+} oci_gdesc_more;
+
+/* A descriptor as a document wrote it, compact (strings in the graph's arena; 56 bytes). */
 typedef struct oci_gdesc {
   const char *media_type;          /* NULL: absent */
   const char *digest;              /* as written; NULL: absent */
   int64_t size;
   const ocidig_platform *platform; /* as written; NULL: none (absent or null) */
-  const char *artifact_type;
   const ocidig_annotation *annotations;
-  const char *const *urls;
-  const uint8_t *data; /* decoded inline data (has_data) */
-  size_t data_len;
-  uint32_t n_annotations, n_urls;
-  unsigned platform_keys; /* OCIDIG_PLATFORM_KEY_* of the raw platform object */
-  ocidig_code digest_code; /* OCIDIG_OK: digest is a valid, supported digest */
-  bool has_data;
+  const oci_gdesc_more *more; /* NULL: none of those (oci_gdesc_more_of: never NULL) */
+  uint32_t n_annotations;
+  int16_t digest_code;    /* an ocidig_code: OCIDIG_OK when digest is a valid, supported digest */
+  uint8_t platform_keys;  /* OCIDIG_PLATFORM_KEY_* of the raw platform object */
 } oci_gdesc;
+
+/* d's rarer fields (all empty when it has none). */
+const oci_gdesc_more *oci_gdesc_more_of(const oci_gdesc *d);
 
 const char *oci_gdesc_annotation(const oci_gdesc *d, const char *key);
 /* The parsed digest; false when digest_code is not OCIDIG_OK. */

@@ -60,17 +60,19 @@ static const char *root_digest(const ocidig_resolution *r)
 }
 
 /* A compact descriptor borrowing a public one's strings (to ask the graph for its document). */
-static void gdesc_borrow(const ocidig_descriptor *d, oci_gdesc *out)
+static void gdesc_borrow(const ocidig_descriptor *d, oci_gdesc *out, oci_gdesc_more *more)
 {
   memset(out, 0, sizeof *out);
+  memset(more, 0, sizeof *more);
   out->media_type = d->media_type;
   out->digest = d->digest_string;
   out->size = d->size;
-  out->digest_code = d->digest_code;
+  out->digest_code = (int16_t)d->digest_code;
   if (d->has_data) {
-    out->data = d->data;
-    out->data_len = d->data_len;
-    out->has_data = true;
+    more->data = d->data;
+    more->data_len = d->data_len;
+    more->has_data = true;
+    out->more = more;
   }
 }
 
@@ -143,6 +145,7 @@ static ocidig_code load_oci(ocidig_layout *l, const ocidig_resolution *r, ocidig
   const oci_gnode *m, *root;
   const oci_gdesc *synth = NULL;
   oci_gdesc gd;
+  oci_gdesc_more gm;
   ocidig_code rc;
   const char *root_entry = root_digest(r);
 
@@ -167,7 +170,7 @@ static ocidig_code load_oci(ocidig_layout *l, const ocidig_resolution *r, ocidig
     return oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "manifest %s: not a valid digest",
                     oci_str(r->selected.digest_string));
   if (!synth)
-    gdesc_borrow(&r->selected, &gd);
+    gdesc_borrow(&r->selected, &gd, &gm);
   if ((rc = oci_graph_open(g, synth ? synth : &gd, &m, err)) != OCIDIG_OK)
     return rc;
   if (m->code != OCIDIG_OK)
@@ -187,7 +190,7 @@ static ocidig_code load_oci(ocidig_layout *l, const ocidig_resolution *r, ocidig
     return oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "config %s: not a valid digest", r->config.digest_string);
   } else {
     const oci_gnode *cn;
-    gdesc_borrow(&r->config, &gd);
+    gdesc_borrow(&r->config, &gd, &gm);
     if ((rc = oci_graph_config(g, &gd, &cn, err)) != OCIDIG_OK)
       return rc;
     if (cn->code == OCIDIG_ERR_BLOB_MISSING) {

@@ -51,6 +51,11 @@ typedef struct oci_strpool {
 char *oci_strpool_dup(oci_strpool *p, const char *s);
 void oci_strpool_free(oci_strpool *p);
 
+/* Gives the pages of freed memory back to the system (glibc's malloc_trim; elsewhere
+ * nothing): after a cache of many small blocks is freed, before large arrays are made, so
+ * that the peak resident size is what is in use, not what was.  Touches no state of ours. */
+void oci_heap_trim(void);
+
 /* Growable string. */
 typedef struct oci_buf {
   char *s;

@@ -96,6 +96,18 @@ void oci_layout_release_caches(ocidig_layout *l, unsigned what)
   l->kept_bytes = 0;
 }
 
+size_t oci_layout_release_member(ocidig_layout *l, const char *path)
+{
+  oci_member *m;
+  if (!l->is_archive || l->from_stdin || !(m = oci_member_find(l, path)) || !m->kept)
+    return 0;
+  free(m->data);
+  m->data = NULL;
+  m->kept = false;
+  l->kept_bytes -= (size_t)m->size;
+  return (size_t)m->size;
+}
+
 void ocidig_layout_close(ocidig_layout *l)
 {
   if (!l)

@@ -112,6 +112,9 @@ void oci_layout_warn(ocidig_layout *l, const char *fmt, ...) OCI_PRINTF(2, 3);
  * it before building a large result of its own (verify's report). */
 enum { OCI_RELEASE_GRAPH = 1, OCI_RELEASE_KEPT = 2 };
 void oci_layout_release_caches(ocidig_layout *l, unsigned what);
+/* The same for one member (a reader that has what it needs of it and will not ask again):
+ * its kept bytes are freed, unless they came from standard input.  Returns how many. */
+size_t oci_layout_release_member(ocidig_layout *l, const char *path);
 /* Member table (member.c). */
 ocidig_code oci_member_add(ocidig_layout *l, oci_member *m, ocidig_error *err);
 oci_member *oci_member_find(ocidig_layout *l, const char *path);

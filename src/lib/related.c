@@ -52,7 +52,7 @@ static ocidig_code add_related(oci_view *v, rlist *l, ocidig_related_kind kind, 
     node = NULL; /* nothing more is known of it */
   if (kind == OCIDIG_RELATED_REFERRER) {
     const char *at = node && node->artifact_type ? node->artifact_type
-                     : d->artifact_type          ? d->artifact_type
+                     : oci_gdesc_more_of(d)->artifact_type ? d->more->artifact_type
                      : node && node->config      ? node->config->media_type
                                                  : NULL;
     if (at && !(r->artifact_type = oci_strdup(at)))

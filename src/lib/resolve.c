@@ -188,7 +188,7 @@ static const oci_gnode *open_node(walk *w, const oci_gdesc *d, const char *role)
     fail_with(w, &e);
     return NULL;
   }
-  if (d->has_data && !inline_ok)
+  if (oci_gdesc_more_of(d)->has_data && !inline_ok)
     warn(w, "%s %s: inline data does not match the descriptor's size and digest; ignored, the blob is read", role,
          digest_text(d));
   if (oci_graph_open(w->g, d, &n, &e) != OCIDIG_OK) {
@@ -214,7 +214,7 @@ static ocidig_code config_platform(walk *w, const oci_gnode *m, const ocidig_pla
     return oci_fail(err, m->config_code, "%s", oci_str(m->config_message));
   if ((rc = oci_gdesc_inline_check(m->config, &inline_ok, err)) != OCIDIG_OK)
     return rc;
-  if (m->config->has_data && !inline_ok)
+  if (oci_gdesc_more_of(m->config)->has_data && !inline_ok)
     warn(w, "config %s: inline data does not match the descriptor's size and digest; ignored, the blob is read",
          digest_text(m->config));
   if ((rc = oci_graph_config(w->g, m->config, &c, err)) != OCIDIG_OK)

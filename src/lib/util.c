@@ -2,6 +2,9 @@
 #include "internal.h"
 
 #include <stdint.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -107,6 +110,13 @@ char *oci_strpool_dup(oci_strpool *p, const char *s)
   memcpy(out, s, n);
   c->used += n;
   return out;
+}
+
+void oci_heap_trim(void)
+{
+#ifdef __GLIBC__
+  malloc_trim(0);
+#endif
 }
 
 void oci_strpool_free(oci_strpool *p)

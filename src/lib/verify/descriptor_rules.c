@@ -119,8 +119,8 @@ static bool layer_type(const char *mt)
 /* Does the descriptor name a URL it can be fetched from? */
 static bool any_url(const oci_gdesc *g)
 {
-  for (size_t i = 0; i < g->n_urls; i++)
-    if (oci_uri_absolute(g->urls[i]))
+  for (size_t i = 0; i < oci_gdesc_more_of(g)->n_urls; i++)
+    if (oci_uri_absolute(g->more->urls[i]))
       return true;
   return false;
 }

@@ -237,10 +237,13 @@ static void conclude_unreferenced(vstate *v)
   s->unreferenced_checked = oci_verify_whole(v);
   if (!s->unreferenced_checked)
     return;
-  if (!(un = malloc((v->n_blobs ? v->n_blobs : 1) * sizeof *un))) {
+  for (size_t i = 0; i < v->n_blobs; i++)
+    n += v->blobs[i].listed && !v->blobs[i].referenced;
+  if (!(un = malloc((n ? n : 1) * sizeof *un))) { /* as many as there are, not one per blob */
     v->nomem = true;
     return;
   }
+  n = 0;
   for (size_t i = 0; i < v->n_blobs; i++)
     if (v->blobs[i].listed && !v->blobs[i].referenced) {
       vblob *b = &v->blobs[i];
@@ -308,70 +311,58 @@ static int finding_order(const void *a, const void *b)
   return x->key < y->key ? -1 : x->key > y->key ? 1 : 0;
 }
 
+/* The walk's records become the report's rows.  Memory: the rows (one array of 120 bytes a
+ * platform) are made first, while the walk's records are there; the walk's platform and
+ * manifest records go as soon as the rows hold what they said, before the images and their
+ * digests' strings take their room (100,000 images: the largest arrays never all at once). */
 static void build_report(vstate *v)
 {
   ocidig_verify_report *r = v->r;
   struct ocidig_verify_storage *st = r->storage;
-  long *local;
-  size_t n_rows = 0, n_missing = 0, *start = NULL;
-  if (!v->docker && v->n_vimages) {
-    /* the OCI walk's images become the report's, their strings the pool's */
-    if (!(r->images = calloc(v->n_vimages, sizeof *r->images))) {
-      v->nomem = true;
-      return;
-    }
-    r->n_images = v->n_vimages;
-    for (size_t i = 0; i < v->n_vimages; i++) {
-      const vimage *im = &v->vimages[i];
-      r->images[i].name = (char *)im->name;
-      r->images[i].media_type = (char *)im->media_type;
-      r->images[i].digest = (char *)(im->blob != VNONE32 ? oci_vblob_kept(v, im->blob) : im->digest);
-    }
-  }
-  if (!(local = calloc(v->n_plats ? v->n_plats : 1, sizeof *local))) {
+  int32_t *local = NULL; /* each walk row's position among its image's rows, -1: none */
+  size_t n_rows = 0, n_missing = 0, n_plats = v->n_plats;
+  if (n_plats && !(local = calloc(n_plats, sizeof *local))) {
     v->nomem = true;
     return;
   }
   /* platforms per image: each image's rows side by side in one array (st->platforms), the
-   * missing blobs of all in another; their strings are the pool's (no copy) */
-  for (size_t pi = 0; pi < v->n_plats; pi++) {
+   * missing blobs of all in another; their strings are the pool's (no copy).  vimages[i].rows
+   * counts image i's rows, then says where they start. */
+  for (size_t pi = 0; pi < n_plats; pi++) {
     const vplat *p = &v->plats[pi];
     const vplat_rare *pr = oci_vplat_rare(v, p);
-    if (p->image < 0 || (size_t)p->image >= r->n_images ||
+    if (p->image < 0 || (size_t)p->image >= v->n_vimages ||
         (p->unit == VNONE32 && p->again == VNONE32 && !(pr && pr->unverified))) {
       local[pi] = -1;
       continue;
     }
-    local[pi] = (long)r->images[p->image].n_platforms++;
+    local[pi] = (int32_t)v->vimages[p->image].rows++;
     n_rows++;
     if (p->again == VNONE32 && p->unit != VNONE32)
       n_missing += v->units[p->unit].n_missing;
   }
   if (n_rows && (!st || !(st->platforms = calloc(n_rows, sizeof *st->platforms)) ||
-                 (n_missing && !(st->missing = calloc(n_missing, sizeof *st->missing))) ||
-                 !(start = calloc(r->n_images, sizeof *start)))) {
+                 (n_missing && !(st->missing = calloc(n_missing, sizeof *st->missing))))) {
     /* out of memory: no rows (the report is dropped) */
     v->nomem = true;
-    for (size_t i = 0; i < r->n_images; i++)
-      r->images[i].n_platforms = 0;
-    for (size_t pi = 0; pi < v->n_plats; pi++)
+    for (size_t pi = 0; pi < n_plats; pi++)
       local[pi] = -1;
     n_rows = 0;
   }
-  for (size_t i = 0, k = 0; n_rows && i < r->n_images; i++) {
-    r->images[i].platforms = r->images[i].n_platforms ? &st->platforms[k] : NULL;
-    start[i] = k;
-    k += r->images[i].n_platforms;
+  for (size_t i = 0, k = 0; i < v->n_vimages; i++) {
+    uint32_t n = n_rows ? v->vimages[i].rows : 0;
+    v->vimages[i].rows = (uint32_t)k;
+    k += n;
   }
   n_missing = 0;
-  for (size_t pi = 0; n_rows && pi < v->n_plats; pi++) {
+  for (size_t pi = 0; n_rows && pi < n_plats; pi++) {
     const vplat *p = &v->plats[pi];
     const vplat_rare *pr = oci_vplat_rare(v, p);
     const char *platform = oci_vpool_str(v, p->platform), *media_type = oci_vpool_str(v, p->media_type);
     ocidig_verify_platform *op;
     if (local[pi] < 0)
       continue;
-    op = &st->platforms[start[p->image] + (size_t)local[pi]];
+    op = &st->platforms[v->vimages[p->image].rows + (size_t)local[pi]];
     if (pr && pr->unverified) {
       /* a manifest or index whose digest has an unregistered algorithm: cannot be verified */
       op->platform = (char *)platform;
@@ -423,7 +414,37 @@ static void build_report(vstate *v)
       }
     }
   }
-  free(start);
+  /* the walk's platform and manifest records have said what they had to */
+  for (size_t i = 0; i < v->n_units; i++)
+    free(v->units[i].missing);
+  free(v->units);
+  free(v->plats);
+  free(v->prare);
+  v->units = NULL;
+  v->plats = NULL;
+  v->prare = NULL;
+  v->n_units = v->cap_units = v->n_plats = v->cap_plats = v->n_prare = v->cap_prare = 0;
+  if (!v->docker && v->n_vimages) {
+    /* the OCI walk's images become the report's, their strings the pool's */
+    if (!(r->images = calloc(v->n_vimages, sizeof *r->images))) {
+      v->nomem = true;
+      free(local);
+      return;
+    }
+    r->n_images = v->n_vimages;
+    for (size_t i = 0; i < v->n_vimages; i++) {
+      const vimage *im = &v->vimages[i];
+      size_t end_row = i + 1 < v->n_vimages ? v->vimages[i + 1].rows : n_rows;
+      r->images[i].name = (char *)im->name;
+      r->images[i].media_type = (char *)im->media_type;
+      r->images[i].digest = (char *)(im->blob != VNONE32 ? oci_vblob_kept(v, im->blob) : im->digest);
+      r->images[i].n_platforms = n_rows ? end_row - im->rows : 0;
+      r->images[i].platforms = r->images[i].n_platforms ? &st->platforms[im->rows] : NULL;
+    }
+    free(v->vimages);
+    v->vimages = NULL;
+    v->n_vimages = v->cap_vimages = 0;
+  }
   for (size_t i = 0; i < r->n_images; i++) {
     ocidig_verify_image *im = &r->images[i];
     im->complete = im->digest != NULL; /* an entry whose digest is not usable: not verified */
@@ -438,7 +459,7 @@ static void build_report(vstate *v)
   /* findings: the layout first, then by image and platform, else in the order found */
   for (size_t i = 0; i < v->n_findings; i++) {
     vfinding *f = &v->findings[i];
-    if (f->f.platform >= 0 && (size_t)f->f.platform < v->n_plats)
+    if (f->f.platform >= 0 && (size_t)f->f.platform < n_plats)
       f->f.platform = local[f->f.platform];
     else
       f->f.platform = -1;
@@ -624,6 +645,7 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
   /* what the walk read is in the records now: its documents (a root index of 100,000
    * descriptors: 20 MB) make room for the report's rows */
   oci_layout_release_caches(layout, OCI_RELEASE_GRAPH | OCI_RELEASE_KEPT);
+  oci_heap_trim();
   build_report(&v);
   oci_verify_deep_report(&v);
   if (v.docker)

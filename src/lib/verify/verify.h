@@ -43,6 +43,7 @@
 #define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
 
 #define MAX_FINDINGS 5000
+#define OCI_TRIM_AFTER ((size_t)2 << 20)
 #define NONE ((size_t)-1)
 #define FNV0 1469598103934665603u
 
@@ -226,6 +227,7 @@ typedef struct vimage {
   const char *media_type; /* interned in the pool */
   const char *digest;     /* in the pool when it is not its blob's (as written), else NULL */
   uint32_t blob;          /* the blob named by its digest, VNONE32: none */
+  uint32_t rows;          /* build_report: how many rows it has, then where they start */
 } vimage;
 
 typedef struct vatt {
@@ -316,6 +318,7 @@ typedef struct vstate {
   size_t *ftab;
   size_t ftab_cap;
   uint64_t bytes_hashed;
+  size_t released; /* kept bytes of manifests released since the heap was last trimmed */
   /* the view the walk reads through; `foreign`: a format whose blobs are not blobs/<alg>/<hex>
    * (containers/image dir:, docker save): their files are where the view says (docker_files.c) */
   oci_view *view;

@@ -355,6 +355,13 @@ static void walk_manifest(vstate *v, vctx c, const vdesc *md, const oci_gdesc *g
     v->nomem = true;
     return;
   }
+  /* The manifest is walked once (its unit is memoized): the bytes an archive kept of it are
+   * not needed again (100,000 manifests: the 8 MiB kept of them go as they are read).  Not
+   * a configuration or a layer, which other images share. */
+  if (!v->foreign && (v->released += oci_layout_release_member(v->l, path)) >= OCI_TRIM_AFTER) {
+    v->released = 0;
+    oci_heap_trim();
+  }
   /* usable as every command uses it: read, JSON, kind, its descriptors decode */
   if (n->code != OCIDIG_OK || n->layers_code != OCIDIG_OK || n->config_code != OCIDIG_OK)
     v->units[ui].broken = true;
