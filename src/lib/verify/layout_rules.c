@@ -60,23 +60,46 @@ size_t oci_vblob_find(const vstate *v, const char *digest)
   return i != NONE && !strcmp(buf, digest) ? i : NONE; /* the digest as written, exactly */
 }
 
+/* A member blob's name is blobs/<alg>/<hex> exactly (it was found by that name, formatted
+ * from a parsed digest): its parts are read as they are, not parsed again. */
+static const char *member_alg(const vstate *v, const vblob *b, size_t *alen)
+{
+  const char *alg = v->l->members[b->name].path + 6;
+  const char *slash = strchr(alg, '/');
+  *alen = slash ? (size_t)(slash - alg) : strlen(alg);
+  return alg;
+}
+
 const char *oci_vblob_digest(const vstate *v, const vblob *b, char *buf)
 {
-  ocidig_digest_alg alg;
-  const char *hex;
+  const char *alg;
+  size_t alen;
   if (b->name & VBLOB_OWN)
     return v->own[b->name & ~VBLOB_OWN];
-  hex = oci_blob_path_hex(v->l->members[b->name].path, &alg);
-  snprintf(buf, OCIDIG_DIGEST_STRING_MAX, "%s:%s", ocidig_digest_alg_name(alg), hex ? hex : "");
+  alg = member_alg(v, b, &alen);
+  snprintf(buf, OCIDIG_DIGEST_STRING_MAX, "%.*s:%s", (int)alen, alg, alg[alen] ? alg + alen + 1 : "");
   return buf;
 }
 
 const ocidig_digest *oci_vblob_d(const vstate *v, const vblob *b, ocidig_digest *out)
 {
-  char buf[OCIDIG_DIGEST_STRING_MAX];
-  const char *s = oci_vblob_digest(v, b, buf);
-  if (ocidig_digest_parse(s, strlen(s), out, NULL) != OCIDIG_OK)
-    memset(out, 0, sizeof *out); /* never: the digest was formatted from a digest */
+  const char *alg, *s;
+  size_t alen;
+  memset(out, 0, sizeof *out);
+  if (b->name & VBLOB_OWN) {
+    s = v->own[b->name & ~VBLOB_OWN];
+    if (ocidig_digest_parse(s, strlen(s), out, NULL) != OCIDIG_OK)
+      memset(out, 0, sizeof *out); /* never: the digest was formatted from a digest */
+    return out;
+  }
+  alg = member_alg(v, b, &alen);
+  out->alg = OCIDIG_DIGEST_SHA256;
+  for (int a = OCIDIG_DIGEST_SHA256; a <= OCIDIG_DIGEST_SHA512; a++)
+    if (strlen(ocidig_digest_alg_name((ocidig_digest_alg)a)) == alen &&
+        !memcmp(alg, ocidig_digest_alg_name((ocidig_digest_alg)a), alen))
+      out->alg = (ocidig_digest_alg)a;
+  if (alg[alen])
+    snprintf(out->hex, sizeof out->hex, "%s", alg + alen + 1);
   return out;
 }
 
