@@ -20,8 +20,6 @@
 # XFAIL: as in tests/consistency.sh: a reason, then the indented shell-style patterns of
 # the checks it explains; XPASS (every check of a pattern passes) is a failure: remove it.
 XFAIL='
-[scale] verify of 100,000 images (tar) peaks near 105 MiB: about 460 bytes per image of its own (a blob record of 64 bytes and its digest in the pool, manifest and platform records of 48, the report rows: an image of 64 bytes and a platform of 112, the blob table), beside the root index of 100,000 descriptors, the member table and the manifests kept from the stream
-  100000 images: verify: peak RSS <= 64 MiB
 [scale] a compressed archive whose members are not in the order the graph reads them (a tar of the layout directory, then compressed, as hauler store save writes haul.tar.zst): each document passed over that is not among the 8 MiB kept is reached again only by decompressing from the start (20,000 images: ls 29 s of CPU).  Needs the walk of ls and verify to read a level of the graph in the order of the archive
   20000 images (GNU tar of the directory, zstd): ls: CPU time <= 2 s
   20000 images (GNU tar of the directory, zstd): ls: wall time <= *
