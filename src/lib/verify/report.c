@@ -300,6 +300,25 @@ static void conclude_attestations(vstate *v)
 
 /* --------------------------------------------------------------- report */
 
+/* The blob table, freed (build_report: before the images take their room). */
+static void blobs_free(vstate *v)
+{
+  for (size_t i = 0; i < v->n_blobs; i++) {
+    free(v->blobs[i].actual);
+    free(v->blobs[i].read_error);
+  }
+  free(v->blobs);
+  oci_strtab_free(&v->tab);
+  free(v->by_member);
+  free(v->own);
+  free(v->kept);
+  v->blobs = NULL;
+  v->by_member = NULL;
+  v->own = NULL;
+  v->kept = NULL;
+  v->n_blobs = v->cap_blobs = v->n_by_member = v->n_own = v->cap_own = 0;
+}
+
 static int finding_order(const void *a, const void *b)
 {
   const vfinding *x = a, *y = b;
@@ -312,14 +331,17 @@ static int finding_order(const void *a, const void *b)
 }
 
 /* The walk's records become the report's rows.  Memory: the rows (one array of 120 bytes a
- * platform) are made first, while the walk's records are there; the walk's platform and
- * manifest records go as soon as the rows hold what they said, before the images and their
- * digests' strings take their room (100,000 images: the largest arrays never all at once). */
+ * platform) are made first, while the walk's records are there, with the blob of each
+ * digest they name (row_blob, miss_blob); the walk's platform and manifest records go as
+ * soon as the rows hold what they said; then the digests become the pool's strings, once
+ * each, and the blob table goes before the images take their room (100,000 images: the
+ * largest arrays never all at once). */
 static void build_report(vstate *v)
 {
   ocidig_verify_report *r = v->r;
   struct ocidig_verify_storage *st = r->storage;
   int32_t *local = NULL; /* each walk row's position among its image's rows, -1: none */
+  uint32_t *row_blob = NULL, *miss_blob = NULL; /* the blob of each row's manifest, missing blob */
   size_t n_rows = 0, n_missing = 0, n_plats = v->n_plats;
   if (n_plats && !(local = calloc(n_plats, sizeof *local))) {
     v->nomem = true;
@@ -342,7 +364,9 @@ static void build_report(vstate *v)
       n_missing += v->units[p->unit].n_missing;
   }
   if (n_rows && (!st || !(st->platforms = calloc(n_rows, sizeof *st->platforms)) ||
-                 (n_missing && !(st->missing = calloc(n_missing, sizeof *st->missing))))) {
+                 !(row_blob = malloc(n_rows * sizeof *row_blob)) ||
+                 (n_missing && (!(st->missing = calloc(n_missing, sizeof *st->missing)) ||
+                                !(miss_blob = malloc(n_missing * sizeof *miss_blob)))))) {
     /* out of memory: no rows (the report is dropped) */
     v->nomem = true;
     for (size_t pi = 0; pi < n_plats; pi++)
@@ -363,6 +387,7 @@ static void build_report(vstate *v)
     if (local[pi] < 0)
       continue;
     op = &st->platforms[v->vimages[p->image].rows + (size_t)local[pi]];
+    row_blob[op - st->platforms] = VNONE32;
     if (pr && pr->unverified) {
       /* a manifest or index whose digest has an unregistered algorithm: cannot be verified */
       op->platform = (char *)platform;
@@ -378,7 +403,7 @@ static void build_report(vstate *v)
       const vblob *b = &v->blobs[p->again];
       op->platform = (char *)platform;
       op->platform_source = platform ? "descriptor" : NULL;
-      op->manifest = (char *)oci_vblob_kept(v, p->again);
+      row_blob[op - st->platforms] = p->again;
       op->media_type = (char *)media_type;
       op->is_index = true;
       op->walked_already = true;
@@ -390,7 +415,7 @@ static void build_report(vstate *v)
       const char *config_platform = oci_vpool_str(v, u->config_platform);
       op->platform = (char *)(platform ? platform : config_platform);
       op->platform_source = platform ? "descriptor" : config_platform ? "config" : NULL;
-      op->manifest = (char *)oci_vblob_kept(v, u->blob);
+      row_blob[op - st->platforms] = u->blob;
       op->media_type = (char *)media_type;
       op->attestation_of = (char *)(pr ? pr->attestation_of : NULL);
       op->is_index = u->is_index;
@@ -404,7 +429,7 @@ static void build_report(vstate *v)
       if (u->n_missing) {
         op->missing = &st->missing[n_missing];
         for (size_t k = 0; k < u->n_missing; k++) {
-          op->missing[k].digest = (char *)oci_vblob_kept(v, u->missing[k].blob);
+          miss_blob[n_missing + k] = (uint32_t)u->missing[k].blob;
           op->missing[k].role = u->missing[k].role;
           op->missing[k].index = u->missing[k].index;
           op->missing[k].size = u->missing[k].size;
@@ -424,6 +449,21 @@ static void build_report(vstate *v)
   v->plats = NULL;
   v->prare = NULL;
   v->n_units = v->cap_units = v->n_plats = v->cap_plats = v->n_prare = v->cap_prare = 0;
+  /* the digests, each once in the pool: the rows', the missing blobs', the images' */
+  for (size_t i = 0; i < n_rows; i++)
+    if (row_blob[i] != VNONE32)
+      st->platforms[i].manifest = (char *)oci_vblob_kept(v, row_blob[i]);
+  for (size_t i = 0; n_rows && i < n_missing; i++)
+    st->missing[i].digest = (char *)oci_vblob_kept(v, miss_blob[i]);
+  for (size_t i = 0; i < v->n_vimages; i++)
+    if (v->vimages[i].blob != VNONE32) {
+      v->vimages[i].digest = oci_vblob_kept(v, v->vimages[i].blob);
+      v->vimages[i].blob = VNONE32;
+    }
+  free(row_blob);
+  free(miss_blob);
+  if (!v->o->deep)
+    blobs_free(v); /* nothing after asks for a blob (--deep's layer rows are its own, but keep them) */
   if (!v->docker && v->n_vimages) {
     /* the OCI walk's images become the report's, their strings the pool's */
     if (!(r->images = calloc(v->n_vimages, sizeof *r->images))) {
@@ -437,7 +477,7 @@ static void build_report(vstate *v)
       size_t end_row = i + 1 < v->n_vimages ? v->vimages[i + 1].rows : n_rows;
       r->images[i].name = (char *)im->name;
       r->images[i].media_type = (char *)im->media_type;
-      r->images[i].digest = (char *)(im->blob != VNONE32 ? oci_vblob_kept(v, im->blob) : im->digest);
+      r->images[i].digest = (char *)im->digest;
       r->images[i].n_platforms = n_rows ? end_row - im->rows : 0;
       r->images[i].platforms = r->images[i].n_platforms ? &st->platforms[im->rows] : NULL;
     }
@@ -499,15 +539,7 @@ static void build_report(vstate *v)
 
 static void vstate_free(vstate *v)
 {
-  for (size_t i = 0; i < v->n_blobs; i++) {
-    free(v->blobs[i].actual);
-    free(v->blobs[i].read_error);
-  }
-  free(v->blobs);
-  oci_strtab_free(&v->tab);
-  free(v->by_member);
-  free(v->own);
-  free(v->kept);
+  blobs_free(v);
   free(v->prare);
   free(v->vimages);
   for (size_t i = 0; i < v->n_units; i++)
