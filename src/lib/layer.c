@@ -130,6 +130,12 @@ void oci_layer_reader_diff_alg(oci_layer_reader *r, ocidig_digest_alg alg)
     r->diff_alg = alg;
 }
 
+void oci_layer_reader_diff_given(oci_layer_reader *r)
+{
+  if (r && !r->fed && r->comp == OCI_LAYER_NONE)
+    r->diff_given = true;
+}
+
 /* The worker starts with the first feed (or finish), once the algorithms are known.  A
  * failed start is kept: every later feed and finish returns it (no thread to join, no
  * hash to finish).  A thread that cannot start (EAGAIN under a pids limit) is io-error,
@@ -143,7 +149,10 @@ static ocidig_code start(oci_layer_reader *r, ocidig_error *err)
     return r->start_rc;
   }
   r->fed = true;
-  if ((r->hash_input && !r->in_hash) || !(r->diff_hash = oci_hasher_new(r->diff_alg)))
+  /* an uncompressed layer's bytes are hashed once (the input's hash, or the caller's) */
+  r->diff_is_input = r->comp == OCI_LAYER_NONE && !r->diff_given && r->hash_input && r->in_alg == r->diff_alg;
+  if ((r->hash_input && !r->in_hash) ||
+      (!r->diff_given && !r->diff_is_input && !(r->diff_hash = oci_hasher_new(r->diff_alg))))
     r->start_rc = oci_nomem(&r->start_err);
   else if ((e = pthread_create(&r->thread, NULL, oci_layer_worker, r)) != 0)
     r->start_rc = oci_fail(&r->start_err, OCIDIG_ERR_IO, "layer reader: cannot start its thread: %s", strerror(e));
@@ -449,10 +458,14 @@ ocidig_code oci_layer_reader_finish(oci_layer_reader *r, oci_layer_result *res, 
   } else {
     res->have_digests = true;
     res->diff_id.alg = r->diff_alg;
-    oci_hasher_final_hex(r->diff_hash, res->diff_id.hex);
+    res->diff_id.hex[0] = '\0'; /* diff_given: the caller's */
+    if (r->diff_hash)
+      oci_hasher_final_hex(r->diff_hash, res->diff_id.hex);
     if (r->in_hash) {
       res->input.alg = r->in_alg;
       oci_hasher_final_hex(r->in_hash, res->input.hex);
+      if (r->diff_is_input)
+        memcpy(res->diff_id.hex, res->input.hex, sizeof res->diff_id.hex);
     }
   }
   if (r->nomem)

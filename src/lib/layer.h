@@ -73,8 +73,15 @@ oci_layer_reader *oci_layer_reader_new(oci_layer_compression c, const oci_layer_
 /* Also hash the bytes fed (the blob's digest) in algorithm alg.  Before the first feed. */
 void oci_layer_reader_hash_input(oci_layer_reader *r, ocidig_digest_alg alg);
 /* The uncompressed digest's algorithm (default sha256: diff_ids are sha256 in practice; a
- * config whose diff_id is sha512 asks for it).  Before the first feed. */
+ * config whose diff_id is sha512 asks for it).  Before the first feed.  An uncompressed
+ * layer (NONE) whose input is hashed in the same algorithm is hashed once: its diff_id is
+ * its input's digest. */
 void oci_layer_reader_diff_alg(oci_layer_reader *r, ocidig_digest_alg alg);
+/* An uncompressed layer (NONE) whose bytes the caller hashes already, in the diff_id's
+ * algorithm: the reader does not hash them again; the result's diff_id is left empty (its
+ * alg set, hex ""), for the caller to fill.  Before the first feed; ignored for other
+ * compressions. */
+void oci_layer_reader_diff_given(oci_layer_reader *r);
 
 /* An ocidig_sink (ctx: the reader): the blob's next bytes.  Errors: out of memory, and a
  * callback's error.  A decoding or tar problem is no error here: it is in the result. */

@@ -29,6 +29,8 @@ struct oci_layer_reader {
   ocidig_code start_rc; /* the worker could not start (start_err says why): every call fails so */
   ocidig_error start_err;
   bool hash_input;     /* in_hash asked for */
+  bool diff_given;     /* oci_layer_reader_diff_given: no diff_hash */
+  bool diff_is_input;  /* NONE, input hashed in diff_alg: the diff_id is in_hash's */
   bool nomem;          /* the decoder ran out of memory */
   bool limited;        /* the decoder stopped at a memory bound (oci_layer_result.limited) */
   bool decode_done;    /* the decoder reached a final status (more input: only hashed) */

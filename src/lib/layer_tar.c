@@ -41,7 +41,7 @@ static la_ssize_t tar_read(struct archive *a, void *arg, const void **buf)
   len = r->slot_len[i];
   stop = r->stop;
   pthread_mutex_unlock(&r->mu);
-  if (!stop)
+  if (!stop && r->diff_hash)
     oci_hasher_update(r->diff_hash, r->slot[i], len);
   r->output_bytes += len;
   *buf = r->slot[i];

@@ -725,21 +725,24 @@ static ocidig_code read_member(archive_source *s, const char *want, ocidig_sink 
     if (plan.hash &&
         !(h = declared >= PIPELINE_MIN ? oci_hasher_new_pipelined(plan.alg) : oci_hasher_new(plan.alg))) {
       if (plan.tap_end)
-        plan.tap_end(plan.tap_ctx, false, 0);
+        plan.tap_end(plan.tap_ctx, false, 0, NULL);
       member_free(&m);
       return oci_nomem(err);
     }
     if (plan.keep || h || use_sink || plan.tap || declared < 0 || skip_inflates(s, s->ar)) {
       int stopped = 0;
+      bool tap_whole;
       s->want_declared = declared;
       s->tap = plan.tap;
       s->tap_ctx = plan.tap_ctx;
       rc = consume_data(s, s->ar, m.path, plan.keep, plan.keep_max, declared, sparse, h, use_sink ? sink : NULL, ctx,
                         &m.data, &total, &s->counted, &stopped, err);
       s->want_declared = -1;
-      if (plan.tap_end) /* whole only if the caller's sink did not stop the member halfway */
-        plan.tap_end(plan.tap_ctx, s->tap_whole && (rc == OCIDIG_OK || stopped == SINK_FAILED), total);
+      /* whole only if the caller's sink did not stop the member halfway */
+      tap_whole = s->tap_whole && (rc == OCIDIG_OK || stopped == SINK_FAILED);
       if (rc != OCIDIG_OK && !stopped) {
+        if (plan.tap_end)
+          plan.tap_end(plan.tap_ctx, false, total, NULL);
         oci_hasher_free(h);
         member_free(&m);
         return rc;
@@ -772,6 +775,8 @@ static ocidig_code read_member(archive_source *s, const char *want, ocidig_sink 
       if (h) {
         m.actual_hex = malloc(plan.alg == OCIDIG_DIGEST_SHA512 ? 129 : 65);
         if (!m.actual_hex) {
+          if (plan.tap_end)
+            plan.tap_end(plan.tap_ctx, false, total, NULL);
           oci_hasher_free(h);
           member_free(&m);
           return oci_nomem(err);
@@ -779,6 +784,8 @@ static ocidig_code read_member(archive_source *s, const char *want, ocidig_sink 
         oci_hasher_final_hex(h, m.actual_hex);
         oci_hasher_free(h);
       }
+      if (plan.tap_end)
+        plan.tap_end(plan.tap_ctx, tap_whole, total, m.actual_hex);
       if (use_sink && streamed && sink_rc == OCIDIG_OK)
         *streamed = true;
       m.served = use_sink && sink_rc == OCIDIG_OK;

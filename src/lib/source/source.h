@@ -48,10 +48,11 @@ typedef struct oci_source_plan {
   /* A tap (optional): the member's bytes go to tap as they pass, as to the hasher.  The
    * tap's error is its own: it is detached, the member read on.  tap_end is called once
    * when the member's data has ended or could not be read: whole when every byte went to
-   * the tap (size of them).  Its failure never breaks the stream. */
+   * the tap (size of them); hex: what they hash to (hash, in alg), else NULL.  Its failure
+   * never breaks the stream. */
   ocidig_sink tap;
   void *tap_ctx;
-  void (*tap_end)(void *tap_ctx, bool whole, uint64_t size);
+  void (*tap_end)(void *tap_ctx, bool whole, uint64_t size, const char *hex);
 } oci_source_plan;
 
 /* What a source reports, to the layer that opened it (ctx: that layer's). */

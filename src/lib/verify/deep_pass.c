@@ -50,6 +50,8 @@ typedef struct oci_deep_tap {
   oci_layer_reader *r;
   size_t cur; /* its record, or NONE */
   bool off;   /* let go */
+  bool hashed; /* the source hashes it in sha256: an uncompressed layer is not hashed again */
+  bool given;  /* its reader was told so (oci_layer_reader_diff_given) */
 } oci_deep_tap;
 
 static const char *rec_key(const void *ctx, size_t i)
@@ -147,6 +149,10 @@ static bool begin(oci_deep_tap *t)
       t->nomem = true;
     return false;
   }
+  /* a tar's bytes are its diff_id's: the source's hash of the member is taken (hashed once) */
+  t->given = c == OCI_LAYER_NONE && t->hashed;
+  if (t->given)
+    oci_layer_reader_diff_given(t->r);
   if (oci_layer_reader_feed(t->r, t->head, t->n_head, &e) != OCIDIG_OK) {
     if (e.code == OCIDIG_ERR_NOMEM || p->L.nomem)
       t->nomem = true;
@@ -183,10 +189,9 @@ static ocidig_code tap_feed(void *ctx, const void *buf, size_t len, ocidig_error
   return OCIDIG_OK;
 }
 
-static void tap_end(void *ctx, bool whole, uint64_t size)
+static void tap_end(void *ctx, bool whole, uint64_t size, const char *hex)
 {
   oci_deep_tap *t = ctx;
-  (void)size;
   if (!t->r && !t->off && whole && t->n_head && t->n_head < HEAD && !begin(t))
     whole = false; /* a small member: its head is all of it */
   if (t->cur != NONE) {
@@ -200,6 +205,12 @@ static void tap_end(void *ctx, bool whole, uint64_t size)
     }
     if (rc == OCIDIG_ERR_NOMEM || p->L.nomem)
       t->nomem = true;
+    if (rc == OCIDIG_OK && t->given && p->L.res.have_digests) { /* the source's hash is the diff_id */
+      if (hex && strlen(hex) == 64)
+        memcpy(p->L.res.diff_id.hex, hex, 65);
+      else
+        whole = false;
+    }
     oci_deep_read_end(&p->L, rc == OCIDIG_OK && whole && !t->off);
     p->whole = whole;
     p->size = size;
@@ -236,6 +247,8 @@ static void tap_plan(void *ctx, const char *path, int64_t declared, oci_source_p
   t->cur = NONE;
   t->n_head = 0;
   t->off = false;
+  t->given = false;
+  t->hashed = plan->hash && plan->alg == OCIDIG_DIGEST_SHA256;
   plan->tap = tap_feed;
   plan->tap_ctx = t;
   plan->tap_end = tap_end;
