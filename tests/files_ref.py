@@ -142,7 +142,9 @@ def resolve_names(root, members):
     from its documented behaviour): the name cleaned; its parent walked component by
     component over what the layers below left (on disk, never through a link: every prefix
     walked is a real directory) and the layer's own earlier entries; a symbolic link's target
-    joined to the link's directory as text (posixpath.normpath, ".." at most to the root);
+    walked on from the link's directory, leading ".." at most to the root (a target with ".."
+    after a name, "x/../y", is where containerd's own walk differs by the link's depth: not
+    decided here, exit 3);
     a component that is not there ends the walk, it and the rest are made as directories.
     None: no unpacker makes it (a file as a directory, a loop of links, a hard link to
     nothing: containerd's unpack fails there)."""
@@ -167,7 +169,7 @@ def resolve_names(root, members):
             return "l", (os.readlink(os.path.join(root, rel)),)
         return ("d" if stat.S_ISDIR(st.st_mode) else "f"), ()
 
-    def rootpath(parts):
+    def rootpath(parts, m):
         out, queue, links = [], [c for c in parts if c not in ("", ".")], 0
         while queue:
             c = queue.pop(0)
@@ -183,6 +185,14 @@ def resolve_names(root, members):
                 if links > 255:
                     return None
                 target = extra[0]
+                tparts = [t for t in target.split("/") if t not in ("", ".")]
+                while tparts and tparts[0] == "..":
+                    tparts.pop(0)
+                if ".." in tparts:
+                    # "x/../y": containerd's fs.RootPath walks x first at the root and takes
+                    # "x/.." away as text below it; the kernel walks x: not decided here
+                    fail("%s: the link %s -> %s has '..' after a name: not decided here"
+                         % (m.name, "/".join(out + [c]), target), 3)
                 if target.startswith("/"):
                     out = []
                 queue = [t for t in posixpath.normpath(target).split("/") if t not in ("", ".")] + queue
@@ -199,12 +209,12 @@ def resolve_names(root, members):
             names.append((n, m))
             continue
         parent, base = n.rsplit("/", 1) if "/" in n else ("", n)
-        d = rootpath(parent.split("/")) if parent else []
+        d = rootpath(parent.split("/"), m) if parent else []
         r = None if d is None else "/".join(d + [base])
         if r is not None and m.islnk():
             t = clean(m.linkname)
             tp, tb = t.rsplit("/", 1) if "/" in t else ("", t)
-            td = rootpath(tp.split("/")) if tp else []
+            td = rootpath(tp.split("/"), m) if tp else []
             kind = None if td is None else lookup("/".join(td + [tb]))[0]
             if kind is None or kind == "d":
                 r = None  # a hard link to nothing (or to a directory): the unpack fails

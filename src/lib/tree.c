@@ -665,8 +665,9 @@ static void clean_target(oci_buf *b, const char *s)
  * component is a file (containerd fails the unpack: ENOTDIR), too many links or steps, more
  * than 2 x OCI_TREE_MAX_PATH bytes of path and targets walked, or (without create) not
  * there; TOO_MANY: past the bound on implicit directories.  Where parent_dir's walk
- * succeeds it is kept: it differs from this only for a target with ".." after a link
- * ("a/../b", a a link elsewhere: the kernel's walk, not the text). */
+ * succeeds it is kept.  Known difference: a target with ".." after a name ("x/../y", x a
+ * link): containerd walks x first for a link at the root but takes "x/.." away as text for
+ * a link below it; the tree walks x at every depth, as the kernel does (review s8, F1). */
 static uint32_t rootpath_dir(oci_tree *t, const char *path, size_t len, bool create)
 {
   oci_buf rest = {0}, next = {0}, tgt = {0};
