@@ -152,7 +152,7 @@ static void conclude_platforms(vstate *v)
     /* A sparse layout: a platform-filtered export holds only some platforms of an image.
      * An entry of index.json that is absent is the image itself, with or without a
      * platform in its descriptor: blob-missing (issue 17). */
-    if (p->has_desc_platform && !requested &&
+    if (p->platform != VNONE32 && !requested && /* a platform in its descriptor */
         !(u->missing[0].blob == u->blob && oci_streq(mdigest, idigest))) {
       oci_buf b = {0};
       const char *name = v->vimages[p->image].name;

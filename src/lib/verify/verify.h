@@ -43,7 +43,7 @@
 #define MT_DOCKER_CONFIG "application/vnd.docker.container.image.v1+json"
 
 #define MAX_FINDINGS 5000
-#define OCI_TRIM_AFTER ((size_t)2 << 20)
+#define OCI_TRIM_AFTER ((size_t)1 << 20)
 #define NONE ((size_t)-1)
 #define FNV0 1469598103934665603u
 
@@ -203,13 +203,12 @@ typedef struct vunit {
 /* One manifest of one image (100,000 images: 100,000 of them, kept small: strings by their
  * number in the pool's interned list, the rare ones apart). */
 typedef struct vplat {
-  uint32_t platform;   /* interned (oci_vpool_str), VNONE32: none */
+  uint32_t platform;   /* interned (oci_vpool_str), VNONE32: none (the descriptor has no platform) */
   uint32_t media_type; /* interned */
   uint32_t unit;       /* VNONE32: none */
   uint32_t again;      /* VNONE32, or the blob of an index walked already (on another path): this row stands for it */
   int32_t image;
   uint32_t rare;       /* VNONE32, or its vplat_rare in v->prare */
-  bool has_desc_platform;
 } vplat;
 
 /* What few rows have (in v->pool): the digest an attestation manifest attests, and the

@@ -208,7 +208,6 @@ static size_t new_plat(vstate *v, long image, const vdesc *d)
   p->again = VNONE32;
   p->rare = VNONE32;
   p->platform = VNONE32;
-  p->has_desc_platform = d->has_platform;
   if (d->has_platform) {
     char *text = oci_vdesc_platform_text(d);
     if (!text)
