@@ -1231,6 +1231,74 @@ int ocidig_verify_report_exit_status(const ocidig_verify_report *r, bool fail_on
 const char *ocidig_media_type_compression(const char *media_type);
 char *ocidig_json_make_utf8(const char *text);
 
+/* ------------------------------------------------- signatures: Sigstore bundles */
+/* A Sigstore bundle (v0.1, v0.2, v0.3; a message signature or a DSSE envelope) verified
+ * offline against a trusted root (trusted_root.json), for an artifact given by its SHA-256
+ * digest: the certificate chain to a Fulcio CA valid at the signing time, the SCTs against
+ * the root's CT logs, the identity policy, every transparency log entry (body, signed entry
+ * timestamp, inclusion proof and its signed checkpoint; Rekor v1 and v2), every RFC 3161
+ * timestamp, the signature.  Or, with a key, a bundle signed by that key.  Nothing is
+ * fetched: every input is a buffer. */
+typedef enum ocidig_sig_verdict {
+  OCIDIG_SIG_VERIFIED = 0,        /* verified */
+  OCIDIG_SIG_BAD_SIGNATURE,       /* bad-signature: the signature does not verify */
+  OCIDIG_SIG_UNTRUSTED_KEY,       /* untrusted-key: no chain to a trusted CA, no valid SCT, a key that is not the one given */
+  OCIDIG_SIG_IDENTITY_MISMATCH,   /* identity-mismatch: the certificate's identity or issuer is not the one asked for */
+  OCIDIG_SIG_SUBJECT_MISMATCH,    /* subject-mismatch: what is signed is not the artifact */
+  OCIDIG_SIG_EXPIRED,             /* expired: a signing time outside a certificate's or key's validity */
+  OCIDIG_SIG_TLOG_INVALID,        /* tlog-invalid: a transparency log entry that does not hold */
+  OCIDIG_SIG_TIMESTAMP_INVALID,   /* timestamp-invalid: an RFC 3161 timestamp that does not hold, or none at all */
+  OCIDIG_SIG_MALFORMED,           /* malformed: the bundle or the trusted root cannot be read */
+  OCIDIG_SIG_UNSUPPORTED,         /* unsupported: a version, kind or algorithm this verifier does not know */
+  OCIDIG_SIG_VERDICT_COUNT_
+} ocidig_sig_verdict;
+/* The kebab-case name ("bad-signature"); "unknown" out of range. */
+const char *ocidig_sig_verdict_name(ocidig_sig_verdict v);
+
+typedef struct ocidig_sig_options {
+  const uint8_t *trusted_root; /* trusted_root.json's text (required) */
+  size_t trusted_root_len;
+  const uint8_t *key_pem;      /* optional: a PEM public key; the bundle must be signed by it */
+  size_t key_pem_len;
+  /* Certificate policy (bundles signed by a certificate): the SAN (URI or email) and the
+   * OIDC issuer (extension 1.3.6.1.4.1.57264.1.8, else .1.1), each exact or a POSIX
+   * extended regular expression that must match the whole value (NULL: not asked).  One
+   * of identity/identity_regexp and one of issuer/issuer_regexp are required. */
+  const char *identity, *identity_regexp;
+  const char *issuer, *issuer_regexp;
+  int64_t now; /* seconds since 1970 for "in the future" and SCTs; 0: the clock */
+} ocidig_sig_options;
+
+typedef struct ocidig_sig_artifact {
+  uint8_t sha256[32];
+} ocidig_sig_artifact;
+
+/* The artifact's digest from its file (read to its end, SHA-256; errors: not-found,
+ * io-error), or from "sha256:" and 64 lowercase hex digits (invalid-digest). */
+ocidig_code ocidig_sig_artifact_from_file(const char *path, ocidig_sig_artifact *out, ocidig_error *err);
+ocidig_code ocidig_sig_artifact_from_digest(const char *digest, ocidig_sig_artifact *out, ocidig_error *err);
+
+#define OCIDIG_SIG_TEXT_MAX 512
+typedef struct ocidig_sig_result {
+  ocidig_sig_verdict verdict;
+  char reason[OCIDIG_ERROR_MESSAGE_MAX]; /* what failed ("" when verified) */
+  char signer[OCIDIG_SIG_TEXT_MAX];      /* the certificate's identity, or "key SHA256:<hex>" */
+  char issuer[OCIDIG_SIG_TEXT_MAX];      /* the OIDC issuer ("" for a key) */
+  int64_t signed_at;                     /* the earliest verified timestamp (0: none) */
+  int bundle_version;                    /* 1, 2, 3 (v0.1 .. v0.3); 0: unread */
+  bool dsse;                             /* a DSSE envelope (else a message signature) */
+} ocidig_sig_result;
+
+/* Verifies bundle (its JSON text) for artifact.  OCIDIG_OK whenever a verdict was reached
+ * (verified or not: see res->verdict and res->reason); OCIDIG_ERR_USAGE for a missing
+ * argument or policy, OCIDIG_ERR_NOMEM. */
+ocidig_code ocidig_sig_verify_bundle(const uint8_t *bundle, size_t bundle_len, const ocidig_sig_artifact *artifact,
+                                     const ocidig_sig_options *opts, ocidig_sig_result *res, ocidig_error *err);
+/* The result as JSON (malloc'd, NULL when out of memory):
+ * {"verdict": name, "verified": bool, "reason": text, "signer": text, "issuer": text,
+ *  "signedAt": seconds or null, "bundleVersion": "0.N", "content": "messageSignature"|"dsseEnvelope"}. */
+char *ocidig_sig_result_to_json(const ocidig_sig_result *res);
+
 #if defined(OCIDIG_WARN_DEPRECATED) && defined(__GNUC__)
 #define OCIDIG_DEPRECATED_(use) __attribute__((deprecated("use " use)))
 OCIDIG_DEPRECATED_("ocidig_layout_resolve")

@@ -12,6 +12,7 @@ static const cli_command commands[] = {
   {"files", "list the merged file tree of an image (or one layer's changes), wasted space", cmd_files},
   {"diff", "show what differs between two images: config, layers, files", cmd_diff},
   {"platform", "show how platform specifiers parse, normalize and match", cmd_platform},
+  {"verify-bundle", "verify a Sigstore bundle for a file or digest, offline", cmd_verify_bundle},
 };
 
 /* The usage on standard output (--help) or, when no command is given, standard error. */

@@ -1,0 +1,320 @@
+/* cert.c: the signing certificate: its chain to a certificate authority of the trusted
+ * root at each verified signing time (X509_STORE with the check time set), the code-signing
+ * EKU, the SCTs embedded in it against the trusted root's CT logs (OpenSSL's CT API), and
+ * the identity policy (SAN URI or email; OIDC issuer extension 1.3.6.1.4.1.57264.1.8, else
+ * .1.1), exact or POSIX extended regular expressions matched as cosign's flags match. */
+#include "sig_int.h"
+
+#include <openssl/ct.h>
+#include <openssl/x509v3.h>
+
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static X509 *der_cert(const sig_buf *b)
+{
+  const unsigned char *q = b->p;
+  if (b->n == 0 || b->n > INT32_MAX)
+    return NULL;
+  X509 *x = d2i_X509(NULL, &q, (long)b->n);
+  if (x && q != b->p + b->n) {
+    X509_free(x);
+    return NULL;
+  }
+  return x;
+}
+
+bool sig_cert_load(sig_run *s)
+{
+  const ocidig_sig_options *o = s->opts;
+  if (s->b.has_key) {
+    if (!o->key_pem)
+      return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY, "the bundle is signed by a key (publicKey) and no key was given");
+    sig_buf cert = {0};
+    s->key = sig_pkey_pem(o->key_pem, o->key_pem_len, &cert);
+    sig_buf_free(&cert);
+    if (!s->key)
+      return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "the key given is not a PEM public key");
+  } else {
+    if (o->key_pem)
+      return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY,
+                      "the bundle is signed by a certificate, not by the key given");
+    s->leaf = der_cert(&s->b.certs[0]);
+    if (!s->leaf)
+      return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "bundle: the signing certificate is not an X.509 certificate");
+    for (size_t i = 0; i < s->b.n_certs; i++) {
+      X509 *c = i ? der_cert(&s->b.certs[i]) : s->leaf;
+      if (!c)
+        return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "bundle: certificate %zu of the chain is not X.509", i);
+      bool root = X509_check_issued(c, c) == X509_V_OK;
+      if (i)
+        X509_free(c);
+      if (root) /* a root comes from the trusted root only, never from the bundle */
+        return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY, "bundle: certificate %zu of the chain is a self-signed root",
+                        i);
+    }
+    s->key = X509_get_pubkey(s->leaf);
+    if (!s->key)
+      return sig_fail(s->res, OCIDIG_SIG_UNSUPPORTED, "the signing certificate's key is not one OpenSSL reads");
+  }
+  if (!sig_pkey_spki(s->key, &s->key_spki))
+    return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "out of memory");
+  return true;
+}
+
+/* The chain of the leaf to authority a at time t; its issuer (a reference) in *issuer. */
+static int chain_at(X509 *leaf, const sig_authority *a, int64_t t, X509 **issuer)
+{
+  X509_STORE *store = X509_STORE_new();
+  X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+  int rc = -1;
+  if (!store || !ctx)
+    goto out;
+  for (int i = 0; i < sk_X509_num(a->chain); i++)
+    if (X509_STORE_add_cert(store, sk_X509_value(a->chain, i)) != 1)
+      goto out;
+  if (X509_STORE_CTX_init(ctx, store, leaf, NULL) != 1)
+    goto out;
+  X509_VERIFY_PARAM *p = X509_STORE_CTX_get0_param(ctx);
+  X509_VERIFY_PARAM_set_flags(p, X509_V_FLAG_USE_CHECK_TIME | X509_V_FLAG_X509_STRICT);
+  X509_VERIFY_PARAM_set_time(p, (time_t)t);
+  if (X509_verify_cert(ctx) == 1) {
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(ctx);
+    *issuer = sk_X509_num(chain) > 1 ? sk_X509_value(chain, 1) : NULL;
+    if (*issuer)
+      X509_up_ref(*issuer);
+    rc = X509_V_OK;
+  } else {
+    rc = X509_STORE_CTX_get_error(ctx);
+  }
+out:
+  X509_STORE_CTX_free(ctx);
+  X509_STORE_free(store);
+  return rc;
+}
+
+static void fmt_time(int64_t t, char *buf, size_t n)
+{
+  time_t tt = (time_t)t;
+  struct tm tm;
+  if (gmtime_r(&tt, &tm))
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  else
+    snprintf(buf, n, "%lld", (long long)t);
+}
+
+/* The trusted root's CT logs as an OpenSSL CTLOG_STORE.  OpenSSL builds a store only from
+ * its configuration format read from a file: the logs are written as that format into an
+ * anonymous temporary file (tmpfile(), gone when closed) and read back through /dev/fd. */
+static CTLOG_STORE *ct_store(const sig_trust *t)
+{
+  CTLOG_STORE *store = CTLOG_STORE_new();
+  FILE *f = tmpfile();
+  bool ok = store && f;
+  if (ok) {
+    fputs("enabled_logs = ", f);
+    for (size_t i = 0; i < t->n_ctlogs; i++)
+      fprintf(f, "%slog%zu", i ? "," : "", i);
+    fputs("\n", f);
+    for (size_t i = 0; ok && i < t->n_ctlogs; i++) {
+      sig_buf spki = {0};
+      ok = sig_pkey_spki(t->ctlogs[i].key, &spki);
+      char *b64 = ok ? sig_b64_encode(spki.p, spki.n) : NULL;
+      sig_buf_free(&spki);
+      ok = b64 != NULL;
+      if (ok)
+        fprintf(f, "[log%zu]\ndescription = ctlogs[%zu]\nkey = %s\n", i, i, b64);
+      free(b64);
+    }
+    ok = ok && fflush(f) == 0 && !ferror(f);
+  }
+  if (ok) {
+    char path[64];
+    snprintf(path, sizeof path, "/dev/fd/%d", fileno(f));
+    ok = t->n_ctlogs == 0 || CTLOG_STORE_load_file(store, path) == 1;
+  }
+  if (f)
+    fclose(f);
+  if (!ok) {
+    CTLOG_STORE_free(store);
+    return NULL;
+  }
+  return store;
+}
+
+static bool sct_check(sig_run *s, X509 *issuer)
+{
+  STACK_OF(SCT) *scts = X509_get_ext_d2i(s->leaf, NID_ct_precert_scts, NULL, NULL);
+  if (!scts || sk_SCT_num(scts) == 0) {
+    SCT_LIST_free(scts);
+    return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY, "the signing certificate carries no SCT");
+  }
+  CTLOG_STORE *store = ct_store(&s->trust);
+  CT_POLICY_EVAL_CTX *ctx = CT_POLICY_EVAL_CTX_new();
+  bool ok = false;
+  if (store && ctx && CT_POLICY_EVAL_CTX_set1_cert(ctx, s->leaf) == 1 &&
+      CT_POLICY_EVAL_CTX_set1_issuer(ctx, issuer) == 1) {
+    CT_POLICY_EVAL_CTX_set_shared_CTLOG_STORE(ctx, store);
+    CT_POLICY_EVAL_CTX_set_time(ctx, (uint64_t)s->now * 1000);
+    for (int i = 0; !ok && i < sk_SCT_num(scts); i++) {
+      SCT *sct = sk_SCT_value(scts, i);
+      if (SCT_validate(sct, ctx) != 1)
+        continue;
+      unsigned char *id = NULL;
+      size_t idn = SCT_get0_log_id(sct, &id);
+      const sig_log *log = sig_trust_log(s->trust.ctlogs, s->trust.n_ctlogs, id, idn);
+      /* the log's window holds the SCT's time (milliseconds) */
+      ok = log && sig_range_has(&log->valid, (int64_t)(SCT_get_timestamp(sct) / 1000));
+    }
+  }
+  CT_POLICY_EVAL_CTX_free(ctx);
+  CTLOG_STORE_free(store);
+  SCT_LIST_free(scts);
+  if (!ok)
+    return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY,
+                    "no SCT of the signing certificate verifies against a CT log of the trusted root");
+  return true;
+}
+
+/* pattern matched as cosign matches it (Go's regexp.MatchString: anywhere in the value). */
+static bool match(const char *value, const char *exact, const char *pattern, bool *bad_regexp)
+{
+  if (exact)
+    return !strcmp(value, exact);
+  regex_t re;
+  if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0) {
+    *bad_regexp = true;
+    return false;
+  }
+  bool ok = regexec(&re, value, 0, NULL, 0) == 0;
+  regfree(&re);
+  return ok;
+}
+
+/* The issuer extension's value: .1.8 holds a DER UTF8String, .1.1 the raw text. */
+static char *oidc_issuer(X509 *leaf)
+{
+  static const char *const oids[] = {"1.3.6.1.4.1.57264.1.8", "1.3.6.1.4.1.57264.1.1"};
+  for (int k = 0; k < 2; k++) {
+    ASN1_OBJECT *obj = OBJ_txt2obj(oids[k], 1);
+    int i = obj ? X509_get_ext_by_OBJ(leaf, obj, -1) : -1;
+    ASN1_OBJECT_free(obj);
+    if (i < 0)
+      continue;
+    ASN1_OCTET_STRING *os = X509_EXTENSION_get_data(X509_get_ext(leaf, i));
+    const unsigned char *p = ASN1_STRING_get0_data(os);
+    int n = ASN1_STRING_length(os);
+    if (k == 0) {
+      ASN1_UTF8STRING *u = d2i_ASN1_UTF8STRING(NULL, &p, n);
+      size_t len = u ? (size_t)ASN1_STRING_length(u) : 0;
+      char *s = u ? oci_strndup((const char *)ASN1_STRING_get0_data(u), len) : NULL;
+      ASN1_UTF8STRING_free(u);
+      if (s && strlen(s) != len) { /* a NUL inside: not a value to compare */
+        free(s);
+        s = NULL;
+      }
+      return s;
+    }
+    char *s = oci_strndup((const char *)p, (size_t)n);
+    if (s && strlen(s) != (size_t)n) {
+      free(s);
+      s = NULL;
+    }
+    return s;
+  }
+  return NULL;
+}
+
+static bool identity_check(sig_run *s)
+{
+  const ocidig_sig_options *o = s->opts;
+  bool bad = false, found = false;
+  GENERAL_NAMES *names = X509_get_ext_d2i(s->leaf, NID_subject_alt_name, NULL, NULL);
+  char first[OCIDIG_SIG_TEXT_MAX] = "";
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
+    GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+    if (g->type != GEN_URI && g->type != GEN_EMAIL)
+      continue;
+    const ASN1_IA5STRING *v = g->d.ia5;
+    size_t len = (size_t)ASN1_STRING_length(v);
+    char *text = oci_strndup((const char *)ASN1_STRING_get0_data(v), len);
+    if (!text)
+      break;
+    if (strlen(text) == len) { /* no NUL inside */
+      if (!first[0])
+        snprintf(first, sizeof first, "%s", text);
+      if (match(text, o->identity, o->identity_regexp, &bad)) {
+        snprintf(first, sizeof first, "%s", text);
+        found = true;
+      }
+    }
+    free(text);
+    if (found)
+      break;
+  }
+  GENERAL_NAMES_free(names);
+  if (bad)
+    return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "the identity regular expression does not compile");
+  if (!found)
+    return sig_fail(s->res, OCIDIG_SIG_IDENTITY_MISMATCH, "the certificate's identity is %s, not %s %s",
+                    first[0] ? first : "(none)", o->identity ? "" : "a match of", o->identity ? o->identity : o->identity_regexp);
+  char *iss = oidc_issuer(s->leaf);
+  bool iok = iss && match(iss, o->issuer, o->issuer_regexp, &bad);
+  if (bad || !iok) {
+    bool r = bad ? sig_fail(s->res, OCIDIG_SIG_MALFORMED, "the issuer regular expression does not compile")
+                 : sig_fail(s->res, OCIDIG_SIG_IDENTITY_MISMATCH, "the certificate's OIDC issuer is %s, not %s%s",
+                            iss ? iss : "(none)", o->issuer ? "" : "a match of ", o->issuer ? o->issuer : o->issuer_regexp);
+    free(iss);
+    return r;
+  }
+  snprintf(s->res->signer, sizeof s->res->signer, "%s", first);
+  snprintf(s->res->issuer, sizeof s->res->issuer, "%s", iss);
+  free(iss);
+  return true;
+}
+
+bool sig_cert_check(sig_run *s)
+{
+  int64_t nb, na;
+  char when[40];
+  if (!sig_asn1_time(X509_get0_notBefore(s->leaf), &nb) || !sig_asn1_time(X509_get0_notAfter(s->leaf), &na))
+    return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "the signing certificate's validity is unreadable");
+  uint32_t xku = X509_get_extension_flags(s->leaf) & EXFLAG_XKUSAGE ? X509_get_extended_key_usage(s->leaf) : 0;
+  if (!(xku & XKU_CODE_SIGN))
+    return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY, "the signing certificate is not for code signing (EKU)");
+  X509 *issuer = NULL;
+  for (size_t k = 0; k < s->n_times; k++) {
+    int64_t t = s->times[k];
+    fmt_time(t, when, sizeof when);
+    if (t < nb || t > na)
+      return sig_fail(s->res, OCIDIG_SIG_EXPIRED, "signed at %s, outside the signing certificate's validity", when);
+    bool any_ca = false, ok = false;
+    int why = X509_V_OK;
+    for (size_t i = 0; !ok && i < s->trust.n_cas; i++) {
+      if (!sig_range_has(&s->trust.cas[i].valid, t))
+        continue;
+      any_ca = true;
+      X509 *iss = NULL;
+      why = chain_at(s->leaf, &s->trust.cas[i], t, &iss);
+      ok = why == X509_V_OK;
+      if (ok && !issuer)
+        issuer = iss;
+      else
+        X509_free(iss);
+    }
+    if (!any_ca)
+      return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY, "no certificate authority of the trusted root is valid at %s",
+                      when);
+    if (!ok) {
+      X509_free(issuer);
+      return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY,
+                      "the signing certificate does not chain to a certificate authority of the trusted root at %s: %s",
+                      when, why < 0 ? "out of memory" : X509_verify_cert_error_string(why));
+    }
+  }
+  bool ok = issuer && sct_check(s, issuer);
+  X509_free(issuer);
+  return ok && identity_check(s);
+}

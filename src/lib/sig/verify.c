@@ -1,0 +1,148 @@
+/* verify.c: ocidig_sig_verify_bundle: the order of the checks (trusted root, bundle,
+ * signing key, what is signed, log entries, timestamps, certificate) and the verdict. */
+#include "sig_int.h"
+
+#include <openssl/err.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const names[OCIDIG_SIG_VERDICT_COUNT_] = {
+  "verified", "bad-signature", "untrusted-key", "identity-mismatch", "subject-mismatch",
+  "expired",  "tlog-invalid",  "timestamp-invalid", "malformed",     "unsupported",
+};
+
+const char *ocidig_sig_verdict_name(ocidig_sig_verdict v)
+{
+  return (unsigned)v < OCIDIG_SIG_VERDICT_COUNT_ ? names[v] : "unknown";
+}
+
+ocidig_code ocidig_sig_verify_bundle(const uint8_t *bundle, size_t bundle_len, const ocidig_sig_artifact *artifact,
+                                     const ocidig_sig_options *opts, ocidig_sig_result *res, ocidig_error *err)
+{
+  OCI_REQUIRE(res, "res", err);
+  memset(res, 0, sizeof *res);
+  res->verdict = OCIDIG_SIG_MALFORMED;
+  snprintf(res->reason, sizeof res->reason, "not verified");
+  OCI_REQUIRE(bundle, "bundle", err);
+  OCI_REQUIRE(artifact, "artifact", err);
+  OCI_REQUIRE(opts, "opts", err);
+  OCI_REQUIRE(opts->trusted_root, "opts->trusted_root", err);
+  if (!opts->key_pem && ((!opts->identity && !opts->identity_regexp) || (!opts->issuer && !opts->issuer_regexp)))
+    return oci_fail(err, OCIDIG_ERR_USAGE,
+                    "ocidig_sig_verify_bundle: a key, or a certificate identity and an OIDC issuer, are required");
+  memset(res, 0, sizeof *res);
+  res->verdict = OCIDIG_SIG_VERIFIED;
+
+  sig_run s;
+  memset(&s, 0, sizeof s);
+  s.opts = opts;
+  s.art = artifact;
+  s.res = res;
+  s.now = opts->now ? opts->now : (int64_t)time(NULL);
+  bool ok = sig_trust_parse(opts->trusted_root, opts->trusted_root_len, &s.trust, res) &&
+            sig_bundle_parse(bundle, bundle_len, &s.b, res) && sig_cert_load(&s) && sig_content_check(&s) &&
+            sig_tlog_check(&s) && sig_tsa_check(&s);
+  if (ok && s.leaf) {
+    if (s.n_times == 0)
+      ok = sig_fail(res, OCIDIG_SIG_TIMESTAMP_INVALID,
+                    "no verified signing time: no signed entry timestamp and no RFC 3161 timestamp");
+    else
+      ok = sig_cert_check(&s);
+  }
+  if (ok && !s.leaf) {
+    uint8_t fp[32];
+    char hex[65];
+    if (sig_sha256(s.key_spki.p, s.key_spki.n, fp)) {
+      sig_hex(fp, 32, hex);
+      snprintf(res->signer, sizeof res->signer, "key SHA256:%s", hex);
+    }
+  }
+  for (size_t i = 0; ok && i < s.n_times; i++)
+    if (!res->signed_at || s.times[i] < res->signed_at)
+      res->signed_at = s.times[i];
+  if (!ok)
+    res->signed_at = 0;
+  EVP_PKEY_free(s.key);
+  X509_free(s.leaf);
+  sig_buf_free(&s.key_spki);
+  sig_bundle_free(&s.b);
+  sig_trust_free(&s.trust);
+  ERR_clear_error(); /* OpenSSL's queue is the thread's: leave it as it was */
+  return OCIDIG_OK;
+}
+
+char *ocidig_sig_result_to_json(const ocidig_sig_result *r)
+{
+  if (!r)
+    return NULL;
+  json_object *o = json_object_new_object();
+  char ver[8];
+  snprintf(ver, sizeof ver, "0.%d", r->bundle_version);
+  bool ok = o && oci_json_add(o, "verdict", json_object_new_string(ocidig_sig_verdict_name(r->verdict))) &&
+            oci_json_add(o, "verified", json_object_new_boolean(r->verdict == OCIDIG_SIG_VERIFIED)) &&
+            oci_json_add(o, "reason", json_object_new_string(r->reason)) &&
+            oci_json_add(o, "signer", json_object_new_string(r->signer)) &&
+            oci_json_add(o, "issuer", json_object_new_string(r->issuer)) &&
+            (r->signed_at ? oci_json_add(o, "signedAt", json_object_new_int64(r->signed_at))
+                          : json_object_object_add(o, "signedAt", NULL) == 0) &&
+            (r->bundle_version ? oci_json_add(o, "bundleVersion", json_object_new_string(ver))
+                               : json_object_object_add(o, "bundleVersion", NULL) == 0) &&
+            oci_json_add(o, "content", json_object_new_string(r->dsse ? "dsseEnvelope" : "messageSignature"));
+  if (!ok) {
+    json_object_put(o);
+    return NULL;
+  }
+  uint8_t *text = NULL;
+  size_t len = 0;
+  if (!oci_json_text(o, &text, &len))
+    return NULL;
+  char *z = realloc(text, len + 1);
+  if (!z) {
+    free(text);
+    return NULL;
+  }
+  z[len] = '\0';
+  return z;
+}
+
+ocidig_code ocidig_sig_artifact_from_file(const char *path, ocidig_sig_artifact *out, ocidig_error *err)
+{
+  OCI_REQUIRE(path, "path", err);
+  OCI_REQUIRE(out, "out", err);
+  memset(out, 0, sizeof *out);
+  FILE *f = fopen(path, "rb");
+  if (!f)
+    return oci_fail(err, errno == ENOENT ? OCIDIG_ERR_NOT_FOUND : OCIDIG_ERR_IO, "%s: %s", path, strerror(errno));
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  bool ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+  unsigned char buf[65536];
+  size_t n;
+  while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
+    ok = EVP_DigestUpdate(md, buf, n) == 1;
+  bool rerr = ferror(f) != 0;
+  unsigned int len = 0;
+  ok = ok && !rerr && EVP_DigestFinal_ex(md, out->sha256, &len) == 1 && len == 32;
+  EVP_MD_CTX_free(md);
+  fclose(f);
+  if (!ok)
+    return oci_fail(err, rerr ? OCIDIG_ERR_IO : OCIDIG_ERR_NOMEM, "%s: %s", path, rerr ? "read error" : "hashing failed");
+  return OCIDIG_OK;
+}
+
+ocidig_code ocidig_sig_artifact_from_digest(const char *digest, ocidig_sig_artifact *out, ocidig_error *err)
+{
+  OCI_REQUIRE(digest, "digest", err);
+  OCI_REQUIRE(out, "out", err);
+  memset(out, 0, sizeof *out);
+  if (strncmp(digest, "sha256:", 7) || strlen(digest) != 7 + 64 || !oci_lower_hex(digest + 7, 64))
+    return oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "%.100s is not sha256: and 64 lowercase hex digits", digest);
+  for (size_t i = 0; i < 32; i++) {
+    const char *h = digest + 7 + 2 * i;
+    int hi = h[0] <= '9' ? h[0] - '0' : h[0] - 'a' + 10, lo = h[1] <= '9' ? h[1] - '0' : h[1] - 'a' + 10;
+    out->sha256[i] = (uint8_t)(hi << 4 | lo);
+  }
+  return OCIDIG_OK;
+}
