@@ -1294,7 +1294,7 @@ typedef struct ocidig_sig_result {
  * argument or policy, OCIDIG_ERR_NOMEM. */
 ocidig_code ocidig_sig_verify_bundle(const uint8_t *bundle, size_t bundle_len, const ocidig_sig_artifact *artifact,
                                      const ocidig_sig_options *opts, ocidig_sig_result *res, ocidig_error *err);
-/* The result as JSON (malloc'd, NULL when out of memory):
+/* The result as JSON, pretty (malloc'd, NULL when out of memory):
  * {"verdict": name, "verified": bool, "reason": text, "signer": text, "issuer": text,
  *  "signedAt": seconds or null, "bundleVersion": "0.N", "content": "messageSignature"|"dsseEnvelope"}. */
 char *ocidig_sig_result_to_json(const ocidig_sig_result *res);

@@ -95,17 +95,12 @@ char *ocidig_sig_result_to_json(const ocidig_sig_result *r)
     json_object_put(o);
     return NULL;
   }
-  uint8_t *text = NULL;
-  size_t len = 0;
-  if (!oci_json_text(o, &text, &len))
-    return NULL;
-  char *z = realloc(text, len + 1);
-  if (!z) {
-    free(text);
-    return NULL;
-  }
-  z[len] = '\0';
-  return z;
+  /* pretty, as every JSON output of ocidig */
+  const char *text = json_object_to_json_string_ext(
+          o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
+  char *copy = text ? oci_strdup(text) : NULL;
+  json_object_put(o);
+  return copy;
 }
 
 ocidig_code ocidig_sig_artifact_from_file(const char *path, ocidig_sig_artifact *out, ocidig_error *err)
