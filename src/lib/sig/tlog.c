@@ -198,6 +198,8 @@ static bool body_check(sig_run *s, const sig_tlog_entry *t, size_t i)
 static bool set_check(sig_run *s, const sig_tlog_entry *t, const sig_log *log, size_t i)
 {
   char id[2 * 32 + 1];
+  if (t->log_id.n > 32) /* a trusted log's ID: never longer */
+    return sig_fail(s->res, OCIDIG_SIG_TLOG_INVALID, "tlog entry %zu: a log ID of %zu bytes", i, t->log_id.n);
   char *body = sig_b64_encode(t->body.p, t->body.n);
   if (!body)
     return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "out of memory");
