@@ -154,8 +154,8 @@ START_TEST(test_v01_verified)
   ck_assert_int_eq(r.signed_at, 1689177396); /* the entry's integratedTime */
   ck_assert_int_eq(r.bundle_version, 1);
   char *json = ocidig_sig_result_to_json(&r);
-  ck_assert_ptr_nonnull(strstr(json, "\"verdict\":\"verified\""));
-  ck_assert_ptr_nonnull(strstr(json, "\"signedAt\":1689177396"));
+  ck_assert_ptr_nonnull(strstr(json, "\"verdict\": \"verified\""));
+  ck_assert_ptr_nonnull(strstr(json, "\"signedAt\": 1689177396"));
   free(json);
   done(&t);
 }

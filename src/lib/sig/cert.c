@@ -288,8 +288,10 @@ bool sig_cert_check(sig_run *s)
   for (size_t k = 0; k < s->n_times; k++) {
     int64_t t = s->times[k];
     fmt_time(t, when, sizeof when);
-    if (t < nb || t > na)
+    if (t < nb || t > na) {
+      X509_free(issuer);
       return sig_fail(s->res, OCIDIG_SIG_EXPIRED, "signed at %s, outside the signing certificate's validity", when);
+    }
     bool any_ca = false, ok = false;
     int why = X509_V_OK;
     for (size_t i = 0; !ok && i < s->trust.n_cas; i++) {
@@ -304,9 +306,11 @@ bool sig_cert_check(sig_run *s)
       else
         X509_free(iss);
     }
-    if (!any_ca)
+    if (!any_ca) {
+      X509_free(issuer);
       return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY, "no certificate authority of the trusted root is valid at %s",
                       when);
+    }
     if (!ok) {
       X509_free(issuer);
       return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY,
