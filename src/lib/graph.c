@@ -644,6 +644,12 @@ static void index_read_free(index_read *ir)
   oci_shapes_free(&ir->shapes);
 }
 
+static bool kid_digest(void *ctx, size_t i, ocidig_digest *d)
+{
+  const oci_gdesc *kids = ctx;
+  return !kids[i].has_data && oci_gdesc_digest(&kids[i], d);
+}
+
 ocidig_code oci_graph_root(oci_graph *g, const oci_gnode **out, ocidig_error *err)
 {
   index_read ir = {.g = g};
@@ -678,6 +684,12 @@ ocidig_code oci_graph_root(oci_graph *g, const oci_gnode **out, ocidig_error *er
     return oci_nomem(err);
   g->root = ir.n;
   *out = ir.n;
+  /* Every walk reads the root's children next, in their order: the layout keeps that in
+   * mind when it must read an archive again (view.h oci_view_expect). */
+  if (ir.n->n_lenient_children)
+    oci_view_expect(g->v, ir.n->n_lenient_children, kid_digest, (void *)ir.n->lenient_children);
+  else if (ir.n->n_children)
+    oci_view_expect(g->v, ir.n->n_children, kid_digest, (void *)ir.n->children);
   return OCIDIG_OK;
 }
 

@@ -120,6 +120,7 @@ void ocidig_layout_close(ocidig_layout *l)
   oci_strv_free(l->list_errors, l->n_list_errors);
   oci_strv_free(l->list_error_paths, l->n_list_errors);
   free(l->links);
+  oci_layout_expect(l, 0, NULL, NULL);
   for (size_t i = 0; i < l->n_members; i++)
     oci_member_free(&l->members[i]);
   free(l->members);
@@ -166,9 +167,11 @@ static ocidig_code confirm(ocidig_layout *l, const oci_member *m, ocidig_error *
   return l->src->ops->confirm ? l->src->ops->confirm(l->src, m->ordinal, err) : OCIDIG_OK;
 }
 
-/* Streams a member of an archive that was passed without being kept. */
-static ocidig_code reread(ocidig_layout *l, const oci_member *m, ocidig_sink sink, void *ctx, ocidig_error *err)
+/* Streams a member of an archive that was passed without being kept; a pass over what comes
+ * before it keeps, on its way, what will be asked for next (oci_member_refill_plan). */
+static ocidig_code reread(ocidig_layout *l, oci_member *m, ocidig_sink sink, void *ctx, ocidig_error *err)
 {
+  ocidig_code rc;
   if (l->from_stdin) {
     /* Why it was asked for only after it went by is the caller's to say (a document read
      * first that named it, a short digest looked up over the whole stream, ...). */
@@ -177,7 +180,18 @@ static ocidig_code reread(ocidig_layout *l, const oci_member *m, ocidig_sink sin
                     "(members up to %zu bytes are kept, %u bytes in all); give the archive as a file",
                     m->path, l->small_cap, OCIDIG_MAX_KEPT_BYTES);
   }
-  return l->src->ops->reread(l->src, m->path, m->ordinal, m->size, sink, ctx, err);
+  if (l->n_pending && !at_end(l) && l->src->ops->reread_passes(l->src)) {
+    /* Members announced that the archive has not shown yet: it is read to its end first
+     * (once; what is kept of it as ever), so that every pass after knows where all of them
+     * are.  Its error, if any, is the next request's that reads on (this member is behind). */
+    size_t idx = (size_t)(m - l->members);
+    scan(l, NULL, NULL, NULL, NULL, NULL);
+    m = &l->members[idx];
+  }
+  oci_member_refill_plan(l, m);
+  rc = l->src->ops->reread(l->src, m->path, m->ordinal, m->size, sink, ctx, err);
+  oci_member_refill_end(l);
+  return rc;
 }
 
 /* Finds a regular member of an archive, reading on if it has not been seen yet. */
@@ -197,7 +211,7 @@ static ocidig_code archive_lookup(ocidig_layout *l, const char *relpath, oci_mem
     return rc;
   if ((*out)->clobber)
     return oci_member_clobbered(l, *out, err);
-  (*out)->served = true;
+  oci_member_handed_out(l, *out);
   return OCIDIG_OK;
 }
 
@@ -274,7 +288,7 @@ ocidig_code ocidig_layout_stream_file(ocidig_layout *l, const char *relpath, oci
     return rc;
   if (m->clobber)
     return oci_member_clobbered(l, m, err);
-  m->served = true;
+  oci_member_handed_out(l, m);
   if (m->kept)
     return m->size ? sink(ctx, m->data, (size_t)m->size, err) : OCIDIG_OK;
   return reread(l, m, sink, ctx, err);

@@ -41,7 +41,13 @@ typedef struct oci_member {
   bool replaced;    /* a later member with the same name replaced this one */
   bool kept;        /* data holds the bytes */
   bool served;      /* its bytes or its size were handed out (a lazy reader acted on this copy) */
+  uint8_t again;    /* OCI_MEMBER_*: what a re-read pass makes of it (member.c) */
 } oci_member;
+
+/* oci_member.again: expected (named in the order the layer above will ask: oci_layout_expect),
+ * handed out since the last re-read pass, to be kept by the pass under way, its bytes found
+ * to hash to its name before they were dropped (a later copy is compared by hash). */
+enum { OCI_MEMBER_EXPECTED = 1, OCI_MEMBER_USED = 2, OCI_MEMBER_WANT = 4, OCI_MEMBER_NAMED = 8 };
 
 struct ocidig_layout {
   char *path;
@@ -73,6 +79,14 @@ struct ocidig_layout {
   void (*progress)(void *, uint64_t, int64_t);
   void *progress_ctx;
   int64_t input_size;
+  /* A re-read pass (an archive read again from its start) keeps what will be asked for next:
+   * the members the layer above expects, by index in the order it will ask for them (the
+   * next at expect_next), and how many members the pass under way is to keep yet. */
+  uint32_t *expect;      /* UINT32_MAX: no such member (yet) */
+  char **expect_pending; /* NULL, or by entry the name of one no member had yet */
+  size_t n_expect, expect_next, n_pending;
+  size_t refill_left, refill_until; /* and the ordinal past the last of them */
+  bool refilling;
   oci_link_ref *links; /* the symbolic links that stay inside, by name and then order */
   size_t n_links, links_members; /* n_members when built */
   /* State the layers above keep per layout (the view, the graph's cache of documents walked):
@@ -134,6 +148,16 @@ ocidig_code oci_layout_each_entry(ocidig_layout *l, bool (*fn)(void *ctx, const 
 /* A regular file that a later directory, link or device of its name replaces (tar extracts
  * that): reading it is corrupt-archive.  Returns that error. */
 ocidig_code oci_member_clobbered(ocidig_layout *l, const oci_member *m, ocidig_error *err);
+/* A member handed out (its bytes or its size): served, and used since the last re-read pass. */
+void oci_member_handed_out(ocidig_layout *l, oci_member *m);
+/* Before a re-read of `want` (a source whose reread passes over what comes before it):
+ * which members the pass keeps, within OCIDIG_MAX_KEPT_BYTES: those handed out since the
+ * last pass that the layer above did not announce (a shared config), a quarter of the
+ * budget at most; then the members expected next, in order; then (nothing expected left)
+ * any small member not yet handed out.  Kept bytes of any other member are dropped first.
+ * oci_member_refill_end: after the pass. */
+void oci_member_refill_plan(ocidig_layout *l, oci_member *want);
+void oci_member_refill_end(ocidig_layout *l);
 /* The events the layout passes to its source (member.c). */
 void oci_layout_source_events(const ocidig_layout *l, oci_source_events *ev);
 /* If path is blobs/<alg>/<hex> with a valid digest, sets *alg and returns the hex. */
@@ -159,6 +183,14 @@ ocidig_code oci_layout_confirm(ocidig_layout *l, const char *path, ocidig_error 
 /* True when the rest of an archive is headers and seeks (an uncompressed tar, cpio or ar
  * file): reading it to the end costs no layer bytes. */
 bool oci_layout_rest_is_cheap(const ocidig_layout *l);
+/* The members the layer above will ask for next, in that order (path_at(ctx, i): the i-th
+ * path, NULL to leave it out; valid until the next call): a re-read pass of an archive
+ * that is read again from its start keeps the next of them (oci_member_refill_plan), so
+ * that documents asked for in an order other than the archive's cost a pass for every few
+ * megabytes of them, not one each.  Replaces what was expected before.  Reads nothing;
+ * does nothing unless such an archive is the source (a directory, an uncompressed tar file
+ * and standard input keep nothing for it); out of memory: nothing expected. */
+void oci_layout_expect(ocidig_layout *l, size_t n, const char *(*path_at)(void *ctx, size_t i), void *ctx);
 /* A member already handed out turned up again, different (the archive's error says so). */
 bool oci_layout_ambiguous(const ocidig_layout *l);
 /* The target of the last symbolic-link member named path that stays inside the root (an

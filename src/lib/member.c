@@ -99,11 +99,20 @@ const char *oci_member_hex(const oci_member *m)
   return m->hash == OCIDIG_HASH_OK ? oci_blob_path_hex(m->path, &alg) : NULL;
 }
 
+/* What a copy's bytes hash to, as far as known: hashed as it passed, or (its bytes dropped
+ * by a re-read pass) found to hash to its name then. */
+static const char *copy_hex(const oci_member *m)
+{
+  ocidig_digest_alg alg;
+  const char *hex = oci_member_hex(m);
+  return hex ? hex : (m->again & OCI_MEMBER_NAMED) ? oci_blob_path_hex(m->path, &alg) : NULL;
+}
+
 /* 0: the two copies of a member hold the same bytes; 1: they differ; -1: unknown (neither
  * kept in memory nor hashed). */
 static int compare_copies(const oci_member *a, const oci_member *b)
 {
-  const char *ha = oci_member_hex(a), *hb = oci_member_hex(b);
+  const char *ha = copy_hex(a), *hb = copy_hex(b);
   if (a->size != b->size)
     return 1;
   if (a->kept && b->kept)
@@ -279,7 +288,260 @@ const char *oci_blob_path_hex(const char *path, ocidig_digest_alg *alg)
   return rest + 1;
 }
 
+/* ------------------------------------ what a re-read pass keeps (refill) */
+
+#define EXPECT_NONE UINT32_MAX /* an entry not (yet) a member */
+
+static void expect_clear(ocidig_layout *l)
+{
+  for (size_t i = 0; i < l->n_expect; i++) {
+    if (l->expect[i] != EXPECT_NONE)
+      l->members[l->expect[i]].again &= (uint8_t)~OCI_MEMBER_EXPECTED;
+    if (l->expect_pending)
+      free(l->expect_pending[i]);
+  }
+  free(l->expect);
+  free(l->expect_pending);
+  l->expect = NULL;
+  l->expect_pending = NULL;
+  l->n_expect = l->expect_next = l->n_pending = 0;
+}
+
+/* Entry j names path: the member's index, unless no member has that name yet (an archive
+ * read so far: kept as a name, for later) or an earlier entry names it too. */
+static bool expect_set(ocidig_layout *l, size_t j, const char *path)
+{
+  oci_member *m = path ? oci_member_find(l, path) : NULL;
+  l->expect[j] = EXPECT_NONE;
+  if (m && !(m->again & OCI_MEMBER_EXPECTED)) {
+    m->again |= OCI_MEMBER_EXPECTED;
+    l->expect[j] = (uint32_t)(m - l->members);
+  } else if (!m && path && !l->src->ops->at_end(l->src)) {
+    if (!l->expect_pending && !(l->expect_pending = calloc(l->n_expect ? l->n_expect : 1, sizeof(char *))))
+      return false;
+    if (!(l->expect_pending[j] = oci_strdup(path)))
+      return false;
+    l->n_pending++;
+  }
+  return true;
+}
+
+void oci_layout_expect(ocidig_layout *l, size_t n, const char *(*path_at)(void *ctx, size_t i), void *ctx)
+{
+  if (!l || !l->is_archive)
+    return;
+  expect_clear(l);
+  if (!n || !l->src->ops->reread_passes || !l->src->ops->reread_passes(l->src) ||
+      n > OCIDIG_MAX_ARCHIVE_MEMBERS || !(l->expect = malloc(n * sizeof *l->expect)))
+    return;
+  l->n_expect = n;
+  for (size_t i = 0; i < n; i++)
+    if (!expect_set(l, i, path_at(ctx, i))) {
+      expect_clear(l); /* out of memory: nothing expected */
+      return;
+    }
+}
+
+/* The entries that named no member yet, looked up again (the archive read further). */
+static void expect_resolve(ocidig_layout *l)
+{
+  if (!l->n_pending)
+    return;
+  for (size_t j = 0; j < l->n_expect; j++) {
+    char *path = l->expect_pending[j];
+    oci_member *m;
+    if (!path || (!(m = oci_member_find(l, path)) && !l->src->ops->at_end(l->src)))
+      continue;
+    if (m && !(m->again & OCI_MEMBER_EXPECTED)) {
+      m->again |= OCI_MEMBER_EXPECTED;
+      l->expect[j] = (uint32_t)(m - l->members);
+    }
+    free(path);
+    l->expect_pending[j] = NULL;
+    l->n_pending--;
+  }
+}
+
+void oci_member_handed_out(ocidig_layout *l, oci_member *m)
+{
+  uint32_t idx = (uint32_t)(m - l->members);
+  m->served = true;
+  m->again |= OCI_MEMBER_USED;
+  /* The layer above asks in the order it said, mostly: the next expected is after this one
+   * when this one is among the next few, or among the first few (a walk begun again: ls
+   * lists twice); a bounded look, so that a request out of the order costs nothing. */
+  if (!(m->again & OCI_MEMBER_EXPECTED))
+    return;
+  for (size_t j = l->expect_next; j < l->n_expect && j < l->expect_next + 64; j++)
+    if (l->expect[j] == idx) {
+      l->expect_next = j + 1;
+      return;
+    }
+  for (size_t j = 0; j < l->n_expect && j < 64 && j < l->expect_next; j++)
+    if (l->expect[j] == idx) {
+      l->expect_next = j + 1;
+      return;
+    }
+}
+
+/* A kept blob whose bytes hash to its name: marked so (OCI_MEMBER_NAMED), so that its bytes
+ * can go and a later copy of its name still be compared (by hash).  false: not a blob, or
+ * they do not, or out of memory. */
+static bool named_by_hash(oci_member *m)
+{
+  ocidig_digest_alg alg;
+  const char *hex = oci_blob_path_hex(m->path, &alg);
+  char got[129];
+  if (!hex || !m->kept || !oci_hash_hex(alg, m->data, (size_t)m->size, got) || strcmp(got, hex))
+    return false;
+  m->again |= OCI_MEMBER_NAMED;
+  return true;
+}
+
+/* Not kept, but could be by a pass: a regular file that can be read, small enough. */
+static bool refill_candidate(const ocidig_layout *l, const oci_member *m)
+{
+  return m->type == OCIDIG_ENTRY_FILE && !m->escapes && !m->replaced && !m->clobber && !m->kept && m->size >= 0 &&
+         (uint64_t)m->size <= l->small_cap;
+}
+
+/* Marks m to be kept by the pass, if it fits in *room (its bytes counted there). */
+static bool refill_take(ocidig_layout *l, oci_member *m, size_t *room)
+{
+  if ((uint64_t)m->size > *room)
+    return false;
+  *room -= (size_t)m->size;
+  m->again |= OCI_MEMBER_WANT;
+  if (!m->kept) {
+    l->refill_left++;
+    if (m->ordinal >= l->refill_until)
+      l->refill_until = (size_t)m->ordinal + 1;
+  }
+  return true;
+}
+
+/* Takes into the pass, within *part, the members not expected (and not handed out, unless
+ * `served`) of at most `most` bytes: those kept, then the others before ordinal `before`. */
+static void refill_unexpected(ocidig_layout *l, size_t *part, uint64_t most, size_t before, bool served)
+{
+  for (int kept = 1; kept >= 0; kept--)
+    for (size_t i = 0; i < (kept ? l->n_members : before) && i < l->n_members && *part; i++) {
+      oci_member *m = &l->members[i];
+      if ((kept ? m->kept : refill_candidate(l, m)) && (served || !m->served) && (uint64_t)m->size <= most &&
+          !(m->again & (OCI_MEMBER_WANT | OCI_MEMBER_EXPECTED)))
+        refill_take(l, m, part);
+    }
+}
+
+void oci_member_refill_plan(ocidig_layout *l, oci_member *want)
+{
+  size_t room = OCIDIG_MAX_KEPT_BYTES, part, quarter = OCIDIG_MAX_KEPT_BYTES / 4;
+  bool whole;
+  l->refill_left = l->refill_until = 0;
+  l->refilling = false;
+  if (l->from_stdin || !l->src->ops->reread_passes || !l->src->ops->reread_passes(l->src))
+    return;
+  expect_resolve(l);
+  whole = l->src->ops->at_end(l->src);
+  for (size_t i = 0; i < l->n_members; i++) {
+    oci_member *m = &l->members[i];
+    m->again &= (uint8_t)~OCI_MEMBER_WANT;
+    /* 0. a copy handed out, while a later copy of its name may turn up, must tell an
+     *    identical copy from an ambiguous one (oci_member_add): a blob by its bytes' hash,
+     *    its name's (then its bytes may go), anything else by its bytes, which stay */
+    if (m->kept && m->served && !whole && !(m->again & OCI_MEMBER_NAMED) && !named_by_hash(m)) {
+      m->again |= OCI_MEMBER_WANT;
+      room -= (uint64_t)m->size < room ? (size_t)m->size : room;
+    }
+  }
+  /* 1. handed out since the last pass and not announced (asked for again and again: the
+   *    config images share), the member asked for now among them: a quarter at most */
+  part = room < quarter ? room : quarter;
+  room -= part;
+  if (refill_candidate(l, want))
+    refill_take(l, want, &part);
+  for (size_t i = 0; i < l->n_members && part; i++) {
+    oci_member *m = &l->members[i];
+    if (m->kept && (m->again & OCI_MEMBER_USED) && !(m->again & (OCI_MEMBER_EXPECTED | OCI_MEMBER_WANT)))
+      refill_take(l, m, &part);
+  }
+  room += part;
+  /* 2. small ones not announced (each image's config, read after its manifest, in each
+   *    walk): another quarter.  Nothing announced: those not handed out yet, all there is
+   *    room for, of what the pass meets on its way to the member (a reader goes on forward
+   *    for a member further on: those come cheaply without being kept). */
+  if (l->n_expect) {
+    part = room < quarter ? room : quarter;
+    room -= part;
+    refill_unexpected(l, &part, 64 * 1024, l->n_members, true);
+    room += part;
+  } else {
+    refill_unexpected(l, &room, l->small_cap, want->ordinal, false);
+  }
+  /* 3. the members announced, from the next one on, in order, as long as they fit; past
+   *    the last, the first (a walk made again: ls lists twice when the archive may fail
+   *    past its images) */
+  for (size_t t = 0; t < l->n_expect; t++) {
+    uint32_t idx = l->expect[(l->expect_next + t) % l->n_expect];
+    oci_member *m = idx == EXPECT_NONE ? NULL : &l->members[idx];
+    if (!m || m == want || m->again & OCI_MEMBER_WANT || !(m->kept || refill_candidate(l, m)))
+      continue;
+    if (!refill_take(l, m, &room))
+      break;
+  }
+  /* What is kept of any other member goes first (a later request reads it again). */
+  for (size_t i = 0; i < l->n_members; i++) {
+    oci_member *m = &l->members[i];
+    if (m->kept && !(m->again & OCI_MEMBER_WANT)) {
+      l->kept_bytes -= (size_t)m->size;
+      free(m->data);
+      m->data = NULL;
+      m->kept = false;
+    }
+    m->again &= (uint8_t)~OCI_MEMBER_USED;
+  }
+  l->refilling = l->refill_left > 0;
+}
+
+void oci_member_refill_end(ocidig_layout *l)
+{
+  l->refilling = false;
+  l->refill_left = l->refill_until = 0;
+}
+
 /* --------------------------------------------------- the source's events */
+
+static int on_again(void *ctx, size_t ordinal, const char *path, int64_t declared)
+{
+  ocidig_layout *l = ctx;
+  oci_member *m;
+  if (!l->refilling || !l->refill_left || ordinal >= l->refill_until || ordinal >= l->n_members)
+    return OCI_AGAIN_STOP;
+  m = &l->members[ordinal];
+  /* the member as the first pass met it (a file changed since is not taken) */
+  if (!(m->again & OCI_MEMBER_WANT) || m->kept || m->ordinal != ordinal || m->size != declared ||
+      strcmp(m->path, path))
+    return OCI_AGAIN_PASS;
+  return OCI_AGAIN_KEEP;
+}
+
+static void on_refill(void *ctx, size_t ordinal, uint8_t *data, size_t len)
+{
+  ocidig_layout *l = ctx;
+  oci_member *m = ordinal < l->n_members ? &l->members[ordinal] : NULL;
+  if (!m || m->kept || !(m->again & OCI_MEMBER_WANT) || (int64_t)len != m->size ||
+      l->kept_bytes + len > OCIDIG_MAX_KEPT_BYTES) {
+    free(data);
+    return;
+  }
+  m->data = data;
+  m->kept = true;
+  m->again &= (uint8_t)~OCI_MEMBER_WANT;
+  l->kept_bytes += len;
+  if (l->refill_left)
+    l->refill_left--;
+}
+
 
 static void on_warn(void *ctx, const char *message)
 {
@@ -299,6 +561,11 @@ static void on_plan(void *ctx, const char *path, int64_t declared, oci_source_pl
    * sha256) any other file too large to keep (or of unknown size), such as a docker save
    * archive's layer.tar: verify then needs no second pass, which stdin could not give it. */
   plan->hash = (l->flags & OCIDIG_OPEN_HASH_BLOBS) && (hex || !plan->keep || declared < 0);
+  /* A second copy of a blob handed out whose bytes a re-read pass dropped: compared by hash. */
+  if (!plan->hash && hex) {
+    const oci_member *old = oci_member_find(l, path);
+    plan->hash = old && old->served && !old->kept && (old->again & OCI_MEMBER_NAMED);
+  }
   plan->alg = hex ? alg : OCIDIG_DIGEST_SHA256;
   if (l->tap_plan)
     l->tap_plan(l->upper[OCI_SLOT_TAP], path, declared, plan);
@@ -417,6 +684,8 @@ void oci_layout_source_events(const ocidig_layout *l, oci_source_events *ev)
   ev->plan = on_plan;
   ev->member = on_member;
   ev->unlisted = on_unlisted;
+  ev->again = on_again;
+  ev->refill = on_refill;
   if (l->progress)
     ev->progress = on_progress;
 }

@@ -228,6 +228,26 @@ const char *oci_view_blob_member(const oci_view *v, const ocidig_digest *d, cons
   return default_member((oci_view *)v, d);
 }
 
+typedef struct expect_ctx {
+  oci_view *v;
+  bool (*digest_at)(void *ctx, size_t i, ocidig_digest *d);
+  void *ctx;
+} expect_ctx;
+
+static const char *expect_path(void *ctx, size_t i)
+{
+  expect_ctx *x = ctx;
+  ocidig_digest d;
+  return x->digest_at(x->ctx, i, &d) ? oci_view_blob_member(x->v, &d, NULL, NULL) : NULL;
+}
+
+void oci_view_expect(oci_view *v, size_t n, bool (*digest_at)(void *ctx, size_t i, ocidig_digest *d), void *ctx)
+{
+  expect_ctx x = {v, digest_at, ctx};
+  if (v && digest_at)
+    oci_layout_expect(v->l, n, expect_path, &x);
+}
+
 bool oci_view_blob_synthesized(const oci_view *v, const ocidig_digest *d)
 {
   const oci_view_blob *b = oci_view_find_blob(v, d);

@@ -40,6 +40,10 @@ ocidig_code oci_view_root_stream(oci_view *v, ocidig_sink sink, void *ctx, ocidi
 const char *oci_view_blob_member(const oci_view *v, const ocidig_digest *d, const uint8_t **synth,
                                  size_t *synth_len);
 bool oci_view_blob_synthesized(const oci_view *v, const ocidig_digest *d);
+/* The blobs the layer above will read next, in that order (digest_at(ctx, i, &d): false to
+ * leave the i-th out): passed to the layout as members (oci_layout_expect), which keeps the
+ * next of them when it must read an archive again from its start.  Reads nothing. */
+void oci_view_expect(oci_view *v, size_t n, bool (*digest_at)(void *ctx, size_t i, ocidig_digest *d), void *ctx);
 /* Looks a blob up without reading it.  Absent: blob-missing. */
 ocidig_code oci_view_blob_stat(oci_view *v, const ocidig_digest *d, ocidig_entry *out, ocidig_error *err);
 /* Reads a blob whole and checks it: present, size, digest, in that order

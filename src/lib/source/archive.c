@@ -969,6 +969,43 @@ static ocidig_code reread_at(archive_source *s, const char *path, size_t ordinal
   return rc;
 }
 
+/* A member met again by the re-read reader that the layer above wants kept: read whole,
+ * handed to the refill event.  Counted against the cap on its own (it is not what was
+ * asked for).  OCIDIG_OK, or the read error. */
+static ocidig_code refill_member(archive_source *s, struct archive_entry *e, size_t k, const char *name,
+                                 int64_t declared, ocidig_error *err)
+{
+  uint8_t *data = NULL;
+  uint64_t total = 0, counted = 0;
+  int stopped = 0;
+  ocidig_code rc = consume_data(s, s->rr, name, true, (size_t)declared, declared, archive_entry_sparse_count(e) > 0,
+                                NULL, NULL, NULL, &data, &total, &counted, &stopped, err);
+  if (rc != OCIDIG_OK)
+    return rc;
+  if (data && (int64_t)total == declared)
+    s->base.ev->refill(s->base.ctx, k, data, (size_t)total);
+  else
+    free(data);
+  return OCIDIG_OK;
+}
+
+/* What the layer above says of member k met again (a regular file of a clean name that
+ * the cap lets be read whole; anything else is passed, or ends a pass that has met its
+ * member when the layer above wants nothing more). */
+static int again(archive_source *s, struct archive_entry *e, size_t k, char **name)
+{
+  bool unsafe;
+  int64_t declared = archive_entry_size_is_set(e) ? archive_entry_size(e) : -1;
+  *name = NULL;
+  if (!s->base.ev->again || !s->base.ev->refill)
+    return OCI_AGAIN_STOP;
+  if (archive_entry_hardlink(e) || archive_entry_filetype(e) != AE_IFREG || declared < 0 ||
+      (s->max_bytes && (uint64_t)declared > s->max_bytes) ||
+      !(*name = oci_member_name_clean(archive_entry_pathname(e), &unsafe)))
+    return s->base.ev->again(s->base.ctx, k, "", -1) == OCI_AGAIN_STOP ? OCI_AGAIN_STOP : OCI_AGAIN_PASS;
+  return s->base.ev->again(s->base.ctx, k, *name, declared);
+}
+
 static ocidig_code archive_reread(oci_source *src, const char *path, size_t ordinal, int64_t size, ocidig_sink sink,
                                   void *ctx, ocidig_error *err)
 {
@@ -977,6 +1014,7 @@ static ocidig_code archive_reread(oci_source *src, const char *path, size_t ordi
   ocidig_code rc = OCIDIG_OK;
   uint64_t total = 0, counted = 0;
   int stopped = 0;
+  bool met = false;
   if (s->from_stdin) /* the layer above says why it was asked for only after it went by */
     return oci_fail(err, OCIDIG_ERR_NOT_REREADABLE,
                     "%s has already gone by in the archive on standard input, and a stream cannot be re-read", path);
@@ -998,33 +1036,85 @@ static ocidig_code archive_reread(oci_source *src, const char *path, size_t ordi
       return err ? err->code : OCIDIG_ERR_IO;
     s->rr_next = 0;
   }
+  /* On the way to the member, and past it while the layer above asks (never past the
+   * members the first reader has met: those ahead are its own), the members the layer
+   * above wants kept are read whole: a later request is served from memory, so that a
+   * stream read again from its start costs a pass for every few megabytes of documents
+   * asked for out of order, not one pass per document. */
   for (;;) {
-    int r;
+    int r, say;
+    size_t k;
+    char *name;
+    if (met && s->rr_next >= s->next_ordinal)
+      break;
     errno = 0;
     r = archive_read_next_header(s->rr, &e);
     if (r == ARCHIVE_EOF) {
-      rc = oci_fail(err, OCIDIG_ERR_IO, "%s: member %s is gone (was the file changed?)", s->path, path);
+      if (!met)
+        rc = oci_fail(err, OCIDIG_ERR_IO, "%s: member %s is gone (was the file changed?)", s->path, path);
       break;
     }
     if (r < ARCHIVE_WARN) {
-      rc = archive_failure(s, s->rr, path, err);
+      if (!met)
+        rc = archive_failure(s, s->rr, path, err);
+      else
+        stopped = -1; /* the member was served: the error is the next request's to meet */
       break;
     }
-    if (s->rr_next++ == ordinal) {
-      rc = consume_data(s, s->rr, path, false, 0, size, archive_entry_sparse_count(e) > 0, NULL, sink, ctx, NULL,
-                        &total, &counted, &stopped, err);
+    k = s->rr_next++;
+    say = again(s, e, k, &name);
+    if (k == ordinal) {
+      uint8_t *data = NULL;
+      bool keep = say == OCI_AGAIN_KEEP && name && !strcmp(name, path);
+      free(name);
+      rc = consume_data(s, s->rr, path, keep, (size_t)size, size, archive_entry_sparse_count(e) > 0, NULL, sink, ctx,
+                        keep ? &data : NULL, &total, &counted, &stopped, err);
       if (rc == OCIDIG_OK && (int64_t)total != size)
         rc = oci_fail(err, OCIDIG_ERR_IO, "%s: member %s changed size (was the file changed?)", s->path, path);
-      break;
+      if (rc == OCIDIG_OK && data)
+        s->base.ev->refill(s->base.ctx, k, data, (size_t)total);
+      else
+        free(data);
+      if (rc != OCIDIG_OK)
+        break;
+      met = true;
+      continue;
     }
+    if (say == OCI_AGAIN_KEEP) {
+      ocidig_error e2;
+      ocidig_code rc2 = refill_member(s, e, k, name, archive_entry_size(e), &e2);
+      free(name);
+      if (rc2 != OCIDIG_OK) {
+        /* Before the member: skipping these bytes would have met the same error. */
+        if (!met) {
+          rc = rc2;
+          if (err)
+            *err = e2;
+        } else {
+          stopped = -1;
+        }
+        break;
+      }
+      continue;
+    }
+    free(name);
+    if (met && say == OCI_AGAIN_STOP)
+      break;
   }
   /* A reader that met an error or the end starts again next time; one whose caller's sink
    * stopped it inside the member goes on (the next header skips the rest). */
-  if (rc != OCIDIG_OK && !stopped) {
+  if ((rc != OCIDIG_OK && stopped <= 0) || stopped < 0) {
     archive_read_free(s->rr);
     s->rr = NULL;
   }
   return rc;
+}
+
+static bool archive_reread_passes(const oci_source *src)
+{
+  const archive_source *s = (const archive_source *)src;
+  /* An uncompressed tar file is read again from a member's header (offsets) */
+  return !s->from_stdin && s->ar && skip_inflates(s, s->ar);
 }
 
 static bool archive_at_end(const oci_source *src)
@@ -1055,6 +1145,7 @@ static const oci_source_ops archive_ops = {
     .confirm = archive_confirm,
     .reread = archive_reread,
     .rest_is_cheap = archive_rest_is_cheap,
+    .reread_passes = archive_reread_passes,
     .streaming_size = archive_streaming_size,
     .bytes_read = archive_bytes_read,
     .close = archive_close,

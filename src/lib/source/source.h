@@ -69,7 +69,17 @@ typedef struct oci_source_events {
   void (*unlisted)(void *ctx, const char *path, const char *message);
   /* Bytes of the input read so far (an archive): NULL for none. */
   void (*progress)(void *ctx, uint64_t bytes_read);
+  /* A re-read pass (reread on an archive that is read again from its start) meets member
+   * `ordinal` again (path: its cleaned name; declared: its size, -1 for what is not a
+   * regular file): OCI_AGAIN_KEEP its bytes (then `refill` takes them), OCI_AGAIN_PASS it,
+   * or, once the member asked for has been met, OCI_AGAIN_STOP the pass there.  NULL:
+   * every member passed, the pass stops at the member asked for. */
+  int (*again)(void *ctx, size_t ordinal, const char *path, int64_t declared);
+  /* The bytes of a member `again` said to keep, read whole (data malloc'd, taken over). */
+  void (*refill)(void *ctx, size_t ordinal, uint8_t *data, size_t len);
 } oci_source_events;
+
+enum { OCI_AGAIN_PASS = 0, OCI_AGAIN_KEEP = 1, OCI_AGAIN_STOP = 2 };
 
 typedef struct oci_source_options {
   const char *path;   /* the directory or the archive file */
@@ -108,13 +118,18 @@ typedef struct oci_source_ops {
   /* One pass (an archive).  confirm: the member at `ordinal`, if it is the last one met and
    * its data was passed over unread, is complete only once the next header is read: read
    * it (a cut archive: truncated-archive).  reread: streams a member passed over, by
-   * opening the archive again (size: as it was met).  rest_is_cheap: the rest is headers
+   * opening the archive again (size: as it was met; on its way, and past the member while
+ * the `again` event asks, the members that event says to keep go to `refill`).  rest_is_cheap: the rest is headers
    * and seeks (an uncompressed tar, cpio or ar file).  streaming_size: while a member goes
    * to a scan's sink, the size its header declares, else -1. */
   ocidig_code (*confirm)(oci_source *s, size_t ordinal, ocidig_error *err);
   ocidig_code (*reread)(oci_source *s, const char *path, size_t ordinal, int64_t size, ocidig_sink sink,
                         void *ctx, ocidig_error *err);
   bool (*rest_is_cheap)(const oci_source *s);
+  /* reread reaches a member passed over only by reading what comes before it again (a
+   * compressed stream, a format that compresses its members): not standard input (which
+   * cannot be re-read at all), not an uncompressed tar file (read from the member's header). */
+  bool (*reread_passes)(const oci_source *s);
   int64_t (*streaming_size)(const oci_source *s);
   uint64_t (*bytes_read)(const oci_source *s); /* input bytes read, as last reported */
   void (*close)(oci_source *s);                /* frees s */
