@@ -180,12 +180,15 @@ static ocidig_code reread(ocidig_layout *l, oci_member *m, ocidig_sink sink, voi
                     "(members up to %zu bytes are kept, %u bytes in all); give the archive as a file",
                     m->path, l->small_cap, OCIDIG_MAX_KEPT_BYTES);
   }
-  if (l->n_pending && !at_end(l) && l->src->ops->reread_passes(l->src)) {
-    /* Members announced that the archive has not shown yet: it is read to its end first
-     * (once; what is kept of it as ever), so that every pass after knows where all of them
-     * are.  Its error, if any, is the next request's that reads on (this member is behind). */
+  if (!at_end(l) && l->src->ops->reread_passes && l->src->ops->reread_passes(l->src) &&
+      !l->src->ops->failed(l->src)) {
+    /* Read again from its start: the archive is read to its end first (once; what is kept
+     * of it as ever), so that the passes know where every member is, and no later copy of
+     * a member handed out can turn up to be compared with bytes a pass dropped.  An error
+     * there (cut, corrupt, ambiguous) is the archive's, which every request then gets. */
     size_t idx = (size_t)(m - l->members);
-    scan(l, NULL, NULL, NULL, NULL, NULL);
+    if ((rc = scan(l, NULL, NULL, NULL, NULL, err)) != OCIDIG_OK)
+      return rc;
     m = &l->members[idx];
   }
   oci_member_refill_plan(l, m);

@@ -45,9 +45,8 @@ typedef struct oci_member {
 } oci_member;
 
 /* oci_member.again: expected (named in the order the layer above will ask: oci_layout_expect),
- * handed out since the last re-read pass, to be kept by the pass under way, its bytes found
- * to hash to its name before they were dropped (a later copy is compared by hash). */
-enum { OCI_MEMBER_EXPECTED = 1, OCI_MEMBER_USED = 2, OCI_MEMBER_WANT = 4, OCI_MEMBER_NAMED = 8 };
+ * handed out since the last re-read pass, to be kept by the pass under way. */
+enum { OCI_MEMBER_EXPECTED = 1, OCI_MEMBER_USED = 2, OCI_MEMBER_WANT = 4 };
 
 struct ocidig_layout {
   char *path;
@@ -150,8 +149,8 @@ ocidig_code oci_layout_each_entry(ocidig_layout *l, bool (*fn)(void *ctx, const 
 ocidig_code oci_member_clobbered(ocidig_layout *l, const oci_member *m, ocidig_error *err);
 /* A member handed out (its bytes or its size): served, and used since the last re-read pass. */
 void oci_member_handed_out(ocidig_layout *l, oci_member *m);
-/* Before a re-read of `want` (a source whose reread passes over what comes before it):
- * which members the pass keeps, within OCIDIG_MAX_KEPT_BYTES: those handed out since the
+/* Before a re-read of `want` (a source whose reread passes over what comes before it, read
+ * to its end or broken; else nothing is kept by the pass): which members the pass keeps, within OCIDIG_MAX_KEPT_BYTES: those handed out since the
  * last pass that the layer above did not announce (a shared config), a quarter of the
  * budget at most; then the members expected next, in order; then (nothing expected left)
  * any small member not yet handed out.  Kept bytes of any other member are dropped first.

@@ -99,20 +99,11 @@ const char *oci_member_hex(const oci_member *m)
   return m->hash == OCIDIG_HASH_OK ? oci_blob_path_hex(m->path, &alg) : NULL;
 }
 
-/* What a copy's bytes hash to, as far as known: hashed as it passed, or (its bytes dropped
- * by a re-read pass) found to hash to its name then. */
-static const char *copy_hex(const oci_member *m)
-{
-  ocidig_digest_alg alg;
-  const char *hex = oci_member_hex(m);
-  return hex ? hex : (m->again & OCI_MEMBER_NAMED) ? oci_blob_path_hex(m->path, &alg) : NULL;
-}
-
 /* 0: the two copies of a member hold the same bytes; 1: they differ; -1: unknown (neither
  * kept in memory nor hashed). */
 static int compare_copies(const oci_member *a, const oci_member *b)
 {
-  const char *ha = copy_hex(a), *hb = copy_hex(b);
+  const char *ha = oci_member_hex(a), *hb = oci_member_hex(b);
   if (a->size != b->size)
     return 1;
   if (a->kept && b->kept)
@@ -384,20 +375,6 @@ void oci_member_handed_out(ocidig_layout *l, oci_member *m)
     }
 }
 
-/* A kept blob whose bytes hash to its name: marked so (OCI_MEMBER_NAMED), so that its bytes
- * can go and a later copy of its name still be compared (by hash).  false: not a blob, or
- * they do not, or out of memory. */
-static bool named_by_hash(oci_member *m)
-{
-  ocidig_digest_alg alg;
-  const char *hex = oci_blob_path_hex(m->path, &alg);
-  char got[129];
-  if (!hex || !m->kept || !oci_hash_hex(alg, m->data, (size_t)m->size, got) || strcmp(got, hex))
-    return false;
-  m->again |= OCI_MEMBER_NAMED;
-  return true;
-}
-
 /* Not kept, but could be by a pass: a regular file that can be read, small enough. */
 static bool refill_candidate(const ocidig_layout *l, const oci_member *m)
 {
@@ -436,24 +413,16 @@ static void refill_unexpected(ocidig_layout *l, size_t *part, uint64_t most, siz
 void oci_member_refill_plan(ocidig_layout *l, oci_member *want)
 {
   size_t room = OCIDIG_MAX_KEPT_BYTES, part, quarter = OCIDIG_MAX_KEPT_BYTES / 4;
-  bool whole;
   l->refill_left = l->refill_until = 0;
   l->refilling = false;
-  if (l->from_stdin || !l->src->ops->reread_passes || !l->src->ops->reread_passes(l->src))
+  /* Only once the archive has been read to its end (or broke): no later copy of a name can
+   * turn up then, to be compared with the bytes of a copy handed out (oci_member_add). */
+  if (l->from_stdin || !l->src->ops->reread_passes || !l->src->ops->reread_passes(l->src) ||
+      !(l->src->ops->at_end(l->src) || l->src->ops->failed(l->src)))
     return;
   expect_resolve(l);
-  whole = l->src->ops->at_end(l->src);
-  for (size_t i = 0; i < l->n_members; i++) {
-    oci_member *m = &l->members[i];
-    m->again &= (uint8_t)~OCI_MEMBER_WANT;
-    /* 0. a copy handed out, while a later copy of its name may turn up, must tell an
-     *    identical copy from an ambiguous one (oci_member_add): a blob by its bytes' hash,
-     *    its name's (then its bytes may go), anything else by its bytes, which stay */
-    if (m->kept && m->served && !whole && !(m->again & OCI_MEMBER_NAMED) && !named_by_hash(m)) {
-      m->again |= OCI_MEMBER_WANT;
-      room -= (uint64_t)m->size < room ? (size_t)m->size : room;
-    }
-  }
+  for (size_t i = 0; i < l->n_members; i++)
+    l->members[i].again &= (uint8_t)~OCI_MEMBER_WANT;
   /* 1. handed out since the last pass and not announced (asked for again and again: the
    *    config images share), the member asked for now among them: a quarter at most */
   part = room < quarter ? room : quarter;
@@ -561,11 +530,6 @@ static void on_plan(void *ctx, const char *path, int64_t declared, oci_source_pl
    * sha256) any other file too large to keep (or of unknown size), such as a docker save
    * archive's layer.tar: verify then needs no second pass, which stdin could not give it. */
   plan->hash = (l->flags & OCIDIG_OPEN_HASH_BLOBS) && (hex || !plan->keep || declared < 0);
-  /* A second copy of a blob handed out whose bytes a re-read pass dropped: compared by hash. */
-  if (!plan->hash && hex) {
-    const oci_member *old = oci_member_find(l, path);
-    plan->hash = old && old->served && !old->kept && (old->again & OCI_MEMBER_NAMED);
-  }
   plan->alg = hex ? alg : OCIDIG_DIGEST_SHA256;
   if (l->tap_plan)
     l->tap_plan(l->upper[OCI_SLOT_TAP], path, declared, plan);
