@@ -427,7 +427,7 @@ void oci_member_refill_plan(ocidig_layout *l, oci_member *want)
    *    config images share), the member asked for now among them: a quarter at most */
   part = room < quarter ? room : quarter;
   room -= part;
-  if (refill_candidate(l, want))
+  if (refill_candidate(l, want) && !(want->again & OCI_MEMBER_EXPECTED))
     refill_take(l, want, &part);
   for (size_t i = 0; i < l->n_members && part; i++) {
     oci_member *m = &l->members[i];
@@ -510,7 +510,6 @@ static void on_refill(void *ctx, size_t ordinal, uint8_t *data, size_t len)
   if (l->refill_left)
     l->refill_left--;
 }
-
 
 static void on_warn(void *ctx, const char *message)
 {
