@@ -134,7 +134,7 @@ static size_t walk(const char *tar, bool announce, int times, int count)
   size_t passes;
   uint8_t *data;
   size_t len;
-  ck_assert_int_eq(ocidig_layout_open(tar, NULL, &l, &e), OCIDIG_OK);
+  ck_assert_int_eq(oci_layout_open(tar, NULL, NULL, &l, &e), OCIDIG_OK);
   count_rereads(l);
   /* index.json last: the archive read to its end, every document passed over, 8 MiB kept */
   ck_assert_int_eq(ocidig_layout_read_file(l, "index.json", 1 << 20, &data, &len, &e), OCIDIG_OK);
@@ -228,7 +228,7 @@ static void later_copy(bool same)
   ck_assert(oci_hash_hex(OCIDIG_DIGEST_SHA256, blob, sizeof blob, hex));
   snprintf(blob_name, sizeof blob_name, "blobs/sha256/%s", hex);
   tar = write_dup(dir, blob_name, blob, sizeof blob, same);
-  ck_assert_int_eq(ocidig_layout_open(tar, NULL, &l, &e), OCIDIG_OK);
+  ck_assert_int_eq(oci_layout_open(tar, NULL, NULL, &l, &e), OCIDIG_OK);
   ck_assert_int_eq(ocidig_layout_read_file(l, blob_name, 1 << 20, &data, &len, &e), OCIDIG_OK);
   free(data);
   /* f39: read on to it (the later fillers past the 8 MiB kept); f38: passed over */

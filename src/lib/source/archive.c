@@ -1014,7 +1014,7 @@ static ocidig_code archive_reread(oci_source *src, const char *path, size_t ordi
   ocidig_code rc = OCIDIG_OK;
   uint64_t total = 0, counted = 0;
   int stopped = 0;
-  bool met = false;
+  bool met = false, fresh = false;
   if (s->from_stdin) /* the layer above says why it was asked for only after it went by */
     return oci_fail(err, OCIDIG_ERR_NOT_REREADABLE,
                     "%s has already gone by in the archive on standard input, and a stream cannot be re-read", path);
@@ -1035,17 +1035,20 @@ static ocidig_code archive_reread(oci_source *src, const char *path, size_t ordi
     if (!(s->rr = reader_open(s, &unused, err)))
       return err ? err->code : OCIDIG_ERR_IO;
     s->rr_next = 0;
+    fresh = true;
   }
   /* On the way to the member, and past it while the layer above asks (never past the
    * members the first reader has met: those ahead are its own), the members the layer
    * above wants kept are read whole: a later request is served from memory, so that a
    * stream read again from its start costs a pass for every few megabytes of documents
-   * asked for out of order, not one pass per document. */
+   * asked for out of order, not one pass per document.  Past it only on a pass from the
+   * start: a reader that went on forward serves requests in the archive's order (the
+   * layers of verify --deep), which a pass to the end would send back to the start. */
   for (;;) {
     int r, say;
     size_t k;
     char *name;
-    if (met && s->rr_next >= s->next_ordinal)
+    if (met && (!fresh || s->rr_next >= s->next_ordinal))
       break;
     errno = 0;
     r = archive_read_next_header(s->rr, &e);
