@@ -647,7 +647,7 @@ static void index_read_free(index_read *ir)
 static bool kid_digest(void *ctx, size_t i, ocidig_digest *d)
 {
   const oci_gdesc *kids = ctx;
-  return !kids[i].has_data && oci_gdesc_digest(&kids[i], d);
+  return !oci_gdesc_more_of(&kids[i])->has_data && oci_gdesc_digest(&kids[i], d);
 }
 
 ocidig_code oci_graph_root(oci_graph *g, const oci_gnode **out, ocidig_error *err)
