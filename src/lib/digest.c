@@ -29,6 +29,16 @@ bool oci_lower_hex(const char *s, size_t n)
   return true;
 }
 
+/* A digest refused: the text quoted (only now: a digest that parses costs no copy). */
+static ocidig_code refuse(ocidig_error *err, ocidig_code code, const char *s, size_t len, const char *why)
+{
+  char *q = oci_quote(s, len, 140);
+  ocidig_code rc = oci_fail(err, code, "%s %s: %s", code == OCIDIG_ERR_INVALID_DIGEST ? "invalid digest" : "digest",
+                            q ? q : "", why);
+  free(q);
+  return rc;
+}
+
 ocidig_code ocidig_digest_parse(const char *s, size_t len, ocidig_digest *out, ocidig_error *err)
 {
   const char *colon;
@@ -49,61 +59,39 @@ ocidig_code ocidig_digest_parse(const char *s, size_t len, ocidig_digest *out, o
     return rc;
   }
   colon = memchr(s, ':', len);
-  q = oci_quote(s, len, 140);
-  if (!colon) {
-    rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: no \":\" nor encoded part (want \"sha256:<64 hex>\")",
-                  q ? q : "");
-    goto out;
-  }
+  if (!colon)
+    return refuse(err, OCIDIG_ERR_INVALID_DIGEST, s, len,
+                  "no \":\" nor encoded part (want \"sha256:<64 hex>\")");
   alen = (size_t)(colon - s);
   elen = len - alen - 1;
   /* algorithm ::= component (separator component)* */
   for (size_t i = 0; i < alen; i++) {
     bool ok = alg_component_char(s[i]) ||
               (alg_separator(s[i]) && i > 0 && i + 1 < alen && alg_component_char(s[i - 1]));
-    if (!ok || alen == 0) {
-      rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: bad algorithm", q ? q : "");
-      goto out;
-    }
+    if (!ok || alen == 0)
+      return refuse(err, OCIDIG_ERR_INVALID_DIGEST, s, len, "bad algorithm");
   }
-  if (alen == 0) {
-    rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: empty algorithm", q ? q : "");
-    goto out;
-  }
-  if (elen == 0) {
-    rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: empty encoded part", q ? q : "");
-    goto out;
-  }
+  if (alen == 0)
+    return refuse(err, OCIDIG_ERR_INVALID_DIGEST, s, len, "empty algorithm");
+  if (elen == 0)
+    return refuse(err, OCIDIG_ERR_INVALID_DIGEST, s, len, "empty encoded part");
   for (size_t i = alen + 1; i < len; i++)
-    if (!encoded_char(s[i])) {
-      rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: bad character in encoded part", q ? q : "");
-      goto out;
-    }
+    if (!encoded_char(s[i]))
+      return refuse(err, OCIDIG_ERR_INVALID_DIGEST, s, len, "bad character in encoded part");
   if (alen == 6 && !memcmp(s, "sha256", 6)) {
     out->alg = OCIDIG_DIGEST_SHA256;
-    if (elen != 64 || !oci_lower_hex(colon + 1, elen)) {
-      rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST, "invalid digest %s: sha256 wants 64 lowercase hex characters",
-                    q ? q : "");
-      goto out;
-    }
+    if (elen != 64 || !oci_lower_hex(colon + 1, elen))
+      return refuse(err, OCIDIG_ERR_INVALID_DIGEST, s, len, "sha256 wants 64 lowercase hex characters");
   } else if (alen == 6 && !memcmp(s, "sha512", 6)) {
     out->alg = OCIDIG_DIGEST_SHA512;
-    if (elen != 128 || !oci_lower_hex(colon + 1, elen)) {
-      rc = oci_fail(err, OCIDIG_ERR_INVALID_DIGEST,
-                    "invalid digest %s: sha512 wants 128 lowercase hex characters", q ? q : "");
-      goto out;
-    }
+    if (elen != 128 || !oci_lower_hex(colon + 1, elen))
+      return refuse(err, OCIDIG_ERR_INVALID_DIGEST, s, len, "sha512 wants 128 lowercase hex characters");
   } else {
-    rc = oci_fail(err, OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM,
-                  "digest %s: unsupported algorithm (supported: sha256, sha512)", q ? q : "");
-    goto out;
+    return refuse(err, OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM, s, len, "unsupported algorithm (supported: sha256, sha512)");
   }
   memcpy(out->hex, colon + 1, elen);
   out->hex[elen] = '\0';
-  rc = OCIDIG_OK;
-out:
-  free(q);
-  return rc;
+  return OCIDIG_OK;
 }
 
 const char *ocidig_digest_alg_name(ocidig_digest_alg alg)
