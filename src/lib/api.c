@@ -22,7 +22,7 @@ ocidig_code ocidig_layout_open(const char *path, const ocidig_open_options *opts
     return oci_layout_open(path, opts, NULL, out, err);
   o = *opts;
   o.flags |= OCIDIG_OPEN_HASH_BLOBS;
-  if (!oci_deep_tap_init(&tap))
+  if (!oci_deep_tap_init(&tap, !strcmp(path, "-")))
     return oci_nomem(err);
   return oci_layout_open(path, &o, &tap, out, err);
 }

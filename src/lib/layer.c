@@ -136,6 +136,17 @@ void oci_layer_reader_diff_given(oci_layer_reader *r)
     r->diff_given = true;
 }
 
+void oci_layer_reader_limit_output(oci_layer_reader *r, uint64_t max)
+{
+  if (r)
+    r->out_max = max;
+}
+
+bool oci_layer_reader_capped(const oci_layer_reader *r)
+{
+  return r && r->capped;
+}
+
 /* The worker starts with the first feed (or finish), once the algorithms are known.  A
  * failed start is kept: every later feed and finish returns it (no thread to join, no
  * hash to finish).  A thread that cannot start (EAGAIN under a pids limit) is io-error,
@@ -194,6 +205,16 @@ static void publish(oci_layer_reader *r)
 static void produced(oci_layer_reader *r, size_t n)
 {
   r->fill += n;
+  r->out_total += n;
+  if (r->out_max && r->out_total > r->out_max && !r->capped) {
+    /* past the caller's bound: the decoding stops here (the read is incomplete) */
+    r->capped = true;
+    pthread_mutex_lock(&r->mu);
+    r->stop = true;
+    pthread_cond_broadcast(&r->has_data);
+    pthread_cond_broadcast(&r->has_space);
+    pthread_mutex_unlock(&r->mu);
+  }
   if (r->fill == LAYER_SLOT_SIZE)
     publish(r);
 }

@@ -82,6 +82,10 @@ void oci_layer_reader_diff_alg(oci_layer_reader *r, ocidig_digest_alg alg);
  * alg set, hex ""), for the caller to fill.  Before the first feed; ignored for other
  * compressions. */
 void oci_layer_reader_diff_given(oci_layer_reader *r);
+/* Stop decoding once more than max bytes have been decoded (0: no bound): the read is
+ * then incomplete (oci_layer_reader_capped), its result not the layer's. */
+void oci_layer_reader_limit_output(oci_layer_reader *r, uint64_t max);
+bool oci_layer_reader_capped(const oci_layer_reader *r);
 
 /* An ocidig_sink (ctx: the reader): the blob's next bytes.  Errors: out of memory, and a
  * callback's error.  A decoding or tar problem is no error here: it is in the result. */

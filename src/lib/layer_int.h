@@ -43,6 +43,8 @@ struct oci_layer_reader {
   uint8_t zs_magic[4];
   size_t zs_nmagic;
   bool finished;
+  uint64_t out_max, out_total; /* oci_layer_reader_limit_output: 0 none; the bytes decoded so far */
+  bool capped;                 /* decoding stopped at out_max */
 
   /* ---- the queue: slot[(tail + i) % LAYER_SLOTS], i < queued, hold decoded bytes for the
    * worker; the producer fills slot[(tail + queued) % LAYER_SLOTS] (`fill` bytes) while

@@ -754,6 +754,14 @@ void oci_vdeep_read(vstate *v)
     L->tried = true;
     if (!readable(v, L, comp, &dd, &have_d) || (ocidig_layout_is_archive(v->l) && take_from_pass(v, L, comp)))
       continue;
+    if (ocidig_layout_is_archive(v->l) && L->member && oci_deep_pass_why(v->l, L->member)) {
+      /* standard input: read on speculation, not whole (a bound): not checked, said why */
+      const char *why = oci_deep_pass_why(v->l, L->member);
+      L->res.limited = true;
+      snprintf(L->res.decode_message, sizeof L->res.decode_message, "%s", why);
+      skip(v, L, "not checked: %s", why);
+      continue;
+    }
     if (ocidig_layout_is_archive(v->l)) {
       const oci_member *m = oci_member_find(v->l, L->member);
       L->ordinal = m ? m->ordinal : 0;

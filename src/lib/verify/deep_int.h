@@ -121,7 +121,9 @@ void oci_deep_record_clear(dlayer *L);
 
 /* deep_pass.c: the layers of an archive read in its one pass (OCIDIG_OPEN_READ_LAYERS). */
 /* The tap ocidig_layout_open registers (ctx: new state; false: out of memory). */
-bool oci_deep_tap_init(oci_layout_tap *tap);
+/* speculate: standard input (what looks like a layer is read, bounded); a file: nothing is
+ * read in the pass (deep.c reads the layers in scope in one forward pass). */
+bool oci_deep_tap_init(oci_layout_tap *tap, bool speculate);
 /* The record of member (a layer of compression comp, its diff_id in alg) if the pass read
  * it whole as that: moved into *out (which the caller's walk fields are then set on), true.
  * *nomem: the pass ran out of memory (then nothing it read is trusted). */
@@ -135,5 +137,8 @@ bool oci_deep_pass_other(ocidig_layout *l, const char *member, oci_layer_compres
                          dlayer *out, bool *nomem);
 /* Frees the records the pass kept (their first bytes stay, for oci_deep_pass_other). */
 void oci_deep_pass_drop(ocidig_layout *l);
+/* Why the pass has no record of member it began reading (its read stopped at the bound of
+ * a speculative read, or its record went for the records' bound), or NULL. */
+const char *oci_deep_pass_why(ocidig_layout *l, const char *member);
 
 #endif

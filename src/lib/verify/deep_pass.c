@@ -25,6 +25,16 @@
 #include <stdlib.h>
 
 #define HEAD 512
+/* Standard input only (a file is read again, in one forward pass, for the layers in scope:
+ * nothing is read there on speculation).  A speculative read stops once it has decoded
+ * more than 64 times its compressed size plus 64 MiB: real layers compress by far less
+ * (a gzip layer of text: 3-10x), a decompression bomb by thousands; the records of the
+ * speculative reads are kept within 32 MiB together (past it the largest go).  A layer in
+ * scope whose read stopped or whose record went is reported not checked (layer-not-read),
+ * never read as something it is not. */
+#define SPEC_RATIO 64u
+#define SPEC_BASE (64ull << 20)
+#define SPEC_KEEP ((size_t)32 << 20)
 
 typedef struct prec {
   char *member;
@@ -32,6 +42,9 @@ typedef struct prec {
   bool usable;                /* read whole, the reader sound, its name once in the archive */
   bool taken;
   bool whole;                 /* every byte went by the tap */
+  bool capped;                /* decoded past the bound of a speculative read */
+  bool dropped;               /* its record went (the records' bound) */
+  size_t bytes;               /* what its record holds */
   uint64_t size;
   uint8_t head[HEAD];         /* its first bytes (a layer of another compression: what the reader says of them) */
   size_t n_head;
@@ -43,8 +56,11 @@ typedef struct oci_deep_tap {
   size_t n, cap;
   oci_strtab tab; /* recs by member */
   bool nomem;
+  bool speculate; /* standard input: read what looks like a layer (else nothing) */
+  size_t kept;    /* the usable records' bytes */
   /* the member passing now */
   char *path;
+  int64_t declared;
   uint8_t head[HEAD];
   size_t n_head;
   oci_layer_reader *r;
@@ -59,10 +75,49 @@ static const char *rec_key(const void *ctx, size_t i)
   return ((const oci_deep_tap *)ctx)->recs[i].member;
 }
 
-static void rec_clear(prec *p)
+static void rec_clear_in(oci_deep_tap *t, prec *p)
 {
+  if (p->usable && t)
+    t->kept -= p->bytes;
+  p->bytes = 0;
   oci_deep_record_clear(&p->L);
   p->usable = false;
+}
+#define rec_clear(p) rec_clear_in(NULL, p)
+
+static size_t strv_bytes(const strv *s)
+{
+  size_t n = s->cap * sizeof *s->v;
+  for (size_t i = 0; i < s->n; i++)
+    n += strlen(s->v[i]) + 1;
+  return n;
+}
+
+/* What a record holds (its sets and strings, its findings). */
+static size_t rec_bytes(const dlayer *L)
+{
+  size_t n = (L->n_paths + L->n_nondirs + L->n_wh + L->n_opq) * sizeof(uint64_t);
+  n += strv_bytes(&L->symlinks) + strv_bytes(&L->whiteouts) + strv_bytes(&L->opaques) + strv_bytes(&L->parents) +
+       strv_bytes(&L->hardlinks);
+  n += L->cap_finds * sizeof *L->finds;
+  for (size_t i = 0; i < L->n_finds; i++)
+    n += L->finds[i].msg ? strlen(L->finds[i].msg) + 1 : 0;
+  return n;
+}
+
+/* The records within SPEC_KEEP: the largest go first. */
+static void keep_bounded(oci_deep_tap *t)
+{
+  while (t->kept > SPEC_KEEP) {
+    size_t big = NONE;
+    for (size_t i = 0; i < t->n; i++)
+      if (t->recs[i].usable && (big == NONE || t->recs[i].bytes > t->recs[big].bytes))
+        big = i;
+    if (big == NONE)
+      break;
+    rec_clear_in(t, &t->recs[big]);
+    t->recs[big].dropped = true;
+  }
 }
 
 static void tap_free(void *ctx)
@@ -153,6 +208,7 @@ static bool begin(oci_deep_tap *t)
   t->given = c == OCI_LAYER_NONE && t->hashed;
   if (t->given)
     oci_layer_reader_diff_given(t->r);
+  oci_layer_reader_limit_output(t->r, (t->declared > 0 ? (uint64_t)t->declared * SPEC_RATIO : 0) + SPEC_BASE);
   if (oci_layer_reader_feed(t->r, t->head, t->n_head, &e) != OCIDIG_OK) {
     if (e.code == OCIDIG_ERR_NOMEM || p->L.nomem)
       t->nomem = true;
@@ -200,6 +256,7 @@ static void tap_end(void *ctx, bool whole, uint64_t size, const char *hex)
     ocidig_code rc = OCIDIG_ERR_USAGE;
     if (t->r) {
       rc = oci_layer_reader_finish(t->r, &p->L.res, &e);
+      p->capped = oci_layer_reader_capped(t->r);
       oci_layer_reader_free(t->r);
       t->r = NULL;
     }
@@ -216,9 +273,14 @@ static void tap_end(void *ctx, bool whole, uint64_t size, const char *hex)
     p->size = size;
     if (p->L.nomem)
       t->nomem = true;
-    p->usable = rc == OCIDIG_OK && whole && !t->off && !p->L.nomem && !t->nomem;
-    if (!p->usable)
+    p->usable = rc == OCIDIG_OK && whole && !t->off && !p->L.nomem && !t->nomem && !p->capped;
+    if (!p->usable) {
       rec_clear(p);
+    } else {
+      p->bytes = rec_bytes(&p->L);
+      t->kept += p->bytes;
+      keep_bounded(t);
+    }
   }
   t->cur = NONE;
   t->n_head = 0;
@@ -231,14 +293,15 @@ static void tap_plan(void *ctx, const char *path, int64_t declared, oci_source_p
 {
   oci_deep_tap *t = ctx;
   size_t i;
-  (void)declared;
-  if (t->nomem)
+  if (t->nomem || !t->speculate)
     return;
   /* a name met again: neither copy is trusted here (deep.c reads what the layout serves) */
   if ((i = oci_strtab_find(&t->tab, path, rec_key, t)) != OCI_STRTAB_NONE) {
-    rec_clear(&t->recs[i]);
+    rec_clear_in(t, &t->recs[i]);
+    t->recs[i].capped = t->recs[i].dropped = false;
     return;
   }
+  t->declared = declared;
   free(t->path);
   if (!(t->path = oci_strdup(path))) {
     t->nomem = true;
@@ -254,13 +317,14 @@ static void tap_plan(void *ctx, const char *path, int64_t declared, oci_source_p
   plan->tap_end = tap_end;
 }
 
-bool oci_deep_tap_init(oci_layout_tap *tap)
+bool oci_deep_tap_init(oci_layout_tap *tap, bool speculate)
 {
   oci_deep_tap *t = calloc(1, sizeof *t);
   memset(tap, 0, sizeof *tap);
   if (!t)
     return false;
   t->cur = NONE;
+  t->speculate = speculate;
   tap->plan = tap_plan;
   tap->ctx = t;
   tap->free_ctx = tap_free;
@@ -295,7 +359,24 @@ bool oci_deep_pass_take(ocidig_layout *l, const char *member, oci_layer_compress
   memset(&p->L, 0, sizeof p->L);
   p->taken = true;
   p->usable = false;
+  t->kept -= p->bytes;
+  p->bytes = 0;
   return true;
+}
+
+const char *oci_deep_pass_why(ocidig_layout *l, const char *member)
+{
+  oci_deep_tap *t = tap_of(l);
+  size_t i;
+  if (!t || (i = oci_strtab_find(&t->tab, member, rec_key, t)) == OCI_STRTAB_NONE)
+    return NULL;
+  if (t->recs[i].capped)
+    return "standard input, index.json after the layers: the layer decodes to more than 64 times its size plus "
+           "64 MiB, where reading it on speculation stopped";
+  if (t->recs[i].dropped)
+    return "standard input, index.json after the layers: the records of the layers read on speculation went "
+           "over 32 MiB, this one's was let go";
+  return NULL;
 }
 
 bool oci_deep_pass_other(ocidig_layout *l, const char *member, oci_layer_compression comp, ocidig_digest_alg alg,
@@ -357,5 +438,5 @@ void oci_deep_pass_drop(ocidig_layout *l)
   if (!t)
     return;
   for (size_t i = 0; i < t->n; i++)
-    rec_clear(&t->recs[i]);
+    rec_clear_in(t, &t->recs[i]);
 }
