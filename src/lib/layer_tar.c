@@ -76,13 +76,15 @@ static void tar_status(oci_layer_reader *r, oci_layer_tar_status st, const char 
 
 /* libarchive failed: a stream cut short (its messages say "Truncated", or the read callback
  * had reached the end), or a damaged one. */
-static void tar_failed(oci_layer_reader *r, struct archive *a, const char *where, uint64_t entry)
+static void tar_failed(oci_layer_reader *r, struct archive *a, const char *where, uint64_t entry, bool at_open)
 {
   const char *m = archive_error_string(a);
   bool truncated = (m && !strncmp(m, "Truncated", 9)) || r->saw_eof;
-  /* libarchive out of memory: no fault of the tar (an allocation of archive_read_open's
-   * fails with no error set at all; every problem of the data comes with a message) */
-  if (archive_errno(a) == ENOMEM || (!m && !archive_errno(a))) {
+  /* libarchive out of memory: no fault of the tar.  ENOMEM, or libarchive's own words for
+   * it ("No memory", "Can't allocate ..."); at the open only, a failure with no error set at
+   * all (an allocation of archive_read_open's fails so).  Anything else is the data's. */
+  if (archive_errno(a) == ENOMEM || (m && (!strncmp(m, "No memory", 9) || !strncmp(m, "Can't allocate", 14))) ||
+      (at_open && !m && !archive_errno(a))) {
     tar_status(r, OCI_LAYER_TAR_NOT_READ, "out of memory");
     worker_stop(r, OCIDIG_ERR_NOMEM, NULL);
     return;
@@ -311,7 +313,7 @@ ocidig_code oci_layer_entry_stream(oci_layer_reader *r, ocidig_sink sink, void *
       return OCIDIG_OK;
     if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
       r->data_failed = true;
-      tar_failed(r, a, "in its data", r->entries);
+      tar_failed(r, a, "in its data", r->entries, false);
       return oci_fail(err, r->tar == OCI_LAYER_TAR_TRUNCATED ? OCIDIG_ERR_TRUNCATED_ARCHIVE
                                                               : OCIDIG_ERR_CORRUPT_ARCHIVE,
                       "%s", r->tar_message);
@@ -336,14 +338,14 @@ static void parse(oci_layer_reader *r, struct archive *a)
   int ar;
   if (archive_read_support_format_tar(a) != ARCHIVE_OK ||
       archive_read_open(a, r, NULL, tar_read, NULL) != ARCHIVE_OK) {
-    tar_failed(r, a, "at its start", 1);
+    tar_failed(r, a, "at its start", 1, true);
     return;
   }
   for (;;) {
     struct archive_entry *ae;
     la_int64_t before, after;
     if (entry && (ar = archive_read_data_skip(a)) != ARCHIVE_OK && ar != ARCHIVE_WARN) {
-      tar_failed(r, a, "in an entry's data", r->entries);
+      tar_failed(r, a, "in an entry's data", r->entries, false);
       return;
     }
     before = archive_filter_bytes(a, 0);
@@ -363,7 +365,7 @@ static void parse(oci_layer_reader *r, struct archive *a)
       return;
     }
     if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) { /* ARCHIVE_RETRY too: a damaged header */
-      tar_failed(r, a, "in a header", r->entries + 1);
+      tar_failed(r, a, "in a header", r->entries + 1, false);
       return;
     }
     entry = true;

@@ -44,6 +44,9 @@ struct vdeep {
   dimage *images;
   size_t n_images, cap_images;
   bool read_done; /* oci_vdeep_read ran */
+  const dlayer **by_member; /* the layers read whole as tars, by member (oci_vdeep_sha256_of) */
+  size_t n_by_member;
+  bool by_member_made;
 };
 
 static const char *layer_key(const void *ctx, size_t i)
@@ -779,17 +782,47 @@ void oci_vdeep_read(vstate *v)
   free(todo);
 }
 
+static int member_key_cmp(const void *a, const void *b)
+{
+  return strcmp((*(const dlayer *const *)a)->member, (*(const dlayer *const *)b)->member);
+}
+
+static int by_member_cmp(const void *a, const void *b)
+{
+  const dlayer *x = *(const dlayer *const *)a, *y = *(const dlayer *const *)b;
+  int c = strcmp(x->member, y->member);
+  return c ? c : (x < y ? -1 : x > y); /* the first layer of a member first */
+}
+
+/* A docker layer file's sha256 from the layer read of it: the layers indexed by member
+ * once (a docker save of many layers asks per file: never files x layers). */
 const char *oci_vdeep_sha256_of(vstate *v, const char *member)
 {
   vdeep *d = v->deep;
-  for (size_t j = 0; d && member && j < d->n_layers; j++) {
-    const dlayer *L = &d->layers[j];
-    if (L->read && L->member && !strcmp(L->member, member) && L->res.have_digests &&
-        oci_layer_compression_of(L->media_type) == OCI_LAYER_NONE && L->res.decode == OCI_LAYER_DECODE_END &&
-        L->res.diff_id.alg == OCIDIG_DIGEST_SHA256)
-      return L->res.diff_id.hex;
+  dlayer key;
+  const dlayer *kp = &key, **hit;
+  if (!d || !member || !d->read_done)
+    return NULL;
+  if (!d->by_member_made) {
+    d->by_member_made = true;
+    if (d->n_layers && !(d->by_member = malloc(d->n_layers * sizeof *d->by_member))) {
+      v->nomem = true;
+      return NULL;
+    }
+    for (size_t j = 0; j < d->n_layers; j++) {
+      const dlayer *L = &d->layers[j];
+      if (L->read && L->member && L->res.have_digests && oci_layer_compression_of(L->media_type) == OCI_LAYER_NONE &&
+          L->res.decode == OCI_LAYER_DECODE_END && L->res.diff_id.alg == OCIDIG_DIGEST_SHA256)
+        d->by_member[d->n_by_member++] = L;
+    }
+    if (d->n_by_member > 1)
+      qsort(d->by_member, d->n_by_member, sizeof *d->by_member, by_member_cmp);
   }
-  return NULL;
+  if (!d->n_by_member)
+    return NULL;
+  key.member = member;
+  hit = bsearch(&kp, d->by_member, d->n_by_member, sizeof *d->by_member, member_key_cmp);
+  return hit ? (*hit)->res.diff_id.hex : NULL;
 }
 
 ocidig_code oci_verify_deep(vstate *v, ocidig_error *err)
@@ -865,6 +898,7 @@ void oci_verify_deep_free(vstate *v)
     oci_deep_record_clear(&d->layers[i]);
   }
   free(d->layers);
+  free(d->by_member);
   oci_strtab_free(&d->tab);
   for (size_t k = 0; k < d->n_images; k++) {
     free(d->images[k].layers);
