@@ -272,8 +272,12 @@ enum {
   OCIDIG_OPEN_FULL_SCAN = 1u << 0,
   /* Hash every blobs/<alg>/<hex> member with <alg> while streaming (implies FULL_SCAN). */
   OCIDIG_OPEN_HASH_BLOBS = 1u << 1,
-  /* For ocidig_verify with deep (implies HASH_BLOBS): an archive's layers are read inside
-   * as they pass in the one pass (standard input too), not read again afterwards. */
+  /* For ocidig_verify with deep (implies HASH_BLOBS): one deep verify per open.  Standard
+   * input's layers are read inside as they pass in the one pass (what looks like a layer:
+   * bounded, see verify --deep in README.md); a file's layers in scope are read in one forward
+   * pass after the walk.  What the pass kept is freed by the first ocidig_verify (deep or
+   * not), else at ocidig_layout_close.  A second deep verify of a file reads its layers
+   * again; of standard input it fails with not-rereadable. */
   OCIDIG_OPEN_READ_LAYERS = 1u << 2,
 };
 

@@ -730,6 +730,14 @@ void oci_vdeep_read(vstate *v)
     return;
   }
   d->read_done = true;
+  /* standard input, whose layers went by for an earlier verify of this open: one error, not
+   * one per layer (OCIDIG_OPEN_READ_LAYERS: one deep verify per open) */
+  if (d->n_layers && v->l->from_stdin && oci_deep_pass_spent(v->l)) {
+    d->rc = oci_fail(&d->err, OCIDIG_ERR_NOT_REREADABLE,
+                     "standard input: its layers went by for an earlier verify of this open (one deep verify "
+                     "per open of standard input): open it again");
+    return;
+  }
   /* the configs first: a sha512 diff_id asks the reader for sha512 (the first image that
    * names the layer decides) */
   for (size_t k = 0; k < d->n_images && !v->nomem; k++) {
@@ -796,6 +804,11 @@ static int by_member_cmp(const void *a, const void *b)
 
 /* A docker layer file's sha256 from the layer read of it: the layers indexed by member
  * once (a docker save of many layers asks per file: never files x layers). */
+void oci_vdeep_pass_done(vstate *v)
+{
+  oci_deep_pass_drop(v->l);
+}
+
 const char *oci_vdeep_sha256_of(vstate *v, const char *member)
 {
   vdeep *d = v->deep;

@@ -140,5 +140,7 @@ void oci_deep_pass_drop(ocidig_layout *l);
 /* Why the pass has no record of member it began reading (its read stopped at the bound of
  * a speculative read, or its record went for the records' bound), or NULL. */
 const char *oci_deep_pass_why(ocidig_layout *l, const char *member);
+/* A verify has had the pass's records (dropped them, or taken them for its layers). */
+bool oci_deep_pass_spent(ocidig_layout *l);
 
 #endif

@@ -58,6 +58,7 @@ typedef struct oci_deep_tap {
   bool nomem;
   bool speculate; /* standard input: read what looks like a layer (else nothing) */
   size_t kept;    /* the usable records' bytes */
+  bool spent;     /* a verify has had the records (one deep verify per open) */
   /* the member passing now */
   char *path;
   int64_t declared;
@@ -364,6 +365,12 @@ bool oci_deep_pass_take(ocidig_layout *l, const char *member, oci_layer_compress
   return true;
 }
 
+bool oci_deep_pass_spent(ocidig_layout *l)
+{
+  oci_deep_tap *t = tap_of(l);
+  return t && t->spent;
+}
+
 const char *oci_deep_pass_why(ocidig_layout *l, const char *member)
 {
   oci_deep_tap *t = tap_of(l);
@@ -437,6 +444,7 @@ void oci_deep_pass_drop(ocidig_layout *l)
   oci_deep_tap *t = tap_of(l);
   if (!t)
     return;
+  t->spent = true;
   for (size_t i = 0; i < t->n; i++)
     rec_clear_in(t, &t->recs[i]);
 }

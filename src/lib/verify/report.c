@@ -663,6 +663,8 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
   /* --deep: the layers read inside (their blobs' hashes from the same read) */
   if (rc == OCIDIG_OK && v.o->deep)
     rc = oci_verify_deep(&v, &r->error);
+  else
+    oci_vdeep_pass_done(&v); /* no deep verify: the layers the pass read are let go */
   if (!v.docker && (rc == OCIDIG_OK || rc == OCIDIG_ERR_MISSING_INDEX_JSON)) {
     oci_verify_hash_pending(&v);
     conclude_blobs(&v);

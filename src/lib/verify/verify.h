@@ -474,6 +474,8 @@ ocidig_code oci_verify_deep(vstate *v, ocidig_error *err);
 void oci_vdeep_read(vstate *v);
 /* The sha256 of a layer file the read took whole (uncompressed), by member; NULL: unknown. */
 const char *oci_vdeep_sha256_of(vstate *v, const char *member);
+/* A verify without deep: the records an OCIDIG_OPEN_READ_LAYERS pass kept are let go. */
+void oci_vdeep_pass_done(vstate *v);
 void oci_verify_deep_report(vstate *v);
 void oci_verify_deep_free(vstate *v);
 
