@@ -1,7 +1,8 @@
 /* deep_pass.c: verify --deep's layers read in the archive's one pass (issue 14).
  *
- * Opened with OCIDIG_OPEN_READ_LAYERS, a layout asks the tap below about each archive
- * member as it passes (member.c's plan rule; the source pushes the bytes: source.h's
+ * Standard input only (a file's layers in scope are read after the walk by deep.c's one
+ * forward pass: here nothing).  Opened with OCIDIG_OPEN_READ_LAYERS, a layout asks the tap
+ * below about each archive member as it passes (member.c's plan rule; the source pushes the bytes: source.h's
  * plan->tap).  Nothing is known of the member yet (index.json comes last in most archives,
  * and on standard input nothing can wait): what its first bytes say decides.  A gzip
  * member (1f 8b), a zstd frame (28 b5 2f fd) or a tar header (ustar at 257, a valid header
