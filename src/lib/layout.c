@@ -191,10 +191,18 @@ static ocidig_code reread(ocidig_layout *l, oci_member *m, ocidig_sink sink, voi
       return rc;
     m = &l->members[idx];
   }
+  if (l->in_order)
+    return l->src->ops->reread(l->src, m->path, m->ordinal, m->size, sink, ctx, err);
   oci_member_refill_plan(l, m);
   rc = l->src->ops->reread(l->src, m->path, m->ordinal, m->size, sink, ctx, err);
   oci_member_refill_end(l);
   return rc;
+}
+
+void oci_layout_in_order(ocidig_layout *l, bool on)
+{
+  if (l)
+    l->in_order = on;
 }
 
 /* Finds a regular member of an archive, reading on if it has not been seen yet. */

@@ -86,6 +86,7 @@ struct ocidig_layout {
   size_t n_expect, expect_next, n_pending;
   size_t refill_left, refill_until; /* and the ordinal past the last of them */
   bool refilling;
+  bool in_order; /* the layer above asks for members in the archive's order (oci_layout_in_order) */
   oci_link_ref *links; /* the symbolic links that stay inside, by name and then order */
   size_t n_links, links_members; /* n_members when built */
   /* State the layers above keep per layout (the view, the graph's cache of documents walked):
@@ -190,6 +191,10 @@ bool oci_layout_rest_is_cheap(const ocidig_layout *l);
  * does nothing unless such an archive is the source (a directory, an uncompressed tar file
  * and standard input keep nothing for it); out of memory: nothing expected. */
 void oci_layout_expect(ocidig_layout *l, size_t n, const char *(*path_at)(void *ctx, size_t i), void *ctx);
+/* The layer above asks for members in the archive's order from now on (on) or no longer:
+ * a re-read then keeps nothing for later, and a reader that went on forward serves the next
+ * request (verify --deep's layers: one forward pass). */
+void oci_layout_in_order(ocidig_layout *l, bool on);
 /* A member already handed out turned up again, different (the archive's error says so). */
 bool oci_layout_ambiguous(const ocidig_layout *l);
 /* The target of the last symbolic-link member named path that stays inside the root (an

@@ -1050,6 +1050,10 @@ static ocidig_code archive_reread(oci_source *src, const char *path, size_t ordi
     char *name;
     if (met && (!fresh || s->rr_next >= s->next_ordinal))
       break;
+    /* nothing more wanted (asked before the next header is read: the reader then stands
+     * before it, and a request for it goes on forward instead of starting again) */
+    if (met && s->base.ev->again && s->base.ev->again(s->base.ctx, s->rr_next, "", -1) == OCI_AGAIN_STOP)
+      break;
     errno = 0;
     r = archive_read_next_header(s->rr, &e);
     if (r == ARCHIVE_EOF) {

@@ -782,11 +782,13 @@ void oci_vdeep_read(vstate *v)
   oci_deep_pass_drop(v->l); /* what the pass read of no layer in scope */
   if (n_todo > 1)
     qsort(todo, n_todo, sizeof *todo, member_order);
+  oci_layout_in_order(v->l, true);
   for (size_t j = 0; j < n_todo && !v->nomem && d->rc == OCIDIG_OK; j++) {
     ocidig_digest dd;
     bool have_d = ocidig_digest_parse(todo[j]->digest, strlen(todo[j]->digest), &dd, NULL) == OCIDIG_OK;
     read_layer(v, todo[j], oci_layer_compression_of(todo[j]->media_type), have_d ? &dd : NULL);
   }
+  oci_layout_in_order(v->l, false);
   free(todo);
 }
 
