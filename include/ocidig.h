@@ -1303,6 +1303,74 @@ ocidig_code ocidig_sig_verify_bundle(const uint8_t *bundle, size_t bundle_len, c
  *  "signedAt": seconds or null, "bundleVersion": "0.N", "content": "messageSignature"|"dsseEnvelope"}. */
 char *ocidig_sig_result_to_json(const ocidig_sig_result *res);
 
+/* ------------------------------------------------- signatures: Notation */
+/* Notation (Notary Project) signatures verified offline: a JWS JSON (application/jose+json)
+ * or COSE_Sign1 (application/cose) envelope, against a trust policy (trustpolicy.json or
+ * trustpolicy.oci.json, version "1.0") and a trust store directory
+ * (x509/{ca,signingAuthority,tsa}/NAME/ *.pem|crt|cer, PEM or DER), both in Notation's own
+ * formats.  Nothing is fetched: revocation (OCSP, CRL) is not checked, and a chain is
+ * checked at the verification time (the clock, or the authentic signing time of the
+ * notary.x509.signingAuthority scheme); an RFC 3161 timestamp in the envelope is not used.
+ *
+ * A policy applies by registryScopes: the one whose scopes list the target's repository
+ * (ocidig_notation_target.repository, e.g. "docker.io/library/alpine": an offline bundle
+ * names one only through its ref names), else the global one ("*"), else none (the
+ * verdict is untrusted-key).  The checks, in order, and what each level makes of a failure:
+ *   integrity: the envelope, its algorithm against the signing key, the signature, the
+ *     certificate chain it carries (each signed by the next, Notation's code-signing and
+ *     CA requirements), the payload's targetArtifact against the target (digest, size,
+ *     mediaType): enforced at every level;
+ *   authenticity: the chain to a certificate of the policy's trust stores (untrusted-key),
+ *     trustedIdentities against the signing certificate's subject (identity-mismatch):
+ *     enforced by strict and permissive, logged by audit;
+ *   authentic timestamp: every certificate of the chain valid at the verification time
+ *     (expired): enforced by strict, logged by permissive and audit;
+ *   expiry (io.cncf.notary.expiry) against the verification time (expired): enforced by
+ *     strict, logged by permissive and audit;
+ * a policy's "override" changes authenticity, authenticTimestamp and expiry to enforce or
+ * log.  Level skip: nothing is checked (skipped is set; the verdict is verified). */
+typedef struct ocidig_notation_trust ocidig_notation_trust;
+
+/* Reads the trust policy (its file) and, from store_dir, every named store the policy's
+ * trustStores name.  Errors: not-found, io-error (a file), invalid-json (the policy's
+ * text), usage (a policy Notation would refuse, a named store that is missing or a
+ * symbolic link, a certificate file that holds no certificate), out-of-memory. */
+ocidig_code ocidig_notation_trust_load(const char *policy_path, const char *store_dir, ocidig_notation_trust **out,
+                                       ocidig_error *err);
+void ocidig_notation_trust_free(ocidig_notation_trust *t);
+
+typedef struct ocidig_notation_target {
+  const char *media_type; /* the signed manifest's descriptor */
+  const char *digest;
+  int64_t size;
+  const char *repository; /* its fully qualified repository, or NULL: only a "*" scope applies */
+} ocidig_notation_target;
+
+typedef struct ocidig_notation_result {
+  ocidig_sig_result sig; /* verdict and reason; signer: the signing certificate's subject;
+                          * issuer: its issuer; signed_at: the signing time the envelope
+                          * states (notary.x509: the signer's claim, not a timestamp) */
+  char policy[128];      /* the trust policy applied ("" none) */
+  char level[16];        /* strict, permissive, audit or skip ("" none) */
+  char envelope[8];      /* "jws" or "cose" ("" unread) */
+  char alg[8];           /* PS256 .. ES512 ("" unread) */
+  bool skipped;          /* level skip: not verified */
+  char logged[OCIDIG_ERROR_MESSAGE_MAX]; /* the failures the level only logs, "; " between */
+} ocidig_notation_result;
+
+/* Verifies one envelope (the signature manifest's layer: its bytes and media type) for
+ * target, at `now` (seconds since 1970; 0: the clock).  OCIDIG_OK whenever a verdict was
+ * reached (see res->sig.verdict); OCIDIG_ERR_USAGE for a missing argument, OCIDIG_ERR_NOMEM.
+ * Built without libcbor, a COSE envelope's verdict is unsupported ("built without
+ * libcbor"). */
+ocidig_code ocidig_notation_verify(const ocidig_notation_trust *t, const char *media_type, const uint8_t *envelope,
+                                   size_t len, const ocidig_notation_target *target, int64_t now,
+                                   ocidig_notation_result *res, ocidig_error *err);
+/* The result as JSON, pretty (malloc'd; NULL when out of memory): ocidig_sig_result_to_json's
+ * verdict, verified, reason, signer, issuer, signedAt, and "scheme": "notation",
+ * "envelope", "alg", "policy", "level", "skipped", "logged". */
+char *ocidig_notation_result_to_json(const ocidig_notation_result *res);
+
 #if defined(OCIDIG_WARN_DEPRECATED) && defined(__GNUC__)
 #define OCIDIG_DEPRECATED_(use) __attribute__((deprecated("use " use)))
 OCIDIG_DEPRECATED_("ocidig_layout_resolve")
