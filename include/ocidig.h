@@ -943,6 +943,14 @@ ocidig_code ocidig_image_diff(const ocidig_image *a, const ocidig_image *b, ocid
 
 /* ------------------------------------------------------------------ listing */
 
+/* A blob an image needs, as its descriptor names it (ocidig_list_options.blobs). */
+typedef struct ocidig_list_blob {
+  char *digest;       /* as written */
+  char *media_type;   /* NULL: absent */
+  int64_t size;       /* the descriptor's */
+  bool present;       /* a file of the layout holds it (not checked against its digest) */
+} ocidig_list_blob;
+
 typedef struct ocidig_list_row {
   char *platform;           /* formatted, NULL when unknown */
   const char *platform_source; /* "descriptor", "config" or NULL (static) */
@@ -961,6 +969,10 @@ typedef struct ocidig_list_row {
   bool selected;            /* with a matcher: what the image resolves to */
   ocidig_code code;         /* reading it failed (digest-mismatch, invalid-json, ...) */
   char *error;
+  /* With ocidig_list_options.blobs: the manifest, its config and its layers, in that order,
+   * as far as they are known (a document the view synthesized is left out). */
+  ocidig_list_blob *blob_list;
+  size_t n_blob_list;
 } ocidig_list_row;
 
 typedef struct ocidig_list_image {
@@ -975,6 +987,10 @@ typedef struct ocidig_list_image {
   ocidig_outcome outcome;   /* with a matcher: selected, no-match or error */
   char *error;              /* outcome error: the message */
   ocidig_code code;
+  /* With ocidig_list_options.blobs: the indexes read on the way to the rows (the entry's
+   * own first), each once; a synthesized one left out. */
+  ocidig_list_blob *index_blobs;
+  size_t n_index_blobs;
 } ocidig_list_image;
 
 /* A result: the caller's, freed with ocidig_listing_free; plain data; independent of the
@@ -1001,6 +1017,7 @@ typedef struct ocidig_listing {
 typedef struct ocidig_list_options {
   const ocidig_matcher *matcher; /* NULL: every platform; else also what each image resolves to */
   const ocidig_platform *host;   /* NULL: linux/amd64 */
+  bool blobs;                    /* fill rows' blob_list and images' index_blobs (ls --lock) */
 } ocidig_list_options;
 
 /* Every image of a layout (index.json entries, grouped by digest; or manifest.json's) and every
@@ -1083,6 +1100,21 @@ ocidig_code ocidig_verify_report_write_json(const ocidig_verify_report *r, const
 ocidig_code ocidig_layout_list_write_json(ocidig_layout *layout, const ocidig_list_options *opts,
                                           const ocidig_json_options *jopts, ocidig_sink sink, void *ctx,
                                           ocidig_listing **summary, ocidig_error *err);
+
+/* ------------------------------------------------------------------- lock */
+
+/* A lock file (ocidig ls --lock; doc/lock.md has its schema): for every image of the sources
+ * its names, digest, platforms (manifest digests) and every blob it needs (digest, size,
+ * mediaType, present), from listings made with ocidig_list_options.blobs.  Images are
+ * merged by digest across sources and everything is sorted, so the text depends on the
+ * images, not on the order or packing of the sources.  Returns OCIDIG_OK, the sink's first
+ * error, or out of memory (the text may then be cut). */
+typedef struct ocidig_lock_source {
+  const char *name;               /* as the user named the source */
+  const ocidig_listing *listing;  /* ocidig_list with .blobs set */
+} ocidig_lock_source;
+ocidig_code ocidig_lock_write_json(const ocidig_lock_source *sources, size_t n_sources, ocidig_sink sink,
+                                   void *ctx, ocidig_error *err);
 
 /* ------------------------------------------------------------------- files */
 

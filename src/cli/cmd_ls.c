@@ -11,6 +11,7 @@ static void help(void)
 {
   cli_puts(
           "Usage: ocidig ls [--platform SPEC [--strict]] [--json] SOURCE\n"
+          "       ocidig ls --lock SOURCE... > bundle.lock\n"
           "\n"
           "List the whole bundle: every image (by name, or by digest when unnamed) and every\n"
           "platform it offers, nested indexes walked, with whether all its blobs are present\n"
@@ -21,6 +22,12 @@ static void help(void)
           "\n"
           "With --platform, show what each image resolves to (as 'ocidig resolve --ref' would\n"
           "for that image) instead of every platform.\n"
+          "\n"
+          "With --lock, write a lock file of the sources together (JSON, sorted, one image per\n"
+          "digest whatever source holds it): every image's names and digest, every platform's\n"
+          "manifest digest and every blob it needs with its size.  ls reads the documents, not\n"
+          "the layers: run 'ocidig verify' too before you trust what you lock.  Nothing is\n"
+          "written if a source cannot be read or a document of it fails (exit 3 or 4).\n"
           "\n"
           "SOURCE is a layout directory, an archive of one, a 'docker save' or containers/image\n"
           "docker-archive, a containers/image dir: layout (skopeo copy ... dir:DIR; several\n"
@@ -33,6 +40,7 @@ static void help(void)
           "  -p, --platform SPEC  show what each image resolves to for this platform\n"
           "  -s, --strict         with --platform: no fallbacks (containerd OnlyStrict)\n"
           "  -j, --json           print one JSON object\n"
+          "  -l, --lock           write the lock file of the SOURCEs (no --platform, no --json)\n"
           CLI_MAX_BYTES_HELP
           "  -h, --help           this help\n"
           "\n"
@@ -40,6 +48,7 @@ static void help(void)
           "  ocidig ls image.tar\n"
           "  ocidig ls --platform linux/arm64 oci-dir/\n"
           "  ocidig ls --json bundle.tar.zst | jq '.images[] | select(.complete | not) | .name'\n"
+          "  ocidig ls --lock mirror/*.tar > bundle.lock\n"
           "\n"
           "Exit status: 0 listed, 1 with --platform: no image resolves, 2 usage error, 3 input\n"
           "unreadable as a layout, 4 a manifest or index could not be read (digest mismatch,\n"
@@ -322,6 +331,59 @@ static void error_out(bool json, const char *source, const ocidig_error *err)
   }
 }
 
+/* ls --lock: every source listed with its blobs, then the lock written from all of them.
+ * A source that cannot be read, or whose documents fail, stops it before anything is written:
+ * a lock records a bundle whose documents read. */
+static int ls_lock(char **sources, size_t n, ocidig_open_options *open_opts, cli_progress *prog)
+{
+  ocidig_lock_source *ls = calloc(n, sizeof *ls);
+  ocidig_list_options opts = {.host = cli_host(), .blobs = true};
+  ocidig_error err = {0};
+  ls_sink st = {{0}, false};
+  int status = 0;
+  if (!ls) {
+    ls_nomem(&err);
+    status = cli_fail(&err);
+    goto out;
+  }
+  for (size_t i = 0; i < n; i++) {
+    ocidig_layout *layout = NULL;
+    ocidig_listing *l = NULL;
+    ocidig_code rc = ocidig_layout_open(sources[i], open_opts, &layout, &err);
+    if (rc == OCIDIG_OK)
+      rc = ocidig_list(layout, &opts, &l, &err);
+    ocidig_layout_close(layout);
+    cli_progress_end(prog);
+    if (rc != OCIDIG_OK) {
+      cli_error("%s: %s (%s)", cli_text(sources[i]), cli_text(err.message), ocidig_code_name(err.code));
+      status = ocidig_code_exit_status(err.code);
+      goto out;
+    }
+    ls[i] = (ocidig_lock_source){.name = sources[i], .listing = l};
+    if (l->n_errors) {
+      for (size_t j = 0; j < l->n_images; j++)
+        for (size_t k = 0; k < l->images[j].n_rows; k++) {
+          const ocidig_list_row *r = &l->images[j].rows[k];
+          if (r->code != OCIDIG_OK)
+            cli_error("%s: %s %s: %s (%s)", cli_text(sources[i]), r->is_index ? "index" : "manifest",
+                      cli_text(r->manifest ? r->manifest : "-"), cli_text(r->error), ocidig_code_name(r->code));
+        }
+      cli_error("%s: no lock written: %zu document%s of the bundle could not be read", cli_text(sources[i]),
+                l->n_errors, l->n_errors == 1 ? "" : "s");
+      status = EXIT_INTEGRITY;
+      goto out;
+    }
+  }
+  if (ocidig_lock_write_json(ls, n, ls_json_sink, &st, &err) != OCIDIG_OK && err.code != OCIDIG_ERR_OUTPUT)
+    status = cli_fail(&err);
+  cli_json_end(&st.st);
+out:
+  for (size_t i = 0; ls && i < n; i++)
+    ocidig_listing_free((ocidig_listing *)ls[i].listing);
+  free(ls);
+  return status;
+}
+
 int cmd_ls(int argc, char **argv)
 {
   enum { OPT_MAX_BYTES = 256 };
@@ -329,12 +391,13 @@ int cmd_ls(int argc, char **argv)
     {"platform", required_argument, NULL, 'p'},
     {"strict", no_argument, NULL, 's'},
     {"json", no_argument, NULL, 'j'},
+    {"lock", no_argument, NULL, 'l'},
     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
   const char *platform = NULL, *source;
-  bool strict = false, json = false;
+  bool strict = false, json = false, lock = false;
   ocidig_matcher *matcher = NULL;
   ocidig_layout *layout = NULL;
   ocidig_listing *l = NULL;
@@ -347,11 +410,12 @@ int cmd_ls(int argc, char **argv)
   ocidig_open_options open_opts = {.progress = cli_progress_cb, .progress_ctx = &prog};
 
   optind = 1;
-  while ((c = getopt_long(argc, argv, "p:sjh", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "p:sjlh", longopts, NULL)) != -1) {
     switch (c) {
     case 'p': platform = optarg; break;
     case 's': strict = true; break;
     case 'j': json = true; break;
+    case 'l': lock = true; break;
     case 'h': help(); return 0;
     case OPT_MAX_BYTES:
       if ((status = cli_max_bytes("ls", optarg, &open_opts.max_bytes)) != 0)
@@ -360,8 +424,15 @@ int cmd_ls(int argc, char **argv)
     default: return cli_usage("ls", "bad option");
     }
   }
+  if (lock) {
+    if (optind == argc)
+      return cli_usage("ls", "no SOURCE given");
+    if (platform || strict || json)
+      return cli_usage("ls", "--lock goes with no --platform, --strict or --json");
+    return ls_lock(&argv[optind], (size_t)(argc - optind), &open_opts, &prog);
+  }
   if (optind + 1 != argc)
-    return cli_usage("ls", optind == argc ? "no SOURCE given" : "one SOURCE only");
+    return cli_usage("ls", optind == argc ? "no SOURCE given" : "one SOURCE only (several with --lock)");
   source = argv[optind];
   if (strict && !platform)
     return cli_usage("ls", "--strict goes with --platform");

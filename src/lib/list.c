@@ -255,6 +255,37 @@ static ocidig_list_row *new_row(ocidig_list_image *img, ocidig_error *err)
   return r;
 }
 
+/* ls --lock: d appended to a row's or an image's blobs when the caller asked for them (a
+ * document the view synthesized has no file: left out).  false: out of memory. */
+static bool add_blob(const lctx *c, ocidig_list_blob **v, size_t *n, const oci_gdesc *d, const blobinfo *b)
+{
+  ocidig_list_blob *x;
+  if (!c->opts->blobs || !d->digest || !b || b->synth)
+    return true;
+  if (!(x = realloc(*v, (*n + 1) * sizeof *x)))
+    return false;
+  *v = x;
+  x = &x[*n];
+  memset(x, 0, sizeof *x);
+  x->size = d->size;
+  x->present = b->present;
+  if (!(x->digest = oci_strdup(d->digest)) || (d->media_type && !(x->media_type = oci_strdup(d->media_type)))) {
+    free(x->digest);
+    return false;
+  }
+  (*n)++;
+  return true;
+}
+
+static void blobs_free(ocidig_list_blob *v, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    free(v[i].digest);
+    free(v[i].media_type);
+  }
+  free(v);
+}
+
 static ocidig_code row_error(ocidig_list_row *row, ocidig_code code, const char *msg, ocidig_error *err)
 {
   row->code = code;
@@ -306,6 +337,8 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdes
   row->n_blobs = 1;
   if (!(b = note_blob(c, d->digest, d, true, NULL, ref, err)) && d->digest)
     return OCIDIG_ERR_NOMEM;
+  if (!add_blob(c, &row->blob_list, &row->n_blob_list, d, b))
+    return oci_nomem(err);
   if (d->digest_code == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM) {
     /* the manifest is needed to list it (as resolve needs it): an error, not a missing blob */
     row->n_unverified++;
@@ -342,6 +375,8 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdes
       return oci_nomem(err);
     if (!(b = note_blob(c, n->config->digest, n->config, false, NULL, ref, err)) && n->config->digest)
       return OCIDIG_ERR_NOMEM;
+    if (!add_blob(c, &row->blob_list, &row->n_blob_list, n->config, b))
+      return oci_nomem(err);
     if (!b || !b->present)
       row->n_missing++;
     /* The config is read and checked as resolve and verify read it: a corrupt one is an
@@ -367,6 +402,8 @@ static ocidig_code list_manifest(lctx *c, ocidig_list_image *img, const oci_gdes
     row->size = oci_size_add(row->size, ly->size);
     if (!(b = note_blob(c, ly->digest, ly, false, NULL, ref, err)) && ly->digest)
       return OCIDIG_ERR_NOMEM;
+    if (!add_blob(c, &row->blob_list, &row->n_blob_list, ly, b))
+      return oci_nomem(err);
     if (ly->digest_code == OCIDIG_ERR_UNSUPPORTED_DIGEST_ALGORITHM)
       row->n_unverified++;
     else if (!b || !b->present)
@@ -386,7 +423,8 @@ static ocidig_code list_walk(lctx *c, ocidig_list_image *img, const oci_gdesc *d
   ocidig_code rc;
   if (ocidig_media_type_kind(d->media_type) != OCIDIG_KIND_INDEX)
     return list_manifest(c, img, d, err);
-  if (d->digest && !note_blob(c, d->digest, d, true, NULL, image_ref, err))
+  const blobinfo *ib = NULL;
+  if (d->digest && !(ib = note_blob(c, d->digest, d, true, NULL, image_ref, err)))
     return OCIDIG_ERR_NOMEM;
   for (unsigned i = 0; i < depth && d->digest; i++)
     if (!strcmp(stack[i], d->digest)) {
@@ -402,6 +440,8 @@ static ocidig_code list_walk(lctx *c, ocidig_list_image *img, const oci_gdesc *d
       return OCIDIG_ERR_NOMEM;
     row->is_index = true;
     row->n_blobs = 1;
+    if (!add_blob(c, &row->blob_list, &row->n_blob_list, d, ib))
+      return oci_nomem(err);
     row->present = n ? n->code != OCIDIG_ERR_BLOB_MISSING : oci_gdesc_present(c->v, d, NULL, &nomem);
     if (nomem)
       return oci_nomem(err);
@@ -427,6 +467,8 @@ static ocidig_code list_walk(lctx *c, ocidig_list_image *img, const oci_gdesc *d
     if (had)
       return OCIDIG_OK;
   }
+  if (!add_blob(c, &img->index_blobs, &img->n_index_blobs, d, ib))
+    return oci_nomem(err);
   stack[depth] = n->digest;
   for (size_t i = 0; i < n->n_children; i++)
     if ((rc = list_walk(c, img, &n->children[i], image_ref, stack, depth + 1, seen, err)) != OCIDIG_OK)
@@ -449,8 +491,10 @@ static void list_image_clear(ocidig_list_image *img)
     free(r->image_id);
     free(r->attestation_of);
     free(r->error);
+    blobs_free(r->blob_list, r->n_blob_list);
   }
   free(img->rows);
+  blobs_free(img->index_blobs, img->n_index_blobs);
 }
 
 void ocidig_listing_free(ocidig_listing *l)
