@@ -1116,6 +1116,71 @@ typedef struct ocidig_lock_source {
 ocidig_code ocidig_lock_write_json(const ocidig_lock_source *sources, size_t n_sources, ocidig_sink sink,
                                    void *ctx, ocidig_error *err);
 
+/* ------------------------------------------------------------------ audit */
+
+/* A lock file read back (doc/lock.md).  name: for messages (NULL: "the lock").  Errors:
+ * invalid-json (not a lock of version 1), out of memory. */
+typedef struct ocidig_lock ocidig_lock;
+ocidig_code ocidig_lock_read(const char *text, size_t len, const char *name, ocidig_lock **out, ocidig_error *err);
+void ocidig_lock_free(ocidig_lock *lock);
+
+/* What a row of an audit says (ocidig_audit_status_name: "ok", "missing", ...). */
+typedef enum ocidig_audit_status {
+  OCIDIG_AUDIT_OK = 0,
+  OCIDIG_AUDIT_MISSING,    /* the lock has it (an image, a platform, a blob): the bundle does not */
+  OCIDIG_AUDIT_EXTRA,      /* an image the lock does not have */
+  OCIDIG_AUDIT_DRIFT,      /* a name the lock gives another digest (retagged) */
+  OCIDIG_AUDIT_CORRUPT,    /* verify found an error (a digest mismatch, a document that fails) */
+  OCIDIG_AUDIT_INCOMPLETE, /* blobs absent, and no lock to say whether they should be there */
+  OCIDIG_AUDIT_UNREADABLE, /* the source cannot be read at all */
+  OCIDIG_AUDIT_STATUS_COUNT
+} ocidig_audit_status;
+const char *ocidig_audit_status_name(ocidig_audit_status status);
+
+/* One row: a source x image x platform (platform NULL: the image or the source as a whole). */
+typedef struct ocidig_audit_row {
+  const char *source;   /* one of ocidig_audit.sources; NULL: in no source (an image the lock expects) */
+  char *image;          /* its first name, else its digest; NULL: the source as a whole */
+  char *digest;         /* the image's */
+  char *platform;       /* formatted; NULL: the image as a whole, or unknown */
+  char *manifest;
+  ocidig_audit_status status;
+  char *detail;         /* why (NULL when ok) */
+} ocidig_audit_row;
+
+typedef struct ocidig_audit {
+  char **sources;       /* as given */
+  size_t n_sources;
+  size_t n_scanned;     /* fewer than n_sources when stopped */
+  bool stopped;         /* options.stop was set: the rows are of the sources read so far, not held
+                           against the lock */
+  ocidig_audit_row *rows; /* by source in the order given, then what no source holds */
+  size_t n_rows;
+  size_t counts[OCIDIG_AUDIT_STATUS_COUNT]; /* rows by status */
+  uint64_t bytes_hashed;
+} ocidig_audit;
+
+typedef struct ocidig_audit_options {
+  const ocidig_lock *expect;          /* NULL: each source against itself (verify) */
+  const ocidig_open_options *open;    /* for each source (flags are added; progress unused) */
+  const ocidig_platform *host;
+  bool deep;                          /* verify --deep */
+  unsigned jobs;                      /* sources at once, 0: one per CPU */
+  /* Optional, called on a worker thread (one at a time) as each source is done. */
+  void (*progress)(void *ctx, size_t done, size_t total, uint64_t bytes_hashed);
+  void *progress_ctx;
+  /* Optional: set (e.g. by a signal handler) to stop taking new sources. */
+  volatile int *stop;
+} ocidig_audit_options;
+void ocidig_audit_options_init(ocidig_audit_options *opts);
+
+/* Every source verified and listed (jobs at a time, each source on one thread), then all of
+ * them held against opts->expect.  A source that cannot be read is a row, not an error:
+ * errors are usage and out of memory.  The result is the caller's (ocidig_audit_free). */
+ocidig_code ocidig_audit_run(const char *const *sources, size_t n_sources, const ocidig_audit_options *opts,
+                             ocidig_audit **out, ocidig_error *err);
+void ocidig_audit_free(ocidig_audit *audit);
+
 /* ------------------------------------------------------------------- files */
 
 /* The merged root filesystem of an image (ocidig files, ocidig cat --file): its layers

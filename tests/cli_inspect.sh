@@ -581,7 +581,7 @@ fi
 if command -v bash >/dev/null 2>&1; then
   comp=$(bash -c '. "$1"; t() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _ocidig; echo "${COMPREPLY[*]}"; }
     t ocidig ""; t ocidig inspect --; t ocidig cat img.tar m; t ocidig ls --platform linux/arm6' _ "$TESTS_DIR/../completion/ocidig" 2>&1)
-  expect_eq "$comp" "ls inspect resolve verify cat files diff platform verify-bundle --help --version
+  expect_eq "$comp" "ls inspect resolve verify cat files diff platform verify-bundle audit --help --version
 --platform --strict --ref --json --max-bytes --help
 manifest manifest.json
 linux/arm64 linux/arm64/v8" "bash completion"

@@ -36,6 +36,7 @@ int cmd_ls(int argc, char **argv);
 int cmd_cat(int argc, char **argv);
 int cmd_files(int argc, char **argv);
 int cmd_verify_bundle(int argc, char **argv);
+int cmd_audit(int argc, char **argv);
 
 /* cmd_files.c: the image resolved as resolve selects it (matcher, ref) and its merged tree
  * loaded (fopts NULL: every layer), its warnings on standard error unless quiet_warnings.

@@ -13,6 +13,7 @@ static const cli_command commands[] = {
   {"diff", "show what differs between two images: config, layers, files", cmd_diff},
   {"platform", "show how platform specifiers parse, normalize and match", cmd_platform},
   {"verify-bundle", "verify a Sigstore bundle for a file or digest, offline", cmd_verify_bundle},
+  {"audit", "verify many sources at once against a lock file (ls --lock)", cmd_audit},
 };
 
 /* The usage on standard output (--help) or, when no command is given, standard error. */

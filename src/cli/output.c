@@ -178,6 +178,16 @@ void cli_put_json_object(json_object *o)
     cli_put_json(text);
 }
 
+void cli_put_json_line(json_object *o)
+{
+  const char *text;
+  if (!o)
+    return;
+  text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+  if (text)
+    cli_put_json(text);
+}
+
 void cli_put_json_strings(char *const *v, size_t n)
 {
   json_object *a = json_object_new_array();

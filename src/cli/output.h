@@ -56,6 +56,8 @@ char *cli_json_quote(const char *s);
 /* The same for a json-c tree, in the one layout of all JSON output (pretty, spaced, no
  * escaped slashes).  NULL (out of memory) writes nothing. */
 void cli_put_json_object(struct json_object *o);
+/* The same on one line (JSON Lines: audit --format jsonl). */
+void cli_put_json_line(struct json_object *o);
 
 /* Strings as a one-line JSON array, escaped as text ("["/bin/sh","-c","x"]", as docker
  * shows an entrypoint): not a JSON document, a value inside a line of text. */

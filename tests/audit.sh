@@ -1,0 +1,156 @@
+#!/bin/sh
+# ocidig audit (issue 16 item 2): a bundle of 20 sources made by real tools (OCI directories,
+# oci-archive and docker-archive tars, docker save, containerd export, .tar.gz, .tar.zst,
+# skopeo dir:) locked with ls --lock, then audited unchanged (exit 0, every row ok) and with
+# each kind of drift (tests/audit_mutate.py): an image missing, an extra image, a retagged
+# digest, a platform missing, a corrupt blob, a source that cannot be read: each detected,
+# named, with its exit status; text, JSON and JSON Lines agree; -j 1 and -j 2 agree.
+. "$(dirname "$0")/lib.sh"
+R=$(dirname "$0")
+S=$TESTDATA/samples
+C=$TESTDATA/cimage
+
+set -- "$S/buildah-amd64-zstd" "$S/buildah-multiarch" "$S/buildah-multiarch-v2s2list" "$S/podman-save-ocidir" \
+  "$S/skopeo-picked-armv7" "$S/skopeo-v2-zstd" "$S/umoci-multitag" "$S/buildah-arm64.docker-archive.tar" \
+  "$S/buildah-multiarch.oci-archive.tar" "$S/containerd-export-allplatforms.tar" "$S/docker-save-by-id.tar" \
+  "$S/docker-save-legacy-build.tar" "$S/podman-save.docker-archive.tar" "$S/podman-save.oci-archive.tar" \
+  "$S/skopeo-v2.oci-archive.tar" "$S/variant-multiarch.tar.gz" "$S/variant-multiarch.tar.zst" "$C/umoci-v1" \
+  "$C/multiarch-all" "$C/sync"
+expect_eq "$#" 20 "the bundle: 20 sources"
+"$OCIDIG" ls --lock "$@" >"$T_TMP/bundle.lock"
+expect_eq "$?" 0 "the bundle locked"
+L=$T_TMP/bundle.lock
+
+# rows FORMAT_JSON: "status image platform" lines of a --format json audit, sorted.
+rows() {
+  python3 -c '
+import json, sys
+a = json.load(open(sys.argv[1]))
+for r in sorted(a["rows"], key=lambda r: (r["status"], r["image"] or "", r["platform"] or "", r["source"] or "")):
+    if r["status"] != "ok":
+        print(r["status"], r["image"], r["platform"] or "-", (r["source"] or "(no source)").rsplit("/", 1)[-1])
+' "$1"
+}
+
+# The bundle as it was sent: every row ok.
+run audit --expect "$L" "$@"
+expect_rc 0 "the unchanged bundle"
+expect_out_has "20 sources: 87 ok" "the unchanged bundle: 87 rows, all ok"
+expect_out_lacks "missing" "the unchanged bundle: nothing missing"
+"$OCIDIG" audit --expect "$L" --format json -j 1 "$@" >"$T_TMP/j1.json"
+"$OCIDIG" audit --expect "$L" --format json -j 2 "$@" >"$T_TMP/j2.json"
+if cmp -s "$T_TMP/j1.json" "$T_TMP/j2.json"; then ok "-j 1 and -j 2: the same JSON"; else not_ok "-j 1 and -j 2 differ"; fi
+n=$(python3 -c 'import json,sys; a=json.load(open(sys.argv[1])); s=a["summary"]; print(len(a["rows"]), s["ok"], s["sources"], s["exitStatus"])' "$T_TMP/j1.json")
+expect_eq "$n" "87 87 20 0" "JSON: 87 rows, 87 ok, 20 sources, exit status 0"
+
+# An image missing: the only source of one image left out.
+set -- "$@"
+drop=$S/docker-save-legacy-build.tar
+keep=""
+for s in "$@"; do [ "$s" = "$drop" ] || keep="$keep $s"; done
+# shellcheck disable=SC2086
+"$OCIDIG" audit --expect "$L" --format json $keep >"$T_TMP/a.json"; rc=$?
+expect_rc 6 "an image missing"
+expect_eq "$(rows "$T_TMP/a.json")" "missing example.com/corpus/dockerbuild:legacy - (no source)" "an image missing: the one row"
+
+# Mutated copies of sources (tests/audit_mutate.py).
+python3 "$R/audit_mutate.py" retag "$S/skopeo-v2-zstd" "$T_TMP/drift" v2
+python3 "$R/audit_mutate.py" retag "$S/skopeo-v2-zstd" "$T_TMP/extra" v2-extra
+python3 "$R/audit_mutate.py" drop-platform "$S/buildah-multiarch-v2s2list" "$T_TMP/noplat"
+python3 "$R/audit_mutate.py" corrupt "$S/buildah-amd64-zstd" "$T_TMP/corrupt"
+run_list() { # FILE ARGS...: ocidig ARGS... and then the sources listed in FILE, one a line
+  f=$1
+  shift
+  while IFS= read -r s; do set -- "$@" "$s"; done <"$f"
+  "$OCIDIG" "$@"
+}
+swap() { # FROM TO SOURCES...: the sources with FROM replaced by TO
+  from=$1 to=$2
+  shift 2
+  for s in "$@"; do if [ "$s" = "$from" ]; then printf '%s\n' "$to"; else printf '%s\n' "$s"; fi; done
+}
+
+# An extra image: a source the lock does not have.
+"$OCIDIG" audit --expect "$L" --format json "$@" "$T_TMP/extra" >"$T_TMP/a.json"; rc=$?
+expect_rc 6 "an extra image"
+expect_eq "$(rows "$T_TMP/a.json")" "extra v2-extra - extra" "an extra image: the one row"
+
+# A retagged digest: v2 is another image now.
+swap "$S/skopeo-v2-zstd" "$T_TMP/drift" "$@" >"$T_TMP/list"
+run_list "$T_TMP/list" audit --expect "$L" --format json >"$T_TMP/a.json"; rc=$?
+expect_rc 6 "a retagged digest"
+expect_eq "$(rows "$T_TMP/a.json")" "drift v2 - drift" "a retagged digest: drift, no missing row beside it"
+run_list "$T_TMP/list" audit --expect "$L" >"$T_TMP/a.txt"
+if grep -q "drift: v2 is sha256:.* here, sha256:.* in the lock" "$T_TMP/a.txt"; then ok "drift: both digests said"
+else not_ok "drift: $(grep drift "$T_TMP/a.txt")"; fi
+
+# A platform missing.
+swap "$S/buildah-multiarch-v2s2list" "$T_TMP/noplat" "$@" >"$T_TMP/list"
+run_list "$T_TMP/list" audit --expect "$L" --format json >"$T_TMP/a.json"; rc=$?
+expect_rc 6 "a platform missing"
+expect_eq "$(rows "$T_TMP/a.json")" "missing latest windows(10.0.17763.5329+win32k)/amd64 noplat" "a platform missing: its row"
+
+# A corrupt blob: the integrity status, whatever else.
+swap "$S/buildah-amd64-zstd" "$T_TMP/corrupt" "$@" >"$T_TMP/list"
+run_list "$T_TMP/list" audit --expect "$L" --format json >"$T_TMP/a.json"; rc=$?
+expect_rc 4 "a corrupt blob"
+expect_eq "$(rows "$T_TMP/a.json")" "corrupt latest linux/amd64 corrupt" "a corrupt blob: its row"
+run_list "$T_TMP/list" audit --expect "$L" >"$T_TMP/a.txt"
+if grep -q "corrupt: .*sha256:" "$T_TMP/a.txt"; then ok "a corrupt blob: the digest named"
+else not_ok "a corrupt blob: $(grep corrupt "$T_TMP/a.txt")"; fi
+
+# A source that cannot be read: 3, and its row.
+run audit --expect "$L" "$@" "$T_TMP/not-there"
+expect_rc 3 "a source that cannot be read"
+expect_out_has "unreadable" "a source that cannot be read: its row"
+
+# JSON Lines: one object per source, then what no source holds; the rows of --format json.
+# shellcheck disable=SC2086
+"$OCIDIG" audit --expect "$L" --format jsonl $keep "$T_TMP/extra" >"$T_TMP/a.jsonl"
+# shellcheck disable=SC2086
+"$OCIDIG" audit --expect "$L" --format json $keep "$T_TMP/extra" >"$T_TMP/a.json"
+python3 - "$T_TMP/a.jsonl" "$T_TMP/a.json" >"$T_TMP/py" 2>&1 <<'EOF'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+whole = json.load(open(sys.argv[2]))
+assert len(lines) == len(whole["sources"]) + 1, (len(lines), len(whole["sources"]))
+assert [l["source"] for l in lines] == whole["sources"] + [None]
+assert [r for l in lines for r in l["rows"]] == whole["rows"]
+status = {l["source"]: l["status"] for l in lines}
+assert status[None] == "missing" and status[whole["sources"][-1]] == "extra", status
+EOF
+if [ $? -eq 0 ]; then ok "jsonl: a line per source and one for no source, the rows of json"
+else not_ok "jsonl: $(cat "$T_TMP/py")"; fi
+
+# Without a lock: each source verified on its own.
+run audit "$S/podman-save-ocidir" "$T_TMP/corrupt"
+expect_rc 4 "no lock: a corrupt source"
+run audit "$S/podman-save-ocidir" "$S/skopeo-picked-armv7"
+expect_rc 0 "no lock: intact sources"
+
+# Usage and the lock itself.
+run audit
+expect_rc 2 "no source"
+run audit --format xml "$S/podman-save-ocidir"
+expect_rc 2 "an unknown format"
+run audit -j 0 "$S/podman-save-ocidir"
+expect_rc 2 "-j 0"
+run audit - -
+expect_rc 2 "standard input twice"
+printf '{"lockVersion": 2, "images": []}' >"$T_TMP/v2.lock"
+run audit --expect "$T_TMP/v2.lock" "$S/podman-save-ocidir"
+expect_rc 4 "a lock of another version"
+expect_err_has "not a lock file of version 1" "a lock of another version: said"
+run audit --expect "$T_TMP/no.lock" "$S/podman-save-ocidir"
+expect_rc 3 "a lock that is not there"
+run audit --expect "$L" - <"$S/podman-save.oci-archive.tar"
+expect_rc 6 "standard input as a source (the rest of the bundle missing)"
+expect_out_has "localhost/corpus-multi:armv7" "standard input: its image"
+if [ -w /dev/full ]; then
+  "$OCIDIG" audit --expect "$L" "$S/podman-save-ocidir" >/dev/full 2>/dev/null; rc=$?
+  expect_rc 5 "audit to a full disk"
+else
+  skip "audit to a full disk" "no /dev/full"
+fi
+
+finish
