@@ -122,6 +122,94 @@ EOF
 if [ $? -eq 0 ]; then ok "jsonl: a line per source and one for no source, the rows of json"
 else not_ok "jsonl: $(cat "$T_TMP/py")"; fi
 
+# SARIF 2.1.0: valid against the schema (testdata/sarif; Python's jsonschema when installed,
+# else the members the schema requires); a result per row that is not ok.
+swap "$S/buildah-amd64-zstd" "$T_TMP/corrupt" "$@" >"$T_TMP/list"
+echo "$T_TMP/extra" >>"$T_TMP/list"
+run_list "$T_TMP/list" audit --expect "$L" --format sarif >"$T_TMP/a.sarif"; rc=$?
+expect_rc 4 "sarif: the status of the audit"
+python3 - "$T_TMP/a.sarif" "$TESTDATA/sarif/sarif-2.1.0-rtm.5.json" >"$T_TMP/py" 2>&1 <<'EOF'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+schema = json.load(open(sys.argv[2]))
+try:
+    import jsonschema
+    jsonschema.validate(doc, schema)
+    how = "jsonschema"
+except ImportError:
+    how = "structure"
+    assert doc["version"] == "2.1.0" and isinstance(doc["runs"], list)
+    for run in doc["runs"]:
+        assert isinstance(run["tool"]["driver"]["name"], str)
+        for r in run["results"]:
+            assert isinstance(r["message"]["text"], str) and r["level"] in ("none", "note", "warning", "error")
+            rules = run["tool"]["driver"]["rules"]
+            assert rules[r["ruleIndex"]]["id"] == r["ruleId"]
+res = doc["runs"][0]["results"]
+got = sorted((r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].rsplit("/", 1)[-1]) for r in res)
+assert got == [("audit/corrupt", "corrupt"), ("audit/extra", "extra")], got
+assert doc["runs"][0]["invocations"][0]["exitCode"] == 4
+print(how)
+EOF
+if [ $? -eq 0 ]; then ok "sarif: valid ($(cat "$T_TMP/py")), a result per row not ok"
+else not_ok "sarif: $(cat "$T_TMP/py")"; fi
+
+# JUnit: parses as XML; a test per row, a suite per source; the documented counts.
+run_list "$T_TMP/list" audit --expect "$L" --format junit >"$T_TMP/a.xml"
+run_list "$T_TMP/list" audit --expect "$L" --format json >"$T_TMP/a.json"
+python3 - "$T_TMP/a.xml" "$T_TMP/a.json" >"$T_TMP/py" 2>&1 <<'EOF'
+import json, sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+a = json.load(open(sys.argv[2]))
+assert root.tag == "testsuites"
+cases = root.findall("testsuite/testcase")
+assert int(root.get("tests")) == len(cases) == len(a["rows"]), (root.get("tests"), len(cases))
+fails = [c for c in cases if c.find("failure") is not None]
+assert int(root.get("failures")) == len(fails) == 2, root.get("failures")
+assert int(root.get("errors")) == 0
+assert sorted(f.find("failure").get("type") for f in fails) == ["corrupt", "extra"]
+assert len(root.findall("testsuite")) == len(a["sources"])
+for s in root.findall("testsuite"):
+    assert int(s.get("tests")) == len(s.findall("testcase"))
+EOF
+if [ $? -eq 0 ]; then ok "junit: parses; tests, failures and errors as documented"
+else not_ok "junit: $(cat "$T_TMP/py")"; fi
+
+# --merge: the bundle audited in two shards (JSON Lines), merged: the audit of the whole;
+# an image missing from both shards is one row; an image one shard lacks and the other
+# holds is not missing.
+i=0
+: >"$T_TMP/s1"
+: >"$T_TMP/s2"
+for s in "$@"; do
+  i=$((i + 1))
+  [ "$s" = "$drop" ] && continue
+  if [ $i -le 10 ]; then echo "$s" >>"$T_TMP/s1"; else echo "$s" >>"$T_TMP/s2"; fi
+done
+run_list "$T_TMP/s1" audit --expect "$L" --format jsonl >"$T_TMP/1.jsonl"
+run_list "$T_TMP/s2" audit --expect "$L" --format jsonl >"$T_TMP/2.jsonl"
+run audit --merge --format json "$T_TMP/1.jsonl" "$T_TMP/2.jsonl"
+expect_rc 6 "merge: the status of the whole"
+printf '%s\n' "$out" >"$T_TMP/m.json"
+cat "$T_TMP/s1" "$T_TMP/s2" >"$T_TMP/all"
+run_list "$T_TMP/all" audit --expect "$L" --format json >"$T_TMP/w.json"
+python3 - "$T_TMP/m.json" "$T_TMP/w.json" >"$T_TMP/py" 2>&1 <<'EOF'
+import json, sys
+m, w = (json.load(open(p)) for p in sys.argv[1:3])
+assert m["rows"] == w["rows"], [r for r in m["rows"] if r not in w["rows"]] + [r for r in w["rows"] if r not in m["rows"]]
+assert m["summary"]["missing"] == 1 and m["summary"]["exitStatus"] == 6
+EOF
+if [ $? -eq 0 ]; then ok "merge: two shards give the rows of the whole"
+else not_ok "merge: $(cat "$T_TMP/py")"; fi
+run audit --merge "$T_TMP/1.jsonl" "$T_TMP/2.jsonl"
+expect_out_has "missing: in the lock" "merge: text"
+printf 'not json\n' >"$T_TMP/bad.jsonl"
+run audit --merge "$T_TMP/bad.jsonl"
+expect_rc 4 "merge: a file that is not JSON Lines of audit"
+run audit --merge --expect "$L" "$T_TMP/1.jsonl"
+expect_rc 2 "merge with --expect"
+
 # Without a lock: each source verified on its own.
 run audit "$S/podman-save-ocidir" "$T_TMP/corrupt"
 expect_rc 4 "no lock: a corrupt source"

@@ -30,14 +30,19 @@ static void help(void)
            "  -e, --expect LOCK    the lock file to hold the bundle against\n"
            "  -j, --jobs N         sources verified at once (default: one per CPU)\n"
            "      --deep           also verify inside every layer (verify --deep)\n"
-           "  -f, --format F       text (default), json (one object) or jsonl (one object per\n"
-           "                       source, then one for what the lock has and no source holds)\n"
+           "  -f, --format F       text (default), json (one object), jsonl (one object per\n"
+           "                       source, then one for what the lock has and no source holds),\n"
+           "                       sarif (SARIF 2.1.0: a result per row that is not ok) or junit\n"
+           "                       (JUnit XML: a test per row, a suite per source)\n"
+           "      --merge          SOURCEs are jsonl files of audits (of shards of a bundle):\n"
+           "                       print them as one audit, in any --format\n"
            CLI_MAX_BYTES_HELP
            "  -h, --help           this help\n"
            "\n"
            "Examples:\n"
            "  ocidig ls --lock mirror/*.tar > bundle.lock           # the sender\n"
            "  ocidig audit --expect bundle.lock received/*.tar      # the receiver\n"
+           "  ocidig audit -e bundle.lock -f jsonl part1/* > 1.jsonl; ...; ocidig audit --merge *.jsonl\n"
            "\n"
            "Exit status: 0 everything as expected, 2 usage error, 3 a source cannot be read,\n"
            "4 a blob or document is corrupt, 5 the output could not be written, 6 something the\n"
@@ -287,19 +292,334 @@ static void write_jsonl(const ocidig_audit *a, const char *lock)
   free(v);
 }
 
+/* ------------------------------------------------------------- SARIF, JUnit */
+
+static const char *sarif_level(ocidig_audit_status s)
+{
+  return s == OCIDIG_AUDIT_INCOMPLETE ? "warning" : "error";
+}
+
+static const char *status_text(ocidig_audit_status s)
+{
+  switch (s) {
+  case OCIDIG_AUDIT_MISSING: return "Something the lock has is missing from the bundle (an image, a platform, a blob).";
+  case OCIDIG_AUDIT_EXTRA: return "The bundle has an image the lock does not have.";
+  case OCIDIG_AUDIT_DRIFT: return "A name of the lock is another digest in the bundle (the image was retagged).";
+  case OCIDIG_AUDIT_CORRUPT: return "A blob or document of the source fails verification (digest, size, content).";
+  case OCIDIG_AUDIT_INCOMPLETE: return "Blobs are absent from the source (no lock says whether they should be there).";
+  case OCIDIG_AUDIT_UNREADABLE: return "The source cannot be read as an image layout or archive.";
+  default: return "As expected.";
+  }
+}
+
+/* A path as a URI reference (RFC 3986): what is not unreserved, '/' or ':' percent-encoded. */
+static char *uri_of(const char *path)
+{
+  static const char hexd[] = "0123456789ABCDEF";
+  size_t n = strlen(path);
+  char *u = malloc(3 * n + 1), *o = u;
+  if (!u)
+    return NULL;
+  for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~/:", *p)) {
+      *o++ = (char)*p;
+    } else {
+      *o++ = '%';
+      *o++ = hexd[*p >> 4];
+      *o++ = hexd[*p & 15];
+    }
+  }
+  *o = '\0';
+  return u;
+}
+
+static void write_sarif(const ocidig_audit *a, const char *lock)
+{
+  json_object *root = json_object_new_object(), *runs = json_object_new_array(), *run = json_object_new_object();
+  json_object *tool = json_object_new_object(), *driver = json_object_new_object(), *rules = json_object_new_array();
+  json_object *results = json_object_new_array(), *inv = json_object_new_object(), *invs = json_object_new_array();
+  json_object_object_add(root, "$schema", json_object_new_string("https://json.schemastore.org/sarif-2.1.0.json"));
+  json_object_object_add(root, "version", json_object_new_string("2.1.0"));
+  json_object_object_add(driver, "name", json_object_new_string("ocidig"));
+  json_object_object_add(driver, "version", json_object_new_string(ocidig_version()));
+  for (int st = 1; st < OCIDIG_AUDIT_STATUS_COUNT; st++) {
+    json_object *r = json_object_new_object(), *d = json_object_new_object();
+    char id[64];
+    snprintf(id, sizeof id, "audit/%s", ocidig_audit_status_name((ocidig_audit_status)st));
+    json_object_object_add(r, "id", json_object_new_string(id));
+    json_object_object_add(d, "text", json_object_new_string(status_text((ocidig_audit_status)st)));
+    json_object_object_add(r, "shortDescription", d);
+    json_object_array_add(rules, r);
+  }
+  json_object_object_add(driver, "rules", rules);
+  json_object_object_add(tool, "driver", driver);
+  json_object_object_add(run, "tool", tool);
+  for (size_t i = 0; i < a->n_rows; i++) {
+    const ocidig_audit_row *r = &a->rows[i];
+    json_object *res, *msg, *locs, *loc, *phys, *art, *logs, *lg;
+    char id[64], *uri;
+    const char *where = r->source ? r->source : lock;
+    if (r->status == OCIDIG_AUDIT_OK)
+      continue;
+    res = json_object_new_object();
+    msg = json_object_new_object();
+    snprintf(id, sizeof id, "audit/%s", ocidig_audit_status_name(r->status));
+    json_object_object_add(res, "ruleId", json_object_new_string(id));
+    json_object_object_add(res, "ruleIndex", json_object_new_int((int)r->status - 1));
+    json_object_object_add(res, "level", json_object_new_string(sarif_level(r->status)));
+    json_object_object_add(msg, "text", json_object_new_string(r->detail ? r->detail : ocidig_audit_status_name(r->status)));
+    json_object_object_add(res, "message", msg);
+    locs = json_object_new_array();
+    loc = json_object_new_object();
+    if (where && (uri = uri_of(where))) {
+      phys = json_object_new_object();
+      art = json_object_new_object();
+      json_object_object_add(art, "uri", json_object_new_string(uri));
+      free(uri);
+      json_object_object_add(phys, "artifactLocation", art);
+      json_object_object_add(loc, "physicalLocation", phys);
+    }
+    if (r->image) {
+      char fq[2048];
+      logs = json_object_new_array();
+      lg = json_object_new_object();
+      snprintf(fq, sizeof fq, "%s%s%s", r->image, r->platform ? " " : "", r->platform ? r->platform : "");
+      json_object_object_add(lg, "name", json_object_new_string(r->image));
+      json_object_object_add(lg, "fullyQualifiedName", json_object_new_string(fq));
+      json_object_object_add(lg, "kind", json_object_new_string(r->platform ? "platform" : "image"));
+      json_object_array_add(logs, lg);
+      json_object_object_add(loc, "logicalLocations", logs);
+    }
+    json_object_array_add(locs, loc);
+    json_object_object_add(res, "locations", locs);
+    json_object_array_add(results, res);
+  }
+  json_object_object_add(run, "results", results);
+  json_object_object_add(inv, "executionSuccessful", json_object_new_boolean(!a->stopped));
+  json_object_object_add(inv, "exitCode", json_object_new_int(a->stopped ? 130 : exit_status(a)));
+  json_object_array_add(invs, inv);
+  json_object_object_add(run, "invocations", invs);
+  json_object_array_add(runs, run);
+  json_object_object_add(root, "runs", runs);
+  cli_put_json_object(root);
+  json_object_put(root);
+}
+
+/* A test per row, a suite per source (and one for what no source holds).  unreadable is an
+ * error; missing, extra, drift and corrupt are failures; incomplete passes (no lock says
+ * the blobs should be there), its detail in system-out. */
+static void write_junit(const ocidig_audit *a)
+{
+  size_t fail = 0, errs = 0;
+  for (size_t i = 0; i < a->n_rows; i++) {
+    ocidig_audit_status st = a->rows[i].status;
+    errs += st == OCIDIG_AUDIT_UNREADABLE;
+    fail += st != OCIDIG_AUDIT_OK && st != OCIDIG_AUDIT_INCOMPLETE && st != OCIDIG_AUDIT_UNREADABLE;
+  }
+  cli_printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ocidig audit\" tests=\"%zu\" "
+             "failures=\"%zu\" errors=\"%zu\">\n", a->n_rows, fail, errs);
+  for (size_t s = 0; s <= a->n_sources; s++) {
+    const char *name = s < a->n_sources ? a->sources[s] : NULL;
+    size_t n = 0, f = 0, e = 0;
+    for (size_t i = 0; i < a->n_rows; i++) {
+      const ocidig_audit_row *r = &a->rows[i];
+      if (name ? !r->source || strcmp(r->source, name) : r->source != NULL)
+        continue;
+      n++;
+      e += r->status == OCIDIG_AUDIT_UNREADABLE;
+      f += r->status != OCIDIG_AUDIT_OK && r->status != OCIDIG_AUDIT_INCOMPLETE && r->status != OCIDIG_AUDIT_UNREADABLE;
+    }
+    if (!name && !n)
+      break;
+    cli_puts("  <testsuite name=\"");
+    cli_put_xml(name ? name : "(no source)");
+    cli_printf("\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n", n, f, e);
+    for (size_t i = 0; i < a->n_rows; i++) {
+      const ocidig_audit_row *r = &a->rows[i];
+      const char *kind;
+      if (name ? !r->source || strcmp(r->source, name) : r->source != NULL)
+        continue;
+      cli_puts("    <testcase classname=\"");
+      cli_put_xml(name ? name : "(no source)");
+      cli_puts("\" name=\"");
+      cli_put_xml(r->image ? r->image : "(the source)");
+      if (r->platform) {
+        cli_puts(" ");
+        cli_put_xml(r->platform);
+      }
+      cli_puts("\"");
+      if (r->status == OCIDIG_AUDIT_OK) {
+        cli_puts("/>\n");
+        continue;
+      }
+      kind = r->status == OCIDIG_AUDIT_UNREADABLE ? "error" : r->status == OCIDIG_AUDIT_INCOMPLETE ? "system-out" : "failure";
+      if (r->status == OCIDIG_AUDIT_INCOMPLETE) {
+        cli_puts("><system-out>");
+        cli_put_xml(r->detail);
+        cli_puts("</system-out></testcase>\n");
+        continue;
+      }
+      cli_printf("><%s type=\"%s\" message=\"", kind, ocidig_audit_status_name(r->status));
+      cli_put_xml(r->detail);
+      cli_printf("\"/></testcase>\n");
+    }
+    cli_puts("  </testsuite>\n");
+  }
+  cli_puts("</testsuites>\n");
+}
+
+/* ------------------------------------------------------------- --merge */
+
+static bool push_str(char ***v, size_t *n, const char *s)
+{
+  char **w = realloc(*v, (*n + 1) * sizeof *w);
+  if (!w)
+    return false;
+  *v = w;
+  if (!(w[*n] = strdup(s)))
+    return false;
+  (*n)++;
+  return true;
+}
+
+static const char *obj_str(json_object *o, const char *key)
+{
+  json_object *v;
+  return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ? json_object_get_string(v)
+                                                                                            : NULL;
+}
+
+static int status_of(const char *name)
+{
+  for (int s = 0; s < OCIDIG_AUDIT_STATUS_COUNT; s++)
+    if (name && !strcmp(name, ocidig_audit_status_name((ocidig_audit_status)s)))
+      return s;
+  return -1;
+}
+
+/* The rows of jsonl files (audits of shards of one bundle against one lock) as one audit.
+ * A shard's "in no source" rows for an image another shard holds are dropped. */
+static int merge(char **files, size_t n, ocidig_audit **out, char **lock)
+{
+  ocidig_audit *a = calloc(1, sizeof *a);
+  size_t cap = 0;
+  int status = 0;
+  if (!a)
+    return cli_error("out of memory"), EXIT_UNREADABLE;
+  for (size_t f = 0; f < n && !status; f++) {
+    char *text, *line, *save = NULL;
+    size_t len, ln = 0;
+    if ((status = read_all(files[f], &text, &len)) != 0)
+      break;
+    for (line = strtok_r(text, "\n", &save); line && !status; line = strtok_r(NULL, "\n", &save)) {
+      json_object *o = json_tokener_parse(line), *rows;
+      const char *src = o ? obj_str(o, "source") : NULL;
+      size_t si = 0;
+      ln++;
+      if (!o || !json_object_object_get_ex(o, "rows", &rows) || !json_object_is_type(rows, json_type_array)) {
+        cli_error("%s: line %zu is not a line of audit --format jsonl", cli_clean(files[f]), ln);
+        json_object_put(o);
+        status = EXIT_INTEGRITY;
+        break;
+      }
+      if (!*lock && obj_str(o, "expect"))
+        *lock = strdup(obj_str(o, "expect"));
+      if (src) {
+        for (si = 0; si < a->n_sources && strcmp(a->sources[si], src); si++)
+          ;
+        if (si == a->n_sources && !push_str(&a->sources, &a->n_sources, src))
+          status = EXIT_UNREADABLE;
+      }
+      for (size_t i = 0; i < json_object_array_length(rows) && !status; i++) {
+        json_object *r = json_object_array_get_idx(rows, i);
+        int st = status_of(obj_str(r, "status"));
+        ocidig_audit_row *w;
+        if (st < 0) {
+          cli_error("%s: line %zu: a row with no known status", cli_clean(files[f]), ln);
+          status = EXIT_INTEGRITY;
+          break;
+        }
+        if (a->n_rows == cap) {
+          ocidig_audit_row *v = realloc(a->rows, (cap = cap ? 2 * cap : 64) * sizeof *v);
+          if (!v) {
+            status = EXIT_UNREADABLE;
+            break;
+          }
+          a->rows = v;
+        }
+        w = &a->rows[a->n_rows++];
+        memset(w, 0, sizeof *w);
+        w->source = src ? a->sources[si] : NULL;
+        w->status = (ocidig_audit_status)st;
+#define DUP(field, key) (obj_str(r, key) && !(w->field = strdup(obj_str(r, key))))
+        if (DUP(image, "image") || DUP(digest, "digest") || DUP(platform, "platform") || DUP(manifest, "manifest") ||
+            DUP(detail, "detail"))
+          status = EXIT_UNREADABLE;
+#undef DUP
+      }
+      json_object_put(o);
+    }
+    free(text);
+  }
+  if (!status) {
+    /* an image that one shard misses and another holds is not missing */
+    size_t m = 0;
+    a->n_scanned = a->n_sources;
+    for (size_t i = 0; i < a->n_rows; i++) {
+      ocidig_audit_row *r = &a->rows[i];
+      bool held = false;
+      for (size_t j = 0; !r->source && r->status == OCIDIG_AUDIT_MISSING && r->digest && j < a->n_rows && !held; j++)
+        held = a->rows[j].source && a->rows[j].digest && !strcmp(a->rows[j].digest, r->digest);
+      for (size_t j = 0; !r->source && !held && j < m; j++) /* the same row from two shards: once */
+        held = !a->rows[j].source && a->rows[j].digest && r->digest && !strcmp(a->rows[j].digest, r->digest);
+      if (held) {
+        free(r->image);
+        free(r->digest);
+        free(r->platform);
+        free(r->manifest);
+        free(r->detail);
+        continue;
+      }
+      a->rows[m++] = *r;
+      a->counts[r->status]++;
+    }
+    a->n_rows = m;
+    /* as an audit orders them: by source, then what no source holds */
+    m = 0;
+    for (int pass = 0; pass < 2; pass++)
+      for (size_t i = m; i < a->n_rows; i++)
+        if ((a->rows[i].source != NULL) == (pass == 0)) {
+          ocidig_audit_row r = a->rows[i];
+          memmove(&a->rows[m + 1], &a->rows[m], (i - m) * sizeof r);
+          a->rows[m++] = r;
+        }
+  }
+  if (status) {
+    if (status == EXIT_UNREADABLE)
+      cli_error("out of memory");
+    ocidig_audit_free(a);
+    return status;
+  }
+  *out = a;
+  return 0;
+}
+
 int cmd_audit(int argc, char **argv)
 {
-  enum { OPT_MAX_BYTES = 256, OPT_DEEP };
+  enum { OPT_MAX_BYTES = 256, OPT_DEEP, OPT_MERGE };
   static const struct option longopts[] = {
     {"expect", required_argument, NULL, 'e'},
     {"jobs", required_argument, NULL, 'j'},
     {"deep", no_argument, NULL, OPT_DEEP},
     {"format", required_argument, NULL, 'f'},
+    {"merge", no_argument, NULL, OPT_MERGE},
     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
   const char *lock_path = NULL, *format = "text";
+  char *merged_lock = NULL;
+  bool merging = false;
   ocidig_open_options oo = {0};
   ocidig_audit_options ao;
   ocidig_lock *lock = NULL;
@@ -324,6 +644,7 @@ int cmd_audit(int argc, char **argv)
       break;
     }
     case OPT_DEEP: ao.deep = true; break;
+    case OPT_MERGE: merging = true; break;
     case 'f': format = optarg; break;
     case 'h': help(); return 0;
     case OPT_MAX_BYTES:
@@ -335,8 +656,17 @@ int cmd_audit(int argc, char **argv)
   }
   if (optind == argc)
     return cli_usage("audit", "no SOURCE given");
-  if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "jsonl"))
-    return cli_usage("audit", "--format is text, json or jsonl");
+  if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "jsonl") && strcmp(format, "sarif") &&
+      strcmp(format, "junit"))
+    return cli_usage("audit", "--format is text, json, jsonl, sarif or junit");
+  if (merging) {
+    if (lock_path || ao.deep || ao.jobs)
+      return cli_usage("audit", "--merge reads audits: no --expect, --deep or --jobs");
+    if ((status = merge(&argv[optind], (size_t)(argc - optind), &a, &merged_lock)) != 0)
+      return status;
+    lock_path = merged_lock;
+    goto write;
+  }
   for (int i = optind; i < argc; i++)
     stdin_count += !strcmp(argv[i], "-");
   if (stdin_count > 1)
@@ -369,15 +699,21 @@ int cmd_audit(int argc, char **argv)
   }
   sigaction(SIGINT, &old_sa, NULL);
   progress_end(&prog);
+write:
   if (!strcmp(format, "json"))
     write_json(a, lock_path);
   else if (!strcmp(format, "jsonl"))
     write_jsonl(a, lock_path);
+  else if (!strcmp(format, "sarif"))
+    write_sarif(a, lock_path);
+  else if (!strcmp(format, "junit"))
+    write_junit(a);
   else
     write_text(a);
   status = a->stopped ? 130 : exit_status(a);
   ocidig_audit_free(a);
   ocidig_lock_free(lock);
+  free(merged_lock);
   cli_text_free();
   return status;
 }

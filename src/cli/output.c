@@ -376,6 +376,31 @@ size_t cli_escape_char(const char **s, char *out, bool backslash)
   return w;
 }
 
+void cli_put_xml(const char *s)
+{
+  while (s && *s) {
+    char buf[8];
+    const char *at = s;
+    size_t k = cli_escape_char(&s, buf, false);
+    /* what XML 1.0 cannot hold is escaped as the text shows it (\\xNN); tab, newline and
+     * carriage return are characters it can */
+    if (*at == '\t' || *at == '\n' || *at == '\r') {
+      cli_printf("&#%d;", *at);
+      continue;
+    }
+    switch (buf[0]) {
+    case '&': cli_puts("&amp;"); break;
+    case '<': cli_puts("&lt;"); break;
+    case '>': cli_puts("&gt;"); break;
+    case '"': cli_puts("&quot;"); break;
+    case '\'': cli_puts("&apos;"); break;
+    default:
+      buf[k] = '\0';
+      cli_puts(buf);
+    }
+  }
+}
+
 size_t cli_escaped_width(const char *s)
 {
   size_t cols = 0;

@@ -94,6 +94,10 @@ int cli_finish(int status);
  * at *s (C0 controls, DEL and bytes outside valid UTF-8 as \xNN, C1 controls as \u00NN;
  * with backslash, '\\' as \x5c) into out (8 bytes); *s moves past it.  Returns its length. */
 size_t cli_escape_char(const char **s, char *out, bool backslash);
+/* s as XML character data or an attribute value (audit --format junit): & < > " ' as
+ * entities, and what cli_escape_char escapes as its visible text (XML 1.0 cannot hold C0
+ * controls), tab, newline and carriage return as character references. */
+void cli_put_xml(const char *s);
 /* Columns the escaped form of s takes (cli_put_escaped with backslash; a character is
  * one column). */
 size_t cli_escaped_width(const char *s);
