@@ -28,7 +28,7 @@
 #endif
 #include <zlib.h>
 
-enum { PH_HEAD, PH_FIELDS, PH_MEMBER };
+enum { PH_HEAD, PH_FIELDS, PH_MEMBER, PH_TRAILER };
 /* PH_FIELDS (ISA-L): where in the header after its first four bytes */
 enum { HF_FIXED, HF_XLEN, HF_EXTRA, HF_NAME, HF_COMMENT, HF_HCRC, HF_DONE };
 
@@ -40,7 +40,9 @@ struct oci_inflate {
   gz_header gzh; /* only .done read: whether zlib is past the header */
   bool zinit;
 #endif
+  bool check;       /* the trailers checked (oci_inflate_new), or read past (unchecked) */
   int phase;
+  uint32_t skip;    /* PH_TRAILER (unchecked): trailer bytes still to read past */
   int field;        /* PH_FIELDS: HF_* */
   uint32_t need;    /* bytes left of the field (HF_FIXED, HF_XLEN, HF_EXTRA, HF_HCRC) */
   uint32_t value;   /* XLEN or the stored header CRC, little-endian as read */
@@ -63,11 +65,12 @@ const char *oci_inflate_backend(void)
   return OCI_USE_ISAL ? "isa-l" : "zlib";
 }
 
-oci_inflate *oci_inflate_new(void)
+static oci_inflate *make(bool check)
 {
   oci_inflate *z = calloc(1, sizeof *z);
   if (!z)
     return NULL;
+  z->check = check;
 #if !OCI_USE_ISAL
   /* 16 + MAX_WBITS: a gzip wrapper, nothing else; checks CRC32 and ISIZE. */
   if (inflateInit2(&z->zs, 16 + MAX_WBITS) != Z_OK) {
@@ -79,6 +82,16 @@ oci_inflate *oci_inflate_new(void)
   z->phase = PH_HEAD;
   z->done = OCI_INFLATE_OK;
   return z;
+}
+
+oci_inflate *oci_inflate_new(void)
+{
+  return make(true);
+}
+
+oci_inflate *oci_inflate_new_unchecked(void)
+{
+  return make(false);
 }
 
 void oci_inflate_free(oci_inflate *z)
@@ -128,14 +141,17 @@ static oci_inflate_status finish(oci_inflate *z, oci_inflate_status s, const cha
 
 /* ------------------------------------------------------------------ backends
  * member_begin: the decoder ready for a new member.  decode: as much as fits; *ended when
- * the member (trailer checked) is complete; returns OK or a final status (message set). */
+ * the member (trailer checked) is complete, or (unchecked) its deflate data is, z->skip then
+ * the trailer bytes it has not taken; returns OK or a final status (message set). */
 
 #if OCI_USE_ISAL
 
 static void member_begin(oci_inflate *z)
 {
+  z->skip = 0;
   isal_inflate_init(&z->st);
-  z->st.crc_flag = ISAL_GZIP_NO_HDR_VER; /* deflate data, then the trailer checked */
+  /* deflate data, then the trailer checked; unchecked: raw deflate, no CRC32 computed */
+  z->st.crc_flag = z->check ? ISAL_GZIP_NO_HDR_VER : ISAL_DEFLATE;
 }
 
 static const char *isal_reason(int r)
@@ -181,6 +197,18 @@ static oci_inflate_status decode(oci_inflate *z, const uint8_t **in, size_t *in_
   if (r == ISAL_NEED_DICT)
     return finish(z, OCI_INFLATE_CORRUPT, "member %llu: bad data", (unsigned long long)z->members + 1);
   *ended = st->block_state == ISAL_BLOCK_FINISH;
+  if (*ended && !z->check) {
+    /* Raw deflate ends with the bytes after the data that ISA-L had read ahead in its bit
+     * buffer (whole bytes: the bits short of one are the last byte's padding), and in its
+     * header buffer, which a finished block header leaves empty; both come before next_in,
+     * as ISA-L's own trailer check takes them.  They are the first trailer bytes: the bit
+     * buffer holds at most eight. */
+    uint32_t held = (uint32_t)(st->read_in_length / 8) + (uint32_t)st->tmp_in_size;
+    if (held > 8)
+      return finish(z, OCI_INFLATE_CORRUPT, "member %llu: the decoder holds %u bytes past the data",
+                    (unsigned long long)z->members + 1, held);
+    z->skip = 8 - held;
+  }
   return OCI_INFLATE_OK;
 }
 
@@ -188,6 +216,7 @@ static oci_inflate_status decode(oci_inflate *z, const uint8_t **in, size_t *in_
 
 static void member_begin(oci_inflate *z)
 {
+  z->skip = 0;
   inflateReset(&z->zs);
   memset(&z->gzh, 0, sizeof z->gzh); /* no buffers: extra, name and comment skipped */
   inflateGetHeader(&z->zs, &z->gzh);
@@ -226,6 +255,16 @@ static oci_inflate_status decode(oci_inflate *z, const uint8_t **in, size_t *in_
   default: {
     const char *why = zs->msg ? zs->msg : "";
     const char *pre = "bad deflate data: ";
+    if (!z->check && r == Z_DATA_ERROR && !strcmp(why, "incorrect data check")) {
+      *ended = true; /* zlib took the CRC32 (4 bytes) and stopped: the ISIZE is read past */
+      z->skip = 4;
+      return OCI_INFLATE_OK;
+    }
+    if (!z->check && r == Z_DATA_ERROR && !strcmp(why, "incorrect length check")) {
+      *ended = true; /* the whole trailer taken */
+      z->skip = 0;
+      return OCI_INFLATE_OK;
+    }
     /* said as the ISA-L backend says them, where both know the same */
     if (!strcmp(why, "incorrect data check") || !strcmp(why, "incorrect length check")) {
       pre = "", why = "CRC32 or ISIZE mismatch";
@@ -417,6 +456,23 @@ oci_inflate_status oci_inflate_run(oci_inflate *z, const uint8_t **in, size_t *i
         return s;
     }
 #endif
+    if (z->phase == PH_TRAILER) {
+      size_t n = *in_len < z->skip ? *in_len : z->skip;
+      *in += n;
+      *in_len -= n;
+      z->total_in += n;
+      z->skip -= (uint32_t)n;
+      if (z->skip > 0) {
+        if (final)
+          return finish(z, OCI_INFLATE_TRUNCATED, "member %llu: the stream ends inside its trailer",
+                        (unsigned long long)z->members + 1);
+        return OCI_INFLATE_OK;
+      }
+      z->members++;
+      z->member_end = z->total_in;
+      z->phase = PH_HEAD;
+      continue;
+    }
     size_t room = out_cap - *out_len;
     if (room == 0)
       return OCI_INFLATE_OK;
@@ -426,6 +482,10 @@ oci_inflate_status oci_inflate_run(oci_inflate *z, const uint8_t **in, size_t *i
     *out_len += produced;
     if (s != OCI_INFLATE_OK)
       return s;
+    if (ended && z->skip > 0) {
+      z->phase = PH_TRAILER; /* unchecked: the rest of the trailer read past */
+      continue;
+    }
     if (ended) {
       z->members++;
       z->member_end = z->total_in;
