@@ -1434,6 +1434,9 @@ typedef struct ocidig_notation_trust ocidig_notation_trust;
  * symbolic link, a certificate file that holds no certificate), out-of-memory. */
 ocidig_code ocidig_notation_trust_load(const char *policy_path, const char *store_dir, ocidig_notation_trust **out,
                                        ocidig_error *err);
+/* The same from the policy's text; policy_name names it in messages. */
+ocidig_code ocidig_notation_trust_parse(const uint8_t *policy, size_t len, const char *policy_name,
+                                        const char *store_dir, ocidig_notation_trust **out, ocidig_error *err);
 void ocidig_notation_trust_free(ocidig_notation_trust *t);
 
 typedef struct ocidig_notation_target {
@@ -1451,6 +1454,8 @@ typedef struct ocidig_notation_result {
   char level[16];        /* strict, permissive, audit or skip ("" none) */
   char envelope[8];      /* "jws" or "cose" ("" unread) */
   char alg[8];           /* PS256 .. ES512 ("" unread) */
+  bool authentic_time;   /* signed_at is the notary.x509.signingAuthority scheme's authentic
+                          * signing time (else the time notary.x509's signer states) */
   bool skipped;          /* level skip: not verified */
   char logged[OCIDIG_ERROR_MESSAGE_MAX]; /* the failures the level only logs, "; " between */
 } ocidig_notation_result;

@@ -196,7 +196,22 @@ START_TEST(test_oci_policy)
   ck_assert(json && strstr(json, "\"verdict\": \"verified\"") && strstr(json, "\"scheme\": \"notation\"") &&
             strstr(json, "\"signer\": \"" ALPINE "\"") && strstr(json, "\"verified\": true"));
   free(json);
+  ck_assert(!r.authentic_time); /* notary.x509: the time its signer states */
   ocidig_notation_trust_free(t);
+  /* from the policy's text */
+  size_t n;
+  char *text = tu_read_file(NDIR "/trustpolicy.json", &n);
+  ocidig_error err;
+  t = NULL;
+  ck_assert_int_eq(ocidig_notation_trust_parse((const uint8_t *)text, n, "policy", NDIR "/truststore", &t, &err),
+                   OCIDIG_OK);
+  r = check_file(t, "application/jose+json", BLOB(JWS_ENV), &alpine, NOW_2024);
+  ck_verdict(r, OCIDIG_SIG_VERIFIED);
+  ocidig_notation_trust_free(t);
+  ck_assert_int_eq(ocidig_notation_trust_parse((const uint8_t *)text, n / 2, "policy", NDIR "/truststore", &t, &err),
+                   OCIDIG_ERR_INVALID_JSON);
+  ck_assert_msg(strstr(err.message, "policy"), "%s", err.message);
+  free(text);
 }
 END_TEST
 

@@ -149,6 +149,7 @@ static bool check_attributes(ntn_run *s)
                       "signing scheme notary.x509.signingAuthority without io.cncf.notary.authenticSigningTime");
     s->vtime = e->authentic_time;
     s->res->sig.signed_at = e->authentic_time;
+    s->res->authentic_time = true;
   } else
     return sig_fail(r, OCIDIG_SIG_UNSUPPORTED, "signing scheme %.100s (notary.x509 and notary.x509.signingAuthority are)",
                     e->scheme);

@@ -494,20 +494,30 @@ ocidig_code ocidig_notation_trust_load(const char *policy_path, const char *stor
   OCI_REQUIRE(out, "out", err);
   *out = NULL;
   OCI_REQUIRE(policy_path, "policy_path", err);
-  OCI_REQUIRE(store_dir, "store_dir", err);
   uint8_t *text;
   size_t n;
   ocidig_code rc = slurp(policy_path, &text, &n, err);
   if (rc)
     return rc;
+  rc = ocidig_notation_trust_parse(text, n, policy_path, store_dir, out, err);
+  free(text);
+  return rc;
+}
+
+ocidig_code ocidig_notation_trust_parse(const uint8_t *policy, size_t len, const char *policy_name,
+                                        const char *store_dir, ocidig_notation_trust **out, ocidig_error *err)
+{
+  OCI_REQUIRE(out, "out", err);
+  *out = NULL;
+  OCI_REQUIRE(policy, "policy", err);
+  OCI_REQUIRE(store_dir, "store_dir", err);
+  const char *policy_path = policy_name ? policy_name : "trustpolicy.json";
+  ocidig_code rc;
   oci_json_doc doc = {0};
   ocidig_notation_trust *t = calloc(1, sizeof *t);
-  if (!t) {
-    free(text);
+  if (!t)
     return oci_fail(err, OCIDIG_ERR_NOMEM, "out of memory");
-  }
-  rc = oci_json_parse(text, n, policy_path, &doc, err);
-  free(text);
+  rc = oci_json_parse(policy, len, policy_path, &doc, err);
   if (rc)
     goto out;
   json_object *root = doc.root, *version = oci_json_get(root, "version"), *list = oci_json_get(root, "trustPolicies");
