@@ -463,6 +463,16 @@ START_TEST(test_cose_mutations)
   static const uint8_t huge[] = {0xd2, 0x9b, 0, 0, 0, 1, 0, 0, 0, 0, 0x40};
   r = check(t, "application/cose", huge, sizeof huge, &alpine, NOW_2024);
   ck_verdict(r, OCIDIG_SIG_MALFORMED);
+  /* 60,000 arrays one in the other (fewer items than the bound): refused for their depth
+   * before libcbor builds (and recursively frees) them */
+  uint8_t *deep = malloc(60002);
+  deep[0] = 0xd2;
+  memset(deep + 1, 0x81, 60000);
+  deep[60001] = 0x80;
+  r = check(t, "application/cose", deep, 60002, &alpine, NOW_2024);
+  ck_verdict(r, OCIDIG_SIG_MALFORMED);
+  ck_assert_msg(strstr(r.sig.reason, "32 deep"), "%s", r.sig.reason);
+  free(deep);
   free(p);
   ocidig_notation_trust_free(t);
 #else

@@ -7,8 +7,9 @@
  * signed is Sig_structure ["Signature1", protected, h'', payload], encoded by libcbor.
  *
  * Before libcbor builds a tree, the bytes are walked with its streaming decoder: at most
- * NTN_COSE_MAX_ITEMS items, and no array or map that announces more elements than bytes
- * are left (libcbor allocates an announced size up front). */
+ * NTN_COSE_MAX_ITEMS items, NTN_COSE_MAX_DEPTH deep, and no array or map that announces
+ * more elements than bytes are left (libcbor allocates an announced size up front, and
+ * frees a tree recursively). */
 #include "notation_int.h"
 
 #include <stdlib.h>
@@ -30,32 +31,92 @@ bool ntn_cose_read(const uint8_t *p, size_t n, ntn_env *e, ocidig_sig_result *r)
 
 #define NTN_COSE_MAX_ITEMS 65536
 
+#define NTN_COSE_MAX_DEPTH 32 /* a Notation envelope nests 4 deep */
+
+/* The streaming pre-scan's state: the open containers (what each still holds; SIZE_MAX: an
+ * indefinite one, closed by a break). */
 typedef struct prescan {
-  size_t left;  /* bytes after the item being decoded */
-  size_t items; /* announced elements still to come, summed */
+  size_t left; /* bytes after the item being decoded */
+  size_t open[NTN_COSE_MAX_DEPTH];
+  size_t depth;
   bool bad;
 } prescan;
+
+/* One item complete: its container holds one fewer; the containers it completes close. */
+static void done(prescan *s)
+{
+  while (s->depth && s->open[s->depth - 1] != SIZE_MAX && --s->open[s->depth - 1] == 0)
+    s->depth--;
+}
+
+static void open_(prescan *s, size_t holds)
+{
+  if (holds == 0) {
+    done(s);
+    return;
+  }
+  if (s->depth == NTN_COSE_MAX_DEPTH) {
+    s->bad = true;
+    return;
+  }
+  s->open[s->depth++] = holds;
+}
+
+static void on_u8(void *c, uint8_t v) { (void)v, done(c); }
+static void on_u16(void *c, uint16_t v) { (void)v, done(c); }
+static void on_u32(void *c, uint32_t v) { (void)v, done(c); }
+static void on_u64(void *c, uint64_t v) { (void)v, done(c); }
+static void on_bytes(void *c, cbor_data p, size_t n) { (void)p, (void)n, done(c); }
+static void on_float(void *c, float v) { (void)v, done(c); }
+static void on_double(void *c, double v) { (void)v, done(c); }
+static void on_simple(void *c) { done(c); }
+static void on_bool(void *c, bool v) { (void)v, done(c); }
+static void on_indef(void *c) { open_(c, SIZE_MAX); }
+static void on_tag(void *c, uint64_t v) { (void)v, open_(c, 1); }
 
 static void on_array(void *ctx, size_t size)
 {
   prescan *s = ctx;
   if (size > s->left || size > NTN_COSE_MAX_ITEMS)
     s->bad = true;
+  else
+    open_(s, size);
 }
 
 static void on_map(void *ctx, size_t size)
 {
   prescan *s = ctx;
-  if (size > s->left / 2 || size > NTN_COSE_MAX_ITEMS)
+  if (size > s->left / 2 || size > NTN_COSE_MAX_ITEMS / 2)
     s->bad = true;
+  else
+    open_(s, 2 * size);
 }
 
-/* Is the buffer one CBOR item of bounded size?  (The streaming decoder allocates nothing.) */
+static void on_break(void *ctx)
+{
+  prescan *s = ctx;
+  if (!s->depth || s->open[s->depth - 1] != SIZE_MAX) {
+    s->bad = true;
+    return;
+  }
+  s->depth--;
+  done(s);
+}
+
+/* Is the buffer one CBOR item of at most NTN_COSE_MAX_ITEMS items, NTN_COSE_MAX_DEPTH
+ * deep?  (libcbor's streaming decoder allocates nothing; its tree builder, cbor_load,
+ * allocates what an array or map announces and frees a tree recursively.) */
 static bool prescan_ok(const uint8_t *p, size_t n)
 {
-  struct cbor_callbacks cb = cbor_empty_callbacks;
-  cb.array_start = on_array;
-  cb.map_start = on_map;
+  struct cbor_callbacks cb = {
+    .uint8 = on_u8,         .uint16 = on_u16,         .uint32 = on_u32,        .uint64 = on_u64,
+    .negint8 = on_u8,       .negint16 = on_u16,       .negint32 = on_u32,      .negint64 = on_u64,
+    .byte_string = on_bytes, .string = on_bytes,      .byte_string_start = on_indef,
+    .string_start = on_indef, .array_start = on_array, .indef_array_start = on_indef,
+    .map_start = on_map,    .indef_map_start = on_indef, .tag = on_tag,       .float2 = on_float,
+    .float4 = on_float,     .float8 = on_double,      .undefined = on_simple,  .null = on_simple,
+    .boolean = on_bool,     .indef_break = on_break,
+  };
   prescan s = {.left = n};
   size_t off = 0, count = 0;
   while (off < n) {
@@ -64,10 +125,10 @@ static bool prescan_ok(const uint8_t *p, size_t n)
       return false;
     off += d.read;
     s.left = n - off;
-    if (s.bad || ++count > NTN_COSE_MAX_ITEMS)
-      return false;
+    if (s.bad || ++count > NTN_COSE_MAX_ITEMS || (s.depth == 0 && off < n))
+      return false; /* s.depth 0 before the end: a second item */
   }
-  return true;
+  return s.depth == 0;
 }
 
 static cbor_item_t *load(const uint8_t *p, size_t n)
@@ -305,8 +366,8 @@ bool ntn_cose_read(const uint8_t *p, size_t n, ntn_env *e, ocidig_sig_result *r)
   cbor_item_t *top = short_tag ? load(p + 1, n - 1) : load(p, n), *prot_map = NULL;
   bool ok = false;
   if (!top) {
-    sig_fail(r, OCIDIG_SIG_MALFORMED, "COSE envelope: not one well-formed CBOR item (of at most %d items)",
-             NTN_COSE_MAX_ITEMS);
+    sig_fail(r, OCIDIG_SIG_MALFORMED, "COSE envelope: not one well-formed CBOR item (of at most %d items, %d deep)",
+             NTN_COSE_MAX_ITEMS, NTN_COSE_MAX_DEPTH);
     goto out;
   }
   if (!short_tag && (!cbor_isa_tag(top) || cbor_tag_value(top) != 18)) {
