@@ -140,9 +140,12 @@ if [ -r /proc/self/io ]; then
     for how in file stdin; do
       if [ $how = file ]; then got=$(rchar "$OCIDIG_REAL" verify --deep "$F/$a" --); else got=$(rchar "$OCIDIG_REAL" verify --deep - -- "$F/$a"); fi
       # a file: verify's pass, then the layers in scope in one forward pass (nothing is
-      # read on speculation from a file: tests/deep_scope.sh); standard input: one pass
+      # read on speculation from a file: tests/deep_scope.sh); standard input: one pass.
+      # The slack: a .tar.zst file is read 556,568 bytes past its two passes whatever its
+      # size (measured), more than the 512 KiB + 5 % that left the check to the size of
+      # the random fixture (it failed for a .tar.zst under ~645 KB, about half the runs)
       if [ $how = file ]; then passes=2; else passes=1; fi
-      if [ -n "$got" ] && [ "$got" -le $((passes * size + size / 20 + 524288)) ]; then
+      if [ -n "$got" ] && [ "$got" -le $((passes * size + size / 20 + 786432)) ]; then
         ok "40 layers, $a ($how): $got bytes read for $size: $passes pass(es)"
       else
         not_ok "40 layers, $a ($how): ${got:-?} bytes read for $size: more than $passes pass(es)"
