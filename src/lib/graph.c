@@ -32,6 +32,7 @@ struct oci_graph {
    * these chunks, found by digest in stab (not by_digest), freed at oci_graph_scratch_end. */
   chunk *scratch;
   bool in_scratch;
+  bool announced; /* oci_graph_announce_walk done (oci_graph_announced) */
   struct gnode **snodes;
   size_t n_snodes, cap_snodes;
   oci_strtab stab;
@@ -648,6 +649,35 @@ static bool kid_digest(void *ctx, size_t i, ocidig_digest *d)
 {
   const oci_gdesc *kids = ctx;
   return !oci_gdesc_more_of(&kids[i])->has_data && oci_gdesc_digest(&kids[i], d);
+}
+
+void oci_graph_expect(oci_graph *g, bool more, size_t n, bool (*at)(void *ctx, size_t i, ocidig_digest *d), void *ctx)
+{
+  if (!g)
+    return;
+  if (more)
+    oci_view_expect_more(g->v, n, at, ctx);
+  else
+    oci_view_expect(g->v, n, at, ctx);
+}
+
+bool oci_graph_rereads(const oci_graph *g)
+{
+  return g && oci_view_rereads(g->v);
+}
+
+void oci_graph_expect_again_here(oci_graph *g)
+{
+  if (g)
+    oci_view_expect_again_here(g->v);
+}
+
+bool oci_graph_announced(oci_graph *g)
+{
+  bool was = g && g->announced;
+  if (g)
+    g->announced = true;
+  return was;
 }
 
 ocidig_code oci_graph_root(oci_graph *g, const oci_gnode **out, ocidig_error *err)

@@ -159,6 +159,29 @@ ocidig_code oci_graph_config(oci_graph *g, const oci_gdesc *cfg, const oci_gnode
 void oci_graph_scratch_begin(oci_graph *g);
 void oci_graph_scratch_end(oci_graph *g);
 
+/* The documents the caller will read next, in that order, told to the layout (view.h
+ * oci_view_expect; `more`: appended to those told before, else instead of them):
+ * digest_at(ctx, i, &d), false to leave the i-th out.  Reads nothing. */
+void oci_graph_expect(oci_graph *g, bool more, size_t n, bool (*digest_at)(void *ctx, size_t i, ocidig_digest *d),
+                      void *ctx);
+/* Whether a read may cost a pass over an archive read again from its start (view.h). */
+bool oci_graph_rereads(const oci_graph *g);
+/* A walk made again starts with the document expected next (view.h). */
+void oci_graph_expect_again_here(oci_graph *g);
+/* Whether the walk was announced already (oci_graph_announce_walk); from now on it is. */
+bool oci_graph_announced(oci_graph *g);
+/* Before a walk of every image (ls, verify: pre-order, each index's children in document
+ * order, each manifest then its config): when reads may cost passes over an archive read
+ * again (oci_graph_rereads), reads the indexes a level at a time (each level announced
+ * before it is read) and every manifest once ahead, in the walk's order, in a scratch of
+ * its own, to announce the walk's documents in the order the walk will ask for them: the
+ * passes then keep the next documents whatever their level, a pass for every few
+ * megabytes, not one for each image.  Indexes stay in the graph (as a walk keeps them);
+ * nothing else is kept.  Once a graph: a walk made again asks for the same documents in the
+ * same order (the layout goes back to the first of the walk).  Otherwise does nothing.  Out of memory: OCIDIG_ERR_NOMEM; errors
+ * of documents are their nodes' (the walk meets them). */
+ocidig_code oci_graph_announce_walk(oci_graph *g, ocidig_error *err);
+
 /* A walk of everything under the root, pre-order, each index's children in document
  * order, each index opened once (a second path to it: index() is called with again set,
  * its children are not visited again).  Nesting past OCIDIG_MAX_INDEX_NESTING and cycles

@@ -83,7 +83,8 @@ struct ocidig_layout {
    * next at expect_next), and how many members the pass under way is to keep yet. */
   uint32_t *expect;      /* UINT32_MAX: no such member (yet) */
   char **expect_pending; /* NULL, or by entry the name of one no member had yet */
-  size_t n_expect, expect_next, n_pending;
+  size_t n_expect, expect_next, n_pending, cap_expect; /* expect_pending: cap_expect too */
+  size_t expect_again; /* where a walk made again starts (oci_layout_expect_again_here) */
   size_t refill_left, refill_until; /* and the ordinal past the last of them */
   bool refilling;
   bool in_order; /* the layer above asks for members in the archive's order (oci_layout_in_order) */
@@ -195,6 +196,17 @@ void oci_layout_expect(ocidig_layout *l, size_t n, const char *(*path_at)(void *
  * a re-read then keeps nothing for later, and a reader that went on forward serves the next
  * request (verify --deep's layers: one forward pass). */
 void oci_layout_in_order(ocidig_layout *l, bool on);
+/* The same, appended to what is expected (a member may be named more than once: asked for
+ * again later); at most OCI_MAX_EXPECTED entries in all (past that, nothing more). */
+#define OCI_MAX_EXPECTED (4 * (size_t)OCIDIG_MAX_ARCHIVE_MEMBERS)
+void oci_layout_expect_more(ocidig_layout *l, size_t n, const char *(*path_at)(void *ctx, size_t i), void *ctx);
+/* Whether a request may cost a pass over an archive read again from its start (a small
+ * member the first read did not keep, or an archive not read to its end yet): the layer
+ * above then announces what it will ask for (oci_layout_expect), else it need not. */
+bool oci_layout_rereads(ocidig_layout *l);
+/* What is expected from here on (the next entry appended) is what a walk made again asks
+ * for (ls lists twice): past the last entry, the next is this one, not the first. */
+void oci_layout_expect_again_here(ocidig_layout *l);
 /* A member already handed out turned up again, different (the archive's error says so). */
 bool oci_layout_ambiguous(const ocidig_layout *l);
 /* The target of the last symbolic-link member named path that stays inside the root (an

@@ -731,6 +731,10 @@ static ocidig_code list_images(lctx *c, ocidig_error *err)
     return rc;
   if (root->code != OCIDIG_OK)
     return oci_fail(err, root->code, "%s", root->message);
+  /* An archive read again from its start is told every image's documents ahead, in the
+   * walk's order (graph.h): a pass for every few megabytes of them, not one each. */
+  if (scratch && (rc = oci_graph_announce_walk(c->g, err)) != OCIDIG_OK)
+    return rc;
   if (!same_digest_init(&same, root)) {
     same_digest_free(&same);
     return oci_nomem(err);

@@ -295,20 +295,27 @@ static void expect_clear(ocidig_layout *l)
   free(l->expect_pending);
   l->expect = NULL;
   l->expect_pending = NULL;
-  l->n_expect = l->expect_next = l->n_pending = 0;
+  l->n_expect = l->expect_next = l->n_pending = l->cap_expect = l->expect_again = 0;
+}
+
+void oci_layout_expect_again_here(ocidig_layout *l)
+{
+  if (l && l->n_expect)
+    l->expect_again = l->n_expect;
 }
 
 /* Entry j names path: the member's index, unless no member has that name yet (an archive
- * read so far: kept as a name, for later) or an earlier entry names it too. */
+ * read so far: kept as a name, for later).  A member may be named by several entries (a
+ * manifest read ahead for its config, then again by the walk). */
 static bool expect_set(ocidig_layout *l, size_t j, const char *path)
 {
   oci_member *m = path ? oci_member_find(l, path) : NULL;
   l->expect[j] = EXPECT_NONE;
-  if (m && !(m->again & OCI_MEMBER_EXPECTED)) {
+  if (m) {
     m->again |= OCI_MEMBER_EXPECTED;
     l->expect[j] = (uint32_t)(m - l->members);
-  } else if (!m && path && !l->src->ops->at_end(l->src)) {
-    if (!l->expect_pending && !(l->expect_pending = calloc(l->n_expect ? l->n_expect : 1, sizeof(char *))))
+  } else if (path && !l->src->ops->at_end(l->src)) {
+    if (!l->expect_pending && !(l->expect_pending = calloc(l->cap_expect ? l->cap_expect : 1, sizeof(char *))))
       return false;
     if (!(l->expect_pending[j] = oci_strdup(path)))
       return false;
@@ -325,10 +332,49 @@ void oci_layout_expect(ocidig_layout *l, size_t n, const char *(*path_at)(void *
   if (!n || !l->src->ops->reread_passes || !l->src->ops->reread_passes(l->src) ||
       n > OCIDIG_MAX_ARCHIVE_MEMBERS || !(l->expect = malloc(n * sizeof *l->expect)))
     return;
-  l->n_expect = n;
+  l->n_expect = l->cap_expect = n;
   for (size_t i = 0; i < n; i++)
     if (!expect_set(l, i, path_at(ctx, i))) {
       expect_clear(l); /* out of memory: nothing expected */
+      return;
+    }
+}
+
+void oci_layout_expect_more(ocidig_layout *l, size_t n, const char *(*path_at)(void *ctx, size_t i), void *ctx)
+{
+  size_t old;
+  if (!l || !l->is_archive || !n || !l->src->ops->reread_passes || !l->src->ops->reread_passes(l->src))
+    return;
+  if (!l->n_expect) {
+    oci_layout_expect(l, n, path_at, ctx);
+    return;
+  }
+  old = l->n_expect;
+  if (n > OCI_MAX_EXPECTED - old)
+    return; /* bound the memory: what is left is not announced (costs passes, not answers) */
+  if (old + n > l->cap_expect) {
+    size_t cap = l->cap_expect * 2 > old + n ? l->cap_expect * 2 : old + n;
+    uint32_t *e = realloc(l->expect, cap * sizeof *e);
+    if (!e) {
+      expect_clear(l);
+      return;
+    }
+    l->expect = e;
+    if (l->expect_pending) {
+      char **p = realloc(l->expect_pending, cap * sizeof *p);
+      if (!p) {
+        expect_clear(l);
+        return;
+      }
+      memset(p + l->cap_expect, 0, (cap - l->cap_expect) * sizeof *p);
+      l->expect_pending = p;
+    }
+    l->cap_expect = cap;
+  }
+  l->n_expect = old + n;
+  for (size_t i = 0; i < n; i++)
+    if (!expect_set(l, old + i, path_at(ctx, i))) {
+      expect_clear(l);
       return;
     }
 }
@@ -343,7 +389,7 @@ static void expect_resolve(ocidig_layout *l)
     oci_member *m;
     if (!path || (!(m = oci_member_find(l, path)) && !l->src->ops->at_end(l->src)))
       continue;
-    if (m && !(m->again & OCI_MEMBER_EXPECTED)) {
+    if (m) {
       m->again |= OCI_MEMBER_EXPECTED;
       l->expect[j] = (uint32_t)(m - l->members);
     }
@@ -361,14 +407,14 @@ void oci_member_handed_out(ocidig_layout *l, oci_member *m)
   /* The layer above asks in the order it said, mostly: the next expected is after this one
    * when this one is among the next few, or among the first few (a walk begun again: ls
    * lists twice); a bounded look, so that a request out of the order costs nothing. */
-  if (!(m->again & OCI_MEMBER_EXPECTED))
-    return;
+  if (!(m->again & OCI_MEMBER_EXPECTED) || (l->expect_next && l->expect[l->expect_next - 1] == idx))
+    return; /* the one met last, again (its size, then its bytes) */
   for (size_t j = l->expect_next; j < l->n_expect && j < l->expect_next + 64; j++)
     if (l->expect[j] == idx) {
       l->expect_next = j + 1;
       return;
     }
-  for (size_t j = 0; j < l->n_expect && j < 64 && j < l->expect_next; j++)
+  for (size_t j = l->expect_again; j < l->n_expect && j < l->expect_again + 64 && j < l->expect_next; j++)
     if (l->expect[j] == idx) {
       l->expect_next = j + 1;
       return;
@@ -380,6 +426,18 @@ static bool refill_candidate(const ocidig_layout *l, const oci_member *m)
 {
   return m->type == OCIDIG_ENTRY_FILE && !m->escapes && !m->replaced && !m->clobber && !m->kept && m->size >= 0 &&
          (uint64_t)m->size <= l->small_cap;
+}
+
+bool oci_layout_rereads(ocidig_layout *l)
+{
+  if (!l || !l->is_archive || l->from_stdin || !l->src->ops->reread_passes || !l->src->ops->reread_passes(l->src))
+    return false;
+  if (!(l->src->ops->at_end(l->src) || l->src->ops->failed(l->src)))
+    return true;
+  for (size_t i = 0; i < l->n_members; i++)
+    if (refill_candidate(l, &l->members[i]))
+      return true;
+  return false;
 }
 
 /* Marks m to be kept by the pass, if it fits in *room (its bytes counted there). */
@@ -427,8 +485,8 @@ void oci_member_refill_plan(ocidig_layout *l, oci_member *want)
    *    config images share), the member asked for now among them: a quarter at most */
   part = room < quarter ? room : quarter;
   room -= part;
-  if (refill_candidate(l, want) && !(want->again & OCI_MEMBER_EXPECTED))
-    refill_take(l, want, &part);
+  if (refill_candidate(l, want) && (!(want->again & OCI_MEMBER_EXPECTED) || want->served))
+    refill_take(l, want, &part); /* announced, but asked for again: as often again, maybe */
   for (size_t i = 0; i < l->n_members && part; i++) {
     oci_member *m = &l->members[i];
     if (m->kept && (m->again & OCI_MEMBER_USED) && !(m->again & (OCI_MEMBER_EXPECTED | OCI_MEMBER_WANT)))
@@ -448,11 +506,19 @@ void oci_member_refill_plan(ocidig_layout *l, oci_member *want)
     refill_unexpected(l, &room, l->small_cap, want->ordinal, false);
   }
   /* 3. the members announced, from the next one on, in order, as long as they fit; past
-   *    the last, the first (a walk made again: ls lists twice when the archive may fail
-   *    past its images) */
-  for (size_t t = 0; t < l->n_expect; t++) {
-    uint32_t idx = l->expect[(l->expect_next + t) % l->n_expect];
-    oci_member *m = idx == EXPECT_NONE ? NULL : &l->members[idx];
+   *    the last, the first of a walk made again (oci_layout_expect_again_here: ls lists
+   *    twice when the archive may fail past its images) */
+  for (size_t j = l->expect_next, wrapped = 0;; j++) {
+    uint32_t idx;
+    oci_member *m;
+    if (j >= l->n_expect && !wrapped && l->expect_again < l->expect_next) {
+      j = l->expect_again;
+      wrapped = 1;
+    }
+    if (j >= l->n_expect || (wrapped && j >= l->expect_next))
+      break;
+    idx = l->expect[j];
+    m = idx == EXPECT_NONE ? NULL : &l->members[idx];
     if (!m || m == want || m->again & OCI_MEMBER_WANT || !(m->kept || refill_candidate(l, m)))
       continue;
     if (!refill_take(l, m, &room))

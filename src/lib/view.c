@@ -248,6 +248,25 @@ void oci_view_expect(oci_view *v, size_t n, bool (*digest_at)(void *ctx, size_t 
     oci_layout_expect(v->l, n, expect_path, &x);
 }
 
+void oci_view_expect_more(oci_view *v, size_t n, bool (*digest_at)(void *ctx, size_t i, ocidig_digest *d),
+                          void *ctx)
+{
+  expect_ctx x = {v, digest_at, ctx};
+  if (v && digest_at)
+    oci_layout_expect_more(v->l, n, expect_path, &x);
+}
+
+bool oci_view_rereads(const oci_view *v)
+{
+  return v && oci_layout_rereads(v->l);
+}
+
+void oci_view_expect_again_here(oci_view *v)
+{
+  if (v)
+    oci_layout_expect_again_here(v->l);
+}
+
 bool oci_view_blob_synthesized(const oci_view *v, const ocidig_digest *d)
 {
   const oci_view_blob *b = oci_view_find_blob(v, d);

@@ -44,6 +44,14 @@ bool oci_view_blob_synthesized(const oci_view *v, const ocidig_digest *d);
  * leave the i-th out): passed to the layout as members (oci_layout_expect), which keeps the
  * next of them when it must read an archive again from its start.  Reads nothing. */
 void oci_view_expect(oci_view *v, size_t n, bool (*digest_at)(void *ctx, size_t i, ocidig_digest *d), void *ctx);
+/* The same, appended to what is expected (oci_layout_expect_more). */
+void oci_view_expect_more(oci_view *v, size_t n, bool (*digest_at)(void *ctx, size_t i, ocidig_digest *d),
+                          void *ctx);
+/* Whether a read may cost a pass over an archive read again (oci_layout_rereads): worth
+ * announcing more than the next level. */
+bool oci_view_rereads(const oci_view *v);
+/* A walk made again starts with what is expected next (oci_layout_expect_again_here). */
+void oci_view_expect_again_here(oci_view *v);
 /* Looks a blob up without reading it.  Absent: blob-missing. */
 ocidig_code oci_view_blob_stat(oci_view *v, const ocidig_digest *d, ocidig_entry *out, ocidig_error *err);
 /* Reads a blob whole and checks it: present, size, digest, in that order

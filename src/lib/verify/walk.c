@@ -674,6 +674,12 @@ ocidig_code oci_verify_walk_root(vstate *v)
    * pool), so memory is one image's documents, not every manifest of the layout.  Not from
    * standard input, which cannot be read again. */
   scratch = strcmp(oci_layout_path(v->l), "-") != 0;
+  /* Every image in scope: an archive read again from its start is told the walk's
+   * documents ahead, in its order (a pass for every few megabytes, not one each). */
+  if (rc == OCIDIG_OK && scratch && !v->o->ref && !v->o->matcher && oci_graph_announce_walk(g, &r->error) != OCIDIG_OK) {
+    v->nomem = true;
+    rc = OCIDIG_ERR_NOMEM;
+  }
   for (size_t i = 0; rc == OCIDIG_OK && i < n_kids; i++) {
     vimage *im;
     vdesc kid;
