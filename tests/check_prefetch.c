@@ -11,15 +11,23 @@
  * - a blob handed out, then a member passed over read again, then a second copy of the
  *   blob: the archive is read to its end before the first pass, so that the copy is
  *   compared with the bytes handed out before any pass drops them: an identical copy is a
- *   warning, a different one makes the archive ambiguous (corrupt-archive). */
+ *   warning, a different one makes the archive ambiguous (corrupt-archive).
+ * - levels: 2,000 images, each an index holding a nested index of two platform manifests,
+ *   each with its own config (11 MB of documents, past the 8 MiB), in a shuffled order:
+ *   ls and verify through the library announce every level of the walk ahead
+ *   (graph.h oci_graph_announce_walk): a handful of passes, where only the root's children
+ *   announced took about one a document (three levels and the configs unannounced). */
 #include "testutil.h"
 #include "layout.h"
+
+#include <openssl/evp.h>
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdarg.h>
 #include <unistd.h>
 
 #define N_DOCS 3000
@@ -270,6 +278,153 @@ START_TEST(test_later_copy_different)
 }
 END_TEST
 
+/* ------------------------------------------------ levels of the graph */
+
+#define N_IMAGES 2000
+
+typedef struct member {
+  char name[96];
+  char *data;
+  size_t len;
+} member;
+
+static member *members;
+static size_t n_members;
+
+/* A blob of the layout: its descriptor's digest into dgst ("sha256:<hex>"). */
+static void blob(const char *data, size_t len, char *dgst)
+{
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+  member *m = &members[n_members++];
+  ck_assert(EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) == 1);
+  strcpy(dgst, "sha256:");
+  for (unsigned i = 0; i < mdlen; i++)
+    sprintf(dgst + 7 + 2 * i, "%02x", md[i]);
+  snprintf(m->name, sizeof m->name, "blobs/sha256/%s", dgst + 7);
+  m->data = malloc(len);
+  memcpy(m->data, data, len);
+  m->len = len;
+}
+
+static size_t fmt(char *buf, size_t cap, const char *f, ...)
+{
+  va_list ap;
+  int n;
+  va_start(ap, f);
+  n = vsnprintf(buf, cap, f, ap);
+  va_end(ap);
+  ck_assert(n > 0 && (size_t)n < cap);
+  return (size_t)n;
+}
+
+#define MT_INDEX "application/vnd.oci.image.index.v1+json"
+#define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+
+static char *write_levels(const char *dir)
+{
+  static const char *const arch[2] = {"amd64", "arm64"};
+  char *path, pad[1201], layer_d[80], cfg_d[80], man_d[2][80], inner_d[80], outer_d[80], buf[4096];
+  size_t len, index_cap = (size_t)N_IMAGES * 320 + 64, index_len = 0;
+  char *index = malloc(index_cap);
+  struct archive *a;
+  const char layer[] = "\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\x03\x03\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+  members = calloc((size_t)N_IMAGES * 6 + 1, sizeof *members);
+  n_members = 0;
+  memset(pad, 'p', sizeof pad - 1);
+  pad[sizeof pad - 1] = 0;
+  blob(layer, sizeof layer - 1, layer_d);
+  index_len = fmt(index, index_cap, "{\"schemaVersion\":2,\"manifests\":[");
+  for (int i = 0; i < N_IMAGES; i++) {
+    for (int k = 0; k < 2; k++) {
+      len = fmt(buf, sizeof buf,
+                "{\"architecture\":\"%s\",\"os\":\"linux\",\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[]},"
+                "\"n\":%d,\"pad\":\"%s\"}", arch[k], i, pad);
+      blob(buf, len, cfg_d);
+      len = fmt(buf, sizeof buf,
+                "{\"schemaVersion\":2,\"mediaType\":\"" MT_MANIFEST "\",\"config\":{\"mediaType\":"
+                "\"application/vnd.oci.image.config.v1+json\",\"digest\":\"%s\",\"size\":%zu},\"layers\":[{"
+                "\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"%s\",\"size\":%zu}],"
+                "\"annotations\":{\"n\":\"%d\",\"pad\":\"%.900s\"}}",
+                cfg_d, members[n_members - 1].len, layer_d, sizeof layer - 1, i, pad);
+      blob(buf, len, man_d[k]);
+    }
+    len = fmt(buf, sizeof buf,
+              "{\"schemaVersion\":2,\"mediaType\":\"" MT_INDEX "\",\"manifests\":["
+              "{\"mediaType\":\"" MT_MANIFEST "\",\"digest\":\"%s\",\"size\":%zu,\"platform\":{\"architecture\":"
+              "\"amd64\",\"os\":\"linux\"}},{\"mediaType\":\"" MT_MANIFEST "\",\"digest\":\"%s\",\"size\":%zu,"
+              "\"platform\":{\"architecture\":\"arm64\",\"os\":\"linux\"}}]}",
+              man_d[0], members[n_members - 3].len, man_d[1], members[n_members - 1].len);
+    blob(buf, len, inner_d);
+    len = fmt(buf, sizeof buf,
+              "{\"schemaVersion\":2,\"mediaType\":\"" MT_INDEX "\",\"manifests\":[{\"mediaType\":\"" MT_INDEX
+              "\",\"digest\":\"%s\",\"size\":%zu}]}", inner_d, members[n_members - 1].len);
+    blob(buf, len, outer_d);
+    index_len += fmt(index + index_len, index_cap - index_len,
+                     "%s{\"mediaType\":\"" MT_INDEX "\",\"digest\":\"%s\",\"size\":%zu,\"annotations\":"
+                     "{\"org.opencontainers.image.ref.name\":\"example.com/img%04d:v1\"}}",
+                     i ? "," : "", outer_d, members[n_members - 1].len, i);
+  }
+  index_len += fmt(index + index_len, index_cap - index_len, "]}");
+  ck_assert(asprintf(&path, "%s/levels.tar.gz", dir) > 0);
+  a = tar_gz(path);
+  add(a, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30);
+  /* a fixed shuffle (a member may be there twice: the layer, once) */
+  for (size_t i = n_members - 1; i > 0; i--) {
+    size_t j = (i * 7919 + 13) % (i + 1);
+    member t = members[i];
+    members[i] = members[j];
+    members[j] = t;
+  }
+  for (size_t i = 0; i < n_members; i++) {
+    add(a, members[i].name, members[i].data, members[i].len);
+    free(members[i].data);
+  }
+  add(a, "index.json", index, index_len);
+  tar_close(a);
+  free(index);
+  free(members);
+  return path;
+}
+
+START_TEST(test_levels)
+{
+  char *dir = tu_mkdtemp(), *tar = write_levels(dir);
+  ocidig_layout *l;
+  ocidig_listing *ls = NULL;
+  ocidig_verify_report *vr = NULL;
+  ocidig_error e;
+  size_t ls_passes, verify_passes;
+  ck_assert_int_eq(ocidig_layout_open(tar, NULL, &l, &e), OCIDIG_OK);
+  count_rereads(l);
+  ck_assert_msg(ocidig_layout_list(l, NULL, &ls, &e) == OCIDIG_OK, "ls: %s", e.message);
+  ls_passes = n_rereads;
+  ck_assert_uint_eq(ls->n_images, N_IMAGES);
+  for (size_t i = 0; i < ls->n_images; i++)
+    ck_assert_msg(ls->images[i].n_rows == 2 && ls->images[i].complete, "image %zu: %zu rows", i,
+                  ls->images[i].n_rows);
+  ck_assert_uint_eq(ls->n_missing, 0);
+  ocidig_listing_free(ls);
+  ocidig_layout_close(l);
+  ck_assert_int_eq(ocidig_layout_open(tar, NULL, &l, &e), OCIDIG_OK);
+  count_rereads(l);
+  ck_assert_msg(ocidig_layout_verify(l, NULL, &vr, &e) == OCIDIG_OK, "verify: %s", e.message);
+  verify_passes = n_rereads;
+  ck_assert_uint_eq(vr->n_images, N_IMAGES);
+  ck_assert_msg(vr->summary.errors == 0, "verify: %zu errors", (size_t)vr->summary.errors);
+  ocidig_verify_report_free(vr);
+  ocidig_layout_close(l);
+  /* 11 MB of documents, read twice (the manifests ahead, then the walk): 8 MiB a pass */
+  fprintf(stderr, "# passes: ls %zu, verify %zu\n", ls_passes, verify_passes);
+  ck_assert_msg(ls_passes <= 10, "ls of nested indexes: %zu passes", ls_passes);
+  ck_assert_msg(verify_passes <= 10, "verify of nested indexes: %zu passes", verify_passes);
+  unlink(tar);
+  tu_rmtree(dir);
+  free(tar);
+  free(dir);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("prefetch");
@@ -278,6 +433,7 @@ int main(void)
   tcase_add_test(t, test_window);
   tcase_add_test(t, test_later_copy_identical);
   tcase_add_test(t, test_later_copy_different);
+  tcase_add_test(t, test_levels);
   suite_add_tcase(s, t);
   return tu_run(s);
 }
