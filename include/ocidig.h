@@ -1171,6 +1171,12 @@ typedef struct ocidig_audit_options {
   void *progress_ctx;
   /* Optional: set (e.g. by a signal handler) to stop taking new sources. */
   volatile int *stop;
+  /* --require-platform: every image must hold a manifest (present; not an attestation)
+   * whose platform each of these matchers accepts, else a missing row names it; names:
+   * each one's text, for the rows' details. */
+  const ocidig_matcher *const *require_platforms;
+  const char *const *require_platform_names;
+  size_t n_require_platforms;
 } ocidig_audit_options;
 void ocidig_audit_options_init(ocidig_audit_options *opts);
 

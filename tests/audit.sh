@@ -210,6 +210,40 @@ expect_rc 4 "merge: a file that is not JSON Lines of audit"
 run audit --merge --expect "$L" "$T_TMP/1.jsonl"
 expect_rc 2 "merge with --expect"
 
+# --require-platform: an image that holds no manifest the matcher accepts is a missing row
+# (podman's arm/v7 image serves linux/arm64 through containerd's fallback; not linux/amd64).
+run audit --expect "$L" -p linux/amd64 -p linux/arm64 --format json "$@"
+expect_rc 6 "--require-platform: images without the platform"
+printf '%s\n' "$out" >"$T_TMP/a.json"
+rows "$T_TMP/a.json" >"$T_TMP/rp"
+python3 - "$T_TMP/bundle.lock" "$T_TMP/rp" >"$T_TMP/py" 2>&1 <<'EOF'
+import json, sys
+lock = json.load(open(sys.argv[1]))
+want = set()
+for i in lock["images"]:
+    plats = [p["platform"] or "" for p in i["platforms"] if p["present"] and not p.get("attestationOf")]
+    arch = {p.split("(")[0].split("/")[0] + "/" + p.split("/")[1] for p in plats if "/" in p}
+    arm = any(p.startswith("linux/arm64") or p.startswith("linux/arm/") for p in plats)
+    for src in i["sources"]:
+        if "linux/amd64" not in arch and "linux/386" not in arch:
+            want.add(("linux/amd64", src.rsplit("/", 1)[-1]))
+        if not arm:
+            want.add(("linux/arm64", src.rsplit("/", 1)[-1]))
+got = set()
+for line in open(sys.argv[2]):
+    st, img, plat, src = line.split()
+    assert st == "missing", line
+    got.add((plat, src))
+assert got == want, (sorted(got - want), sorted(want - got))
+print(len(got))
+EOF
+if [ $? -eq 0 ]; then ok "--require-platform: a row per source and image without it ($(cat "$T_TMP/py"))"
+else not_ok "--require-platform: $(cat "$T_TMP/py")"; fi
+run audit --expect "$L" -p linux/s390x "$S/buildah-multiarch"
+expect_out_lacks "require-platform" "--require-platform: an image that has it: no row"
+run audit -p 'linux//x' "$S/buildah-multiarch"
+expect_rc 2 "--require-platform: a bad specifier"
+
 # Without a lock: each source verified on its own.
 run audit "$S/podman-save-ocidir" "$T_TMP/corrupt"
 expect_rc 4 "no lock: a corrupt source"

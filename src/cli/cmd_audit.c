@@ -17,7 +17,9 @@
 
 static void help(void)
 {
-  cli_puts("Usage: ocidig audit [--expect LOCK] [-j N] [--deep] [--format text|json|jsonl] SOURCE...\n"
+  cli_puts("Usage: ocidig audit [--expect LOCK] [--require-platform SPEC]... [-j N] [--deep]\n"
+           "                    [--format text|json|jsonl|sarif|junit] SOURCE...\n"
+           "       ocidig audit --merge [--format F] FILE.jsonl...\n"
            "\n"
            "Verify every SOURCE of a bundle (directories, archives, - for standard input), N at a\n"
            "time, and hold them together against a lock file written by 'ocidig ls --lock': images\n"
@@ -28,6 +30,9 @@ static void help(void)
            "\n"
            "Options:\n"
            "  -e, --expect LOCK    the lock file to hold the bundle against\n"
+           "  -p, --require-platform SPEC\n"
+           "                       every image must resolve for SPEC (repeatable): else a\n"
+           "                       missing row for it\n"
            "  -j, --jobs N         sources verified at once (default: one per CPU)\n"
            "      --deep           also verify inside every layer (verify --deep)\n"
            "  -f, --format F       text (default), json (one object), jsonl (one object per\n"
@@ -607,12 +612,14 @@ static int merge(char **files, size_t n, ocidig_audit **out, char **lock)
 int cmd_audit(int argc, char **argv)
 {
   enum { OPT_MAX_BYTES = 256, OPT_DEEP, OPT_MERGE };
+  enum { MAX_REQUIRE = 32 };
   static const struct option longopts[] = {
     {"expect", required_argument, NULL, 'e'},
     {"jobs", required_argument, NULL, 'j'},
     {"deep", no_argument, NULL, OPT_DEEP},
     {"format", required_argument, NULL, 'f'},
     {"merge", no_argument, NULL, OPT_MERGE},
+    {"require-platform", required_argument, NULL, 'p'},
     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -620,6 +627,9 @@ int cmd_audit(int argc, char **argv)
   const char *lock_path = NULL, *format = "text";
   char *merged_lock = NULL;
   bool merging = false;
+  ocidig_matcher *req[MAX_REQUIRE];
+  const char *req_names[MAX_REQUIRE];
+  size_t n_req = 0;
   ocidig_open_options oo = {0};
   ocidig_audit_options ao;
   ocidig_lock *lock = NULL;
@@ -632,53 +642,94 @@ int cmd_audit(int argc, char **argv)
 
   ocidig_audit_options_init(&ao);
   optind = 1;
-  while ((c = getopt_long(argc, argv, "e:j:f:h", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, "e:j:f:p:h", longopts, NULL)) != -1) {
     switch (c) {
     case 'e': lock_path = optarg; break;
     case 'j': {
       char *end;
       long n = strtol(optarg, &end, 10);
       if (*end || n < 1 || n > 1024)
-        return cli_usage("audit", "--jobs takes a number from 1 to 1024");
+        {
+          status = cli_usage("audit", "--jobs takes a number from 1 to 1024");
+          goto done;
+        }
       ao.jobs = (unsigned)n;
       break;
     }
     case OPT_DEEP: ao.deep = true; break;
     case OPT_MERGE: merging = true; break;
+    case 'p':
+      if (n_req == MAX_REQUIRE) {
+        status = cli_usage("audit", "at most %d --require-platform", (int)MAX_REQUIRE);
+        goto done;
+      }
+      if ((status = cli_matcher(optarg, false, &req[n_req])) != 0)
+        goto done;
+      req_names[n_req++] = optarg;
+      break;
     case 'f': format = optarg; break;
-    case 'h': help(); return 0;
+    case 'h':
+      help();
+      status = 0;
+      goto done;
     case OPT_MAX_BYTES:
       if ((status = cli_max_bytes("audit", optarg, &oo.max_bytes)) != 0)
-        return status;
+        {
+          status = status;
+          goto done;
+        }
       break;
-    default: return cli_usage("audit", "bad option");
+    default:
+      status = cli_usage("audit", "bad option");
+      goto done;
     }
   }
   if (optind == argc)
-    return cli_usage("audit", "no SOURCE given");
+    {
+      status = cli_usage("audit", "no SOURCE given");
+      goto done;
+    }
   if (strcmp(format, "text") && strcmp(format, "json") && strcmp(format, "jsonl") && strcmp(format, "sarif") &&
       strcmp(format, "junit"))
-    return cli_usage("audit", "--format is text, json, jsonl, sarif or junit");
+    {
+      status = cli_usage("audit", "--format is text, json, jsonl, sarif or junit");
+      goto done;
+    }
   if (merging) {
     if (lock_path || ao.deep || ao.jobs)
-      return cli_usage("audit", "--merge reads audits: no --expect, --deep or --jobs");
+      {
+        status = cli_usage("audit", "--merge reads audits: no --expect, --deep or --jobs");
+        goto done;
+      }
     if ((status = merge(&argv[optind], (size_t)(argc - optind), &a, &merged_lock)) != 0)
-      return status;
+      {
+        status = status;
+        goto done;
+      }
     lock_path = merged_lock;
     goto write;
   }
   for (int i = optind; i < argc; i++)
     stdin_count += !strcmp(argv[i], "-");
   if (stdin_count > 1)
-    return cli_usage("audit", "standard input (-) can be one source only");
+    {
+      status = cli_usage("audit", "standard input (-) can be one source only");
+      goto done;
+    }
   if (lock_path) {
     char *text;
     size_t len;
     if ((status = read_all(lock_path, &text, &len)) != 0)
-      return status;
+      {
+        status = status;
+        goto done;
+      }
     if (ocidig_lock_read(text, len, lock_path, &lock, &err) != OCIDIG_OK) {
       free(text);
-      return cli_fail(&err);
+      {
+        status = cli_fail(&err);
+        goto done;
+      }
     }
     free(text);
   }
@@ -688,14 +739,17 @@ int cmd_audit(int argc, char **argv)
   ao.progress = progress;
   ao.progress_ctx = &prog;
   ao.stop = &interrupted;
+  ao.require_platforms = (const ocidig_matcher *const *)req;
+  ao.require_platform_names = req_names;
+  ao.n_require_platforms = n_req;
   sa.sa_handler = on_sigint;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, &old_sa);
   if (ocidig_audit_run((const char *const *)&argv[optind], (size_t)(argc - optind), &ao, &a, &err) != OCIDIG_OK) {
     sigaction(SIGINT, &old_sa, NULL);
     progress_end(&prog);
-    ocidig_lock_free(lock);
-    return cli_fail(&err);
+    status = cli_fail(&err);
+    goto done;
   }
   sigaction(SIGINT, &old_sa, NULL);
   progress_end(&prog);
@@ -711,9 +765,12 @@ write:
   else
     write_text(a);
   status = a->stopped ? 130 : exit_status(a);
+done:
   ocidig_audit_free(a);
   ocidig_lock_free(lock);
   free(merged_lock);
+  for (size_t i = 0; i < n_req; i++)
+    ocidig_matcher_free(req[i]);
   cli_text_free();
   return status;
 }

@@ -179,13 +179,10 @@ static void source_scan(a_source *s, const ocidig_audit_options *o, unsigned thr
     s->code = ocidig_verify(layout, &vo, &r, &err);
   if (s->code == OCIDIG_OK)
     s->code = ocidig_list(layout, &lo, &l, &err);
-  if (s->code == OCIDIG_OK && !source_keep(s, l, r)) {
-    source_clear(s);
-    s->imgs = NULL;
-    s->n_imgs = 0;
-    s->error = s->layout_error = NULL;
-    s->code = oci_nomem(&err);
-  }
+  if (s->code == OCIDIG_OK && !source_keep(s, l, r))
+    s->code = OCIDIG_ERR_NOMEM;
+  if (s->code == OCIDIG_ERR_NOMEM && !err.message[0])
+    oci_nomem(&err);
   if (s->code != OCIDIG_OK)
     s->error = oci_strdup(err.message);
   ocidig_verify_report_free(r);
@@ -321,6 +318,25 @@ static const char *image_label(const char *const *names, size_t n, const char *d
   return n ? names[0] : digest ? digest : "-";
 }
 
+/* --require-platform: does the image hold a manifest (not an attestation) whose platform
+ * the matcher accepts?  The platform as the listing formatted it, parsed back. */
+static bool image_offers(const a_image *m, const ocidig_matcher *mt, const ocidig_platform *host)
+{
+  for (size_t i = 0; i < m->n_plats; i++) {
+    const a_plat *p = &m->plats[i];
+    ocidig_platform pl = {0};
+    ocidig_error e;
+    bool ok;
+    if (!p->present || p->attestation || !p->platform || ocidig_platform_parse(p->platform, host, &pl, &e) != OCIDIG_OK)
+      continue;
+    ok = ocidig_matcher_match(mt, &pl);
+    ocidig_platform_clear(&pl);
+    if (ok)
+      return true;
+  }
+  return false;
+}
+
 static int pstr_cmp(const void *a, const void *b)
 {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -336,7 +352,8 @@ static bool bundle_holds(const char *const *held, size_t n, const char *digest)
  * does, under another digest).  A blob a source lacks is
  * missing only when the lock has it and no source of the bundle holds it: a bundle is its
  * images, however they are spread over the sources. */
-static void compare(a_rows *w, a_source *src, size_t n, const ocidig_lock *k, unsigned char *seen)
+static void compare(a_rows *w, a_source *src, size_t n, const ocidig_lock *k, unsigned char *seen,
+                    const ocidig_audit_options *o)
 {
   const char **held;
   size_t n_held = 0;
@@ -388,6 +405,10 @@ static void compare(a_rows *w, a_source *src, size_t n, const ocidig_lock *k, un
         seen[li - k->images] = 1;
       if (m->n_errors)
         add_row(w, s->name, label, m->digest, NULL, NULL, OCIDIG_AUDIT_CORRUPT, "%s", oci_str(m->error));
+      for (size_t q = 0; q < o->n_require_platforms; q++)
+        if (!image_offers(m, o->require_platforms[q], o->host))
+          add_row(w, s->name, label, m->digest, o->require_platform_names[q], NULL, OCIDIG_AUDIT_MISSING,
+                  "no manifest for %s here (--require-platform)", o->require_platform_names[q]);
       for (size_t q = 0; q < m->n_plats; q++) {
         a_plat *p = &m->plats[q];
         size_t expected = 0;
@@ -500,7 +521,7 @@ ocidig_code ocidig_audit_run(const char *const *sources, size_t n, const ocidig_
     if (!seen)
       w.nomem = true;
     else
-      compare(&w, p.src, m, k, seen);
+      compare(&w, p.src, m, k, seen, o);
     free(seen);
     for (size_t i = 0; i < m; i++)
       source_clear(&p.src[i]);
