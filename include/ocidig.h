@@ -603,6 +603,9 @@ typedef struct ocidig_verify_image {
   ocidig_verify_platform *platforms;
   size_t n_platforms;
   size_t n_errors, n_warnings; /* findings attributed to the image (platforms included) */
+  bool attachment;          /* the entry is itself a signature or attestation attached to an image */
+  size_t n_signatures;      /* report->signatures attached to it or to a manifest its index lists */
+  size_t n_verified;        /* of those, verified */
 } ocidig_verify_image;
 
 typedef struct ocidig_verify_summary {
@@ -616,6 +619,10 @@ typedef struct ocidig_verify_summary {
   uint64_t unreferenced_bytes;
   size_t findings_dropped;     /* beyond the limit kept in memory (still counted above) */
 } ocidig_verify_summary;
+
+/* Defined with the signatures, below. */
+typedef struct ocidig_trust_options ocidig_trust_options;
+typedef struct ocidig_sig_check ocidig_sig_check;
 
 /* Read during ocidig_verify only; progress runs on the calling thread.  Zeroed: the
  * defaults (ocidig_verify_options_init). */
@@ -636,6 +643,10 @@ typedef struct ocidig_verify_options {
    * end-of-archive marker, the hazards of its entries (the layer-* finding codes); a row per
    * layer in report->layers. */
   bool deep;
+  /* Trust material for the signatures attached to the images in scope (NULL: none; they
+   * are listed, not verified).  With material, every image in scope must carry at least
+   * one signature that verifies, else the exit status is 6 (policy not met). */
+  const ocidig_trust_options *trust;
 } ocidig_verify_options;
 
 /* One layer blob read by verify --deep (report->layers), in the order they were met. */
@@ -679,6 +690,13 @@ typedef struct ocidig_verify_report {
   /* verify --deep: a row per layer blob read (or skipped), each once; NULL, 0 otherwise. */
   ocidig_verify_layer *layers;
   size_t n_layers;
+  /* The signatures attached to the images in scope (cosign, Sigstore bundles, Notation),
+   * each with its verdict: not-verified without trust material (opts->trust). */
+  ocidig_sig_check *signatures;
+  size_t n_signatures;
+  bool trust_given;         /* opts->trust held trust material: every image must be signed */
+  size_t images_unsigned;   /* with trust_given: images in scope (not themselves attachments)
+                             * without a verified signature: the policy is not met */
 } ocidig_verify_report;
 
 /* Verifies a layout.  Open an archive with OCIDIG_OPEN_HASH_BLOBS so that its blobs are
@@ -842,6 +860,58 @@ void ocidig_image_config_clear(ocidig_image_config *c);
  * (non-distributable: its bytes live elsewhere), "encrypted", or NULL for a type not known (or NULL). */
 const char *ocidig_layer_compression(const char *media_type);
 
+/* ------------------------------------------ signatures and attestations attached */
+/* What is attached to an image, found over the one graph (no walk of its own):
+ *  - cosign's tag scheme: an index.json entry named (org.opencontainers.image.ref.name)
+ *    sha256-<hex>.sig, .att or .sbom is attached to the manifest or index sha256:<hex>;
+ *    an entry `cosign save` marks with annotation kind dev.cosignproject.cosign/sigs or
+ *    .../atts and no such name is attached to the entries it marks .../image;
+ *  - OCI 1.1 referrers: a manifest whose subject names the image (listed in index.json, in
+ *    an index tagged by the referrers tag schema sha256-<hex>, or anywhere index.json
+ *    reaches), classified by artifactType: Sigstore bundles
+ *    (application/vnd.dev.sigstore.bundle*: a signature, or an attestation when it holds a
+ *    DSSE envelope), Notation (application/vnd.cncf.notary.signature), else "other";
+ *  - buildx attestation manifests (vnd.docker.reference.type attestation-manifest), by the
+ *    predicate types of their in-toto layers. */
+typedef enum ocidig_attached_kind {
+  OCIDIG_ATTACHED_SIGNATURE = 0, /* "signature" */
+  OCIDIG_ATTACHED_ATTESTATION,   /* "attestation" */
+  OCIDIG_ATTACHED_SBOM,          /* "sbom" (cosign's .sbom tag) */
+  OCIDIG_ATTACHED_OTHER,         /* "other": a referrer of another artifact type */
+} ocidig_attached_kind;
+typedef enum ocidig_attached_scheme {
+  OCIDIG_SCHEME_COSIGN = 0,      /* "cosign": the tag scheme or cosign save's kind annotations */
+  OCIDIG_SCHEME_SIGSTORE_BUNDLE, /* "sigstore-bundle": a Sigstore bundle referrer */
+  OCIDIG_SCHEME_NOTATION,        /* "notation" */
+  OCIDIG_SCHEME_BUILDX,          /* "buildx": an attestation manifest */
+  OCIDIG_SCHEME_REFERRER,        /* "referrer": any other OCI 1.1 referrer */
+} ocidig_attached_scheme;
+const char *ocidig_attached_kind_name(ocidig_attached_kind k);     /* "unknown" out of range */
+const char *ocidig_attached_scheme_name(ocidig_attached_scheme s); /* "unknown" out of range */
+
+/* Plain data, the caller's (ocidig_attached_free). */
+typedef struct ocidig_attached {
+  ocidig_attached_kind kind;
+  ocidig_attached_scheme scheme;
+  char *subject;          /* the digest of the image or platform manifest it is attached to */
+  char *manifest;         /* the digest of the signature or attestation manifest (or index) */
+  char *media_type;       /* that document's media type, as its descriptor says */
+  char *artifact_type;    /* its artifactType, or NULL */
+  char *found_as;         /* "tag sha256-<hex>.sig", "kind dev.cosignproject.cosign/sigs", "referrer",
+                           * "attestation-manifest" */
+  char **predicate_types; /* attestations: the predicate types (in-toto layers, cosign's
+                           * predicateType, a bundle's dev.sigstore.bundle.predicateType) */
+  size_t n_predicate_types;
+  bool present;           /* the document is in the layout and reads */
+} ocidig_attached;
+
+/* Everything attached to the manifest or index `digest`, and, when it is an index, to the
+ * manifests it lists: in index.json's order, the tag scheme first.  Reads every document
+ * index.json reaches (the referrers are found by their subject). */
+ocidig_code ocidig_layout_find_attached(ocidig_layout *layout, const char *digest, ocidig_attached **out, size_t *n,
+                                        ocidig_error *err);
+void ocidig_attached_free(ocidig_attached *v, size_t n);
+
 typedef enum ocidig_related_kind {
   OCIDIG_RELATED_ATTESTATION = 0, /* buildx: vnd.docker.reference.type attestation-manifest */
   OCIDIG_RELATED_REFERRER,        /* OCI 1.1: a manifest whose subject is the image's manifest */
@@ -897,6 +967,8 @@ typedef struct ocidig_image {
   size_t n_missing;         /* layers absent */
   ocidig_related *related;
   size_t n_related;
+  ocidig_attached *attached; /* signatures and attestations of the manifest or its index.json entry */
+  size_t n_attached;
   char **warnings;
   size_t n_warnings;
 } ocidig_image;
@@ -991,6 +1063,8 @@ typedef struct ocidig_list_image {
    * own first), each once; a synthesized one left out. */
   ocidig_list_blob *index_blobs;
   size_t n_index_blobs;
+  ocidig_attached *attached; /* signatures and attestations attached to it or its platform manifests */
+  size_t n_attached;
 } ocidig_list_image;
 
 /* A result: the caller's, freed with ocidig_listing_free; plain data; independent of the
@@ -1357,6 +1431,7 @@ typedef enum ocidig_sig_verdict {
   OCIDIG_SIG_TIMESTAMP_INVALID,   /* timestamp-invalid: an RFC 3161 timestamp that does not hold, or none at all */
   OCIDIG_SIG_MALFORMED,           /* malformed: the bundle or the trusted root cannot be read */
   OCIDIG_SIG_UNSUPPORTED,         /* unsupported: a version, kind or algorithm this verifier does not know */
+  OCIDIG_SIG_NOT_VERIFIED,        /* not-verified: no trust material for it was given */
   OCIDIG_SIG_VERDICT_COUNT_
 } ocidig_sig_verdict;
 /* The kebab-case name ("bad-signature"); "unknown" out of range. */
@@ -1478,6 +1553,38 @@ ocidig_code ocidig_notation_verify(const ocidig_notation_trust *t, const char *m
  * verdict, verified, reason, signer, issuer, signedAt, and "scheme": "notation",
  * "envelope", "alg", "policy", "level", "skipped", "logged". */
 char *ocidig_notation_result_to_json(const ocidig_notation_result *res);
+
+/* ------------------------------------------- attached signatures verified (verify) */
+/* Trust material for the signatures attached to images (ocidig verify --key ...).  Any
+ * field may be absent; with none, signatures are listed as not-verified. */
+typedef struct ocidig_trust_options {
+  const uint8_t *key_pem;      /* cosign: a PEM public key (--key) */
+  size_t key_pem_len;
+  const uint8_t *trusted_root; /* Sigstore: trusted_root.json's text (--trusted-root) */
+  size_t trusted_root_len;
+  /* the certificate policy, as ocidig_sig_options has it */
+  const char *identity, *identity_regexp;
+  const char *issuer, *issuer_regexp;
+  /* Notation: the trust policy and store (ocidig_notation_trust_load) */
+  const ocidig_notation_trust *notation;
+  int64_t now; /* 0: the clock */
+} ocidig_trust_options;
+/* Is any trust material given (a key, a trusted root, a trust policy)? */
+bool ocidig_trust_options_any(const ocidig_trust_options *t);
+
+#define OCIDIG_SIG_DIGEST_MAX 160
+/* One attached signature's verdict. */
+typedef struct ocidig_sig_check {
+  ocidig_attached_kind kind;
+  ocidig_attached_scheme scheme;
+  char subject[OCIDIG_SIG_DIGEST_MAX];  /* the image or platform manifest it is attached to */
+  char manifest[OCIDIG_SIG_DIGEST_MAX]; /* the signature manifest */
+  ocidig_sig_verdict verdict;           /* OCIDIG_SIG_NOT_VERIFIED without trust material for it */
+  char reason[OCIDIG_ERROR_MESSAGE_MAX];
+  char signer[OCIDIG_SIG_TEXT_MAX];     /* "key SHA256:<hex of the SPKI's SHA-256>", or the certificate identity */
+  char issuer[OCIDIG_SIG_TEXT_MAX];     /* the OIDC issuer ("" for a key) */
+  int64_t signed_at;                    /* the verified signing time (0: none) */
+} ocidig_sig_check;
 
 #if defined(OCIDIG_WARN_DEPRECATED) && defined(__GNUC__)
 #define OCIDIG_DEPRECATED_(use) __attribute__((deprecated("use " use)))

@@ -65,5 +65,11 @@ void cli_short_digest(const char *d, int alg_max, char *buf, size_t n);
 
 /* "215 B", "1.1 KiB", "2.0 GiB". */
 void cli_human_size(int64_t n, char *buf, size_t len);
+/* What is attached to an image, in one short line (escaped, malloc'd; NULL when nothing is):
+ * "signatures: 2 cosign, 1 notation; attestations: https://slsa.dev/provenance/v1". */
+char *cli_attached_summary(const ocidig_attached *v, size_t n);
+/* A file read whole (bundles, keys, trusted roots: at most 16 MiB); 0, or the exit status
+ * after saying why on standard error ("WHAT PATH: reason"). */
+int cli_slurp(const char *path, const char *what, uint8_t **out, size_t *len);
 
 #endif

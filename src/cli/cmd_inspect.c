@@ -233,6 +233,21 @@ static void print_text(const ocidig_image *img, const ocidig_resolution *r, cons
       }
     }
   }
+  if (img->n_attached) {
+    char *line = cli_attached_summary(img->attached, img->n_attached);
+    cli_printf("\n%ssigned, attached%s: %s\n", b, z, line ? line : "?");
+    if (!line)
+      cli_error("out of memory");
+    free(line);
+    for (size_t i = 0; i < img->n_attached; i++) {
+      const ocidig_attached *a = &img->attached[i];
+      char sd[64], md[64];
+      cli_short_digest(a->subject, 0, sd, sizeof sd);
+      cli_short_digest(a->manifest, 0, md, sizeof md);
+      cli_printf("  %s %s %s of %s (%s)%s\n", ocidig_attached_scheme_name(a->scheme), ocidig_attached_kind_name(a->kind),
+                 cli_text(md), cli_text(sd), cli_text(a->found_as), a->present ? "" : " (missing)");
+    }
+  }
 }
 
 /* ------------------------------------------------------------- JSON */

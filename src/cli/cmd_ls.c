@@ -225,6 +225,14 @@ static void ls_cells(ls_text *x, const ocidig_listing *l, const ocidig_list_imag
       const char *colors[6] = {NULL, NULL, NULL, r->color, NULL, NULL};
       cli_table_row(x->pass == 2 ? &x->t : &x->ta, cells, colors, NULL);
     }
+    if (x->pass == 2 && img->n_attached) {
+      char *line = cli_attached_summary(img->attached, img->n_attached);
+      if (line)
+        cli_printf("  %s\n", line);
+      else
+        cli_error("out of memory");
+      free(line);
+    }
   }
   for (size_t i = 0; i < n_notes; i++)
     free(notes[i]);

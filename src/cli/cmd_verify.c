@@ -20,7 +20,10 @@ static void help(void)
 {
   cli_puts(
           "Usage: ocidig verify [--platform SPEC [--strict] | --all-platforms] [--ref NAME|@DIGEST]\n"
-          "                     [--deep] [--json] [--fail-on warning] SOURCE\n"
+          "                     [--deep] [--json] [--fail-on warning]\n"
+          "                     [--key PUBKEY.pem | --trusted-root trusted_root.json\n"
+          "                      --certificate-identity[-regexp] I --certificate-oidc-issuer[-regexp] O]\n"
+          "                     [--trust-policy trustpolicy.json --trust-store DIR] SOURCE\n"
           "\n"
           "Check a layout: oci-layout and index.json, every index and manifest (JSON, schema\n"
           "version, media types, required fields), every descriptor (digest, size, inline data),\n"
@@ -49,6 +52,17 @@ static void help(void)
           "                       hazardous entries (each layer read once; a line per layer)\n"
           "  -j, --json           print the JSON report: {schemaVersion, findings, images, summary}\n"
           "      --fail-on LEVEL  error (the default) or warning: the lowest severity that fails\n"
+          "\n"
+          "Signatures attached to the images in scope (cosign's sha256-<hex>.sig tags, Sigstore\n"
+          "bundle and Notation referrers) are listed with a verdict each; with trust material\n"
+          "every image in scope must carry one that verifies (else exit 6):\n"
+          "      --key PUBKEY.pem         cosign: a public key (ECDSA, RSA, Ed25519)\n"
+          "      --trusted-root FILE      Sigstore trusted_root.json (keyless, bundles; Rekor\n"
+          "                               entries and timestamps checked against it)\n"
+          "      --certificate-identity I, --certificate-identity-regexp R\n"
+          "      --certificate-oidc-issuer O, --certificate-oidc-issuer-regexp R\n"
+          "                               the signing certificate's identity and OIDC issuer\n"
+          "      --trust-policy FILE, --trust-store DIR   Notation's trust policy and store\n"
           CLI_MAX_BYTES_HELP
           "  -h, --help           this help\n"
           "\n"
@@ -61,7 +75,8 @@ static void help(void)
           "Exit status: 0 no error finding (warnings allowed unless --fail-on warning),\n"
           "2 usage error, 3 input unreadable (also when every error finding is\n"
           "blob-unreadable or listing-unreadable), 4 an error finding, 5 the output could\n"
-          "not be written.\n");
+          "not be written, 6 policy not met: trust material was given and an image in scope\n"
+          "carries no signature that verifies (an error finding wins: 3 or 4).\n");
 }
 
 /* -------------------------------------------------------------------- text */
@@ -157,6 +172,38 @@ static void platform_label(const ocidig_verify_platform *p, char *buf, size_t n)
     snprintf(buf, n, "%s%s", p->platform, from_config ? " (config)" : "");
   } else {
     snprintf(buf, n, "(no platform)");
+  }
+}
+
+/* The signatures of each image in scope, with their verdicts (a tree like resolve's). */
+static void print_signatures(const ocidig_verify_report *r, const style *s)
+{
+  size_t k = 0;
+  if (!r->n_signatures && !r->trust_given)
+    return;
+  cli_printf("\nsignatures%s\n", r->trust_given ? "" : " (not verified: no --key, --trusted-root or --trust-policy)");
+  for (size_t i = 0; i < r->n_images; i++) {
+    const ocidig_verify_image *im = &r->images[i];
+    char d[64];
+    if (im->attachment && !im->n_signatures)
+      continue;
+    cli_short_digest(im->digest, 0, d, sizeof d);
+    cli_printf("  %s%s%s%s%s\n", im->name ? cli_text(im->name) : d, im->name ? " (" : "", im->name ? d : "",
+               im->name ? ")" : "", im->n_signatures ? "" : ": no signature");
+    for (size_t j = 0; j < im->n_signatures && k < r->n_signatures; j++, k++) {
+      const ocidig_sig_check *c = &r->signatures[k];
+      char md[64], sd[64];
+      bool ok = c->verdict == OCIDIG_SIG_VERIFIED;
+      const char *color = ok ? s->green : c->verdict == OCIDIG_SIG_NOT_VERIFIED ? s->dim : s->red;
+      cli_short_digest(c->manifest, 0, md, sizeof md);
+      cli_short_digest(c->subject, 0, sd, sizeof sd);
+      cli_printf("    %s %s %s of %s: %s%s%s", ocidig_attached_scheme_name(c->scheme), ocidig_attached_kind_name(c->kind), md,
+                 sd, color, ocidig_sig_verdict_name(c->verdict), s->reset);
+      if (ok)
+        cli_printf(" by %s%s%s\n", cli_text(c->signer), *c->issuer ? ", issuer " : "", *c->issuer ? cli_text(c->issuer) : "");
+      else
+        cli_printf(": %s\n", cli_text(c->reason));
+    }
   }
 }
 
@@ -300,6 +347,7 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
     }
   }
 
+  print_signatures(r, &s);
   cli_human_size(sum->bytes_hashed, size, sizeof size);
   cli_printf("\nsummary\n");
   cli_printf("  %ss checked  %zu (%s hashed)\n", blobs, sum->blobs_checked, size);
@@ -323,6 +371,15 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
          sum->warnings, sum->warnings == 1 ? "" : "s", sum->infos);
   if (sum->findings_dropped)
     cli_printf("  (%zu findings not shown: more than the report keeps)\n", sum->findings_dropped);
+  if (r->n_signatures || r->trust_given) {
+    size_t verified = 0;
+    for (size_t i = 0; i < r->n_signatures; i++)
+      verified += r->signatures[i].verdict == OCIDIG_SIG_VERIFIED;
+    cli_printf("  signatures     %zu found, %zu verified", r->n_signatures, verified);
+    if (r->trust_given)
+      cli_printf("; %zu image%s without a verified signature", r->images_unsigned, r->images_unsigned == 1 ? "" : "s");
+    cli_printf("\n");
+  }
   if (r->error.code != OCIDIG_OK)
     cli_printf("%sfailed%s: %s (%s)\n", s.red, s.reset, cli_text(r->error.message), ocidig_code_name(r->error.code));
   else if (sum->errors)
@@ -330,15 +387,30 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
   else if (fail_on_warning && sum->warnings)
     cli_printf("%sfailed%s: %zu warning%s (--fail-on warning)\n", s.red, s.reset, sum->warnings,
            sum->warnings == 1 ? "" : "s");
+  else if (r->trust_given && r->images_unsigned)
+    cli_printf("%sfailed%s: policy not met: %zu image%s without a verified signature\n", s.red, s.reset,
+               r->images_unsigned, r->images_unsigned == 1 ? "" : "s");
   else
     cli_printf("%sok%s: no errors\n", s.green, s.reset);
 }
 
 /* --------------------------------------------------------------- command */
 
+/* Notation's trust policy and store, read (0, or the exit status after saying why). */
+static int notation_load(const char *policy, const char *store, ocidig_notation_trust **out)
+{
+  ocidig_error e;
+  if (ocidig_notation_trust_load(policy, store, out, &e) != OCIDIG_OK) {
+    cli_error("%s (%s)", cli_text(e.message), ocidig_code_name(e.code));
+    return e.code == OCIDIG_ERR_USAGE ? 2 : ocidig_code_exit_status(e.code);
+  }
+  return 0;
+}
+
 int cmd_verify(int argc, char **argv)
 {
-  enum { OPT_FAIL_ON = 256, OPT_MAX_BYTES };
+  enum { OPT_FAIL_ON = 256, OPT_MAX_BYTES, OPT_KEY, OPT_ROOT, OPT_ID, OPT_ID_RE, OPT_ISS, OPT_ISS_RE, OPT_POLICY,
+         OPT_STORE };
   static const struct option longopts[] = {
     {"platform", required_argument, NULL, 'p'},
     {"strict", no_argument, NULL, 's'},
@@ -348,6 +420,14 @@ int cmd_verify(int argc, char **argv)
     {"deep", no_argument, NULL, 'd'},
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
+    {"key", required_argument, NULL, OPT_KEY},
+    {"trusted-root", required_argument, NULL, OPT_ROOT},
+    {"certificate-identity", required_argument, NULL, OPT_ID},
+    {"certificate-identity-regexp", required_argument, NULL, OPT_ID_RE},
+    {"certificate-oidc-issuer", required_argument, NULL, OPT_ISS},
+    {"certificate-oidc-issuer-regexp", required_argument, NULL, OPT_ISS_RE},
+    {"trust-policy", required_argument, NULL, OPT_POLICY},
+    {"trust-store", required_argument, NULL, OPT_STORE},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -362,6 +442,10 @@ int cmd_verify(int argc, char **argv)
   uint64_t max_bytes = 0;
   ocidig_code rc;
   int c, status;
+  ocidig_trust_options trust = {0};
+  const char *key_path = NULL, *root_path = NULL, *policy_path = NULL, *store_path = NULL;
+  uint8_t *key = NULL, *root = NULL;
+  ocidig_notation_trust *notation = NULL;
 
   optind = 1;
   while ((c = getopt_long(argc, argv, "p:sar:jdh", longopts, NULL)) != -1) {
@@ -378,6 +462,14 @@ int cmd_verify(int argc, char **argv)
       else if (strcmp(optarg, "error"))
         return cli_usage("verify", "--fail-on takes 'error' or 'warning', not '%s'", optarg);
       break;
+    case OPT_KEY: key_path = optarg; break;
+    case OPT_ROOT: root_path = optarg; break;
+    case OPT_ID: trust.identity = optarg; break;
+    case OPT_ID_RE: trust.identity_regexp = optarg; break;
+    case OPT_ISS: trust.issuer = optarg; break;
+    case OPT_ISS_RE: trust.issuer_regexp = optarg; break;
+    case OPT_POLICY: policy_path = optarg; break;
+    case OPT_STORE: store_path = optarg; break;
     case OPT_MAX_BYTES:
       if ((status = cli_max_bytes("verify", optarg, &max_bytes)) != 0)
         return status;
@@ -397,6 +489,25 @@ int cmd_verify(int argc, char **argv)
     return cli_usage("verify", "--ref needs a name or @DIGEST");
   if (platform && (status = cli_matcher(platform, strict, &matcher)) != 0)
     return status;
+  if ((trust.identity && trust.identity_regexp) || (trust.issuer && trust.issuer_regexp))
+    return cli_usage("verify", "give a certificate identity (or issuer) exactly or as a regexp, not both");
+  if (!root_path && (trust.identity || trust.identity_regexp || trust.issuer || trust.issuer_regexp))
+    return cli_usage("verify", "a certificate identity or issuer needs --trusted-root");
+  if (root_path && !key_path && (!(trust.identity || trust.identity_regexp) || !(trust.issuer || trust.issuer_regexp)))
+    return cli_usage("verify", "--trusted-root needs --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]");
+  if (!policy_path != !store_path)
+    return cli_usage("verify", "--trust-policy and --trust-store go together");
+  if ((key_path && (status = cli_slurp(key_path, "key", &key, &trust.key_pem_len)) != 0) ||
+      (root_path && (status = cli_slurp(root_path, "trusted root", &root, &trust.trusted_root_len)) != 0) ||
+      (policy_path && (status = notation_load(policy_path, store_path, &notation)) != 0)) {
+    free(key);
+    free(root);
+    ocidig_matcher_free(matcher);
+    return status;
+  }
+  trust.key_pem = key;
+  trust.trusted_root = root;
+  trust.notation = notation;
 
   /* --deep: the layers are read inside as they pass in the one pass (standard input too) */
   {
@@ -415,7 +526,8 @@ int cmd_verify(int argc, char **argv)
                                 .ref = ref,
                                 .progress = cli_progress_cb,
                                 .progress_ctx = &prog,
-                                .deep = deep};
+                                .deep = deep,
+                                .trust = &trust};
     ocidig_verify(layout, &vo, &r, &err);
     cli_progress_end(&prog);
   } else if ((r = calloc(1, sizeof *r)) != NULL) {
@@ -453,6 +565,9 @@ out:
   ocidig_verify_report_free(r);
   ocidig_layout_close(layout);
   ocidig_matcher_free(matcher);
+  free(key);
+  free(root);
+  ocidig_notation_trust_free(notation);
   cli_text_free();
   return status;
 }

@@ -50,49 +50,6 @@ static void help(void)
           "5 standard output could not be written.\n");
 }
 
-#define MAX_INPUT (16u * 1024 * 1024)
-
-/* A whole small file; exit status 0 or 3 after saying what failed. */
-static int slurp(const char *path, const char *what, uint8_t **out, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  *out = NULL;
-  *len = 0;
-  if (!f) {
-    cli_error("%s %s: %s", what, path, strerror(errno));
-    return EXIT_UNREADABLE;
-  }
-  size_t cap = 0, n = 0;
-  uint8_t *p = NULL;
-  for (;;) {
-    if (n == cap) {
-      cap = cap ? cap * 2 : 65536;
-      uint8_t *q = cap <= MAX_INPUT + 1 ? realloc(p, cap) : NULL;
-      if (!q) {
-        free(p);
-        fclose(f);
-        cli_error("%s %s: larger than 16 MiB", what, path);
-        return EXIT_UNREADABLE;
-      }
-      p = q;
-    }
-    size_t got = fread(p + n, 1, cap - n, f);
-    n += got;
-    if (got == 0)
-      break;
-  }
-  bool bad = ferror(f);
-  fclose(f);
-  if (bad || n > MAX_INPUT) {
-    free(p);
-    cli_error("%s %s: %s", what, path, bad ? "read error" : "larger than 16 MiB");
-    return EXIT_UNREADABLE;
-  }
-  *out = p;
-  *len = n;
-  return 0;
-}
-
 enum { OPT_BUNDLE = 256, OPT_ROOT, OPT_ID, OPT_ID_RE, OPT_ISS, OPT_ISS_RE, OPT_KEY, OPT_STAGING, OPT_JSON };
 
 int cmd_verify_bundle(int argc, char **argv)
@@ -160,11 +117,11 @@ int cmd_verify_bundle(int argc, char **argv)
   }
   uint8_t *bundle = NULL, *root = NULL, *key = NULL;
   size_t bundle_len = 0, root_len = 0, key_len = 0;
-  int st_rc = slurp(bundle_path, "bundle", &bundle, &bundle_len);
+  int st_rc = cli_slurp(bundle_path, "bundle", &bundle, &bundle_len);
   if (!st_rc)
-    st_rc = slurp(root_path, "trusted root", &root, &root_len);
+    st_rc = cli_slurp(root_path, "trusted root", &root, &root_len);
   if (!st_rc && key_path)
-    st_rc = slurp(key_path, "key", &key, &key_len);
+    st_rc = cli_slurp(key_path, "key", &key, &key_len);
   int status = st_rc;
   if (!st_rc) {
     opts.trusted_root = root;

@@ -2,6 +2,8 @@
  * and --max-bytes, and the text forms of sizes and digests. */
 #include "cli.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,5 +106,114 @@ void cli_short_digest(const char *d, int alg_max, char *buf, size_t n)
     snprintf(buf, n, "%.*s:%.12s", alg_max > 0 && alg > alg_max ? alg_max : alg, d, colon + 1);
   else
     snprintf(buf, n, "%.40s", d);
+}
+
+
+/* "N scheme" for each scheme of the kind, ", "-joined, appended to b. */
+static void counts(FILE *f, const ocidig_attached *v, size_t n, ocidig_attached_kind kind)
+{
+  bool first = true;
+  for (int s = OCIDIG_SCHEME_COSIGN; s <= OCIDIG_SCHEME_REFERRER; s++) {
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+      c += v[i].kind == kind && (int)v[i].scheme == s &&
+           (kind != OCIDIG_ATTACHED_ATTESTATION || !v[i].n_predicate_types);
+    if (c)
+      fprintf(f, "%s%zu %s", first ? "" : ", ", c, ocidig_attached_scheme_name((ocidig_attached_scheme)s));
+    first = first && !c;
+  }
+}
+
+char *cli_attached_summary(const ocidig_attached *v, size_t n)
+{
+  static const char *const label[] = {"signatures", "attestations", "sboms", "other referrers"};
+  char *buf = NULL;
+  size_t len = 0;
+  bool any = false;
+  FILE *f;
+  if (!n || !(f = open_memstream(&buf, &len)))
+    return NULL;
+  for (int k = OCIDIG_ATTACHED_SIGNATURE; k <= OCIDIG_ATTACHED_OTHER; k++) {
+    size_t c = 0;
+    bool first = true;
+    for (size_t i = 0; i < n; i++)
+      c += (int)v[i].kind == k;
+    if (!c)
+      continue;
+    fprintf(f, "%s%s: ", any ? "; " : "", label[k]);
+    any = true;
+    if (k == OCIDIG_ATTACHED_ATTESTATION) {
+      /* by predicate type (each once), then those without one by scheme */
+      for (size_t i = 0; i < n; i++)
+        for (size_t p = 0; v[i].kind == OCIDIG_ATTACHED_ATTESTATION && p < v[i].n_predicate_types; p++) {
+          bool seen = false;
+          for (size_t j = 0; j <= i && !seen; j++)
+            for (size_t q = 0; v[j].kind == OCIDIG_ATTACHED_ATTESTATION && q < v[j].n_predicate_types && !seen; q++)
+              seen = (j < i || q < p) && !strcmp(v[j].predicate_types[q], v[i].predicate_types[p]);
+          if (!seen) {
+            fprintf(f, "%s%s", first ? "" : ", ", cli_text(v[i].predicate_types[p]));
+            first = false;
+          }
+        }
+      size_t rest = 0;
+      for (size_t i = 0; i < n; i++)
+        rest += v[i].kind == OCIDIG_ATTACHED_ATTESTATION && !v[i].n_predicate_types;
+      if (rest && !first)
+        fputs(", ", f);
+      if (rest)
+        counts(f, v, n, OCIDIG_ATTACHED_ATTESTATION);
+    } else {
+      counts(f, v, n, (ocidig_attached_kind)k);
+    }
+  }
+  if (fclose(f) != 0) {
+    free(buf);
+    return NULL;
+  }
+  return buf;
+}
+
+/* A file of trust material read whole (at most 16 MiB). */
+#define MAX_INPUT (16u * 1024 * 1024)
+
+/* A whole small file; exit status 0 or 3 after saying what failed. */
+int cli_slurp(const char *path, const char *what, uint8_t **out, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  *out = NULL;
+  *len = 0;
+  if (!f) {
+    cli_error("%s %s: %s", what, path, strerror(errno));
+    return EXIT_UNREADABLE;
+  }
+  size_t cap = 0, n = 0;
+  uint8_t *p = NULL;
+  for (;;) {
+    if (n == cap) {
+      cap = cap ? cap * 2 : 65536;
+      uint8_t *q = cap <= MAX_INPUT + 1 ? realloc(p, cap) : NULL;
+      if (!q) {
+        free(p);
+        fclose(f);
+        cli_error("%s %s: larger than 16 MiB", what, path);
+        return EXIT_UNREADABLE;
+      }
+      p = q;
+    }
+    size_t got = fread(p + n, 1, cap - n, f);
+    n += got;
+    if (got == 0)
+      break;
+  }
+  bool bad = ferror(f);
+  fclose(f);
+  if (bad || n > MAX_INPUT) {
+    free(p);
+    cli_error("%s %s: %s", what, path, bad ? "read error" : "larger than 16 MiB");
+    return EXIT_UNREADABLE;
+  }
+  *out = p;
+  *len = n;
+  return 0;
 }
 

@@ -4,6 +4,7 @@
  * cat's lookups (ocidig_layout_find_digest, ocidig_layout_find_blob) over the view.  A
  * docker save differs only in wording: its image manifest is the view's (no registry
  * manifest), the image is known by its config. */
+#include "attached.h"
 #include "image.h"
 #include "layout.h"
 
@@ -29,6 +30,7 @@ void ocidig_image_free(ocidig_image *img)
   }
   free(img->layers);
   ocidig_related_free(img->related, img->n_related);
+  ocidig_attached_free(img->attached, img->n_attached);
   oci_strv_free(img->warnings, img->n_warnings);
   free(img);
 }
@@ -252,6 +254,17 @@ static ocidig_code load_oci(ocidig_layout *l, const ocidig_resolution *r, ocidig
   if (!synth && img->manifest.digest_string &&
       (rc = ocidig_find_related(l, img->manifest.digest_string, &img->related, &img->n_related, err)) != OCIDIG_OK)
     return rc;
+  if (!synth && img->manifest.digest_string) {
+    /* signatures and attestations of the manifest, or of the index.json entry it is in */
+    oci_attached_table *t = NULL;
+    const char *kids[1] = {root_entry};
+    if ((rc = oci_attached_table_build(l, true, &t, err)) == OCIDIG_OK)
+      rc = oci_attached_table_get(t, img->manifest.digest_string, kids, root_entry ? 1 : 0, &img->attached,
+                                  &img->n_attached, err);
+    oci_attached_table_free(t);
+    if (rc != OCIDIG_OK)
+      return rc;
+  }
   /* A hybrid archive: the RepoTags of the manifest.json entries that describe this manifest
    * (the view's), and where manifest.json disagrees with index.json. */
   if (img->format == OCIDIG_FORMAT_HYBRID) {
@@ -563,6 +576,7 @@ char *ocidig_image_to_json(const ocidig_image *img, bool pretty)
     json_object_array_add(img->related[i].kind == OCIDIG_RELATED_ATTESTATION ? att : ref, jrelated(&img->related[i]));
   json_object_object_add(root, "attestations", att);
   json_object_object_add(root, "referrers", ref);
+  json_object_object_add(root, "attached", oci_attached_json(img->attached, img->n_attached));
   json_object_object_add(root, "warnings", oci_jstrv(img->warnings, img->n_warnings));
   return oci_jtext(root, pretty);
 }

@@ -12,6 +12,7 @@
  * the graph's scratch and its rows handed out and freed before the next, so that what is
  * kept across images is only what the footer needs: the blobs met (a compact set, keys the
  * graph's index strings where they can be) and the warnings (list_warnings_merge). */
+#include "attached.h"
 #include "image.h"
 #include "layout.h"
 
@@ -67,6 +68,7 @@ typedef struct lctx {
   /* the manifests the current image's rows were read from, for manifest.json's RepoTags (hybrid) */
   const oci_gnode **mrows;
   size_t n_mrows, cap_mrows;
+  oci_attached_table *attached; /* what is attached to what (attached.h), made once */
 } lctx;
 
 /* false: out of memory */
@@ -495,6 +497,7 @@ static void list_image_clear(ocidig_list_image *img)
   }
   free(img->rows);
   blobs_free(img->index_blobs, img->n_index_blobs);
+  ocidig_attached_free(img->attached, img->n_attached);
 }
 
 void ocidig_listing_free(ocidig_listing *l)
@@ -709,6 +712,18 @@ static ocidig_code list_image(lctx *c, const same_digest *same, size_t i, ocidig
     return rc;
   if ((rc = docker_wording(c, img, err)) != OCIDIG_OK || (rc = finish_image(img, err)) != OCIDIG_OK)
     return rc;
+  {
+    /* what is attached to the image or to one of its platform manifests */
+    const char **kids = img->n_rows ? calloc(img->n_rows, sizeof *kids) : NULL;
+    if (img->n_rows && !kids)
+      return oci_nomem(err);
+    for (size_t k = 0; k < img->n_rows; k++)
+      kids[k] = img->rows[k].manifest;
+    rc = oci_attached_table_get(c->attached, img->digest, kids, img->n_rows, &img->attached, &img->n_attached, err);
+    free(kids);
+    if (rc != OCIDIG_OK)
+      return rc;
+  }
   for (size_t k = 0; k < img->n_rows; k++)
     c->out->n_errors += img->rows[k].code != OCIDIG_OK;
   c->log = LOG_RESOLVE;
@@ -877,7 +892,8 @@ static ocidig_code list_run(lctx *c, ocidig_error *err)
   c->out->format = oci_view_format(c->v);
   if (c->opts->matcher && !(c->out->request = ocidig_platform_format(ocidig_matcher_request(c->opts->matcher))))
     return oci_nomem(err);
-  if ((rc = list_images(c, err)) != OCIDIG_OK || (rc = format_notes(c, err)) != OCIDIG_OK ||
+  if ((rc = oci_attached_table_build(c->layout, false, &c->attached, err)) != OCIDIG_OK ||
+      (rc = list_images(c, err)) != OCIDIG_OK || (rc = format_notes(c, err)) != OCIDIG_OK ||
       (rc = count_unreferenced(c, err)) != OCIDIG_OK)
     return rc;
   for (size_t i = 0; i < c->n_info; i++) {
@@ -928,6 +944,7 @@ ocidig_code ocidig_layout_list_each(ocidig_layout *l, const ocidig_list_options 
     c.out = NULL;
   }
   free(c.mrows);
+  oci_attached_table_free(c.attached);
   oci_strtab_free(&c.blobs);
   for (size_t i = 0; i < c.n_info; i++)
     if (c.info[i].owned)

@@ -1,6 +1,7 @@
 /* list_json.c: a listing (ocidig_list's result) as JSON, written as it goes through json.h's
  * writer: each image a small json-c tree, serialized and freed at once, so that the JSON of
  * 100,000 images costs one image's tree and, with a sink, one piece of text. */
+#include "attached.h"
 #include "image.h"
 #include "layout.h"
 
@@ -44,6 +45,7 @@ static json_object *image_json(const ocidig_listing *l, const ocidig_list_image 
   }
   json_object_object_add(o, "platforms", rows);
   json_object_object_add(o, "attestations", atts);
+  json_object_object_add(o, "attached", oci_attached_json(img->attached, img->n_attached));
   if (l->request) {
     json_object *res = json_object_new_object();
     json_object_object_add(res, "outcome", json_object_new_string(ocidig_outcome_name(img->outcome)));

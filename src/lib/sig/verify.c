@@ -12,6 +12,7 @@
 static const char *const names[OCIDIG_SIG_VERDICT_COUNT_] = {
   "verified", "bad-signature", "untrusted-key", "identity-mismatch", "subject-mismatch",
   "expired",  "tlog-invalid",  "timestamp-invalid", "malformed",     "unsupported",
+  "not-verified",
 };
 
 const char *ocidig_sig_verdict_name(ocidig_sig_verdict v)

@@ -1,6 +1,7 @@
 /* report.c: findings as they are found, the conclusions (digests, missing blobs per image and platform,
  * unreferenced blobs, attestations), the report and its exit status, and ocidig_verify (its JSON:
  * report_json.c). */
+#include "attached.h"
 #include "verify.h"
 
 /* -------------------------------------------------------------- findings */
@@ -615,6 +616,8 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
   ocidig_verify_report *r;
   ocidig_layout_format format = OCIDIG_FORMAT_NONE;
   ocidig_code rc;
+  oci_attached_table *sig_table = NULL;
+  oci_sig_checks sig_checks = {0};
 
   OCI_REQUIRE(out, "out", err);
   *out = NULL;
@@ -656,6 +659,10 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
       }
     }
   }
+  /* the signatures attached, verified before the walk reads its documents in scratch */
+  if (rc == OCIDIG_OK && !v.docker && format != OCIDIG_FORMAT_NONE &&
+      oci_verify_signatures_check(&v, &sig_table, &sig_checks) == OCIDIG_ERR_NOMEM)
+    v.nomem = true;
   if (rc == OCIDIG_OK && v.docker)
     rc = oci_verify_walk_docker(&v);
   else if (rc == OCIDIG_OK)
@@ -682,6 +689,10 @@ ocidig_code ocidig_verify(ocidig_layout *layout, const ocidig_verify_options *op
   oci_heap_trim();
   build_report(&v);
   oci_verify_deep_report(&v);
+  if (!oci_verify_signatures_conclude(&v, sig_table, &sig_checks))
+    v.nomem = true;
+  oci_attached_table_free(sig_table);
+  free(sig_checks.v);
   if (v.docker)
     for (size_t i = 0; i < r->n_images; i++)
       if (r->images[i].n_platforms == 1) {
@@ -732,6 +743,7 @@ void ocidig_verify_report_free(ocidig_verify_report *r)
     free(r->findings[i].message);
   }
   free(r->findings);
+  free(r->signatures);
   if (r->storage) {
     /* the rows' strings and arrays are the storage's */
     free(r->storage->platforms);
@@ -783,5 +795,7 @@ int ocidig_verify_exit_status(const ocidig_verify_report *r, bool fail_on_warnin
   }
   if (fail_on_warning && r->summary.warnings)
     return 4;
+  if (r->trust_given && r->images_unsigned)
+    return 6; /* policy not met: integrity errors win (above) */
   return 0;
 }

@@ -123,6 +123,7 @@ static void report_write(const ocidig_verify_report *r, const ocidig_json_option
     }
     oci_json_writer_close(w);
   }
+  oci_json_writer_put(w, "signatures", oci_verify_signatures_json(r));
   json_object_object_add(sum, "blobsChecked", json_object_new_int64((int64_t)s->blobs_checked));
   json_object_object_add(sum, "bytesHashed", json_object_new_int64((int64_t)s->bytes_hashed));
   json_object_object_add(sum, "blobsMissing", json_object_new_int64((int64_t)s->blobs_missing));
@@ -137,6 +138,15 @@ static void report_write(const ocidig_verify_report *r, const ocidig_json_option
     json_object_object_add(sum, "unreferencedBytes", NULL);
   }
   json_object_object_add(sum, "findingsDropped", json_object_new_int64((int64_t)s->findings_dropped));
+  {
+    size_t verified = 0;
+    for (size_t i = 0; i < r->n_signatures; i++)
+      verified += r->signatures[i].verdict == OCIDIG_SIG_VERIFIED;
+    json_object_object_add(sum, "signatures", json_object_new_int64((int64_t)r->n_signatures));
+    json_object_object_add(sum, "signaturesVerified", json_object_new_int64((int64_t)verified));
+    json_object_object_add(sum, "trustGiven", json_object_new_boolean(r->trust_given));
+    json_object_object_add(sum, "imagesUnsigned", r->trust_given ? json_object_new_int64((int64_t)r->images_unsigned) : NULL);
+  }
   oci_json_writer_put(w, "summary", sum);
   if (r->error.code != OCIDIG_OK) {
     json_object *e = json_object_new_object();

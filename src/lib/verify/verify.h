@@ -484,4 +484,16 @@ ocidig_code oci_verify_walk_docker(vstate *v);
 void oci_verify_compare_hybrid(vstate *v);
 void oci_verify_docker_free(vstate *v);
 
+/* ------------------------------------------------------- signatures.c */
+struct oci_attached_table;
+struct oci_sig_checks;
+/* Before the walk: what is attached, each signature verified (the table and the verdicts,
+ * the caller's: oci_attached_table_free, free(checks->v)).  Errors: out of memory only. */
+ocidig_code oci_verify_signatures_check(vstate *v, struct oci_attached_table **table, struct oci_sig_checks *checks);
+/* After build_report: the verdicts of the images in scope into the report, the policy
+ * counted (false: out of memory). */
+bool oci_verify_signatures_conclude(vstate *v, const struct oci_attached_table *t, const struct oci_sig_checks *checks);
+/* The report's "signatures" array (doc/signatures.md), image by image. */
+struct json_object *oci_verify_signatures_json(const ocidig_verify_report *r);
+
 #endif
