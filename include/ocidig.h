@@ -1579,6 +1579,8 @@ typedef struct ocidig_sig_check {
   ocidig_attached_scheme scheme;
   char subject[OCIDIG_SIG_DIGEST_MAX];  /* the image or platform manifest it is attached to */
   char manifest[OCIDIG_SIG_DIGEST_MAX]; /* the signature manifest */
+  char layer[OCIDIG_SIG_DIGEST_MAX];    /* the layer that holds the signature (cosign: one a layer;
+                                         * a bundle or envelope), or "" */
   ocidig_sig_verdict verdict;           /* OCIDIG_SIG_NOT_VERIFIED without trust material for it */
   char reason[OCIDIG_ERROR_MESSAGE_MAX];
   char signer[OCIDIG_SIG_TEXT_MAX];     /* "key SHA256:<hex of the SPKI's SHA-256>", or the certificate identity */

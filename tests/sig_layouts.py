@@ -5,6 +5,9 @@
                               case|sparse|image digest|want|args (tab-separated args)
   verdict JSON DIGEST         from a `verify --json` report: "PASS" when a signature
                               attached to DIGEST verified, else "FAIL"; then the verdicts
+  sign SRC DST KEY ALG        a copy of the complete layout SRC whose first image carries a
+                              cosign signature (tag sha256-<hex>.sig) made by openssl with the
+                              private key KEY (ALG: ecdsa, rsa, rsa-pss, ed25519)
   mutate SRC DST WHAT         a copy of the layout SRC with one thing of its cosign
                               signature changed (signature, payload, manifest, certificate,
                               set), every digest it changes rewritten so that the layout
@@ -15,6 +18,7 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
 import sys
 
 
@@ -114,12 +118,54 @@ def mutate(src, dst, what):
         json.dump(index, f, indent=2)
 
 
+def sign(src, dst, key, alg):
+    shutil.copytree(src, dst)
+    with open(os.path.join(dst, "index.json")) as f:
+        index = json.load(f)
+    image = index["manifests"][0]
+    payload = json.dumps({"critical": {"identity": {"docker-reference": "example.com/signed"},
+                                       "image": {"docker-manifest-digest": image["digest"]},
+                                       "type": "cosign container image signature"},
+                          "optional": None}, separators=(",", ":")).encode()
+    pfile = os.path.join(dst, "..", "payload")
+    with open(pfile, "wb") as f:
+        f.write(payload)
+    if alg == "ed25519":  # over the bytes themselves
+        cmd = ["openssl", "pkeyutl", "-sign", "-inkey", key, "-rawin", "-in", pfile]
+    else:  # over their SHA-256
+        cmd = ["openssl", "dgst", "-sha256", "-sign", key]
+        if alg == "rsa-pss":
+            cmd += ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:digest"]
+        cmd.append(pfile)
+    sig = subprocess.run(cmd, check=True, capture_output=True).stdout
+    pd = put_blob(dst, payload)
+    # the config cosign writes for a signature image (as in the fixtures' signature manifests)
+    cfg = json.dumps({"architecture": "", "created": "0001-01-01T00:00:00Z",
+                      "history": [{"created": "0001-01-01T00:00:00Z"}], "os": "",
+                      "rootfs": {"type": "layers", "diff_ids": [pd]}, "config": {}},
+                     separators=(",", ":")).encode()
+    man = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+           "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": len(cfg),
+                      "digest": put_blob(dst, cfg)},
+           "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "size": len(payload),
+                       "digest": pd,
+                       "annotations": {"dev.cosignproject.cosign/signature": base64.b64encode(sig).decode()}}]}
+    data = json.dumps(man, separators=(",", ":")).encode()
+    index["manifests"].append({"mediaType": man["mediaType"], "digest": put_blob(dst, data), "size": len(data),
+                               "annotations": {"org.opencontainers.image.ref.name":
+                                               "sha256-" + image["digest"][7:] + ".sig"}})
+    with open(os.path.join(dst, "index.json"), "w") as f:
+        json.dump(index, f)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "cases":
         cases(*sys.argv[2:5])
     elif cmd == "verdict":
         verdict(*sys.argv[2:4])
+    elif cmd == "sign":
+        sign(*sys.argv[2:6])
     elif cmd == "mutate":
         mutate(*sys.argv[2:5])
     else:

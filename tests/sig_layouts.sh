@@ -155,6 +155,53 @@ expect_rc 2 "--trusted-root without an identity policy: usage"
 run verify --certificate-identity x "$L/cimage-cosign-valid"
 expect_rc 2 "an identity without --trusted-root: usage"
 
+# ---------------------------------------------------------------- key types
+# A complete layout signed here by openssl (ECDSA P-256 and P-384, RSA PKCS#1 v1.5 and PSS,
+# Ed25519), as cosign signs: every blob present, so the policy alone decides (0 or 6).
+if command -v openssl >/dev/null 2>&1 && [ -d "$U" ]; then
+  for alg in ec-p256 ec-p384 rsa rsa-pss ed25519; do
+    case $alg in
+    ec-p256) gen="-algorithm EC -pkeyopt ec_paramgen_curve:P-256" kind=ecdsa ;;
+    ec-p384) gen="-algorithm EC -pkeyopt ec_paramgen_curve:P-384" kind=ecdsa ;;
+    rsa) gen="-algorithm RSA -pkeyopt rsa_keygen_bits:2048" kind=rsa ;;
+    rsa-pss) gen="-algorithm RSA -pkeyopt rsa_keygen_bits:2048" kind=rsa-pss ;;
+    ed25519) gen="-algorithm ED25519" kind=ed25519 ;;
+    esac
+    # shellcheck disable=SC2086
+    openssl genpkey $gen -out "$T_TMP/$alg.key" 2>/dev/null &&
+      openssl pkey -in "$T_TMP/$alg.key" -pubout -out "$T_TMP/$alg.pub" 2>/dev/null || {
+      not_ok "$alg: openssl could not make a key"
+      continue
+    }
+    rm -rf "$T_TMP/signed-$alg"
+    $PY sign "$U" "$T_TMP/signed-$alg" "$T_TMP/$alg.key" $kind || {
+      not_ok "$alg: the signed layout could not be made"
+      continue
+    }
+    run verify --key "$T_TMP/$alg.pub" "$T_TMP/signed-$alg"
+    expect_rc 0 "$alg: a complete layout signed with the key: every image signed"
+    expect_out_has ": verified by key SHA256:" "$alg: verified, by the key's fingerprint"
+  done
+  # another key of the same kind: bad-signature, policy not met
+  run verify --key "$T_TMP/ec-p256.pub" "$T_TMP/signed-ec-p384"
+  expect_rc 6 "a P-384 signature with a P-256 key: policy not met"
+  expect_out_has "bad-signature" "a P-384 signature with a P-256 key: bad-signature"
+  run verify --key "$T_TMP/rsa.pub" "$T_TMP/signed-ed25519"
+  expect_rc 6 "an Ed25519 signature with an RSA key: policy not met"
+  # the signed layout from the archive forms too
+  pack "$T_TMP/signed-rsa-pss"
+  run verify --key "$T_TMP/rsa-pss.pub" - <"$T_TMP/l.tar"
+  expect_rc 0 "rsa-pss: the signed layout on standard input"
+  run verify --key "$T_TMP/rsa-pss.pub" "$T_TMP/l.tar.gz"
+  expect_rc 0 "rsa-pss: the signed layout as a tar.gz"
+  # no trust material: listed, not verified, exit unchanged
+  run verify "$T_TMP/signed-rsa"
+  expect_rc 0 "a signed layout without trust material: exit 0 as before"
+  expect_out_has "not-verified" "a signed layout without trust material: not verified"
+else
+  skip "key types" "openssl or the unsigned fixture is missing"
+fi
+
 # ---------------------------------------------------------------- ls and inspect
 for form in dir tar tgz stdin; do
   pack "$L/cimage-cosign-valid-2"

@@ -192,13 +192,15 @@ static void print_signatures(const ocidig_verify_report *r, const style *s)
                im->name ? ")" : "", im->n_signatures ? "" : ": no signature");
     for (size_t j = 0; j < im->n_signatures && k < r->n_signatures; j++, k++) {
       const ocidig_sig_check *c = &r->signatures[k];
-      char md[64], sd[64];
+      char md[64], sd[64], ld[64];
       bool ok = c->verdict == OCIDIG_SIG_VERIFIED;
       const char *color = ok ? s->green : c->verdict == OCIDIG_SIG_NOT_VERIFIED ? s->dim : s->red;
       cli_short_digest(c->manifest, 0, md, sizeof md);
       cli_short_digest(c->subject, 0, sd, sizeof sd);
-      cli_printf("    %s %s %s of %s: %s%s%s", ocidig_attached_scheme_name(c->scheme), ocidig_attached_kind_name(c->kind), md,
-                 sd, color, ocidig_sig_verdict_name(c->verdict), s->reset);
+      cli_short_digest(c->layer, 0, ld, sizeof ld);
+      cli_printf("    %s %s %s%s%s of %s: %s%s%s", ocidig_attached_scheme_name(c->scheme), ocidig_attached_kind_name(c->kind),
+                 md, *c->layer ? " layer " : "", *c->layer ? ld : "", sd, color, ocidig_sig_verdict_name(c->verdict),
+                 s->reset);
       if (ok)
         cli_printf(" by %s%s%s\n", cli_text(c->signer), *c->issuer ? ", issuer " : "", *c->issuer ? cli_text(c->issuer) : "");
       else

@@ -45,7 +45,10 @@ struct oci_attached_table {
   size_t n, cap;
   char **holders; /* indexes that only hold attachments (the referrers tag schema's) */
   size_t n_holders;
+  const ocidig_attached **by_subject; /* the entries sorted by subject, then position */
 };
+
+
 
 bool oci_attached_table_holds(const oci_attached_table *t, const char *digest)
 {
@@ -78,6 +81,7 @@ void oci_attached_table_free(oci_attached_table *t)
     return;
   ocidig_attached_free(t->v, t->n);
   free(t->d);
+  free(t->by_subject);
   oci_strv_free(t->holders, t->n_holders);
   free(t);
 }
@@ -295,6 +299,13 @@ static bool walk_child(void *ctx, const oci_gnode *parent, const oci_gdesc *d, u
   return (b->rc = visit(b, d, true)) == OCIDIG_OK;
 }
 
+static int by_subject_cmp(const void *a, const void *b)
+{
+  const ocidig_attached *x = *(const ocidig_attached *const *)a, *y = *(const ocidig_attached *const *)b;
+  int c = strcmp(x->subject, y->subject);
+  return c ? c : x < y ? -1 : x > y;
+}
+
 ocidig_code oci_attached_table_build(ocidig_layout *l, bool full, oci_attached_table **out, ocidig_error *err)
 {
   builder b = {.full = full, .err = err};
@@ -325,6 +336,15 @@ ocidig_code oci_attached_table_build(ocidig_layout *l, bool full, oci_attached_t
       }
     }
   }
+  /* by subject: an image's lookup costs log n (100,000 signed images) */
+  if (rc == OCIDIG_OK && b.t->n) {
+    if (!(b.t->by_subject = malloc(b.t->n * sizeof *b.t->by_subject)))
+      rc = oci_nomem(err);
+    for (size_t i = 0; rc == OCIDIG_OK && i < b.t->n; i++)
+      b.t->by_subject[i] = &b.t->v[i];
+    if (rc == OCIDIG_OK)
+      qsort(b.t->by_subject, b.t->n, sizeof *b.t->by_subject, by_subject_cmp);
+  }
   if (rc != OCIDIG_OK) {
     oci_attached_table_free(b.t);
     return rc;
@@ -350,33 +370,73 @@ static bool copy_into(ocidig_attached *dst, const ocidig_attached *src)
   return true;
 }
 
+/* The first of t->by_subject whose subject is digest, or t->n. */
+static size_t first_of(const oci_attached_table *t, const char *digest)
+{
+  size_t lo = 0, hi = t->n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(t->by_subject[mid]->subject, digest) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+static int pos_cmp(const void *a, const void *b)
+{
+  const ocidig_attached *x = *(const ocidig_attached *const *)a, *y = *(const ocidig_attached *const *)b;
+  return x < y ? -1 : x > y;
+}
+
 ocidig_code oci_attached_table_get(const oci_attached_table *t, const char *digest, const char *const *kids,
                                    size_t n_kids, ocidig_attached **out, size_t *n, ocidig_error *err)
 {
-  ocidig_attached *v = NULL;
-  size_t m = 0;
+  const ocidig_attached **hit = NULL;
+  size_t m = 0, cap = 0;
+  ocidig_code rc = OCIDIG_OK;
   *out = NULL;
   *n = 0;
-  for (size_t i = 0; t && digest && i < t->n; i++) {
-    bool mine = !strcmp(t->v[i].subject, digest);
-    for (size_t k = 0; !mine && k < n_kids; k++)
-      mine = kids[k] && !strcmp(t->v[i].subject, kids[k]);
-    if (!mine)
+  if (!t || !t->n || !digest)
+    return OCIDIG_OK;
+  for (size_t k = 0; k <= n_kids && rc == OCIDIG_OK; k++) {
+    const char *want = k ? kids[k - 1] : digest;
+    bool again = false;
+    if (!want)
       continue;
-    ocidig_attached *nv = realloc(v, (m + 1) * sizeof *nv);
-    if (!nv) {
-      ocidig_attached_free(v, m);
-      return oci_nomem(err);
-    }
-    v = nv;
-    if (!copy_into(&v[m++], &t->v[i])) {
-      ocidig_attached_free(v, m);
-      return oci_nomem(err);
+    for (size_t j = 0; j < k && !again; j++) /* a digest asked twice (an index listing a manifest twice) */
+      again = !strcmp(j ? kids[j - 1] : digest, want);
+    for (size_t i = again ? t->n : first_of(t, want); i < t->n && !strcmp(t->by_subject[i]->subject, want); i++) {
+      if (m == cap) {
+        const ocidig_attached **nh = realloc(hit, (cap = cap ? 2 * cap : 8) * sizeof *nh);
+        if (!nh) {
+          rc = oci_nomem(err);
+          break;
+        }
+        hit = nh;
+      }
+      hit[m++] = t->by_subject[i];
     }
   }
-  *out = v;
-  *n = m;
-  return OCIDIG_OK;
+  if (rc == OCIDIG_OK && m) {
+    ocidig_attached *v;
+    qsort(hit, m, sizeof *hit, pos_cmp); /* in the order found */
+    if (!(v = calloc(m, sizeof *v)))
+      rc = oci_nomem(err);
+    for (size_t i = 0; rc == OCIDIG_OK && i < m; i++)
+      if (!copy_into(&v[i], hit[i])) {
+        ocidig_attached_free(v, i + 1);
+        v = NULL;
+        rc = oci_nomem(err);
+      }
+    if (rc == OCIDIG_OK) {
+      *out = v;
+      *n = m;
+    }
+  }
+  free(hit);
+  return rc;
 }
 
 /* The manifests the index `digest` lists (wherever index.json lists it), as the graph holds

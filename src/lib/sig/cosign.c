@@ -383,6 +383,7 @@ ocidig_code oci_cosign_verify(oci_attached_ctx *c, const ocidig_attached *a, con
     ocidig_sig_result res;
     if (i > 0 && !(chk = oci_sig_checks_add(out, a)))
       return oci_nomem(err);
+    snprintf(chk->layer, sizeof chk->layer, "%s", oci_str(ly->digest));
     if (!ly->media_type || strcmp(ly->media_type, COSIGN_SIMPLESIGNING)) {
       set(chk, OCIDIG_SIG_UNSUPPORTED, "layer %.100s is %.100s, not a simple-signing payload (%s)", oci_str(ly->digest),
           oci_str(ly->media_type), COSIGN_SIMPLESIGNING);
@@ -402,7 +403,7 @@ ocidig_code oci_cosign_verify(oci_attached_ctx *c, const ocidig_attached *a, con
     result_into(chk, &res);
     if (res.verdict != OCIDIG_SIG_VERIFIED && res.verdict != OCIDIG_SIG_NOT_VERIFIED) {
       char r2[sizeof chk->reason];
-      snprintf(r2, sizeof r2, "layer %.19s: %.900s", oci_str(ly->digest), res.reason);
+      snprintf(r2, sizeof r2, "%.900s", res.reason);
       snprintf(chk->reason, sizeof chk->reason, "%s", r2);
     }
   }
@@ -445,6 +446,7 @@ ocidig_code oci_sigstore_ref_verify(oci_attached_ctx *c, const ocidig_attached *
     set(chk, OCIDIG_SIG_UNSUPPORTED, "%s", e.message);
     return OCIDIG_OK;
   }
+  snprintf(chk->layer, sizeof chk->layer, "%s", oci_str(n->layers[0].digest));
   if (!layer_bytes(c, &n->layers[0], &p, &len, chk, &rc, err))
     return rc;
   sig_options_of(t, &so);

@@ -190,6 +190,7 @@ json_object *oci_verify_signatures_json(const ocidig_verify_report *r)
       json_object_object_add(o, "scheme", json_object_new_string(ocidig_attached_scheme_name(c->scheme)));
       json_object_object_add(o, "subject", json_object_new_string(c->subject));
       json_object_object_add(o, "manifest", json_object_new_string(c->manifest));
+      json_object_object_add(o, "layer", *c->layer ? json_object_new_string(c->layer) : NULL);
       json_object_object_add(o, "verdict", json_object_new_string(ocidig_sig_verdict_name(c->verdict)));
       json_object_object_add(o, "verified", json_object_new_boolean(c->verdict == OCIDIG_SIG_VERIFIED));
       json_object_object_add(o, "reason", json_object_new_string(c->reason));
