@@ -202,6 +202,42 @@ else
   skip "key types" "openssl or the unsigned fixture is missing"
 fi
 
+# ---------------------------------------------------------------- Notation, through verify
+# testdata/sig/notation: each case's root with the shared blobs beside it; CASE.json's
+# verdicts (the three alpine cases pass, notation-wrong-target-jws fails).
+N=$TESTDATA/sig/notation
+if [ -d "$N/cases" ]; then
+  for c in notation-jws-alpine notation-cose-alpine notation-jws-and-cose-alpine notation-wrong-target-jws; do
+    rm -rf "$T_TMP/n"
+    mkdir -p "$T_TMP/n" && cp -R "$N/cases/$c/." "$T_TMP/n/" && cp -R "$N/blobs" "$T_TMP/n/" || {
+      not_ok "$c: the layout could not be made"
+      continue
+    }
+    case $c in *wrong*) want=6 ;; *) want=0 ;; esac
+    pack "$T_TMP/n"
+    for form in dir stdin; do
+      case $form in
+      dir) run verify --trust-policy "$N/trustpolicy.json" --trust-store "$N/truststore" "$T_TMP/n" ;;
+      stdin) run verify --trust-policy "$N/trustpolicy.json" --trust-store "$N/truststore" - <"$T_TMP/l.tar" ;;
+      esac
+      if [ "$want" = 6 ] && [ "$rc" = 6 ]; then
+        expect_out_has "subject-mismatch" "$c ($form): the envelope signs another manifest: subject-mismatch"
+      elif [ "$rc" = "$want" ]; then
+        ok "$c ($form): exit $rc"
+      elif [ "$rc" = 6 ] && grep -q "libcbor" "$T_TMP/out"; then
+        skip "$c ($form)" "built without libcbor: COSE unsupported"
+      else
+        not_ok "$c ($form): exit $rc, wanted $want; $out"
+      fi
+    done
+  done
+  run verify "$T_TMP/n"
+  expect_out_has "notation signature" "Notation without a trust policy: listed"
+  expect_out_has "not-verified" "Notation without a trust policy: not verified"
+else
+  skip "Notation through verify" "no testdata/sig/notation"
+fi
+
 # ---------------------------------------------------------------- ls and inspect
 for form in dir tar tgz stdin; do
   pack "$L/cimage-cosign-valid-2"
