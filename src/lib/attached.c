@@ -46,7 +46,13 @@ struct oci_attached_table {
   char **holders; /* indexes that only hold attachments (the referrers tag schema's) */
   size_t n_holders;
   const ocidig_attached **by_subject; /* the entries sorted by subject, then position */
+  oci_strtab by_manifest;              /* manifest digest -> its first entry */
 };
+
+static const char *manifest_key(const void *ctx, size_t i)
+{
+  return ((const oci_attached_table *)ctx)->v[i].manifest;
+}
 
 
 
@@ -82,6 +88,7 @@ void oci_attached_table_free(oci_attached_table *t)
   ocidig_attached_free(t->v, t->n);
   free(t->d);
   free(t->by_subject);
+  oci_strtab_free(&t->by_manifest);
   oci_strv_free(t->holders, t->n_holders);
   free(t);
 }
@@ -135,7 +142,10 @@ static ocidig_code add(builder *b, ocidig_attached_kind kind, ocidig_attached_sc
   ocidig_attached *a;
   if (!d->digest || !subject)
     return OCIDIG_OK;
-  for (size_t i = 0; i < t->n; i++)
+  /* once per (manifest, subject): a manifest's entries are found from its first (one
+   * signature manifest attached to several images is rare; 100,000 signed images are not) */
+  size_t first = oci_strtab_find(&t->by_manifest, d->digest, manifest_key, t);
+  for (size_t i = first == OCI_STRTAB_NONE ? t->n : first; i < t->n; i++)
     if (!strcmp(t->v[i].manifest, d->digest) && !strcmp(t->v[i].subject, subject))
       return OCIDIG_OK;
   if (t->n == t->cap) {
@@ -153,10 +163,12 @@ static ocidig_code add(builder *b, ocidig_attached_kind kind, ocidig_attached_sc
   t->d[t->n] = d;
   a = &t->v[t->n++];
   memset(a, 0, sizeof *a);
+  if (!(a->manifest = oci_strdup(d->digest)) || !oci_strtab_put(&t->by_manifest, t->n - 1, manifest_key, t, false))
+    return oci_nomem(b->err);
   a->kind = kind;
   a->scheme = scheme;
   const char *at = n && n->code == OCIDIG_OK && n->artifact_type ? n->artifact_type : oci_gdesc_more_of(d)->artifact_type;
-  if (!(a->subject = oci_strdup(subject)) || !(a->manifest = oci_strdup(d->digest)) ||
+  if (!(a->subject = oci_strdup(subject)) ||
       !(a->found_as = oci_strdup(found_as)) || (d->media_type && !(a->media_type = oci_strdup(d->media_type))) ||
       (at && !(a->artifact_type = oci_strdup(at))))
     return oci_nomem(b->err);
