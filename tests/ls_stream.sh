@@ -110,7 +110,6 @@ expect_eq "$out" "$TESTDATA/verify/blob-unreferenced: oci, 1 image, 2 platforms
 IMAGE  PLATFORM        MANIFEST             COMPLETE   SIZE
 v1.0   linux/amd64     sha256:d1b499d80f93  yes       247 B
        linux/arm64/v8  sha256:241de3ecb09d  yes       246 B
-  attestations: 1 buildx
 
 attestations (buildx)
 IMAGE  ATTESTS              MANIFEST             COMPLETE  SIZE

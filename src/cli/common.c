@@ -109,29 +109,57 @@ void cli_short_digest(const char *d, int alg_max, char *buf, size_t n)
 }
 
 
-/* "N scheme" for each scheme of the kind, ", "-joined, appended to b. */
-static void counts(FILE *f, const ocidig_attached *v, size_t n, ocidig_attached_kind kind)
+/* A growing string (cli_attached_summary's); false when out of memory. */
+typedef struct sbuf {
+  char *p;
+  size_t n, cap;
+  bool nomem;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s)
+{
+  size_t l = strlen(s);
+  if (b->nomem)
+    return;
+  if (b->n + l + 1 > b->cap) {
+    size_t cap = (b->n + l + 1) * 2;
+    char *np = realloc(b->p, cap);
+    if (!np) {
+      b->nomem = true;
+      return;
+    }
+    b->p = np;
+    b->cap = cap;
+  }
+  memcpy(b->p + b->n, s, l + 1);
+  b->n += l;
+}
+
+/* "N scheme" for each scheme of the kind, ", "-joined. */
+static void counts(sbuf *b, const ocidig_attached *v, size_t n, ocidig_attached_kind kind)
 {
   bool first = true;
   for (int s = OCIDIG_SCHEME_COSIGN; s <= OCIDIG_SCHEME_REFERRER; s++) {
     size_t c = 0;
+    char num[32];
     for (size_t i = 0; i < n; i++)
       c += v[i].kind == kind && (int)v[i].scheme == s &&
            (kind != OCIDIG_ATTACHED_ATTESTATION || !v[i].n_predicate_types);
-    if (c)
-      fprintf(f, "%s%zu %s", first ? "" : ", ", c, ocidig_attached_scheme_name((ocidig_attached_scheme)s));
-    first = first && !c;
+    if (!c)
+      continue;
+    snprintf(num, sizeof num, "%s%zu ", first ? "" : ", ", c);
+    sb_add(b, num);
+    sb_add(b, ocidig_attached_scheme_name((ocidig_attached_scheme)s));
+    first = false;
   }
 }
 
 char *cli_attached_summary(const ocidig_attached *v, size_t n)
 {
   static const char *const label[] = {"signatures", "attestations", "sboms", "other referrers"};
-  char *buf = NULL;
-  size_t len = 0;
+  sbuf b = {0};
   bool any = false;
-  FILE *f;
-  if (!n || !(f = open_memstream(&buf, &len)))
+  if (!n)
     return NULL;
   for (int k = OCIDIG_ATTACHED_SIGNATURE; k <= OCIDIG_ATTACHED_OTHER; k++) {
     size_t c = 0;
@@ -140,7 +168,9 @@ char *cli_attached_summary(const ocidig_attached *v, size_t n)
       c += (int)v[i].kind == k;
     if (!c)
       continue;
-    fprintf(f, "%s%s: ", any ? "; " : "", label[k]);
+    sb_add(&b, any ? "; " : "");
+    sb_add(&b, label[k]);
+    sb_add(&b, ": ");
     any = true;
     if (k == OCIDIG_ATTACHED_ATTESTATION) {
       /* by predicate type (each once), then those without one by scheme */
@@ -151,7 +181,8 @@ char *cli_attached_summary(const ocidig_attached *v, size_t n)
             for (size_t q = 0; v[j].kind == OCIDIG_ATTACHED_ATTESTATION && q < v[j].n_predicate_types && !seen; q++)
               seen = (j < i || q < p) && !strcmp(v[j].predicate_types[q], v[i].predicate_types[p]);
           if (!seen) {
-            fprintf(f, "%s%s", first ? "" : ", ", cli_text(v[i].predicate_types[p]));
+            sb_add(&b, first ? "" : ", ");
+            sb_add(&b, cli_text(v[i].predicate_types[p]));
             first = false;
           }
         }
@@ -159,18 +190,18 @@ char *cli_attached_summary(const ocidig_attached *v, size_t n)
       for (size_t i = 0; i < n; i++)
         rest += v[i].kind == OCIDIG_ATTACHED_ATTESTATION && !v[i].n_predicate_types;
       if (rest && !first)
-        fputs(", ", f);
+        sb_add(&b, ", ");
       if (rest)
-        counts(f, v, n, OCIDIG_ATTACHED_ATTESTATION);
+        counts(&b, v, n, OCIDIG_ATTACHED_ATTESTATION);
     } else {
-      counts(f, v, n, (ocidig_attached_kind)k);
+      counts(&b, v, n, (ocidig_attached_kind)k);
     }
   }
-  if (fclose(f) != 0) {
-    free(buf);
+  if (b.nomem) {
+    free(b.p);
     return NULL;
   }
-  return buf;
+  return b.p;
 }
 
 /* A file of trust material read whole (at most 16 MiB). */

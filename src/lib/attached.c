@@ -334,18 +334,6 @@ ocidig_code oci_attached_table_build(ocidig_layout *l, bool full, oci_attached_t
       static const oci_graph_visitor visitor = {.child = walk_child};
       if ((rc = oci_graph_walk(b.g, &visitor, &b, err)) == OCIDIG_OK)
         rc = b.rc;
-    } else if (rc == OCIDIG_OK) {
-      /* the indexes index.json lists: buildx's attestation manifests, referrers beside */
-      for (size_t i = 0; i < b.root->n_children && rc == OCIDIG_OK; i++) {
-        const oci_gdesc *d = &b.root->children[i];
-        const oci_gnode *n;
-        if (ocidig_media_type_kind(d->media_type) != OCIDIG_KIND_INDEX)
-          continue;
-        if ((rc = oci_graph_open(b.g, d, &n, err)) != OCIDIG_OK || n->code != OCIDIG_OK)
-          continue;
-        for (size_t j = 0; j < n->n_children && rc == OCIDIG_OK; j++)
-          rc = visit(&b, &n->children[j], false);
-      }
     }
   }
   /* by subject: an image's lookup costs log n (100,000 signed images) */
