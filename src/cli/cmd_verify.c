@@ -201,8 +201,10 @@ static void print_signatures(const ocidig_verify_report *r, const style *s)
       cli_printf("    %s %s %s%s%s of %s: %s%s%s", ocidig_attached_scheme_name(c->scheme), ocidig_attached_kind_name(c->kind),
                  md, *c->layer ? " layer " : "", *c->layer ? ld : "", sd, color, ocidig_sig_verdict_name(c->verdict),
                  s->reset);
-      if (ok)
-        cli_printf(" by %s%s%s\n", cli_text(c->signer), *c->issuer ? ", issuer " : "", *c->issuer ? cli_text(c->issuer) : "");
+      if (ok) /* a reason of a verified signature: what its policy only logged (Notation) */
+        cli_printf(" by %s%s%s%s%s%s\n", cli_text(c->signer), *c->issuer ? ", issuer " : "",
+                   *c->issuer ? cli_text(c->issuer) : "", *c->reason ? " (" : "", *c->reason ? cli_text(c->reason) : "",
+                   *c->reason ? ")" : "");
       else
         cli_printf(": %s\n", cli_text(c->reason));
     }

@@ -94,10 +94,23 @@ static ocidig_code notation_one(oci_attached_ctx *c, const ocidig_attached *a, c
     verdict(chk, OCIDIG_SIG_MALFORMED, e.message);
     return OCIDIG_OK;
   }
-  verdict(chk, res.sig.verdict, res.sig.reason);
+  /* level skip: nothing checked, not verified; a failure the level only logs (permissive,
+   * audit) is said in the reason of a verified signature */
+  if (res.skipped)
+    verdict(chk, OCIDIG_SIG_NOT_VERIFIED, res.sig.reason);
+  else if (res.sig.verdict == OCIDIG_SIG_VERIFIED && *res.logged) {
+    chk->verdict = OCIDIG_SIG_VERIFIED;
+    snprintf(chk->reason, sizeof chk->reason, "trust policy \"%.100s\", level %s, logged: %.800s", res.policy,
+             res.level, res.logged);
+  } else
+    verdict(chk, res.sig.verdict, res.sig.reason);
+  if (chk->verdict == OCIDIG_SIG_NOT_VERIFIED)
+    return OCIDIG_OK;
   snprintf(chk->signer, sizeof chk->signer, "%s", res.sig.signer);
   snprintf(chk->issuer, sizeof chk->issuer, "%s", res.sig.issuer);
-  chk->signed_at = res.sig.verdict == OCIDIG_SIG_VERIFIED ? res.sig.signed_at : 0;
+  /* a verified signing time: notary.x509.signingAuthority's authentic signing time; the
+   * time notary.x509's signer states is not one (no timestamp is used) */
+  chk->signed_at = res.sig.verdict == OCIDIG_SIG_VERIFIED && res.authentic_time ? res.sig.signed_at : 0;
   return OCIDIG_OK;
 }
 
