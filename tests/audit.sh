@@ -244,6 +244,46 @@ expect_out_lacks "require-platform" "--require-platform: an image that has it: n
 run audit -p 'linux//x' "$S/buildah-multiarch"
 expect_rc 2 "--require-platform: a bad specifier"
 
+# Review s9: an image the lock does not have is still checked (a corrupt layer in it is the
+# integrity status, 4, not only "extra"); a tag the lock gives an image the bundle holds names
+# another image here: extra, not drift.
+python3 "$R/audit_mutate.py" corrupt "$T_TMP/extra" "$T_TMP/extra-corrupt"
+"$OCIDIG" audit --expect "$L" --format json "$@" "$T_TMP/extra-corrupt" >"$T_TMP/a.json"; rc=$?
+expect_rc 4 "an extra image with a corrupt layer"
+expect_eq "$(rows "$T_TMP/a.json")" "corrupt v2-extra linux/amd64 extra-corrupt
+extra v2-extra - extra-corrupt" "an extra image with a corrupt layer: both rows"
+python3 "$R/audit_mutate.py" retag "$S/skopeo-v2-zstd" "$T_TMP/tagged" latest
+"$OCIDIG" audit --expect "$L" --format json "$@" "$T_TMP/tagged" >"$T_TMP/a.json"; rc=$?
+expect_rc 6 "an extra image tagged as images the bundle holds"
+expect_eq "$(rows "$T_TMP/a.json")" "extra latest - tagged" "a tag of held images: extra, not drift"
+
+# A layer absent from its source: missing when the lock has it and no source holds it;
+# nothing when another source of the bundle holds it.
+python3 "$R/audit_mutate.py" drop-layer "$S/umoci-multitag" "$T_TMP/nolayer"
+swap "$S/umoci-multitag" "$T_TMP/nolayer" "$@" >"$T_TMP/list"
+run_list "$T_TMP/list" audit --expect "$L" --format json >"$T_TMP/a.json"; rc=$?
+expect_rc 0 "a layer absent from one source, held by another (skopeo-v2.oci-archive.tar)"
+python3 "$R/audit_mutate.py" drop-layer "$S/buildah-amd64-zstd" "$T_TMP/nolayer2"
+swap "$S/buildah-amd64-zstd" "$T_TMP/nolayer2" "$@" >"$T_TMP/list2"
+run_list "$T_TMP/list2" audit --expect "$L" --format json >"$T_TMP/a.json"; rc=$?
+expect_rc 6 "a layer absent from every source"
+expect_eq "$(rows "$T_TMP/a.json")" "missing latest linux/amd64 nolayer2" "a layer absent from every source: missing, not corrupt"
+
+# The lock itself: held to its format; a bad one is a usage error (2), not a corrupt bundle.
+printf '%s garbage' "$(cat "$L")" >"$T_TMP/trail.lock"
+run audit --expect "$T_TMP/trail.lock" "$S/podman-save-ocidir"
+expect_rc 2 "a lock with data after its JSON"
+sed 's/"lockVersion": 1/"lockVersion": "1"/' "$L" >"$T_TMP/str.lock"
+run audit --expect "$T_TMP/str.lock" "$S/podman-save-ocidir"
+expect_rc 2 "a lock whose version is a string"
+run audit --expect /dev/zero "$S/podman-save-ocidir"
+expect_rc 2 "a lock that is not a regular file (/dev/zero)"
+expect_err_has "not a regular file" "a lock that is not a regular file: said"
+printf '{"lockVersion": 1, "images": []}' >"$T_TMP/empty.lock"
+"$OCIDIG" audit --expect "$T_TMP/empty.lock" --format jsonl "$S/podman-save-ocidir" >"$T_TMP/e.jsonl"
+run audit --merge "$T_TMP/1.jsonl" "$T_TMP/e.jsonl"
+expect_rc 2 "merge: parts audited against other locks"
+
 # Without a lock: each source verified on its own.
 run audit "$S/podman-save-ocidir" "$T_TMP/corrupt"
 expect_rc 4 "no lock: a corrupt source"
@@ -261,7 +301,7 @@ run audit - -
 expect_rc 2 "standard input twice"
 printf '{"lockVersion": 2, "images": []}' >"$T_TMP/v2.lock"
 run audit --expect "$T_TMP/v2.lock" "$S/podman-save-ocidir"
-expect_rc 4 "a lock of another version"
+expect_rc 2 "a lock of another version"
 expect_err_has "not a lock file of version 1" "a lock of another version: said"
 run audit --expect "$T_TMP/no.lock" "$S/podman-save-ocidir"
 expect_rc 3 "a lock that is not there"

@@ -4,7 +4,8 @@ as a bundle drifts in transit (tests/audit.sh):
   retag NAME     the first image's manifest changed (an annotation added: a new digest), its
                  index.json entry pointing at it and named NAME (the same name: a retag)
   drop-platform  the manifest of the first image's last platform removed
-  corrupt        one byte of the image's largest layer blob changed"""
+  corrupt        one byte of the image's largest layer blob changed
+  drop-layer     the image's largest layer blob removed"""
 import hashlib
 import json
 import os
@@ -35,6 +36,10 @@ if op == "retag":
     json.dump(index, open(os.path.join(dst, "index.json"), "w"))
 elif op == "drop-platform":
     os.remove(blob(doc["manifests"][-1]["digest"]))
+elif op == "drop-layer":
+    if "manifests" in doc:
+        doc = json.load(open(blob(doc["manifests"][0]["digest"])))
+    os.remove(blob(max(doc["layers"], key=lambda l: l["size"])["digest"]))
 elif op == "corrupt":
     if "manifests" in doc:
         doc = json.load(open(blob(doc["manifests"][0]["digest"])))

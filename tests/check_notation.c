@@ -690,6 +690,29 @@ START_TEST(test_certificate_validity)
 }
 END_TEST
 
+/* A chain made by Python's cryptography (testdata/sig/notation/chain, tests/gen_ntn_chain.py):
+ * leaf -> intermediate -> root for ES256/384/512 and PS256; a leaf whose extended key usage
+ * names OCSPSigning beside codeSigning is refused, as notation-core-go refuses it (review s9
+ * finding 6); alg ES256 over an RSA key is a bad signature. */
+START_TEST(test_chain_made_elsewhere)
+{
+  ocidig_notation_trust *t = trust_from(NDIR "/chain/trustpolicy.json", NDIR "/chain/truststore");
+  static const char *const good[] = {"es256", "es384", "es521", "ps256"};
+  char path[512];
+  for (size_t i = 0; i < 4; i++) {
+    snprintf(path, sizeof path, NDIR "/chain/%s.jws", good[i]);
+    ocidig_notation_result r = check_file(t, "application/jose+json", path, &alpine, 1704067200);
+    ck_verdict(r, OCIDIG_SIG_VERIFIED);
+  }
+  ocidig_notation_result r = check_file(t, "application/jose+json", NDIR "/chain/ocsp.jws", &alpine, 1704067200);
+  ck_verdict(r, OCIDIG_SIG_UNTRUSTED_KEY);
+  ck_assert_msg(strstr(r.sig.reason, "OCSP signing") != NULL, "%s", r.sig.reason);
+  r = check_file(t, "application/jose+json", NDIR "/chain/rsa_es.jws", &alpine, 1704067200);
+  ck_verdict(r, OCIDIG_SIG_BAD_SIGNATURE);
+  ocidig_notation_trust_free(t);
+}
+END_TEST
+
 START_TEST(test_usage)
 {
   ocidig_notation_result r;
@@ -728,6 +751,7 @@ int main(void)
   tcase_add_test(tc, test_expiry);
   tcase_add_test(tc, test_certificate_validity);
   tcase_add_test(tc, test_usage);
+  tcase_add_test(tc, test_chain_made_elsewhere);
   suite_add_tcase(s, tc);
   return tu_run(s);
 }

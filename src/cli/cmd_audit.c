@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,10 +62,16 @@ static int read_all(const char *path, char **out, size_t *len)
   FILE *f = fopen(path, "rb");
   size_t cap = 0, n = 0;
   char *p = NULL;
+  struct stat st;
   *out = NULL;
   if (!f) {
-    cli_error("lock %s: %s", cli_clean(path), strerror(errno));
+    cli_error("%s: %s", cli_clean(path), strerror(errno));
     return EXIT_UNREADABLE;
+  }
+  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) { /* /dev/zero is no lock */
+    fclose(f);
+    cli_error("%s: not a regular file", cli_clean(path));
+    return EXIT_USAGE;
   }
   for (;;) {
     size_t got;
@@ -73,7 +80,7 @@ static int read_all(const char *path, char **out, size_t *len)
       if (!q) {
         free(p);
         fclose(f);
-        cli_error("lock %s: out of memory", cli_clean(path));
+        cli_error("%s: out of memory", cli_clean(path));
         return EXIT_UNREADABLE;
       }
       p = q;
@@ -85,7 +92,7 @@ static int read_all(const char *path, char **out, size_t *len)
   if (ferror(f)) {
     free(p);
     fclose(f);
-    cli_error("lock %s: read error", cli_clean(path));
+    cli_error("%s: read error", cli_clean(path));
     return EXIT_UNREADABLE;
   }
   fclose(f);
@@ -317,7 +324,8 @@ static const char *status_text(ocidig_audit_status s)
   }
 }
 
-/* A path as a URI reference (RFC 3986): what is not unreserved, '/' or ':' percent-encoded. */
+/* A path as a relative URI reference (RFC 3986): what is not unreserved or '/' percent-encoded
+ * (':' too: "a:b.tar" would read as a scheme). */
 static char *uri_of(const char *path)
 {
   static const char hexd[] = "0123456789ABCDEF";
@@ -326,7 +334,7 @@ static char *uri_of(const char *path)
   if (!u)
     return NULL;
   for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~/:", *p)) {
+    if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-._~/", *p)) {
       *o++ = (char)*p;
     } else {
       *o++ = '%';
@@ -527,8 +535,15 @@ static int merge(char **files, size_t n, ocidig_audit **out, char **lock)
         status = EXIT_INTEGRITY;
         break;
       }
-      if (!*lock && obj_str(o, "expect"))
+      if (ln == 1 && f == 0 && obj_str(o, "expect"))
         *lock = strdup(obj_str(o, "expect"));
+      if ((*lock == NULL) != (obj_str(o, "expect") == NULL) || (*lock && strcmp(*lock, obj_str(o, "expect")))) {
+        cli_error("%s: line %zu: audited against another lock than the first line (%s)", cli_clean(files[f]), ln,
+                  cli_clean(*lock ? *lock : "none"));
+        json_object_put(o);
+        status = EXIT_USAGE;
+        break;
+      }
       if (src) {
         for (si = 0; si < a->n_sources && strcmp(a->sources[si], src); si++)
           ;
@@ -726,10 +741,9 @@ int cmd_audit(int argc, char **argv)
       }
     if (ocidig_lock_read(text, len, lock_path, &lock, &err) != OCIDIG_OK) {
       free(text);
-      {
-        status = cli_fail(&err);
-        goto done;
-      }
+      /* a lock that is not one is a bad argument (2), not a corrupt bundle (4) */
+      status = err.code == OCIDIG_ERR_NOMEM ? cli_fail(&err) : (cli_error("%s", cli_text(err.message)), EXIT_USAGE);
+      goto done;
     }
     free(text);
   }
@@ -764,7 +778,7 @@ write:
     write_junit(a);
   else
     write_text(a);
-  status = a->stopped ? 130 : exit_status(a);
+  status = a->stopped || interrupted ? 130 : exit_status(a);
 done:
   ocidig_audit_free(a);
   ocidig_lock_free(lock);

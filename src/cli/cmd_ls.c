@@ -363,7 +363,7 @@ static int ls_lock(char **sources, size_t n, ocidig_open_options *open_opts, cli
     ocidig_layout_close(layout);
     cli_progress_end(prog);
     if (rc != OCIDIG_OK) {
-      cli_error("%s: %s (%s)", cli_text(sources[i]), cli_text(err.message), ocidig_code_name(err.code));
+      cli_error("%s (%s)", cli_text(err.message), ocidig_code_name(err.code)); /* it names the source */
       status = ocidig_code_exit_status(err.code);
       goto out;
     }

@@ -78,15 +78,28 @@ static void source_clear(a_source *s)
   oci_strv_free(s->present, s->n_present);
 }
 
-/* The first error finding of (image, platform) in the report; NULL: none. */
+/* An error finding that says the source is corrupt: a blob absent (blob-missing) is not one
+ * (whether it should be there is the lock's question, and another source may hold it). */
+static bool corrupting(const ocidig_finding *f)
+{
+  return f->severity == OCIDIG_SEVERITY_ERROR && strcmp(f->code, "blob-missing") != 0;
+}
+
+/* The first such finding of (image, platform) in the report; NULL: none. */
 static const char *first_error(const ocidig_verify_report *r, long image, long platform)
 {
   for (size_t i = 0; i < r->n_findings; i++) {
     const ocidig_finding *f = &r->findings[i];
-    if (f->severity == OCIDIG_SEVERITY_ERROR && f->image == image && f->platform == platform)
+    if (corrupting(f) && f->image == image && f->platform == platform)
       return f->message;
   }
   return NULL;
+}
+
+static int img_digest_cmp(const void *a, const void *b)
+{
+  const a_image *x = *(const a_image *const *)a, *y = *(const a_image *const *)b;
+  return strcmp(x->digest ? x->digest : "", y->digest ? y->digest : "");
 }
 
 /* The compact form of a source from its listing (with blobs) and its verify report. */
@@ -95,7 +108,7 @@ static bool source_keep(a_source *s, const ocidig_listing *l, const ocidig_verif
   const char *e;
   s->bytes_hashed = r->summary.bytes_hashed;
   for (size_t i = 0; i < r->n_findings; i++)
-    s->n_errors += r->findings[i].severity == OCIDIG_SEVERITY_ERROR && r->findings[i].image < 0;
+    s->n_errors += corrupting(&r->findings[i]) && r->findings[i].image < 0;
   if ((e = first_error(r, -1, -1)) && !(s->layout_error = oci_strdup(e)))
     return false;
   if (!(s->imgs = calloc(l->n_images + 1, sizeof *s->imgs)))
@@ -127,35 +140,45 @@ static bool source_keep(a_source *s, const ocidig_listing *l, const ocidig_verif
                                                                     li->index_blobs[j].digest))
         return false;
   }
-  /* verify's findings, by image digest and manifest digest (verify has a row per index.json
-   * entry; the listing one per digest) */
-  for (size_t i = 0; i < r->n_images; i++) {
-    const ocidig_verify_image *vi = &r->images[i];
-    a_image *m = NULL;
-    size_t plat_errors = 0;
-    for (size_t j = 0; vi->digest && j < s->n_imgs && !m; j++)
-      if (s->imgs[j].digest && !strcmp(s->imgs[j].digest, vi->digest))
-        m = &s->imgs[j];
-    if (!m)
-      continue;
-    for (size_t j = 0; j < vi->n_platforms; j++) {
-      const ocidig_verify_platform *vp = &vi->platforms[j];
+  /* verify's findings (one pass), by image digest and manifest digest (verify has a row per
+   * index.json entry; the listing one per digest) */
+  {
+    a_image **by = calloc(s->n_imgs + 1, sizeof *by);
+    a_image **vm = calloc(r->n_images + 1, sizeof *vm);
+    bool ok = by && vm;
+    for (size_t i = 0; ok && i < s->n_imgs; i++)
+      by[i] = &s->imgs[i];
+    if (ok && s->n_imgs)
+      qsort(by, s->n_imgs, sizeof *by, img_digest_cmp);
+    for (size_t i = 0; ok && i < r->n_images; i++) {
+      a_image key = {.digest = r->images[i].digest}, *kp = &key, **hit;
+      hit = r->images[i].digest && s->n_imgs ? bsearch(&kp, by, s->n_imgs, sizeof *by, img_digest_cmp) : NULL;
+      vm[i] = hit ? *hit : NULL;
+    }
+    for (size_t f = 0; ok && f < r->n_findings; f++) {
+      const ocidig_finding *fd = &r->findings[f];
+      a_image *m;
       a_plat *p = NULL;
-      plat_errors += vp->n_errors;
-      for (size_t k = 0; k < m->n_plats && !p; k++)
-        if (vp->manifest && m->plats[k].manifest && !strcmp(vp->manifest, m->plats[k].manifest))
-          p = &m->plats[k];
-      if (!p || !vp->n_errors)
+      const char *man;
+      if (!corrupting(fd) || fd->image < 0 || (size_t)fd->image >= r->n_images || !(m = vm[fd->image]))
         continue;
-      p->n_errors += vp->n_errors;
-      if (!p->error && (e = first_error(r, (long)i, (long)j)) && !(p->error = oci_strdup(e)))
-        return false;
+      if (fd->platform >= 0 && (size_t)fd->platform < r->images[fd->image].n_platforms &&
+          (man = r->images[fd->image].platforms[fd->platform].manifest))
+        for (size_t k = 0; k < m->n_plats && !p; k++) /* an image's platforms: few */
+          if (m->plats[k].manifest && !strcmp(man, m->plats[k].manifest))
+            p = &m->plats[k];
+      if (p) {
+        p->n_errors++;
+        ok = p->error || (p->error = oci_strdup(fd->message));
+      } else {
+        m->n_errors++;
+        ok = m->error || (m->error = oci_strdup(fd->message));
+      }
     }
-    if (vi->n_errors > plat_errors) {
-      m->n_errors += vi->n_errors - plat_errors;
-      if (!m->error && (e = first_error(r, (long)i, -1)) && !(m->error = oci_strdup(e)))
-        return false;
-    }
+    free(by);
+    free(vm);
+    if (!ok)
+      return false;
   }
   return true;
 }
@@ -275,16 +298,9 @@ static ocidig_audit_row *add_row(a_rows *w, const char *source, const char *imag
   return r;
 }
 
-static const oci_lock_image *lock_find(const ocidig_lock *k, const char *digest)
-{
-  for (size_t i = 0; k && digest && i < k->n_images; i++)
-    if (k->images[i].digest && !strcmp(k->images[i].digest, digest))
-      return &k->images[i];
-  return NULL;
-}
-
-/* A lock image that has one of these names under another digest (the image was retagged):
- * one that no source holds by its digest first (seen[i] == 0). */
+/* A lock image that has one of these names under another digest and that no source holds
+ * by its digest (the image was retagged); NULL: none (a tag the lock gives an image that
+ * is here too names another image: an extra one, not a drift). */
 static const oci_lock_image *lock_find_name(const ocidig_lock *k, const unsigned char *seen, const char *const *names,
                                             size_t n, const char **which)
 {
@@ -293,13 +309,9 @@ static const oci_lock_image *lock_find_name(const ocidig_lock *k, const unsigned
     for (size_t j = 0; j < k->images[i].n_names; j++)
       for (size_t q = 0; q < n; q++)
         if (!strcmp(k->images[i].names[j], names[q])) {
-          if (seen[i] != 1) {
+          if (seen[i] != 1 && !any) {
             *which = names[q];
-            return &k->images[i];
-          }
-          if (!any) {
             any = &k->images[i];
-            *which = names[q];
           }
         }
   return any;
@@ -371,7 +383,7 @@ static void compare(a_rows *w, a_source *src, size_t n, const ocidig_lock *k, un
     qsort(held, n_held, sizeof *held, pstr_cmp);
   for (size_t i = 0; k && i < n; i++) /* first every image the bundle holds by its digest */
     for (size_t j = 0; j < src[i].n_imgs; j++) {
-      const oci_lock_image *li = lock_find(k, src[i].imgs[j].digest);
+      const oci_lock_image *li = oci_lock_find(k, src[i].imgs[j].digest);
       if (li)
         seen[li - k->images] = 1;
     }
@@ -388,7 +400,7 @@ static void compare(a_rows *w, a_source *src, size_t n, const ocidig_lock *k, un
     for (size_t j = 0; j < s->n_imgs; j++) {
       a_image *m = &s->imgs[j];
       const char *label = image_label((const char *const *)m->names, m->n_names, m->digest);
-      const oci_lock_image *li = lock_find(k, m->digest);
+      const oci_lock_image *li = oci_lock_find(k, m->digest);
       if (k && !li) {
         const char *name = NULL;
         const oci_lock_image *other = lock_find_name(k, seen, (const char *const *)m->names, m->n_names, &name);
@@ -399,7 +411,7 @@ static void compare(a_rows *w, a_source *src, size_t n, const ocidig_lock *k, un
                   oci_str(m->digest), oci_str(other->digest));
         else
           add_row(w, s->name, label, m->digest, NULL, NULL, OCIDIG_AUDIT_EXTRA, "not in the lock");
-        continue;
+        /* and checked as any image is: only what is wrong with it gets a row */
       }
       if (li)
         seen[li - k->images] = 1;
@@ -427,7 +439,7 @@ static void compare(a_rows *w, a_source *src, size_t n, const ocidig_lock *k, un
           add_row(w, s->name, label, m->digest, p->platform, p->manifest,
                   li ? OCIDIG_AUDIT_MISSING : OCIDIG_AUDIT_INCOMPLETE, "%zu blob%s not here%s: %s", expected,
                   expected == 1 ? "" : "s", li ? " (the lock has them)" : "", first);
-        else
+        else if (!k || li)
           add_row(w, s->name, label, m->digest, p->platform, p->manifest, OCIDIG_AUDIT_OK, NULL);
       }
     }

@@ -25,10 +25,20 @@ typedef struct oci_lock_image {
   size_t n_blobs;
 } oci_lock_image;
 
+typedef struct oci_lock_key {
+  const char *digest;
+  size_t index;
+} oci_lock_key;
+
 struct ocidig_lock {
   char *name;
   oci_lock_image *images;
   size_t n_images;
+  oci_lock_key *by_digest; /* the images with a digest, sorted by it (audit's lookups) */
+  size_t n_by_digest;
 };
+
+/* The image of the lock with this digest (a binary search); NULL: none. */
+const oci_lock_image *oci_lock_find(const ocidig_lock *k, const char *digest);
 
 #endif

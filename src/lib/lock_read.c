@@ -30,6 +30,21 @@ static json_object *get_array(json_object *o, const char *key)
   return v;
 }
 
+static int key_cmp(const void *a, const void *b)
+{
+  return strcmp(((const oci_lock_key *)a)->digest, ((const oci_lock_key *)b)->digest);
+}
+
+const oci_lock_image *oci_lock_find(const ocidig_lock *k, const char *digest)
+{
+  oci_lock_key key = {digest, 0};
+  const oci_lock_key *hit;
+  if (!k || !digest || !k->n_by_digest)
+    return NULL;
+  hit = bsearch(&key, k->by_digest, k->n_by_digest, sizeof key, key_cmp);
+  return hit ? &k->images[hit->index] : NULL;
+}
+
 void ocidig_lock_free(ocidig_lock *k)
 {
   if (!k)
@@ -49,11 +64,12 @@ void ocidig_lock_free(ocidig_lock *k)
     free(m->blobs);
   }
   free(k->images);
+  free(k->by_digest);
   free(k->name);
   free(k);
 }
 
-/* false: out of memory.  *bad: the text is not a lock (then the message is in err). */
+/* The strings of a; false: out of memory. */
 static bool read_strings(json_object *a, char ***v, size_t *n)
 {
   for (size_t i = 0; a && i < json_object_array_length(a); i++) {
@@ -66,10 +82,12 @@ static bool read_strings(json_object *a, char ***v, size_t *n)
 
 static ocidig_code read_image(json_object *o, oci_lock_image *m, const char *name, size_t i, ocidig_error *err)
 {
-  json_object *pl = get_array(o, "platforms"), *bl = get_array(o, "blobs");
+  json_object *pl = get_array(o, "platforms"), *bl = get_array(o, "blobs"), *dv;
   const char *digest = get_str(o, "digest");
   if (!json_object_is_type(o, json_type_object) || !pl || !bl)
     return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: image %zu of the lock has no platforms or blobs", name, i);
+  if (json_object_object_get_ex(o, "digest", &dv) && dv && !digest)
+    return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: image %zu of the lock: its digest is not a string", name, i);
   if ((digest && !(m->digest = oci_strdup(digest))) || !read_strings(get_array(o, "names"), &m->names, &m->n_names) ||
       !read_strings(get_array(o, "sources"), &m->sources, &m->n_sources))
     return oci_nomem(err);
@@ -119,6 +137,14 @@ ocidig_code ocidig_lock_read(const char *text, size_t len, const char *name, oci
   if (!(tok = json_tokener_new()))
     return oci_nomem(err);
   root = json_tokener_parse_ex(tok, text, (int)(len > INT32_MAX ? INT32_MAX : len));
+  if (root && json_tokener_get_error(tok) == json_tokener_success) { /* nothing but space after it */
+    for (size_t i = json_tokener_get_parse_end(tok); i < len; i++)
+      if (!strchr(" \t\r\n", text[i])) {
+        json_object_put(root);
+        root = NULL;
+        break;
+      }
+  }
   if (!root || json_tokener_get_error(tok) != json_tokener_success || len > INT32_MAX) {
     json_tokener_free(tok);
     json_object_put(root);
@@ -126,7 +152,8 @@ ocidig_code ocidig_lock_read(const char *text, size_t len, const char *name, oci
   }
   json_tokener_free(tok);
   if (!json_object_is_type(root, json_type_object) || !json_object_object_get_ex(root, "lockVersion", &ver) ||
-      json_object_get_int(ver) != 1 || !(imgs = get_array(root, "images"))) {
+      !json_object_is_type(ver, json_type_int) || json_object_get_int64(ver) != 1 ||
+      !(imgs = get_array(root, "images"))) {
     json_object_put(root);
     return oci_fail(err, OCIDIG_ERR_INVALID_JSON, "%s: not a lock file of version 1 (ocidig ls --lock writes one)",
                     name);
@@ -144,6 +171,13 @@ ocidig_code ocidig_lock_read(const char *text, size_t len, const char *name, oci
     k->n_images++;
   }
   json_object_put(root);
+  if (rc == OCIDIG_OK && !(k->by_digest = calloc(k->n_images + 1, sizeof *k->by_digest)))
+    rc = oci_nomem(err);
+  for (size_t i = 0; rc == OCIDIG_OK && i < k->n_images; i++)
+    if (k->images[i].digest)
+      k->by_digest[k->n_by_digest++] = (oci_lock_key){k->images[i].digest, i};
+  if (rc == OCIDIG_OK && k->n_by_digest)
+    qsort(k->by_digest, k->n_by_digest, sizeof *k->by_digest, key_cmp);
   if (rc != OCIDIG_OK) {
     ocidig_lock_free(k);
     return rc;

@@ -263,10 +263,10 @@ static bool check_chain_shape(ntn_run *s)
         return sig_fail(r, OCIDIG_SIG_UNTRUSTED_KEY,
                         "the signing certificate (%s): its key usage is not digitalSignature (only)", subj);
       if ((flags & EXFLAG_XKUSAGE) &&
-          (X509_get_extended_key_usage(x) & (XKU_SSL_SERVER | XKU_SSL_CLIENT | XKU_SMIME | XKU_TIMESTAMP | XKU_ANYEKU)))
+          (X509_get_extended_key_usage(x) & (XKU_SSL_SERVER | XKU_SSL_CLIENT | XKU_SMIME | XKU_TIMESTAMP | XKU_OCSP_SIGN | XKU_ANYEKU)))
         return sig_fail(r, OCIDIG_SIG_UNTRUSTED_KEY,
                         "the signing certificate (%s) is not a code-signing certificate: its extended key usage "
-                        "names server, client, e-mail, time-stamping or any use",
+                        "names server, client, e-mail, time-stamping, OCSP signing or any use",
                         subj);
     } else {
       if (!(flags & EXFLAG_BCONS) || !(flags & EXFLAG_CA) || !critical(x, NID_basic_constraints) ||
