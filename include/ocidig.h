@@ -1207,6 +1207,8 @@ typedef enum ocidig_audit_status {
   OCIDIG_AUDIT_CORRUPT,    /* verify found an error (a digest mismatch, a document that fails) */
   OCIDIG_AUDIT_INCOMPLETE, /* blobs absent, and no lock to say whether they should be there */
   OCIDIG_AUDIT_UNREADABLE, /* the source cannot be read at all */
+  OCIDIG_AUDIT_UNSIGNED,   /* --require-signature: no signature of the image verifies */
+  OCIDIG_AUDIT_UNATTESTED, /* --require-attestation: no attestation of the type is attached */
   OCIDIG_AUDIT_STATUS_COUNT
 } ocidig_audit_status;
 const char *ocidig_audit_status_name(ocidig_audit_status status);
@@ -1251,6 +1253,15 @@ typedef struct ocidig_audit_options {
   const ocidig_matcher *const *require_platforms;
   const char *const *require_platform_names;
   size_t n_require_platforms;
+  /* --require-signature: every image (not itself a signature or attestation) must carry a
+   * signature that verifies with this trust material (verify's), else an unsigned row. */
+  const ocidig_trust_options *trust;
+  bool require_signature;
+  /* --require-attestation TYPE: an attestation of each of these predicate types (a URI, or
+   * cosign's names: slsaprovenance, slsaprovenance02, slsaprovenance1, spdx, spdxjson,
+   * cyclonedx, vuln, openvex) must be attached to every image, else an unattested row. */
+  const char *const *require_attestations;
+  size_t n_require_attestations;
 } ocidig_audit_options;
 void ocidig_audit_options_init(ocidig_audit_options *opts);
 

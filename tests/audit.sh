@@ -284,6 +284,32 @@ printf '{"lockVersion": 1, "images": []}' >"$T_TMP/empty.lock"
 run audit --merge "$T_TMP/1.jsonl" "$T_TMP/e.jsonl"
 expect_rc 2 "merge: parts audited against other locks"
 
+# --require-signature (verify's trust material) and --require-attestation TYPE over the cosign
+# layouts of testdata/sig (real cosign signatures; CASE.json gives each key's verdict): an image
+# whose signature verifies is ok; another key: unsigned, with the signature's verdict; an image
+# with no signature: unsigned; an attestation of the predicate type: ok, of another: unattested.
+K=$TESTDATA/sig/cosign/keys
+CL=$TESTDATA/sig/cosign/layouts
+run audit --require-signature --key "$K/cosign2.pub" --format json "$CL/cimage-cosign-key-rekor" "$S/podman-save-ocidir"
+expect_rc 6 "--require-signature: one image signed, one not"
+printf '%s\n' "$out" >"$T_TMP/a.json"
+expect_eq "$(rows "$T_TMP/a.json" | grep -v incomplete)" "unsigned localhost/corpus-multi:armv7 - podman-save-ocidir" \
+  "--require-signature: the unsigned image named (the signed one ok)"
+expect_out_has "no signature attached" "--require-signature: why"
+run audit --require-signature --key "$K/cosign.pub" "$CL/cimage-cosign-key-rekor"
+expect_rc 6 "--require-signature: a signature of another key"
+expect_out_has "unsigned: bad-signature" "--require-signature: the signature's verdict as the reason"
+run audit --require-signature "$S/podman-save-ocidir"
+expect_rc 2 "--require-signature without trust material"
+run audit --require-attestation https://cosign.sigstore.dev/attestation/v1 --format json "$CL/cosign-oci-attestation-bundle"
+printf '%s\n' "$out" >"$T_TMP/a.json"
+expect_eq "$(rows "$T_TMP/a.json" | grep -c unattested)" "0" "--require-attestation: the predicate type attached: no row"
+run audit --require-attestation slsaprovenance --format json "$CL/cosign-oci-attestation-bundle" "$S/podman-save-ocidir"
+printf '%s\n' "$out" >"$T_TMP/a.json"
+expect_eq "$(rows "$T_TMP/a.json" | grep unattested)" "unattested latest - cosign-oci-attestation-bundle
+unattested localhost/corpus-multi:armv7 - podman-save-ocidir" \
+  "--require-attestation slsaprovenance: every image without one (the attestation itself not)"
+
 # Without a lock: each source verified on its own.
 run audit "$S/podman-save-ocidir" "$T_TMP/corrupt"
 expect_rc 4 "no lock: a corrupt source"

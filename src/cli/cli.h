@@ -72,4 +72,31 @@ char *cli_attached_summary(const ocidig_attached *v, size_t n);
  * after saying why on standard error ("WHAT PATH: reason"). */
 int cli_slurp(const char *path, const char *what, uint8_t **out, size_t *len);
 
+/* Trust material on the command line (verify, audit): --key, --trusted-root, the certificate
+ * identity and issuer (exact or as a regexp), --trust-policy with --trust-store.  A command
+ * puts CLI_TRUST_LONGOPTS in its option table, hands each of those options to
+ * cli_trust_option, then calls cli_trust_load once (the combinations checked, the files
+ * read); opts is then what ocidig_verify_options.trust takes; cli_trust_free at the end. */
+enum { CLI_OPT_TRUST = 512, CLI_OPT_TRUST_END = CLI_OPT_TRUST + 8 };
+#define CLI_TRUST_LONGOPTS                                                          \
+  {"key", required_argument, NULL, CLI_OPT_TRUST + 0},                              \
+  {"trusted-root", required_argument, NULL, CLI_OPT_TRUST + 1},                     \
+  {"certificate-identity", required_argument, NULL, CLI_OPT_TRUST + 2},             \
+  {"certificate-identity-regexp", required_argument, NULL, CLI_OPT_TRUST + 3},      \
+  {"certificate-oidc-issuer", required_argument, NULL, CLI_OPT_TRUST + 4},          \
+  {"certificate-oidc-issuer-regexp", required_argument, NULL, CLI_OPT_TRUST + 5},   \
+  {"trust-policy", required_argument, NULL, CLI_OPT_TRUST + 6},                     \
+  {"trust-store", required_argument, NULL, CLI_OPT_TRUST + 7}
+typedef struct cli_trust {
+  ocidig_trust_options opts;
+  const char *key_path, *root_path, *policy_path, *store_path;
+  uint8_t *key, *root;
+  ocidig_notation_trust *notation;
+} cli_trust;
+/* true when opt is one of CLI_TRUST_LONGOPTS' (then arg is kept). */
+bool cli_trust_option(cli_trust *t, int opt, const char *arg);
+/* 0, or the exit status after saying what is wrong (command: for usage messages). */
+int cli_trust_load(cli_trust *t, const char *command);
+void cli_trust_free(cli_trust *t);
+
 #endif

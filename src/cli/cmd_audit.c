@@ -34,6 +34,16 @@ static void help(void)
            "  -p, --require-platform SPEC\n"
            "                       every image must resolve for SPEC (repeatable): else a\n"
            "                       missing row for it\n"
+           "      --require-signature\n"
+           "                       every image must carry a signature that verifies with the\n"
+           "                       trust material below (as verify's): else an unsigned row\n"
+           "      --require-attestation TYPE\n"
+           "                       an attestation of this predicate type (a URI, or cosign's\n"
+           "                       slsaprovenance, spdx, cyclonedx, vuln, openvex) must be\n"
+           "                       attached to every image (repeatable): else an unattested row\n"
+           "      --key, --trusted-root, --certificate-identity[-regexp],\n"
+           "      --certificate-oidc-issuer[-regexp], --trust-policy, --trust-store\n"
+           "                       trust material, as verify takes it\n"
            "  -j, --jobs N         sources verified at once (default: one per CPU)\n"
            "      --deep           also verify inside every layer (verify --deep)\n"
            "  -f, --format F       text (default), json (one object), jsonl (one object per\n"
@@ -147,7 +157,8 @@ static int exit_status(const ocidig_audit *a)
     return EXIT_UNREADABLE;
   if (a->counts[OCIDIG_AUDIT_CORRUPT])
     return EXIT_INTEGRITY;
-  if (a->counts[OCIDIG_AUDIT_MISSING] || a->counts[OCIDIG_AUDIT_EXTRA] || a->counts[OCIDIG_AUDIT_DRIFT])
+  if (a->counts[OCIDIG_AUDIT_MISSING] || a->counts[OCIDIG_AUDIT_EXTRA] || a->counts[OCIDIG_AUDIT_DRIFT] ||
+      a->counts[OCIDIG_AUDIT_UNSIGNED] || a->counts[OCIDIG_AUDIT_UNATTESTED])
     return EXIT_POLICY;
   return 0;
 }
@@ -261,9 +272,9 @@ static void write_json(const ocidig_audit *a, const char *lock)
 static ocidig_audit_status worst(const ocidig_audit_row *const *v, size_t n)
 {
   static const int rank[OCIDIG_AUDIT_STATUS_COUNT] = {
-    [OCIDIG_AUDIT_OK] = 0,      [OCIDIG_AUDIT_INCOMPLETE] = 1, [OCIDIG_AUDIT_EXTRA] = 2,
-    [OCIDIG_AUDIT_DRIFT] = 3,   [OCIDIG_AUDIT_MISSING] = 4,    [OCIDIG_AUDIT_CORRUPT] = 5,
-    [OCIDIG_AUDIT_UNREADABLE] = 6,
+    [OCIDIG_AUDIT_OK] = 0,         [OCIDIG_AUDIT_INCOMPLETE] = 1, [OCIDIG_AUDIT_UNATTESTED] = 2,
+    [OCIDIG_AUDIT_UNSIGNED] = 3,   [OCIDIG_AUDIT_EXTRA] = 4,      [OCIDIG_AUDIT_DRIFT] = 5,
+    [OCIDIG_AUDIT_MISSING] = 6,    [OCIDIG_AUDIT_CORRUPT] = 7,    [OCIDIG_AUDIT_UNREADABLE] = 8,
   };
   ocidig_audit_status w = OCIDIG_AUDIT_OK;
   for (size_t i = 0; i < n; i++)
@@ -320,6 +331,8 @@ static const char *status_text(ocidig_audit_status s)
   case OCIDIG_AUDIT_CORRUPT: return "A blob or document of the source fails verification (digest, size, content).";
   case OCIDIG_AUDIT_INCOMPLETE: return "Blobs are absent from the source (no lock says whether they should be there).";
   case OCIDIG_AUDIT_UNREADABLE: return "The source cannot be read as an image layout or archive.";
+  case OCIDIG_AUDIT_UNSIGNED: return "No signature of the image verifies with the trust material given.";
+  case OCIDIG_AUDIT_UNATTESTED: return "No attestation of a required predicate type is attached to the image.";
   default: return "As expected.";
   }
 }
@@ -626,7 +639,7 @@ static int merge(char **files, size_t n, ocidig_audit **out, char **lock)
 
 int cmd_audit(int argc, char **argv)
 {
-  enum { OPT_MAX_BYTES = 256, OPT_DEEP, OPT_MERGE };
+  enum { OPT_MAX_BYTES = 256, OPT_DEEP, OPT_MERGE, OPT_REQ_SIG, OPT_REQ_ATT };
   enum { MAX_REQUIRE = 32 };
   static const struct option longopts[] = {
     {"expect", required_argument, NULL, 'e'},
@@ -635,6 +648,9 @@ int cmd_audit(int argc, char **argv)
     {"format", required_argument, NULL, 'f'},
     {"merge", no_argument, NULL, OPT_MERGE},
     {"require-platform", required_argument, NULL, 'p'},
+    {"require-signature", no_argument, NULL, OPT_REQ_SIG},
+    {"require-attestation", required_argument, NULL, OPT_REQ_ATT},
+    CLI_TRUST_LONGOPTS,
     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -645,6 +661,9 @@ int cmd_audit(int argc, char **argv)
   ocidig_matcher *req[MAX_REQUIRE];
   const char *req_names[MAX_REQUIRE];
   size_t n_req = 0;
+  const char *atts[MAX_REQUIRE];
+  size_t n_atts = 0;
+  cli_trust trust = {0};
   ocidig_open_options oo = {0};
   ocidig_audit_options ao;
   ocidig_lock *lock = NULL;
@@ -673,6 +692,14 @@ int cmd_audit(int argc, char **argv)
     }
     case OPT_DEEP: ao.deep = true; break;
     case OPT_MERGE: merging = true; break;
+    case OPT_REQ_SIG: ao.require_signature = true; break;
+    case OPT_REQ_ATT:
+      if (n_atts == MAX_REQUIRE) {
+        status = cli_usage("audit", "at most %d --require-attestation", (int)MAX_REQUIRE);
+        goto done;
+      }
+      atts[n_atts++] = optarg;
+      break;
     case 'p':
       if (n_req == MAX_REQUIRE) {
         status = cli_usage("audit", "at most %d --require-platform", (int)MAX_REQUIRE);
@@ -695,6 +722,8 @@ int cmd_audit(int argc, char **argv)
         }
       break;
     default:
+      if (cli_trust_option(&trust, c, optarg))
+        break;
       status = cli_usage("audit", "bad option");
       goto done;
     }
@@ -724,6 +753,15 @@ int cmd_audit(int argc, char **argv)
     lock_path = merged_lock;
     goto write;
   }
+  if ((status = cli_trust_load(&trust, "audit")) != 0)
+    goto done;
+  if (ao.require_signature && !ocidig_trust_options_any(&trust.opts)) {
+    status = cli_usage("audit", "--require-signature needs trust material: --key, --trusted-root or --trust-policy");
+    goto done;
+  }
+  ao.trust = &trust.opts;
+  ao.require_attestations = atts;
+  ao.n_require_attestations = n_atts;
   for (int i = optind; i < argc; i++)
     stdin_count += !strcmp(argv[i], "-");
   if (stdin_count > 1)
@@ -785,6 +823,7 @@ done:
   free(merged_lock);
   for (size_t i = 0; i < n_req; i++)
     ocidig_matcher_free(req[i]);
+  cli_trust_free(&trust);
   cli_text_free();
   return status;
 }

@@ -400,21 +400,9 @@ static void print_text(const ocidig_verify_report *r, const char *source, bool f
 
 /* --------------------------------------------------------------- command */
 
-/* Notation's trust policy and store, read (0, or the exit status after saying why). */
-static int notation_load(const char *policy, const char *store, ocidig_notation_trust **out)
-{
-  ocidig_error e;
-  if (ocidig_notation_trust_load(policy, store, out, &e) != OCIDIG_OK) {
-    cli_error("%s (%s)", cli_text(e.message), ocidig_code_name(e.code));
-    return e.code == OCIDIG_ERR_USAGE ? 2 : ocidig_code_exit_status(e.code);
-  }
-  return 0;
-}
-
 int cmd_verify(int argc, char **argv)
 {
-  enum { OPT_FAIL_ON = 256, OPT_MAX_BYTES, OPT_KEY, OPT_ROOT, OPT_ID, OPT_ID_RE, OPT_ISS, OPT_ISS_RE, OPT_POLICY,
-         OPT_STORE };
+  enum { OPT_FAIL_ON = 256, OPT_MAX_BYTES };
   static const struct option longopts[] = {
     {"platform", required_argument, NULL, 'p'},
     {"strict", no_argument, NULL, 's'},
@@ -424,14 +412,7 @@ int cmd_verify(int argc, char **argv)
     {"deep", no_argument, NULL, 'd'},
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"max-bytes", required_argument, NULL, OPT_MAX_BYTES},
-    {"key", required_argument, NULL, OPT_KEY},
-    {"trusted-root", required_argument, NULL, OPT_ROOT},
-    {"certificate-identity", required_argument, NULL, OPT_ID},
-    {"certificate-identity-regexp", required_argument, NULL, OPT_ID_RE},
-    {"certificate-oidc-issuer", required_argument, NULL, OPT_ISS},
-    {"certificate-oidc-issuer-regexp", required_argument, NULL, OPT_ISS_RE},
-    {"trust-policy", required_argument, NULL, OPT_POLICY},
-    {"trust-store", required_argument, NULL, OPT_STORE},
+    CLI_TRUST_LONGOPTS,
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
   };
@@ -446,10 +427,7 @@ int cmd_verify(int argc, char **argv)
   uint64_t max_bytes = 0;
   ocidig_code rc;
   int c, status;
-  ocidig_trust_options trust = {0};
-  const char *key_path = NULL, *root_path = NULL, *policy_path = NULL, *store_path = NULL;
-  uint8_t *key = NULL, *root = NULL;
-  ocidig_notation_trust *notation = NULL;
+  cli_trust trust = {0};
 
   optind = 1;
   while ((c = getopt_long(argc, argv, "p:sar:jdh", longopts, NULL)) != -1) {
@@ -466,20 +444,14 @@ int cmd_verify(int argc, char **argv)
       else if (strcmp(optarg, "error"))
         return cli_usage("verify", "--fail-on takes 'error' or 'warning', not '%s'", optarg);
       break;
-    case OPT_KEY: key_path = optarg; break;
-    case OPT_ROOT: root_path = optarg; break;
-    case OPT_ID: trust.identity = optarg; break;
-    case OPT_ID_RE: trust.identity_regexp = optarg; break;
-    case OPT_ISS: trust.issuer = optarg; break;
-    case OPT_ISS_RE: trust.issuer_regexp = optarg; break;
-    case OPT_POLICY: policy_path = optarg; break;
-    case OPT_STORE: store_path = optarg; break;
     case OPT_MAX_BYTES:
       if ((status = cli_max_bytes("verify", optarg, &max_bytes)) != 0)
         return status;
       break;
     case 'h': help(); return 0;
-    default: return cli_usage("verify", "bad option");
+    default:
+      if (!cli_trust_option(&trust, c, optarg))
+        return cli_usage("verify", "bad option");
     }
   }
   if (optind + 1 != argc)
@@ -493,25 +465,11 @@ int cmd_verify(int argc, char **argv)
     return cli_usage("verify", "--ref needs a name or @DIGEST");
   if (platform && (status = cli_matcher(platform, strict, &matcher)) != 0)
     return status;
-  if ((trust.identity && trust.identity_regexp) || (trust.issuer && trust.issuer_regexp))
-    return cli_usage("verify", "give a certificate identity (or issuer) exactly or as a regexp, not both");
-  if (!root_path && (trust.identity || trust.identity_regexp || trust.issuer || trust.issuer_regexp))
-    return cli_usage("verify", "a certificate identity or issuer needs --trusted-root");
-  if (root_path && !key_path && (!(trust.identity || trust.identity_regexp) || !(trust.issuer || trust.issuer_regexp)))
-    return cli_usage("verify", "--trusted-root needs --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]");
-  if (!policy_path != !store_path)
-    return cli_usage("verify", "--trust-policy and --trust-store go together");
-  if ((key_path && (status = cli_slurp(key_path, "key", &key, &trust.key_pem_len)) != 0) ||
-      (root_path && (status = cli_slurp(root_path, "trusted root", &root, &trust.trusted_root_len)) != 0) ||
-      (policy_path && (status = notation_load(policy_path, store_path, &notation)) != 0)) {
-    free(key);
-    free(root);
+  if ((status = cli_trust_load(&trust, "verify")) != 0) {
+    cli_trust_free(&trust);
     ocidig_matcher_free(matcher);
     return status;
   }
-  trust.key_pem = key;
-  trust.trusted_root = root;
-  trust.notation = notation;
 
   /* --deep: the layers are read inside as they pass in the one pass (standard input too) */
   {
@@ -531,7 +489,7 @@ int cmd_verify(int argc, char **argv)
                                 .progress = cli_progress_cb,
                                 .progress_ctx = &prog,
                                 .deep = deep,
-                                .trust = &trust};
+                                .trust = &trust.opts};
     ocidig_verify(layout, &vo, &r, &err);
     cli_progress_end(&prog);
   } else if ((r = calloc(1, sizeof *r)) != NULL) {
@@ -569,9 +527,7 @@ out:
   ocidig_verify_report_free(r);
   ocidig_layout_close(layout);
   ocidig_matcher_free(matcher);
-  free(key);
-  free(root);
-  ocidig_notation_trust_free(notation);
+  cli_trust_free(&trust);
   cli_text_free();
   return status;
 }

@@ -248,3 +248,56 @@ int cli_slurp(const char *path, const char *what, uint8_t **out, size_t *len)
   return 0;
 }
 
+
+/* ------------------------------------------------------------- trust material */
+
+bool cli_trust_option(cli_trust *t, int opt, const char *arg)
+{
+  switch (opt - CLI_OPT_TRUST) {
+  case 0: t->key_path = arg; return true;
+  case 1: t->root_path = arg; return true;
+  case 2: t->opts.identity = arg; return true;
+  case 3: t->opts.identity_regexp = arg; return true;
+  case 4: t->opts.issuer = arg; return true;
+  case 5: t->opts.issuer_regexp = arg; return true;
+  case 6: t->policy_path = arg; return true;
+  case 7: t->store_path = arg; return true;
+  default: return false;
+  }
+}
+
+int cli_trust_load(cli_trust *t, const char *command)
+{
+  ocidig_trust_options *o = &t->opts;
+  ocidig_error e;
+  int status;
+  if ((o->identity && o->identity_regexp) || (o->issuer && o->issuer_regexp))
+    return cli_usage(command, "give a certificate identity (or issuer) exactly or as a regexp, not both");
+  if (!t->root_path && (o->identity || o->identity_regexp || o->issuer || o->issuer_regexp))
+    return cli_usage(command, "a certificate identity or issuer needs --trusted-root");
+  if (t->root_path && !t->key_path && (!(o->identity || o->identity_regexp) || !(o->issuer || o->issuer_regexp)))
+    return cli_usage(command,
+                     "--trusted-root needs --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]");
+  if (!t->policy_path != !t->store_path)
+    return cli_usage(command, "--trust-policy and --trust-store go together");
+  if ((t->key_path && (status = cli_slurp(t->key_path, "key", &t->key, &o->key_pem_len)) != 0) ||
+      (t->root_path && (status = cli_slurp(t->root_path, "trusted root", &t->root, &o->trusted_root_len)) != 0))
+    return status;
+  if (t->policy_path && ocidig_notation_trust_load(t->policy_path, t->store_path, &t->notation, &e) != OCIDIG_OK) {
+    cli_error("%s (%s)", cli_text(e.message), ocidig_code_name(e.code));
+    return e.code == OCIDIG_ERR_USAGE ? EXIT_USAGE : ocidig_code_exit_status(e.code);
+  }
+  o->key_pem = t->key;
+  o->trusted_root = t->root;
+  o->notation = t->notation;
+  return 0;
+}
+
+void cli_trust_free(cli_trust *t)
+{
+  free(t->key);
+  free(t->root);
+  ocidig_notation_trust_free(t->notation);
+  t->key = t->root = NULL;
+  t->notation = NULL;
+}

@@ -24,6 +24,11 @@ typedef struct a_plat {
 
 typedef struct a_image {
   char *digest;
+  bool attachment;        /* itself a signature or attestation (verify says) */
+  size_t n_signatures, n_verified;
+  char *sig_reason;       /* why the first signature that did not verify did not */
+  char **predicates;      /* the predicate types of the attestations attached to it */
+  size_t n_predicates;
   char **names;
   size_t n_names;
   a_plat *plats;
@@ -47,7 +52,8 @@ typedef struct a_source {
 
 const char *ocidig_audit_status_name(ocidig_audit_status s)
 {
-  static const char *const names[] = {"ok", "missing", "extra", "drift", "corrupt", "incomplete", "unreadable"};
+  static const char *const names[] = {"ok",         "missing",    "extra",    "drift",     "corrupt",
+                                      "incomplete", "unreadable", "unsigned", "unattested"};
   return (unsigned)s < sizeof names / sizeof *names ? names[s] : "unknown";
 }
 
@@ -65,6 +71,8 @@ static void source_clear(a_source *s)
     a_image *m = &s->imgs[i];
     free(m->digest);
     free(m->error);
+    free(m->sig_reason);
+    oci_strv_free(m->predicates, m->n_predicates);
     oci_strv_free(m->names, m->n_names);
     for (size_t j = 0; j < m->n_plats; j++) {
       free(m->plats[j].platform);
@@ -121,6 +129,11 @@ static bool source_keep(a_source *s, const ocidig_listing *l, const ocidig_verif
     for (size_t j = 0; j < li->n_names; j++)
       if (!oci_strv_push(&m->names, &m->n_names, li->names[j]))
         return false;
+    for (size_t j = 0; j < li->n_attached; j++)
+      if (li->attached[j].kind == OCIDIG_ATTACHED_ATTESTATION)
+        for (size_t q = 0; q < li->attached[j].n_predicate_types; q++)
+          if (!oci_strv_push(&m->predicates, &m->n_predicates, li->attached[j].predicate_types[q]))
+            return false;
     for (size_t j = 0; j < li->n_rows; j++) {
       const ocidig_list_row *row = &li->rows[j];
       a_plat *p = &m->plats[m->n_plats++];
@@ -154,6 +167,26 @@ static bool source_keep(a_source *s, const ocidig_listing *l, const ocidig_verif
       a_image key = {.digest = r->images[i].digest}, *kp = &key, **hit;
       hit = r->images[i].digest && s->n_imgs ? bsearch(&kp, by, s->n_imgs, sizeof *by, img_digest_cmp) : NULL;
       vm[i] = hit ? *hit : NULL;
+      if (vm[i]) { /* verify has a row per index.json entry: an image named twice, counted once */
+        vm[i]->attachment = vm[i]->attachment || r->images[i].attachment;
+        if (r->images[i].n_signatures > vm[i]->n_signatures)
+          vm[i]->n_signatures = r->images[i].n_signatures;
+        if (r->images[i].n_verified > vm[i]->n_verified)
+          vm[i]->n_verified = r->images[i].n_verified;
+      }
+    }
+    /* why an image's signatures fail: the first of them that does not verify */
+    for (size_t g = 0; ok && g < r->n_signatures; g++) {
+      const ocidig_sig_check *c = &r->signatures[g];
+      a_image key = {.digest = (char *)c->subject}, *kp = &key, **hit;
+      if (c->verdict == OCIDIG_SIG_VERIFIED || !s->n_imgs)
+        continue;
+      hit = bsearch(&kp, by, s->n_imgs, sizeof *by, img_digest_cmp);
+      if (hit && !(*hit)->sig_reason) {
+        char buf[OCIDIG_ERROR_MESSAGE_MAX + 64];
+        snprintf(buf, sizeof buf, "%s: %s", ocidig_sig_verdict_name(c->verdict), c->reason);
+        ok = ((*hit)->sig_reason = oci_strdup(buf)) != NULL;
+      }
     }
     for (size_t f = 0; ok && f < r->n_findings; f++) {
       const ocidig_finding *fd = &r->findings[f];
@@ -190,7 +223,8 @@ static void source_scan(a_source *s, const ocidig_audit_options *o, unsigned thr
   ocidig_layout *layout = NULL;
   ocidig_verify_report *r = NULL;
   ocidig_listing *l = NULL;
-  ocidig_verify_options vo = {.host = o->host, .deep = o->deep, .threads = threads};
+  ocidig_verify_options vo = {.host = o->host, .deep = o->deep, .threads = threads,
+                              .trust = o->require_signature ? o->trust : NULL};
   ocidig_list_options lo = {.host = o->host, .blobs = true};
   ocidig_error err = {0};
   if (o->open)
@@ -349,6 +383,31 @@ static bool image_offers(const a_image *m, const ocidig_matcher *mt, const ocidi
   return false;
 }
 
+/* --require-attestation: a predicate type as a URI, or cosign's --type names. */
+static bool predicate_is(const char *have, const char *want)
+{
+  static const struct {
+    const char *name, *prefix;
+  } names[] = {
+    {"slsaprovenance", "https://slsa.dev/provenance/"}, {"slsaprovenance02", "https://slsa.dev/provenance/v0.2"},
+    {"slsaprovenance1", "https://slsa.dev/provenance/v1"}, {"spdx", "https://spdx.dev/Document"},
+    {"spdxjson", "https://spdx.dev/Document"}, {"cyclonedx", "https://cyclonedx.org/bom"},
+    {"vuln", "https://cosign.sigstore.dev/attestation/vuln/v1"}, {"openvex", "https://openvex.dev/ns"},
+  };
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    if (!strcmp(want, names[i].name))
+      return !strncmp(have, names[i].prefix, strlen(names[i].prefix));
+  return !strcmp(have, want);
+}
+
+static bool has_predicate(const a_image *m, const char *want)
+{
+  for (size_t i = 0; i < m->n_predicates; i++)
+    if (predicate_is(m->predicates[i], want))
+      return true;
+  return false;
+}
+
 static int pstr_cmp(const void *a, const void *b)
 {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -417,7 +476,16 @@ static void compare(a_rows *w, a_source *src, size_t n, const ocidig_lock *k, un
         seen[li - k->images] = 1;
       if (m->n_errors)
         add_row(w, s->name, label, m->digest, NULL, NULL, OCIDIG_AUDIT_CORRUPT, "%s", oci_str(m->error));
-      for (size_t q = 0; q < o->n_require_platforms; q++)
+      if (o->require_signature && !m->attachment && !m->n_verified)
+        add_row(w, s->name, label, m->digest, NULL, NULL, OCIDIG_AUDIT_UNSIGNED, "%s",
+                m->sig_reason ? m->sig_reason
+                : m->n_signatures ? "no signature of it verifies (--require-signature)"
+                                  : "no signature attached (--require-signature)");
+      for (size_t q = 0; q < o->n_require_attestations && !m->attachment; q++)
+        if (!has_predicate(m, o->require_attestations[q]))
+          add_row(w, s->name, label, m->digest, NULL, NULL, OCIDIG_AUDIT_UNATTESTED,
+                  "no %s attestation attached (--require-attestation)", o->require_attestations[q]);
+      for (size_t q = 0; q < o->n_require_platforms && !m->attachment; q++)
         if (!image_offers(m, o->require_platforms[q], o->host))
           add_row(w, s->name, label, m->digest, o->require_platform_names[q], NULL, OCIDIG_AUDIT_MISSING,
                   "no manifest for %s here (--require-platform)", o->require_platform_names[q]);
