@@ -1573,14 +1573,25 @@ typedef struct ocidig_trust_options {
   size_t key_pem_len;
   const uint8_t *trusted_root; /* Sigstore: trusted_root.json's text (--trusted-root) */
   size_t trusted_root_len;
-  /* the certificate policy, as ocidig_sig_options has it */
+  /* the certificate policy, as ocidig_sig_options has it (the SAN matched: URI, email or
+   * DNS name); with ca_roots the issuer may be absent (a private PKI's certificate has no
+   * OIDC issuer extension: not asked) */
   const char *identity, *identity_regexp;
   const char *issuer, *issuer_regexp;
+  /* cosign: a private PKI (--ca-roots, --ca-intermediates): PEM text of one or more
+   * certificates each.  A signature's certificate must chain to one of ca_roots (every one a
+   * trust anchor) through ca_intermediates and the intermediates of its chain annotation,
+   * at its verified signing time, else at `now`; no SCT and no transparency log asked for
+   * (those of the trusted root, when one is also given, are still checked). */
+  const uint8_t *ca_roots;
+  size_t ca_roots_len;
+  const uint8_t *ca_intermediates; /* optional */
+  size_t ca_intermediates_len;
   /* Notation: the trust policy and store (ocidig_notation_trust_load) */
   const ocidig_notation_trust *notation;
   int64_t now; /* 0: the clock */
 } ocidig_trust_options;
-/* Is any trust material given (a key, a trusted root, a trust policy)? */
+/* Is any trust material given (a key, a trusted root, CA roots, a trust policy)? */
 bool ocidig_trust_options_any(const ocidig_trust_options *t);
 
 #define OCIDIG_SIG_DIGEST_MAX 160

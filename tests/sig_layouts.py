@@ -5,12 +5,15 @@
                               case|sparse|image digest|want|args (tab-separated args)
   verdict JSON DIGEST         from a `verify --json` report: "PASS" when a signature
                               attached to DIGEST verified, else "FAIL"; then the verdicts
-  sign SRC DST KEY ALG        a copy of the complete layout SRC whose first image carries a
+  sign SRC DST KEY ALG [CERT [CHAIN]]
+                              a copy of the complete layout SRC whose first image carries a
                               cosign signature (tag sha256-<hex>.sig) made by openssl with the
-                              private key KEY (ALG: ecdsa, rsa, rsa-pss, ed25519)
+                              private key KEY (ALG: ecdsa, rsa, rsa-pss, ed25519); with CERT
+                              (and CHAIN), PEM files: its certificate and chain annotations
   mutate SRC DST WHAT         a copy of the layout SRC with one thing of its cosign
                               signature changed (signature, payload, manifest, certificate,
-                              set), every digest it changes rewritten so that the layout
+                              set, nochain: the chain annotation removed), every digest it
+                              changes rewritten so that the layout
                               stays intact: only the signature's verdict may change.
 """
 import base64
@@ -41,8 +44,14 @@ def cases(layouts, keys, prod):
                 # fulcio_v1.crt.pem and rekor.pub are the public-good instance's: the production root holds both
                 args = ["--trusted-root", prod, "--certificate-identity", e["subject_email"],
                         "--certificate-oidc-issuer", e["oidc_issuer"]]
+            elif "ca_roots" in e:
+                # a private PKI (cosign --ca-roots): the subject's email as the identity
+                args = ["--ca-roots", os.path.join(keys, os.path.basename(e["ca_roots"]))]
+                if "ca_intermediates" in e:
+                    args += ["--ca-intermediates", os.path.join(keys, os.path.basename(e["ca_intermediates"]))]
+                args += ["--certificate-identity", e["subject_email"]]
             else:
-                args = ["PRIVATE-PKI"]
+                sys.exit(name + ": an expected verdict without trust material this script knows")
             print("|".join([name, "sparse" if c.get("sparse") else "full", c["image_digest"], e["verdict"],
                             "\t".join(args)]))
 
@@ -110,6 +119,8 @@ def mutate(src, dst, what):
         b = json.loads(ann["dev.sigstore.cosign/bundle"])
         b["SignedEntryTimestamp"] = flip_b64(b["SignedEntryTimestamp"])
         ann["dev.sigstore.cosign/bundle"] = json.dumps(b, separators=(",", ":"))
+    elif what == "nochain":
+        del ann["dev.sigstore.cosign/chain"]
     else:
         sys.exit("unknown mutation " + what)
     data = json.dumps(man, separators=(",", ":")).encode()
@@ -118,7 +129,7 @@ def mutate(src, dst, what):
         json.dump(index, f, indent=2)
 
 
-def sign(src, dst, key, alg):
+def sign(src, dst, key, alg, cert=None, chain=None):
     shutil.copytree(src, dst)
     with open(os.path.join(dst, "index.json")) as f:
         index = json.load(f)
@@ -150,6 +161,10 @@ def sign(src, dst, key, alg):
            "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "size": len(payload),
                        "digest": pd,
                        "annotations": {"dev.cosignproject.cosign/signature": base64.b64encode(sig).decode()}}]}
+    for path, name in ((cert, "certificate"), (chain, "chain")):
+        if path:
+            with open(path) as f:
+                man["layers"][0]["annotations"]["dev.sigstore.cosign/" + name] = f.read()
     data = json.dumps(man, separators=(",", ":")).encode()
     index["manifests"].append({"mediaType": man["mediaType"], "digest": put_blob(dst, data), "size": len(data),
                                "annotations": {"org.opencontainers.image.ref.name":
@@ -165,7 +180,7 @@ if __name__ == "__main__":
     elif cmd == "verdict":
         verdict(*sys.argv[2:4])
     elif cmd == "sign":
-        sign(*sys.argv[2:6])
+        sign(*sys.argv[2:8])
     elif cmd == "mutate":
         mutate(*sys.argv[2:5])
     else:

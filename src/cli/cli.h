@@ -77,7 +77,7 @@ int cli_slurp(const char *path, const char *what, uint8_t **out, size_t *len);
  * puts CLI_TRUST_LONGOPTS in its option table, hands each of those options to
  * cli_trust_option, then calls cli_trust_load once (the combinations checked, the files
  * read); opts is then what ocidig_verify_options.trust takes; cli_trust_free at the end. */
-enum { CLI_OPT_TRUST = 512, CLI_OPT_TRUST_END = CLI_OPT_TRUST + 8 };
+enum { CLI_OPT_TRUST = 512, CLI_OPT_TRUST_END = CLI_OPT_TRUST + 10 };
 #define CLI_TRUST_LONGOPTS                                                          \
   {"key", required_argument, NULL, CLI_OPT_TRUST + 0},                              \
   {"trusted-root", required_argument, NULL, CLI_OPT_TRUST + 1},                     \
@@ -86,11 +86,13 @@ enum { CLI_OPT_TRUST = 512, CLI_OPT_TRUST_END = CLI_OPT_TRUST + 8 };
   {"certificate-oidc-issuer", required_argument, NULL, CLI_OPT_TRUST + 4},          \
   {"certificate-oidc-issuer-regexp", required_argument, NULL, CLI_OPT_TRUST + 5},   \
   {"trust-policy", required_argument, NULL, CLI_OPT_TRUST + 6},                     \
-  {"trust-store", required_argument, NULL, CLI_OPT_TRUST + 7}
+  {"trust-store", required_argument, NULL, CLI_OPT_TRUST + 7},                      \
+  {"ca-roots", required_argument, NULL, CLI_OPT_TRUST + 8},                         \
+  {"ca-intermediates", required_argument, NULL, CLI_OPT_TRUST + 9}
 typedef struct cli_trust {
   ocidig_trust_options opts;
-  const char *key_path, *root_path, *policy_path, *store_path;
-  uint8_t *key, *root;
+  const char *key_path, *root_path, *policy_path, *store_path, *ca_roots_path, *ca_inter_path;
+  uint8_t *key, *root, *ca_roots, *ca_inter;
   ocidig_notation_trust *notation;
 } cli_trust;
 /* true when opt is one of CLI_TRUST_LONGOPTS' (then arg is kept). */

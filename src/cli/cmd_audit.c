@@ -42,7 +42,8 @@ static void help(void)
            "                       slsaprovenance, spdx, cyclonedx, vuln, openvex) must be\n"
            "                       attached to every image (repeatable): else an unattested row\n"
            "      --key, --trusted-root, --certificate-identity[-regexp],\n"
-           "      --certificate-oidc-issuer[-regexp], --trust-policy, --trust-store\n"
+           "      --certificate-oidc-issuer[-regexp], --ca-roots, --ca-intermediates,\n"
+           "      --trust-policy, --trust-store\n"
            "                       trust material, as verify takes it\n"
            "  -j, --jobs N         sources verified at once (default: one per CPU)\n"
            "      --deep           also verify inside every layer (verify --deep)\n"
@@ -756,7 +757,7 @@ int cmd_audit(int argc, char **argv)
   if ((status = cli_trust_load(&trust, "audit")) != 0)
     goto done;
   if (ao.require_signature && !ocidig_trust_options_any(&trust.opts)) {
-    status = cli_usage("audit", "--require-signature needs trust material: --key, --trusted-root or --trust-policy");
+    status = cli_usage("audit", "--require-signature needs trust material: --key, --trusted-root, --ca-roots or --trust-policy");
     goto done;
   }
   ao.trust = &trust.opts;

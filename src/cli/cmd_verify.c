@@ -22,7 +22,8 @@ static void help(void)
           "Usage: ocidig verify [--platform SPEC [--strict] | --all-platforms] [--ref NAME|@DIGEST]\n"
           "                     [--deep] [--json] [--fail-on warning]\n"
           "                     [--key PUBKEY.pem | --trusted-root trusted_root.json\n"
-          "                      --certificate-identity[-regexp] I --certificate-oidc-issuer[-regexp] O]\n"
+          "                      --certificate-identity[-regexp] I --certificate-oidc-issuer[-regexp] O |\n"
+          "                      --ca-roots PEM [--ca-intermediates PEM] --certificate-identity[-regexp] I]\n"
           "                     [--trust-policy trustpolicy.json --trust-store DIR] SOURCE\n"
           "\n"
           "Check a layout: oci-layout and index.json, every index and manifest (JSON, schema\n"
@@ -61,7 +62,13 @@ static void help(void)
           "                               entries and timestamps checked against it)\n"
           "      --certificate-identity I, --certificate-identity-regexp R\n"
           "      --certificate-oidc-issuer O, --certificate-oidc-issuer-regexp R\n"
-          "                               the signing certificate's identity and OIDC issuer\n"
+          "                               the signing certificate's identity (a SAN: email, URI or\n"
+          "                               DNS name) and OIDC issuer\n"
+          "      --ca-roots PEM           cosign: a private PKI's root certificates (one or more):\n"
+          "                               the certificate chains to one of them (no SCT, no Rekor\n"
+          "                               entry needed; the issuer optional); checked at the\n"
+          "                               current time when no log entry or timestamp is verified\n"
+          "      --ca-intermediates PEM   its intermediate certificates (with the signature's chain)\n"
           "      --trust-policy FILE, --trust-store DIR   Notation's trust policy and store\n"
           CLI_MAX_BYTES_HELP
           "  -h, --help           this help\n"
@@ -181,7 +188,7 @@ static void print_signatures(const ocidig_verify_report *r, const style *s)
   size_t k = 0;
   if (!r->n_signatures && !r->trust_given)
     return;
-  cli_printf("\nsignatures%s\n", r->trust_given ? "" : " (not verified: no --key, --trusted-root or --trust-policy)");
+  cli_printf("\nsignatures%s\n", r->trust_given ? "" : " (not verified: no --key, --trusted-root, --ca-roots or --trust-policy)");
   for (size_t i = 0; i < r->n_images; i++) {
     const ocidig_verify_image *im = &r->images[i];
     char d[64];

@@ -262,6 +262,8 @@ bool cli_trust_option(cli_trust *t, int opt, const char *arg)
   case 5: t->opts.issuer_regexp = arg; return true;
   case 6: t->policy_path = arg; return true;
   case 7: t->store_path = arg; return true;
+  case 8: t->ca_roots_path = arg; return true;
+  case 9: t->ca_inter_path = arg; return true;
   default: return false;
   }
 }
@@ -273,15 +275,26 @@ int cli_trust_load(cli_trust *t, const char *command)
   int status;
   if ((o->identity && o->identity_regexp) || (o->issuer && o->issuer_regexp))
     return cli_usage(command, "give a certificate identity (or issuer) exactly or as a regexp, not both");
-  if (!t->root_path && (o->identity || o->identity_regexp || o->issuer || o->issuer_regexp))
-    return cli_usage(command, "a certificate identity or issuer needs --trusted-root");
-  if (t->root_path && !t->key_path && (!(o->identity || o->identity_regexp) || !(o->issuer || o->issuer_regexp)))
+  if (!t->root_path && !t->ca_roots_path && (o->identity || o->identity_regexp || o->issuer || o->issuer_regexp))
+    return cli_usage(command, "a certificate identity or issuer needs --trusted-root or --ca-roots");
+  if (t->ca_inter_path && !t->ca_roots_path)
+    return cli_usage(command, "--ca-intermediates needs --ca-roots");
+  if (t->ca_roots_path && t->key_path)
+    return cli_usage(command, "give --key or --ca-roots, not both (a key verifies every cosign signature)");
+  /* a private PKI's certificate has no OIDC issuer: with --ca-roots the identity alone */
+  if (t->ca_roots_path && !(o->identity || o->identity_regexp))
+    return cli_usage(command, "--ca-roots needs --certificate-identity[-regexp]");
+  if (t->root_path && !t->key_path && !t->ca_roots_path &&
+      (!(o->identity || o->identity_regexp) || !(o->issuer || o->issuer_regexp)))
     return cli_usage(command,
                      "--trusted-root needs --certificate-identity[-regexp] and --certificate-oidc-issuer[-regexp]");
   if (!t->policy_path != !t->store_path)
     return cli_usage(command, "--trust-policy and --trust-store go together");
   if ((t->key_path && (status = cli_slurp(t->key_path, "key", &t->key, &o->key_pem_len)) != 0) ||
-      (t->root_path && (status = cli_slurp(t->root_path, "trusted root", &t->root, &o->trusted_root_len)) != 0))
+      (t->root_path && (status = cli_slurp(t->root_path, "trusted root", &t->root, &o->trusted_root_len)) != 0) ||
+      (t->ca_roots_path && (status = cli_slurp(t->ca_roots_path, "CA roots", &t->ca_roots, &o->ca_roots_len)) != 0) ||
+      (t->ca_inter_path &&
+       (status = cli_slurp(t->ca_inter_path, "CA intermediates", &t->ca_inter, &o->ca_intermediates_len)) != 0))
     return status;
   if (t->policy_path && ocidig_notation_trust_load(t->policy_path, t->store_path, &t->notation, &e) != OCIDIG_OK) {
     cli_error("%s (%s)", cli_text(e.message), ocidig_code_name(e.code));
@@ -289,6 +302,8 @@ int cli_trust_load(cli_trust *t, const char *command)
   }
   o->key_pem = t->key;
   o->trusted_root = t->root;
+  o->ca_roots = t->ca_roots;
+  o->ca_intermediates = t->ca_inter;
   o->notation = t->notation;
   return 0;
 }
@@ -297,7 +312,9 @@ void cli_trust_free(cli_trust *t)
 {
   free(t->key);
   free(t->root);
+  free(t->ca_roots);
+  free(t->ca_inter);
   ocidig_notation_trust_free(t->notation);
-  t->key = t->root = NULL;
+  t->key = t->root = t->ca_roots = t->ca_inter = NULL;
   t->notation = NULL;
 }

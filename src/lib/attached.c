@@ -488,7 +488,7 @@ ocidig_code ocidig_layout_find_attached(ocidig_layout *l, const char *digest, oc
 
 bool ocidig_trust_options_any(const ocidig_trust_options *t)
 {
-  return t && (t->key_pem || t->trusted_root || t->notation);
+  return t && (t->key_pem || t->trusted_root || t->ca_roots || t->notation);
 }
 
 json_object *oci_attached_json(const ocidig_attached *v, size_t n)

@@ -1,11 +1,17 @@
 /* cert.c: the signing certificate: its chain to a certificate authority of the trusted
  * root at each verified signing time (X509_STORE with the check time set), the code-signing
  * EKU, the SCTs embedded in it against the trusted root's CT logs (OpenSSL's CT API), and
- * the identity policy (SAN URI or email; OIDC issuer extension 1.3.6.1.4.1.57264.1.8, else
- * .1.1), exact or POSIX extended regular expressions matched as cosign's flags match. */
+ * the identity policy (SAN URI, email or DNS name; OIDC issuer extension
+ * 1.3.6.1.4.1.57264.1.8, else .1.1), exact or POSIX extended regular expressions matched as
+ * cosign's flags match.  A private PKI (cosign --ca-roots, containers/image's sigstoreSigned
+ * pki): the chain to one of the roots given, through the intermediates given and those of
+ * the signature's chain, at each verified signing time or else the current time; no SCT;
+ * the EKU, when present, names code signing (as Go's x509 reads an absent one: any). */
 #include "sig_int.h"
 
 #include <openssl/ct.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include <regex.h>
@@ -62,6 +68,77 @@ bool sig_cert_load(sig_run *s)
   if (!sig_pkey_spki(s->key, &s->key_spki))
     return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "out of memory");
   return true;
+}
+
+bool sig_pem_certs(const uint8_t *pem, size_t n, STACK_OF(X509) **out)
+{
+  BIO *bio = pem && n > 0 && n <= INT32_MAX ? BIO_new_mem_buf(pem, (int)n) : NULL;
+  STACK_OF(X509) *sk = bio ? sk_X509_new_null() : NULL;
+  bool ok = sk != NULL;
+  X509 *x;
+  *out = NULL;
+  ERR_set_mark();
+  while (ok && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
+    if (!sk_X509_push(sk, x)) {
+      X509_free(x);
+      ok = false;
+    }
+  /* read to the end of the text: no further PEM block (a block that does not read is an
+   * error of its own) */
+  unsigned long e = ERR_peek_last_error();
+  ok = ok && sk_X509_num(sk) > 0 && ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+  ERR_pop_to_mark();
+  BIO_free(bio);
+  if (!ok) {
+    sk_X509_pop_free(sk, X509_free);
+    return false;
+  }
+  *out = sk;
+  return true;
+}
+
+/* The chain of the leaf to one of the private PKI's roots at time t (every root a trust
+ * anchor, as Go's x509 takes a root pool: X509_V_FLAG_PARTIAL_CHAIN), through the
+ * intermediates given and the signature's chain (untrusted, as cosign and containers/image
+ * use them); X509_V_OK or OpenSSL's error (-1: out of memory). */
+static int pki_chain_at(sig_run *s, int64_t t)
+{
+  X509_STORE *store = X509_STORE_new();
+  X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+  STACK_OF(X509) *untrusted = sk_X509_new_null();
+  int rc = -1;
+  if (!store || !ctx || !untrusted)
+    goto out;
+  for (int i = 0; i < sk_X509_num(s->pki_roots); i++)
+    if (X509_STORE_add_cert(store, sk_X509_value(s->pki_roots, i)) != 1)
+      goto out;
+  for (int i = 0; i < sk_X509_num(s->pki_intermediates); i++) {
+    X509 *c = sk_X509_value(s->pki_intermediates, i);
+    if (!sk_X509_push(untrusted, c))
+      goto out;
+    X509_up_ref(c);
+  }
+  for (size_t i = 1; i < s->b.n_certs; i++) {
+    X509 *c = der_cert(&s->b.certs[i]);
+    if (!c || !sk_X509_push(untrusted, c)) {
+      X509_free(c);
+      goto out;
+    }
+  }
+  if (X509_STORE_CTX_init(ctx, store, s->leaf, untrusted) != 1)
+    goto out;
+  X509_VERIFY_PARAM *p = X509_STORE_CTX_get0_param(ctx);
+  /* not X509_V_FLAG_X509_STRICT: a private CA need not carry what RFC 5280 asks of a public
+   * one (the fixture's root has no key usage), and Go's x509, which cosign and
+   * containers/image verify with, does not ask it either */
+  X509_VERIFY_PARAM_set_flags(p, X509_V_FLAG_USE_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN);
+  X509_VERIFY_PARAM_set_time(p, (time_t)t);
+  rc = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+out:
+  X509_STORE_CTX_free(ctx);
+  X509_STORE_free(store);
+  sk_X509_pop_free(untrusted, X509_free);
+  return rc;
 }
 
 /* The chain of the leaf to authority a at time t; its issuer (a reference) in *issuer. */
@@ -235,7 +312,7 @@ static bool identity_check(sig_run *s)
   char first[OCIDIG_SIG_TEXT_MAX] = "";
   for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
     GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
-    if (g->type != GEN_URI && g->type != GEN_EMAIL)
+    if (g->type != GEN_URI && g->type != GEN_EMAIL && g->type != GEN_DNS)
       continue;
     const ASN1_IA5STRING *v = g->d.ia5;
     size_t len = (size_t)ASN1_STRING_length(v);
@@ -258,9 +335,15 @@ static bool identity_check(sig_run *s)
   if (bad)
     return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "the identity regular expression does not compile");
   if (!found)
-    return sig_fail(s->res, OCIDIG_SIG_IDENTITY_MISMATCH, "the certificate's identity is %s, not %s %s",
-                    first[0] ? first : "(none)", o->identity ? "" : "a match of", o->identity ? o->identity : o->identity_regexp);
+    return sig_fail(s->res, OCIDIG_SIG_IDENTITY_MISMATCH, "the certificate's identity is %s, not %s%s",
+                    first[0] ? first : "(none)", o->identity ? "" : "a match of ", o->identity ? o->identity : o->identity_regexp);
   char *iss = oidc_issuer(s->leaf);
+  if (s->pki_roots && !o->issuer && !o->issuer_regexp) { /* a private PKI: not asked */
+    snprintf(s->res->signer, sizeof s->res->signer, "%s", first);
+    snprintf(s->res->issuer, sizeof s->res->issuer, "%s", iss ? iss : "");
+    free(iss);
+    return true;
+  }
   bool iok = iss && match(iss, o->issuer, o->issuer_regexp, &bad);
   if (bad || !iok) {
     bool r = bad ? sig_fail(s->res, OCIDIG_SIG_MALFORMED, "the issuer regular expression does not compile")
@@ -275,15 +358,40 @@ static bool identity_check(sig_run *s)
   return true;
 }
 
+/* A private PKI's chain at every verified signing time; without one, at s->now (as cosign
+ * verifies a certificate with neither a log entry nor a timestamp). */
+static bool pki_check(sig_run *s, int64_t nb, int64_t na)
+{
+  char when[40];
+  size_t n = s->n_times ? s->n_times : 1;
+  for (size_t k = 0; k < n; k++) {
+    int64_t t = s->n_times ? s->times[k] : s->now;
+    const char *now = s->n_times ? "" : " (the current time: no verified signing time)";
+    fmt_time(t, when, sizeof when);
+    if (t < nb || t > na)
+      return sig_fail(s->res, OCIDIG_SIG_EXPIRED, "%s %s%s, outside the signing certificate's validity",
+                      s->n_times ? "signed at" : "at", when, now);
+    int why = pki_chain_at(s, t);
+    if (why != X509_V_OK)
+      return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY,
+                      "the signing certificate does not chain to the CA roots given at %s%s: %s", when, now,
+                      why < 0 ? "out of memory" : X509_verify_cert_error_string(why));
+  }
+  return true;
+}
+
 bool sig_cert_check(sig_run *s)
 {
   int64_t nb, na;
   char when[40];
   if (!sig_asn1_time(X509_get0_notBefore(s->leaf), &nb) || !sig_asn1_time(X509_get0_notAfter(s->leaf), &na))
     return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "the signing certificate's validity is unreadable");
-  uint32_t xku = X509_get_extension_flags(s->leaf) & EXFLAG_XKUSAGE ? X509_get_extended_key_usage(s->leaf) : 0;
-  if (!(xku & XKU_CODE_SIGN))
+  bool has_xku = X509_get_extension_flags(s->leaf) & EXFLAG_XKUSAGE;
+  uint32_t xku = has_xku ? X509_get_extended_key_usage(s->leaf) : 0;
+  if (s->pki_roots ? has_xku && !(xku & (XKU_CODE_SIGN | XKU_ANYEKU)) : !(xku & XKU_CODE_SIGN))
     return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY, "the signing certificate is not for code signing (EKU)");
+  if (s->pki_roots)
+    return pki_check(s, nb, na) && identity_check(s);
   X509 *issuer = NULL;
   for (size_t k = 0; k < s->n_times; k++) {
     int64_t t = s->times[k];

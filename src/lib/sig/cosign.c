@@ -7,7 +7,9 @@
  * key verifies it (ECDSA and RSA over SHA-256, RSA PKCS#1 v1.5 or PSS; Ed25519 over the
  * bytes themselves); without one, the certificate of dev.sigstore.cosign/certificate (and
  * the chain of .../chain) must chain to a certificate authority of the trusted root at the
- * signing time, with the identity asked for.  The Rekor entry of dev.sigstore.cosign/bundle
+ * signing time, with the identity asked for, or, for a private PKI (--ca-roots), to one of
+ * the roots given (cert.c; no SCT, no log entry asked for; without a verified signing time,
+ * at the current time, as cosign).  The Rekor entry of dev.sigstore.cosign/bundle
  * (its signed entry timestamp) and the RFC 3161 timestamp of
  * dev.sigstore.cosign/rfc3161timestamp are checked against the trusted root when one is
  * given.  The claim checked is critical.image.docker-manifest-digest: the digest of the
@@ -230,9 +232,17 @@ static void layer_verify(const ocidig_trust_options *trust, const oci_gdesc *ly,
   } else if (!cert) {
     sig_fail(res, OCIDIG_SIG_UNTRUSTED_KEY, "signed by a key (no certificate): give the key (--key)");
     goto done;
-  } else if (!trust->trusted_root) {
+  } else if (!trust->trusted_root && !trust->ca_roots) {
     res->verdict = OCIDIG_SIG_NOT_VERIFIED;
-    snprintf(res->reason, sizeof res->reason, "signed by a certificate: give a trusted root (--trusted-root)");
+    snprintf(res->reason, sizeof res->reason,
+             "signed by a certificate: give a trusted root (--trusted-root) or CA roots (--ca-roots)");
+    goto done;
+  } else if (trust->ca_roots && (!sig_pem_certs(trust->ca_roots, trust->ca_roots_len, &s.pki_roots) ||
+                                 (trust->ca_intermediates &&
+                                  !sig_pem_certs(trust->ca_intermediates, trust->ca_intermediates_len,
+                                                 &s.pki_intermediates)))) {
+    sig_fail(res, OCIDIG_SIG_MALFORMED, "the CA %s given are not PEM certificates",
+             s.pki_roots ? "intermediates" : "roots");
     goto done;
   } else if (!pem_certs(cert, &s.b) || (chain && !pem_certs(chain, &s.b))) {
     sig_fail(res, OCIDIG_SIG_MALFORMED, "annotation %s or %s is not PEM certificates", ANN_CERT, ANN_CHAIN);
@@ -278,7 +288,7 @@ static void layer_verify(const ocidig_trust_options *trust, const oci_gdesc *ly,
   if (s.b.n_tsa && so.trusted_root && !sig_tsa_check(&s))
     goto done;
   if (s.leaf) {
-    if (s.n_times == 0) {
+    if (s.n_times == 0 && !s.pki_roots) {
       sig_fail(res, OCIDIG_SIG_TIMESTAMP_INVALID,
                "no verified signing time: no Rekor entry (%s) and no RFC 3161 timestamp", ANN_BUNDLE);
       goto done;
@@ -304,6 +314,8 @@ done:
   sig_buf_free(&s.key_spki);
   sig_bundle_free(&s.b);
   sig_trust_free(&s.trust);
+  sk_X509_pop_free(s.pki_roots, X509_free);
+  sk_X509_pop_free(s.pki_intermediates, X509_free);
   ERR_clear_error();
 }
 
@@ -366,8 +378,8 @@ ocidig_code oci_cosign_verify(oci_attached_ctx *c, const ocidig_attached *a, con
   const oci_gnode *n;
   if (!(chk = oci_sig_checks_add(out, a)))
     return oci_nomem(err);
-  if (!c->trust->key_pem && !c->trust->trusted_root) {
-    set(chk, OCIDIG_SIG_NOT_VERIFIED, "no key (--key) or trusted root (--trusted-root) given");
+  if (!c->trust->key_pem && !c->trust->trusted_root && !c->trust->ca_roots) {
+    set(chk, OCIDIG_SIG_NOT_VERIFIED, "no key (--key), trusted root (--trusted-root) or CA roots (--ca-roots) given");
     return OCIDIG_OK;
   }
   if (!(n = sig_manifest(c, d, chk, &rc, err)))

@@ -134,6 +134,9 @@ typedef struct sig_run {
   sig_buf key_spki;
   int64_t times[16]; /* verified timestamps */
   size_t n_times;
+  /* a private PKI (cosign --ca-roots): the trust anchors and the intermediates given; NULL:
+   * the trusted root's certificate authorities, SCTs required */
+  STACK_OF(X509) *pki_roots, *pki_intermediates;
 } sig_run;
 
 /* content.c: the signature over the artifact digest or the PAE; DSSE's in-toto subject. */
@@ -144,7 +147,12 @@ bool sig_tlog_check(sig_run *s);
 bool sig_tsa_check(sig_run *s);
 /* cert.c: the leaf from the bundle (s->leaf, s->key). */
 bool sig_cert_load(sig_run *s);
-/* cert.c: the chain to a CA of the trusted root at every verified time, SCTs, identity. */
+/* cert.c: the chain to a CA of the trusted root at every verified time, SCTs, identity;
+ * with pki_roots: the chain to one of them at every verified time (none: at s->now), no
+ * SCT, the OIDC issuer only when asked for. */
 bool sig_cert_check(sig_run *s);
+/* cert.c: every certificate of PEM text (one at least; a block that is not a certificate:
+ * false); *out is the caller's (sk_X509_pop_free). */
+bool sig_pem_certs(const uint8_t *pem, size_t n, STACK_OF(X509) **out);
 
 #endif
