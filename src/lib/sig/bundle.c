@@ -55,7 +55,7 @@ static bool b64_field(json_object *o, const char *key, sig_buf *out, bool requir
                       oci_json_has(o, key) ? "not a string" : "missing");
     return true;
   }
-  if (!sig_b64_decode(s, out))
+  if (!sig_b64_decode(s, out, r))
     return sig_fail(r, OCIDIG_SIG_MALFORMED, "bundle: %s.%s is not base64", what, key);
   return true;
 }
@@ -78,6 +78,8 @@ static bool parse_entry(json_object *e, size_t i, sig_tlog_entry *t, ocidig_sig_
     return sig_fail(r, OCIDIG_SIG_MALFORMED, "bundle: %s.kindVersion is missing", what);
   t->kind = oci_strdup(str(kv, "kind"));
   t->version = oci_strdup(str(kv, "version"));
+  if (!t->kind || !t->version)
+    return sig_nomem(r);
   if (!int64_field(e, "integratedTime", &t->integrated_time, &has) || t->integrated_time < 0)
     return sig_fail(r, OCIDIG_SIG_MALFORMED, "bundle: %s.integratedTime is not a time", what);
   json_object *promise = obj(e, "inclusionPromise");
@@ -102,17 +104,17 @@ static bool parse_entry(json_object *e, size_t i, sig_tlog_entry *t, ocidig_sig_
     if (n) {
       t->hashes = calloc(n, sizeof *t->hashes);
       if (!t->hashes)
-        return sig_fail(r, OCIDIG_SIG_MALFORMED, "out of memory");
+        return sig_nomem(r);
       t->n_hashes = n;
       for (size_t k = 0; k < n; k++)
-        if (!sig_b64_decode(json_object_get_string(json_object_array_get_idx(hashes, k)), &t->hashes[k]))
+        if (!sig_b64_decode(json_object_get_string(json_object_array_get_idx(hashes, k)), &t->hashes[k], r))
           return sig_fail(r, OCIDIG_SIG_MALFORMED, "bundle: %s.inclusionProof.hashes[%zu] is not base64", what, k);
     }
     json_object *cp = obj(proof, "checkpoint");
     if (cp && str(cp, "envelope")) {
       t->checkpoint = oci_strdup(str(cp, "envelope"));
       if (!t->checkpoint)
-        return sig_fail(r, OCIDIG_SIG_MALFORMED, "out of memory");
+        return sig_nomem(r);
     }
   }
   return b64_field(e, "canonicalizedBody", &t->body, true, what, r);
@@ -134,7 +136,7 @@ static bool parse_certs(json_object *vm, sig_bundle *b, ocidig_sig_result *r)
       return sig_fail(r, OCIDIG_SIG_MALFORMED, "bundle: a v0.%d bundle with verificationMaterial.certificate", b->version);
     b->certs = calloc(1, sizeof *b->certs);
     if (!b->certs)
-      return sig_fail(r, OCIDIG_SIG_MALFORMED, "out of memory");
+      return sig_nomem(r);
     b->n_certs = 1;
     return b64_field(one, "rawBytes", &b->certs[0], true, "verificationMaterial.certificate", r);
   }
@@ -148,7 +150,7 @@ static bool parse_certs(json_object *vm, sig_bundle *b, ocidig_sig_result *r)
     return sig_fail(r, OCIDIG_SIG_MALFORMED, "bundle: a certificate chain of %zu certificates (at most 10)", n);
   b->certs = calloc(n, sizeof *b->certs);
   if (!b->certs)
-    return sig_fail(r, OCIDIG_SIG_MALFORMED, "out of memory");
+    return sig_nomem(r);
   b->n_certs = n;
   for (size_t i = 0; i < n; i++) {
     json_object *c = json_object_array_get_idx(list, i);
@@ -182,7 +184,9 @@ static bool parse_content(json_object *root, sig_bundle *b, ocidig_sig_result *r
   if (!pt)
     return sig_fail(r, OCIDIG_SIG_MALFORMED, "bundle: dsseEnvelope.payloadType is missing");
   b->payload_type = oci_strdup(pt);
-  if (!b->payload_type || !b64_field(env, "payload", &b->payload, true, "dsseEnvelope", r))
+  if (!b->payload_type)
+    return sig_nomem(r);
+  if (!b64_field(env, "payload", &b->payload, true, "dsseEnvelope", r))
     return sig_fail(r, OCIDIG_SIG_MALFORMED, "bundle: dsseEnvelope.payload is missing");
   json_object *sigs = oci_json_get(env, "signatures");
   if (!sigs || !json_object_is_type(sigs, json_type_array) || json_object_array_length(sigs) != 1)
@@ -197,8 +201,9 @@ bool sig_bundle_parse(const uint8_t *text, size_t n, sig_bundle *b, ocidig_sig_r
 {
   ocidig_error err;
   memset(b, 0, sizeof *b);
-  if (oci_json_parse(text, n, "bundle", &b->doc, &err) != OCIDIG_OK)
-    return sig_fail(r, OCIDIG_SIG_MALFORMED, "%s", err.message);
+  ocidig_code rc = oci_json_parse(text, n, "bundle", &b->doc, &err);
+  if (rc != OCIDIG_OK)
+    return sig_json_nomem(rc, r) ? false : sig_fail(r, OCIDIG_SIG_MALFORMED, "%s", err.message);
   json_object *root = b->doc.root;
   if (b->doc.n_dup_keys)
     return sig_fail(r, OCIDIG_SIG_MALFORMED, "bundle: key \"%s\" occurs twice in one object", b->doc.dup_keys[0]);
@@ -232,7 +237,7 @@ bool sig_bundle_parse(const uint8_t *text, size_t n, sig_bundle *b, ocidig_sig_r
   if (nt) {
     b->tlog = calloc(nt, sizeof *b->tlog);
     if (!b->tlog)
-      return sig_fail(r, OCIDIG_SIG_MALFORMED, "out of memory");
+      return sig_nomem(r);
     b->n_tlog = nt;
     for (size_t i = 0; i < nt; i++)
       if (!parse_entry(json_object_array_get_idx(tl, i), i, &b->tlog[i], r))
@@ -248,7 +253,7 @@ bool sig_bundle_parse(const uint8_t *text, size_t n, sig_bundle *b, ocidig_sig_r
   if (nts) {
     b->tsa = calloc(nts, sizeof *b->tsa);
     if (!b->tsa)
-      return sig_fail(r, OCIDIG_SIG_MALFORMED, "out of memory");
+      return sig_nomem(r);
     b->n_tsa = nts;
     for (size_t i = 0; i < nts; i++) {
       json_object *t = json_object_array_get_idx(ts, i);

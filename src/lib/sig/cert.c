@@ -14,22 +14,17 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <errno.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static X509 *der_cert(const sig_buf *b)
+/* A certificate from DER (the whole buffer); NULL when it is not one (r untouched) or out
+ * of memory (r marked). */
+static X509 *der_cert(const sig_buf *b, ocidig_sig_result *r)
 {
-  const unsigned char *q = b->p;
-  if (b->n == 0 || b->n > INT32_MAX)
-    return NULL;
-  X509 *x = d2i_X509(NULL, &q, (long)b->n);
-  if (x && q != b->p + b->n) {
-    X509_free(x);
-    return NULL;
-  }
-  return x;
+  return sig_x509_der(b->p, b->n, r);
 }
 
 bool sig_cert_load(sig_run *s)
@@ -39,7 +34,7 @@ bool sig_cert_load(sig_run *s)
     if (!o->key_pem)
       return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY, "the bundle is signed by a key (publicKey) and no key was given");
     sig_buf cert = {0};
-    s->key = sig_pkey_pem(o->key_pem, o->key_pem_len, &cert);
+    s->key = sig_pkey_pem(o->key_pem, o->key_pem_len, &cert, s->res);
     sig_buf_free(&cert);
     if (!s->key)
       return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "the key given is not a PEM public key");
@@ -47,11 +42,11 @@ bool sig_cert_load(sig_run *s)
     if (o->key_pem)
       return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY,
                       "the bundle is signed by a certificate, not by the key given");
-    s->leaf = der_cert(&s->b.certs[0]);
+    s->leaf = der_cert(&s->b.certs[0], s->res);
     if (!s->leaf)
       return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "bundle: the signing certificate is not an X.509 certificate");
     for (size_t i = 0; i < s->b.n_certs; i++) {
-      X509 *c = i ? der_cert(&s->b.certs[i]) : s->leaf;
+      X509 *c = i ? der_cert(&s->b.certs[i], s->res) : s->leaf;
       if (!c)
         return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "bundle: certificate %zu of the chain is not X.509", i);
       bool root = X509_check_issued(c, c) == X509_V_OK;
@@ -62,12 +57,12 @@ bool sig_cert_load(sig_run *s)
                         i);
     }
     s->key = X509_get_pubkey(s->leaf);
-    if (!s->key)
+    if (!s->key && !sig_ossl_nomem(s->res))
       return sig_fail(s->res, OCIDIG_SIG_UNSUPPORTED, "the signing certificate's key is not one OpenSSL reads");
+    if (!s->key)
+      return false;
   }
-  if (!sig_pkey_spki(s->key, &s->key_spki))
-    return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "out of memory");
-  return true;
+  return sig_pkey_spki(s->key, &s->key_spki, s->res);
 }
 
 bool sig_pem_certs(const uint8_t *pem, size_t n, STACK_OF(X509) **out)
@@ -119,7 +114,7 @@ static int pki_chain_at(sig_run *s, int64_t t)
     X509_up_ref(c);
   }
   for (size_t i = 1; i < s->b.n_certs; i++) {
-    X509 *c = der_cert(&s->b.certs[i]);
+    X509 *c = der_cert(&s->b.certs[i], s->res);
     if (!c || !sk_X509_push(untrusted, c)) {
       X509_free(c);
       goto out;
@@ -133,20 +128,27 @@ static int pki_chain_at(sig_run *s, int64_t t)
    * containers/image verify with, does not ask it either */
   X509_VERIFY_PARAM_set_flags(p, X509_V_FLAG_USE_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN);
   X509_VERIFY_PARAM_set_time(p, (time_t)t);
+  ERR_clear_error();
   rc = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
+  if (rc != X509_V_OK && (rc == X509_V_ERR_OUT_OF_MEM || sig_ossl_nomem(s->res)))
+    rc = -1;
 out:
   X509_STORE_CTX_free(ctx);
   X509_STORE_free(store);
   sk_X509_pop_free(untrusted, X509_free);
+  if (rc < 0)
+    sig_nomem(s->res); /* made and filled from what is in memory: only memory can be missing */
   return rc;
 }
 
-/* The chain of the leaf to authority a at time t; its issuer (a reference) in *issuer. */
-static int chain_at(X509 *leaf, const sig_authority *a, int64_t t, X509 **issuer)
+/* The chain of the leaf to authority a at time t; its issuer (a reference) in *issuer.
+ * X509_V_OK, the verification's error, or -1 out of memory. */
+static int chain_at(X509 *leaf, const sig_authority *a, int64_t t, X509 **issuer, ocidig_sig_result *r)
 {
   X509_STORE *store = X509_STORE_new();
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
   int rc = -1;
+  ERR_clear_error();
   if (!store || !ctx)
     goto out;
   for (int i = 0; i < sk_X509_num(a->chain); i++)
@@ -165,31 +167,30 @@ static int chain_at(X509 *leaf, const sig_authority *a, int64_t t, X509 **issuer
     rc = X509_V_OK;
   } else {
     rc = X509_STORE_CTX_get_error(ctx);
+    if (rc == X509_V_ERR_OUT_OF_MEM || sig_ossl_nomem(r))
+      rc = -1;
   }
 out:
   X509_STORE_CTX_free(ctx);
   X509_STORE_free(store);
+  if (rc < 0)
+    sig_nomem(r);
   return rc;
-}
-
-static void fmt_time(int64_t t, char *buf, size_t n)
-{
-  time_t tt = (time_t)t;
-  struct tm tm;
-  if (gmtime_r(&tt, &tm))
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  else
-    snprintf(buf, n, "%lld", (long long)t);
 }
 
 /* The trusted root's CT logs as an OpenSSL CTLOG_STORE.  OpenSSL builds a store only from
  * its configuration format read from a file: the logs are written as that format into an
  * anonymous temporary file (tmpfile(), gone when closed) and read back through /dev/fd. */
-static CTLOG_STORE *ct_store(const sig_trust *t)
+static CTLOG_STORE *ct_store(const sig_trust *t, ocidig_sig_result *r)
 {
   CTLOG_STORE *store = CTLOG_STORE_new();
-  FILE *f = tmpfile();
+  FILE *f = store ? tmpfile() : NULL;
   bool ok = store && f;
+  if (!ok && (!store || errno == ENOMEM)) {
+    CTLOG_STORE_free(store);
+    sig_nomem(r);
+    return NULL;
+  }
   if (ok) {
     fputs("enabled_logs = ", f);
     for (size_t i = 0; i < t->n_ctlogs; i++)
@@ -197,9 +198,11 @@ static CTLOG_STORE *ct_store(const sig_trust *t)
     fputs("\n", f);
     for (size_t i = 0; ok && i < t->n_ctlogs; i++) {
       sig_buf spki = {0};
-      ok = sig_pkey_spki(t->ctlogs[i].key, &spki);
+      ok = sig_pkey_spki(t->ctlogs[i].key, &spki, r);
       char *b64 = ok ? sig_b64_encode(spki.p, spki.n) : NULL;
       sig_buf_free(&spki);
+      if (ok && !b64)
+        sig_nomem(r);
       ok = b64 != NULL;
       if (ok)
         fprintf(f, "[log%zu]\ndescription = ctlogs[%zu]\nkey = %s\n", i, i, b64);
@@ -211,6 +214,8 @@ static CTLOG_STORE *ct_store(const sig_trust *t)
     char path[64];
     snprintf(path, sizeof path, "/dev/fd/%d", fileno(f));
     ok = t->n_ctlogs == 0 || CTLOG_STORE_load_file(store, path) == 1;
+    if (!ok)
+      sig_ossl_nomem(r);
   }
   if (f)
     fclose(f);
@@ -223,22 +228,35 @@ static CTLOG_STORE *ct_store(const sig_trust *t)
 
 static bool sct_check(sig_run *s, X509 *issuer)
 {
+  ERR_clear_error();
   STACK_OF(SCT) *scts = X509_get_ext_d2i(s->leaf, NID_ct_precert_scts, NULL, NULL);
+  if (!scts && sig_ossl_nomem(s->res))
+    return false;
   if (!scts || sk_SCT_num(scts) == 0) {
     SCT_LIST_free(scts);
     return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY, "the signing certificate carries no SCT");
   }
-  CTLOG_STORE *store = ct_store(&s->trust);
-  CT_POLICY_EVAL_CTX *ctx = CT_POLICY_EVAL_CTX_new();
+  CTLOG_STORE *store = ct_store(&s->trust, s->res);
+  CT_POLICY_EVAL_CTX *ctx = store ? CT_POLICY_EVAL_CTX_new() : NULL;
   bool ok = false;
-  if (store && ctx && CT_POLICY_EVAL_CTX_set1_cert(ctx, s->leaf) == 1 &&
-      CT_POLICY_EVAL_CTX_set1_issuer(ctx, issuer) == 1) {
+  if (store && !ctx)
+    sig_nomem(s->res);
+  if (!store && !sig_is_nomem(s->res))
+    sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY, "the CT logs of the trusted root could not be loaded into OpenSSL");
+  if (store && ctx && (CT_POLICY_EVAL_CTX_set1_cert(ctx, s->leaf) != 1 ||
+                       CT_POLICY_EVAL_CTX_set1_issuer(ctx, issuer) != 1))
+    sig_nomem(s->res); /* a reference taken: only memory can be missing */
+  if (store && ctx && !sig_is_nomem(s->res)) {
     CT_POLICY_EVAL_CTX_set_shared_CTLOG_STORE(ctx, store);
     CT_POLICY_EVAL_CTX_set_time(ctx, (uint64_t)s->now * 1000);
     for (int i = 0; !ok && i < sk_SCT_num(scts); i++) {
       SCT *sct = sk_SCT_value(scts, i);
-      if (SCT_validate(sct, ctx) != 1)
+      ERR_clear_error();
+      if (SCT_validate(sct, ctx) != 1) {
+        if (sig_ossl_nomem(s->res))
+          break;
         continue;
+      }
       unsigned char *id = NULL;
       size_t idn = SCT_get0_log_id(sct, &id);
       const sig_log *log = sig_trust_log(s->trust.ctlogs, s->trust.n_ctlogs, id, idn);
@@ -255,47 +273,64 @@ static bool sct_check(sig_run *s, X509 *issuer)
   return true;
 }
 
-/* pattern matched as cosign matches it (Go's regexp.MatchString: anywhere in the value). */
-static bool match(const char *value, const char *exact, const char *pattern, bool *bad_regexp)
+/* pattern matched as cosign matches it (Go's regexp.MatchString: anywhere in the value).
+ * *bad_regexp: it does not compile; out of memory compiling or matching marks r. */
+static bool match(const char *value, const char *exact, const char *pattern, bool *bad_regexp, ocidig_sig_result *r)
 {
   if (exact)
     return !strcmp(value, exact);
   regex_t re;
-  if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0) {
+  int rc = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB);
+  if (rc != 0) {
+    if (rc == REG_ESPACE)
+      return sig_nomem(r);
     *bad_regexp = true;
     return false;
   }
-  bool ok = regexec(&re, value, 0, NULL, 0) == 0;
+  rc = regexec(&re, value, 0, NULL, 0);
   regfree(&re);
-  return ok;
+  if (rc == REG_ESPACE)
+    return sig_nomem(r);
+  return rc == 0;
 }
 
-/* The issuer extension's value: .1.8 holds a DER UTF8String, .1.1 the raw text. */
-static char *oidc_issuer(X509 *leaf)
+/* The issuer extension's value: .1.8 holds a DER UTF8String, .1.1 the raw text.  NULL when
+ * there is none (or it holds a NUL), or out of memory (r marked). */
+static char *oidc_issuer(X509 *leaf, ocidig_sig_result *r)
 {
   static const char *const oids[] = {"1.3.6.1.4.1.57264.1.8", "1.3.6.1.4.1.57264.1.1"};
   for (int k = 0; k < 2; k++) {
     ASN1_OBJECT *obj = OBJ_txt2obj(oids[k], 1);
-    int i = obj ? X509_get_ext_by_OBJ(leaf, obj, -1) : -1;
+    if (!obj) { /* a dotted OID that parses: only memory can be missing */
+      sig_nomem(r);
+      return NULL;
+    }
+    int i = X509_get_ext_by_OBJ(leaf, obj, -1);
     ASN1_OBJECT_free(obj);
     if (i < 0)
       continue;
     ASN1_OCTET_STRING *os = X509_EXTENSION_get_data(X509_get_ext(leaf, i));
     const unsigned char *p = ASN1_STRING_get0_data(os);
     int n = ASN1_STRING_length(os);
+    char *s;
+    size_t len;
     if (k == 0) {
+      ERR_clear_error();
       ASN1_UTF8STRING *u = d2i_ASN1_UTF8STRING(NULL, &p, n);
-      size_t len = u ? (size_t)ASN1_STRING_length(u) : 0;
-      char *s = u ? oci_strndup((const char *)ASN1_STRING_get0_data(u), len) : NULL;
-      ASN1_UTF8STRING_free(u);
-      if (s && strlen(s) != len) { /* a NUL inside: not a value to compare */
-        free(s);
-        s = NULL;
+      if (!u) {
+        sig_ossl_nomem(r);
+        return NULL;
       }
-      return s;
+      len = (size_t)ASN1_STRING_length(u);
+      s = oci_strndup((const char *)ASN1_STRING_get0_data(u), len);
+      ASN1_UTF8STRING_free(u);
+    } else {
+      len = (size_t)n;
+      s = oci_strndup((const char *)p, len);
     }
-    char *s = oci_strndup((const char *)p, (size_t)n);
-    if (s && strlen(s) != (size_t)n) {
+    if (!s)
+      sig_nomem(r);
+    if (s && strlen(s) != len) { /* a NUL inside: not a value to compare */
       free(s);
       s = NULL;
     }
@@ -308,8 +343,11 @@ static bool identity_check(sig_run *s)
 {
   const ocidig_sig_options *o = s->opts;
   bool bad = false, found = false;
+  ERR_clear_error();
   GENERAL_NAMES *names = X509_get_ext_d2i(s->leaf, NID_subject_alt_name, NULL, NULL);
   char first[OCIDIG_SIG_TEXT_MAX] = "";
+  if (!names && sig_ossl_nomem(s->res))
+    return false;
   for (int i = 0; i < sk_GENERAL_NAME_num(names); i++) {
     GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
     if (g->type != GEN_URI && g->type != GEN_EMAIL && g->type != GEN_DNS)
@@ -317,34 +355,44 @@ static bool identity_check(sig_run *s)
     const ASN1_IA5STRING *v = g->d.ia5;
     size_t len = (size_t)ASN1_STRING_length(v);
     char *text = oci_strndup((const char *)ASN1_STRING_get0_data(v), len);
-    if (!text)
+    if (!text) {
+      sig_nomem(s->res);
       break;
+    }
     if (strlen(text) == len) { /* no NUL inside */
       if (!first[0])
         snprintf(first, sizeof first, "%s", text);
-      if (match(text, o->identity, o->identity_regexp, &bad)) {
+      if (match(text, o->identity, o->identity_regexp, &bad, s->res)) {
         snprintf(first, sizeof first, "%s", text);
         found = true;
       }
     }
     free(text);
-    if (found)
+    if (found || sig_is_nomem(s->res))
       break;
   }
   GENERAL_NAMES_free(names);
+  if (sig_is_nomem(s->res))
+    return false;
   if (bad)
     return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "the identity regular expression does not compile");
   if (!found)
     return sig_fail(s->res, OCIDIG_SIG_IDENTITY_MISMATCH, "the certificate's identity is %s, not %s%s",
                     first[0] ? first : "(none)", o->identity ? "" : "a match of ", o->identity ? o->identity : o->identity_regexp);
-  char *iss = oidc_issuer(s->leaf);
+  char *iss = oidc_issuer(s->leaf, s->res);
+  if (sig_is_nomem(s->res))
+    return false;
   if (s->pki_roots && !o->issuer && !o->issuer_regexp) { /* a private PKI: not asked */
     snprintf(s->res->signer, sizeof s->res->signer, "%s", first);
     snprintf(s->res->issuer, sizeof s->res->issuer, "%s", iss ? iss : "");
     free(iss);
     return true;
   }
-  bool iok = iss && match(iss, o->issuer, o->issuer_regexp, &bad);
+  bool iok = iss && match(iss, o->issuer, o->issuer_regexp, &bad, s->res);
+  if (sig_is_nomem(s->res)) {
+    free(iss);
+    return false;
+  }
   if (bad || !iok) {
     bool r = bad ? sig_fail(s->res, OCIDIG_SIG_MALFORMED, "the issuer regular expression does not compile")
                  : sig_fail(s->res, OCIDIG_SIG_IDENTITY_MISMATCH, "the certificate's OIDC issuer is %s, not %s%s",
@@ -367,15 +415,17 @@ static bool pki_check(sig_run *s, int64_t nb, int64_t na)
   for (size_t k = 0; k < n; k++) {
     int64_t t = s->n_times ? s->times[k] : s->now;
     const char *now = s->n_times ? "" : " (the current time: no verified signing time)";
-    fmt_time(t, when, sizeof when);
+    sig_fmt_time(t, when, sizeof when);
     if (t < nb || t > na)
       return sig_fail(s->res, OCIDIG_SIG_EXPIRED, "%s %s%s, outside the signing certificate's validity",
                       s->n_times ? "signed at" : "at", when, now);
     int why = pki_chain_at(s, t);
+    if (why < 0)
+      return false; /* out of memory (marked) */
     if (why != X509_V_OK)
       return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY,
                       "the signing certificate does not chain to the CA roots given at %s%s: %s", when, now,
-                      why < 0 ? "out of memory" : X509_verify_cert_error_string(why));
+                      X509_verify_cert_error_string(why));
   }
   return true;
 }
@@ -395,7 +445,7 @@ bool sig_cert_check(sig_run *s)
   X509 *issuer = NULL;
   for (size_t k = 0; k < s->n_times; k++) {
     int64_t t = s->times[k];
-    fmt_time(t, when, sizeof when);
+    sig_fmt_time(t, when, sizeof when);
     if (t < nb || t > na) {
       X509_free(issuer);
       return sig_fail(s->res, OCIDIG_SIG_EXPIRED, "signed at %s, outside the signing certificate's validity", when);
@@ -407,7 +457,11 @@ bool sig_cert_check(sig_run *s)
         continue;
       any_ca = true;
       X509 *iss = NULL;
-      why = chain_at(s->leaf, &s->trust.cas[i], t, &iss);
+      why = chain_at(s->leaf, &s->trust.cas[i], t, &iss, s->res);
+      if (why < 0) { /* out of memory (marked) */
+        X509_free(issuer);
+        return false;
+      }
       ok = why == X509_V_OK;
       if (ok && !issuer)
         issuer = iss;
@@ -423,7 +477,7 @@ bool sig_cert_check(sig_run *s)
       X509_free(issuer);
       return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY,
                       "the signing certificate does not chain to a certificate authority of the trusted root at %s: %s",
-                      when, why < 0 ? "out of memory" : X509_verify_cert_error_string(why));
+                      when, X509_verify_cert_error_string(why));
     }
   }
   bool ok = issuer && sct_check(s, issuer);

@@ -5,13 +5,14 @@
 
 #include <string.h>
 
-static bool key_verify(EVP_PKEY *k, bool prehashed, const uint8_t *m, size_t n, const sig_buf *sig)
+static bool key_verify(EVP_PKEY *k, bool prehashed, const uint8_t *m, size_t n, const sig_buf *sig,
+                       ocidig_sig_result *r)
 {
-  if (sig_verify(k, false, prehashed, m, n, sig->p, sig->n))
+  if (sig_verify(k, false, prehashed, m, n, sig->p, sig->n, r))
     return true;
   /* an RSA key signs with PKCS#1 v1.5 or PSS: the key does not say which */
   int id = EVP_PKEY_get_base_id(k);
-  return id == EVP_PKEY_RSA && sig_verify(k, true, prehashed, m, n, sig->p, sig->n);
+  return id == EVP_PKEY_RSA && !sig_is_nomem(r) && sig_verify(k, true, prehashed, m, n, sig->p, sig->n, r);
 }
 
 static bool statement_subject(sig_run *s)
@@ -20,8 +21,9 @@ static bool statement_subject(sig_run *s)
   ocidig_error err;
   char hex[65];
   sig_hex(s->art->sha256, 32, hex);
-  if (oci_json_parse(s->b.payload.p, s->b.payload.n, "the in-toto statement", &doc, &err) != OCIDIG_OK)
-    return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "%s", err.message);
+  ocidig_code rc = oci_json_parse(s->b.payload.p, s->b.payload.n, "the in-toto statement", &doc, &err);
+  if (rc != OCIDIG_OK)
+    return sig_json_nomem(rc, s->res) ? false : sig_fail(s->res, OCIDIG_SIG_MALFORMED, "%s", err.message);
   json_object *subj = json_object_is_type(doc.root, json_type_object) ? oci_json_get(doc.root, "subject") : NULL;
   bool found = false, listed = subj && json_object_is_type(subj, json_type_array);
   for (size_t i = 0; listed && !found && i < json_object_array_length(subj); i++) {
@@ -48,14 +50,14 @@ bool sig_content_check(sig_run *s)
     if (id == EVP_PKEY_ED25519 || id == EVP_PKEY_ED448)
       return sig_fail(s->res, OCIDIG_SIG_UNSUPPORTED,
                       "a pure EdDSA message signature signs the artifact's bytes, not its digest");
-    if (!key_verify(s->key, true, s->art->sha256, 32, &b->signature))
+    if (!key_verify(s->key, true, s->art->sha256, 32, &b->signature, s->res))
       return sig_fail(s->res, OCIDIG_SIG_BAD_SIGNATURE, "the signature does not verify over the artifact's digest");
     return true;
   }
   sig_buf pae = {0};
   if (!sig_pae(b, &pae))
-    return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "out of memory");
-  bool ok = key_verify(s->key, false, pae.p, pae.n, &b->signature);
+    return sig_nomem(s->res);
+  bool ok = key_verify(s->key, false, pae.p, pae.n, &b->signature, s->res);
   sig_buf_free(&pae);
   if (!ok)
     return sig_fail(s->res, OCIDIG_SIG_BAD_SIGNATURE, "the DSSE envelope's signature does not verify");

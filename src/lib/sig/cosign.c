@@ -49,12 +49,14 @@ static void set(ocidig_sig_check *c, ocidig_sig_verdict v, const char *fmt, ...)
   va_end(ap);
 }
 
-/* The certificates of PEM text, DER, appended to b->certs. */
-static bool pem_certs(const char *pem, sig_bundle *b)
+/* The certificates of PEM text, DER, appended to b->certs; false when there is none, or out
+ * of memory (r marked). */
+static bool pem_certs(const char *pem, sig_bundle *b, ocidig_sig_result *r)
 {
   BIO *bio = BIO_new_mem_buf(pem, (int)strlen(pem));
   X509 *x;
   bool ok = bio != NULL;
+  ERR_clear_error();
   while (ok && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
     unsigned char *der = NULL;
     int n = i2d_X509(x, &der);
@@ -76,16 +78,20 @@ static bool pem_certs(const char *pem, sig_bundle *b)
     v[b->n_certs++].n = (size_t)n;
     OPENSSL_free(der);
   }
-  ERR_clear_error(); /* the end of the PEM text */
+  if (!ok) /* a certificate read and not kept: only memory can be missing */
+    sig_nomem(r);
+  sig_ossl_nomem(r); /* else the end of the PEM text, or out of memory reading it */
   BIO_free(bio);
-  return ok && b->n_certs > 0;
+  return ok && !sig_is_nomem(r) && b->n_certs > 0;
 }
 
-static bool hex_bytes(const char *hex, sig_buf *out)
+static bool hex_bytes(const char *hex, sig_buf *out, ocidig_sig_result *r)
 {
   size_t n = hex ? strlen(hex) : 0;
-  if (!n || n % 2 || n > 128 || !(out->p = malloc(n / 2)))
+  if (!n || n % 2 || n > 128)
     return false;
+  if (!(out->p = malloc(n / 2)))
+    return sig_nomem(r);
   for (size_t i = 0; i < n / 2; i++) {
     unsigned v;
     if (sscanf(hex + 2 * i, "%2x", &v) != 1 || !isxdigit((unsigned char)hex[2 * i]) ||
@@ -114,30 +120,37 @@ static bool jint(json_object *o, const char *key, int64_t *out)
 
 /* dev.sigstore.cosign/bundle: {"SignedEntryTimestamp": b64, "Payload": {"body": b64,
  * "integratedTime": n, "logIndex": n, "logID": hex}} as the bundle's one log entry. */
-static bool rekor_entry(const char *text, sig_bundle *b, char *why, size_t whylen)
+static bool rekor_entry(const char *text, sig_bundle *b, char *why, size_t whylen, ocidig_sig_result *r)
 {
   oci_json_doc doc;
   ocidig_error e;
   sig_tlog_entry *t;
-  if (oci_json_parse((const uint8_t *)text, strlen(text), ANN_BUNDLE, &doc, &e) != OCIDIG_OK) {
+  ocidig_code rc = oci_json_parse((const uint8_t *)text, strlen(text), ANN_BUNDLE, &doc, &e);
+  if (rc != OCIDIG_OK) {
     snprintf(why, whylen, "%s", e.message);
+    sig_json_nomem(rc, r);
     return false;
   }
   json_object *p = json_object_is_type(doc.root, json_type_object) ? oci_json_get(doc.root, "Payload") : NULL;
-  bool ok = (t = calloc(1, sizeof *t)) != NULL;
+  bool ok = (t = calloc(1, sizeof *t)) != NULL || sig_nomem(r);
   if (ok) {
     b->tlog = t;
     b->n_tlog = 1;
   }
-  ok = ok && sig_b64_decode(jstr(doc.root, "SignedEntryTimestamp"), &t->set) && sig_b64_decode(jstr(p, "body"), &t->body) &&
-       jint(p, "integratedTime", &t->integrated_time) && jint(p, "logIndex", &t->log_index) &&
-       hex_bytes(jstr(p, "logID"), &t->log_id);
+  ok = ok && sig_b64_decode(jstr(doc.root, "SignedEntryTimestamp"), &t->set, r) &&
+       sig_b64_decode(jstr(p, "body"), &t->body, r) && jint(p, "integratedTime", &t->integrated_time) &&
+       jint(p, "logIndex", &t->log_index) && hex_bytes(jstr(p, "logID"), &t->log_id, r);
   if (ok) {
     /* the entry's kind and version: its body's */
     oci_json_doc body;
-    ok = oci_json_parse(t->body.p, t->body.n, "the Rekor entry's body", &body, &e) == OCIDIG_OK;
+    rc = oci_json_parse(t->body.p, t->body.n, "the Rekor entry's body", &body, &e);
+    ok = rc == OCIDIG_OK;
+    sig_json_nomem(rc, r);
     if (ok) {
-      ok = (t->kind = oci_strdup(jstr(body.root, "kind"))) && (t->version = oci_strdup(jstr(body.root, "apiVersion")));
+      const char *kind = jstr(body.root, "kind"), *ver = jstr(body.root, "apiVersion");
+      ok = kind && ver && (t->kind = oci_strdup(kind)) && (t->version = oci_strdup(ver));
+      if (kind && ver && !ok)
+        sig_nomem(r);
       oci_json_doc_free(&body);
     }
   }
@@ -149,13 +162,17 @@ static bool rekor_entry(const char *text, sig_bundle *b, char *why, size_t whyle
 }
 
 /* dev.sigstore.cosign/rfc3161timestamp: {"SignedRFC3161Timestamp": b64 DER}. */
-static bool tsa_entry(const char *text, sig_bundle *b)
+static bool tsa_entry(const char *text, sig_bundle *b, ocidig_sig_result *r)
 {
   oci_json_doc doc;
   ocidig_error e;
-  if (oci_json_parse((const uint8_t *)text, strlen(text), ANN_RFC3161, &doc, &e) != OCIDIG_OK)
+  ocidig_code rc = oci_json_parse((const uint8_t *)text, strlen(text), ANN_RFC3161, &doc, &e);
+  if (rc != OCIDIG_OK) {
+    sig_json_nomem(rc, r);
     return false;
-  bool ok = (b->tsa = calloc(1, sizeof *b->tsa)) && sig_b64_decode(jstr(doc.root, "SignedRFC3161Timestamp"), b->tsa);
+  }
+  bool ok = ((b->tsa = calloc(1, sizeof *b->tsa)) != NULL || sig_nomem(r)) &&
+            sig_b64_decode(jstr(doc.root, "SignedRFC3161Timestamp"), b->tsa, r);
   if (b->tsa && ok)
     b->n_tsa = 1;
   oci_json_doc_free(&doc);
@@ -167,8 +184,9 @@ static bool claim_check(const uint8_t *payload, size_t n, const char *subject, o
 {
   oci_json_doc doc;
   ocidig_error e;
-  if (oci_json_parse(payload, n, "the simple-signing payload", &doc, &e) != OCIDIG_OK)
-    return sig_fail(r, OCIDIG_SIG_MALFORMED, "%s", e.message);
+  ocidig_code rc = oci_json_parse(payload, n, "the simple-signing payload", &doc, &e);
+  if (rc != OCIDIG_OK)
+    return sig_json_nomem(rc, r) ? false : sig_fail(r, OCIDIG_SIG_MALFORMED, "%s", e.message);
   json_object *crit = json_object_is_type(doc.root, json_type_object) ? oci_json_get(doc.root, "critical") : NULL;
   json_object *img = crit && json_object_is_type(crit, json_type_object) ? oci_json_get(crit, "image") : NULL;
   const char *dg = jstr(img, "docker-manifest-digest");
@@ -197,7 +215,7 @@ static void sig_options_of(const ocidig_trust_options *t, ocidig_sig_options *o)
 
 /* One layer's signature over payload (n bytes): the verdict in *res. */
 static void layer_verify(const ocidig_trust_options *trust, const oci_gdesc *ly, const uint8_t *payload, size_t n,
-                         const char *subject, ocidig_sig_result *res)
+                         const char *subject, int64_t now, ocidig_sig_result *res)
 {
   ocidig_sig_options so;
   ocidig_sig_artifact art;
@@ -213,17 +231,16 @@ static void layer_verify(const ocidig_trust_options *trust, const oci_gdesc *ly,
   s.opts = &so;
   s.art = &art;
   s.res = res;
-  s.now = so.now ? so.now : (int64_t)time(NULL);
+  s.now = now;
+  ERR_clear_error(); /* what OpenSSL's queue holds from here on is this verification's */
   s.b.version = 1;
   s.b.has_digest = true;
-  ok = sig_sha256(payload, n, art.sha256) && (s.b.digest.p = malloc(32));
-  if (!ok) {
-    sig_fail(res, OCIDIG_SIG_MALFORMED, "out of memory");
+  ok = sig_sha256(payload, n, art.sha256, res) && ((s.b.digest.p = malloc(32)) != NULL || sig_nomem(res));
+  if (!ok)
     goto done;
-  }
   memcpy(s.b.digest.p, art.sha256, 32);
   s.b.digest.n = 32;
-  if (!sig_b64_decode(oci_gdesc_annotation(ly, ANN_SIGNATURE), &s.b.signature)) {
+  if (!sig_b64_decode(oci_gdesc_annotation(ly, ANN_SIGNATURE), &s.b.signature, res)) {
     sig_fail(res, OCIDIG_SIG_MALFORMED, "annotation %s is not base64", ANN_SIGNATURE);
     goto done;
   }
@@ -244,7 +261,7 @@ static void layer_verify(const ocidig_trust_options *trust, const oci_gdesc *ly,
     sig_fail(res, OCIDIG_SIG_MALFORMED, "the CA %s given are not PEM certificates",
              s.pki_roots ? "intermediates" : "roots");
     goto done;
-  } else if (!pem_certs(cert, &s.b) || (chain && !pem_certs(chain, &s.b))) {
+  } else if (!pem_certs(cert, &s.b, res) || (chain && !pem_certs(chain, &s.b, res))) {
     sig_fail(res, OCIDIG_SIG_MALFORMED, "annotation %s or %s is not PEM certificates", ANN_CERT, ANN_CHAIN);
     goto done;
   } else if (s.b.n_certs > 1) {
@@ -254,12 +271,14 @@ static void layer_verify(const ocidig_trust_options *trust, const oci_gdesc *ly,
     if ((last = d2i_X509(NULL, &p, (long)s.b.certs[s.b.n_certs - 1].n)) && X509_check_issued(last, last) == X509_V_OK)
       sig_buf_free(&s.b.certs[--s.b.n_certs]);
     X509_free(last);
+    if (!last && sig_ossl_nomem(res)) /* a certificate read once already: only memory can be missing */
+      goto done;
   }
-  if (rekor && !rekor_entry(rekor, &s.b, why, sizeof why)) {
+  if (rekor && !rekor_entry(rekor, &s.b, why, sizeof why, res)) {
     sig_fail(res, OCIDIG_SIG_TLOG_INVALID, "%s", why);
     goto done;
   }
-  if (ts && !tsa_entry(ts, &s.b)) {
+  if (ts && !tsa_entry(ts, &s.b, res)) {
     sig_fail(res, OCIDIG_SIG_TIMESTAMP_INVALID, "annotation %s is not an RFC 3161 timestamp", ANN_RFC3161);
     goto done;
   }
@@ -269,7 +288,7 @@ static void layer_verify(const ocidig_trust_options *trust, const oci_gdesc *ly,
     goto done;
   if (EVP_PKEY_get_base_id(s.key) == EVP_PKEY_ED25519) {
     /* Ed25519 signs the payload's bytes themselves */
-    if (!sig_verify(s.key, false, false, payload, n, s.b.signature.p, s.b.signature.n)) {
+    if (!sig_verify(s.key, false, false, payload, n, s.b.signature.p, s.b.signature.n, res)) {
       sig_fail(res, OCIDIG_SIG_BAD_SIGNATURE, "the signature does not verify over the payload");
       goto done;
     }
@@ -298,7 +317,7 @@ static void layer_verify(const ocidig_trust_options *trust, const oci_gdesc *ly,
   } else {
     uint8_t fp[32];
     char hex[65];
-    if (sig_sha256(s.key_spki.p, s.key_spki.n, fp)) {
+    if (sig_sha256(s.key_spki.p, s.key_spki.n, fp, res)) {
       sig_hex(fp, 32, hex);
       snprintf(res->signer, sizeof res->signer, "key SHA256:%s", hex);
     }
@@ -410,8 +429,19 @@ ocidig_code oci_cosign_verify(oci_attached_ctx *c, const ocidig_attached *a, con
         return rc;
       continue;
     }
-    layer_verify(c->trust, ly, p, len, a->subject, &res);
+    int64_t now = c->trust->now ? c->trust->now : (int64_t)time(NULL);
+    layer_verify(c->trust, ly, p, len, a->subject, now, &res);
+    if (res.verdict != OCIDIG_SIG_VERIFIED && !sig_is_nomem(&res)) {
+      /* a failure confirmed by a second verification (as ocidig_sig_verify_bundle does):
+       * OpenSSL 3 does not always say that it ran out of memory */
+      ocidig_sig_result again;
+      layer_verify(c->trust, ly, p, len, a->subject, now, &again);
+      if (!sig_result_same(&res, &again))
+        sig_nomem(&res);
+    }
     free(p);
+    if (sig_is_nomem(&res)) /* never a verdict */
+      return oci_nomem(err);
     result_into(chk, &res);
     if (res.verdict != OCIDIG_SIG_VERIFIED && res.verdict != OCIDIG_SIG_NOT_VERIFIED) {
       char r2[sizeof chk->reason];

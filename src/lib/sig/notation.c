@@ -63,16 +63,17 @@ bool ntn_crit_add(ntn_env *e, const char *name, ocidig_sig_result *r)
 bool ntn_push_der(ntn_env *e, const uint8_t *p, size_t n, size_t i, ocidig_sig_result *r)
 {
   if (!e->chain && !(e->chain = sk_X509_new_null()))
-    return sig_fail(r, OCIDIG_SIG_MALFORMED, "out of memory");
-  const unsigned char *q = p;
-  X509 *x = n && n <= INT32_MAX ? d2i_X509(NULL, &q, (long)n) : NULL;
-  if (!x || q != p + n) {
-    X509_free(x);
+    return sig_nomem(r);
+  X509 *x = sig_x509_der(p, n, r);
+  if (!x)
     return sig_fail(r, OCIDIG_SIG_MALFORMED, "the envelope's certificate %zu is not a DER X.509 certificate", i);
-  }
-  if (sk_X509_num(e->chain) >= 16 || !sk_X509_push(e->chain, x)) {
+  if (sk_X509_num(e->chain) >= 16) {
     X509_free(x);
     return sig_fail(r, OCIDIG_SIG_MALFORMED, "the envelope's certificate chain is longer than 16");
+  }
+  if (!sk_X509_push(e->chain, x)) {
+    X509_free(x);
+    return sig_nomem(r);
   }
   return true;
 }
@@ -105,12 +106,16 @@ static bool outcome(ntn_run *s, bool enforced, ocidig_sig_verdict v, const char 
   return true;
 }
 
-static void dn(const X509_NAME *name, char *out, size_t cap)
+/* A distinguished name as Notation writes it; "" when it could not be written: out of
+ * memory (r marked). */
+static void dn(const X509_NAME *name, char *out, size_t cap, ocidig_sig_result *r)
 {
   out[0] = '\0';
   BIO *b = BIO_new(BIO_s_mem());
-  if (!b)
+  if (!b) {
+    sig_nomem(r);
     return;
+  }
   unsigned long flags = (ASN1_STRFLGS_RFC2253 & ~(unsigned long)ASN1_STRFLGS_ESC_MSB) | XN_FLAG_SEP_CPLUS_SPC |
                         XN_FLAG_FN_SN | XN_FLAG_DUMP_UNKNOWN_FIELDS;
   if (X509_NAME_print_ex(b, name, 0, flags) >= 0) {
@@ -118,6 +123,8 @@ static void dn(const X509_NAME *name, char *out, size_t cap)
     long n = BIO_get_mem_data(b, &p);
     if (n > 0)
       snprintf(out, cap, "%.*s", (int)(n < (long)cap ? n : (long)cap - 1), p);
+  } else {
+    sig_nomem(r); /* a memory BIO refuses a write for want of memory only */
   }
   BIO_free(b);
 }
@@ -167,8 +174,9 @@ static ntn_alg key_alg(EVP_PKEY *k, int *bits)
   return NTN_ALG_NONE;
 }
 
-/* r || s (each the curve's size) to a DER ECDSA-Sig-Value. */
-static bool ecdsa_der(const sig_buf *raw, int bits, sig_buf *out)
+/* r || s (each the curve's size) to a DER ECDSA-Sig-Value; false when it is not that
+ * size, or out of memory (res marked). */
+static bool ecdsa_der(const sig_buf *raw, int bits, sig_buf *out, ocidig_sig_result *res)
 {
   size_t half = ((size_t)bits + 7) / 8;
   if (raw->n != 2 * half)
@@ -179,13 +187,13 @@ static bool ecdsa_der(const sig_buf *raw, int bits, sig_buf *out)
     BN_free(r);
     BN_free(s);
     ECDSA_SIG_free(sig);
-    return false;
+    return sig_nomem(res); /* numbers of the right size: only memory can be missing */
   }
   unsigned char *der = NULL;
   int n = i2d_ECDSA_SIG(sig, &der);
   ECDSA_SIG_free(sig);
   if (n <= 0)
-    return false;
+    return sig_nomem(res);
   out->p = der; /* OPENSSL_malloc'd: freed with OPENSSL_free */
   out->n = (size_t)n;
   return true;
@@ -208,11 +216,14 @@ static bool check_signature(ntn_run *s, X509 *leaf)
                                                               : EVP_sha512();
   bool ec = want >= NTN_ES256;
   sig_buf der = {0};
-  if (ec && !ecdsa_der(&s->env.signature, bits, &der))
+  ERR_clear_error();
+  if (ec && !ecdsa_der(&s->env.signature, bits, &der, r))
     return sig_fail(r, OCIDIG_SIG_BAD_SIGNATURE, "the ECDSA signature is not r || s of %d bits each", bits);
   const sig_buf *sig = ec ? &der : &s->env.signature;
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   EVP_PKEY_CTX *pctx = NULL;
+  if (!ctx)
+    sig_nomem(r);
   bool ok = ctx && EVP_DigestVerifyInit(ctx, &pctx, md, NULL, k) == 1 &&
             (ec || (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
                     EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1)) &&
@@ -220,6 +231,8 @@ static bool check_signature(ntn_run *s, X509 *leaf)
   EVP_MD_CTX_free(ctx);
   if (ec)
     OPENSSL_free(der.p);
+  if (!ok && ctx)
+    sig_ossl_nomem(r);
   if (!ok)
     return sig_fail(r, OCIDIG_SIG_BAD_SIGNATURE, "the %s signature does not verify with the signing certificate's key",
                     ntn_alg_name(want));
@@ -242,7 +255,9 @@ static bool check_chain_shape(ntn_run *s)
   char subj[256];
   for (int i = 0; i < n; i++) {
     X509 *x = sk_X509_value(c, i);
-    dn(X509_get_subject_name(x), subj, sizeof subj);
+    dn(X509_get_subject_name(x), subj, sizeof subj, r);
+    if (sig_is_nomem(r))
+      return false;
     uint32_t flags = X509_get_extension_flags(x), ku = X509_get_key_usage(x);
     int nid = X509_get_signature_nid(x);
     EVP_PKEY *k = X509_get0_pubkey(x);
@@ -282,8 +297,11 @@ static bool check_chain_shape(ntn_run *s)
      * signature; a lone root is a signing certificate: no keyCertSign asked) */
     X509 *up = i + 1 < n ? sk_X509_value(c, i + 1) : NULL;
     EVP_PKEY *uk = up ? X509_get0_pubkey(up) : NULL;
+    ERR_clear_error();
     bool issued = up ? X509_check_issued(up, x) == X509_V_OK && uk && X509_verify(x, uk) == 1
                      : X509_self_signed(x, 1) == 1;
+    if (!issued && sig_ossl_nomem(r))
+      return false;
     if (!issued)
       return sig_fail(r, OCIDIG_SIG_UNTRUSTED_KEY,
                       i + 1 < n ? "the envelope's chain: certificate %d (%s) is not issued by the next one"
@@ -299,8 +317,9 @@ static bool check_target(ntn_run *s, const ocidig_notation_target *t)
   ocidig_sig_result *r = &s->res->sig;
   oci_json_doc doc = {0};
   ocidig_error jerr;
-  if (oci_json_parse(s->env.payload.p, s->env.payload.n, "the signed payload", &doc, &jerr) != OCIDIG_OK)
-    return sig_fail(r, OCIDIG_SIG_MALFORMED, "%s", jerr.message);
+  ocidig_code rc = oci_json_parse(s->env.payload.p, s->env.payload.n, "the signed payload", &doc, &jerr);
+  if (rc != OCIDIG_OK)
+    return sig_json_nomem(rc, r) ? false : sig_fail(r, OCIDIG_SIG_MALFORMED, "%s", jerr.message);
   json_object *d = oci_json_get(doc.root, "targetArtifact");
   json_object *mt = d ? oci_json_get(d, "mediaType") : NULL, *dg = d ? oci_json_get(d, "digest") : NULL,
               *sz = d ? oci_json_get(d, "size") : NULL;
@@ -346,7 +365,8 @@ static bool check_trust(ntn_run *s)
   }
   for (int i = 1; ok && i < sk_X509_num(s->env.chain); i++)
     ok = sk_X509_push(untrusted, sk_X509_value(s->env.chain, i)) > 0;
-  if (ok && anchors && X509_STORE_CTX_init(ctx, store, leaf, untrusted) == 1) {
+  ERR_clear_error();
+  if (ok && anchors && (ok = X509_STORE_CTX_init(ctx, store, leaf, untrusted) == 1)) {
     X509_VERIFY_PARAM *vp = X509_STORE_CTX_get0_param(ctx);
     X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_PARTIAL_CHAIN | X509_V_FLAG_NO_CHECK_TIME);
     trusted = X509_verify_cert(ctx) == 1;
@@ -355,9 +375,10 @@ static bool check_trust(ntn_run *s)
   X509_STORE_CTX_free(ctx);
   X509_STORE_free(store);
   sk_X509_free(untrusted);
+  /* made and filled from what is in memory: only memory can be missing */
+  if (!ok || (!trusted && (verr == X509_V_ERR_OUT_OF_MEM || sig_ossl_nomem(&s->res->sig))))
+    return sig_nomem(&s->res->sig);
   ERR_clear_error();
-  if (!ok)
-    return sig_fail(&s->res->sig, OCIDIG_SIG_MALFORMED, "out of memory");
   char stores[256] = "";
   for (size_t i = 0, used = 0; i < p->n_stores && used < sizeof stores; i++)
     used += (size_t)snprintf(stores + used, sizeof stores - used, "%s%s", i ? ", " : "",
@@ -372,8 +393,10 @@ static bool check_trust(ntn_run *s)
   const X509_NAME *subject = X509_get_subject_name(leaf);
   for (size_t i = 0; i < p->n_identities; i++) {
     bool bad_id;
-    if (ntn_identity_match(p->identities[i], subject, &bad_id))
+    if (ntn_identity_match(p->identities[i], subject, &bad_id, &s->res->sig))
       return true;
+    if (sig_is_nomem(&s->res->sig))
+      return false;
   }
   return outcome(s, p->authenticity, OCIDIG_SIG_IDENTITY_MISMATCH,
                  "the signing certificate's subject (%s) is none of the policy's trustedIdentities", s->res->sig.signer);
@@ -382,13 +405,16 @@ static bool check_trust(ntn_run *s)
 /* Authentic timestamp: every certificate of the chain valid at the verification time. */
 static bool check_validity(ntn_run *s)
 {
-  time_t t = (time_t)s->vtime;
+  int64_t t = s->vtime;
   for (int i = 0; i < sk_X509_num(s->env.chain); i++) {
     X509 *x = sk_X509_value(s->env.chain, i);
-    bool early = X509_cmp_time(X509_get0_notBefore(x), &t) > 0, late = X509_cmp_time(X509_get0_notAfter(x), &t) < 0;
+    int64_t nb, na; /* read here, not by X509_cmp_time, which allocates and says 0 when it cannot */
+    if (!sig_asn1_time(X509_get0_notBefore(x), &nb) || !sig_asn1_time(X509_get0_notAfter(x), &na))
+      return sig_fail(&s->res->sig, OCIDIG_SIG_MALFORMED, "certificate %d: its validity is unreadable", i);
+    bool early = nb > t, late = na <= t; /* as X509_cmp_time compares */
     if (early || late) {
       char subj[256];
-      dn(X509_get_subject_name(x), subj, sizeof subj);
+      dn(X509_get_subject_name(x), subj, sizeof subj, &s->res->sig);
       return outcome(s, s->pol->authentic_timestamp, OCIDIG_SIG_EXPIRED,
                      "certificate %d (%s) is %s at the verification time (%s; no timestamp is used)", i, subj,
                      early ? "not yet valid" : "expired", s->vtime == s->now ? "now" : "the authentic signing time");
@@ -397,38 +423,29 @@ static bool check_validity(ntn_run *s)
   return true;
 }
 
-ocidig_code ocidig_notation_verify(const ocidig_notation_trust *t, const char *media_type, const uint8_t *envelope,
-                                   size_t len, const ocidig_notation_target *target, int64_t now,
-                                   ocidig_notation_result *res, ocidig_error *err)
+/* One verification, its verdict in res (marked out of memory when memory ran out). */
+static void verify_once(const ocidig_notation_trust *t, const char *media_type, const uint8_t *envelope, size_t len,
+                        const ocidig_notation_target *target, int64_t now, ocidig_notation_result *res)
 {
-  OCI_REQUIRE(res, "res", err);
-  memset(res, 0, sizeof *res);
-  res->sig.verdict = OCIDIG_SIG_MALFORMED;
-  snprintf(res->sig.reason, sizeof res->sig.reason, "not verified");
-  OCI_REQUIRE(t, "t", err);
-  OCI_REQUIRE(media_type, "media_type", err);
-  OCI_REQUIRE(envelope, "envelope", err);
-  OCI_REQUIRE(target, "target", err);
-  OCI_REQUIRE(target->digest, "target->digest", err);
-  OCI_REQUIRE(target->media_type, "target->media_type", err);
   memset(res, 0, sizeof *res);
   res->sig.verdict = OCIDIG_SIG_VERIFIED;
-  ntn_run s = {.res = res, .trust = t, .now = now ? now : (int64_t)time(NULL)};
+  ntn_run s = {.res = res, .trust = t, .now = now};
   ocidig_sig_result *r = &res->sig;
   s.pol = ntn_policy_for(t, target->repository);
   if (!s.pol) {
     sig_fail(r, OCIDIG_SIG_UNTRUSTED_KEY, "no trust policy applies to %.200s (no registry scope names it, no \"*\")",
              target->repository ? target->repository : "an image whose repository the layout does not name");
-    return OCIDIG_OK;
+    return;
   }
   snprintf(res->policy, sizeof res->policy, "%s", s.pol->name);
   snprintf(res->level, sizeof res->level, "%s", ntn_level_name(s.pol->level));
   if (s.pol->level == NTN_SKIP) {
     res->skipped = true;
     snprintf(r->reason, sizeof r->reason, "not verified: trust policy \"%.100s\" has level skip", s.pol->name);
-    return OCIDIG_OK;
+    return;
   }
   bool ok;
+  ERR_clear_error(); /* what OpenSSL's queue holds from here on is this verification's */
   if (!strcmp(media_type, "application/jose+json"))
     ok = ntn_jws_read(envelope, len, &s.env, r);
   else if (!strcmp(media_type, "application/cose"))
@@ -442,8 +459,8 @@ ocidig_code ocidig_notation_verify(const ocidig_notation_trust *t, const char *m
     snprintf(res->alg, sizeof res->alg, "%s", ntn_alg_name(s.env.alg));
   X509 *leaf = ok ? sk_X509_value(s.env.chain, 0) : NULL;
   if (leaf) {
-    dn(X509_get_subject_name(leaf), r->signer, sizeof r->signer);
-    dn(X509_get_issuer_name(leaf), r->issuer, sizeof r->issuer);
+    dn(X509_get_subject_name(leaf), r->signer, sizeof r->signer, r);
+    dn(X509_get_issuer_name(leaf), r->issuer, sizeof r->issuer, r);
   }
   /* integrity: enforced at every level */
   ok = ok && check_attributes(&s) && check_signature(&s, leaf) && check_chain_shape(&s) && check_target(&s, target);
@@ -460,6 +477,38 @@ ocidig_code ocidig_notation_verify(const ocidig_notation_trust *t, const char *m
     r->signed_at = 0;
   ntn_env_free(&s.env);
   ERR_clear_error(); /* OpenSSL's queue is the thread's: leave it as it was */
+}
+
+ocidig_code ocidig_notation_verify(const ocidig_notation_trust *t, const char *media_type, const uint8_t *envelope,
+                                   size_t len, const ocidig_notation_target *target, int64_t now,
+                                   ocidig_notation_result *res, ocidig_error *err)
+{
+  OCI_REQUIRE(res, "res", err);
+  memset(res, 0, sizeof *res);
+  res->sig.verdict = OCIDIG_SIG_MALFORMED;
+  snprintf(res->sig.reason, sizeof res->sig.reason, "not verified");
+  OCI_REQUIRE(t, "t", err);
+  OCI_REQUIRE(media_type, "media_type", err);
+  OCI_REQUIRE(envelope, "envelope", err);
+  OCI_REQUIRE(target, "target", err);
+  OCI_REQUIRE(target->digest, "target->digest", err);
+  OCI_REQUIRE(target->media_type, "target->media_type", err);
+  now = now ? now : (int64_t)time(NULL);
+  verify_once(t, media_type, envelope, len, target, now, res);
+  if ((res->sig.verdict != OCIDIG_SIG_VERIFIED || res->logged[0]) && !sig_is_nomem(&res->sig)) {
+    /* a failure (enforced or logged) confirmed by a second verification (as ocidig_sig_verify_bundle does): OpenSSL
+     * 3 does not always say that it ran out of memory */
+    ocidig_notation_result again;
+    verify_once(t, media_type, envelope, len, target, now, &again);
+    if (!sig_result_same(&res->sig, &again.sig) || strcmp(res->logged, again.logged) || res->skipped != again.skipped)
+      sig_nomem(&res->sig);
+  }
+  if (sig_is_nomem(&res->sig)) { /* never a verdict */
+    memset(res, 0, sizeof *res);
+    res->sig.verdict = OCIDIG_SIG_MALFORMED;
+    snprintf(res->sig.reason, sizeof res->sig.reason, "not verified: out of memory");
+    return oci_nomem(err);
+  }
   return OCIDIG_OK;
 }
 

@@ -131,12 +131,16 @@ static bool prescan_ok(const uint8_t *p, size_t n)
   return s.depth == 0;
 }
 
-static cbor_item_t *load(const uint8_t *p, size_t n)
+/* One CBOR item, the whole buffer; NULL when it is not (r untouched) or out of memory (r
+ * marked). */
+static cbor_item_t *load(const uint8_t *p, size_t n, ocidig_sig_result *r)
 {
   if (!prescan_ok(p, n))
     return NULL;
   struct cbor_load_result res;
   cbor_item_t *it = cbor_load(p, n, &res);
+  if (res.error.code == CBOR_ERR_MEMERROR)
+    sig_nomem(r);
   if (it && (res.error.code != CBOR_ERR_NONE || res.read != n)) {
     cbor_decref(&it);
     return NULL;
@@ -172,12 +176,15 @@ static bool int_label(const cbor_item_t *it, int64_t *out)
   return true;
 }
 
-static char *tstr_dup(const cbor_item_t *it)
+/* The text string as a C string; NULL when it holds a NUL, or out of memory (r marked). */
+static char *tstr_dup(const cbor_item_t *it, ocidig_sig_result *r)
 {
   size_t n = cbor_string_length(it);
   if (memchr(cbor_string_handle(it), 0, n))
     return NULL;
   char *s = malloc(n + 1);
+  if (!s)
+    sig_nomem(r);
   if (s) {
     if (n)
       memcpy(s, cbor_string_handle(it), n);
@@ -264,7 +271,7 @@ static bool read_protected(const cbor_item_t *m, ntn_env *e, ocidig_sig_result *
           if (!is_tstr(c[j]))
             return sig_fail(r, OCIDIG_SIG_UNSUPPORTED, "COSE envelope: crit[%zu] is not a header name this verifier processes",
                             j);
-          char *name = tstr_dup(c[j]);
+          char *name = tstr_dup(c[j], r);
           bool ok = name && ntn_crit_add(e, name, r);
           if (!name)
             sig_fail(r, OCIDIG_SIG_MALFORMED, "COSE envelope: crit[%zu] holds a NUL", j);
@@ -276,7 +283,7 @@ static bool read_protected(const cbor_item_t *m, ntn_env *e, ocidig_sig_result *
         if (!is_tstr(v))
           return sig_fail(r, OCIDIG_SIG_UNSUPPORTED, "COSE envelope: the content type is not a media type string");
         free(e->cty);
-        e->cty = tstr_dup(v);
+        e->cty = tstr_dup(v, r);
         if (!e->cty)
           return sig_fail(r, OCIDIG_SIG_MALFORMED, "COSE envelope: the content type holds a NUL");
       } else if (label == 33) {
@@ -286,7 +293,7 @@ static bool read_protected(const cbor_item_t *m, ntn_env *e, ocidig_sig_result *
       continue;
     }
     if (tstr_eq(k, "io.cncf.notary.signingScheme")) {
-      if (!is_tstr(v) || !(e->scheme = tstr_dup(v)))
+      if (!is_tstr(v) || !(e->scheme = tstr_dup(v, r)))
         return sig_fail(r, OCIDIG_SIG_MALFORMED, "COSE envelope: io.cncf.notary.signingScheme is not a string");
     } else if (tstr_eq(k, "io.cncf.notary.signingTime")) {
       if (!(e->has_signing_time = epoch(v, &e->signing_time)))
@@ -325,12 +332,19 @@ static bool sig_structure(const cbor_item_t *prot, const cbor_item_t *payload, s
 {
   static const uint8_t none[1] = {0};
   cbor_item_t *a = cbor_new_definite_array(4);
-  bool ok = a && cbor_array_push(a, cbor_move(cbor_build_string("Signature1"))) &&
-            cbor_array_push(a, cbor_move(cbor_build_bytestring(cbor_bytestring_handle(prot),
-                                                               cbor_bytestring_length(prot)))) &&
-            cbor_array_push(a, cbor_move(cbor_build_bytestring(none, 0))) &&
-            cbor_array_push(a, cbor_move(cbor_build_bytestring(cbor_bytestring_handle(payload),
-                                                               cbor_bytestring_length(payload))));
+  /* each built on its own: libcbor's cbor_move dereferences what it is given */
+  cbor_item_t *items[4] = {
+    cbor_build_string("Signature1"),
+    cbor_build_bytestring(cbor_bytestring_handle(prot), cbor_bytestring_length(prot)),
+    cbor_build_bytestring(none, 0),
+    cbor_build_bytestring(cbor_bytestring_handle(payload), cbor_bytestring_length(payload)),
+  };
+  bool ok = a != NULL;
+  for (size_t i = 0; i < 4; i++) {
+    ok = ok && items[i] && cbor_array_push(a, items[i]); /* the array takes its own reference */
+    if (items[i])
+      cbor_decref(&items[i]);
+  }
   unsigned char *buf = NULL;
   size_t size = 0, len = ok ? cbor_serialize_alloc(a, &buf, &size) : 0;
   if (a)
@@ -363,7 +377,7 @@ bool ntn_cose_read(const uint8_t *p, size_t n, ntn_env *e, ocidig_sig_result *r)
    * (0xd2 here: "unassigned" to it), so that byte is taken off first; the two-byte form
    * (0xd8 0x12) it reads. */
   bool short_tag = n > 0 && p[0] == 0xd2;
-  cbor_item_t *top = short_tag ? load(p + 1, n - 1) : load(p, n), *prot_map = NULL;
+  cbor_item_t *top = short_tag ? load(p + 1, n - 1, r) : load(p, n, r), *prot_map = NULL;
   bool ok = false;
   if (!top) {
     sig_fail(r, OCIDIG_SIG_MALFORMED, "COSE envelope: not one well-formed CBOR item (of at most %d items, %d deep)",
@@ -390,14 +404,14 @@ bool ntn_cose_read(const uint8_t *p, size_t n, ntn_env *e, ocidig_sig_result *r)
     goto out;
   }
   if (cbor_bytestring_length(f[0]) == 0 ||
-      !(prot_map = load(cbor_bytestring_handle(f[0]), cbor_bytestring_length(f[0])))) {
+      !(prot_map = load(cbor_bytestring_handle(f[0]), cbor_bytestring_length(f[0]), r))) {
     sig_fail(r, OCIDIG_SIG_MALFORMED, "COSE envelope: the protected header is not one CBOR map");
     goto out;
   }
   if (!read_protected(prot_map, e, r) || !read_unprotected(f[1], e, r))
     goto out;
   if (!copy_bstr(f[2], &e->payload) || !copy_bstr(f[3], &e->signature) || !sig_structure(f[0], f[2], &e->tbs)) {
-    sig_fail(r, OCIDIG_SIG_MALFORMED, "out of memory");
+    sig_nomem(r);
     goto out;
   }
   if (sk_X509_num(e->chain) <= 0) {

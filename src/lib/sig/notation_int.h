@@ -86,7 +86,8 @@ struct ocidig_notation_trust {
 /* The policy for a repository (NULL: only the global one applies); NULL: none applies. */
 const ntn_policy *ntn_policy_for(const ocidig_notation_trust *t, const char *repository);
 /* Does the subject (X509_NAME) hold every attribute of the identity ("x509.subject: C=US,
- * ST=WA, ...": Notation's DN syntax, '\' escapes)?  *bad: the identity does not parse. */
-bool ntn_identity_match(const char *identity, const X509_NAME *subject, bool *bad);
+ * ST=WA, ...": Notation's DN syntax, '\' escapes)?  *bad: the identity does not parse.
+ * Out of memory reading the subject marks r (when not NULL). */
+bool ntn_identity_match(const char *identity, const X509_NAME *subject, bool *bad, ocidig_sig_result *r);
 
 #endif

@@ -11,14 +11,14 @@
 
 /* base64url without padding (RFC 7515 §2) to bytes: the alphabet checked, '-' '_' mapped
  * to '+' '/', the padding added, then EVP_Decode* (sig_b64_decode). */
-static bool b64url_decode(const char *s, sig_buf *out)
+static bool b64url_decode(const char *s, sig_buf *out, ocidig_sig_result *r)
 {
   size_t n = strlen(s);
   if (n % 4 == 1 || n > INT32_MAX / 2)
     return false;
   char *t = malloc(n + 4);
   if (!t)
-    return false;
+    return sig_nomem(r);
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     if (c == '-')
@@ -35,7 +35,7 @@ static bool b64url_decode(const char *s, sig_buf *out)
   while (m % 4)
     t[m++] = '=';
   t[m] = '\0';
-  bool ok = sig_b64_decode(t, out);
+  bool ok = sig_b64_decode(t, out, r);
   free(t);
   return ok;
 }
@@ -62,8 +62,9 @@ static bool read_protected(const sig_buf *text, ntn_env *e, ocidig_sig_result *r
 {
   oci_json_doc doc = {0};
   ocidig_error jerr;
-  if (oci_json_parse(text->p, text->n, "the JWS protected header", &doc, &jerr) != OCIDIG_OK)
-    return sig_fail(r, OCIDIG_SIG_MALFORMED, "JWS envelope: %s", jerr.message);
+  ocidig_code rc = oci_json_parse(text->p, text->n, "the JWS protected header", &doc, &jerr);
+  if (rc != OCIDIG_OK)
+    return sig_json_nomem(rc, r) ? false : sig_fail(r, OCIDIG_SIG_MALFORMED, "JWS envelope: %s", jerr.message);
   json_object *h = doc.root;
   bool ok = false;
   if (doc.n_dup_keys) {
@@ -93,7 +94,7 @@ static bool read_protected(const sig_buf *text, ntn_env *e, ocidig_sig_result *r
   e->cty = oci_strdup(cty);
   e->scheme = oci_strdup(scheme);
   if ((cty && !e->cty) || (scheme && !e->scheme)) {
-    sig_fail(r, OCIDIG_SIG_MALFORMED, "out of memory");
+    sig_nomem(r);
     goto out;
   }
   json_object *crit = oci_json_get(h, "crit");
@@ -117,8 +118,9 @@ bool ntn_jws_read(const uint8_t *p, size_t n, ntn_env *e, ocidig_sig_result *r)
   e->format = "jws";
   oci_json_doc doc = {0};
   ocidig_error jerr;
-  if (oci_json_parse(p, n, "the JWS envelope", &doc, &jerr) != OCIDIG_OK)
-    return sig_fail(r, OCIDIG_SIG_MALFORMED, "%s", jerr.message);
+  ocidig_code rc = oci_json_parse(p, n, "the JWS envelope", &doc, &jerr);
+  if (rc != OCIDIG_OK)
+    return sig_json_nomem(rc, r) ? false : sig_fail(r, OCIDIG_SIG_MALFORMED, "%s", jerr.message);
   json_object *o = doc.root;
   bool ok = false;
   sig_buf prot = {0};
@@ -149,15 +151,15 @@ bool ntn_jws_read(const uint8_t *p, size_t n, ntn_env *e, ocidig_sig_result *r)
     sig_fail(r, OCIDIG_SIG_MALFORMED, "JWS envelope: the unprotected header (header) is missing");
     goto out;
   }
-  if (!b64url_decode(protected_, &prot) || !b64url_decode(payload, &e->payload) ||
-      !b64url_decode(signature, &e->signature)) {
+  if (!b64url_decode(protected_, &prot, r) || !b64url_decode(payload, &e->payload, r) ||
+      !b64url_decode(signature, &e->signature, r)) {
     sig_fail(r, OCIDIG_SIG_MALFORMED, "JWS envelope: protected, payload or signature is not base64url");
     goto out;
   }
   size_t pn = strlen(protected_), ln = strlen(payload);
   e->tbs.p = malloc(pn + 1 + ln);
   if (!e->tbs.p) {
-    sig_fail(r, OCIDIG_SIG_MALFORMED, "out of memory");
+    sig_nomem(r);
     goto out;
   }
   memcpy(e->tbs.p, protected_, pn);
@@ -174,7 +176,7 @@ bool ntn_jws_read(const uint8_t *p, size_t n, ntn_env *e, ocidig_sig_result *r)
   }
   for (size_t i = 0; i < json_object_array_length(x5c); i++) {
     sig_buf der = {0};
-    if (!sig_b64_decode(json_object_get_string(json_object_array_get_idx(x5c, i)), &der)) {
+    if (!sig_b64_decode(json_object_get_string(json_object_array_get_idx(x5c, i)), &der, r)) {
       sig_fail(r, OCIDIG_SIG_MALFORMED, "JWS envelope: x5c[%zu] is not base64", i);
       goto out;
     }

@@ -30,7 +30,8 @@ static ocidig_code slurp(const char *path, uint8_t **out, size_t *n, ocidig_erro
   *n = 0;
   FILE *f = fopen(path, "rb");
   if (!f)
-    return oci_fail(err, errno == ENOENT ? OCIDIG_ERR_NOT_FOUND : OCIDIG_ERR_IO, "%s: %s", path, strerror(errno));
+    return oci_fail(err, errno == ENOENT ? OCIDIG_ERR_NOT_FOUND : errno == ENOMEM ? OCIDIG_ERR_NOMEM : OCIDIG_ERR_IO,
+                    "%s: %s", path, strerror(errno));
   uint8_t *buf = malloc(NTN_FILE_MAX + 1);
   if (!buf) {
     fclose(f);
@@ -147,7 +148,7 @@ static bool parse_dn(const char *s, ntn_attr *attrs, size_t cap, size_t *n)
 
 #define NTN_DN_MAX 32
 
-bool ntn_identity_match(const char *identity, const X509_NAME *subject, bool *bad)
+bool ntn_identity_match(const char *identity, const X509_NAME *subject, bool *bad, ocidig_sig_result *r)
 {
   *bad = false;
   static const char prefix[] = "x509.subject:";
@@ -178,7 +179,10 @@ bool ntn_identity_match(const char *identity, const X509_NAME *subject, bool *ba
     for (int j = -1; !found && (j = X509_NAME_get_index_by_NID(subject, want[i].nid, j)) >= 0;) {
       ASN1_STRING *v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, j));
       unsigned char *u = NULL;
+      ERR_clear_error();
       int len = ASN1_STRING_to_UTF8(&u, v);
+      if (len < 0 && r && sig_ossl_nomem(r))
+        return false;
       found = len >= 0 && (size_t)len == strlen(want[i].value) && memcmp(u, want[i].value, (size_t)len) == 0;
       OPENSSL_free(u);
     }
@@ -211,27 +215,32 @@ static ocidig_code read_certs(const char *path, STACK_OF(X509) *certs, ocidig_er
     return rc;
   int before = sk_X509_num(certs);
   bool trailing = false;
+  ocidig_sig_result r = {.verdict = OCIDIG_SIG_VERIFIED};
+  X509 *x;
+  ERR_clear_error();
   if (n >= 10 && memcmp(buf, "-----BEGIN", 10) == 0) {
     BIO *bio = BIO_new_mem_buf(buf, (int)n);
-    X509 *x;
-    while (bio && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
-      if (!sk_X509_push(certs, x)) {
+    if (!bio)
+      sig_nomem(&r);
+    while (bio && !sig_is_nomem(&r) && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
+      if (!sig_x509_settle(&x, &r) || !sk_X509_push(certs, x)) {
         X509_free(x);
-        break;
+        sig_nomem(&r);
       }
     BIO_free(bio);
   } else {
     const unsigned char *q = buf, *end = buf + n;
-    X509 *x;
-    while (q < end && (x = d2i_X509(NULL, &q, end - q)))
-      if (!sk_X509_push(certs, x)) {
+    while (q < end && !sig_is_nomem(&r) && (x = d2i_X509(NULL, &q, end - q)))
+      if (!sig_x509_settle(&x, &r) || !sk_X509_push(certs, x)) {
         X509_free(x);
-        break;
+        sig_nomem(&r);
       }
     trailing = q != end;
   }
   free(buf);
-  ERR_clear_error();
+  sig_ossl_nomem(&r); /* the end of the text, or out of memory reading it */
+  if (sig_is_nomem(&r))
+    return oci_fail(err, OCIDIG_ERR_NOMEM, "trust store: %s: out of memory", path);
   if (sk_X509_num(certs) == before || trailing)
     return oci_fail(err, OCIDIG_ERR_USAGE, "trust store: %s holds no X.509 certificate (PEM or DER)", path);
   return OCIDIG_OK;
@@ -457,7 +466,7 @@ static ocidig_code read_policy(ocidig_notation_trust *t, json_object *o, ntn_pol
         return bad(err, file, p->name, "the trusted identity \"*\" is the only one of its policy");
       p->any_identity = true;
     } else {
-      ntn_identity_match(s, NULL, &bad_id);
+      ntn_identity_match(s, NULL, &bad_id, NULL);
       if (bad_id)
         return bad(err, file, p->name,
                    "a trusted identity is not \"*\" or \"x509.subject: \" and a DN with C, ST and O");
@@ -504,6 +513,9 @@ ocidig_code ocidig_notation_trust_load(const char *policy_path, const char *stor
   return rc;
 }
 
+static ocidig_code trust_parse(const uint8_t *policy, size_t len, const char *policy_name, const char *store_dir,
+                               ocidig_notation_trust **out, ocidig_error *err);
+
 ocidig_code ocidig_notation_trust_parse(const uint8_t *policy, size_t len, const char *policy_name,
                                         const char *store_dir, ocidig_notation_trust **out, ocidig_error *err)
 {
@@ -511,6 +523,27 @@ ocidig_code ocidig_notation_trust_parse(const uint8_t *policy, size_t len, const
   *out = NULL;
   OCI_REQUIRE(policy, "policy", err);
   OCI_REQUIRE(store_dir, "store_dir", err);
+  ocidig_error e1, e2;
+  ocidig_code rc = trust_parse(policy, len, policy_name, store_dir, out, &e1);
+  if (rc != OCIDIG_OK && rc != OCIDIG_ERR_NOMEM) {
+    /* OpenSSL 3 reads a certificate it ran out of memory for as no certificate, without a
+     * word: a refusal is confirmed by a second reading, which says the same unless memory
+     * ran out on one of them */
+    ocidig_notation_trust *again = NULL;
+    ocidig_code rc2 = trust_parse(policy, len, policy_name, store_dir, &again, &e2);
+    ocidig_notation_trust_free(again);
+    if (rc2 != rc || strcmp(e1.message, e2.message))
+      rc = oci_nomem(&e1);
+  }
+  if (rc != OCIDIG_OK && err)
+    *err = e1;
+  return rc;
+}
+
+static ocidig_code trust_parse(const uint8_t *policy, size_t len, const char *policy_name, const char *store_dir,
+                               ocidig_notation_trust **out, ocidig_error *err)
+{
+  *out = NULL;
   const char *policy_path = policy_name ? policy_name : "trustpolicy.json";
   ocidig_code rc;
   oci_json_doc doc = {0};

@@ -32,16 +32,16 @@ static json_object *obj(json_object *o, const char *key)
 static bool pem_is_signer(sig_run *s, const char *b64pem)
 {
   sig_buf pem = {0}, der = {0};
-  if (!sig_b64_decode(b64pem, &pem))
+  if (!sig_b64_decode(b64pem, &pem, s->res))
     return false;
-  EVP_PKEY *k = sig_pkey_pem(pem.p, pem.n, &der);
+  EVP_PKEY *k = sig_pkey_pem(pem.p, pem.n, &der, s->res);
   bool ok = false;
   if (k) {
     if (der.n) /* a certificate: the bundle's leaf itself */
       ok = !s->b.has_key && s->b.n_certs && sig_buf_eq(&der, s->b.certs[0].p, s->b.certs[0].n);
     else {
       sig_buf spki = {0};
-      ok = s->b.has_key && sig_pkey_spki(k, &spki) && sig_buf_eq(&spki, s->key_spki.p, s->key_spki.n);
+      ok = s->b.has_key && sig_pkey_spki(k, &spki, s->res) && sig_buf_eq(&spki, s->key_spki.p, s->key_spki.n);
       sig_buf_free(&spki);
     }
   }
@@ -51,10 +51,10 @@ static bool pem_is_signer(sig_run *s, const char *b64pem)
   return ok;
 }
 
-static bool b64_is(const char *b64, const sig_buf *want)
+static bool b64_is(sig_run *s, const char *b64, const sig_buf *want)
 {
   sig_buf v = {0};
-  bool ok = sig_b64_decode(b64, &v) && sig_buf_eq(&v, want->p, want->n);
+  bool ok = sig_b64_decode(b64, &v, s->res) && sig_buf_eq(&v, want->p, want->n);
   sig_buf_free(&v);
   return ok;
 }
@@ -76,7 +76,7 @@ static bool body_hashedrekord1(sig_run *s, json_object *spec)
     return false;
   const char *alg = str(hash, "algorithm");
   return alg && !strcmp(alg, "sha256") && hex_is(str(hash, "value"), s->art->sha256, 32) &&
-         b64_is(str(sig, "content"), &s->b.signature) && pem_is_signer(s, str(obj(sig, "publicKey"), "content"));
+         b64_is(s, str(sig, "content"), &s->b.signature) && pem_is_signer(s, str(obj(sig, "publicKey"), "content"));
 }
 
 static bool body_hashedrekord2(sig_run *s, json_object *spec)
@@ -87,7 +87,7 @@ static bool body_hashedrekord2(sig_run *s, json_object *spec)
   uint8_t want[32];
   if (s->b.dsse) { /* hashedrekord over DSSE: the digest of the PAE */
     sig_buf pae = {0};
-    bool ok = sig_pae(&s->b, &pae) && sig_sha256(pae.p, pae.n, want);
+    bool ok = sig_pae(&s->b, &pae) ? sig_sha256(pae.p, pae.n, want, s->res) : sig_nomem(s->res);
     sig_buf_free(&pae);
     if (!ok)
       return false;
@@ -95,22 +95,22 @@ static bool body_hashedrekord2(sig_run *s, json_object *spec)
     memcpy(want, s->art->sha256, 32);
   }
   sig_buf d = {0};
-  bool ok = alg && !strcmp(alg, "SHA2_256") && sig_b64_decode(str(data, "digest"), &d) && sig_buf_eq(&d, want, 32) &&
-            b64_is(str(sig, "content"), &s->b.signature);
+  bool ok = alg && !strcmp(alg, "SHA2_256") && sig_b64_decode(str(data, "digest"), &d, s->res) &&
+            sig_buf_eq(&d, want, 32) && b64_is(s, str(sig, "content"), &s->b.signature);
   sig_buf_free(&d);
   if (!ok)
     return false;
   json_object *cert = obj(ver, "x509Certificate"), *key = obj(ver, "publicKey");
   if (cert)
-    return !s->b.has_key && b64_is(str(cert, "rawBytes"), &s->b.certs[0]);
-  return key && s->b.has_key && b64_is(str(key, "rawBytes"), &s->key_spki);
+    return !s->b.has_key && b64_is(s, str(cert, "rawBytes"), &s->b.certs[0]);
+  return key && s->b.has_key && b64_is(s, str(key, "rawBytes"), &s->key_spki);
 }
 
 static bool payload_hash_is(sig_run *s, json_object *ph)
 {
   uint8_t d[32];
   const char *alg = str(ph, "algorithm");
-  return alg && !strcmp(alg, "sha256") && sig_sha256(s->b.payload.p, s->b.payload.n, d) &&
+  return alg && !strcmp(alg, "sha256") && sig_sha256(s->b.payload.p, s->b.payload.n, d, s->res) &&
          hex_is(str(ph, "value"), d, 32);
 }
 
@@ -123,9 +123,11 @@ static bool body_dsse(sig_run *s, json_object *spec)
     return false;
   for (size_t i = 0; i < json_object_array_length(sigs); i++) {
     json_object *e = json_object_array_get_idx(sigs, i);
-    if (json_object_is_type(e, json_type_object) && b64_is(str(e, "signature"), &s->b.signature) &&
+    if (json_object_is_type(e, json_type_object) && b64_is(s, str(e, "signature"), &s->b.signature) &&
         pem_is_signer(s, str(e, "verifier")))
       return true;
+    if (sig_is_nomem(s->res))
+      return false;
   }
   return false;
 }
@@ -145,15 +147,17 @@ static bool body_intoto2(sig_run *s, json_object *spec)
     json_object *e = json_object_array_get_idx(sigs, i);
     sig_buf once = {0};
     /* intoto 0.0.2 keeps the envelope's base64 signature base64-encoded once more */
-    bool ok = json_object_is_type(e, json_type_object) && sig_b64_decode(str(e, "sig"), &once);
+    bool ok = json_object_is_type(e, json_type_object) && sig_b64_decode(str(e, "sig"), &once, s->res);
     if (ok) {
       char *inner = oci_strndup((const char *)once.p, once.n);
-      ok = inner && b64_is(inner, &s->b.signature) && pem_is_signer(s, str(e, "publicKey"));
+      ok = inner ? b64_is(s, inner, &s->b.signature) && pem_is_signer(s, str(e, "publicKey")) : sig_nomem(s->res);
       free(inner);
     }
     sig_buf_free(&once);
     if (ok)
       return true;
+    if (sig_is_nomem(s->res))
+      return false;
   }
   return false;
 }
@@ -162,8 +166,9 @@ static bool body_check(sig_run *s, const sig_tlog_entry *t, size_t i)
 {
   oci_json_doc doc;
   ocidig_error err;
-  if (oci_json_parse(t->body.p, t->body.n, "the log entry's body", &doc, &err) != OCIDIG_OK)
-    return sig_fail(s->res, OCIDIG_SIG_TLOG_INVALID, "tlog entry %zu: %s", i, err.message);
+  ocidig_code rc = oci_json_parse(t->body.p, t->body.n, "the log entry's body", &doc, &err);
+  if (rc != OCIDIG_OK)
+    return sig_json_nomem(rc, s->res) ? false : sig_fail(s->res, OCIDIG_SIG_TLOG_INVALID, "tlog entry %zu: %s", i, err.message);
   json_object *root = doc.root;
   const char *kind = json_object_is_type(root, json_type_object) ? str(root, "kind") : NULL;
   const char *ver = kind ? str(root, "apiVersion") : NULL;
@@ -202,14 +207,14 @@ static bool set_check(sig_run *s, const sig_tlog_entry *t, const sig_log *log, s
     return sig_fail(s->res, OCIDIG_SIG_TLOG_INVALID, "tlog entry %zu: a log ID of %zu bytes", i, t->log_id.n);
   char *body = sig_b64_encode(t->body.p, t->body.n);
   if (!body)
-    return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "out of memory");
+    return sig_nomem(s->res);
   sig_hex(t->log_id.p, t->log_id.n, id);
   char *msg = oci_sprintf("{\"body\":\"%s\",\"integratedTime\":%" PRId64 ",\"logID\":\"%s\",\"logIndex\":%" PRId64 "}",
                           body, t->integrated_time, id, t->log_index);
   free(body);
   if (!msg)
-    return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "out of memory");
-  bool ok = sig_verify(log->key, false, false, (const uint8_t *)msg, strlen(msg), t->set.p, t->set.n);
+    return sig_nomem(s->res);
+  bool ok = sig_verify(log->key, false, false, (const uint8_t *)msg, strlen(msg), t->set.p, t->set.n, s->res);
   free(msg);
   if (!ok)
     return sig_fail(s->res, OCIDIG_SIG_TLOG_INVALID, "tlog entry %zu: the signed entry timestamp does not verify", i);
@@ -218,13 +223,13 @@ static bool set_check(sig_run *s, const sig_tlog_entry *t, const sig_log *log, s
 
 /* ------------------------------------------------------------ inclusion proof */
 
-static void node_hash(const uint8_t *l, const uint8_t *r, uint8_t out[32])
+static bool node_hash(const uint8_t *l, const uint8_t *r, uint8_t out[32], ocidig_sig_result *res)
 {
   uint8_t buf[65];
   buf[0] = 1;
   memcpy(buf + 1, l, 32);
   memcpy(buf + 33, r, 32);
-  sig_sha256(buf, sizeof buf, out);
+  return sig_sha256(buf, sizeof buf, out, res);
 }
 
 static bool proof_check(sig_run *s, const sig_tlog_entry *t, size_t i)
@@ -236,23 +241,26 @@ static bool proof_check(sig_run *s, const sig_tlog_entry *t, size_t i)
                     i, t->proof_index, t->tree_size);
   uint8_t *leaf = malloc(t->body.n + 1);
   if (!leaf)
-    return sig_fail(s->res, OCIDIG_SIG_MALFORMED, "out of memory");
+    return sig_nomem(s->res);
   leaf[0] = 0;
   memcpy(leaf + 1, t->body.p, t->body.n);
-  sig_sha256(leaf, t->body.n + 1, r);
+  bool hashed = sig_sha256(leaf, t->body.n + 1, r, s->res);
   free(leaf);
+  if (!hashed)
+    return false;
   for (size_t k = 0; k < t->n_hashes; k++) {
     const sig_buf *p = &t->hashes[k];
     if (p->n != 32 || sn == 0)
       return sig_fail(s->res, OCIDIG_SIG_TLOG_INVALID, "tlog entry %zu: the inclusion proof is malformed", i);
     if ((fn & 1) || fn == sn) {
-      node_hash(p->p, r, r);
+      if (!node_hash(p->p, r, r, s->res))
+        return false;
       while (!(fn & 1) && fn != 0) {
         fn >>= 1;
         sn >>= 1;
       }
-    } else {
-      node_hash(r, p->p, r);
+    } else if (!node_hash(r, p->p, r, s->res)) {
+      return false;
     }
     fn >>= 1;
     sn >>= 1;
@@ -283,9 +291,16 @@ static bool checkpoint_check(sig_run *s, const sig_tlog_entry *t, const sig_log 
   char *root = oci_strndup(l3, (size_t)(e3 - l3));
   sig_buf rh = {0};
   char *end = NULL;
-  bool ok = origin && size && root && size[0] >= '0' && size[0] <= '9';
+  if (!origin || !size || !root) {
+    free(origin);
+    free(size);
+    free(root);
+    return sig_nomem(s->res);
+  }
+  bool ok = size[0] >= '0' && size[0] <= '9';
   long long n = ok ? strtoll(size, &end, 10) : -1;
-  ok = ok && end && !*end && n == t->tree_size && sig_b64_decode(root, &rh) && sig_buf_eq(&rh, t->root_hash.p, t->root_hash.n);
+  ok = ok && end && !*end && n == t->tree_size && sig_b64_decode(root, &rh, s->res) &&
+       sig_buf_eq(&rh, t->root_hash.p, t->root_hash.n);
   free(size);
   free(root);
   sig_buf_free(&rh);
@@ -308,16 +323,18 @@ static bool checkpoint_check(sig_run *s, const sig_tlog_entry *t, const sig_log 
         char *who = oci_strndup(name, (size_t)(sp - name));
         char *b64 = oci_strndup(sp + 1, len - (size_t)(sp + 1 - line));
         sig_buf sig = {0};
-        bool named = who && (oci_streq(who, log->host) || !strcmp(who, origin));
-        if (named && b64 && sig_b64_decode(b64, &sig) && sig.n > 4 && log->log_id_len >= 4 &&
+        if (!who || !b64)
+          sig_nomem(s->res);
+        bool named = who && b64 && (oci_streq(who, log->host) || !strcmp(who, origin));
+        if (named && sig_b64_decode(b64, &sig, s->res) && sig.n > 4 && log->log_id_len >= 4 &&
             !memcmp(sig.p, log->log_id, 4))
-          verified = sig_verify(log->key, false, false, (const uint8_t *)text, body_len, sig.p + 4, sig.n - 4);
+          verified = sig_verify(log->key, false, false, (const uint8_t *)text, body_len, sig.p + 4, sig.n - 4, s->res);
         sig_buf_free(&sig);
         free(who);
         free(b64);
       }
     }
-    if (!eol)
+    if (!eol || sig_is_nomem(s->res))
       break;
     line = eol + 1;
   }
@@ -374,5 +391,29 @@ bool sig_tlog_check(sig_run *s)
   for (size_t i = 0; i < s->b.n_tlog; i++)
     if (!entry_check(s, &s->b.tlog[i], i))
       return false;
+  return true;
+}
+
+bool sig_tlog_check_times(sig_run *s, const int64_t *times, size_t n)
+{
+  for (size_t i = 0; i < s->b.n_tlog; i++) {
+    const sig_tlog_entry *t = &s->b.tlog[i];
+    const sig_log *log = sig_trust_log(s->trust.tlogs, s->trust.n_tlogs, t->log_id.p, t->log_id.n);
+    if (t->integrated_time || !log)
+      continue; /* dated by its own integrated time (entry_check), or refused there */
+    for (size_t k = 0; k < n; k++) {
+      if (sig_range_has(&log->valid, times[k]))
+        continue;
+      char when[40], from[40], to[40] = "";
+      sig_fmt_time(times[k], when, sizeof when);
+      sig_fmt_time(log->valid.start, from, sizeof from);
+      if (log->valid.has_end)
+        sig_fmt_time(log->valid.end, to, sizeof to);
+      return sig_fail(s->res, OCIDIG_SIG_TLOG_INVALID,
+                      "tlog entry %zu: its log's key is valid from %s%s%s in the trusted root, not at %s, the time "
+                      "stamped by the RFC 3161 timestamp that dates this entry (it has no integrated time)",
+                      i, from, log->valid.has_end ? " to " : " on", log->valid.has_end ? to : "", when);
+    }
+  }
   return true;
 }

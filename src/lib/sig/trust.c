@@ -40,13 +40,13 @@ static bool parse_log(json_object *o, sig_log *l, const char *what, ocidig_sig_r
 {
   json_object *pk = oci_json_get(o, "publicKey"), *id = oci_json_get(o, "logId");
   sig_buf raw = {0}, kid = {0};
-  if (!pk || !json_object_is_type(pk, json_type_object) || !sig_b64_decode(str(pk, "rawBytes"), &raw))
+  if (!pk || !json_object_is_type(pk, json_type_object) || !sig_b64_decode(str(pk, "rawBytes"), &raw, r))
     return sig_fail(r, OCIDIG_SIG_MALFORMED, "trusted root: %s has no readable publicKey.rawBytes", what);
-  l->key = sig_pkey_der(raw.p, raw.n);
+  l->key = sig_pkey_der(raw.p, raw.n, r);
   sig_buf_free(&raw);
   if (!l->key)
     return sig_fail(r, OCIDIG_SIG_MALFORMED, "trusted root: %s's public key is not a key OpenSSL reads", what);
-  if (!id || !json_object_is_type(id, json_type_object) || !sig_b64_decode(str(id, "keyId"), &kid) ||
+  if (!id || !json_object_is_type(id, json_type_object) || !sig_b64_decode(str(id, "keyId"), &kid, r) ||
       kid.n == 0 || kid.n > sizeof l->log_id) {
     sig_buf_free(&kid);
     return sig_fail(r, OCIDIG_SIG_MALFORMED, "trusted root: %s has no readable logId.keyId", what);
@@ -60,7 +60,7 @@ static bool parse_log(json_object *o, sig_log *l, const char *what, ocidig_sig_r
     h = h ? h + 3 : url;
     l->host = oci_strndup(h, strcspn(h, "/"));
     if (!l->host)
-      return sig_fail(r, OCIDIG_SIG_MALFORMED, "out of memory");
+      return sig_nomem(r);
   }
   return range(pk, &l->valid, what, r);
 }
@@ -74,20 +74,20 @@ static bool parse_authority(json_object *o, sig_authority *a, const char *what, 
     return sig_fail(r, OCIDIG_SIG_MALFORMED, "trusted root: %s has no certChain.certificates (or more than 10)", what);
   a->chain = sk_X509_new_null();
   if (!a->chain)
-    return sig_fail(r, OCIDIG_SIG_MALFORMED, "out of memory");
+    return sig_nomem(r);
   for (size_t i = 0; i < n; i++) {
     json_object *c = json_object_array_get_idx(list, i);
     sig_buf der = {0};
-    if (!json_object_is_type(c, json_type_object) || !sig_b64_decode(str(c, "rawBytes"), &der))
+    if (!json_object_is_type(c, json_type_object) || !sig_b64_decode(str(c, "rawBytes"), &der, r))
       return sig_fail(r, OCIDIG_SIG_MALFORMED, "trusted root: %s's certificate %zu is not base64", what, i);
-    const unsigned char *q = der.p;
-    X509 *x = der.n <= INT32_MAX ? d2i_X509(NULL, &q, (long)der.n) : NULL;
-    bool whole = x && q == der.p + der.n;
+    X509 *x = sig_x509_der(der.p, der.n, r);
     sig_buf_free(&der);
-    if (!whole || !sk_X509_push(a->chain, x)) {
-      X509_free(x);
+    if (!x)
       return sig_fail(r, OCIDIG_SIG_MALFORMED, "trusted root: %s's certificate %zu is not an X.509 certificate", what,
                       i);
+    if (!sk_X509_push(a->chain, x)) {
+      X509_free(x);
+      return sig_nomem(r);
     }
   }
   return range(o, &a->valid, what, r);
@@ -109,7 +109,7 @@ static bool list(json_object *root, const char *key, size_t elem, void **arr, si
     return true;
   *arr = calloc(len, elem);
   if (!*arr)
-    return sig_fail(r, OCIDIG_SIG_MALFORMED, "out of memory");
+    return sig_nomem(r);
   *n = len;
   return true;
 }
@@ -119,8 +119,9 @@ bool sig_trust_parse(const uint8_t *text, size_t n, sig_trust *t, ocidig_sig_res
   oci_json_doc doc;
   ocidig_error err;
   memset(t, 0, sizeof *t);
-  if (oci_json_parse(text, n, "trusted root", &doc, &err) != OCIDIG_OK)
-    return sig_fail(r, OCIDIG_SIG_MALFORMED, "%s", err.message);
+  ocidig_code rc = oci_json_parse(text, n, "trusted root", &doc, &err);
+  if (rc != OCIDIG_OK)
+    return sig_json_nomem(rc, r) ? false : sig_fail(r, OCIDIG_SIG_MALFORMED, "%s", err.message);
   json_object *root = doc.root;
   bool ok = json_object_is_type(root, json_type_object);
   if (!ok)

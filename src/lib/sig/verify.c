@@ -20,32 +20,24 @@ const char *ocidig_sig_verdict_name(ocidig_sig_verdict v)
   return (unsigned)v < OCIDIG_SIG_VERDICT_COUNT_ ? names[v] : "unknown";
 }
 
-ocidig_code ocidig_sig_verify_bundle(const uint8_t *bundle, size_t bundle_len, const ocidig_sig_artifact *artifact,
-                                     const ocidig_sig_options *opts, ocidig_sig_result *res, ocidig_error *err)
+/* One verification, its verdict in res (marked out of memory when memory ran out). */
+static void verify_once(const uint8_t *bundle, size_t bundle_len, const ocidig_sig_artifact *artifact,
+                        const ocidig_sig_options *opts, int64_t now, ocidig_sig_result *res)
 {
-  OCI_REQUIRE(res, "res", err);
-  memset(res, 0, sizeof *res);
-  res->verdict = OCIDIG_SIG_MALFORMED;
-  snprintf(res->reason, sizeof res->reason, "not verified");
-  OCI_REQUIRE(bundle, "bundle", err);
-  OCI_REQUIRE(artifact, "artifact", err);
-  OCI_REQUIRE(opts, "opts", err);
-  OCI_REQUIRE(opts->trusted_root, "opts->trusted_root", err);
-  if (!opts->key_pem && ((!opts->identity && !opts->identity_regexp) || (!opts->issuer && !opts->issuer_regexp)))
-    return oci_fail(err, OCIDIG_ERR_USAGE,
-                    "ocidig_sig_verify_bundle: a key, or a certificate identity and an OIDC issuer, are required");
   memset(res, 0, sizeof *res);
   res->verdict = OCIDIG_SIG_VERIFIED;
-
   sig_run s;
   memset(&s, 0, sizeof s);
   s.opts = opts;
   s.art = artifact;
   s.res = res;
-  s.now = opts->now ? opts->now : (int64_t)time(NULL);
+  s.now = now;
+  ERR_clear_error(); /* what OpenSSL's queue holds from here on is this verification's */
   bool ok = sig_trust_parse(opts->trusted_root, opts->trusted_root_len, &s.trust, res) &&
             sig_bundle_parse(bundle, bundle_len, &s.b, res) && sig_cert_load(&s) && sig_content_check(&s) &&
-            sig_tlog_check(&s) && sig_tsa_check(&s);
+            sig_tlog_check(&s);
+  size_t tsa_from = s.n_times; /* the times the RFC 3161 timestamps add */
+  ok = ok && sig_tsa_check(&s) && sig_tlog_check_times(&s, s.times + tsa_from, s.n_times - tsa_from);
   if (ok && s.leaf) {
     if (s.n_times == 0)
       ok = sig_fail(res, OCIDIG_SIG_TIMESTAMP_INVALID,
@@ -56,7 +48,7 @@ ocidig_code ocidig_sig_verify_bundle(const uint8_t *bundle, size_t bundle_len, c
   if (ok && !s.leaf) {
     uint8_t fp[32];
     char hex[65];
-    if (sig_sha256(s.key_spki.p, s.key_spki.n, fp)) {
+    if (sig_sha256(s.key_spki.p, s.key_spki.n, fp, res)) {
       sig_hex(fp, 32, hex);
       snprintf(res->signer, sizeof res->signer, "key SHA256:%s", hex);
     }
@@ -72,6 +64,41 @@ ocidig_code ocidig_sig_verify_bundle(const uint8_t *bundle, size_t bundle_len, c
   sig_bundle_free(&s.b);
   sig_trust_free(&s.trust);
   ERR_clear_error(); /* OpenSSL's queue is the thread's: leave it as it was */
+}
+
+ocidig_code ocidig_sig_verify_bundle(const uint8_t *bundle, size_t bundle_len, const ocidig_sig_artifact *artifact,
+                                     const ocidig_sig_options *opts, ocidig_sig_result *res, ocidig_error *err)
+{
+  OCI_REQUIRE(res, "res", err);
+  memset(res, 0, sizeof *res);
+  res->verdict = OCIDIG_SIG_MALFORMED;
+  snprintf(res->reason, sizeof res->reason, "not verified");
+  OCI_REQUIRE(bundle, "bundle", err);
+  OCI_REQUIRE(artifact, "artifact", err);
+  OCI_REQUIRE(opts, "opts", err);
+  OCI_REQUIRE(opts->trusted_root, "opts->trusted_root", err);
+  if (!opts->key_pem && ((!opts->identity && !opts->identity_regexp) || (!opts->issuer && !opts->issuer_regexp)))
+    return oci_fail(err, OCIDIG_ERR_USAGE,
+                    "ocidig_sig_verify_bundle: a key, or a certificate identity and an OIDC issuer, are required");
+  int64_t now = opts->now ? opts->now : (int64_t)time(NULL);
+  verify_once(bundle, bundle_len, artifact, opts, now, res);
+  if (res->verdict != OCIDIG_SIG_VERIFIED && !sig_is_nomem(res)) {
+    /* OpenSSL 3 does not always say that it ran out of memory: its decoders and its chain
+     * building set their errors aside (ERR_pop_to_mark) and report a key unsupported, an
+     * issuer not found, a signature that does not verify.  A failure is confirmed by a
+     * second verification of the same input, which says the same unless memory ran out
+     * on one of them. */
+    ocidig_sig_result again;
+    verify_once(bundle, bundle_len, artifact, opts, now, &again);
+    if (!sig_result_same(res, &again))
+      sig_nomem(res);
+  }
+  if (sig_is_nomem(res)) { /* never a verdict */
+    memset(res, 0, sizeof *res);
+    res->verdict = OCIDIG_SIG_MALFORMED;
+    snprintf(res->reason, sizeof res->reason, "not verified: out of memory");
+    return oci_nomem(err);
+  }
   return OCIDIG_OK;
 }
 
