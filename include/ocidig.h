@@ -1484,7 +1484,7 @@ typedef struct ocidig_sig_result {
 
 /* Verifies bundle (its JSON text) for artifact.  OCIDIG_OK whenever a verdict was reached
  * (verified or not: see res->verdict and res->reason); OCIDIG_ERR_USAGE for a missing
- * argument or policy, OCIDIG_ERR_NOMEM. */
+ * argument or policy, OCIDIG_ERR_NOMEM (out of memory is never a verdict). */
 ocidig_code ocidig_sig_verify_bundle(const uint8_t *bundle, size_t bundle_len, const ocidig_sig_artifact *artifact,
                                      const ocidig_sig_options *opts, ocidig_sig_result *res, ocidig_error *err);
 /* The result as JSON, pretty (malloc'd, NULL when out of memory):

@@ -321,6 +321,46 @@ START_TEST(test_rekor2_log_key_byte)
 }
 END_TEST
 
+/* A Rekor v2 entry has no integrated time: the RFC 3161 timestamp (genTime
+ * 2025-06-12T12:02:20Z) dates it, and the log key's window in the trusted root (tlogs[1],
+ * log2025-alpha1, from 2025-04-16T00:00:00Z, no end) must hold that time; both ends
+ * inclusive. */
+static void set_window(tcase_in *t, const char *start, const char *end)
+{
+  json_object *vf = at(t->root, "tlogs.1.publicKey.validFor");
+  json_object_object_add(vf, "start", json_object_new_string(start));
+  if (end)
+    json_object_object_add(vf, "end", json_object_new_string(end));
+  else
+    json_object_object_del(vf, "end");
+}
+
+START_TEST(test_rekor2_log_key_window)
+{
+  tcase_in t;
+  load(&t, "rekor2-happy-path", NULL);
+  ck_assert(!json_object_object_get_ex(at(t.root, "tlogs.1.publicKey.validFor"), "end", NULL));
+  set_window(&t, "2025-04-16T00:00:00Z", "2025-06-01T00:00:00Z"); /* ended before the timestamp */
+  ocidig_sig_result r = check(&t);
+  ck_assert_msg(r.verdict == OCIDIG_SIG_TLOG_INVALID, "%s: %s", ocidig_sig_verdict_name(r.verdict), r.reason);
+  ck_assert_msg(strstr(r.reason, "tlog entry 0: its log's key is valid from 2025-04-16T00:00:00Z to "
+                                 "2025-06-01T00:00:00Z in the trusted root, not at 2025-06-12T12:02:20Z"),
+                "%s", r.reason);
+  set_window(&t, "2025-04-16T00:00:00Z", "2025-06-12T12:02:19Z"); /* a second too early */
+  EXPECT(&t, OCIDIG_SIG_TLOG_INVALID);
+  set_window(&t, "2025-04-16T00:00:00Z", "2025-06-12T12:02:20Z"); /* ends at the very time: inclusive */
+  EXPECT(&t, OCIDIG_SIG_VERIFIED);
+  set_window(&t, "2025-06-12T12:02:20Z", NULL); /* starts at the very time */
+  EXPECT(&t, OCIDIG_SIG_VERIFIED);
+  set_window(&t, "2025-06-12T12:02:21Z", NULL); /* starts after it */
+  r = check(&t);
+  ck_assert_msg(r.verdict == OCIDIG_SIG_TLOG_INVALID, "%s: %s", ocidig_sig_verdict_name(r.verdict), r.reason);
+  ck_assert_msg(strstr(r.reason, "valid from 2025-06-12T12:02:21Z on in the trusted root, not at 2025-06-12T12:02:20Z"),
+                "%s", r.reason);
+  done(&t);
+}
+END_TEST
+
 START_TEST(test_dsse_payload_byte)
 {
   tcase_in t;
@@ -405,6 +445,7 @@ int main(void)
   tcase_add_test(tc, test_identity_policy);
   tcase_add_test(tc, test_rekor2_verified_and_timestamp_byte);
   tcase_add_test(tc, test_rekor2_log_key_byte);
+  tcase_add_test(tc, test_rekor2_log_key_window);
   tcase_add_test(tc, test_dsse_payload_byte);
   tcase_add_test(tc, test_dsse_subject);
   tcase_add_test(tc, test_managed_key);

@@ -137,7 +137,7 @@ int cmd_verify_bundle(int argc, char **argv)
         char *text = ocidig_sig_result_to_json(&res);
         if (!text) {
           cli_error("out of memory");
-          status = EXIT_INTEGRITY;
+          status = ocidig_code_exit_status(OCIDIG_ERR_NOMEM); /* never an integrity failure */
         } else {
           cli_put_json(text);
           free(text);
