@@ -1203,7 +1203,7 @@ typedef enum ocidig_audit_status {
   OCIDIG_AUDIT_OK = 0,
   OCIDIG_AUDIT_MISSING,    /* the lock has it (an image, a platform, a blob): the bundle does not */
   OCIDIG_AUDIT_EXTRA,      /* an image the lock does not have */
-  OCIDIG_AUDIT_DRIFT,      /* a name the lock gives another digest (retagged) */
+  OCIDIG_AUDIT_DRIFT,      /* a name the lock gives another digest (retagged), or a digest the lock names otherwise */
   OCIDIG_AUDIT_CORRUPT,    /* verify found an error (a digest mismatch, a document that fails) */
   OCIDIG_AUDIT_INCOMPLETE, /* blobs absent, and no lock to say whether they should be there */
   OCIDIG_AUDIT_UNREADABLE, /* the source cannot be read at all */

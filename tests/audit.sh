@@ -84,6 +84,31 @@ run_list "$T_TMP/list" audit --expect "$L" >"$T_TMP/a.txt"
 if grep -q "drift: v2 is sha256:.* here, sha256:.* in the lock" "$T_TMP/a.txt"; then ok "drift: both digests said"
 else not_ok "drift: $(grep drift "$T_TMP/a.txt")"; fi
 
+# A name changed in transit (index.json holds the names; no digest covers it): drift, both
+# ways (review s9 finding 3: it passed as ok).
+python3 "$R/audit_mutate.py" rename "$S/skopeo-v2-zstd" "$T_TMP/renamed" v3
+swap "$S/skopeo-v2-zstd" "$T_TMP/renamed" "$@" >"$T_TMP/list"
+run_list "$T_TMP/list" audit --expect "$L" --format json >"$T_TMP/a.json"; rc=$?
+expect_rc 6 "a renamed image"
+expect_eq "$(rows "$T_TMP/a.json")" "drift v2 - (no source)
+drift v3 - renamed" "a renamed image: the new name and the lost one"
+run_list "$T_TMP/list" audit --expect "$L" >"$T_TMP/a.txt"
+if grep -q "renamed v3: drift: named v3 here, not in the lock (the lock names it v2)" "$T_TMP/a.txt" &&
+  grep -q "(no source) v2: drift: named v2 in the lock, by no source here" "$T_TMP/a.txt"; then ok "renamed: both said"
+else not_ok "renamed: $(grep drift "$T_TMP/a.txt")"; fi
+# The same renamed layout as a .tar.gz (gzip's CRC32 is not what catches it; the lock is).
+(cd "$T_TMP/renamed" && tar -czf "$T_TMP/renamed.tar.gz" oci-layout index.json blobs)
+swap "$S/skopeo-v2-zstd" "$T_TMP/renamed.tar.gz" "$@" >"$T_TMP/list"
+run_list "$T_TMP/list" audit --expect "$L" --format json >"$T_TMP/a.json"; rc=$?
+expect_rc 6 "a renamed image in a .tar.gz"
+expect_eq "$(rows "$T_TMP/a.json")" "drift v2 - (no source)
+drift v3 - renamed.tar.gz" "a renamed image in a .tar.gz: the same rows"
+python3 "$R/audit_mutate.py" add-name "$S/skopeo-v2-zstd" "$T_TMP/twonames" v2-also
+swap "$S/skopeo-v2-zstd" "$T_TMP/twonames" "$@" >"$T_TMP/list"
+run_list "$T_TMP/list" audit --expect "$L" --format json >"$T_TMP/a.json"; rc=$?
+expect_rc 6 "a name added to an image"
+expect_eq "$(rows "$T_TMP/a.json")" "drift v2 - twonames" "a name added: its row (the image's first name labels it)"
+
 # A platform missing.
 swap "$S/buildah-multiarch-v2s2list" "$T_TMP/noplat" "$@" >"$T_TMP/list"
 run_list "$T_TMP/list" audit --expect "$L" --format json >"$T_TMP/a.json"; rc=$?
@@ -209,6 +234,26 @@ run audit --merge "$T_TMP/bad.jsonl"
 expect_rc 4 "merge: a file that is not JSON Lines of audit"
 run audit --merge --expect "$L" "$T_TMP/1.jsonl"
 expect_rc 2 "merge with --expect"
+# --merge and names: one digest named v2 in one source, v2 and v2-also in another. A shard
+# of either alone lacks a name of the lock; merged, a name is lost only when every shard that
+# holds the digest lacks it (the merge equals the audit of the whole).
+"$OCIDIG" ls --lock "$S/skopeo-v2-zstd" "$T_TMP/twonames" >"$T_TMP/names.lock"
+for pair in "twonames:" "renamed:v2-also"; do
+  other=${pair%%:*} lost=${pair#*:}
+  "$OCIDIG" audit --expect "$T_TMP/names.lock" --format jsonl "$S/skopeo-v2-zstd" >"$T_TMP/n1.jsonl"
+  "$OCIDIG" audit --expect "$T_TMP/names.lock" --format jsonl "$T_TMP/$other" >"$T_TMP/n2.jsonl"
+  "$OCIDIG" audit --merge --format json "$T_TMP/n1.jsonl" "$T_TMP/n2.jsonl" >"$T_TMP/m.json"
+  "$OCIDIG" audit --expect "$T_TMP/names.lock" --format json "$S/skopeo-v2-zstd" "$T_TMP/$other" >"$T_TMP/w.json"
+  python3 - "$T_TMP/m.json" "$T_TMP/w.json" "$lost" >"$T_TMP/py" 2>&1 <<'EOF'
+import json, sys
+m, w = (json.load(open(p)) for p in sys.argv[1:3])
+assert m["rows"] == w["rows"], (m["rows"], w["rows"])
+lost = sorted(r["detail"] for r in m["rows"] if r["status"] == "drift" and r["source"] is None)
+assert lost == ([f"named {sys.argv[3]} in the lock, by no source here"] if sys.argv[3] else []), lost
+EOF
+  if [ $? -eq 0 ]; then ok "merge and names ($other): the rows of the whole"
+  else not_ok "merge and names ($other): $(cat "$T_TMP/py")"; fi
+done
 
 # --require-platform: an image that holds no manifest the matcher accepts is a missing row
 # (podman's arm/v7 image serves linux/arm64 through containerd's fallback; not linux/amd64).

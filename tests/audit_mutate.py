@@ -3,6 +3,9 @@
 as a bundle drifts in transit (tests/audit.sh):
   retag NAME     the first image's manifest changed (an annotation added: a new digest), its
                  index.json entry pointing at it and named NAME (the same name: a retag)
+  rename NAME    the first image's index.json entry named NAME instead (its digest unchanged:
+                 index.json is covered by no digest)
+  add-name NAME  a second index.json entry for the first image's digest, named NAME
   drop-platform  the manifest of the first image's last platform removed
   corrupt        one byte of the image's largest layer blob changed
   drop-layer     the image's largest layer blob removed"""
@@ -33,6 +36,14 @@ if op == "retag":
     open(blob(digest), "wb").write(data)
     entry["digest"], entry["size"] = digest, len(data)
     entry.setdefault("annotations", {})["org.opencontainers.image.ref.name"] = sys.argv[4]
+    json.dump(index, open(os.path.join(dst, "index.json"), "w"))
+elif op == "rename":
+    entry.setdefault("annotations", {})["org.opencontainers.image.ref.name"] = sys.argv[4]
+    json.dump(index, open(os.path.join(dst, "index.json"), "w"))
+elif op == "add-name":
+    twin = json.loads(json.dumps(entry))
+    twin.setdefault("annotations", {})["org.opencontainers.image.ref.name"] = sys.argv[4]
+    index["manifests"].append(twin)
     json.dump(index, open(os.path.join(dst, "index.json"), "w"))
 elif op == "drop-platform":
     os.remove(blob(doc["manifests"][-1]["digest"]))

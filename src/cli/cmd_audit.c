@@ -24,10 +24,10 @@ static void help(void)
            "\n"
            "Verify every SOURCE of a bundle (directories, archives, - for standard input), N at a\n"
            "time, and hold them together against a lock file written by 'ocidig ls --lock': images\n"
-           "missing, extra images, digest drift (a name the lock gives another digest), platforms\n"
-           "and blobs missing, documents and blobs corrupt.  One row per source, image and\n"
-           "platform (ok / missing / extra / drift / corrupt / incomplete / unreadable), then the\n"
-           "details.  Without --expect each source is verified on its own.\n"
+           "missing, extra images, drift (a name the lock gives another digest, or a name added\n"
+           "to or gone from an image), platforms and blobs missing, documents and blobs corrupt.\n"
+           "One row per source, image and platform (ok / missing / extra / drift / corrupt /\n"
+           "incomplete / unreadable), then the details.  Without --expect each source is verified on its own.\n"
            "\n"
            "Options:\n"
            "  -e, --expect LOCK    the lock file to hold the bundle against\n"
@@ -328,7 +328,7 @@ static const char *status_text(ocidig_audit_status s)
   switch (s) {
   case OCIDIG_AUDIT_MISSING: return "Something the lock has is missing from the bundle (an image, a platform, a blob).";
   case OCIDIG_AUDIT_EXTRA: return "The bundle has an image the lock does not have.";
-  case OCIDIG_AUDIT_DRIFT: return "A name of the lock is another digest in the bundle (the image was retagged).";
+  case OCIDIG_AUDIT_DRIFT: return "A name of the lock is another digest in the bundle (the image was retagged), or an image has names the lock does not give it.";
   case OCIDIG_AUDIT_CORRUPT: return "A blob or document of the source fails verification (digest, size, content).";
   case OCIDIG_AUDIT_INCOMPLETE: return "Blobs are absent from the source (no lock says whether they should be there).";
   case OCIDIG_AUDIT_UNREADABLE: return "The source cannot be read as an image layout or archive.";
@@ -524,12 +524,34 @@ static int status_of(const char *name)
   return -1;
 }
 
+/* Does file f hold the digest (a row of one of its sources names it)? */
+static bool file_holds(const ocidig_audit *a, const size_t *file_of, size_t f, const char *digest)
+{
+  for (size_t j = 0; j < a->n_rows; j++)
+    if (file_of[j] == f && a->rows[j].source && a->rows[j].digest && !strcmp(a->rows[j].digest, digest))
+      return true;
+  return false;
+}
+
+/* Did file f say the same "in no source" row? */
+static bool file_says(const ocidig_audit *a, const size_t *file_of, size_t f, const ocidig_audit_row *r)
+{
+  for (size_t j = 0; j < a->n_rows; j++)
+    if (file_of[j] == f && !a->rows[j].source && a->rows[j].status == r->status && a->rows[j].digest &&
+        !strcmp(a->rows[j].digest, r->digest) && !strcmp(a->rows[j].detail ? a->rows[j].detail : "",
+                                                          r->detail ? r->detail : ""))
+      return true;
+  return false;
+}
+
 /* The rows of jsonl files (audits of shards of one bundle against one lock) as one audit.
- * A shard's "in no source" rows for an image another shard holds are dropped. */
+ * A shard's "in no source" rows for an image another shard holds are dropped; a name of the
+ * lock that a shard's images of its digest lack (drift, in no source) is lost only when every
+ * shard that holds the digest lacks it. */
 static int merge(char **files, size_t n, ocidig_audit **out, char **lock)
 {
   ocidig_audit *a = calloc(1, sizeof *a);
-  size_t cap = 0;
+  size_t cap = 0, *file_of = NULL;
   int status = 0;
   if (!a)
     return cli_error("out of memory"), EXIT_UNREADABLE;
@@ -574,13 +596,18 @@ static int merge(char **files, size_t n, ocidig_audit **out, char **lock)
           break;
         }
         if (a->n_rows == cap) {
-          ocidig_audit_row *v = realloc(a->rows, (cap = cap ? 2 * cap : 64) * sizeof *v);
-          if (!v) {
+          size_t ncap = cap ? 2 * cap : 64, *fv;
+          ocidig_audit_row *v = realloc(a->rows, ncap * sizeof *v);
+          if (v)
+            a->rows = v;
+          if (!v || !(fv = realloc(file_of, ncap * sizeof *fv))) {
             status = EXIT_UNREADABLE;
             break;
           }
-          a->rows = v;
+          file_of = fv;
+          cap = ncap;
         }
+        file_of[a->n_rows] = f;
         w = &a->rows[a->n_rows++];
         memset(w, 0, sizeof *w);
         w->source = src ? a->sources[si] : NULL;
@@ -596,16 +623,30 @@ static int merge(char **files, size_t n, ocidig_audit **out, char **lock)
     free(text);
   }
   if (!status) {
-    /* an image that one shard misses and another holds is not missing */
+    /* an image that one shard misses and another holds is not missing; decided over the rows
+     * as read, before any is dropped */
     size_t m = 0;
+    bool *drop = calloc(a->n_rows + 1, sizeof *drop);
+    if (!drop) {
+      free(file_of);
+      ocidig_audit_free(a);
+      return cli_error("out of memory"), EXIT_UNREADABLE;
+    }
     a->n_scanned = a->n_sources;
     for (size_t i = 0; i < a->n_rows; i++) {
       ocidig_audit_row *r = &a->rows[i];
-      bool held = false;
-      for (size_t j = 0; !r->source && r->status == OCIDIG_AUDIT_MISSING && r->digest && j < a->n_rows && !held; j++)
-        held = a->rows[j].source && a->rows[j].digest && !strcmp(a->rows[j].digest, r->digest);
+      for (size_t j = 0; !r->source && r->status == OCIDIG_AUDIT_MISSING && r->digest && j < a->n_rows && !drop[i]; j++)
+        drop[i] = a->rows[j].source && a->rows[j].digest && !strcmp(a->rows[j].digest, r->digest);
+      for (size_t f = 0; !r->source && r->status == OCIDIG_AUDIT_DRIFT && r->digest && f < n && !drop[i]; f++)
+        drop[i] = file_holds(a, file_of, f, r->digest) && !file_says(a, file_of, f, r); /* f gives the name */
+    }
+    for (size_t i = 0; i < a->n_rows; i++) {
+      ocidig_audit_row *r = &a->rows[i];
+      bool held = drop[i];
       for (size_t j = 0; !r->source && !held && j < m; j++) /* the same row from two shards: once */
-        held = !a->rows[j].source && a->rows[j].digest && r->digest && !strcmp(a->rows[j].digest, r->digest);
+        held = !a->rows[j].source && a->rows[j].status == r->status && a->rows[j].digest && r->digest &&
+               !strcmp(a->rows[j].digest, r->digest) &&
+               !strcmp(a->rows[j].detail ? a->rows[j].detail : "", r->detail ? r->detail : "");
       if (held) {
         free(r->image);
         free(r->digest);
@@ -617,6 +658,7 @@ static int merge(char **files, size_t n, ocidig_audit **out, char **lock)
       a->rows[m++] = *r;
       a->counts[r->status]++;
     }
+    free(drop);
     a->n_rows = m;
     /* as an audit orders them: by source, then what no source holds */
     m = 0;
@@ -628,6 +670,7 @@ static int merge(char **files, size_t n, ocidig_audit **out, char **lock)
           a->rows[m++] = r;
         }
   }
+  free(file_of);
   if (status) {
     if (status == EXIT_UNREADABLE)
       cli_error("out of memory");

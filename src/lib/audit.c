@@ -351,6 +351,14 @@ static const oci_lock_image *lock_find_name(const ocidig_lock *k, const unsigned
   return any;
 }
 
+static size_t lock_name_index(const oci_lock_image *li, const char *name)
+{
+  for (size_t j = 0; j < li->n_names; j++)
+    if (!strcmp(li->names[j], name))
+      return j;
+  return SIZE_MAX;
+}
+
 static bool lock_blob_present(const oci_lock_image *m, const char *digest)
 {
   for (size_t i = 0; i < m->n_blobs; i++)
@@ -427,10 +435,20 @@ static void compare(a_rows *w, a_source *src, size_t n, const ocidig_lock *k, un
                     const ocidig_audit_options *o)
 {
   const char **held;
-  size_t n_held = 0;
+  size_t n_held = 0, *name_at = NULL; /* name_at[i]: where image i's names start in named */
+  unsigned char *named = NULL;        /* a name of the lock that a source gives its image */
   for (size_t i = 0; i < n; i++)
     n_held += src[i].n_present;
-  if (!(held = calloc(n_held + 1, sizeof *held))) {
+  if (!(held = calloc(n_held + 1, sizeof *held)) || (k && !(name_at = calloc(k->n_images + 1, sizeof *name_at)))) {
+    free(held);
+    w->nomem = true;
+    return;
+  }
+  for (size_t i = 0; k && i < k->n_images; i++)
+    name_at[i + 1] = name_at[i] + k->images[i].n_names;
+  if (k && !(named = calloc(name_at[k->n_images] + 1, 1))) {
+    free(held);
+    free(name_at);
     w->nomem = true;
     return;
   }
@@ -472,8 +490,21 @@ static void compare(a_rows *w, a_source *src, size_t n, const ocidig_lock *k, un
           add_row(w, s->name, label, m->digest, NULL, NULL, OCIDIG_AUDIT_EXTRA, "not in the lock");
         /* and checked as any image is: only what is wrong with it gets a row */
       }
-      if (li)
+      if (li) {
+        size_t at = name_at[li - k->images];
         seen[li - k->images] = 1;
+        /* Names are in index.json (manifest.json), which no digest covers: a name changed in
+         * transit is drift too.  Each name here must be one the lock gives this digest. */
+        for (size_t q = 0; q < m->n_names; q++) {
+          size_t x = lock_name_index(li, m->names[q]);
+          if (x != SIZE_MAX)
+            named[at + x] = 1;
+          else
+            add_row(w, s->name, label, m->digest, NULL, NULL, OCIDIG_AUDIT_DRIFT, "named %s here, not in the lock (%s%s)",
+                    m->names[q], li->n_names ? "the lock names it " : "unnamed there",
+                    li->n_names ? li->names[0] : "");
+        }
+      }
       if (m->n_errors)
         add_row(w, s->name, label, m->digest, NULL, NULL, OCIDIG_AUDIT_CORRUPT, "%s", oci_str(m->error));
       if (o->require_signature && !m->attachment && !m->n_verified)
@@ -519,8 +550,15 @@ static void compare(a_rows *w, a_source *src, size_t n, const ocidig_lock *k, un
     if (!seen[i])
       add_row(w, NULL, image_label((const char *const *)li->names, li->n_names, li->digest), li->digest, NULL, NULL,
               OCIDIG_AUDIT_MISSING, "in the lock (from %s), in no source", oci_str(li->n_sources ? li->sources[0] : NULL));
+    else if (seen[i] == 1) /* ... and each name the lock gives it, a source must give it */
+      for (size_t j = 0; j < li->n_names; j++)
+        if (!named[name_at[i] + j])
+          add_row(w, NULL, image_label((const char *const *)li->names, li->n_names, li->digest), li->digest, NULL,
+                  NULL, OCIDIG_AUDIT_DRIFT, "named %s in the lock, by no source here", li->names[j]);
   }
   free(held);
+  free(name_at);
+  free(named);
 }
 
 void ocidig_audit_free(ocidig_audit *a)
