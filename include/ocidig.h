@@ -1453,7 +1453,7 @@ typedef struct ocidig_sig_options {
   size_t trusted_root_len;
   const uint8_t *key_pem;      /* optional: a PEM public key; the bundle must be signed by it */
   size_t key_pem_len;
-  /* Certificate policy (bundles signed by a certificate): the SAN (URI or email) and the
+  /* Certificate policy (bundles signed by a certificate): the SAN (URI, email or DNS name) and the
    * OIDC issuer (extension 1.3.6.1.4.1.57264.1.8, else .1.1), each exact or a POSIX
    * extended regular expression that must match the whole value (NULL: not asked).  One
    * of identity/identity_regexp and one of issuer/issuer_regexp are required. */
