@@ -61,6 +61,11 @@ verdict "FAIL identity-mismatch" "another identity" $ROOTS $INTER --certificate-
 expect_out_has "the certificate's identity is qiwan@redhat.com, not someone@example.com" "another identity: said"
 verdict "FAIL identity-mismatch" "an OIDC issuer asked for: the certificate has none" $ROOTS \
   --certificate-identity qiwan@redhat.com --certificate-oidc-issuer https://github.com/login/oauth "$L"
+# an issuer regexp is matched against the empty text when there is none, as cosign matches it
+verdict "PASS verified" "an issuer regexp that accepts the empty text" $ROOTS \
+  --certificate-identity qiwan@redhat.com --certificate-oidc-issuer-regexp '.*' "$L"
+verdict "FAIL identity-mismatch" "an issuer regexp that wants some text" $ROOTS \
+  --certificate-identity qiwan@redhat.com --certificate-oidc-issuer-regexp '^https://' "$L"
 verdict "FAIL untrusted-key" "another root (the Fulcio CA)" --ca-roots "$K/fulcio_v1.crt.pem" \
   --certificate-identity qiwan@redhat.com "$L"
 expect_out_has "does not chain to the CA roots given at " "another root: said"

@@ -388,7 +388,8 @@ static bool identity_check(sig_run *s)
     free(iss);
     return true;
   }
-  bool iok = iss && match(iss, o->issuer, o->issuer_regexp, &bad, s->res);
+  /* none: the empty text, as cosign matches it (a regexp such as ".*" accepts it) */
+  bool iok = match(iss ? iss : "", o->issuer, o->issuer_regexp, &bad, s->res);
   if (sig_is_nomem(s->res)) {
     free(iss);
     return false;
@@ -401,7 +402,7 @@ static bool identity_check(sig_run *s)
     return r;
   }
   snprintf(s->res->signer, sizeof s->res->signer, "%s", first);
-  snprintf(s->res->issuer, sizeof s->res->issuer, "%s", iss);
+  snprintf(s->res->issuer, sizeof s->res->issuer, "%s", iss ? iss : "");
   free(iss);
   return true;
 }
