@@ -343,6 +343,11 @@ static bool identity_check(sig_run *s)
 {
   const ocidig_sig_options *o = s->opts;
   bool bad = false, found = false;
+  /* a policy is required (the CLI asks for it; a library caller may not have given one) */
+  if (!o->identity && !o->identity_regexp)
+    return sig_fail(s->res, OCIDIG_SIG_IDENTITY_MISMATCH, "no certificate identity was given to match");
+  if (!s->pki_roots && !o->issuer && !o->issuer_regexp)
+    return sig_fail(s->res, OCIDIG_SIG_IDENTITY_MISMATCH, "no OIDC issuer was given to match");
   ERR_clear_error();
   GENERAL_NAMES *names = X509_get_ext_d2i(s->leaf, NID_subject_alt_name, NULL, NULL);
   char first[OCIDIG_SIG_TEXT_MAX] = "";
