@@ -65,24 +65,33 @@ bool sig_cert_load(sig_run *s)
   return sig_pkey_spki(s->key, &s->key_spki, s->res);
 }
 
-bool sig_pem_certs(const uint8_t *pem, size_t n, STACK_OF(X509) **out)
+bool sig_pem_certs(const uint8_t *pem, size_t n, STACK_OF(X509) **out, ocidig_sig_result *r)
 {
-  BIO *bio = pem && n > 0 && n <= INT32_MAX ? BIO_new_mem_buf(pem, (int)n) : NULL;
+  *out = NULL;
+  if (!pem || n == 0 || n > INT32_MAX)
+    return false;
+  ERR_clear_error();
+  BIO *bio = BIO_new_mem_buf(pem, (int)n);
   STACK_OF(X509) *sk = bio ? sk_X509_new_null() : NULL;
   bool ok = sk != NULL;
   X509 *x;
-  *out = NULL;
-  ERR_set_mark();
-  while (ok && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)))
-    if (!sk_X509_push(sk, x)) {
+  if (!ok) /* made from what is in memory: only memory can be missing */
+    sig_nomem(r);
+  while (ok && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL))) {
+    if (!sig_x509_settle(&x, r) || !sk_X509_push(sk, x)) {
       X509_free(x);
+      sig_nomem(r);
       ok = false;
     }
+  }
   /* read to the end of the text: no further PEM block (a block that does not read is an
-   * error of its own) */
+   * error of its own), unless for want of memory */
   unsigned long e = ERR_peek_last_error();
-  ok = ok && sk_X509_num(sk) > 0 && ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
-  ERR_pop_to_mark();
+  bool end = ERR_GET_LIB(e) == ERR_LIB_PEM && ERR_GET_REASON(e) == PEM_R_NO_START_LINE;
+  if (ok && !end && sig_ossl_nomem(r))
+    ok = false;
+  ok = ok && end && sk_X509_num(sk) > 0;
+  ERR_clear_error();
   BIO_free(bio);
   if (!ok) {
     sk_X509_pop_free(sk, X509_free);

@@ -254,11 +254,11 @@ static void layer_verify(const ocidig_trust_options *trust, const oci_gdesc *ly,
     snprintf(res->reason, sizeof res->reason,
              "signed by a certificate: give a trusted root (--trusted-root) or CA roots (--ca-roots)");
     goto done;
-  } else if (trust->ca_roots && (!sig_pem_certs(trust->ca_roots, trust->ca_roots_len, &s.pki_roots) ||
+  } else if (trust->ca_roots && (!sig_pem_certs(trust->ca_roots, trust->ca_roots_len, &s.pki_roots, res) ||
                                  (trust->ca_intermediates &&
                                   !sig_pem_certs(trust->ca_intermediates, trust->ca_intermediates_len,
-                                                 &s.pki_intermediates)))) {
-    sig_fail(res, OCIDIG_SIG_MALFORMED, "the CA %s given are not PEM certificates",
+                                                 &s.pki_intermediates, res)))) {
+    sig_fail(res, OCIDIG_SIG_MALFORMED, "the CA %s given are not PEM certificates", /* unless marked nomem */
              s.pki_roots ? "intermediates" : "roots");
     goto done;
   } else if (!pem_certs(cert, &s.b, res) || (chain && !pem_certs(chain, &s.b, res))) {

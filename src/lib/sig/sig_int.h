@@ -187,7 +187,8 @@ bool sig_cert_load(sig_run *s);
  * SCT, the OIDC issuer only when asked for. */
 bool sig_cert_check(sig_run *s);
 /* cert.c: every certificate of PEM text (one at least; a block that is not a certificate:
- * false); *out is the caller's (sk_X509_pop_free). */
-bool sig_pem_certs(const uint8_t *pem, size_t n, STACK_OF(X509) **out);
+ * false, r untouched; out of memory: false, r marked); *out is the caller's
+ * (sk_X509_pop_free). */
+bool sig_pem_certs(const uint8_t *pem, size_t n, STACK_OF(X509) **out, ocidig_sig_result *r);
 
 #endif
