@@ -872,7 +872,10 @@ const char *ocidig_layer_compression(const char *media_type);
  *    (application/vnd.dev.sigstore.bundle*: a signature, or an attestation when it holds a
  *    DSSE envelope), Notation (application/vnd.cncf.notary.signature), else "other";
  *  - buildx attestation manifests (vnd.docker.reference.type attestation-manifest), by the
- *    predicate types of their in-toto layers. */
+ *    predicate types of their in-toto layers;
+ *  - containers/image's dir: signature files: signature-N beside an image folder's
+ *    manifest.json (and <hex>.signature-N of a per-platform manifest): a sigstore one
+ *    ("\0sigstore-json\n" first) is a cosign signature, any other a simple-signing (GPG) one. */
 typedef enum ocidig_attached_kind {
   OCIDIG_ATTACHED_SIGNATURE = 0, /* "signature" */
   OCIDIG_ATTACHED_ATTESTATION,   /* "attestation" */
@@ -885,6 +888,7 @@ typedef enum ocidig_attached_scheme {
   OCIDIG_SCHEME_NOTATION,        /* "notation" */
   OCIDIG_SCHEME_BUILDX,          /* "buildx": an attestation manifest */
   OCIDIG_SCHEME_REFERRER,        /* "referrer": any other OCI 1.1 referrer */
+  OCIDIG_SCHEME_SIMPLE_SIGNING,  /* "simple-signing": a dir: signature file signed with GPG (not verified) */
 } ocidig_attached_scheme;
 const char *ocidig_attached_kind_name(ocidig_attached_kind k);     /* "unknown" out of range */
 const char *ocidig_attached_scheme_name(ocidig_attached_scheme s); /* "unknown" out of range */
@@ -894,11 +898,12 @@ typedef struct ocidig_attached {
   ocidig_attached_kind kind;
   ocidig_attached_scheme scheme;
   char *subject;          /* the digest of the image or platform manifest it is attached to */
-  char *manifest;         /* the digest of the signature or attestation manifest (or index) */
+  char *manifest;         /* the digest of the signature or attestation manifest (or index); a
+                           * dir: signature file: its path ("signature-1") */
   char *media_type;       /* that document's media type, as its descriptor says */
   char *artifact_type;    /* its artifactType, or NULL */
   char *found_as;         /* "tag sha256-<hex>.sig", "kind dev.cosignproject.cosign/sigs", "referrer",
-                           * "attestation-manifest" */
+                           * "attestation-manifest", "dir signature-1" */
   char **predicate_types; /* attestations: the predicate types (in-toto layers, cosign's
                            * predicateType, a bundle's dev.sigstore.bundle.predicateType) */
   size_t n_predicate_types;
@@ -1600,9 +1605,10 @@ typedef struct ocidig_sig_check {
   ocidig_attached_kind kind;
   ocidig_attached_scheme scheme;
   char subject[OCIDIG_SIG_DIGEST_MAX];  /* the image or platform manifest it is attached to */
-  char manifest[OCIDIG_SIG_DIGEST_MAX]; /* the signature manifest */
+  char manifest[OCIDIG_SIG_DIGEST_MAX]; /* the signature manifest (a dir: signature file: its path) */
   char layer[OCIDIG_SIG_DIGEST_MAX];    /* the layer that holds the signature (cosign: one a layer;
-                                         * a bundle or envelope), or "" */
+                                         * a bundle or envelope; a dir: sigstore signature: the
+                                         * digest of its payload, as its layer's would be), or "" */
   ocidig_sig_verdict verdict;           /* OCIDIG_SIG_NOT_VERIFIED without trust material for it */
   char reason[OCIDIG_ERROR_MESSAGE_MAX];
   char signer[OCIDIG_SIG_TEXT_MAX];     /* "key SHA256:<hex of the SPKI's SHA-256>", or the certificate identity */

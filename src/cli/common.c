@@ -139,7 +139,7 @@ static void sb_add(sbuf *b, const char *s)
 static void counts(sbuf *b, const ocidig_attached *v, size_t n, ocidig_attached_kind kind)
 {
   bool first = true;
-  for (int s = OCIDIG_SCHEME_COSIGN; s <= OCIDIG_SCHEME_REFERRER; s++) {
+  for (int s = OCIDIG_SCHEME_COSIGN; s <= OCIDIG_SCHEME_SIMPLE_SIGNING; s++) {
     size_t c = 0;
     char num[32];
     for (size_t i = 0; i < n; i++)

@@ -7,7 +7,8 @@
 #include <ctype.h>
 
 static const char *const kind_names[] = {"signature", "attestation", "sbom", "other"};
-static const char *const scheme_names[] = {"cosign", "sigstore-bundle", "notation", "buildx", "referrer"};
+static const char *const scheme_names[] = {"cosign", "sigstore-bundle", "notation", "buildx", "referrer",
+                                           "simple-signing"};
 
 const char *ocidig_attached_kind_name(ocidig_attached_kind k)
 {
@@ -41,7 +42,8 @@ void ocidig_attached_free(ocidig_attached *v, size_t n)
 
 struct oci_attached_table {
   ocidig_attached *v;
-  const oci_gdesc **d;
+  const oci_gdesc **d; /* NULL: a dir: signature file (file) */
+  size_t *file;        /* the view's oci_view_cimage_signatures index, or (size_t)-1 */
   size_t n, cap;
   char **holders; /* indexes that only hold attachments (the referrers tag schema's) */
   size_t n_holders;
@@ -81,12 +83,18 @@ const ocidig_attached *oci_attached_table_at(const oci_attached_table *t, size_t
   return &t->v[i];
 }
 
+size_t oci_attached_table_file(const oci_attached_table *t, size_t i)
+{
+  return t && i < t->n ? t->file[i] : (size_t)-1;
+}
+
 void oci_attached_table_free(oci_attached_table *t)
 {
   if (!t)
     return;
   ocidig_attached_free(t->v, t->n);
   free(t->d);
+  free(t->file);
   free(t->by_subject);
   oci_strtab_free(&t->by_manifest);
   oci_strv_free(t->holders, t->n_holders);
@@ -134,6 +142,35 @@ static bool pred_add(ocidig_attached *a, const char *p)
   return !p || !*p || oci_strv_add_unique(&a->predicate_types, &a->n_predicate_types, p);
 }
 
+/* A new entry of the table (zeroed, its manifest set and indexed); NULL when out of memory. */
+static ocidig_attached *entry_new(oci_attached_table *t, const oci_gdesc *d, size_t file, const char *manifest)
+{
+  ocidig_attached *a;
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? 2 * t->cap : 8;
+    const oci_gdesc **dv;
+    size_t *fv;
+    a = realloc(t->v, cap * sizeof *a);
+    if (!a)
+      return NULL;
+    t->v = a;
+    if (!(dv = realloc(t->d, cap * sizeof *dv)))
+      return NULL;
+    t->d = dv;
+    if (!(fv = realloc(t->file, cap * sizeof *fv)))
+      return NULL;
+    t->file = fv;
+    t->cap = cap;
+  }
+  t->d[t->n] = d;
+  t->file[t->n] = file;
+  a = &t->v[t->n++];
+  memset(a, 0, sizeof *a);
+  if (!(a->manifest = oci_strdup(manifest)) || !oci_strtab_put(&t->by_manifest, t->n - 1, manifest_key, t, false))
+    return NULL;
+  return a;
+}
+
 /* Adds what d (read as n, maybe NULL) is, attached to subject; once per (manifest, subject). */
 static ocidig_code add(builder *b, ocidig_attached_kind kind, ocidig_attached_scheme scheme, const char *subject,
                        const oci_gdesc *d, const oci_gnode *n, const char *found_as)
@@ -148,22 +185,7 @@ static ocidig_code add(builder *b, ocidig_attached_kind kind, ocidig_attached_sc
   for (size_t i = first == OCI_STRTAB_NONE ? t->n : first; i < t->n; i++)
     if (!strcmp(t->v[i].manifest, d->digest) && !strcmp(t->v[i].subject, subject))
       return OCIDIG_OK;
-  if (t->n == t->cap) {
-    size_t cap = t->cap ? 2 * t->cap : 8;
-    const oci_gdesc **dv;
-    a = realloc(t->v, cap * sizeof *a);
-    if (!a)
-      return oci_nomem(b->err);
-    t->v = a;
-    if (!(dv = realloc(t->d, cap * sizeof *dv)))
-      return oci_nomem(b->err);
-    t->d = dv;
-    t->cap = cap;
-  }
-  t->d[t->n] = d;
-  a = &t->v[t->n++];
-  memset(a, 0, sizeof *a);
-  if (!(a->manifest = oci_strdup(d->digest)) || !oci_strtab_put(&t->by_manifest, t->n - 1, manifest_key, t, false))
+  if (!(a = entry_new(t, d, (size_t)-1, d->digest)))
     return oci_nomem(b->err);
   a->kind = kind;
   a->scheme = scheme;
@@ -301,6 +323,31 @@ static ocidig_code root_entries(builder *b)
   return rc;
 }
 
+/* containers/image dir: signature files (the view's): each a signature of the manifest it
+ * names, found as "dir <path>". */
+static ocidig_code dir_signatures(builder *b)
+{
+  const oci_dirsig *s;
+  size_t n;
+  ocidig_code rc;
+  if ((rc = oci_view_cimage_signatures(b->v, &s, &n, b->err)) != OCIDIG_OK)
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    ocidig_attached *a;
+    char found[OCIDIG_MAX_PATH_LENGTH + 8];
+    snprintf(found, sizeof found, "dir %s", s[i].member);
+    if (!(a = entry_new(b->t, NULL, i, s[i].member)))
+      return oci_nomem(b->err);
+    a->kind = OCIDIG_ATTACHED_SIGNATURE;
+    /* one that could not be read or is of a format not known: reported by cosign's verifier */
+    a->scheme = s[i].format == OCI_DIRSIG_SIMPLE_SIGNING ? OCIDIG_SCHEME_SIMPLE_SIGNING : OCIDIG_SCHEME_COSIGN;
+    a->present = true;
+    if (!(a->subject = oci_strdup(s[i].subject)) || !(a->found_as = oci_strdup(found)))
+      return oci_nomem(b->err);
+  }
+  return OCIDIG_OK;
+}
+
 static bool walk_child(void *ctx, const oci_gnode *parent, const oci_gdesc *d, unsigned depth)
 {
   builder *b = ctx;
@@ -335,6 +382,8 @@ ocidig_code oci_attached_table_build(ocidig_layout *l, bool full, oci_attached_t
       if ((rc = oci_graph_walk(b.g, &visitor, &b, err)) == OCIDIG_OK)
         rc = b.rc;
     }
+    if (rc == OCIDIG_OK)
+      rc = dir_signatures(&b);
   }
   /* by subject: an image's lookup costs log n (100,000 signed images) */
   if (rc == OCIDIG_OK && b.t->n) {

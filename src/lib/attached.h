@@ -60,6 +60,9 @@ size_t oci_attached_table_count(const oci_attached_table *t);
  * schema's), not an image? */
 bool oci_attached_table_holds(const oci_attached_table *t, const char *digest);
 const ocidig_attached *oci_attached_table_at(const oci_attached_table *t, size_t i, const oci_gdesc **d);
+/* A containers/image dir: signature file (its *d is NULL): its index in the view's
+ * oci_view_cimage_signatures; (size_t)-1 for an entry found over the graph. */
+size_t oci_attached_table_file(const oci_attached_table *t, size_t i);
 /* The JSON array of what is attached (ls, inspect; schema in doc/signatures.md):
  * [{"kind", "scheme", "subject", "manifest", "mediaType", "artifactType", "foundAs",
  *   "predicateTypes": [...], "present"}]. */
@@ -102,6 +105,27 @@ static inline ocidig_sig_check *oci_sig_checks_add(oci_sig_checks *c, const ocid
  * OCIDIG_OK whenever verdicts were reached; an error only for out of memory. */
 ocidig_code oci_cosign_verify(oci_attached_ctx *c, const ocidig_attached *a, const oci_gdesc *d, oci_sig_checks *out,
                               ocidig_error *err);
+/* A containers/image dir: signature file (oci_attached_table_file's index): a sigstore one
+ * verified as a cosign signature (sig/cosign_dir.c); a simple-signing (GPG) one unsupported. */
+ocidig_code oci_cosign_dir_verify(oci_attached_ctx *c, const ocidig_attached *a, size_t file, oci_sig_checks *out,
+                                  ocidig_error *err);
+
+/* One cosign signature, wherever it was found: its payload (the simple-signing JSON), its
+ * media type and annotations (dev.cosignproject.cosign/signature, dev.sigstore.cosign/...),
+ * as a tag-scheme layer or a dir: sigstore signature carries them. */
+typedef struct oci_cosign_sig {
+  const char *what; /* for messages: "layer sha256:...", "signature-1" */
+  const char *media_type;
+  const ocidig_annotation *annotations;
+  size_t n_annotations;
+  const uint8_t *payload;
+  size_t len;
+} oci_cosign_sig;
+/* Verifies sig for the manifest subject with the trust material (key or trusted root given):
+ * the verdict, reason, signer, issuer and signing time into chk.  Errors: out of memory only
+ * (never a verdict). */
+ocidig_code oci_cosign_check(const ocidig_trust_options *trust, const oci_cosign_sig *sig, const char *subject,
+                             ocidig_sig_check *chk, ocidig_error *err);
 ocidig_code oci_sigstore_ref_verify(oci_attached_ctx *c, const ocidig_attached *a, const oci_gdesc *d,
                                     oci_sig_checks *out, ocidig_error *err);
 

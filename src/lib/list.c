@@ -787,14 +787,14 @@ static bool format_metadata(ocidig_layout_format f, const char *path)
     return !strcmp(path, "manifest.json") || !strcmp(path, "repositories") ||
            (slash && (!strcmp(base, "json") || !strcmp(base, "VERSION")));
   if (f == OCIDIG_FORMAT_CIMAGE_DIR)
-    return !strcmp(base, "version");
+    return !strcmp(base, "version") || oci_view_cimage_sig_name(path);
   return false;
 }
 
 /* Files nothing references: blobs/ for an OCI layout; for a view synthesized from other
  * files (a docker save, containers/image dir:), every file that holds no blob listed and
  * is not the format's metadata (manifest.json, repositories, <id>/json, <id>/VERSION;
- * version). */
+ * version, signature-N). */
 typedef struct unref_ctx {
   lctx *c;
   bool synthesized;

@@ -23,6 +23,7 @@ static void view_free(void *p)
   free(v->root);
   ocidig_docker_archive_free(v->docker);
   oci_strv_free(v->folders, v->n_folders);
+  oci_view_cimage_free(v);
   oci_strv_free(v->docker_configs, v->n_docker_configs);
   free(v);
 }

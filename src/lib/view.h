@@ -119,4 +119,43 @@ ocidig_code oci_view_repo_tags_for(oci_view *v, const ocidig_digest *config, con
 size_t oci_view_cimage_images(const oci_view *v);
 const char *oci_view_cimage_folder(const oci_view *v, size_t i);
 
+/* The signatures containers/image's dir: transport stores beside an image (copying a signed
+ * image to dir:, skopeo copy --sign-by...): "signature-N" in an image folder signs the
+ * folder's manifest.json, "<hex>.signature-N" the per-platform manifest sha256:<hex>; N
+ * counts from 1 ("%d": no leading zero).  A signature file is a sigstore signature when it
+ * starts with "\0sigstore-json\n" (then JSON: mimeType, payload, annotations), a simple-signing
+ * one when it starts with "\0simple-signing\n" or with any byte other than 0 (an OpenPGP
+ * message), as containers/image tells them apart.  The list is the view's (made on the first
+ * call: each file of at most OCI_DIRSIG_MAX bytes read once for its first line, none of its
+ * bytes kept; a larger one is not read), sorted by image folder, signed manifest and N. */
+#define OCI_DIRSIG_MAX (4u << 20)
+typedef enum oci_dirsig_format {
+  OCI_DIRSIG_SIGSTORE = 0,
+  OCI_DIRSIG_SIMPLE_SIGNING,
+  OCI_DIRSIG_BAD, /* not read or not a signature: code and message say why (OCIDIG_ERR_LIMIT: over
+                   * OCI_DIRSIG_MAX; OCIDIG_ERR_KIND_MISMATCH: a format containers/image does not
+                   * know; OCIDIG_ERR_INVALID_JSON: no newline after the format's name; else the
+                   * read's error) */
+} oci_dirsig_format;
+typedef struct oci_dirsig {
+  char *member;  /* its path in the layout */
+  char *subject; /* "sha256:<hex>": the manifest it signs */
+  unsigned long n;
+  size_t folder; /* the image folder it is in (oci_view_cimage_folder) */
+  int64_t size;
+  oci_dirsig_format format;
+  ocidig_code code;
+  char *message;
+} oci_dirsig;
+/* Is path's last name one of a signature file (signature-N, <hex>.signature-N)? */
+bool oci_view_cimage_sig_name(const char *path);
+/* The signature files of a dir: view (none for other formats, read nothing then).  Errors:
+ * out of memory only (an unreadable file is an entry of format OCI_DIRSIG_BAD). */
+ocidig_code oci_view_cimage_signatures(oci_view *v, const oci_dirsig **out, size_t *n, ocidig_error *err);
+/* The bytes of signature i after its format's first line (a sigstore signature: its JSON; a
+ * simple-signing one: the OpenPGP message), read again (at most OCI_DIRSIG_MAX bytes: no more
+ * is allocated).  Caller frees *data.  Errors: the entry's own (OCI_DIRSIG_BAD), the read's,
+ * OCIDIG_ERR_SIZE_MISMATCH when the file is not what the listing read. */
+ocidig_code oci_view_cimage_signature_read(oci_view *v, size_t i, uint8_t **data, size_t *len, ocidig_error *err);
+
 #endif

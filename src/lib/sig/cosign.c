@@ -17,7 +17,9 @@
  *
  * The annotations are turned into the signature layer's own bundle (sig_int.h's sig_bundle,
  * v0.1: a message signature over the payload's SHA-256) and checked by the steps
- * ocidig_sig_verify_bundle runs; nothing of the crypto is new here. */
+ * ocidig_sig_verify_bundle runs; nothing of the crypto is new here.  A containers/image dir:
+ * sigstore signature (sig/cosign_dir.c) is the same data (mimeType, payload, annotations)
+ * and goes the same way (oci_cosign_check). */
 #include "attached.h"
 #include "image.h"
 #include "sig_int.h"
@@ -213,16 +215,26 @@ static void sig_options_of(const ocidig_trust_options *t, ocidig_sig_options *o)
   o->now = t->now;
 }
 
-/* One layer's signature over payload (n bytes): the verdict in *res. */
-static void layer_verify(const ocidig_trust_options *trust, const oci_gdesc *ly, const uint8_t *payload, size_t n,
-                         const char *subject, int64_t now, ocidig_sig_result *res)
+static const char *ann_of(const oci_cosign_sig *sig, const char *key)
+{
+  for (size_t i = 0; i < sig->n_annotations; i++)
+    if (sig->annotations[i].key && !strcmp(sig->annotations[i].key, key))
+      return sig->annotations[i].value;
+  return NULL;
+}
+
+/* One signature over its payload (sig->payload, sig->len bytes): the verdict in *res. */
+static void layer_verify(const ocidig_trust_options *trust, const oci_cosign_sig *sig, const char *subject,
+                         int64_t now, ocidig_sig_result *res)
 {
   ocidig_sig_options so;
   ocidig_sig_artifact art;
   sig_run s;
   char why[OCIDIG_ERROR_MESSAGE_MAX] = "";
-  const char *cert = oci_gdesc_annotation(ly, ANN_CERT), *chain = oci_gdesc_annotation(ly, ANN_CHAIN);
-  const char *rekor = oci_gdesc_annotation(ly, ANN_BUNDLE), *ts = oci_gdesc_annotation(ly, ANN_RFC3161);
+  const uint8_t *payload = sig->payload;
+  size_t n = sig->len;
+  const char *cert = ann_of(sig, ANN_CERT), *chain = ann_of(sig, ANN_CHAIN);
+  const char *rekor = ann_of(sig, ANN_BUNDLE), *ts = ann_of(sig, ANN_RFC3161);
   bool ok;
   sig_options_of(trust, &so);
   memset(&s, 0, sizeof s);
@@ -240,7 +252,7 @@ static void layer_verify(const ocidig_trust_options *trust, const oci_gdesc *ly,
     goto done;
   memcpy(s.b.digest.p, art.sha256, 32);
   s.b.digest.n = 32;
-  if (!sig_b64_decode(oci_gdesc_annotation(ly, ANN_SIGNATURE), &s.b.signature, res)) {
+  if (!sig_b64_decode(ann_of(sig, ANN_SIGNATURE), &s.b.signature, res)) {
     sig_fail(res, OCIDIG_SIG_MALFORMED, "annotation %s is not base64", ANN_SIGNATURE);
     goto done;
   }
@@ -389,6 +401,49 @@ static bool layer_bytes(oci_attached_ctx *c, const oci_gdesc *ly, uint8_t **p, s
   return true;
 }
 
+/* Is it a cosign signature: a simple-signing payload with its signature annotation?  Else
+ * the verdict (unsupported, malformed) in chk. */
+static bool shape_check(const oci_cosign_sig *sig, ocidig_sig_check *chk)
+{
+  if (!sig->media_type || strcmp(sig->media_type, COSIGN_SIMPLESIGNING)) {
+    set(chk, OCIDIG_SIG_UNSUPPORTED, "%.100s is %.100s, not a simple-signing payload (%s)", sig->what,
+        oci_str(sig->media_type), COSIGN_SIMPLESIGNING);
+    return false;
+  }
+  if (!ann_of(sig, ANN_SIGNATURE)) {
+    set(chk, OCIDIG_SIG_MALFORMED, "%.100s has no %s annotation", sig->what, ANN_SIGNATURE);
+    return false;
+  }
+  return true;
+}
+
+ocidig_code oci_cosign_check(const ocidig_trust_options *trust, const oci_cosign_sig *sig, const char *subject,
+                             ocidig_sig_check *chk, ocidig_error *err)
+{
+  ocidig_sig_result res;
+  int64_t now = trust->now ? trust->now : (int64_t)time(NULL);
+  if (!shape_check(sig, chk))
+    return OCIDIG_OK;
+  layer_verify(trust, sig, subject, now, &res);
+  if (res.verdict != OCIDIG_SIG_VERIFIED && !sig_is_nomem(&res)) {
+    /* a failure confirmed by a second verification (as ocidig_sig_verify_bundle does):
+     * OpenSSL 3 does not always say that it ran out of memory */
+    ocidig_sig_result again;
+    layer_verify(trust, sig, subject, now, &again);
+    if (!sig_result_same(&res, &again))
+      sig_nomem(&res);
+  }
+  if (sig_is_nomem(&res)) /* never a verdict */
+    return oci_nomem(err);
+  result_into(chk, &res);
+  if (res.verdict != OCIDIG_SIG_VERIFIED && res.verdict != OCIDIG_SIG_NOT_VERIFIED) {
+    char r2[sizeof chk->reason];
+    snprintf(r2, sizeof r2, "%.900s", res.reason);
+    snprintf(chk->reason, sizeof chk->reason, "%s", r2);
+  }
+  return OCIDIG_OK;
+}
+
 ocidig_code oci_cosign_verify(oci_attached_ctx *c, const ocidig_attached *a, const oci_gdesc *d, oci_sig_checks *out,
                               ocidig_error *err)
 {
@@ -411,43 +466,25 @@ ocidig_code oci_cosign_verify(oci_attached_ctx *c, const ocidig_attached *a, con
     const oci_gdesc *ly = &n->layers[i];
     uint8_t *p = NULL;
     size_t len = 0;
-    ocidig_sig_result res;
+    char what[OCIDIG_SIG_DIGEST_MAX + 8];
     if (i > 0 && !(chk = oci_sig_checks_add(out, a)))
       return oci_nomem(err);
     snprintf(chk->layer, sizeof chk->layer, "%s", oci_str(ly->digest));
-    if (!ly->media_type || strcmp(ly->media_type, COSIGN_SIMPLESIGNING)) {
-      set(chk, OCIDIG_SIG_UNSUPPORTED, "layer %.100s is %.100s, not a simple-signing payload (%s)", oci_str(ly->digest),
-          oci_str(ly->media_type), COSIGN_SIMPLESIGNING);
+    snprintf(what, sizeof what, "layer %s", chk->layer);
+    oci_cosign_sig sig = {what, ly->media_type, ly->annotations, ly->n_annotations, NULL, 0};
+    if (!shape_check(&sig, chk)) /* not read */
       continue;
-    }
-    if (!oci_gdesc_annotation(ly, ANN_SIGNATURE)) {
-      set(chk, OCIDIG_SIG_MALFORMED, "layer %.100s has no %s annotation", oci_str(ly->digest), ANN_SIGNATURE);
-      continue;
-    }
     if (!layer_bytes(c, ly, &p, &len, chk, &rc, err)) {
       if (rc != OCIDIG_OK)
         return rc;
       continue;
     }
-    int64_t now = c->trust->now ? c->trust->now : (int64_t)time(NULL);
-    layer_verify(c->trust, ly, p, len, a->subject, now, &res);
-    if (res.verdict != OCIDIG_SIG_VERIFIED && !sig_is_nomem(&res)) {
-      /* a failure confirmed by a second verification (as ocidig_sig_verify_bundle does):
-       * OpenSSL 3 does not always say that it ran out of memory */
-      ocidig_sig_result again;
-      layer_verify(c->trust, ly, p, len, a->subject, now, &again);
-      if (!sig_result_same(&res, &again))
-        sig_nomem(&res);
-    }
+    sig.payload = p;
+    sig.len = len;
+    rc = oci_cosign_check(c->trust, &sig, a->subject, chk, err);
     free(p);
-    if (sig_is_nomem(&res)) /* never a verdict */
-      return oci_nomem(err);
-    result_into(chk, &res);
-    if (res.verdict != OCIDIG_SIG_VERIFIED && res.verdict != OCIDIG_SIG_NOT_VERIFIED) {
-      char r2[sizeof chk->reason];
-      snprintf(r2, sizeof r2, "%.900s", res.reason);
-      snprintf(chk->reason, sizeof chk->reason, "%s", r2);
-    }
+    if (rc != OCIDIG_OK)
+      return rc;
   }
   return OCIDIG_OK;
 }

@@ -147,7 +147,9 @@ ocidig_code oci_verify_signatures_check(vstate *v, oci_attached_table **table, o
   for (size_t i = 0; i < oci_attached_table_count(*table); i++) {
     const oci_gdesc *d;
     const ocidig_attached *a = oci_attached_table_at(*table, i, &d);
-    if ((rc = verify_one(&c, a, d, checks, &e)) != OCIDIG_OK)
+    size_t file = oci_attached_table_file(*table, i);
+    if ((rc = file != (size_t)-1 ? oci_cosign_dir_verify(&c, a, file, checks, &e) : verify_one(&c, a, d, checks, &e)) !=
+        OCIDIG_OK)
       return rc;
   }
   return OCIDIG_OK;

@@ -13,6 +13,7 @@
 #include "json.h"
 #include "layout.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -111,8 +112,10 @@ static ocidig_code add_image(oci_view *v, const char *folder, json_object *manif
   }
   mt = oci_view_sha256(data, len, dig) ? media_type_of(data, len, path) : NULL;
   free(data);
-  if (!mt)
+  if (!mt || !oci_strv_push(&v->folder_digests, &v->n_folder_digests, dig)) {
+    free(mt);
     return oci_nomem(err);
+  }
   if ((rc = oci_view_add_blob(v, dig, path, NULL, 0, (size_t)-1, err)) != OCIDIG_OK) {
     free(mt);
     return rc;
@@ -189,4 +192,259 @@ ocidig_code oci_view_cimage_build(oci_view *v, ocidig_error *err)
     }
   }
   return oci_json_text(idx, &v->root, &v->root_len) ? OCIDIG_OK : oci_nomem(err);
+}
+
+/* ------------------------------------------------------------ signatures */
+
+#define SIGSTORE_FORMAT "sigstore-json"
+#define SIMPLE_FORMAT "simple-signing"
+#define FORMAT_NAME_MAX 64 /* the first line's bytes looked at */
+
+/* The image folder a path is in, or (size_t)-1. */
+static size_t folder_of(const oci_view *v, const char *path, size_t n)
+{
+  size_t lo = 0, hi = v->n_folders;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    int c = strncmp(v->folders[mid], path, n);
+    if (c == 0 && v->folders[mid][n])
+      c = 1;
+    if (c < 0)
+      lo = mid + 1;
+    else if (c > 0)
+      hi = mid;
+    else
+      return mid;
+  }
+  return (size_t)-1;
+}
+
+/* "signature-N" (N from 1, no leading zero, at most 9 digits): N, else 0. */
+static unsigned long sig_number(const char *s)
+{
+  unsigned long n = 0;
+  size_t k = 0;
+  if (strncmp(s, "signature-", 10))
+    return 0;
+  s += 10;
+  if (*s < '1' || *s > '9')
+    return 0;
+  for (; s[k]; k++) {
+    if (k >= 9 || !isdigit((unsigned char)s[k]))
+      return 0;
+    n = n * 10 + (unsigned long)(s[k] - '0');
+  }
+  return n;
+}
+
+/* What a signature file's bytes are (containers/image's FromBlob): the format, and where
+ * its content starts (after the first line).  OCI_DIRSIG_BAD: *code and why. */
+static oci_dirsig_format sig_format(const uint8_t *p, size_t n, size_t *start, ocidig_code *code, char *why,
+                                    size_t whylen)
+{
+  const uint8_t *nl;
+  size_t k;
+  *start = 0;
+  *code = OCIDIG_OK;
+  if (!n || p[0] != 0)
+    return OCI_DIRSIG_SIMPLE_SIGNING; /* 0 is never an OpenPGP message's first byte */
+  nl = memchr(p + 1, '\n', n - 1 < FORMAT_NAME_MAX ? n - 1 : FORMAT_NAME_MAX);
+  if (!nl) {
+    *code = OCIDIG_ERR_INVALID_JSON;
+    snprintf(why, whylen, "starts with a 0 byte (a signature format's name) but no newline follows in %d bytes",
+             FORMAT_NAME_MAX);
+    return OCI_DIRSIG_BAD;
+  }
+  k = (size_t)(nl - (p + 1));
+  *start = k + 2;
+  if (k == strlen(SIGSTORE_FORMAT) && !memcmp(p + 1, SIGSTORE_FORMAT, k))
+    return OCI_DIRSIG_SIGSTORE;
+  if (k == strlen(SIMPLE_FORMAT) && !memcmp(p + 1, SIMPLE_FORMAT, k))
+    return OCI_DIRSIG_SIMPLE_SIGNING;
+  *code = OCIDIG_ERR_KIND_MISMATCH;
+  for (size_t i = 1; i <= k; i++)
+    if (p[i] < 32 || p[i] >= 0x7f) {
+      snprintf(why, whylen, "a signature format whose name is not printable ASCII");
+      return OCI_DIRSIG_BAD;
+    }
+  snprintf(why, whylen, "signature format \"%.*s\": containers/image knows %s and %s", (int)k, (const char *)p + 1,
+           SIGSTORE_FORMAT, SIMPLE_FORMAT);
+  return OCI_DIRSIG_BAD;
+}
+
+/* Reads a signature file whole (at most OCI_DIRSIG_MAX bytes after FORMAT_NAME_MAX + 2). */
+static ocidig_code sig_bytes(oci_view *v, const oci_dirsig *s, uint8_t **data, size_t *len, ocidig_error *err)
+{
+  if (s->size > (int64_t)OCI_DIRSIG_MAX + FORMAT_NAME_MAX + 2)
+    return oci_fail(err, OCIDIG_ERR_LIMIT, "%s: %lld bytes, more than the %u bytes a signature may have: not read",
+                    s->member, (long long)s->size, OCI_DIRSIG_MAX);
+  return ocidig_layout_read_file(v->l, s->member, OCI_DIRSIG_MAX + FORMAT_NAME_MAX + 2, data, len, err);
+}
+
+/* Classifies one signature file (its bytes read once, not kept); false: out of memory. */
+static bool sig_classify(oci_view *v, oci_dirsig *s)
+{
+  uint8_t *data = NULL;
+  size_t len = 0, start;
+  ocidig_error e;
+  char why[256];
+  ocidig_code rc = sig_bytes(v, s, &data, &len, &e);
+  if (rc == OCIDIG_ERR_NOMEM)
+    return false;
+  if (rc != OCIDIG_OK) {
+    s->format = OCI_DIRSIG_BAD;
+    s->code = rc;
+    return (s->message = oci_strdup(e.message)) != NULL;
+  }
+  s->size = (int64_t)len; /* what was read (a link's entry may say its own size) */
+  s->format = sig_format(data, len, &start, &s->code, why, sizeof why);
+  free(data);
+  if (s->format != OCI_DIRSIG_BAD)
+    return true;
+  {
+    char msg[OCIDIG_ERROR_MESSAGE_MAX];
+    snprintf(msg, sizeof msg, "%s: %s", s->member, why);
+    return (s->message = oci_strdup(msg)) != NULL;
+  }
+}
+
+bool oci_view_cimage_sig_name(const char *path)
+{
+  const char *slash = path ? strrchr(path, '/') : NULL, *base = slash ? slash + 1 : path;
+  if (!base)
+    return false;
+  return sig_number(base) || (strlen(base) > 65 && base[64] == '.' && is_hex64(base, 64) && sig_number(base + 65));
+}
+
+/* A per-platform manifest's signature (<hex>.signature-N), not the folder's own. */
+static bool sig_of_instance(const char *member)
+{
+  const char *slash = strrchr(member, '/');
+  return strncmp(slash ? slash + 1 : member, "signature-", 10) != 0;
+}
+
+static int cmp_sig(const void *a, const void *b)
+{
+  const oci_dirsig *x = a, *y = b;
+  bool xi = sig_of_instance(x->member), yi = sig_of_instance(y->member);
+  int c;
+  if (x->folder != y->folder)
+    return x->folder < y->folder ? -1 : 1;
+  if (xi != yi) /* the folder's own manifest first, then the per-platform ones */
+    return xi ? 1 : -1;
+  if ((c = strcmp(x->subject, y->subject)))
+    return c;
+  return (x->n > y->n) - (x->n < y->n);
+}
+
+static void free_sigs(oci_view *v)
+{
+  for (size_t i = 0; i < v->n_sigs; i++) {
+    free(v->sigs[i].member);
+    free(v->sigs[i].subject);
+    free(v->sigs[i].message);
+  }
+  free(v->sigs);
+  v->sigs = NULL;
+  v->n_sigs = 0;
+}
+
+void oci_view_cimage_free(oci_view *v)
+{
+  free_sigs(v);
+  oci_strv_free(v->folder_digests, v->n_folder_digests);
+  v->folder_digests = NULL;
+  v->n_folder_digests = 0;
+}
+
+static ocidig_code sig_scan(oci_view *v, ocidig_error *err)
+{
+  const ocidig_entry *ents;
+  size_t n, cap = 0;
+  ocidig_code rc;
+  if ((rc = ocidig_layout_entries(v->l, &ents, &n, err)) != OCIDIG_OK)
+    return rc;
+  for (size_t i = 0; i < n; i++) {
+    const char *p = ents[i].path, *slash = strrchr(p, '/'), *base = slash ? slash + 1 : p;
+    size_t folder, blen = strlen(base);
+    unsigned long num;
+    char subject[OCIDIG_DIGEST_STRING_MAX];
+    oci_dirsig *s;
+    if (ents[i].type == OCIDIG_ENTRY_DIRECTORY || ents[i].type == OCIDIG_ENTRY_SPECIAL || ents[i].escapes)
+      continue;
+    if ((num = sig_number(base)) != 0)
+      subject[0] = 0;
+    else if (blen > 65 && base[64] == '.' && is_hex64(base, 64) && (num = sig_number(base + 65)) != 0)
+      snprintf(subject, sizeof subject, "sha256:%.64s", base);
+    else
+      continue;
+    if ((folder = folder_of(v, p, slash ? (size_t)(slash - p) : 0)) == (size_t)-1 || folder >= v->n_folder_digests)
+      continue;
+    if (!oci_grow((void **)&v->sigs, &cap, v->n_sigs + 1, sizeof *v->sigs))
+      return oci_nomem(err);
+    s = &v->sigs[v->n_sigs++];
+    memset(s, 0, sizeof *s);
+    s->n = num;
+    s->folder = folder;
+    s->size = ents[i].size;
+    if (!(s->member = oci_strdup(p)) || !(s->subject = oci_strdup(*subject ? subject : v->folder_digests[folder])) ||
+        !sig_classify(v, s))
+      return oci_nomem(err);
+  }
+  if (v->n_sigs > 1)
+    qsort(v->sigs, v->n_sigs, sizeof *v->sigs, cmp_sig);
+  return OCIDIG_OK;
+}
+
+ocidig_code oci_view_cimage_signatures(oci_view *v, const oci_dirsig **out, size_t *n, ocidig_error *err)
+{
+  OCI_REQUIRE(out, "out", err);
+  OCI_REQUIRE(n, "n", err);
+  *out = NULL;
+  *n = 0;
+  OCI_REQUIRE(v, "the view", err);
+  if (!oci_view_cimage_images(v))
+    return OCIDIG_OK;
+  if (!v->sigs_scanned) {
+    ocidig_code rc = sig_scan(v, err);
+    if (rc != OCIDIG_OK) { /* not kept: a later call scans again */
+      free_sigs(v);
+      return rc;
+    }
+    v->sigs_scanned = true;
+  }
+  *out = v->sigs;
+  *n = v->n_sigs;
+  return OCIDIG_OK;
+}
+
+ocidig_code oci_view_cimage_signature_read(oci_view *v, size_t i, uint8_t **data, size_t *len, ocidig_error *err)
+{
+  const oci_dirsig *s;
+  size_t start;
+  ocidig_code rc, code;
+  char why[256];
+  OCI_REQUIRE(data, "data", err);
+  OCI_REQUIRE(len, "len", err);
+  *data = NULL;
+  *len = 0;
+  OCI_REQUIRE(v, "the view", err);
+  if (!v->sigs_scanned || i >= v->n_sigs)
+    return oci_fail(err, OCIDIG_ERR_USAGE, "oci_view_cimage_signature_read: no signature file %zu", i);
+  s = &v->sigs[i];
+  if (s->format == OCI_DIRSIG_BAD)
+    return oci_fail(err, s->code, "%s", s->message ? s->message : s->member);
+  if ((rc = sig_bytes(v, s, data, len, err)) != OCIDIG_OK)
+    return rc;
+  if ((int64_t)*len != s->size || sig_format(*data, *len, &start, &code, why, sizeof why) != s->format) {
+    size_t was = *len;
+    free(*data);
+    *data = NULL;
+    *len = 0;
+    return oci_fail(err, OCIDIG_ERR_SIZE_MISMATCH, "%s: not the file the listing read (%lld bytes, now %zu)",
+                    s->member, (long long)s->size, was);
+  }
+  memmove(*data, *data + start, *len - start);
+  *len -= start;
+  return OCIDIG_OK;
 }

@@ -37,9 +37,15 @@ struct oci_view {
   /* docker: the config digest of each image of manifest.json, as its manifest names it */
   char **docker_configs;
   size_t n_docker_configs;
-  /* dir: image folders ("" for one image at the root) */
+  /* dir: image folders ("" for one image at the root), the digest of each one's manifest.json */
   char **folders;
   size_t n_folders;
+  char **folder_digests;
+  size_t n_folder_digests;
+  /* dir: the signature-N files (scanned on first call: oci_view_cimage_signatures) */
+  oci_dirsig *sigs;
+  size_t n_sigs;
+  bool sigs_scanned;
 };
 
 /* Adds a blob: member (copied) or data (taken, owned by the view from then on, even on
@@ -55,5 +61,7 @@ bool oci_view_sha256(const void *data, size_t len, char *out);
 /* The kinds: fill v (format already set) or fail; v is freed by the caller on failure. */
 ocidig_code oci_view_docker_build(oci_view *v, ocidig_error *err);
 ocidig_code oci_view_cimage_build(oci_view *v, ocidig_error *err);
+/* Frees what the dir: view keeps of its signature files and folders' digests. */
+void oci_view_cimage_free(oci_view *v);
 
 #endif
