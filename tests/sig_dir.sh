@@ -193,6 +193,16 @@ run inspect --platform linux/amd64 "$G"
 expect_out_has "simple-signing signature signature-1 of ${GM%"${GM#sha256:????????????}"} (dir signature-1)" \
   "GPG: inspect"
 
+# the names containers/image writes ("signature-%d" from 1), in N's order; others are not its
+rm -rf "$T_TMP/names"
+cp -R "$G" "$T_TMP/names" && chmod -R u+w "$T_TMP/names"
+for n in 2 10 01 0 1x; do cp "$G/signature-1" "$T_TMP/names/signature-$n"; done
+cp "$G/signature-1" "$T_TMP/names/signature-1.bak"
+mkdir "$T_TMP/names/other" && cp "$G/signature-1" "$T_TMP/names/other/signature-3"
+run ls --json "$T_TMP/names"
+expect_eq "$(printf '%s' "$out" | sed -n 's/.*"foundAs": "\(.*\)".*/\1/p' | tr '\n' ' ')" \
+  "dir signature-1 dir signature-2 dir signature-10 " "signature-N: N from 1, no leading zero, in N's order"
+
 # ---------------------------------------------------------------- complete layouts signed here
 if command -v openssl >/dev/null 2>&1; then
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$T_TMP/ec.key" 2>/dev/null &&
