@@ -3,7 +3,8 @@
 # verified (testdata/sig/cimage-dir: containers/image's dir-img-cosign-* fixtures, each with
 # the version file its dir: transport writes, and a layout skopeo signed with GPG; see ORIGIN).
 #  - every fixture's verdict as containers/image's policy_eval_sigstore_test.go expects it,
-#    with the key or trusted material that test uses, from the directory, a tar, a tar.gz and
+#    with the key or trusted material that test uses (the private PKI through --ca-roots),
+#    from the directory, a tar, a tar.gz and
 #    standard input alike; the fixtures are sparse (manifest.json without its config and
 #    layers): verify says the blobs are missing (exit 4) and still gives every verdict;
 #  - a mutated signature-1 (payload, signature, certificate, Rekor SET, manifest.json, a
@@ -97,16 +98,19 @@ run verify --key "$K/cosign.pub" "$D/dir-img-cosign-no-manifest"
 expect_rc 3 "dir-img-cosign-no-manifest: no manifest.json, no layout (missing-index-json)"
 run ls "$D/dir-img-cosign-no-manifest"
 expect_rc 3 "dir-img-cosign-no-manifest: ls, the same"
-# the private PKI case needs --ca-roots (cosign's --certificate-chain)
-if run verify --help && case $out in *--ca-roots*) true ;; *) false ;; esac then
-  run verify --json --ca-roots "$K/pki_root_crts.pem" --ca-intermediates "$K/pki_intermediate_crts.pem" \
-    --certificate-identity qiwan@redhat.com --certificate-oidc-issuer-regexp '.*' "$D/dir-img-cosign-pki-valid"
-  printf '%s' "$out" >"$T_TMP/report.json"
-  expect_verdicts sha256:253c890b744fe3efa923b68e3a1be07bd007eb44ba29da1e7deb1d4c53b3e212 "PASS verified" \
-    "dir-img-cosign-pki-valid: --ca-roots, --ca-intermediates"
-else
-  skip "dir-img-cosign-pki-valid" "no --ca-roots in this build"
-fi
+# the private PKI (containers/image's "pki" policy: roots, intermediates, the email or host)
+PKI=$D/dir-img-cosign-pki-valid
+PM=sha256:253c890b744fe3efa923b68e3a1be07bd007eb44ba29da1e7deb1d4c53b3e212
+pack "$PKI"
+for form in dir tar tgz stdin; do
+  verify_as "$form" "$PKI" --ca-roots "$K/pki_root_crts.pem" --ca-intermediates "$K/pki_intermediate_crts.pem" \
+    --certificate-identity qiwan@redhat.com
+  expect_verdicts "$PM" "PASS verified" "dir-img-cosign-pki-valid ($form): --ca-roots, --ca-intermediates, the email"
+done
+verify_as dir "$PKI" --ca-roots "$K/pki_root_crts.pem" --certificate-identity myhost.example.com
+expect_verdicts "$PM" "PASS verified" "dir-img-cosign-pki-valid: the roots alone (the chain annotation's), the host"
+verify_as dir "$PKI" --ca-roots "$K/fulcio_v1.crt.pem" --certificate-identity qiwan@redhat.com
+expect_verdicts "$PM" "FAIL untrusted-key" "dir-img-cosign-pki-valid: another root"
 
 # without trust material: listed, not verified, the exit status of the missing blobs
 run verify --json "$D/dir-img-cosign-valid-2"

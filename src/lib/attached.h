@@ -126,6 +126,9 @@ typedef struct oci_cosign_sig {
  * (never a verdict). */
 ocidig_code oci_cosign_check(const ocidig_trust_options *trust, const oci_cosign_sig *sig, const char *subject,
                              ocidig_sig_check *chk, ocidig_error *err);
+/* Is there trust material for a cosign signature (a key, a trusted root, CA roots)?  Else
+ * chk is not-verified, with the reason. */
+bool oci_cosign_trust_given(const ocidig_trust_options *t, ocidig_sig_check *chk);
 ocidig_code oci_sigstore_ref_verify(oci_attached_ctx *c, const ocidig_attached *a, const oci_gdesc *d,
                                     oci_sig_checks *out, ocidig_error *err);
 

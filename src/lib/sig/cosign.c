@@ -417,6 +417,14 @@ static bool shape_check(const oci_cosign_sig *sig, ocidig_sig_check *chk)
   return true;
 }
 
+bool oci_cosign_trust_given(const ocidig_trust_options *t, ocidig_sig_check *chk)
+{
+  if (t->key_pem || t->trusted_root || t->ca_roots)
+    return true;
+  set(chk, OCIDIG_SIG_NOT_VERIFIED, "no key (--key), trusted root (--trusted-root) or CA roots (--ca-roots) given");
+  return false;
+}
+
 ocidig_code oci_cosign_check(const ocidig_trust_options *trust, const oci_cosign_sig *sig, const char *subject,
                              ocidig_sig_check *chk, ocidig_error *err)
 {
@@ -452,10 +460,8 @@ ocidig_code oci_cosign_verify(oci_attached_ctx *c, const ocidig_attached *a, con
   const oci_gnode *n;
   if (!(chk = oci_sig_checks_add(out, a)))
     return oci_nomem(err);
-  if (!c->trust->key_pem && !c->trust->trusted_root && !c->trust->ca_roots) {
-    set(chk, OCIDIG_SIG_NOT_VERIFIED, "no key (--key), trusted root (--trusted-root) or CA roots (--ca-roots) given");
+  if (!oci_cosign_trust_given(c->trust, chk))
     return OCIDIG_OK;
-  }
   if (!(n = sig_manifest(c, d, chk, &rc, err)))
     return rc;
   if (!n->n_layers) {

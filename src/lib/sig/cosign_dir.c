@@ -149,10 +149,8 @@ ocidig_code oci_cosign_dir_verify(oci_attached_ctx *c, const ocidig_attached *a,
             s->message ? s->message : s->member);
     return OCIDIG_OK;
   }
-  if (!c->trust->key_pem && !c->trust->trusted_root) {
-    verdict(chk, OCIDIG_SIG_NOT_VERIFIED, "no key (--key) or trusted root (--trusted-root) given");
+  if (!oci_cosign_trust_given(c->trust, chk))
     return OCIDIG_OK;
-  }
   rc = oci_view_cimage_signature_read(c->v, file, &data, &len, &e);
   if (rc == OCIDIG_ERR_NOMEM)
     return oci_nomem(err);
