@@ -9,8 +9,8 @@
  * For each N, a child process runs one case with the N-th allocation failing (once): a
  * Sigstore bundle (ocidig_sig_verify_bundle: rekor2-happy-path, v0.3 with an RFC 3161
  * timestamp, a Rekor v2 entry and its checkpoint, the certificate chain and its SCTs; and
- * happy-path-v0.1's signed entry timestamp), a cosign signature in an OCI layout (keyless,
- * through ocidig_verify with a trusted root) and Notation envelopes (the trust policy and
+ * happy-path-v0.1's signed entry timestamp), cosign signatures in OCI layouts (through
+ * ocidig_verify: keyless with a trusted root, by a key, from a private PKI) and Notation envelopes (the trust policy and
  * store loaded, then a JWS and a COSE envelope verified).  Each call must give what it gives
  * with memory to spare, or OCIDIG_ERR_NOMEM: never another verdict or reason, never a crash,
  * an exit or (under ASan) a leak.  A crash after an allocation that a dependency made itself
@@ -153,8 +153,8 @@ static void sig_text(char *out, size_t cap, const ocidig_sig_result *r)
 
 /* Inputs read before the runs (reading them is no part of what is measured). */
 static struct {
-  char *bundle2, *root2, *bundle1, *prod, *jws, *cose;
-  size_t bundle2_len, root2_len, bundle1_len, prod_len, jws_len, cose_len;
+  char *bundle2, *root2, *bundle1, *prod, *jws, *cose, *key, *roots, *inter;
+  size_t bundle2_len, root2_len, bundle1_len, prod_len, jws_len, cose_len, key_len, roots_len, inter_len;
   ocidig_sig_artifact art;
 } in;
 
@@ -168,6 +168,9 @@ static void load_inputs(void)
   in.prod = tu_read_file(SIG "production_trusted_root.json", &in.prod_len);
   in.jws = tu_read_file(JWS_ENV, &in.jws_len);
   in.cose = tu_read_file(COSE_ENV, &in.cose_len);
+  in.key = tu_read_file(SIG "cosign/keys/cosign.pub", &in.key_len);
+  in.roots = tu_read_file(SIG "cosign/keys/pki_root_crts.pem", &in.roots_len);
+  in.inter = tu_read_file(SIG "cosign/keys/pki_intermediate_crts.pem", &in.inter_len);
   ck_assert_int_eq(ocidig_sig_artifact_from_file(CASES "a.txt", &in.art, NULL), OCIDIG_OK);
 }
 
@@ -224,6 +227,46 @@ static void run_cosign(outcome *o)
   ocidig_layout_close(l);
 }
 
+/* cimage-cosign-valid (a key, cosign.pub) and cimage-cosign-pki (a private PKI: the CA roots
+ * and intermediates given, verify --ca-roots): two layouts verified by ocidig_verify. */
+static void verify_layout(outcome *o, const char *layout, const ocidig_trust_options *trust)
+{
+  ocidig_layout *l = NULL;
+  ocidig_error err;
+  ocidig_open_options oo = {.flags = OCIDIG_OPEN_HASH_BLOBS};
+  ocidig_verify_options vo = {.threads = 1, .trust = trust};
+  ocidig_verify_report *r = NULL;
+  size_t k = o->n++;
+  o->rc[k] = ocidig_layout_open(layout, &oo, &l, &err);
+  if (o->rc[k] == OCIDIG_OK)
+    o->rc[k] = ocidig_verify(l, &vo, &r, &err);
+  if (o->rc[k] != OCIDIG_OK) {
+    snprintf(o->text[k], sizeof o->text[k], "error %s", err.message);
+  } else {
+    size_t used = (size_t)snprintf(o->text[k], sizeof o->text[k], "unsigned=%zu", r->images_unsigned);
+    for (size_t i = 0; i < r->n_signatures && used < sizeof o->text[k]; i++) {
+      const ocidig_sig_check *c = &r->signatures[i];
+      used += (size_t)snprintf(o->text[k] + used, sizeof o->text[k] - used, "; %.80s %s %.600s %.200s %.200s %lld",
+                               c->subject, ocidig_sig_verdict_name(c->verdict), c->reason, c->signer, c->issuer,
+                               (long long)c->signed_at);
+    }
+  }
+  ocidig_verify_report_free(r);
+  ocidig_layout_close(l);
+}
+
+static void run_cosign_key_pki(outcome *o)
+{
+  ocidig_trust_options key = {.key_pem = (const uint8_t *)in.key, .key_pem_len = in.key_len};
+  ocidig_trust_options pki = {.ca_roots = (const uint8_t *)in.roots,
+                              .ca_roots_len = in.roots_len,
+                              .ca_intermediates = (const uint8_t *)in.inter,
+                              .ca_intermediates_len = in.inter_len,
+                              .identity = "qiwan@redhat.com"};
+  verify_layout(o, SIG "cosign/layouts/cimage-cosign-valid", &key);
+  verify_layout(o, SIG "cosign/layouts/cimage-cosign-pki", &pki);
+}
+
 static void notation_call(outcome *o, const ocidig_notation_trust *t, const char *mt, const char *env, size_t len)
 {
   static const ocidig_notation_target alpine = {"application/vnd.oci.image.manifest.v1+json", IMAGE, 481, NULL};
@@ -264,6 +307,7 @@ typedef struct op {
 static const op ops[] = {
   {"Sigstore bundles (rekor2-happy-path, happy-path-v0.1)", run_bundles},
   {"cosign keyless signature in a layout (cimage-cosign-fulcio-rekor)", run_cosign},
+  {"cosign signatures by a key and from a private PKI (cimage-cosign-valid, cimage-cosign-pki)", run_cosign_key_pki},
   {"Notation trust policy and store, JWS and COSE envelopes", run_notation},
 };
 
