@@ -123,7 +123,11 @@ static void report_write(const ocidig_verify_report *r, const ocidig_json_option
     }
     oci_json_writer_close(w);
   }
-  oci_json_writer_put(w, "signatures", oci_verify_signatures_json(r));
+  json_object *sigs = oci_verify_signatures_json(r);
+  if (sigs)
+    oci_json_writer_put(w, "signatures", sigs);
+  else
+    oci_json_writer_put_text(w, "signatures", NULL); /* out of memory: the writer fails */
   json_object_object_add(sum, "blobsChecked", json_object_new_int64((int64_t)s->blobs_checked));
   json_object_object_add(sum, "bytesHashed", json_object_new_int64((int64_t)s->bytes_hashed));
   json_object_object_add(sum, "blobsMissing", json_object_new_int64((int64_t)s->blobs_missing));

@@ -190,29 +190,41 @@ bool oci_verify_signatures_conclude(vstate *v, const oci_attached_table *t, cons
   return true;
 }
 
+/* A string, or null when empty (out of memory: false). */
+static bool add_text_or_null(json_object *o, const char *key, const char *v)
+{
+  return *v ? oci_json_add(o, key, json_object_new_string(v)) : json_object_object_add(o, key, NULL) == 0;
+}
+
 json_object *oci_verify_signatures_json(const ocidig_verify_report *r)
 {
   json_object *a = json_object_new_array();
   size_t k = 0;
-  for (size_t i = 0; a && i < r->n_images; i++)
-    for (size_t j = 0; j < r->images[i].n_signatures && k < r->n_signatures; j++, k++) {
+  bool ok = a != NULL;
+  for (size_t i = 0; ok && i < r->n_images; i++)
+    for (size_t j = 0; ok && j < r->images[i].n_signatures && k < r->n_signatures; j++, k++) {
       const ocidig_sig_check *c = &r->signatures[k];
       json_object *o = json_object_new_object();
-      if (!o)
-        return a;
-      json_object_object_add(o, "image", json_object_new_int64((int64_t)i));
-      json_object_object_add(o, "kind", json_object_new_string(ocidig_attached_kind_name(c->kind)));
-      json_object_object_add(o, "scheme", json_object_new_string(ocidig_attached_scheme_name(c->scheme)));
-      json_object_object_add(o, "subject", json_object_new_string(c->subject));
-      json_object_object_add(o, "manifest", json_object_new_string(c->manifest));
-      json_object_object_add(o, "layer", *c->layer ? json_object_new_string(c->layer) : NULL);
-      json_object_object_add(o, "verdict", json_object_new_string(ocidig_sig_verdict_name(c->verdict)));
-      json_object_object_add(o, "verified", json_object_new_boolean(c->verdict == OCIDIG_SIG_VERIFIED));
-      json_object_object_add(o, "reason", json_object_new_string(c->reason));
-      json_object_object_add(o, "signer", *c->signer ? json_object_new_string(c->signer) : NULL);
-      json_object_object_add(o, "issuer", *c->issuer ? json_object_new_string(c->issuer) : NULL);
-      json_object_object_add(o, "signedAt", c->signed_at ? json_object_new_int64(c->signed_at) : NULL);
-      json_object_array_add(a, o);
+      ok = o && oci_json_add(o, "image", json_object_new_int64((int64_t)i)) &&
+           oci_json_add(o, "kind", json_object_new_string(ocidig_attached_kind_name(c->kind))) &&
+           oci_json_add(o, "scheme", json_object_new_string(ocidig_attached_scheme_name(c->scheme))) &&
+           oci_json_add(o, "subject", json_object_new_string(c->subject)) &&
+           oci_json_add(o, "manifest", json_object_new_string(c->manifest)) &&
+           add_text_or_null(o, "layer", c->layer) &&
+           oci_json_add(o, "verdict", json_object_new_string(ocidig_sig_verdict_name(c->verdict))) &&
+           oci_json_add(o, "verified", json_object_new_boolean(c->verdict == OCIDIG_SIG_VERIFIED)) &&
+           oci_json_add(o, "reason", json_object_new_string(c->reason)) && add_text_or_null(o, "signer", c->signer) &&
+           add_text_or_null(o, "issuer", c->issuer) &&
+           (c->signed_at ? oci_json_add(o, "signedAt", json_object_new_int64(c->signed_at))
+                         : json_object_object_add(o, "signedAt", NULL) == 0);
+      if (!ok)
+        json_object_put(o);
+      else
+        ok = oci_json_push(a, o);
     }
+  if (!ok) { /* out of memory: no list rather than a short one */
+    json_object_put(a);
+    return NULL;
+  }
   return a;
 }

@@ -493,7 +493,7 @@ ocidig_code oci_verify_signatures_check(vstate *v, struct oci_attached_table **t
 /* After build_report: the verdicts of the images in scope into the report, the policy
  * counted (false: out of memory). */
 bool oci_verify_signatures_conclude(vstate *v, const struct oci_attached_table *t, const struct oci_sig_checks *checks);
-/* The report's "signatures" array (doc/signatures.md), image by image. */
+/* The report's "signatures" array (doc/signatures.md), image by image; NULL out of memory. */
 struct json_object *oci_verify_signatures_json(const ocidig_verify_report *r);
 
 #endif
