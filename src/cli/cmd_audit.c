@@ -432,27 +432,95 @@ static void write_sarif(const ocidig_audit *a, const char *lock)
   json_object_put(root);
 }
 
+static int pstr_cmp(const void *x, const void *y)
+{
+  return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* The first of the sorted names equal to name (n: none). */
+static size_t name_first(const char *const *sorted, size_t n, const char *name)
+{
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(sorted[mid], name) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && !strcmp(sorted[lo], name) ? lo : n;
+}
+
+static void junit_case(const char *suite, const ocidig_audit_row *r)
+{
+  const char *kind;
+  cli_puts("    <testcase classname=\"");
+  cli_put_xml(suite);
+  cli_puts("\" name=\"");
+  cli_put_xml(r->image ? r->image : "(the source)");
+  if (r->platform) {
+    cli_puts(" ");
+    cli_put_xml(r->platform);
+  }
+  cli_puts("\"");
+  if (r->status == OCIDIG_AUDIT_OK) {
+    cli_puts("/>\n");
+    return;
+  }
+  if (r->status == OCIDIG_AUDIT_INCOMPLETE) {
+    cli_puts("><system-out>");
+    cli_put_xml(r->detail);
+    cli_puts("</system-out></testcase>\n");
+    return;
+  }
+  kind = r->status == OCIDIG_AUDIT_UNREADABLE ? "error" : "failure";
+  cli_printf("><%s type=\"%s\" message=\"", kind, ocidig_audit_status_name(r->status));
+  cli_put_xml(r->detail);
+  cli_printf("\"/></testcase>\n");
+}
+
 /* A test per row, a suite per source (and one for what no source holds).  unreadable is an
  * error; missing, extra, drift and corrupt are failures; incomplete passes (no lock says
- * the blobs should be there), its detail in system-out. */
+ * the blobs should be there), its detail in system-out.  The rows are put in buckets by
+ * source name first (sorted names, one pass): a suite per source is not a pass over every
+ * row. */
 static void write_junit(const ocidig_audit *a)
 {
-  size_t fail = 0, errs = 0;
+  size_t fail = 0, errs = 0, ns = a->n_sources;
+  const char **sorted = calloc(ns + 1, sizeof *sorted);
+  size_t *bucket = calloc(a->n_rows + 1, sizeof *bucket), *off = calloc(ns + 3, sizeof *off),
+         *order = calloc(a->n_rows + 1, sizeof *order);
+  if (!sorted || !bucket || !off || !order) {
+    free(sorted);
+    free(bucket);
+    free(off);
+    free(order);
+    cli_error("out of memory");
+    return;
+  }
+  for (size_t s = 0; s < ns; s++)
+    sorted[s] = a->sources[s];
+  qsort(sorted, ns, sizeof *sorted, pstr_cmp);
+  /* bucket ns: rows in no source (or of a source not listed, which an audit does not make) */
   for (size_t i = 0; i < a->n_rows; i++) {
     ocidig_audit_status st = a->rows[i].status;
     errs += st == OCIDIG_AUDIT_UNREADABLE;
     fail += st != OCIDIG_AUDIT_OK && st != OCIDIG_AUDIT_INCOMPLETE && st != OCIDIG_AUDIT_UNREADABLE;
+    bucket[i] = a->rows[i].source ? name_first(sorted, ns, a->rows[i].source) : ns;
+    off[bucket[i] + 2]++;
   }
+  for (size_t b = 2; b < ns + 3; b++)
+    off[b] += off[b - 1];
+  for (size_t i = 0; i < a->n_rows; i++) /* stable: the rows of a bucket in their order */
+    order[off[bucket[i] + 1]++] = i;
+  /* now bucket b's rows are order[off[b] .. off[b + 1]) */
   cli_printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"ocidig audit\" tests=\"%zu\" "
              "failures=\"%zu\" errors=\"%zu\">\n", a->n_rows, fail, errs);
-  for (size_t s = 0; s <= a->n_sources; s++) {
-    const char *name = s < a->n_sources ? a->sources[s] : NULL;
-    size_t n = 0, f = 0, e = 0;
-    for (size_t i = 0; i < a->n_rows; i++) {
-      const ocidig_audit_row *r = &a->rows[i];
-      if (name ? !r->source || strcmp(r->source, name) : r->source != NULL)
-        continue;
-      n++;
+  for (size_t s = 0; s <= ns; s++) {
+    const char *name = s < ns ? a->sources[s] : NULL;
+    size_t b = name ? name_first(sorted, ns, name) : ns, n = off[b + 1] - off[b], f = 0, e = 0;
+    for (size_t k = off[b]; k < off[b + 1]; k++) {
+      const ocidig_audit_row *r = &a->rows[order[k]];
       e += r->status == OCIDIG_AUDIT_UNREADABLE;
       f += r->status != OCIDIG_AUDIT_OK && r->status != OCIDIG_AUDIT_INCOMPLETE && r->status != OCIDIG_AUDIT_UNREADABLE;
     }
@@ -461,38 +529,15 @@ static void write_junit(const ocidig_audit *a)
     cli_puts("  <testsuite name=\"");
     cli_put_xml(name ? name : "(no source)");
     cli_printf("\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\">\n", n, f, e);
-    for (size_t i = 0; i < a->n_rows; i++) {
-      const ocidig_audit_row *r = &a->rows[i];
-      const char *kind;
-      if (name ? !r->source || strcmp(r->source, name) : r->source != NULL)
-        continue;
-      cli_puts("    <testcase classname=\"");
-      cli_put_xml(name ? name : "(no source)");
-      cli_puts("\" name=\"");
-      cli_put_xml(r->image ? r->image : "(the source)");
-      if (r->platform) {
-        cli_puts(" ");
-        cli_put_xml(r->platform);
-      }
-      cli_puts("\"");
-      if (r->status == OCIDIG_AUDIT_OK) {
-        cli_puts("/>\n");
-        continue;
-      }
-      kind = r->status == OCIDIG_AUDIT_UNREADABLE ? "error" : r->status == OCIDIG_AUDIT_INCOMPLETE ? "system-out" : "failure";
-      if (r->status == OCIDIG_AUDIT_INCOMPLETE) {
-        cli_puts("><system-out>");
-        cli_put_xml(r->detail);
-        cli_puts("</system-out></testcase>\n");
-        continue;
-      }
-      cli_printf("><%s type=\"%s\" message=\"", kind, ocidig_audit_status_name(r->status));
-      cli_put_xml(r->detail);
-      cli_printf("\"/></testcase>\n");
-    }
+    for (size_t k = off[b]; k < off[b + 1]; k++)
+      junit_case(name ? name : "(no source)", &a->rows[order[k]]);
     cli_puts("  </testsuite>\n");
   }
   cli_puts("</testsuites>\n");
+  free(sorted);
+  free(bucket);
+  free(off);
+  free(order);
 }
 
 /* ------------------------------------------------------------- --merge */
@@ -524,24 +569,109 @@ static int status_of(const char *name)
   return -1;
 }
 
-/* Does file f hold the digest (a row of one of its sources names it)? */
-static bool file_holds(const ocidig_audit *a, const size_t *file_of, size_t f, const char *digest)
+/* A row of the files merged, with the file it came from: sorted (digest, status, detail, file,
+ * index) so that what --merge asks ("does file f hold this digest?", "did file f say this
+ * row?", "is this row said before?") is a binary search, not a scan of every row. */
+typedef struct merge_key {
+  const ocidig_audit_row *r;
+  size_t file, index;
+} merge_key;
+
+static const char *nz(const char *s)
 {
-  for (size_t j = 0; j < a->n_rows; j++)
-    if (file_of[j] == f && a->rows[j].source && a->rows[j].digest && !strcmp(a->rows[j].digest, digest))
-      return true;
-  return false;
+  return s ? s : "";
 }
 
-/* Did file f say the same "in no source" row? */
-static bool file_says(const ocidig_audit *a, const size_t *file_of, size_t f, const ocidig_audit_row *r)
+/* held rows (a source's) by digest, then file */
+static int held_cmp(const void *x, const void *y)
 {
-  for (size_t j = 0; j < a->n_rows; j++)
-    if (file_of[j] == f && !a->rows[j].source && a->rows[j].status == r->status && a->rows[j].digest &&
-        !strcmp(a->rows[j].digest, r->digest) && !strcmp(a->rows[j].detail ? a->rows[j].detail : "",
-                                                          r->detail ? r->detail : ""))
-      return true;
-  return false;
+  const merge_key *a = x, *b = y;
+  int c = strcmp(a->r->digest, b->r->digest);
+  return c ? c : (a->file > b->file) - (a->file < b->file);
+}
+
+/* rows in no source by digest, status, detail (then file and index: the first said first) */
+static int said_cmp_row(const merge_key *a, const merge_key *b)
+{
+  int c = strcmp(a->r->digest, b->r->digest);
+  if (!c)
+    c = (a->r->status > b->r->status) - (a->r->status < b->r->status);
+  return c ? c : strcmp(nz(a->r->detail), nz(b->r->detail));
+}
+
+static int said_cmp(const void *x, const void *y)
+{
+  const merge_key *a = x, *b = y;
+  int c = said_cmp_row(a, b);
+  if (!c)
+    c = (a->file > b->file) - (a->file < b->file);
+  return c ? c : (a->index > b->index) - (a->index < b->index);
+}
+
+/* said_cmp without the index: "did file f say this row?" */
+static int said_file_cmp(const void *x, const void *y)
+{
+  const merge_key *a = x, *b = y;
+  int c = said_cmp_row(a, b);
+  return c ? c : (a->file > b->file) - (a->file < b->file);
+}
+
+/* The first of the held rows with this digest (n: none). */
+static size_t held_first(const merge_key *held, size_t n, const char *digest)
+{
+  size_t lo = 0, hi = n;
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo) / 2;
+    if (strcmp(held[mid].r->digest, digest) < 0)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < n && !strcmp(held[lo].r->digest, digest) ? lo : n;
+}
+
+/* Which rows of no source --merge drops (drop[i]): an image missing from one shard that
+ * another holds; a lost name (drift in no source) that a shard holding the digest gives;
+ * a row another shard said first. */
+static bool merge_drops(const ocidig_audit *a, const size_t *file_of, bool *drop)
+{
+  merge_key *held = calloc(a->n_rows + 1, sizeof *held), *said = calloc(a->n_rows + 1, sizeof *said);
+  size_t nh = 0, ns = 0;
+  if (!held || !said) {
+    free(held);
+    free(said);
+    return false;
+  }
+  for (size_t i = 0; i < a->n_rows; i++)
+    if (a->rows[i].digest) {
+      merge_key key = {&a->rows[i], file_of[i], i};
+      if (a->rows[i].source)
+        held[nh++] = key;
+      else
+        said[ns++] = key;
+    }
+  qsort(held, nh, sizeof *held, held_cmp);
+  qsort(said, ns, sizeof *said, said_cmp);
+  for (size_t k = 0; k < ns; k++) {
+    const ocidig_audit_row *r = said[k].r;
+    size_t h = held_first(held, nh, r->digest);
+    bool d = false;
+    if (r->status == OCIDIG_AUDIT_MISSING)
+      d = h < nh;
+    else if (r->status == OCIDIG_AUDIT_DRIFT)
+      for (; h < nh && !d && !strcmp(held[h].r->digest, r->digest); h++) { /* each file holding it */
+        merge_key want = {r, held[h].file, 0};
+        if (h > 0 && held[h - 1].file == held[h].file && !strcmp(held[h - 1].r->digest, r->digest))
+          continue;
+        d = !bsearch(&want, said, ns, sizeof *said, said_file_cmp); /* that file gives the name */
+      }
+    if (k > 0 && !said_cmp_row(&said[k - 1], &said[k])) /* said before (a lower index sorts first) */
+      d = true;
+    drop[said[k].index] = d;
+  }
+  free(held);
+  free(said);
+  return true;
 }
 
 /* The rows of jsonl files (audits of shards of one bundle against one lock) as one audit.
@@ -633,20 +763,15 @@ static int merge(char **files, size_t n, ocidig_audit **out, char **lock)
       return cli_error("out of memory"), EXIT_UNREADABLE;
     }
     a->n_scanned = a->n_sources;
-    for (size_t i = 0; i < a->n_rows; i++) {
-      ocidig_audit_row *r = &a->rows[i];
-      for (size_t j = 0; !r->source && r->status == OCIDIG_AUDIT_MISSING && r->digest && j < a->n_rows && !drop[i]; j++)
-        drop[i] = a->rows[j].source && a->rows[j].digest && !strcmp(a->rows[j].digest, r->digest);
-      for (size_t f = 0; !r->source && r->status == OCIDIG_AUDIT_DRIFT && r->digest && f < n && !drop[i]; f++)
-        drop[i] = file_holds(a, file_of, f, r->digest) && !file_says(a, file_of, f, r); /* f gives the name */
+    if (!merge_drops(a, file_of, drop)) {
+      free(drop);
+      free(file_of);
+      ocidig_audit_free(a);
+      return cli_error("out of memory"), EXIT_UNREADABLE;
     }
     for (size_t i = 0; i < a->n_rows; i++) {
       ocidig_audit_row *r = &a->rows[i];
       bool held = drop[i];
-      for (size_t j = 0; !r->source && !held && j < m; j++) /* the same row from two shards: once */
-        held = !a->rows[j].source && a->rows[j].status == r->status && a->rows[j].digest && r->digest &&
-               !strcmp(a->rows[j].digest, r->digest) &&
-               !strcmp(a->rows[j].detail ? a->rows[j].detail : "", r->detail ? r->detail : "");
       if (held) {
         free(r->image);
         free(r->digest);
