@@ -11,8 +11,9 @@
                               file's first half), prefix-only (its first 5 bytes), garbage
                               (random bytes after the sigstore prefix), huge (5 MiB after the
                               prefix), unknown-format ("\\0x-other\\n" first), no-newline (a 0
-                              byte and no newline), annotation-number (an annotation's value a
-                              number)
+                              byte and no newline), long-format (a 100-byte name), binary-format
+                              (a name with a control byte), annotation-number (an annotation's
+                              value a number)
   sign SRC DST KEY [FOLDER [HEX]]  a copy of the dir: layout SRC whose image folder FOLDER
                               (default the root) gets a signature-1 in containers/image's
                               sigstore format ("\\0sigstore-json\\n" + JSON), an ECDSA signature
@@ -104,6 +105,10 @@ def mutate(src, dst, what):
         data = b"\x00x-other\n" + data[len(PREFIX):]
     elif what == "no-newline":
         data = b"\x00" + b"a" * 100
+    elif what == "long-format":  # the newline after 100 bytes: a (long) format's name
+        data = b"\x00" + b"x" * 100 + b"\n" + data[len(PREFIX):]
+    elif what == "binary-format":
+        data = b"\x00sig\x01store\n" + data[len(PREFIX):]
     else:
         sys.exit("unknown mutation " + what)
     with open(path, "wb") as f:

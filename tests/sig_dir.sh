@@ -151,6 +151,10 @@ expect_out_has "no newline follows" "signature-1 cut inside its prefix: why"
 mutate dir-img-cosign-valid unknown-format "$M1" "FAIL unsupported" $KEY
 expect_out_has 'signature format \"x-other\"' "an unknown format: named"
 mutate dir-img-cosign-valid no-newline "$M1" "FAIL malformed" $KEY
+mutate dir-img-cosign-valid long-format "$M1" "FAIL unsupported" $KEY
+expect_out_has 'signature format \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...\"' \
+  "a 100-byte format name: unsupported, its first 64 bytes said"
+mutate dir-img-cosign-valid binary-format "$M1" "FAIL malformed" $KEY
 mutate dir-img-cosign-valid annotation-number "$M1" "FAIL malformed" $KEY
 mutate dir-img-cosign-fulcio-rekor-valid signature "$M2" "FAIL bad-signature" --trusted-root "$PROD" \
   --certificate-identity "$ID" --certificate-oidc-issuer "$ISS"

@@ -134,8 +134,8 @@ typedef enum oci_dirsig_format {
   OCI_DIRSIG_SIMPLE_SIGNING,
   OCI_DIRSIG_BAD, /* not read or not a signature: code and message say why (OCIDIG_ERR_LIMIT: over
                    * OCI_DIRSIG_MAX; OCIDIG_ERR_KIND_MISMATCH: a format containers/image does not
-                   * know; OCIDIG_ERR_INVALID_JSON: no newline after the format's name; else the
-                   * read's error) */
+                   * know; OCIDIG_ERR_INVALID_JSON: no newline after the 0 byte, or a format's name
+                   * that is not printable ASCII; else the read's error) */
 } oci_dirsig_format;
 typedef struct oci_dirsig {
   char *member;  /* its path in the layout */

@@ -198,7 +198,7 @@ ocidig_code oci_view_cimage_build(oci_view *v, ocidig_error *err)
 
 #define SIGSTORE_FORMAT "sigstore-json"
 #define SIMPLE_FORMAT "simple-signing"
-#define FORMAT_NAME_MAX 64 /* the first line's bytes looked at */
+#define FORMAT_NAME_MAX 64 /* the room left for the first line past OCI_DIRSIG_MAX */
 
 /* The image folder a path is in, or (size_t)-1. */
 static size_t folder_of(const oci_view *v, const char *path, size_t n)
@@ -248,11 +248,10 @@ static oci_dirsig_format sig_format(const uint8_t *p, size_t n, size_t *start, o
   *code = OCIDIG_OK;
   if (!n || p[0] != 0)
     return OCI_DIRSIG_SIMPLE_SIGNING; /* 0 is never an OpenPGP message's first byte */
-  nl = memchr(p + 1, '\n', n - 1 < FORMAT_NAME_MAX ? n - 1 : FORMAT_NAME_MAX);
+  nl = memchr(p + 1, '\n', n - 1); /* anywhere, as containers/image looks for it */
   if (!nl) {
     *code = OCIDIG_ERR_INVALID_JSON;
-    snprintf(why, whylen, "starts with a 0 byte (a signature format's name) but no newline follows in %d bytes",
-             FORMAT_NAME_MAX);
+    snprintf(why, whylen, "starts with a 0 byte (a signature format's name) but no newline follows");
     return OCI_DIRSIG_BAD;
   }
   k = (size_t)(nl - (p + 1));
@@ -261,13 +260,15 @@ static oci_dirsig_format sig_format(const uint8_t *p, size_t n, size_t *start, o
     return OCI_DIRSIG_SIGSTORE;
   if (k == strlen(SIMPLE_FORMAT) && !memcmp(p + 1, SIMPLE_FORMAT, k))
     return OCI_DIRSIG_SIMPLE_SIGNING;
-  *code = OCIDIG_ERR_KIND_MISMATCH;
   for (size_t i = 1; i <= k; i++)
-    if (p[i] < 32 || p[i] >= 0x7f) {
+    if (p[i] < 32 || p[i] >= 0x7f) { /* containers/image: an invalid format */
+      *code = OCIDIG_ERR_INVALID_JSON;
       snprintf(why, whylen, "a signature format whose name is not printable ASCII");
       return OCI_DIRSIG_BAD;
     }
-  snprintf(why, whylen, "signature format \"%.*s\": containers/image knows %s and %s", (int)k, (const char *)p + 1,
+  *code = OCIDIG_ERR_KIND_MISMATCH;
+  snprintf(why, whylen, "signature format \"%.*s%s\": containers/image knows %s and %s",
+           (int)(k < FORMAT_NAME_MAX ? k : FORMAT_NAME_MAX), (const char *)p + 1, k > FORMAT_NAME_MAX ? "..." : "",
            SIGSTORE_FORMAT, SIMPLE_FORMAT);
   return OCI_DIRSIG_BAD;
 }
