@@ -33,8 +33,27 @@ expect_err_has "OPENSSL_CONF=$T_TMP/null.cnf: OpenSSL offers no SHA-256 or SHA-5
 case "$err" in *"out of memory"*) not_ok "not out of memory: $err" ;; *) ok "not out of memory" ;; esac
 OPENSSL_CONF="$T_TMP/null.cnf" run verify "$S"
 expect_rc 2 "verify: the same"
+expect_err_has "(usage)" "the message ends with its code"
 OPENSSL_CONF="$T_TMP/null.cnf" run --version
 expect_rc 0 "--version needs no digest"
+OPENSSL_CONF="$T_TMP/null.cnf" run resolve --help
+expect_rc 0 "a command's --help needs no digest"
+expect_out_has "Usage: ocidig resolve" "resolve --help: its usage"
+# A provider that cannot be loaded (OpenSSL 3.0 reports no failure for it; the digests are
+# then missing): the same usage error.
+cat >"$T_TMP/nosuch.cnf" <<'CNF'
+config_diagnostics = 1
+openssl_conf = openssl_init
+[openssl_init]
+providers = provider_sect
+[provider_sect]
+nosuch = nosuch_sect
+[nosuch_sect]
+activate = 1
+CNF
+OPENSSL_CONF="$T_TMP/nosuch.cnf" run resolve --platform linux/arm64 "$S"
+expect_rc 2 "a provider that cannot be loaded: a usage error"
+expect_err_has "OPENSSL_CONF=$T_TMP/nosuch.cnf: OpenSSL" "a provider that cannot be loaded: the configuration named"
 
 OPENSSL_CONF="$T_TMP/default.cnf" run resolve --platform linux/arm64 "$S"
 expect_rc 0 "OPENSSL_CONF with the default provider"

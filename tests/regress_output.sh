@@ -259,4 +259,14 @@ to_closed resolve -q --platform linux/s390x "$S/umoci-multitag"
 expect_rc 1 "defect 14: no match, nothing to write, stdout closed"
 to_closed verify --fail-on sometimes "$S/umoci-multitag"
 expect_rc 2 "defect 14: a usage error, nothing to write, stdout closed"
+
+# verify's signature lines: a containers/image dir: signature is named by its file's path,
+# which holds the image folder's name (skopeo sync --dest dir): escaped like every other
+# string (review s10 finding 6: it was printed raw).
+EVILDIR=$(printf '%s/sync/img-\033[31mRED-\302\233' "$T_TMP")
+mkdir -p "$EVILDIR" && cp -R "$TESTDATA/sig/cimage-dir/dir-img-cosign-valid/." "$EVILDIR/" &&
+  printf 'Directory Transport Version: 1.1\n' >"$EVILDIR/version"
+run verify --key "$TESTDATA/sig/cosign/keys/cosign.pub" "$T_TMP/sync"
+no_controls "defect 4: verify --key over a dir: signature in a hostile folder"
+shown 'img-\x1b[31mRED-\u009b/signature-1' "defect 4: verify --key: the signature file's path"
 finish

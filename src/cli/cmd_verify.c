@@ -206,7 +206,8 @@ static void print_signatures(const ocidig_verify_report *r, const style *s)
       cli_short_digest(c->subject, 0, sd, sizeof sd);
       cli_short_digest(c->layer, 0, ld, sizeof ld);
       cli_printf("    %s %s %s%s%s of %s: %s%s%s", ocidig_attached_scheme_name(c->scheme), ocidig_attached_kind_name(c->kind),
-                 md, *c->layer ? " layer " : "", *c->layer ? ld : "", sd, color, ocidig_sig_verdict_name(c->verdict),
+                 cli_text(md), *c->layer ? " layer " : "", *c->layer ? cli_text(ld) : "", cli_text(sd), color,
+                 ocidig_sig_verdict_name(c->verdict),
                  s->reset);
       if (ok) /* a reason of a verified signature: what its policy only logged (Notation) */
         cli_printf(" by %s%s%s%s%s%s\n", cli_text(c->signer), *c->issuer ? ", issuer " : "",

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,17 +58,35 @@ static int crypto_init(void)
     OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
     return 0;
   }
-  OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL);
+  if (!OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL)) { /* a file that fails to load */
+    char why[256] = "";
+    unsigned long e = ERR_peek_last_error();
+    if (e)
+      ERR_error_string_n(e, why, sizeof why);
+    ERR_clear_error();
+    cli_error("OPENSSL_CONF=%s: OpenSSL could not load this configuration%s%s (usage)", conf, e ? ": " : "", why);
+    return EXIT_USAGE;
+  }
   ok = (md = EVP_MD_fetch(NULL, "SHA2-256", NULL)) != NULL;
   EVP_MD_free(md);
   ok = ok && (md = EVP_MD_fetch(NULL, "SHA2-512", NULL)) != NULL;
   EVP_MD_free(md);
+  ERR_clear_error();
   if (!ok) {
     cli_error("OPENSSL_CONF=%s: OpenSSL offers no SHA-256 or SHA-512 with this configuration "
-              "(ocidig needs the default provider's digests)", conf);
+              "(ocidig needs the default provider's digests; a provider it names may have failed to load) (usage)", conf);
     return EXIT_USAGE;
   }
   return 0;
+}
+
+/* A command's --help needs no digest: OpenSSL's configuration is not checked for it. */
+static bool asks_help(int argc, char **argv)
+{
+  for (int i = 2; i < argc && strcmp(argv[i], "--"); i++)
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+      return true;
+  return false;
 }
 
 static int run(int argc, char **argv)
@@ -87,7 +106,7 @@ static int run(int argc, char **argv)
   }
   for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
     if (!strcmp(argv[1], commands[i].name))
-      return (status = crypto_init()) != 0 ? status : commands[i].run(argc - 1, argv + 1);
+      return !asks_help(argc, argv) && (status = crypto_init()) != 0 ? status : commands[i].run(argc - 1, argv + 1);
   cli_error("unknown command '%s' (see 'ocidig --help')", argv[1]);
   return EXIT_USAGE;
 }
