@@ -277,4 +277,22 @@ for form in dir tar tgz stdin; do
     "ls --json ($form): the same attachments as the directory's"
 done
 
+# ---------------------------------------------------------------- a number missing
+# containers/image reads signature-1, -2, ... up to the first number missing: a valid
+# signature-2 without a signature-1 is listed, unsupported, and does not satisfy the policy
+# (review s10 finding 2: it counted as verified); signature-1 and signature-3: the first only.
+mkdir -p "$T_TMP/gap" && cp "$D/dir-img-cosign-valid/manifest.json" "$D/dir-img-cosign-valid/version" "$T_TMP/gap/" &&
+  cp "$D/dir-img-cosign-valid/signature-1" "$T_TMP/gap/signature-2"
+pack "$T_TMP/gap"
+for form in dir tar tgz stdin; do
+  verify_as $form "$T_TMP/gap" --key "$K/cosign.pub"
+  expect_verdicts "$M1" "FAIL unsupported" "signature-2 without signature-1 ($form): unsupported"
+  expect_out_has "past a number missing (signature-1)" "signature-2 without signature-1 ($form): the number missing said"
+done
+run verify --key "$K/cosign.pub" "$T_TMP/gap"
+expect_out_has "1 found, 0 verified; 1 image without a verified signature" "signature-2 without signature-1: the policy not met"
+cp "$D/dir-img-cosign-valid/signature-1" "$T_TMP/gap/signature-1" && mv "$T_TMP/gap/signature-2" "$T_TMP/gap/signature-3"
+verify_as dir "$T_TMP/gap" --key "$K/cosign.pub"
+expect_verdicts "$M1" "PASS verified,unsupported" "signature-1 and signature-3: the first verified, the third past the gap"
+
 finish

@@ -358,6 +358,35 @@ void oci_view_cimage_free(oci_view *v)
   v->n_folder_digests = 0;
 }
 
+/* containers/image reads signature-1, -2, ... of a manifest up to the first number missing
+ * (its dir: GetSignatures): a file past that gap is no signature of the image there, so it is
+ * listed, not read as one (unsupported, its reason the number missing).  sigs: sorted. */
+static bool sig_mark_gaps(oci_view *v)
+{
+  unsigned long want = 1;
+  for (size_t i = 0; i < v->n_sigs; i++) {
+    oci_dirsig *s = &v->sigs[i];
+    const oci_dirsig *p = i ? &v->sigs[i - 1] : NULL;
+    char msg[OCIDIG_ERROR_MESSAGE_MAX];
+    if (!p || p->folder != s->folder || sig_of_instance(p->member) != sig_of_instance(s->member) ||
+        strcmp(p->subject, s->subject))
+      want = 1; /* another manifest's signatures */
+    if (s->n == want) {
+      want++;
+      continue;
+    }
+    snprintf(msg, sizeof msg, "%s: past a number missing (signature-%lu): containers/image reads signature-1, -2, "
+             "... up to the first one missing, and so not this one", s->member, want);
+    free(s->message);
+    s->format = OCI_DIRSIG_BAD;
+    s->code = OCIDIG_ERR_KIND_MISMATCH;
+    if (!(s->message = oci_strdup(msg)))
+      return false;
+    want = 0; /* every later one of this manifest too (n is never 0) */
+  }
+  return true;
+}
+
 static ocidig_code sig_scan(oci_view *v, ocidig_error *err)
 {
   const ocidig_entry *ents;
@@ -394,7 +423,7 @@ static ocidig_code sig_scan(oci_view *v, ocidig_error *err)
   }
   if (v->n_sigs > 1)
     qsort(v->sigs, v->n_sigs, sizeof *v->sigs, cmp_sig);
-  return OCIDIG_OK;
+  return sig_mark_gaps(v) ? OCIDIG_OK : oci_nomem(err);
 }
 
 ocidig_code oci_view_cimage_signatures(oci_view *v, const oci_dirsig **out, size_t *n, ocidig_error *err)
