@@ -1585,7 +1585,8 @@ typedef struct ocidig_trust_options {
   const char *issuer, *issuer_regexp;
   /* cosign: a private PKI (--ca-roots, --ca-intermediates): PEM text of one or more
    * certificates each.  A signature's certificate must chain to one of ca_roots (every one a
-   * trust anchor) through ca_intermediates and the intermediates of its chain annotation,
+   * trust anchor) through ca_intermediates and the intermediates of its chain annotation
+   * (every certificate of the chain with an extended key usage naming code signing or any),
    * at its verified signing time, else at `now`; no SCT and no transparency log asked for
    * (those of the trusted root, when one is also given, are still checked). */
   const uint8_t *ca_roots;
@@ -1598,6 +1599,11 @@ typedef struct ocidig_trust_options {
 } ocidig_trust_options;
 /* Is any trust material given (a key, a trusted root, CA roots, a trust policy)? */
 bool ocidig_trust_options_any(const ocidig_trust_options *t);
+/* Is pem (len bytes) what ca_roots and ca_intermediates take: PEM text of one certificate or
+ * more, every PEM block a certificate?  OCIDIG_OK, the count in *count (may be NULL);
+ * OCIDIG_ERR_USAGE when it is not (the message says why, without a file name: the caller
+ * names its file); OCIDIG_ERR_NOMEM. */
+ocidig_code ocidig_sig_pem_certs_check(const uint8_t *pem, size_t len, size_t *count, ocidig_error *err);
 
 #define OCIDIG_SIG_DIGEST_MAX 160
 /* One attached signature's verdict. */

@@ -4,7 +4,10 @@
  * 2024-10-01T14:28:43Z to 2052-02-16T14:28:43Z, as openssl x509 -dates prints it):
  * verified with the roots; at a time before its validity (trust.now) expired; a caller
  * that gives no identity gets identity-mismatch, never a crash; roots that are not PEM
- * certificates (a PEM public key, a truncated certificate) are malformed. */
+ * certificates (a PEM public key, a truncated certificate) are malformed;
+ * ocidig_sig_pem_certs_check (what the CLI asks of --ca-roots before a run): the fixture's
+ * roots and intermediates counted as openssl counts their blocks, a public key, a cut
+ * certificate, empty text refused (usage). */
 #include "testutil.h"
 
 #include <stdio.h>
@@ -102,6 +105,37 @@ START_TEST(test_not_pem_certificates)
 }
 END_TEST
 
+START_TEST(test_pem_certs_check)
+{
+  size_t n, count = 99;
+  ocidig_error e;
+  char *root = tu_read_file(KEYS "pki_root_crts.pem", &n);
+  ck_assert_int_eq(ocidig_sig_pem_certs_check((const uint8_t *)root, n, &count, &e), OCIDIG_OK);
+  ck_assert_uint_eq(count, 1); /* grep -c BEGIN: 1 */
+  /* the root twice, then cut in the middle of its second body */
+  char *two = malloc(2 * n + 1);
+  ck_assert_ptr_nonnull(two);
+  memcpy(two, root, n);
+  memcpy(two + n, root, n);
+  two[2 * n] = '\0';
+  ck_assert_int_eq(ocidig_sig_pem_certs_check((const uint8_t *)two, 2 * n, &count, &e), OCIDIG_OK);
+  ck_assert_uint_eq(count, 2);
+  const char *end = strstr(two + n, "-----END");
+  ck_assert_ptr_nonnull(end);
+  memmove(two + n + 100, end, strlen(end) + 1);
+  ck_assert_int_eq(ocidig_sig_pem_certs_check((const uint8_t *)two, strlen(two), &count, &e), OCIDIG_ERR_USAGE);
+  ck_assert_uint_eq(count, 0);
+  ck_assert_ptr_nonnull(strstr(e.message, "not PEM certificates"));
+  free(two);
+  free(root);
+  char *key = tu_read_file(KEYS "cosign.pub", &n);
+  ck_assert_int_eq(ocidig_sig_pem_certs_check((const uint8_t *)key, n, NULL, &e), OCIDIG_ERR_USAGE);
+  free(key);
+  ck_assert_int_eq(ocidig_sig_pem_certs_check((const uint8_t *)"", 0, NULL, &e), OCIDIG_ERR_USAGE);
+  ck_assert_int_eq(ocidig_sig_pem_certs_check(NULL, 0, NULL, &e), OCIDIG_ERR_USAGE);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("pki");
@@ -110,6 +144,7 @@ int main(void)
   tcase_add_test(tc, test_verified_and_times);
   tcase_add_test(tc, test_no_identity);
   tcase_add_test(tc, test_not_pem_certificates);
+  tcase_add_test(tc, test_pem_certs_check);
   suite_add_tcase(s, tc);
   return tu_run(s);
 }

@@ -296,6 +296,19 @@ int cli_trust_load(cli_trust *t, const char *command)
       (t->ca_inter_path &&
        (status = cli_slurp(t->ca_inter_path, "CA intermediates", &t->ca_inter, &o->ca_intermediates_len)) != 0))
     return status;
+  /* read once here, named: not a verdict of every signature */
+  const char *pem_paths[2] = {t->ca_roots_path, t->ca_inter_path};
+  const uint8_t *pems[2] = {t->ca_roots, t->ca_inter};
+  const size_t pem_lens[2] = {o->ca_roots_len, o->ca_intermediates_len};
+  for (int i = 0; i < 2; i++) {
+    if (!pem_paths[i] || ocidig_sig_pem_certs_check(pems[i], pem_lens[i], NULL, &e) == OCIDIG_OK)
+      continue;
+    if (e.code != OCIDIG_ERR_USAGE) {
+      cli_error("%s (%s)", cli_text(e.message), ocidig_code_name(e.code));
+      return ocidig_code_exit_status(e.code);
+    }
+    return cli_usage(command, "%s %s: %s", i ? "--ca-intermediates" : "--ca-roots", pem_paths[i], e.message);
+  }
   if (t->policy_path && ocidig_notation_trust_load(t->policy_path, t->store_path, &t->notation, &e) != OCIDIG_OK) {
     cli_error("%s (%s)", cli_text(e.message), ocidig_code_name(e.code));
     return e.code == OCIDIG_ERR_USAGE ? EXIT_USAGE : ocidig_code_exit_status(e.code);

@@ -74,6 +74,9 @@ typedef struct oci_attached_ctx {
   oci_view *v;
   oci_graph *g;
   const ocidig_trust_options *trust;
+  /* cosign's private PKI (trust->ca_roots, ca_intermediates) parsed once for the run, on
+   * first use (sig/cosign.c); the run frees it (oci_pki_free) */
+  struct oci_pki *pki;
 } oci_attached_ctx;
 
 /* The verdicts a question collects (one per signature: a cosign manifest holds one a layer). */
@@ -124,8 +127,10 @@ typedef struct oci_cosign_sig {
 /* Verifies sig for the manifest subject with the trust material (key or trusted root given):
  * the verdict, reason, signer, issuer and signing time into chk.  Errors: out of memory only
  * (never a verdict). */
-ocidig_code oci_cosign_check(const ocidig_trust_options *trust, const oci_cosign_sig *sig, const char *subject,
+ocidig_code oci_cosign_check(oci_attached_ctx *c, const oci_cosign_sig *sig, const char *subject,
                              ocidig_sig_check *chk, ocidig_error *err);
+/* Frees c->pki (NULL: nothing). */
+void oci_pki_free(struct oci_pki *pki);
 /* Is there trust material for a cosign signature (a key, a trusted root, CA roots)?  Else
  * chk is not-verified, with the reason. */
 bool oci_cosign_trust_given(const ocidig_trust_options *t, ocidig_sig_check *chk);

@@ -5,8 +5,10 @@
  * 1.3.6.1.4.1.57264.1.8, else .1.1), exact or POSIX extended regular expressions matched as
  * cosign's flags match.  A private PKI (cosign --ca-roots, containers/image's sigstoreSigned
  * pki): the chain to one of the roots given, through the intermediates given and those of
- * the signature's chain, at each verified signing time or else the current time; no SCT;
- * the EKU, when present, names code signing (as Go's x509 reads an absent one: any). */
+ * the signature's chain, at each verified signing time or else the current time (as
+ * containers/image; cosign checks the chain at the leaf's NotBefore); no SCT; the EKU of
+ * every certificate of the chain that has one names code signing or any (Go's x509 rule for
+ * cosign's code-signing usage; an absent EKU allows any). */
 #include "sig_int.h"
 
 #include <openssl/ct.h>
@@ -102,20 +104,20 @@ bool sig_pem_certs(const uint8_t *pem, size_t n, STACK_OF(X509) **out, ocidig_si
 }
 
 /* The chain of the leaf to one of the private PKI's roots at time t (every root a trust
- * anchor, as Go's x509 takes a root pool: X509_V_FLAG_PARTIAL_CHAIN), through the
- * intermediates given and the signature's chain (untrusted, as cosign and containers/image
- * use them); X509_V_OK or OpenSSL's error (-1: out of memory). */
-static int pki_chain_at(sig_run *s, int64_t t)
+ * anchor, as Go's x509 takes a root pool: X509_V_FLAG_PARTIAL_CHAIN; the roots handed over
+ * as they were parsed once, X509_STORE_CTX_set0_trusted_stack, no store built for each
+ * verification), through the intermediates given and the signature's chain (untrusted, as
+ * cosign and containers/image use them); then every certificate of the chain with an EKU
+ * names code signing or any, as Go's x509 asks of the whole chain for cosign's code-signing
+ * usage (X509_V_ERR_INVALID_PURPOSE, the certificate's subject in bad).  X509_V_OK,
+ * OpenSSL's error, or -1: out of memory. */
+static int pki_chain_at(sig_run *s, int64_t t, char *bad, size_t badn)
 {
-  X509_STORE *store = X509_STORE_new();
   X509_STORE_CTX *ctx = X509_STORE_CTX_new();
   STACK_OF(X509) *untrusted = sk_X509_new_null();
   int rc = -1;
-  if (!store || !ctx || !untrusted)
+  if (!ctx || !untrusted)
     goto out;
-  for (int i = 0; i < sk_X509_num(s->pki_roots); i++)
-    if (X509_STORE_add_cert(store, sk_X509_value(s->pki_roots, i)) != 1)
-      goto out;
   for (int i = 0; i < sk_X509_num(s->pki_intermediates); i++) {
     X509 *c = sk_X509_value(s->pki_intermediates, i);
     if (!sk_X509_push(untrusted, c))
@@ -129,8 +131,9 @@ static int pki_chain_at(sig_run *s, int64_t t)
       goto out;
     }
   }
-  if (X509_STORE_CTX_init(ctx, store, s->leaf, untrusted) != 1)
+  if (X509_STORE_CTX_init(ctx, NULL, s->leaf, untrusted) != 1)
     goto out;
+  X509_STORE_CTX_set0_trusted_stack(ctx, s->pki_roots);
   X509_VERIFY_PARAM *p = X509_STORE_CTX_get0_param(ctx);
   /* not X509_V_FLAG_X509_STRICT: a private CA need not carry what RFC 5280 asks of a public
    * one (the fixture's root has no key usage), and Go's x509, which cosign and
@@ -141,9 +144,18 @@ static int pki_chain_at(sig_run *s, int64_t t)
   rc = X509_verify_cert(ctx) == 1 ? X509_V_OK : X509_STORE_CTX_get_error(ctx);
   if (rc != X509_V_OK && (rc == X509_V_ERR_OUT_OF_MEM || sig_ossl_nomem(s->res)))
     rc = -1;
+  STACK_OF(X509) *chain = rc == X509_V_OK ? X509_STORE_CTX_get0_chain(ctx) : NULL;
+  for (int i = 1; i < sk_X509_num(chain); i++) {
+    X509 *c = sk_X509_value(chain, i);
+    if ((X509_get_extension_flags(c) & EXFLAG_XKUSAGE) &&
+        !(X509_get_extended_key_usage(c) & (XKU_CODE_SIGN | XKU_ANYEKU))) {
+      X509_NAME_oneline(X509_get_subject_name(c), bad, (int)badn);
+      rc = X509_V_ERR_INVALID_PURPOSE;
+      break;
+    }
+  }
 out:
   X509_STORE_CTX_free(ctx);
-  X509_STORE_free(store);
   sk_X509_pop_free(untrusted, X509_free);
   if (rc < 0)
     sig_nomem(s->res); /* made and filled from what is in memory: only memory can be missing */
@@ -434,9 +446,14 @@ static bool pki_check(sig_run *s, int64_t nb, int64_t na)
     if (t < nb || t > na)
       return sig_fail(s->res, OCIDIG_SIG_EXPIRED, "%s %s%s, outside the signing certificate's validity",
                       s->n_times ? "signed at" : "at", when, now);
-    int why = pki_chain_at(s, t);
+    char bad[256] = "";
+    int why = pki_chain_at(s, t, bad, sizeof bad);
     if (why < 0)
       return false; /* out of memory (marked) */
+    if (why == X509_V_ERR_INVALID_PURPOSE && bad[0])
+      return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY,
+                      "certificate %s of the signing certificate's chain is not for code signing (its EKU names "
+                      "neither code signing nor any)", bad);
     if (why != X509_V_OK)
       return sig_fail(s->res, OCIDIG_SIG_UNTRUSTED_KEY,
                       "the signing certificate does not chain to the CA roots given at %s%s: %s", when, now,

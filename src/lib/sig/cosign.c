@@ -9,7 +9,7 @@
  * the chain of .../chain) must chain to a certificate authority of the trusted root at the
  * signing time, with the identity asked for, or, for a private PKI (--ca-roots), to one of
  * the roots given (cert.c; no SCT, no log entry asked for; without a verified signing time,
- * at the current time, as cosign).  The Rekor entry of dev.sigstore.cosign/bundle
+ * at the current time, as containers/image).  The Rekor entry of dev.sigstore.cosign/bundle
  * (its signed entry timestamp) and the RFC 3161 timestamp of
  * dev.sigstore.cosign/rfc3161timestamp are checked against the trusted root when one is
  * given.  The claim checked is critical.image.docker-manifest-digest: the digest of the
@@ -223,9 +223,61 @@ static const char *ann_of(const oci_cosign_sig *sig, const char *key)
   return NULL;
 }
 
+/* The CA roots and intermediates given, parsed once for a run; bad: what is not PEM
+ * certificates ("roots", "intermediates"), NULL when both are. */
+struct oci_pki {
+  STACK_OF(X509) *roots, *intermediates;
+  const char *bad;
+};
+
+void oci_pki_free(struct oci_pki *pki)
+{
+  if (!pki)
+    return;
+  sk_X509_pop_free(pki->roots, X509_free);
+  sk_X509_pop_free(pki->intermediates, X509_free);
+  free(pki);
+}
+
+/* c->pki, parsed on first use (once a run, not once a signature: thousands of roots are
+ * read once); false only out of memory. */
+static bool pki_of(oci_attached_ctx *c)
+{
+  const ocidig_trust_options *t = c->trust;
+  ocidig_sig_result r;
+  if (c->pki || !t->ca_roots)
+    return true;
+  if (!(c->pki = calloc(1, sizeof *c->pki)))
+    return false;
+  memset(&r, 0, sizeof r);
+  /* twice when it does not read (as a failing verdict is confirmed: OpenSSL 3 does not
+   * always say that it ran out of memory, and what is kept here serves the whole run) */
+  for (int k = 0; k < 2 && !sig_is_nomem(&r) && (k == 0 || c->pki->bad); k++) {
+    const char *was = c->pki->bad;
+    sk_X509_pop_free(c->pki->roots, X509_free);
+    sk_X509_pop_free(c->pki->intermediates, X509_free);
+    c->pki->roots = c->pki->intermediates = NULL;
+    c->pki->bad = NULL;
+    if (!sig_pem_certs(t->ca_roots, t->ca_roots_len, &c->pki->roots, &r))
+      c->pki->bad = "roots";
+    else if (t->ca_intermediates &&
+             !sig_pem_certs(t->ca_intermediates, t->ca_intermediates_len, &c->pki->intermediates, &r))
+      c->pki->bad = "intermediates";
+    if (k == 1 && was != c->pki->bad)
+      sig_nomem(&r);
+  }
+  ERR_clear_error();
+  if (sig_is_nomem(&r)) {
+    oci_pki_free(c->pki);
+    c->pki = NULL;
+    return false;
+  }
+  return true;
+}
+
 /* One signature over its payload (sig->payload, sig->len bytes): the verdict in *res. */
-static void layer_verify(const ocidig_trust_options *trust, const oci_cosign_sig *sig, const char *subject,
-                         int64_t now, ocidig_sig_result *res)
+static void layer_verify(const ocidig_trust_options *trust, const struct oci_pki *pki, const oci_cosign_sig *sig,
+                         const char *subject, int64_t now, ocidig_sig_result *res)
 {
   ocidig_sig_options so;
   ocidig_sig_artifact art;
@@ -244,6 +296,10 @@ static void layer_verify(const ocidig_trust_options *trust, const oci_cosign_sig
   s.art = &art;
   s.res = res;
   s.now = now;
+  if (pki) { /* borrowed: the run's */
+    s.pki_roots = pki->roots;
+    s.pki_intermediates = pki->intermediates;
+  }
   ERR_clear_error(); /* what OpenSSL's queue holds from here on is this verification's */
   s.b.version = 1;
   s.b.has_digest = true;
@@ -266,12 +322,8 @@ static void layer_verify(const ocidig_trust_options *trust, const oci_cosign_sig
     snprintf(res->reason, sizeof res->reason,
              "signed by a certificate: give a trusted root (--trusted-root) or CA roots (--ca-roots)");
     goto done;
-  } else if (trust->ca_roots && (!sig_pem_certs(trust->ca_roots, trust->ca_roots_len, &s.pki_roots, res) ||
-                                 (trust->ca_intermediates &&
-                                  !sig_pem_certs(trust->ca_intermediates, trust->ca_intermediates_len,
-                                                 &s.pki_intermediates, res)))) {
-    sig_fail(res, OCIDIG_SIG_MALFORMED, "the CA %s given are not PEM certificates", /* unless marked nomem */
-             s.pki_roots ? "intermediates" : "roots");
+  } else if (pki && pki->bad) {
+    sig_fail(res, OCIDIG_SIG_MALFORMED, "the CA %s given are not PEM certificates", pki->bad);
     goto done;
   } else if (!pem_certs(cert, &s.b, res) || (chain && !pem_certs(chain, &s.b, res))) {
     sig_fail(res, OCIDIG_SIG_MALFORMED, "annotation %s or %s is not PEM certificates", ANN_CERT, ANN_CHAIN);
@@ -345,8 +397,6 @@ done:
   sig_buf_free(&s.key_spki);
   sig_bundle_free(&s.b);
   sig_trust_free(&s.trust);
-  sk_X509_pop_free(s.pki_roots, X509_free);
-  sk_X509_pop_free(s.pki_intermediates, X509_free);
   ERR_clear_error();
 }
 
@@ -425,19 +475,22 @@ bool oci_cosign_trust_given(const ocidig_trust_options *t, ocidig_sig_check *chk
   return false;
 }
 
-ocidig_code oci_cosign_check(const ocidig_trust_options *trust, const oci_cosign_sig *sig, const char *subject,
+ocidig_code oci_cosign_check(oci_attached_ctx *c, const oci_cosign_sig *sig, const char *subject,
                              ocidig_sig_check *chk, ocidig_error *err)
 {
+  const ocidig_trust_options *trust = c->trust;
   ocidig_sig_result res;
   int64_t now = trust->now ? trust->now : (int64_t)time(NULL);
   if (!shape_check(sig, chk))
     return OCIDIG_OK;
-  layer_verify(trust, sig, subject, now, &res);
+  if (!trust->key_pem && !pki_of(c))
+    return oci_nomem(err);
+  layer_verify(trust, trust->key_pem ? NULL : c->pki, sig, subject, now, &res);
   if (res.verdict != OCIDIG_SIG_VERIFIED && !sig_is_nomem(&res)) {
     /* a failure confirmed by a second verification (as ocidig_sig_verify_bundle does):
      * OpenSSL 3 does not always say that it ran out of memory */
     ocidig_sig_result again;
-    layer_verify(trust, sig, subject, now, &again);
+    layer_verify(trust, trust->key_pem ? NULL : c->pki, sig, subject, now, &again);
     if (!sig_result_same(&res, &again))
       sig_nomem(&res);
   }
@@ -487,7 +540,7 @@ ocidig_code oci_cosign_verify(oci_attached_ctx *c, const ocidig_attached *a, con
     }
     sig.payload = p;
     sig.len = len;
-    rc = oci_cosign_check(c->trust, &sig, a->subject, chk, err);
+    rc = oci_cosign_check(c, &sig, a->subject, chk, err);
     free(p);
     if (rc != OCIDIG_OK)
       return rc;

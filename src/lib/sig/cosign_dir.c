@@ -111,7 +111,7 @@ static ocidig_code sigstore_one(oci_attached_ctx *c, const ocidig_attached *a, c
   }
   {
     oci_cosign_sig sig = {s->member, mt ? json_object_get_string(mt) : NULL, kv, n_kv, payload.p, payload.n};
-    rc = oci_cosign_check(c->trust, &sig, a->subject, chk, err);
+    rc = oci_cosign_check(c, &sig, a->subject, chk, err);
   }
 done:
   free(kv);

@@ -131,6 +131,30 @@ char *ocidig_sig_result_to_json(const ocidig_sig_result *r)
   return copy;
 }
 
+ocidig_code ocidig_sig_pem_certs_check(const uint8_t *pem, size_t len, size_t *count, ocidig_error *err)
+{
+  OCI_REQUIRE(pem || !len, "pem", err);
+  ocidig_sig_result r;
+  STACK_OF(X509) *sk = NULL;
+  bool ok = false;
+  memset(&r, 0, sizeof r);
+  if (count)
+    *count = 0;
+  /* a failure read twice (OpenSSL 3 does not always say that it ran out of memory) */
+  for (int k = 0; k < 2 && !ok && !sig_is_nomem(&r); k++)
+    if ((ok = sig_pem_certs(pem, len, &sk, &r)) && k == 1)
+      sig_nomem(&r);
+  if (ok && count)
+    *count = (size_t)sk_X509_num(sk);
+  sk_X509_pop_free(sk, X509_free);
+  ERR_clear_error();
+  if (sig_is_nomem(&r))
+    return oci_nomem(err);
+  if (!ok)
+    return oci_fail(err, OCIDIG_ERR_USAGE, "not PEM certificates (one or more; every PEM block a certificate)");
+  return OCIDIG_OK;
+}
+
 ocidig_code ocidig_sig_artifact_from_file(const char *path, ocidig_sig_artifact *out, ocidig_error *err)
 {
   OCI_REQUIRE(path, "path", err);

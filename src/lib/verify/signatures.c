@@ -144,15 +144,14 @@ ocidig_code oci_verify_signatures_check(vstate *v, oci_attached_table **table, o
   if ((rc = oci_attached_table_build(v->l, ocidig_trust_options_any(trust), table, &e)) != OCIDIG_OK ||
       (rc = oci_graph_get(v->l, &c.g, &e)) != OCIDIG_OK || (rc = oci_view_get(v->l, &c.v, &e)) != OCIDIG_OK)
     return rc == OCIDIG_ERR_NOMEM ? rc : OCIDIG_OK; /* the walk says what is wrong with the root */
-  for (size_t i = 0; i < oci_attached_table_count(*table); i++) {
+  for (size_t i = 0; rc == OCIDIG_OK && i < oci_attached_table_count(*table); i++) {
     const oci_gdesc *d;
     const ocidig_attached *a = oci_attached_table_at(*table, i, &d);
     size_t file = oci_attached_table_file(*table, i);
-    if ((rc = file != (size_t)-1 ? oci_cosign_dir_verify(&c, a, file, checks, &e) : verify_one(&c, a, d, checks, &e)) !=
-        OCIDIG_OK)
-      return rc;
+    rc = file != (size_t)-1 ? oci_cosign_dir_verify(&c, a, file, checks, &e) : verify_one(&c, a, d, checks, &e);
   }
-  return OCIDIG_OK;
+  oci_pki_free(c.pki);
+  return rc;
 }
 
 static bool mine(const ocidig_verify_image *im, const ocidig_sig_check *c)
