@@ -9,15 +9,8 @@
 # XFAIL: cases allowed to disagree, each with its reason.  None today.
 XFAIL=""
 
-if [ -z "${SIG_NO_NET:-}" ]; then
-  if unshare -rn true 2>/dev/null; then
-    SIG_NO_NET=1 exec unshare -rn sh "$0" "$@"
-  fi
-  echo "# unshare -n is not available here: running with the network namespace as it is"
-  SIG_NO_NET=0
-fi
+. "${TESTS_DIR:-$(dirname "$0")}/no_network.sh"
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
-[ "$SIG_NO_NET" = 1 ] && echo "# running inside unshare -rn (no network)"
 
 C=$TESTDATA/sig/bundle-verify
 PROD=$TESTDATA/sig/production_trusted_root.json

@@ -15,15 +15,8 @@
 #    a verified signature;
 #  - ls, inspect and their --json list the signatures, the same from every form.
 # Runs without a network (unshare -rn) where the machine allows it.
-if [ -z "${SIG_NO_NET:-}" ]; then
-  if unshare -rn true 2>/dev/null; then
-    SIG_NO_NET=1 exec unshare -rn sh "$0" "$@"
-  fi
-  echo "# unshare -n is not available here: running with the network namespace as it is"
-  SIG_NO_NET=0
-fi
+. "${TESTS_DIR:-$(dirname "$0")}/no_network.sh"
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
-[ "$SIG_NO_NET" = 1 ] && echo "# running inside unshare -rn (no network)"
 if ! command -v python3 >/dev/null 2>&1; then
   skip "sig_dir" "python3 is needed to read the reports"
   finish

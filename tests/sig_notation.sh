@@ -12,15 +12,8 @@
 #    reason), level skip (not-verified), a scope naming the image's repository (verified) or
 #    only another (untrusted-key), the OCI policy file; a policy Notation refuses (exit 2).
 # Runs without a network (unshare -rn) where the machine allows it.
-if [ -z "${SIG_NO_NET:-}" ]; then
-  if unshare -rn true 2>/dev/null; then
-    SIG_NO_NET=1 exec unshare -rn sh "$0" "$@"
-  fi
-  echo "# unshare -n is not available here: running with the network namespace as it is"
-  SIG_NO_NET=0
-fi
+. "${TESTS_DIR:-$(dirname "$0")}/no_network.sh"
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
-[ "$SIG_NO_NET" = 1 ] && echo "# running inside unshare -rn (no network)"
 N=$TESTDATA/sig/notation
 if ! command -v python3 >/dev/null 2>&1 || [ ! -d "$N/cases" ]; then
   skip "sig_notation" "python3 or testdata/sig/notation is missing"

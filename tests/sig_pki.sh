@@ -22,13 +22,7 @@
 #  - cost: the roots are read once a run, not once a signature: 3,000 roots and a
 #    signature manifest of 100 layers within 3x the CPU time of one layer (not under
 #    sanitizers).
-if [ -z "${SIG_NO_NET:-}" ]; then
-  if unshare -rn true 2>/dev/null; then
-    SIG_NO_NET=1 exec unshare -rn sh "$0" "$@"
-  fi
-  echo "# unshare -n is not available here: running with the network namespace as it is"
-  SIG_NO_NET=0
-fi
+. "${TESTS_DIR:-$(dirname "$0")}/no_network.sh"
 . "${TESTS_DIR:-$(dirname "$0")}/lib.sh"
 if ! command -v python3 >/dev/null 2>&1; then
   skip "sig_pki" "python3 is needed to build the layouts"
