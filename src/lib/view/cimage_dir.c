@@ -76,7 +76,8 @@ static ocidig_code find_folders(oci_view *v, const ocidig_entry *ents, size_t n,
   return OCIDIG_OK;
 }
 
-static bool is_folder(const oci_view *v, const char *path, size_t n)
+/* The image folder a path is in, or (size_t)-1. */
+static size_t folder_of(const oci_view *v, const char *path, size_t n)
 {
   size_t lo = 0, hi = v->n_folders;
   while (lo < hi) {
@@ -89,9 +90,14 @@ static bool is_folder(const oci_view *v, const char *path, size_t n)
     else if (c > 0)
       hi = mid;
     else
-      return true;
+      return mid;
   }
-  return false;
+  return (size_t)-1;
+}
+
+static bool is_folder(const oci_view *v, const char *path, size_t n)
+{
+  return folder_of(v, path, n) != (size_t)-1;
 }
 
 /* Reads folder/manifest.json, adds it to the blobs and its entry to `manifests`. */
@@ -199,25 +205,6 @@ ocidig_code oci_view_cimage_build(oci_view *v, ocidig_error *err)
 #define SIGSTORE_FORMAT "sigstore-json"
 #define SIMPLE_FORMAT "simple-signing"
 #define FORMAT_NAME_MAX 64 /* the room left for the first line past OCI_DIRSIG_MAX */
-
-/* The image folder a path is in, or (size_t)-1. */
-static size_t folder_of(const oci_view *v, const char *path, size_t n)
-{
-  size_t lo = 0, hi = v->n_folders;
-  while (lo < hi) {
-    size_t mid = lo + (hi - lo) / 2;
-    int c = strncmp(v->folders[mid], path, n);
-    if (c == 0 && v->folders[mid][n])
-      c = 1;
-    if (c < 0)
-      lo = mid + 1;
-    else if (c > 0)
-      hi = mid;
-    else
-      return mid;
-  }
-  return (size_t)-1;
-}
 
 /* "signature-N" (N from 1, no leading zero, at most 9 digits): N, else 0. */
 static unsigned long sig_number(const char *s)
